@@ -1,0 +1,165 @@
+// Pure part of the local "Cloud Map": given the registry and one question, build the answer packet.
+// No sockets here, so every rule (MULTIVALUE cap, rotation, NXDOMAIN, REFUSED) is tested directly.
+import type { Answer, Packet, Question } from "dns-packet";
+
+/** Cloud Map returns at most 8 healthy records per MULTIVALUE answer. */
+export const MULTIVALUE_MAX_RECORDS = 8;
+
+const RCODE = { NOERROR: 0, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+const AUTHORITATIVE_ANSWER = 1 << 10;
+const RECURSION_DESIRED = 1 << 8;
+
+export interface Instance {
+  /** Instance id (the ECS task id); also the label of its own A name: <id>.<service>.<namespace>. */
+  id: string;
+  service: string;
+  ip: string;
+  port: number;
+  healthy: boolean;
+}
+
+export interface ZoneSettings {
+  namespace: string;
+  ttlSeconds: number;
+  /** SOA minimum: how long resolvers cache NXDOMAIN. Kept low so a new service shows up quickly. */
+  negativeTtlSeconds: number;
+  /** Services that exist even with no instance left: their names answer NODATA rather than NXDOMAIN. */
+  services?: readonly string[];
+}
+
+/** Random source in [0, 1); injected so tests can make shuffles deterministic. */
+export type Random = () => number;
+
+export function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/\.$/, "");
+}
+
+/** True iff `name` is the namespace itself or a name below it. */
+export function inNamespace(name: string, namespace: string): boolean {
+  const n = normalizeName(name);
+  const ns = normalizeName(namespace);
+  return n === ns || n.endsWith(`.${ns}`);
+}
+
+/** Fisher-Yates on a copy: every answer gets a fresh order, so clients that take the first record still spread. */
+export function shuffled<T>(items: readonly T[], random: Random = Math.random): T[] {
+  const out = items.slice();
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** The healthy instances of a service as one MULTIVALUE answer would list them: shuffled, at most 8. */
+export function selectMultivalue(instances: readonly Instance[], random: Random = Math.random): Instance[] {
+  return shuffled(
+    instances.filter((i) => i.healthy),
+    random,
+  ).slice(0, MULTIVALUE_MAX_RECORDS);
+}
+
+function soa(zone: ZoneSettings): Answer {
+  const ns = normalizeName(zone.namespace);
+  return {
+    type: "SOA",
+    name: ns,
+    ttl: zone.negativeTtlSeconds,
+    data: {
+      mname: `ns.${ns}`,
+      rname: `hostmaster.${ns}`,
+      serial: 1,
+      refresh: 7200,
+      retry: 900,
+      expire: 1209600,
+      minimum: zone.negativeTtlSeconds,
+    },
+  };
+}
+
+function aRecord(name: string, ip: string, ttl: number): Answer {
+  return { type: "A", name, ttl, data: ip };
+}
+
+interface Records {
+  answers: Answer[];
+  additionals: Answer[];
+}
+
+/** Records for `name`/`type`, or undefined when the name does not exist (NXDOMAIN). */
+function lookup(
+  name: string,
+  type: Question["type"],
+  instances: readonly Instance[],
+  zone: ZoneSettings,
+  random: Random,
+): Records | undefined {
+  const ns = normalizeName(zone.namespace);
+  const ttl = zone.ttlSeconds;
+  const services = new Set([...(zone.services ?? []), ...instances.map((i) => i.service)].map(normalizeName));
+  const serviceName = [...services].find((s) => name === `${s}.${ns}`);
+  if (serviceName !== undefined) {
+    const chosen = selectMultivalue(
+      instances.filter((i) => normalizeName(i.service) === serviceName),
+      random,
+    );
+    if (type === "A") return { answers: chosen.map((i) => aRecord(name, i.ip, ttl)), additionals: [] };
+    if (type === "SRV") {
+      const target = (i: Instance) => `${normalizeName(i.id)}.${name}`;
+      return {
+        answers: chosen.map((i) => ({
+          type: "SRV",
+          name,
+          ttl,
+          data: { priority: 1, weight: 1, port: i.port, target: target(i) },
+        })),
+        additionals: chosen.map((i) => aRecord(target(i), i.ip, ttl)),
+      };
+    }
+    return { answers: [], additionals: [] }; // name exists, no data of this type (NODATA)
+  }
+  const instance = instances.find((i) => name === `${normalizeName(i.id)}.${normalizeName(i.service)}.${ns}`);
+  if (instance !== undefined) {
+    // Like Route 53, the per-instance record stays while the instance is registered.
+    return { answers: type === "A" ? [aRecord(name, instance.ip, ttl)] : [], additionals: [] };
+  }
+  if (name === ns) return { answers: type === "SOA" ? [soa(zone)] : [], additionals: [] };
+  return undefined;
+}
+
+/**
+ * The response to `query` (one question, as every real resolver sends) given the registered instances.
+ * Outside the namespace -> REFUSED (this server is authoritative for one zone and does not recurse).
+ */
+export function buildResponse(
+  query: Packet,
+  instances: readonly Instance[],
+  zone: ZoneSettings,
+  random: Random = Math.random,
+): Packet {
+  const questions = query.questions ?? [];
+  const recursion = (query.flags ?? 0) & RECURSION_DESIRED;
+  const reply = (rcode: number, records: Partial<Records> & { authorities?: Answer[] } = {}): Packet => ({
+    type: "response",
+    id: query.id ?? 0,
+    flags: rcode | recursion | (rcode === RCODE.REFUSED || rcode === RCODE.NOTIMP ? 0 : AUTHORITATIVE_ANSWER),
+    questions,
+    answers: records.answers ?? [],
+    additionals: records.additionals ?? [],
+    authorities: records.authorities ?? [],
+  });
+  if (questions.length !== 1) return reply(RCODE.NOTIMP);
+  const question = questions[0];
+  const name = normalizeName(question.name);
+  if (!inNamespace(name, zone.namespace)) return reply(RCODE.REFUSED);
+  const records = lookup(name, question.type, instances, zone, random);
+  if (records === undefined) return reply(RCODE.NXDOMAIN, { authorities: [soa(zone)] });
+  // NODATA also carries the SOA so the empty answer is cached only for the negative TTL.
+  const authorities = records.answers.length === 0 ? [soa(zone)] : [];
+  return reply(RCODE.NOERROR, { ...records, authorities });
+}
+
+/** Key of the per-question counters: "name.internal A". */
+export function questionKey(question: Question): string {
+  return `${normalizeName(question.name)} ${question.type}`;
+}
