@@ -1,0 +1,24 @@
+import { EnvReader, type Env } from "./env";
+
+export interface NameConfig {
+  port: number;
+  host: string;
+  taskName: string;
+  responseDelayMs: number;
+  drainTimeoutMs: number;
+}
+
+export type ConfigResult = { ok: true; config: NameConfig } | { ok: false; errors: string[] };
+
+/** Reads name's settings; every bad variable is reported, not only the first. */
+export function parseNameConfig(env: Env, hostname: string): ConfigResult {
+  const read = new EnvReader(env);
+  const config: NameConfig = {
+    port: read.int("PORT", 3000, 0, 65535),
+    host: read.word("HOST", "0.0.0.0"),
+    taskName: read.word("TASK_NAME", hostname),
+    responseDelayMs: read.int("RESPONSE_DELAY_MS", 0, 0, 60_000),
+    drainTimeoutMs: read.int("DRAIN_TIMEOUT_MS", 10_000, 0, 600_000),
+  };
+  return read.errors.length > 0 ? { ok: false, errors: read.errors } : { ok: true, config };
+}
