@@ -1,0 +1,149 @@
+// `npm start`: the local topology with an interactive prompt. Ctrl-C stops everything it started.
+import * as readline from "node:readline";
+import { COMMAND_HELP, formatTaskTable, parseCommand } from "./cli-commands";
+import { parseCliArgs, USAGE } from "./cli-args";
+import { SERVICE, startTopology, type Topology, type TopologyEvent } from "./topology";
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+function describeEvent(e: TopologyEvent): string {
+  switch (e.kind) {
+    case "registered":
+      return `${e.id} is healthy and registered in DNS`;
+    case "deregistered":
+      return `${e.id} deregistered from DNS`;
+    case "exited":
+      return `${e.id} exited (${e.exit.signal ?? `code ${e.exit.code}`})${e.expected ? "" : " unexpectedly"}`;
+  }
+}
+
+async function main(): Promise<void> {
+  const parsed = parseCliArgs(process.argv.slice(2));
+  if (parsed.kind === "help") {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (parsed.kind === "error") {
+    process.stderr.write(`error: ${parsed.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const o = parsed.options;
+  let topology: Topology | undefined;
+  let shuttingDown = false;
+  let started = false;
+
+  const shutdown = async (code: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    say("\nstopping everything…");
+    await topology?.stop();
+    say("stopped.");
+    process.exit(code);
+  };
+  // During start-up startTopology cleans up after itself on error; a signal then waits for it.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (shuttingDown) process.exit(130); // second Ctrl-C: give up waiting
+      if (started) void shutdown(0);
+      else shuttingDown = true;
+    });
+  }
+
+  say(`starting DNS, ${o.tasks} name task(s) and hello…`);
+  topology = await startTopology({
+    namespace: o.namespace,
+    nameTasks: o.tasks,
+    ttlSeconds: o.ttlSeconds,
+    deregisterDelayMs: o.deregisterDelayMs,
+    helloPort: o.helloPort,
+    dnsPort: o.dnsPort,
+    recordType: o.recordType,
+    verbose: o.verbose,
+    onEvent: (e) => {
+      if (!started) return;
+      say(`* ${describeEvent(e)}`);
+      if (e.kind === "exited" && e.id === "hello") {
+        say(topology?.logs("hello").slice(-10).join("\n") ?? "");
+        void shutdown(1);
+      }
+    },
+  });
+  started = true;
+  if (shuttingDown) {
+    shuttingDown = false;
+    await shutdown(0);
+    return;
+  }
+
+  const { host, port } = topology.dnsAddress;
+  const service = `${SERVICE}.${o.namespace}`;
+  say("");
+  say(`hello:  ${topology.helloUrl}        try: curl ${topology.helloUrl}   (metrics: ${topology.helloUrl}metrics)`);
+  say(`DNS:    ${host}:${port} (UDP+TCP)   try: dig @${host} -p ${port} ${service} ${o.recordType}`);
+  say(`name:   ${topology.nameServerUrl}  TTL ${o.ttlSeconds} s, deregistration delay ${o.deregisterDelayMs / 1000} s`);
+  say("");
+  say(formatTaskTable(topology.tasks()));
+  say("");
+  say(COMMAND_HELP);
+
+  const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: "> " });
+  const current = topology;
+  rl.prompt();
+  rl.on("line", async (line) => {
+    const cmd = parseCommand(line, SERVICE);
+    try {
+      switch (cmd.kind) {
+        case "none":
+          break;
+        case "help":
+          say(COMMAND_HELP);
+          break;
+        case "list":
+          say(formatTaskTable(current.tasks()));
+          break;
+        case "quit":
+          rl.close();
+          await shutdown(0);
+          return;
+        case "add": {
+          const t = await current.addTask();
+          say(`added ${t.id} on ${t.ip}:${t.port}`);
+          break;
+        }
+        case "stop":
+          await current.stopTask(cmd.id, { graceful: true });
+          say(`${cmd.id} stopped; it leaves DNS ${o.deregisterDelayMs / 1000} s after the stop`);
+          break;
+        case "kill":
+          await current.stopTask(cmd.id, { graceful: false });
+          say(`${cmd.id} killed; DNS still lists it for ${o.deregisterDelayMs / 1000} s`);
+          break;
+        case "hang":
+          current.hangTask(cmd.id);
+          say(`${cmd.id} hung (SIGSTOP); resume ${cmd.id} to wake it`);
+          break;
+        case "resume":
+          current.resumeTask(cmd.id);
+          say(`${cmd.id} resumed`);
+          break;
+        case "error":
+          say(cmd.message);
+          break;
+      }
+    } catch (err) {
+      say(`error: ${(err as Error).message}`);
+    }
+    if (!shuttingDown) rl.prompt();
+  });
+  rl.on("SIGINT", () => void shutdown(0)); // Ctrl-C while readline owns the terminal
+  // Ctrl-D on a terminal quits; with stdin from /dev/null or a pipe it just runs until a signal.
+  rl.on("close", () => {
+    if (process.stdin.isTTY) void shutdown(0);
+  });
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`error: ${err.message}\n`);
+  process.exit(1);
+});

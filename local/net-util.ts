@@ -1,0 +1,81 @@
+// Small socket helpers shared by the topology, its tests and the bench.
+import * as http from "node:http";
+import * as net from "node:net";
+
+/** A TCP port that is free on `host` right now (the OS picks it). */
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Fails with a clear message when `host` cannot be bound. On Linux all of 127.0.0.0/8 is on lo;
+ * on macOS each extra loopback address needs an alias first.
+ */
+export async function assertBindable(host: string): Promise<void> {
+  try {
+    await freePort(host);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new Error(
+      `cannot bind ${host} (${code}). On Linux every 127.0.0.x address is on the loopback interface; ` +
+        `on macOS add an alias first: sudo ifconfig lo0 alias ${host} up`,
+    );
+  }
+}
+
+export interface HttpResult {
+  status: number;
+  body: string;
+}
+
+/** GET with a hard time limit (connect + whole response); a fresh connection each time (agent: false). */
+export function httpGet(url: string, timeoutMs: number, agent: http.Agent | false = false): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent, timeout: timeoutMs }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+      res.on("error", reject);
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`GET ${url}: no full response within ${timeoutMs} ms`)), timeoutMs);
+    req.on("timeout", () => req.destroy(new Error(`GET ${url}: idle for ${timeoutMs} ms`)));
+    req.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+/** GET a JSON document (e.g. /metrics), failing on a non-200 status. */
+export async function getJson<T>(url: string, timeoutMs = 2000): Promise<T> {
+  const r = await httpGet(url, timeoutMs);
+  if (r.status !== 200) throw new Error(`GET ${url}: status ${r.status}: ${r.body.slice(0, 200)}`);
+  return JSON.parse(r.body) as T;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` every `intervalMs` until it returns true or `timeoutMs` passes; returns the last result. */
+export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 50): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return true;
+    } catch {
+      // not yet
+    }
+    if (Date.now() >= deadline) return false;
+    await sleep(intervalMs);
+  }
+}
