@@ -1,0 +1,208 @@
+import * as os from "os";
+import type { OpMap, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import type { Command, DeployOptions, Env } from "./args";
+import { DriverError, ExitCode } from "./exitCodes";
+import { Interrupts } from "./interrupts";
+import * as ops from "./operations";
+import type { Sink } from "./printer";
+import { checkAwsCredentials, checkPulumiBackend, checkPulumiCli, formatProblems, realFiles, type Problem } from "./prerequisites";
+import { checkStackSettings, listProjectFiles, withStackFileRestored } from "./settings";
+import { formatSmokeResult, smokeTest, type SmokeResult } from "./smoke";
+import {
+    formatOutputs,
+    formatPreviewChanges,
+    hasChanges,
+    helloUrlFrom,
+    HELLO_URL_OUTPUTS,
+    minDistinctTasksFrom,
+    plainOutputs,
+    type RunReport,
+} from "./summary";
+import { formatChanges } from "./progress";
+import { PROJECT_DIR, readPinnedVersions, type PinnedVersions } from "./versions";
+
+type StackCommand = Extract<Command, { kind: "stack" }>;
+type EphemeralCommand = Extract<Command, { kind: "ephemeral" }>;
+type SmokeCommand = Extract<Command, { kind: "smoke" }>;
+
+/** Partial report filled in as a run goes, so a failure still reports what did happen. */
+type Draft = Omit<RunReport, "ok" | "exitCode" | "durationSeconds" | "summary"> & { summary?: string };
+
+/** Every prerequisite, all reported at once, before any stack is touched. */
+export async function requirePrerequisites(env: Env, sink: Sink): Promise<{ pulumi: PulumiCommand; pins: PinnedVersions }> {
+    let pins: PinnedVersions;
+    try {
+        pins = readPinnedVersions();
+    } catch (err) {
+        throw new DriverError((err as Error).message, ExitCode.Usage);
+    }
+    const home = os.homedir();
+    const cli = await checkPulumiCli(pins.cli, env, home);
+    const checks = [cli, checkPulumiBackend(env, home, realFiles), checkAwsCredentials(env, home, realFiles)];
+    const problems: Problem[] = checks.flatMap((c) => (c.ok ? [] : [c.problem]));
+    if (!cli.ok || problems.length > 0) throw new DriverError(formatProblems(problems), ExitCode.MissingPrerequisite);
+    for (const c of checks) if (c.ok && c.note) sink.write(`warning: ${c.note}\n`);
+    const [, backend, aws] = checks;
+    sink.write(
+        `prerequisites: Pulumi CLI ${cli.value.version?.format()} (${cli.value.command}); ` +
+            `backend ${backend.ok ? backend.value : "?"}; AWS ${aws.ok ? aws.value : "?"}\n`,
+    );
+    return { pulumi: cli.value, pins };
+}
+
+/** Up/refresh/destroy without a terminal to ask on must be told --yes; found before anything runs. */
+export function requireYes(operation: string, stack: string, options: DeployOptions): void {
+    if (operation !== "preview" && !options.yes && !process.stdin.isTTY) {
+        throw new DriverError(`${operation} of ${stack} changes the stack: pass --yes (no terminal to ask on)`, ExitCode.Usage);
+    }
+}
+
+async function prepareStack(
+    stackName: string,
+    sourceStack: string | undefined,
+    options: DeployOptions,
+    env: Env,
+    sink: Sink,
+    signal: AbortSignal,
+): Promise<{ stack: Stack; ctx: ops.OperationContext }> {
+    const { pulumi, pins } = await requirePrerequisites(env, sink);
+    // An ephemeral stack has no settings file of its own yet: its source stack's file must exist.
+    checkStackSettings(sourceStack ?? stackName, listProjectFiles(PROJECT_DIR));
+    const ws = await ops.openWorkspace(pulumi, PROJECT_DIR);
+    await ops.installPlugins(ws, pins, sink);
+    const stack = await ops.openStack(ws, stackName);
+    if (sourceStack) {
+        sink.write(`copying config of ${sourceStack} into ${stackName}\n`);
+        try {
+            await stack.setAllConfig(await ws.getAllConfig(sourceStack));
+        } catch (err) {
+            throw new DriverError(`copying config from ${sourceStack}: ${(err as Error).message.split("\n")[0]}`, ExitCode.OperationFailed);
+        }
+    }
+    await ops.applyOverrides(stack, options.overrides, sink);
+    return { stack, ctx: { sink, signal } };
+}
+
+async function upAndSmoke(stack: Stack, ctx: ops.OperationContext, options: DeployOptions, draft: Draft): Promise<void> {
+    let expectedTotal: number | undefined;
+    if (!options.yes) {
+        const changes = await ops.preview(stack, ctx);
+        ctx.sink.write(`preview: ${formatPreviewChanges(changes)}\n`);
+        expectedTotal = Object.values(changes).reduce((a, b) => a + (b ?? 0), 0);
+        if (!hasChanges(changes)) {
+            ctx.sink.write("nothing to change\n");
+        } else if (!(await ops.confirm(`Deploy these changes to ${stack.name}?`))) {
+            throw new DriverError("up cancelled at the prompt", ExitCode.Usage);
+        }
+    }
+    const { resourceChanges, outputs } = await ops.up(stack, ctx, expectedTotal);
+    draft.resourceChanges = resourceChanges;
+    draft.outputs = plainOutputs(outputs);
+    ctx.sink.write(`up: ${formatChanges(resourceChanges)}\n${formatOutputs(outputs).join("\n")}\n`);
+    if (options.smokeRequests === 0) return;
+    const url = helloUrlFrom(outputs);
+    if (!url) {
+        throw new DriverError(
+            `smoke test: the stack has no ${HELLO_URL_OUTPUTS.join(" or ")} output to test (outputs: ${Object.keys(outputs).join(", ") || "none"})`,
+            ExitCode.SmokeFailed,
+        );
+    }
+    const smoke = await smokeTest(url, { requests: options.smokeRequests, minDistinctTasks: minDistinctTasksFrom(outputs, 2) });
+    draft.smoke = smoke;
+    ctx.sink.write(`${formatSmokeResult(smoke)}\n`);
+    if (!smoke.ok) throw new DriverError(formatSmokeResult(smoke), ExitCode.SmokeFailed);
+}
+
+export async function runStackCommand(cmd: StackCommand, env: Env, sink: Sink, draft: Draft): Promise<string> {
+    const { stack: name, operation, options } = cmd;
+    requireYes(operation, name, options);
+    draft.overrides = options.overrides;
+    const interrupts = new Interrupts(sink, 2);
+    try {
+        const { stack, ctx } = await prepareStack(name, undefined, options, env, sink, interrupts.signal);
+        return await withStackFileRestored(PROJECT_DIR, name, async () => {
+            const refreshFirst = options.refresh && (operation === "up" || operation === "destroy");
+            if (refreshFirst) sink.write(`refresh: ${formatChanges(await ops.refresh(stack, ctx))}\n`);
+            switch (operation) {
+                case "preview": {
+                    const changes: OpMap = await ops.preview(stack, ctx);
+                    draft.changeSummary = changes;
+                    return `preview of ${name}: ${formatPreviewChanges(changes)}`;
+                }
+                case "refresh": {
+                    if (!options.yes && !(await ops.confirm(`Refresh ${name}'s state from AWS?`))) {
+                        throw new DriverError("refresh cancelled at the prompt", ExitCode.Usage);
+                    }
+                    draft.resourceChanges = await ops.refresh(stack, ctx);
+                    return `refresh of ${name}: ${formatChanges(draft.resourceChanges)}`;
+                }
+                case "up":
+                    await upAndSmoke(stack, ctx, options, draft);
+                    return `up of ${name}: ${formatChanges(draft.resourceChanges)}${draft.smoke ? "; smoke test passed" : ""}`;
+                case "destroy": {
+                    if (!options.yes && !(await ops.confirm(`Destroy EVERY resource of ${name}?`))) {
+                        throw new DriverError("destroy cancelled at the prompt", ExitCode.Usage);
+                    }
+                    draft.resourceChanges = await ops.destroy(stack, ctx, false);
+                    return `destroy of ${name}: ${formatChanges(draft.resourceChanges)}`;
+                }
+            }
+        });
+    } finally {
+        interrupts.dispose();
+    }
+}
+
+/**
+ * up → smoke → destroy + remove of a throw-away stack. The teardown runs in `finally`, so a failed
+ * deploy, a failed smoke test and Ctrl-C/SIGTERM all end with the stack gone (unless
+ * --keep-on-failure asks to keep a failed one for debugging).
+ */
+export async function runEphemeral(cmd: EphemeralCommand, env: Env, sink: Sink, draft: Draft): Promise<string> {
+    const { stack: name, sourceStack, options, keepOnFailure } = cmd;
+    draft.overrides = options.overrides;
+    draft.removed = false;
+    const interrupts = new Interrupts(sink, 3, `destroying ${name}`);
+    let stack: Stack | undefined;
+    let failed = true;
+    try {
+        const prepared = await prepareStack(name, sourceStack, options, env, sink, interrupts.signal);
+        stack = prepared.stack;
+        if (options.refresh) await ops.refresh(stack, prepared.ctx); // a leftover stack of the same PR
+        await upAndSmoke(stack, prepared.ctx, options, draft);
+        failed = false;
+        return `ephemeral ${name}: deployed and smoke-tested`;
+    } finally {
+        try {
+            if (stack && failed && keepOnFailure && !interrupts.interrupted) {
+                sink.write(`--keep-on-failure: leaving ${name} up; remove it with: npm run driver -- ${name} destroy --yes\n`);
+            } else if (stack) {
+                const ctx = { sink, signal: interrupts.freshSignal() };
+                await ops.destroy(stack, ctx, true);
+                draft.removed = true;
+                sink.write(`ephemeral stack ${name} destroyed and removed\n`);
+            }
+        } catch (err) {
+            const message = err instanceof Error ? err.message : String(err);
+            // The teardown failing is the worst outcome: say so plainly, with the way out.
+            throw new DriverError(
+                `${message}\nephemeral stack ${name} was NOT removed; retry with: npm run driver -- ${name} destroy --yes`,
+                err instanceof DriverError ? err.exitCode : ExitCode.OperationFailed,
+            );
+        } finally {
+            interrupts.dispose();
+        }
+    }
+}
+
+export async function runSmokeCommand(cmd: SmokeCommand, sink: Sink, draft: Draft): Promise<string> {
+    sink.write(`smoke test of ${cmd.url}: ${cmd.requests} requests per round, deadline ${cmd.deadlineMs / 1000}s, ≥${cmd.minDistinctTasks} name task(s)\n`);
+    const smoke: SmokeResult = await smokeTest(cmd.url, {
+        requests: cmd.requests,
+        deadlineMs: cmd.deadlineMs,
+        minDistinctTasks: cmd.minDistinctTasks,
+    });
+    draft.smoke = smoke;
+    if (!smoke.ok) throw new DriverError(formatSmokeResult(smoke), ExitCode.SmokeFailed);
+    return formatSmokeResult(smoke);
+}
