@@ -1,0 +1,135 @@
+// One DNS question over the wire: UDP with EDNS(0), TCP when the answer comes back truncated.
+import dgram from "node:dgram";
+import net from "node:net";
+import { randomInt } from "node:crypto";
+import * as dnsPacket from "dns-packet";
+import type { DecodedPacket, Packet } from "dns-packet";
+import { formatDnsServer, type DnsServer } from "./dns-servers";
+import { normalizeName, type DnsResponse, type RecordType } from "./records";
+
+/** Big enough for 8 SRV records plus their addresses; the size DNS flag day 2020 settled on. */
+const EDNS_UDP_SIZE = 1232;
+
+export interface QueryOptions {
+  timeoutMs: number;
+  /** Called once per packet exchange (UDP or TCP), for the dnsQueries counter. */
+  onQuery?: () => void;
+  onTruncated?: () => void;
+}
+
+function queryPacket(id: number, name: string, type: RecordType): Packet {
+  return {
+    type: "query",
+    id,
+    flags: dnsPacket.RECURSION_DESIRED,
+    questions: [{ type, name, class: "IN" }],
+    additionals: [{ type: "OPT", name: ".", udpPayloadSize: EDNS_UDP_SIZE, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }],
+  };
+}
+
+function toResponse(packet: DecodedPacket): DnsResponse {
+  return {
+    rcode: (packet as DecodedPacket & { rcode?: string }).rcode ?? "NOERROR",
+    truncated: packet.flag_tc,
+    answers: packet.answers ?? [],
+    additionals: (packet.additionals ?? []).filter((a) => a.type !== "OPT"),
+    authorities: packet.authorities ?? [],
+  };
+}
+
+/** True when `packet` answers query `id` for `name`: anything else on the socket is ignored. */
+function answersQuery(packet: DecodedPacket, id: number, name: string, type: RecordType): boolean {
+  const q = packet.questions?.[0];
+  return packet.type === "response" && packet.id === id && q !== undefined && q.type === type && normalizeName(q.name) === normalizeName(name);
+}
+
+function udpExchange(server: DnsServer, name: string, type: RecordType, timeoutMs: number): Promise<DecodedPacket> {
+  return new Promise((resolve, reject) => {
+    const id = randomInt(0, 65536);
+    const socket = dgram.createSocket(net.isIPv6(server.host) ? "udp6" : "udp4");
+    const timer = setTimeout(() => done(new Error(`DNS timeout after ${timeoutMs} ms from ${formatDnsServer(server)}`)), timeoutMs);
+    let finished = false;
+    function done(err: Error | null, packet?: DecodedPacket): void {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      socket.close();
+      if (err) reject(err);
+      else resolve(packet as DecodedPacket);
+    }
+    socket.on("error", (err) => done(err));
+    socket.on("message", (msg, rinfo) => {
+      if (rinfo.port !== server.port) return;
+      let packet: DecodedPacket;
+      try {
+        packet = dnsPacket.decode(msg);
+      } catch {
+        return; // malformed: keep waiting for the real answer until the timeout
+      }
+      if (answersQuery(packet, id, name, type)) done(null, packet);
+    });
+    socket.send(dnsPacket.encode(queryPacket(id, name, type)), server.port, server.host, (err) => {
+      if (err) done(err);
+    });
+  });
+}
+
+function tcpExchange(server: DnsServer, name: string, type: RecordType, timeoutMs: number): Promise<DecodedPacket> {
+  return new Promise((resolve, reject) => {
+    const id = randomInt(0, 65536);
+    const socket = net.connect({ host: server.host, port: server.port });
+    const timer = setTimeout(() => done(new Error(`DNS over TCP timeout after ${timeoutMs} ms from ${formatDnsServer(server)}`)), timeoutMs);
+    let buffer = Buffer.alloc(0);
+    let finished = false;
+    function done(err: Error | null, packet?: DecodedPacket): void {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(packet as DecodedPacket);
+    }
+    socket.on("error", (err) => done(err));
+    socket.on("connect", () => socket.write(dnsPacket.streamEncode(queryPacket(id, name, type))));
+    socket.on("data", (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      if (buffer.length < 2 || buffer.length < 2 + buffer.readUInt16BE(0)) return;
+      try {
+        const packet = dnsPacket.decode(buffer.subarray(2, 2 + buffer.readUInt16BE(0)));
+        if (answersQuery(packet, id, name, type)) done(null, packet);
+        else done(new Error(`DNS over TCP: unrelated answer from ${formatDnsServer(server)}`));
+      } catch (err) {
+        done(new Error(`DNS over TCP: malformed answer from ${formatDnsServer(server)}: ${(err as Error).message}`));
+      }
+    });
+    socket.on("end", () => done(new Error(`DNS over TCP: ${formatDnsServer(server)} closed without an answer`)));
+  });
+}
+
+/**
+ * Asks the servers in order until one answers. A truncated UDP answer is asked again over TCP;
+ * if TCP fails too, the truncated answer is used when it holds records (a partial set beats none),
+ * and counts as a failure when it is empty.
+ */
+export async function queryDns(servers: readonly DnsServer[], name: string, type: RecordType, options: QueryOptions): Promise<DnsResponse> {
+  if (servers.length === 0) throw new Error("no DNS server configured (none in /etc/resolv.conf and DNS_SERVER unset)");
+  const errors: string[] = [];
+  for (const server of servers) {
+    try {
+      options.onQuery?.();
+      const udp = toResponse(await udpExchange(server, name, type, options.timeoutMs));
+      if (!udp.truncated) return udp;
+      options.onTruncated?.();
+      try {
+        options.onQuery?.();
+        return toResponse(await tcpExchange(server, name, type, options.timeoutMs));
+      } catch (err) {
+        if (udp.answers.length > 0) return udp;
+        throw new Error(`truncated answer and TCP failed: ${(err as Error).message}`);
+      }
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+  }
+  throw new Error(errors.join("; "));
+}

@@ -1,0 +1,144 @@
+// Pure DNS answer handling: which records count, what targets they give, how long to keep them.
+import type { Answer, SrvAnswer, StringAnswer, SoaAnswer } from "dns-packet";
+
+export type RecordType = "A" | "SRV";
+
+/** One task to send requests to. */
+export interface Target {
+  host: string;
+  port: number;
+}
+
+/** What a DNS exchange returned, reduced to what discovery needs. */
+export interface DnsResponse {
+  rcode: string;
+  truncated: boolean;
+  answers: readonly Answer[];
+  additionals: readonly Answer[];
+  authorities: readonly Answer[];
+}
+
+export function targetKey(target: Target): string {
+  return target.host.includes(":") ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+}
+
+export function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/\.$/, "");
+}
+
+/** Keeps the record TTL, within [min, max] seconds. */
+export function clampTtl(ttlSeconds: number, minSeconds: number, maxSeconds: number): number {
+  const ttl = Number.isFinite(ttlSeconds) && ttlSeconds > 0 ? ttlSeconds : 0;
+  return Math.min(maxSeconds, Math.max(minSeconds, ttl));
+}
+
+/** When the next refresh is due after an answer, in ms: the clamped TTL times refreshAt (0.5..1]. */
+export function refreshDelayMs(ttlSeconds: number, minSeconds: number, maxSeconds: number, refreshAt: number): number {
+  return Math.max(1, Math.round(clampTtl(ttlSeconds, minSeconds, maxSeconds) * 1000 * refreshAt));
+}
+
+function isA(a: Answer): a is StringAnswer {
+  return a.type === "A";
+}
+
+function isSrv(a: Answer): a is SrvAnswer {
+  return a.type === "SRV";
+}
+
+function ttlOf(a: Answer): number {
+  return "ttl" in a && typeof a.ttl === "number" ? a.ttl : 0;
+}
+
+/** Names `name` stands for in `records`, following CNAME chains (bounded, so loops end). */
+function aliasesOf(name: string, records: readonly Answer[]): Set<string> {
+  const names = new Set([normalizeName(name)]);
+  for (let hop = 0; hop < 8; hop++) {
+    const before = names.size;
+    for (const r of records) {
+      if (r.type === "CNAME" && names.has(normalizeName(r.name))) names.add(normalizeName(r.data));
+    }
+    if (names.size === before) break;
+  }
+  return names;
+}
+
+export interface AddressSet {
+  addresses: string[];
+  ttlSeconds: number;
+}
+
+/** IPv4 addresses of `name` (through CNAMEs), deduplicated, with the smallest TTL among them. */
+export function addressesOf(name: string, records: readonly Answer[]): AddressSet {
+  const names = aliasesOf(name, records);
+  const matching = records.filter(isA).filter((r) => names.has(normalizeName(r.name)));
+  const addresses = [...new Set(matching.map((r) => r.data))];
+  const ttlSeconds = matching.length > 0 ? Math.min(...matching.map(ttlOf)) : 0;
+  return { addresses, ttlSeconds };
+}
+
+export interface SrvRecord {
+  target: string;
+  port: number;
+  priority: number;
+  ttlSeconds: number;
+}
+
+/** SRV records of `name` in the lowest priority group (RFC 2782: lower priority is used first). */
+export function srvRecordsOf(name: string, answers: readonly Answer[]): SrvRecord[] {
+  const wanted = normalizeName(name);
+  const all = answers
+    .filter(isSrv)
+    .filter((r) => normalizeName(r.name) === wanted && r.data.target !== "" && r.data.target !== ".")
+    .map((r) => ({ target: normalizeName(r.data.target), port: r.data.port, priority: r.data.priority ?? 0, ttlSeconds: ttlOf(r) }));
+  if (all.length === 0) return [];
+  const best = Math.min(...all.map((r) => r.priority));
+  return all.filter((r) => r.priority === best);
+}
+
+export interface SrvMapping {
+  targets: Target[];
+  /** SRV targets without an address in `additionals`: resolve them with A queries. */
+  unresolved: SrvRecord[];
+  ttlSeconds: number;
+}
+
+/** SRV -> targets: the port from each SRV record, the address from the additional section. */
+export function srvTargets(srv: readonly SrvRecord[], additionals: readonly Answer[]): SrvMapping {
+  const targets: Target[] = [];
+  const unresolved: SrvRecord[] = [];
+  const ttls: number[] = [];
+  for (const record of srv) {
+    const { addresses, ttlSeconds } = addressesOf(record.target, additionals);
+    if (addresses.length === 0) {
+      unresolved.push(record);
+      continue;
+    }
+    ttls.push(record.ttlSeconds, ttlSeconds);
+    for (const host of addresses) targets.push({ host, port: record.port });
+  }
+  return { targets: uniqueTargets(targets), unresolved, ttlSeconds: ttls.length > 0 ? Math.min(...ttls) : 0 };
+}
+
+export function uniqueTargets(targets: readonly Target[]): Target[] {
+  const seen = new Map<string, Target>();
+  for (const t of targets) if (!seen.has(targetKey(t))) seen.set(targetKey(t), t);
+  return [...seen.values()];
+}
+
+/** RFC 2308: a negative answer is cached for min(SOA TTL, SOA minimum); 0 without an SOA. */
+export function negativeTtlSeconds(authorities: readonly Answer[]): number {
+  const soa = authorities.find((a): a is SoaAnswer => a.type === "SOA");
+  if (!soa) return 0;
+  return Math.min(ttlOf(soa), soa.data.minimum ?? ttlOf(soa));
+}
+
+/** How an answer is to be treated: records, an authoritative "nothing there", or a failure. */
+export type AnswerKind = { kind: "ok" } | { kind: "empty"; ttlSeconds: number; reason: string } | { kind: "failure"; reason: string };
+
+export function classifyResponse(response: DnsResponse): AnswerKind {
+  if (response.rcode === "NXDOMAIN") {
+    return { kind: "empty", ttlSeconds: negativeTtlSeconds(response.authorities), reason: "NXDOMAIN" };
+  }
+  if (response.rcode !== "NOERROR") return { kind: "failure", reason: `DNS answered ${response.rcode}` };
+  return { kind: "ok" };
+}
