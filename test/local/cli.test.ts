@@ -1,0 +1,75 @@
+// `npm start` as a user runs it: the real CLI process, its stdin commands and its exit.
+import * as assert from "node:assert/strict";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import * as path from "node:path";
+import { httpGet, waitUntil } from "../../local/net-util";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+function startCli(args: string[]): { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "local/cli.ts", ...args], { cwd: ROOT, env: { ...process.env } });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+describe("local CLI (npm start)", function () {
+  this.timeout(60_000);
+  let cli: ReturnType<typeof startCli> | undefined;
+  afterEach(() => {
+    cli?.child.kill("SIGKILL");
+    cli = undefined;
+  });
+
+  for (const [args, message] of [
+    [["--tasks", "0"], /error: --tasks must be a whole number from 1 to 50, got "0"/],
+    [["--record-type", "MX"], /error: --record-type must be A or SRV, got "MX"/],
+    [["--bogus"], /error: Unknown option '--bogus'/],
+  ] as const) {
+    it(`bad flag ${args.join(" ")} -> clear error, usage, exit code 2, nothing started`, async () => {
+      cli = startCli([...args]);
+      assert.equal(await cli.exited, 2);
+      assert.match(cli.output(), message);
+      assert.match(cli.output(), /Usage: npm start/);
+    });
+  }
+
+  it("starts, prints hello's URL, DNS and the tasks, obeys kill/list/quit, and stops everything", async () => {
+    cli = startCli(["--port", "0", "--ttl", "1", "--tasks", "2", "--deregister-delay", "0.2"]);
+    const current = cli;
+    assert.ok(await waitUntil(() => /> $/.test(current.output()), 30_000, 100), `no prompt:\n${current.output()}`);
+    const out = current.output();
+    const helloUrl = /hello:\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1];
+    assert.ok(helloUrl, out);
+    assert.match(out, /DNS:\s+127\.0\.0\.1:\d+ \(UDP\+TCP\)/);
+    assert.match(out, /name-1\s+127\.0\.0\.2:\d+\s+\d+\s+running\s+yes/);
+    assert.match(out, /name-2\s+127\.0\.0\.3:\d+/);
+    assert.match(out, /kill <id>/);
+    assert.equal((await httpGet(helloUrl, 5000)).status, 200);
+
+    current.child.stdin.write("kill 1\n");
+    assert.ok(await waitUntil(() => /name-1 killed/.test(current.output()), 10_000), current.output());
+    assert.ok(await waitUntil(() => /name-1 deregistered from DNS/.test(current.output()), 10_000), current.output());
+    current.child.stdin.write("list\n");
+    assert.ok(await waitUntil(() => /name-1\s+127\.0\.0\.2:\d+\s+\d+\s+stopped\s+no/.test(current.output()), 10_000), current.output());
+    assert.equal((await httpGet(helloUrl, 5000)).status, 200, "hello rides on name-2");
+
+    current.child.stdin.write("quit\n");
+    assert.equal(await current.exited, 0);
+    await assert.rejects(httpGet(helloUrl, 2000), /ECONNREFUSED/);
+  });
+
+  it("SIGINT (Ctrl-C) stops everything it started", async () => {
+    cli = startCli(["--port", "0", "--ttl", "1", "--tasks", "1"]);
+    const current = cli;
+    assert.ok(await waitUntil(() => /> $/.test(current.output()), 30_000, 100), current.output());
+    const helloUrl = /hello:\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(current.output())?.[1] ?? "";
+    const nameUrl = /name-1\s+(127\.0\.0\.2:\d+)/.exec(current.output())?.[1] ?? "";
+    current.child.kill("SIGINT");
+    assert.equal(await current.exited, 0);
+    await assert.rejects(httpGet(helloUrl, 2000), /ECONNREFUSED/);
+    await assert.rejects(httpGet(`http://${nameUrl}/`, 2000), /ECONNREFUSED/);
+  });
+});
