@@ -45,10 +45,11 @@ export function tryOnce(r: TryRequest): Promise<TryResult> {
       timer = setTimeout(() => fail(`no response within ${r.responseTimeoutMs} ms`), r.responseTimeoutMs);
     };
     const req = http.request({ host: r.host, port: r.port, method: r.method, path: r.path, headers: r.headers, agent: r.agent });
+    // Waiting for a pooled socket counts as connecting: the request has not left yet.
+    timer = setTimeout(() => fail(`connect timeout after ${r.connectTimeoutMs} ms`), r.connectTimeoutMs);
     req.on("socket", (socket) => {
-      if (!socket.connecting) return awaitResponse(); // a pooled keep-alive connection
-      timer = setTimeout(() => fail(`connect timeout after ${r.connectTimeoutMs} ms`), r.connectTimeoutMs);
-      socket.once("connect", awaitResponse);
+      if (socket.connecting) socket.once("connect", awaitResponse);
+      else awaitResponse(); // a pooled keep-alive connection
     });
     req.on("response", (res) => {
       const chunks: Buffer[] = [];

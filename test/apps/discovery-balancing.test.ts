@@ -1,0 +1,138 @@
+// Balancer choice, back-off growth and ejection rules: pure functions, called directly.
+import assert from "node:assert/strict";
+import { pickTarget, type Candidate } from "../../apps/hello/src/discovery/balancer";
+import { ejectionDurationMs, HEALTHY, isEjected, maxEjectable, recordFailure, recordSuccess, type EjectionPolicy, type OutlierState } from "../../apps/hello/src/discovery/outlier";
+
+const idle = (n: number): Candidate[] => Array.from({ length: n }, () => ({ outstanding: 0, eligible: true }));
+
+describe("discovery: balancer", () => {
+  it("spreads exactly evenly over equal targets (round robin)", () => {
+    const counts = [0, 0, 0];
+    let cursor = 0;
+    for (let i = 0; i < 30_000; i++) {
+      const pick = pickTarget(idle(3), cursor, 4);
+      counts[pick.index] += 1;
+      cursor = pick.cursor;
+    }
+    assert.deepEqual(counts, [10_000, 10_000, 10_000]);
+  });
+
+  it("stays even when requests overlap (outstanding counts within the slack)", () => {
+    const candidates = idle(3);
+    const counts = [0, 0, 0];
+    const inFlight: number[] = [];
+    let cursor = 0;
+    for (let i = 0; i < 30_000; i++) {
+      const pick = pickTarget(candidates, cursor, 4);
+      cursor = pick.cursor;
+      counts[pick.index] += 1;
+      candidates[pick.index].outstanding += 1;
+      inFlight.push(pick.index);
+      if (inFlight.length > 8) candidates[inFlight.shift() as number].outstanding -= 1; // FIFO completions
+    }
+    assert.deepEqual(counts, [10_000, 10_000, 10_000]);
+  });
+
+  it("passes over a target whose outstanding requests exceed the least busy one's by more than the slack", () => {
+    const candidates: Candidate[] = [
+      { outstanding: 9, eligible: true }, // stuck
+      { outstanding: 2, eligible: true },
+      { outstanding: 3, eligible: true },
+    ];
+    const seen = new Set<number>();
+    let cursor = 0;
+    for (let i = 0; i < 6; i++) {
+      const pick = pickTarget(candidates, cursor, 4);
+      seen.add(pick.index);
+      cursor = pick.cursor;
+    }
+    assert.deepEqual([...seen].sort(), [1, 2]);
+  });
+
+  it("never picks an ineligible target, and says so when none is left", () => {
+    const candidates: Candidate[] = [
+      { outstanding: 0, eligible: false },
+      { outstanding: 50, eligible: true },
+    ];
+    assert.equal(pickTarget(candidates, 0, 0).index, 1);
+    assert.equal(pickTarget([{ outstanding: 0, eligible: false }], 0, 4).index, -1);
+    assert.equal(pickTarget([], 7, 4).index, -1);
+  });
+});
+
+const policy: EjectionPolicy = { consecutiveFailures: 3, baseMs: 1000, maxMs: 8000, maxEjectionPercent: 50, jitter: 0.2 };
+
+describe("discovery: back-off", () => {
+  it("doubles with each ejection and stops at the cap", () => {
+    const noJitter = () => 0;
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6, 40].map((n) => ejectionDurationMs(n, policy, noJitter)),
+      [1000, 2000, 4000, 8000, 8000, 8000, 8000],
+    );
+  });
+
+  it("jitter only shortens, by at most the jitter fraction", () => {
+    assert.equal(ejectionDurationMs(2, policy, () => 0.999999), 1600);
+    for (let i = 0; i < 200; i++) {
+      const d = ejectionDurationMs(4, policy, Math.random);
+      assert.ok(d > 6400 - 1 && d <= 8000, String(d));
+    }
+  });
+});
+
+describe("discovery: ejection rules", () => {
+  const ctx = (now: number, total = 3, ejectedNow = 0) => ({ now, total, ejectedNow, random: () => 0 });
+
+  function failTimes(state: OutlierState, n: number, now: number, total = 3, ejectedNow = 0): { state: OutlierState; ejected: boolean } {
+    let result = { state, ejected: false };
+    for (let i = 0; i < n; i++) result = recordFailure(result.state, policy, ctx(now, total, ejectedNow));
+    return result;
+  }
+
+  it("ejects after the configured number of consecutive failures, not before", () => {
+    assert.equal(failTimes(HEALTHY, 2, 0).ejected, false);
+    const third = failTimes(HEALTHY, 3, 0);
+    assert.equal(third.ejected, true);
+    assert.equal(third.state.ejectedUntil, 1000);
+    assert.ok(isEjected(third.state, 999));
+    assert.ok(!isEjected(third.state, 1000));
+  });
+
+  it("a success in between resets the streak and the back-off", () => {
+    const two = failTimes(HEALTHY, 2, 0).state;
+    assert.deepEqual(recordSuccess(), HEALTHY);
+    assert.equal(failTimes(recordSuccess(), 2, 0).ejected, false);
+    assert.equal(two.consecutiveFailures, 2);
+  });
+
+  it("re-ejects at the first failure after coming back, for twice as long", () => {
+    const first = failTimes(HEALTHY, 3, 0).state;
+    const again = recordFailure(first, policy, ctx(1500));
+    assert.equal(again.ejected, true);
+    assert.equal(again.state.ejectedUntil, 1500 + 2000);
+    assert.equal(again.state.ejections, 2);
+  });
+
+  it("does not extend an ejection for failures of requests already in flight", () => {
+    const first = failTimes(HEALTHY, 3, 0).state;
+    const late = recordFailure(first, policy, ctx(10));
+    assert.equal(late.ejected, false);
+    assert.equal(late.state.ejectedUntil, first.ejectedUntil);
+  });
+
+  it("never ejects all targets: max ejection percent, at least one target always in", () => {
+    assert.deepEqual(
+      [1, 2, 3, 4, 10].map((n) => maxEjectable(n, 50)),
+      [0, 1, 1, 2, 5],
+    );
+    assert.deepEqual(
+      [2, 3, 10].map((n) => maxEjectable(n, 100)),
+      [1, 2, 9],
+    );
+    assert.equal(maxEjectable(10, 0), 0);
+    assert.equal(maxEjectable(3, 10), 1); // a small percentage still allows one
+    assert.equal(failTimes(HEALTHY, 10, 0, 1).ejected, false); // the only target
+    assert.equal(failTimes(HEALTHY, 3, 0, 3, 1).ejected, false); // 1 of 3 already out at 50 %
+    assert.equal(failTimes(HEALTHY, 3, 0, 4, 1).ejected, true); // 2 of 4 is allowed
+  });
+});

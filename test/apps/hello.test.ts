@@ -1,0 +1,177 @@
+// hello: configuration (pure) and the real process wired to a real DNS server and name processes.
+import assert from "node:assert/strict";
+import { parseHelloConfig } from "../../apps/hello/src/config";
+import { runApp, type RunningApp } from "./support/app-process";
+import { aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
+import { get, sleep } from "./support/http-servers";
+
+describe("hello: configuration (pure)", () => {
+  it("needs only NAME_SERVER and documents its defaults", () => {
+    const parsed = parseHelloConfig({ NAME_SERVER: "http://name.internal:3000/" }, "host-h");
+    assert.ok(parsed.ok);
+    assert.deepEqual(parsed.config, {
+      port: 3000,
+      host: "0.0.0.0",
+      taskName: "host-h",
+      nameServer: "http://name.internal:3000/",
+      dnsServer: undefined,
+      recordType: "A",
+      ttlMinSeconds: 1,
+      ttlMaxSeconds: 60,
+      refreshAt: 1,
+      dnsTimeoutMs: 1000,
+      connectTimeoutMs: 500,
+      responseTimeoutMs: 1000,
+      deadlineMs: 3000,
+      maxTries: 3,
+      busySlack: 4,
+      ejection: { consecutiveFailures: 3, baseMs: 2000, maxMs: 30_000, maxEjectionPercent: 50, jitter: 0.2 },
+      drainTimeoutMs: 10_000,
+    });
+  });
+
+  it("reads every tuning variable", () => {
+    const parsed = parseHelloConfig(
+      { NAME_SERVER: "http://10.0.0.5/", DNS_SERVER: "127.0.0.1:5353", DISCOVERY_RECORD_TYPE: "srv", DISCOVERY_TTL_MIN_SECONDS: "2", DISCOVERY_REFRESH_AT_PERCENT: "80", EJECTION_MAX_PERCENT: "100" },
+      "h",
+    );
+    assert.ok(parsed.ok);
+    assert.deepEqual(parsed.config.dnsServer, { host: "127.0.0.1", port: 5353 });
+    assert.equal(parsed.config.recordType, "SRV");
+    assert.equal(parsed.config.ttlMinSeconds, 2);
+    assert.equal(parsed.config.refreshAt, 0.8);
+    assert.equal(parsed.config.ejection.maxEjectionPercent, 100);
+  });
+
+  it("reports every bad variable at once, naming it and what is allowed", () => {
+    const parsed = parseHelloConfig(
+      { DNS_SERVER: "dns.local", DISCOVERY_RECORD_TYPE: "AAAA", DISCOVERY_TTL_MIN_SECONDS: "90", DISCOVERY_TTL_MAX_SECONDS: "30", MAX_TRIES: "0" },
+      "h",
+    );
+    assert.ok(!parsed.ok);
+    const text = parsed.errors.join("\n");
+    assert.match(text, /NAME_SERVER is required: expected an http:\/\/ URL/);
+    assert.match(text, /DNS_SERVER="dns.local" is invalid: expected an IP address, "ip:port" or "\[ipv6\]:port"/);
+    assert.match(text, /DISCOVERY_RECORD_TYPE="AAAA" is invalid: expected one of A, SRV/);
+    assert.match(text, /DISCOVERY_TTL_MIN_SECONDS \(90\) is invalid: expected at most DISCOVERY_TTL_MAX_SECONDS \(30\)/);
+    assert.match(text, /MAX_TRIES="0" is invalid: expected an integer from 1 to 10/);
+    assert.equal(parsed.errors.length, 5);
+  });
+
+  it("rejects NAME_SERVER values that are not plain http URLs", () => {
+    for (const bad of ["name.internal:3000", "https://name.internal/", "http://user:pw@name.internal/", "http://name.internal/?q=1", "ftp://x/"]) {
+      const parsed = parseHelloConfig({ NAME_SERVER: bad }, "h");
+      assert.ok(!parsed.ok, bad);
+      assert.match(parsed.errors[0], /^NAME_SERVER=.* is invalid: expected an http:\/\/ URL/);
+    }
+  });
+});
+
+describe("hello: process", () => {
+  const SERVICE = "name.internal";
+  let dns: TestDnsServer;
+  let running: RunningApp[] = [];
+
+  beforeEach(async () => {
+    dns = await new TestDnsServer().start();
+  });
+  afterEach(async () => {
+    await Promise.all(running.map((a) => a.kill()));
+    running = [];
+    await dns.stop();
+  });
+
+  function run(app: "name" | "hello", env: Record<string, string>): RunningApp {
+    const a = runApp(app, env);
+    running.push(a);
+    return a;
+  }
+
+  /** Name tasks on 127.0.0.2.. sharing one port, and hello pointed at them through the test DNS. */
+  async function topology(tasks: number, helloEnv: Record<string, string> = {}, nameEnv: Record<string, string> = {}): Promise<{ hello: RunningApp; url: string; port: number }> {
+    const first = run("name", { PORT: "0", HOST: "127.0.0.2", TASK_NAME: "task-1", ...nameEnv });
+    const { port } = await first.listening;
+    for (let i = 1; i < tasks; i++) await run("name", { PORT: String(port), HOST: `127.0.0.${i + 2}`, TASK_NAME: `task-${i + 1}`, ...nameEnv }).listening;
+    const ips = Array.from({ length: tasks }, (_, i) => `127.0.0.${i + 2}`);
+    dns.handler = (q) => {
+      if (q.name !== SERVICE) return { rcode: "NXDOMAIN", authorities: [soaRecord("internal", 1)] };
+      if (q.type === "SRV") {
+        return { answers: ips.map((_ip, i) => srvRecord(SERVICE, `t${i}.${SERVICE}`, port, 5)), additionals: ips.map((ip, i) => aRecord(`t${i}.${SERVICE}`, ip, 5)) };
+      }
+      return { answers: ips.map((ip) => aRecord(SERVICE, ip, 5)) };
+    };
+    const hello = run("hello", { PORT: "0", HOST: "127.0.0.1", TASK_NAME: "hello-1", NAME_SERVER: `http://${SERVICE}:${port}/`, DNS_SERVER: `127.0.0.1:${dns.port}`, ...helloEnv });
+    const bound = await hello.listening;
+    return { hello, url: `http://127.0.0.1:${bound.port}`, port };
+  }
+
+  it("exits 2 when NAME_SERVER is missing, naming the variable", async () => {
+    const hello = run("hello", { PORT: "0" });
+    assert.equal((await hello.exited).code, 2);
+    assert.match(hello.stderr(), /NAME_SERVER is required: expected an http:\/\/ URL such as http:\/\/name.internal:3000\//);
+  });
+
+  it("exits 2 on a malformed NAME_SERVER and bad tuning, reporting all of them", async () => {
+    const hello = run("hello", { NAME_SERVER: "name.internal:3000", CONNECT_TIMEOUT_MS: "fast" });
+    assert.equal((await hello.exited).code, 2);
+    assert.match(hello.stderr(), /NAME_SERVER="name.internal:3000" is invalid/);
+    assert.match(hello.stderr(), /CONNECT_TIMEOUT_MS="fast" is invalid: expected an integer from 1 to 60000/);
+  });
+
+  for (const recordType of ["A", "SRV"]) {
+    it(`answers "Hello (from <task>) <name's answer>" over ${recordType} records, spread evenly`, async () => {
+      const { hello, url } = await topology(3, { DISCOVERY_RECORD_TYPE: recordType });
+      assert.equal(hello.lines[0].msg, "listening");
+      const from: Record<string, number> = {};
+      for (let i = 0; i < 30; i++) {
+        const r = await get(`${url}/`);
+        assert.equal(r.status, 200);
+        const m = /^Hello \(from hello-1\) [A-Z][a-z]+ \(from (task-\d)\)$/.exec(r.body);
+        assert.ok(m, r.body);
+        from[m[1]] = (from[m[1]] ?? 0) + 1;
+      }
+      assert.deepEqual(from, { "task-1": 10, "task-2": 10, "task-3": 10 });
+      assert.deepEqual(JSON.parse((await get(`${url}/health`)).body), { status: "ok" });
+    });
+  }
+
+  it("/metrics reports requests, retries, ejections, DNS counters and per-target counters", async () => {
+    const { url, port } = await topology(2);
+    for (let i = 0; i < 4; i++) await get(`${url}/`);
+    const m = JSON.parse((await get(`${url}/metrics`)).body) as Record<string, unknown>;
+    assert.deepEqual(
+      Object.keys(m).sort(),
+      ["discovery", "dnsFailures", "dnsQueries", "dnsRefreshes", "dnsTruncated", "ejections", "failures", "requests", "retries", "served", "targets", "task"].sort(),
+    );
+    assert.equal(m.requests, 4);
+    assert.equal(m.dnsQueries, 1);
+    assert.equal(m.dnsRefreshes, 1);
+    assert.deepEqual(m.targets, {
+      [`127.0.0.2:${port}`]: { requests: 2, failures: 0, outstanding: 0, ejected: false, ejections: 0, consecutiveFailures: 0 },
+      [`127.0.0.3:${port}`]: { requests: 2, failures: 0, outstanding: 0, ejected: false, ejections: 0, consecutiveFailures: 0 },
+    });
+  });
+
+  it("answers 503 quickly with a clear message when no name task is reachable", async () => {
+    const { url } = await topology(2);
+    assert.equal((await get(`${url}/`)).status, 200);
+    for (const task of running.filter((a) => a !== running[running.length - 1])) await task.kill();
+    const r = await get(`${url}/`);
+    assert.equal(r.status, 503);
+    assert.match(r.body, /^503 Service Unavailable: no name\.internal task answered \(2 tries in \d+ ms: .*ECONNREFUSED/);
+    assert.ok(r.ms < 500, `took ${r.ms} ms`);
+  });
+
+  it("on SIGTERM lets in-flight requests finish, then exits 0", async () => {
+    const { hello, url } = await topology(2, {}, { RESPONSE_DELAY_MS: "500" });
+    const inFlight = Array.from({ length: 5 }, () => get(`${url}/`));
+    await sleep(150);
+    hello.child.kill("SIGTERM");
+    const answers = await Promise.all(inFlight);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200, 200, 200, 200],
+    );
+    assert.equal((await hello.exited).code, 0);
+  });
+});

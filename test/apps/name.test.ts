@@ -1,0 +1,93 @@
+// name as a real process: the contract's answers, counters, bad configuration and drain.
+import assert from "node:assert/strict";
+import http from "node:http";
+import { runApp, type RunningApp } from "./support/app-process";
+import { get, sleep } from "./support/http-servers";
+import { parseNameConfig } from "../../apps/name/src/config";
+import { FIRST_NAMES, nameAnswer, pickName } from "../../apps/name/src/names";
+
+describe("name: configuration and answer (pure)", () => {
+  it("uses the contract's defaults", () => {
+    const parsed = parseNameConfig({}, "host-a");
+    assert.ok(parsed.ok);
+    assert.deepEqual(parsed.config, { port: 3000, host: "0.0.0.0", taskName: "host-a", responseDelayMs: 0, drainTimeoutMs: 10_000 });
+  });
+
+  it("reports every bad variable at once, naming it and what is allowed", () => {
+    const parsed = parseNameConfig({ PORT: "70000", RESPONSE_DELAY_MS: "soon", TASK_NAME: "two words" }, "h");
+    assert.ok(!parsed.ok);
+    assert.equal(parsed.errors.length, 3);
+    assert.match(parsed.errors[0], /^PORT="70000" is invalid: expected an integer from 0 to 65535$/);
+    assert.match(parsed.errors[1], /^TASK_NAME=/);
+    assert.match(parsed.errors[2], /^RESPONSE_DELAY_MS="soon" is invalid/);
+  });
+
+  it("answers '<first name> (from <task>)' with a name from the list", () => {
+    assert.equal(nameAnswer(pickName(() => 0), "ip-10-0-1-23"), `${FIRST_NAMES[0]} (from ip-10-0-1-23)`);
+    assert.equal(pickName(() => 0.9999999), FIRST_NAMES[FIRST_NAMES.length - 1]);
+  });
+});
+
+describe("name: process", () => {
+  let app: RunningApp | undefined;
+  afterEach(async () => {
+    await app?.kill();
+    app = undefined;
+  });
+
+  async function start(env: Record<string, string> = {}): Promise<string> {
+    app = runApp("name", { PORT: "0", HOST: "127.0.0.1", TASK_NAME: "task-1", ...env });
+    const { address, port } = await app.listening;
+    return `http://${address}:${port}`;
+  }
+
+  it("logs 'listening' first, answers /, /health and /metrics per the contract", async () => {
+    const url = await start();
+    assert.equal(app?.lines[0].msg, "listening");
+    for (let i = 0; i < 3; i++) {
+      const r = await get(`${url}/`);
+      assert.equal(r.status, 200);
+      assert.match(r.body, /^[A-Z][a-z]+ \(from task-1\)$/);
+    }
+    assert.deepEqual(JSON.parse((await get(`${url}/health`)).body), { status: "ok" });
+    assert.deepEqual(JSON.parse((await get(`${url}/metrics`)).body), { task: "task-1", requests: 3 });
+    assert.equal((await get(`${url}/nope`)).status, 404);
+  });
+
+  it("exits 2 on bad configuration, naming the variable", async () => {
+    app = runApp("name", { PORT: "abc" });
+    const { code } = await app.exited;
+    assert.equal(code, 2);
+    assert.match(app.stderr(), /PORT="abc" is invalid: expected an integer from 0 to 65535/);
+  });
+
+  it("on SIGTERM finishes the in-flight request, refuses new connections, exits 0", async () => {
+    const url = await start({ RESPONSE_DELAY_MS: "600" });
+    const inFlight = get(`${url}/`);
+    await sleep(150);
+    app?.child.kill("SIGTERM");
+    await sleep(100);
+    await assert.rejects(get(`${url}/health`, 1000), /ECONNREFUSED/);
+    const r = await inFlight;
+    assert.equal(r.status, 200);
+    assert.match(r.body, /\(from task-1\)$/);
+    const { code } = await (app as RunningApp).exited;
+    assert.equal(code, 0);
+    assert.ok(app?.lines.some((l) => l.msg === "drained"));
+  });
+
+  it("closes idle keep-alive connections on SIGTERM instead of waiting for them", async () => {
+    const url = await start();
+    const agent = new http.Agent({ keepAlive: true });
+    try {
+      await new Promise<void>((resolve, reject) => http.get(`${url}/health`, { agent }, (res) => res.resume().on("end", resolve)).on("error", reject));
+      const started = Date.now();
+      app?.child.kill("SIGTERM");
+      const { code } = await (app as RunningApp).exited;
+      assert.equal(code, 0);
+      assert.ok(Date.now() - started < 2000, "an idle keep-alive connection held the drain");
+    } finally {
+      agent.destroy();
+    }
+  });
+});

@@ -1,0 +1,76 @@
+// Real HTTP servers on loopback addresses (127.0.0.2, .3, ...) standing in for name tasks inside
+// one test process, plus a plain GET helper.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface TaskServer {
+  host: string;
+  port: number;
+  key: string;
+  /** GET / served. */
+  served: number;
+  /** While true the server accepts requests and never answers them (a hung task). */
+  hang: boolean;
+  close(): Promise<void>;
+}
+
+/** Starts a task answering "<name> (from <host>)"; port 0 = a free one. */
+export async function startTaskServer(host: string, port = 0): Promise<TaskServer> {
+  const stuck = new Set<http.ServerResponse>();
+  const task: TaskServer = {
+    host,
+    port: 0,
+    key: "",
+    served: 0,
+    hang: false,
+    close: async () => {
+      for (const res of stuck) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  const server = http.createServer((req, res) => {
+    if (task.hang) {
+      stuck.add(res);
+      return;
+    }
+    if (req.method === "POST") {
+      res.writeHead(500).end("boom");
+      return;
+    }
+    task.served += 1;
+    res.writeHead(200, { "Content-Type": "text/plain" }).end(`Test (from ${host})`);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  task.port = (server.address() as AddressInfo).port;
+  task.key = `${host}:${task.port}`;
+  return task;
+}
+
+export interface Got {
+  status: number;
+  body: string;
+  ms: number;
+}
+
+/** One GET on a fresh connection, bounded by timeoutMs. */
+export function get(url: string, timeoutMs = 5000): Promise<Got> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (body += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, ms: Date.now() - started }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)));
+    req.on("error", reject);
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
