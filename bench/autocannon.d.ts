@@ -1,5 +1,6 @@
 // The part of autocannon 8's programmatic API the bench uses (the package ships no types).
 declare module "autocannon" {
+  import type { EventEmitter } from "node:events";
   namespace autocannon {
     interface Options {
       url: string;
@@ -35,6 +36,10 @@ declare module "autocannon" {
       requests: Histogram & { sent: number };
     }
   }
-  function autocannon(options: autocannon.Options): Promise<autocannon.Result>;
+  /** The running load: a thenable for the result that also emits "tick" once a second. */
+  interface Instance extends EventEmitter, PromiseLike<autocannon.Result> {
+    on(event: "tick", listener: (tick: { counter: number; bytes: number }) => void): this;
+  }
+  function autocannon(options: autocannon.Options): Instance;
   export = autocannon;
 }

@@ -10,6 +10,7 @@ const SCENARIOS = ["steady", "crash", "hang", "scale-out"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const DEREGISTER_DELAY_MS = 2000;
 const VICTIM = "name-2";
+const WARM_UP_S = 3;
 
 interface BenchOptions {
   durationS: number;
@@ -19,6 +20,9 @@ interface BenchOptions {
   responseDelayMs: number;
   scenarios: Scenario[];
   verbose: boolean;
+  timeline: boolean;
+  /** hello tuning variables, e.g. BALANCER_BUSY_SLACK=1000 (repeatable --hello-env). */
+  helloEnv: Record<string, string>;
 }
 
 interface Figures extends Record<string, number> {
@@ -28,6 +32,7 @@ interface Figures extends Record<string, number> {
   failed: number;
   served: number;
   skew: number;
+  deviationPoints: number;
   dnsPerSecond: number;
   dnsPerTtl: number;
   directRatio: number;
@@ -38,16 +43,20 @@ interface Figures extends Record<string, number> {
 interface ScenarioRun {
   figures: Figures;
   shares: Record<string, number>;
+  perSecond: number[];
 }
 
 const USAGE = `Usage: npm run bench -- [--duration 10] [--connections 32] [--runs 1] [--ttl 5]
-                        [--delay-ms 0] [--scenarios steady,crash,hang,scale-out] [--verbose]
+                        [--delay-ms 0] [--scenarios steady,crash,hang,scale-out] [--timeline] [--hello-env NAME=value] [--verbose]
 
   --duration     seconds of load per scenario (the event happens at one third)
   --connections  concurrent keep-alive connections to hello
   --runs         repeat every scenario N times and print medians
   --ttl          DNS TTL of the name service in seconds
   --delay-ms     name's RESPONSE_DELAY_MS (simulated work per request)
+  --hello-env    NAME=value for hello (its tuning variables), repeatable
+  --timeline     print the responses of each second (shows the dip around the event)
+  --verbose      pass the processes' log lines through
 `;
 
 function parseOptions(argv: string[]): BenchOptions {
@@ -62,6 +71,8 @@ function parseOptions(argv: string[]): BenchOptions {
       "delay-ms": { type: "string", default: "0" },
       scenarios: { type: "string", default: SCENARIOS.join(",") },
       verbose: { type: "boolean", default: false },
+      timeline: { type: "boolean", default: false },
+      "hello-env": { type: "string", multiple: true, default: [] },
       help: { type: "boolean", default: false },
     },
   });
@@ -85,6 +96,14 @@ function parseOptions(argv: string[]): BenchOptions {
     responseDelayMs: int("delay-ms", values["delay-ms"], 0, 10_000),
     scenarios: scenarios as Scenario[],
     verbose: values.verbose,
+    timeline: values.timeline,
+    helloEnv: Object.fromEntries(
+      values["hello-env"].map((kv) => {
+        const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(kv);
+        if (!m) throw new Error(`--hello-env must look like NAME=value (e.g. BALANCER_BUSY_SLACK=8), got ${JSON.stringify(kv)}`);
+        return [m[1], m[2]];
+      }),
+    ),
   };
 }
 
@@ -108,8 +127,11 @@ async function helloCounter(topology: Topology, key: string): Promise<number> {
   return typeof value === "number" ? value : Number.NaN;
 }
 
-async function load(url: string, o: BenchOptions, durationS: number): Promise<autocannon.Result> {
-  return autocannon({ url, connections: o.connections, duration: durationS, timeout: 10 });
+/** Runs the load; `perSecond` gets the responses completed in each second (for --timeline). */
+async function load(url: string, o: BenchOptions, durationS: number, perSecond: number[] = []): Promise<autocannon.Result> {
+  const instance = autocannon({ url, connections: o.connections, duration: durationS, timeout: 10 });
+  instance.on("tick", ({ counter }) => perSecond.push(counter));
+  return instance;
 }
 
 async function runScenario(scenario: Scenario, o: BenchOptions): Promise<ScenarioRun> {
@@ -118,10 +140,11 @@ async function runScenario(scenario: Scenario, o: BenchOptions): Promise<Scenari
     ttlSeconds: o.ttlSeconds,
     deregisterDelayMs: DEREGISTER_DELAY_MS,
     nameEnv: { RESPONSE_DELAY_MS: String(o.responseDelayMs) },
+    helloEnv: o.helloEnv,
     verbose: o.verbose,
   });
   try {
-    await load(topology.helloUrl, o, 1); // warm-up: pools, JIT
+    await load(topology.helloUrl, o, WARM_UP_S); // pools, JIT: the first seconds run at a fraction of the speed
     const before = await servedByTask(topology);
     const retriesBefore = await helloCounter(topology, "retries");
     const ejectionsBefore = await helloCounter(topology, "ejections");
@@ -142,7 +165,8 @@ async function runScenario(scenario: Scenario, o: BenchOptions): Promise<Scenari
         process.stderr.write(`bench: ${scenario} event failed: ${(err as Error).message}\n`);
       }
     }, (o.durationS * 1000) / 3);
-    const result = await load(topology.helloUrl, o, o.durationS);
+    const perSecond: number[] = [];
+    const result = await load(topology.helloUrl, o, o.durationS, perSecond);
     clearTimeout(event);
     const dnsQueries = topology.dns.queries().total - dnsBefore;
     if (scenario === "hang") topology.resumeTask(VICTIM);
@@ -171,6 +195,7 @@ async function runScenario(scenario: Scenario, o: BenchOptions): Promise<Scenari
         failed: result.non2xx + result.errors,
         served: Object.values(served).reduce((a, b) => a + b, 0),
         skew: skewPercent(wholeRun.map((id) => served[id])),
+        deviationPoints: skewPercent(wholeRun.map((id) => served[id])) / wholeRun.length,
         dnsPerSecond: dnsQueries / seconds,
         dnsPerTtl: dnsQueries / (seconds / o.ttlSeconds),
         directRatio,
@@ -178,6 +203,7 @@ async function runScenario(scenario: Scenario, o: BenchOptions): Promise<Scenari
         ejections: (await helloCounter(topology, "ejections")) - ejectionsBefore,
       },
       shares: Object.fromEntries(ids.map((id, k) => [id, shareList[k]])),
+      perSecond,
     };
   } finally {
     await topology.stop();
@@ -187,7 +213,7 @@ async function runScenario(scenario: Scenario, o: BenchOptions): Promise<Scenari
 const fixed = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
 
 function report(o: BenchOptions, results: Map<Scenario, ScenarioRun[]>): void {
-  const rows: string[][] = [["scenario", "ok req/s", "p50 ms", "p99 ms", "failed", "served", "skew %", "shares", "DNS q/s", "DNS q/TTL", "retries", "ejections", "vs direct"]];
+  const rows: string[][] = [["scenario", "ok req/s", "p50 ms", "p99 ms", "failed", "served", "skew %", "dev pp", "shares", "DNS q/s", "DNS q/TTL", "retries", "ejections", "vs direct"]];
   const medians = new Map<Scenario, Figures>();
   for (const [scenario, runs] of results) {
     const m = medianOf(runs.map((r) => r.figures));
@@ -202,6 +228,7 @@ function report(o: BenchOptions, results: Map<Scenario, ScenarioRun[]>): void {
       fixed(m.failed),
       fixed(m.served),
       fixed(m.skew, 2),
+      fixed(m.deviationPoints, 2),
       shareText,
       fixed(m.dnsPerSecond, 2),
       fixed(m.dnsPerTtl, 2),
@@ -212,7 +239,11 @@ function report(o: BenchOptions, results: Map<Scenario, ScenarioRun[]>): void {
   }
   process.stdout.write(`\n${o.runs > 1 ? `medians of ${o.runs} runs, ` : ""}${o.connections} connections, ${o.durationS} s per scenario, TTL ${o.ttlSeconds} s, name delay ${o.responseDelayMs} ms\n`);
   process.stdout.write(`${table(rows)}\n`);
-  process.stdout.write("skew: largest |share - 1/n| / (1/n) over the tasks that served the whole run; shares in % per task id\n\n");
+  process.stdout.write(
+    "skew: largest |share - 1/n| / (1/n) over the tasks that served the whole run (dev pp: the same deviation in percentage points); shares in % per task id\n",
+  );
+  if (Object.keys(o.helloEnv).length > 0) process.stdout.write(`hello tuning: ${JSON.stringify(o.helloEnv)}\n`);
+  process.stdout.write("\n");
 
   const steady = medians.get("steady");
   const checks: Array<[string, boolean]> = [];
@@ -243,6 +274,7 @@ async function main(): Promise<void> {
       process.stdout.write(`run ${run}/${o.runs}: ${scenario}… `);
       const r = await runScenario(scenario, o);
       process.stdout.write(`${fixed(r.figures.okPerSecond)} ok req/s, ${fixed(r.figures.failed)} failed\n`);
+      if (o.timeline) process.stdout.write(`  responses per second: ${r.perSecond.join(" ")}\n`);
       results.set(scenario, [...(results.get(scenario) ?? []), r]);
     }
   }
