@@ -133,7 +133,7 @@ export class ProgressTracker {
     status(nowMs: number): string {
         const elapsed = this.startedAt === undefined ? 0 : (nowMs - this.startedAt) / 1000;
         const current = [...this.inFlight.values()].sort((a, b) => a.startedAt - b.startedAt);
-        let doing = this.finished ? "finished" : current.length === 0 ? "planning" : "";
+        let doing = this.finished ? "finished" : this.seen.size === 0 ? "planning" : "waiting for the engine";
         if (current.length > 0) {
             const first = current[0];
             doing = `${VERB[first.op]?.[0] ?? first.op} ${first.type} ${first.name} (${formatSeconds((nowMs - first.startedAt) / 1000)})`;
