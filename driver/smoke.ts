@@ -139,12 +139,12 @@ export async function smokeTest(url: string, options: SmokeOptions = {}): Promis
         const { answer, match } = await ask();
         if (match) break;
         if (isWrongShape(answer)) return result(describeFailure(url, answer));
-        const wait = backoffMs(retry);
-        if (Date.now() + wait >= deadline) {
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) {
             const seconds = Math.round((Date.now() - started) / 1000);
             return result(`${describeFailure(url, answer)}; gave up after ${attempts} attempts over ${seconds}s`);
         }
-        await sleep(wait);
+        await sleep(Math.min(backoffMs(retry), remaining)); // the last try lands on the deadline
     }
 
     // Phase 2: sample in rounds until enough distinct name tasks answered (bounded by the deadline).
