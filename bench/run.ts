@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { getJson, sleep } from "../local/net-util";
-import { startTopology, type Topology } from "../local/topology";
+import { servedByTask, startTopology, type Topology } from "../local/topology";
 import { median, medianOf, skewPercent, shares, table } from "./stats";
 
 const SCENARIOS = ["steady", "crash", "hang", "scale-out"] as const;
@@ -105,19 +105,6 @@ function parseOptions(argv: string[]): BenchOptions {
       }),
     ),
   };
-}
-
-async function servedByTask(topology: Topology): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  await Promise.all(
-    topology
-      .tasks()
-      .filter((t) => t.state === "running")
-      .map(async (t) => {
-        out[t.id] = (await getJson<{ requests: number }>(`${t.url}metrics`)).requests;
-      }),
-  );
-  return out;
 }
 
 /** hello's metrics counters, read defensively: the bench prints them, it does not depend on their shape. */

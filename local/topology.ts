@@ -3,7 +3,7 @@
 import * as path from "node:path";
 import { AppProcess, type Exit } from "./app-process";
 import { DnsServer } from "./dns-server";
-import { assertBindable, freePort, httpGet, waitUntil } from "./net-util";
+import { assertBindable, freePort, getJson, httpGet, waitUntil } from "./net-util";
 
 export const SERVICE = "name";
 /** Loopback host part of the first name task (127.0.0.2); hello has 127.0.0.1. */
@@ -272,4 +272,11 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
     await stop(); // nothing half-started is left behind
     throw err;
   }
+}
+
+/** GET / served so far by each running task, from each name task's own /metrics. */
+export async function servedByTask(topology: Pick<Topology, "tasks">): Promise<Record<string, number>> {
+  const running = topology.tasks().filter((t) => t.state === "running");
+  const counts = await Promise.all(running.map((t) => getJson<{ requests: number }>(`${t.url}metrics`)));
+  return Object.fromEntries(running.map((t, k) => [t.id, counts[k].requests]));
 }

@@ -70,15 +70,6 @@ export function counter(metrics: HelloMetrics, key: string): number {
   return v;
 }
 
-/** GET / served per running task, from each name task's own /metrics. */
-export async function servedByTask(topology: Topology): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const t of topology.tasks().filter((x) => x.state === "running")) {
-    out[t.id] = (await getJson<{ requests: number }>(`${t.url}metrics`)).requests;
-  }
-  return out;
-}
-
 /** PIDs of our live child processes (Linux /proc): proves a topology left nothing behind. */
 export function childPids(): number[] {
   if (process.platform !== "linux") return [];

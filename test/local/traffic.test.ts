@@ -1,8 +1,8 @@
 // End to end on real processes and real DNS: how hello spreads traffic over the name tasks.
 import * as assert from "node:assert/strict";
 import { sleep, waitUntil } from "../../local/net-util";
-import { startTopology, type Topology } from "../../local/topology";
-import { counter, helloMetrics, runLoad, servedByTask } from "./load";
+import { servedByTask, startTopology, type Topology } from "../../local/topology";
+import { counter, helloMetrics, runLoad } from "./load";
 import { HELLO_TEST_ENV } from "./settings";
 
 describe("local topology: traffic spread (real processes)", function () {
