@@ -61,7 +61,8 @@ async function main(): Promise<void> {
     recordType: o.recordType,
     verbose: o.verbose,
     onEvent: (e) => {
-      if (!started) return;
+      // Only what happens on its own: the commands report their own effects.
+      if (!started || e.kind === "registered" || (e.kind === "exited" && e.expected)) return;
       say(`* ${describeEvent(e)}`);
       if (e.kind === "exited" && e.id === "hello") {
         say(topology?.logs("hello").slice(-10).join("\n") ?? "");
@@ -90,7 +91,13 @@ async function main(): Promise<void> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: "> " });
   const current = topology;
   rl.prompt();
-  rl.on("line", async (line) => {
+  // One command at a time, in the order typed (or piped), even when one takes a while (add, stop).
+  let queue = Promise.resolve();
+  rl.on("line", (line) => {
+    queue = queue.then(() => runCommand(line));
+  });
+  const runCommand = async (line: string): Promise<void> => {
+    if (shuttingDown) return;
     const cmd = parseCommand(line, SERVICE);
     try {
       switch (cmd.kind) {
@@ -135,7 +142,7 @@ async function main(): Promise<void> {
       say(`error: ${(err as Error).message}`);
     }
     if (!shuttingDown) rl.prompt();
-  });
+  };
   rl.on("SIGINT", () => void shutdown(0)); // Ctrl-C while readline owns the terminal
   // Ctrl-D on a terminal quits; with stdin from /dev/null or a pipe it just runs until a signal.
   rl.on("close", () => {
