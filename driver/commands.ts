@@ -6,7 +6,7 @@ import { Interrupts } from "./interrupts";
 import * as ops from "./operations";
 import type { Sink } from "./printer";
 import { checkAwsCredentials, checkPulumiBackend, checkPulumiCli, formatProblems, realFiles, type Problem } from "./prerequisites";
-import { checkStackSettings, listProjectFiles, withStackFileRestored } from "./settings";
+import { checkStackSettings, listProjectFiles } from "./settings";
 import { formatSmokeResult, smokeTest, type SmokeResult } from "./smoke";
 import {
     formatOutputs,
@@ -57,17 +57,29 @@ export function requireYes(operation: string, stack: string, options: DeployOpti
     }
 }
 
+interface StackSource {
+    /** The stack whose Pulumi.<stack>.yaml must exist; undefined to skip (tearing down a leftover ephemeral stack). */
+    settingsOf: string | undefined;
+    /** Copy all config (secrets decrypted and re-encrypted) from this stack first. */
+    copyConfigFrom?: string;
+}
+
+/** Ephemeral stacks are `pr-…`; they have no committed settings file and are always removed after destroy. */
+export function isEphemeralStack(stack: string): boolean {
+    return /^pr-/.test(stack.split("/").pop() ?? "");
+}
+
 async function prepareStack(
     stackName: string,
-    sourceStack: string | undefined,
+    source: StackSource,
     options: DeployOptions,
     env: Env,
     sink: Sink,
     signal: AbortSignal,
-): Promise<{ stack: Stack; ctx: ops.OperationContext }> {
+): Promise<{ stack: Stack; ctx: ops.OperationContext; undoOverrides: () => Promise<void> }> {
     const { pulumi, pins } = await requirePrerequisites(env, sink);
-    // An ephemeral stack has no settings file of its own yet: its source stack's file must exist.
-    checkStackSettings(sourceStack ?? stackName, listProjectFiles(PROJECT_DIR));
+    if (source.settingsOf) checkStackSettings(source.settingsOf, listProjectFiles(PROJECT_DIR));
+    const sourceStack = source.copyConfigFrom;
     const ws = await ops.openWorkspace(pulumi, PROJECT_DIR);
     await ops.installPlugins(ws, pins, sink);
     const stack = await ops.openStack(ws, stackName);
@@ -79,8 +91,8 @@ async function prepareStack(
             throw new DriverError(`copying config from ${sourceStack}: ${(err as Error).message.split("\n")[0]}`, ExitCode.OperationFailed);
         }
     }
-    await ops.applyOverrides(stack, options.overrides, sink);
-    return { stack, ctx: { sink, signal } };
+    const undoOverrides = await ops.applyOverrides(stack, options.overrides, sink);
+    return { stack, ctx: { sink, signal }, undoOverrides };
 }
 
 async function upAndSmoke(stack: Stack, ctx: ops.OperationContext, options: DeployOptions, draft: Draft): Promise<void> {
@@ -117,39 +129,52 @@ export async function runStackCommand(cmd: StackCommand, env: Env, sink: Sink, d
     const { stack: name, operation, options } = cmd;
     requireYes(operation, name, options);
     draft.overrides = options.overrides;
+    // `pr-…` destroy: cleaning up an ephemeral stack that outlived its run (no settings file by design).
+    const leftoverEphemeral = operation === "destroy" && isEphemeralStack(name);
     const interrupts = new Interrupts(sink, 2);
     try {
-        const { stack, ctx } = await prepareStack(name, undefined, options, env, sink, interrupts.signal);
-        return await withStackFileRestored(PROJECT_DIR, name, async () => {
-            const refreshFirst = options.refresh && (operation === "up" || operation === "destroy");
-            if (refreshFirst) sink.write(`refresh: ${formatChanges(await ops.refresh(stack, ctx))}\n`);
-            switch (operation) {
-                case "preview": {
-                    const changes: OpMap = await ops.preview(stack, ctx);
-                    draft.changeSummary = changes;
-                    return `preview of ${name}: ${formatPreviewChanges(changes)}`;
-                }
-                case "refresh": {
-                    if (!options.yes && !(await ops.confirm(`Refresh ${name}'s state from AWS?`))) {
-                        throw new DriverError("refresh cancelled at the prompt", ExitCode.Usage);
-                    }
-                    draft.resourceChanges = await ops.refresh(stack, ctx);
-                    return `refresh of ${name}: ${formatChanges(draft.resourceChanges)}`;
-                }
-                case "up":
-                    await upAndSmoke(stack, ctx, options, draft);
-                    return `up of ${name}: ${formatChanges(draft.resourceChanges)}${draft.smoke ? "; smoke test passed" : ""}`;
-                case "destroy": {
-                    if (!options.yes && !(await ops.confirm(`Destroy EVERY resource of ${name}?`))) {
-                        throw new DriverError("destroy cancelled at the prompt", ExitCode.Usage);
-                    }
-                    draft.resourceChanges = await ops.destroy(stack, ctx, false);
-                    return `destroy of ${name}: ${formatChanges(draft.resourceChanges)}`;
-                }
+        const settingsOf = leftoverEphemeral ? undefined : name;
+        const { stack, ctx, undoOverrides } = await prepareStack(name, { settingsOf }, options, env, sink, interrupts.signal);
+        try {
+            if (options.refresh && (operation === "up" || operation === "destroy")) {
+                sink.write(`refresh: ${formatChanges(await ops.refresh(stack, ctx))}\n`);
             }
-        });
+            return await runOperation(stack, ctx, cmd, draft, leftoverEphemeral);
+        } finally {
+            // A removed stack has no config left to restore.
+            if (!leftoverEphemeral) await undoOverrides().catch((err: Error) => sink.write(`warning: could not undo config overrides: ${err.message}\n`));
+        }
     } finally {
         interrupts.dispose();
+    }
+}
+
+async function runOperation(stack: Stack, ctx: ops.OperationContext, cmd: StackCommand, draft: Draft, removeAfterDestroy: boolean): Promise<string> {
+    const { stack: name, operation, options } = cmd;
+    switch (operation) {
+        case "preview": {
+            const changes: OpMap = await ops.preview(stack, ctx);
+            draft.changeSummary = changes;
+            return `preview of ${name}: ${formatPreviewChanges(changes)}`;
+        }
+        case "refresh": {
+            if (!options.yes && !(await ops.confirm(`Refresh ${name}'s state from AWS?`))) {
+                throw new DriverError("refresh cancelled at the prompt", ExitCode.Usage);
+            }
+            draft.resourceChanges = await ops.refresh(stack, ctx);
+            return `refresh of ${name}: ${formatChanges(draft.resourceChanges)}`;
+        }
+        case "up":
+            await upAndSmoke(stack, ctx, options, draft);
+            return `up of ${name}: ${formatChanges(draft.resourceChanges)}${draft.smoke ? "; smoke test passed" : ""}`;
+        case "destroy": {
+            if (!options.yes && !(await ops.confirm(`Destroy EVERY resource of ${name}?`))) {
+                throw new DriverError("destroy cancelled at the prompt", ExitCode.Usage);
+            }
+            draft.resourceChanges = await ops.destroy(stack, ctx, removeAfterDestroy);
+            if (removeAfterDestroy) draft.removed = true;
+            return `destroy of ${name}: ${formatChanges(draft.resourceChanges)}${removeAfterDestroy ? "; stack removed" : ""}`;
+        }
     }
 }
 
@@ -166,7 +191,8 @@ export async function runEphemeral(cmd: EphemeralCommand, env: Env, sink: Sink, 
     let stack: Stack | undefined;
     let failed = true;
     try {
-        const prepared = await prepareStack(name, sourceStack, options, env, sink, interrupts.signal);
+        // The throw-away stack has no settings file of its own: its source stack's file must exist.
+        const prepared = await prepareStack(name, { settingsOf: sourceStack, copyConfigFrom: sourceStack }, options, env, sink, interrupts.signal);
         stack = prepared.stack;
         if (options.refresh) await ops.refresh(stack, prepared.ctx); // a leftover stack of the same PR
         await upAndSmoke(stack, prepared.ctx, options, draft);

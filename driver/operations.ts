@@ -1,5 +1,5 @@
 import * as readline from "readline";
-import { LocalWorkspace, Stack, type OpMap, type OutputMap, type PulumiCommand } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, Stack, type ConfigValue, type OpMap, type OutputMap, type PulumiCommand } from "@pulumi/pulumi/automation";
 import type { ConfigOverride } from "./args";
 import { classifyOperationError } from "./errors";
 import { DriverError, ExitCode } from "./exitCodes";
@@ -40,14 +40,29 @@ export async function openStack(ws: LocalWorkspace, name: string): Promise<Stack
     }
 }
 
-export async function applyOverrides(stack: Stack, overrides: readonly ConfigOverride[], sink: Sink): Promise<void> {
-    if (overrides.length === 0) return;
-    for (const o of overrides) sink.write(`config ${o.key}=${o.value} (from ${o.source})\n`);
+/**
+ * Sets command-line/CI overrides on the stack and returns how to undo them: overrides are for this
+ * run, not a silent edit of the committed Pulumi.<stack>.yaml. Undoing goes through the CLI (not a
+ * file copy) so anything Pulumi itself wrote meanwhile, such as an encryption salt, is kept.
+ */
+export async function applyOverrides(stack: Stack, overrides: readonly ConfigOverride[], sink: Sink): Promise<() => Promise<void>> {
+    if (overrides.length === 0) return async () => undefined;
+    const previous = new Map<string, ConfigValue | undefined>();
     try {
+        for (const o of overrides) {
+            previous.set(o.key, await stack.getConfig(o.key).catch(() => undefined));
+            sink.write(`config ${o.key}=${o.value} (from ${o.source}, this run only)\n`);
+        }
         await stack.setAllConfig(Object.fromEntries(overrides.map((o) => [o.key, { value: o.value, secret: false }])));
     } catch (err) {
         throw classifyOperationError(err, "setting config overrides");
     }
+    return async () => {
+        const restore = [...previous].filter((e): e is [string, ConfigValue] => e[1] !== undefined);
+        const remove = [...previous].filter(([, v]) => v === undefined).map(([k]) => k);
+        if (restore.length) await stack.setAllConfig(Object.fromEntries(restore));
+        if (remove.length) await stack.removeAllConfig(remove);
+    };
 }
 
 async function withProgress<T>(

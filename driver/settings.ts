@@ -1,5 +1,4 @@
 import * as fs from "fs";
-import * as path from "path";
 import { UsageError } from "./exitCodes";
 
 /** The short stack name a `Pulumi.<name>.yaml` file uses (`org/project/dev` → `dev`). */
@@ -34,18 +33,4 @@ export function checkStackSettings(stack: string, fileNames: readonly string[]):
 
 export function listProjectFiles(projectDir: string): string[] {
     return fs.readdirSync(projectDir);
-}
-
-/**
- * Runs `fn` and then puts the stack settings file back as it was: command-line overrides are
- * for this run, not a silent edit of the committed Pulumi.<stack>.yaml.
- */
-export async function withStackFileRestored<T>(projectDir: string, stack: string, fn: () => Promise<T>): Promise<T> {
-    const file = path.join(projectDir, stackFileName(stack));
-    const before = fs.existsSync(file) ? fs.readFileSync(file) : undefined;
-    try {
-        return await fn();
-    } finally {
-        if (before !== undefined) fs.writeFileSync(file, before);
-    }
 }
