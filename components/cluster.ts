@@ -1,0 +1,77 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { CapacityProviderStrategyItem } from "./capacity";
+import { ecsTasksTrustPolicy, executionSecretsPolicy, managedExecutionPolicyArn } from "./policies";
+import { ContainerInsights } from "./settings";
+
+export interface ClusterArgs {
+    /** Container Insights level. Default: "enabled". */
+    readonly containerInsights?: ContainerInsights;
+    /** Default capacity-provider strategy for services that set none. */
+    readonly defaultStrategy: readonly CapacityProviderStrategyItem[];
+    /** Secrets Manager ARNs that tasks receive through `secrets`; the execution role may read only these. Default: none. */
+    readonly secretArns?: readonly string[];
+    /** Customer-managed KMS key of those secrets. Default: none (AWS-managed key). */
+    readonly secretsKmsKeyArn?: string;
+    readonly region: string;
+}
+
+/** ECS cluster on FARGATE and FARGATE_SPOT, plus the task execution role all services share. */
+export class Cluster extends pulumi.ComponentResource {
+    public readonly clusterArn: pulumi.Output<string>;
+    public readonly clusterName: pulumi.Output<string>;
+    public readonly executionRoleArn: pulumi.Output<string>;
+    /** Services using capacity providers must be created after this association. */
+    public readonly capacityProviders: aws.ecs.ClusterCapacityProviders;
+
+    constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ecs-cloudmap-consul:cluster:Cluster", name, {}, opts);
+
+        const cluster = new aws.ecs.Cluster(
+            `${name}-cluster`,
+            { settings: [{ name: "containerInsights", value: args.containerInsights ?? "enabled" }] },
+            { parent: this },
+        );
+        this.capacityProviders = new aws.ecs.ClusterCapacityProviders(
+            `${name}-capacity`,
+            {
+                clusterName: cluster.name,
+                capacityProviders: ["FARGATE", "FARGATE_SPOT"],
+                defaultCapacityProviderStrategies: args.defaultStrategy.map((s) => ({ ...s })),
+            },
+            { parent: this },
+        );
+
+        const executionRole = new aws.iam.Role(
+            `${name}-execution-role`,
+            { assumeRolePolicy: JSON.stringify(ecsTasksTrustPolicy()) },
+            { parent: this },
+        );
+        new aws.iam.RolePolicyAttachment(
+            `${name}-execution-managed`,
+            { role: executionRole.name, policyArn: managedExecutionPolicyArn(args.region) },
+            { parent: this },
+        );
+        const secretsPolicy = executionSecretsPolicy({
+            secretArns: args.secretArns ?? [],
+            kmsKeyArn: args.secretsKmsKeyArn,
+            region: args.region,
+        });
+        if (secretsPolicy) {
+            new aws.iam.RolePolicy(
+                `${name}-execution-secrets`,
+                { role: executionRole.id, policy: JSON.stringify(secretsPolicy) },
+                { parent: this },
+            );
+        }
+
+        this.clusterArn = cluster.arn;
+        this.clusterName = cluster.name;
+        this.executionRoleArn = executionRole.arn;
+        this.registerOutputs({
+            clusterArn: this.clusterArn,
+            clusterName: this.clusterName,
+            executionRoleArn: this.executionRoleArn,
+        });
+    }
+}

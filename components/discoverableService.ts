@@ -1,0 +1,239 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { CapacityProviderStrategyItem } from "./capacity";
+import { APP_HEALTH_CHECK, containerDefinition } from "./containerDefinition";
+import { cloudMapDnsName } from "./naming";
+import { ecsExecTaskPolicy } from "./policies";
+import { createLogGroup, createSecurityGroup, createTaskRole, httpsEgress, NamedPolicy, tcpRule } from "./taskResources";
+
+export interface AutoscalingArgs {
+    readonly minCount: number;
+    readonly maxCount: number;
+    /** Average CPU percent to hold. */
+    readonly cpuTargetPercent: number;
+}
+
+export interface DiscoverableServiceArgs {
+    readonly clusterArn: pulumi.Input<string>;
+    readonly clusterName: pulumi.Input<string>;
+    readonly vpcId: pulumi.Input<string>;
+    /** Private subnets: tasks never get a public IP. */
+    readonly subnetIds: pulumi.Input<string[]>;
+    readonly namespaceId: pulumi.Input<string>;
+    readonly namespaceName: string;
+    /** Cloud Map service name, the first DNS label. Default: the component name. */
+    readonly serviceName?: string;
+    readonly executionRoleArn: pulumi.Input<string>;
+    /** Image by digest (`repo@sha256:…`). */
+    readonly image: pulumi.Input<string>;
+    readonly containerPort: number;
+    /** Fargate cpu units and memory MiB; the pair must be one Fargate accepts (validated in settings). */
+    readonly cpu: number;
+    readonly memory: number;
+    readonly desiredCount: number;
+    /** Plain environment. PORT is set from containerPort. Default: none. */
+    readonly environment?: Readonly<Record<string, pulumi.Input<string>>>;
+    /** Variable -> Secrets Manager/SSM ARN; the execution role must be allowed to read them. Default: none. */
+    readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
+    readonly logRetentionDays: number;
+    readonly region: string;
+    /** TTL of the Cloud Map A records, seconds. Default: 10. */
+    readonly dnsTtlSeconds?: number;
+    readonly capacityProviderStrategies: readonly CapacityProviderStrategyItem[];
+    /** Default: 100. */
+    readonly minHealthyPercent?: number;
+    /** Default: 200. */
+    readonly maxPercent?: number;
+    /** Seconds between SIGTERM and SIGKILL. Default: 30. */
+    readonly stopTimeoutSeconds?: number;
+    /** ECS Exec; adds the ssmmessages permissions to the task role. Default: false. */
+    readonly enableExecuteCommand?: boolean;
+    /** Target-tracking CPU autoscaling. Default: none (fixed desiredCount). */
+    readonly autoscaling?: AutoscalingArgs;
+    /** Register tasks in this ALB target group. Default: none. */
+    readonly targetGroupArn?: pulumi.Input<string>;
+    /** Resources the ECS service must wait for (capacity providers, listeners). */
+    readonly dependsOn?: pulumi.Resource[];
+}
+
+/**
+ * A Fargate service in private subnets whose tasks register as A records in Cloud Map.
+ * Its security group admits nothing until `allowFrom` is called.
+ */
+export class DiscoverableService extends pulumi.ComponentResource {
+    public readonly securityGroupId: pulumi.Output<string>;
+    public readonly containerPort: number;
+    public readonly serviceName: pulumi.Output<string>;
+    public readonly cloudMapServiceArn: pulumi.Output<string>;
+    /** `<service>.<namespace>`, what clients in the VPC resolve. */
+    public readonly dnsName: string;
+    public readonly taskRoleArn: pulumi.Output<string>;
+    private readonly componentName: string;
+
+    constructor(name: string, args: DiscoverableServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ecs-cloudmap-consul:discoverableService:DiscoverableService", name, {}, opts);
+        this.componentName = name;
+        this.containerPort = args.containerPort;
+        const discoveryName = args.serviceName ?? name;
+
+        const securityGroup = createSecurityGroup(name, args.vpcId, `${name} tasks`, this);
+        httpsEgress(name, securityGroup.id, this);
+
+        const logGroup = createLogGroup(name, args.logRetentionDays, this);
+        const taskPolicies: NamedPolicy[] = args.enableExecuteCommand ? [{ name: "ecs-exec", document: ecsExecTaskPolicy() }] : [];
+        const taskRole = createTaskRole(name, taskPolicies, this);
+
+        const taskDefinition = new aws.ecs.TaskDefinition(
+            `${name}-task`,
+            {
+                family: `${pulumi.getProject()}-${pulumi.getStack()}-${name}`,
+                requiresCompatibilities: ["FARGATE"],
+                networkMode: "awsvpc",
+                cpu: String(args.cpu),
+                memory: String(args.memory),
+                runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+                executionRoleArn: args.executionRoleArn,
+                taskRoleArn: taskRole.arn,
+                containerDefinitions: pulumi.jsonStringify([
+                    containerDefinition<pulumi.Input<string>>({
+                        name,
+                        image: args.image,
+                        containerPort: args.containerPort,
+                        environment: { ...args.environment, PORT: String(args.containerPort) },
+                        secrets: args.secrets,
+                        healthCheck: APP_HEALTH_CHECK,
+                        stopTimeoutSeconds: args.stopTimeoutSeconds ?? 30,
+                        log: { group: logGroup.name, region: args.region, streamPrefix: name },
+                    }),
+                ]),
+            },
+            { parent: this },
+        );
+
+        const discovery = new aws.servicediscovery.Service(
+            `${name}-discovery`,
+            {
+                name: discoveryName,
+                namespaceId: args.namespaceId,
+                dnsConfig: {
+                    namespaceId: args.namespaceId,
+                    routingPolicy: "MULTIVALUE",
+                    dnsRecords: [{ type: "A", ttl: args.dnsTtlSeconds ?? 10 }],
+                },
+                // Route 53 health checks are not allowed in private namespaces; ECS reports task health.
+                healthCheckCustomConfig: {},
+                forceDestroy: true,
+            },
+            { parent: this, deleteBeforeReplace: true },
+        );
+
+        const service = new aws.ecs.Service(
+            `${name}-service`,
+            {
+                cluster: args.clusterArn,
+                taskDefinition: taskDefinition.arn,
+                desiredCount: args.desiredCount,
+                capacityProviderStrategies: args.capacityProviderStrategies.map((s) => ({ ...s })),
+                networkConfiguration: {
+                    subnets: args.subnetIds,
+                    securityGroups: [securityGroup.id],
+                    assignPublicIp: false,
+                },
+                serviceRegistries: { registryArn: discovery.arn },
+                deploymentCircuitBreaker: { enable: true, rollback: true },
+                deploymentMinimumHealthyPercent: args.minHealthyPercent ?? 100,
+                deploymentMaximumPercent: args.maxPercent ?? 200,
+                enableExecuteCommand: args.enableExecuteCommand ?? false,
+                propagateTags: "SERVICE",
+                enableEcsManagedTags: true,
+                loadBalancers: args.targetGroupArn
+                    ? [{ targetGroupArn: args.targetGroupArn, containerName: name, containerPort: args.containerPort }]
+                    : [],
+                healthCheckGracePeriodSeconds: args.targetGroupArn ? 30 : undefined,
+            },
+            {
+                parent: this,
+                dependsOn: args.dependsOn,
+                // The autoscaler owns the task count once it exists.
+                ignoreChanges: args.autoscaling ? ["desiredCount"] : [],
+            },
+        );
+
+        if (args.autoscaling) this.createAutoscaling(name, args.clusterName, service.name, args.autoscaling);
+
+        this.securityGroupId = securityGroup.id;
+        this.serviceName = service.name;
+        this.cloudMapServiceArn = discovery.arn;
+        this.dnsName = cloudMapDnsName(discoveryName, args.namespaceName);
+        this.taskRoleArn = taskRole.arn;
+        this.registerOutputs({
+            securityGroupId: this.securityGroupId,
+            serviceName: this.serviceName,
+            cloudMapServiceArn: this.cloudMapServiceArn,
+            dnsName: this.dnsName,
+            taskRoleArn: this.taskRoleArn,
+        });
+    }
+
+    /**
+     * Admit `peer` on this service's container port over tcp only. When the peer is another
+     * DiscoverableService, also open the peer's egress to this service on that port.
+     */
+    public allowFrom(peerName: string, peer: DiscoverableService | { readonly securityGroupId: pulumi.Input<string> }): void {
+        const port = this.containerPort;
+        tcpRule(
+            "ingress",
+            {
+                name: `${this.componentName}-from-${peerName}`,
+                securityGroupId: this.securityGroupId,
+                port,
+                peer: { securityGroupId: peer.securityGroupId },
+                description: `${peerName} to ${this.componentName} on ${port}/tcp`,
+            },
+            this,
+        );
+        if (peer instanceof DiscoverableService) {
+            tcpRule(
+                "egress",
+                {
+                    name: `${peerName}-to-${this.componentName}`,
+                    securityGroupId: peer.securityGroupId,
+                    port,
+                    peer: { securityGroupId: this.securityGroupId },
+                    description: `${peerName} to ${this.componentName} on ${port}/tcp`,
+                },
+                this,
+            );
+        }
+    }
+
+    private createAutoscaling(name: string, clusterName: pulumi.Input<string>, serviceName: pulumi.Output<string>, scaling: AutoscalingArgs): void {
+        const target = new aws.appautoscaling.Target(
+            `${name}-scaling-target`,
+            {
+                serviceNamespace: "ecs",
+                scalableDimension: "ecs:service:DesiredCount",
+                resourceId: pulumi.interpolate`service/${clusterName}/${serviceName}`,
+                minCapacity: scaling.minCount,
+                maxCapacity: scaling.maxCount,
+            },
+            { parent: this },
+        );
+        new aws.appautoscaling.Policy(
+            `${name}-scaling-cpu`,
+            {
+                policyType: "TargetTrackingScaling",
+                serviceNamespace: target.serviceNamespace,
+                scalableDimension: target.scalableDimension,
+                resourceId: target.resourceId,
+                targetTrackingScalingPolicyConfiguration: {
+                    predefinedMetricSpecification: { predefinedMetricType: "ECSServiceAverageCPUUtilization" },
+                    targetValue: scaling.cpuTargetPercent,
+                    scaleInCooldown: 120,
+                    scaleOutCooldown: 30,
+                },
+            },
+            { parent: this },
+        );
+    }
+}

@@ -1,0 +1,200 @@
+/**
+ * IAM policy documents as plain data, so tests can read every action and resource.
+ * Resource "*" appears only for actions that AWS does not scope to a resource.
+ */
+
+export interface PolicyStatement {
+    readonly Sid: string;
+    readonly Effect: "Allow";
+    readonly Action: string[];
+    readonly Resource: string | string[];
+    readonly Principal?: { readonly Service: string };
+    readonly Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+export interface PolicyDocument {
+    readonly Version: "2012-10-17";
+    readonly Statement: PolicyStatement[];
+}
+
+/** AWS partition of a region: China and GovCloud have their own ARN prefix. */
+export function partitionOf(region: string): string {
+    if (region.startsWith("cn-")) return "aws-cn";
+    if (region.startsWith("us-gov-")) return "aws-us-gov";
+    return "aws";
+}
+
+export function managedExecutionPolicyArn(region: string): string {
+    return `arn:${partitionOf(region)}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`;
+}
+
+/** Trust policy letting ECS tasks assume a role. */
+export function ecsTasksTrustPolicy(): PolicyDocument {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "EcsTasksAssume",
+                Effect: "Allow",
+                Principal: { Service: "ecs-tasks.amazonaws.com" },
+                Action: ["sts:AssumeRole"],
+                Resource: "*",
+            },
+        ],
+    };
+}
+
+/** The actions consul-aws calls (Cloud Map API plus the Route 53 calls Cloud Map makes for it). */
+export const CONSUL_AWS_ACTIONS: readonly string[] = [
+    "servicediscovery:GetNamespace",
+    "servicediscovery:ListServices",
+    "servicediscovery:DiscoverInstances",
+    "servicediscovery:GetInstancesHealthStatus",
+    "servicediscovery:CreateService",
+    "servicediscovery:DeleteService",
+    "servicediscovery:RegisterInstance",
+    "servicediscovery:DeregisterInstance",
+    "route53:GetHostedZone",
+    "route53:ListHostedZonesByName",
+    "route53:ChangeResourceRecordSets",
+    "route53:CreateHealthCheck",
+    "route53:GetHealthCheck",
+    "route53:DeleteHealthCheck",
+    "route53:UpdateHealthCheck",
+];
+
+export interface ConsulAwsPolicyInput {
+    /** `arn:<partition>:servicediscovery:<region>:<account>:namespace/ns-…` */
+    readonly namespaceArn: string;
+    readonly namespaceName: string;
+    /** The Route 53 hosted zone Cloud Map created for the namespace. */
+    readonly hostedZoneId: string;
+}
+
+/** `arn:…:servicediscovery:<region>:<account>:service/*`: services consul-aws creates get ids at run time. */
+export function servicesArnPattern(namespaceArn: string): string {
+    const match = /^(arn:[^:]+:servicediscovery:[^:]+:\d{12}):namespace\/[A-Za-z0-9-]+$/.exec(namespaceArn);
+    if (!match) throw new Error(`not a Cloud Map namespace ARN: ${namespaceArn}`);
+    return `${match[1]}:service/*`;
+}
+
+function partitionOfArn(arn: string): string {
+    return arn.split(":")[1] ?? "aws";
+}
+
+/** Task-role policy of consul-aws, scoped to its namespace wherever AWS allows it. */
+export function consulAwsTaskPolicy(input: ConsulAwsPolicyInput): PolicyDocument {
+    const partition = partitionOfArn(input.namespaceArn);
+    const zoneArn = `arn:${partition}:route53:::hostedzone/${input.hostedZoneId}`;
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "NamespaceLevel",
+                Effect: "Allow",
+                Action: ["servicediscovery:GetNamespace", "servicediscovery:CreateService"],
+                Resource: input.namespaceArn,
+            },
+            {
+                // Services are created at run time, so their ids are unknown here.
+                Sid: "ServiceLevel",
+                Effect: "Allow",
+                Action: [
+                    "servicediscovery:DeleteService",
+                    "servicediscovery:GetInstancesHealthStatus",
+                    "servicediscovery:RegisterInstance",
+                    "servicediscovery:DeregisterInstance",
+                ],
+                Resource: servicesArnPattern(input.namespaceArn),
+            },
+            {
+                // DiscoverInstances has no resource type; the namespace-name condition key narrows it.
+                Sid: "DiscoverInNamespace",
+                Effect: "Allow",
+                Action: ["servicediscovery:DiscoverInstances"],
+                Resource: "*",
+                Condition: { StringEquals: { "servicediscovery:NamespaceName": input.namespaceName } },
+            },
+            {
+                Sid: "NoResourceLevel",
+                Effect: "Allow",
+                Action: ["servicediscovery:ListServices", "route53:ListHostedZonesByName", "route53:CreateHealthCheck"],
+                Resource: "*",
+            },
+            {
+                Sid: "NamespaceHostedZone",
+                Effect: "Allow",
+                Action: ["route53:GetHostedZone", "route53:ChangeResourceRecordSets"],
+                Resource: zoneArn,
+            },
+            {
+                Sid: "HealthChecks",
+                Effect: "Allow",
+                Action: ["route53:GetHealthCheck", "route53:DeleteHealthCheck", "route53:UpdateHealthCheck"],
+                Resource: `arn:${partition}:route53:::healthcheck/*`,
+            },
+        ],
+    };
+}
+
+export interface SecretsAccessInput {
+    readonly secretArns: readonly string[];
+    /** Customer-managed KMS key encrypting those secrets, if any. */
+    readonly kmsKeyArn?: string;
+    readonly region: string;
+}
+
+/**
+ * Extra execution-role permissions for ECS to inject `secrets`: read exactly the
+ * configured secrets, and decrypt with the CMK only through Secrets Manager.
+ * Returns undefined when there is nothing to read.
+ */
+export function executionSecretsPolicy(input: SecretsAccessInput): PolicyDocument | undefined {
+    if (input.secretArns.length === 0) return undefined;
+    const statements: PolicyStatement[] = [
+        {
+            Sid: "ReadConfiguredSecrets",
+            Effect: "Allow",
+            Action: ["secretsmanager:GetSecretValue"],
+            Resource: [...input.secretArns],
+        },
+    ];
+    if (input.kmsKeyArn) {
+        statements.push({
+            Sid: "DecryptSecretsKey",
+            Effect: "Allow",
+            Action: ["kms:Decrypt"],
+            Resource: input.kmsKeyArn,
+            Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${input.region}.amazonaws.com` } },
+        });
+    }
+    return { Version: "2012-10-17", Statement: statements };
+}
+
+/**
+ * Task-role permissions ECS Exec needs. The four ssmmessages actions have no
+ * resource-level permissions in IAM, hence "*".
+ */
+export function ecsExecTaskPolicy(): PolicyDocument {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "EcsExecChannels",
+                Effect: "Allow",
+                Action: [
+                    "ssmmessages:CreateControlChannel",
+                    "ssmmessages:CreateDataChannel",
+                    "ssmmessages:OpenControlChannel",
+                    "ssmmessages:OpenDataChannel",
+                ],
+                Resource: "*",
+            },
+        ],
+    };
+}
+
+/** Every action of a document, for checks. */
+export function actionsOf(doc: PolicyDocument): string[] {
+    return doc.Statement.flatMap((s) => s.Action);
+}

@@ -1,0 +1,78 @@
+/**
+ * Small builders shared by the Fargate components: a log group with retention, a
+ * task role with inline policies, and tcp-only security-group rules.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ecsTasksTrustPolicy, PolicyDocument } from "./policies";
+
+export function createLogGroup(name: string, retentionDays: number, parent: pulumi.Resource): aws.cloudwatch.LogGroup {
+    return new aws.cloudwatch.LogGroup(
+        `${name}-logs`,
+        { name: `/ecs/${pulumi.getProject()}-${pulumi.getStack()}/${name}`, retentionInDays: retentionDays },
+        { parent },
+    );
+}
+
+export interface NamedPolicy {
+    readonly name: string;
+    readonly document: pulumi.Input<PolicyDocument>;
+}
+
+/** A role ECS tasks assume, with one inline policy per entry. */
+export function createTaskRole(name: string, policies: readonly NamedPolicy[], parent: pulumi.Resource): aws.iam.Role {
+    const role = new aws.iam.Role(`${name}-task-role`, { assumeRolePolicy: JSON.stringify(ecsTasksTrustPolicy()) }, { parent });
+    for (const policy of policies) {
+        new aws.iam.RolePolicy(
+            `${name}-${policy.name}`,
+            { role: role.id, policy: pulumi.jsonStringify(policy.document) },
+            { parent },
+        );
+    }
+    return role;
+}
+
+/** A security group whose rules are separate resources (none inline), so each can be asserted. */
+export function createSecurityGroup(name: string, vpcId: pulumi.Input<string>, description: string, parent: pulumi.Resource): aws.ec2.SecurityGroup {
+    return new aws.ec2.SecurityGroup(`${name}-sg`, { vpcId, description }, { parent });
+}
+
+/** Where a rule points: another security group or a CIDR. */
+export type Peer = { readonly securityGroupId: pulumi.Input<string> } | { readonly cidr: pulumi.Input<string> };
+
+function peerArgs(peer: Peer): { referencedSecurityGroupId?: pulumi.Input<string>; cidrIpv4?: pulumi.Input<string> } {
+    return "securityGroupId" in peer ? { referencedSecurityGroupId: peer.securityGroupId } : { cidrIpv4: peer.cidr };
+}
+
+export interface TcpRule {
+    /** Resource name of the rule. */
+    readonly name: string;
+    readonly securityGroupId: pulumi.Input<string>;
+    readonly port: number;
+    readonly peer: Peer;
+    readonly description: string;
+}
+
+/** A rule on exactly one tcp port (never protocol -1), as its own resource. */
+export function tcpRule(direction: "ingress" | "egress", rule: TcpRule, parent: pulumi.Resource): pulumi.CustomResource {
+    const args = {
+        securityGroupId: rule.securityGroupId,
+        ipProtocol: "tcp",
+        fromPort: rule.port,
+        toPort: rule.port,
+        description: rule.description,
+        ...peerArgs(rule.peer),
+    };
+    return direction === "ingress"
+        ? new aws.vpc.SecurityGroupIngressRule(rule.name, args, { parent })
+        : new aws.vpc.SecurityGroupEgressRule(rule.name, args, { parent });
+}
+
+/** 443 to anywhere: ECR, S3 layers, CloudWatch Logs, Secrets Manager and Cloud Map APIs via NAT or endpoints. */
+export function httpsEgress(name: string, securityGroupId: pulumi.Input<string>, parent: pulumi.Resource): pulumi.CustomResource {
+    return tcpRule(
+        "egress",
+        { name: `${name}-egress-https`, securityGroupId, port: 443, peer: { cidr: "0.0.0.0/0" }, description: "AWS APIs (ECR, S3, logs, secrets, Cloud Map) over HTTPS" },
+        parent,
+    );
+}
