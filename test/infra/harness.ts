@@ -84,7 +84,7 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
 }
 
 async function resolve(value: unknown): Promise<unknown> {
-    return new Promise((done) => pulumi.output(value).apply((v) => done(v)));
+    return new Promise((done) => pulumi.output(value as pulumi.Input<unknown>).apply((v: unknown) => done(v)));
 }
 
 interface RegisteredResources {
