@@ -84,7 +84,8 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
 }
 
 async function resolve(value: unknown): Promise<unknown> {
-    return new Promise((done) => pulumi.output(value as pulumi.Input<unknown>).apply((v: unknown) => done(v)));
+    const out = pulumi.output(value) as unknown as pulumi.Output<unknown>;
+    return new Promise((done) => out.apply((v) => done(v)));
 }
 
 interface RegisteredResources {
