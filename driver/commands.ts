@@ -1,6 +1,7 @@
 import * as os from "os";
 import type { OpMap, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import type { Command, DeployOptions, Env } from "./args";
+import { classifyOperationError } from "./errors";
 import { DriverError, ExitCode } from "./exitCodes";
 import { Interrupts } from "./interrupts";
 import * as ops from "./operations";
@@ -62,6 +63,8 @@ interface StackSource {
     settingsOf: string | undefined;
     /** Copy all config (secrets decrypted and re-encrypted) from this stack first. */
     copyConfigFrom?: string;
+    /** Told as soon as the stack exists, so a teardown can run even if a later setup step fails. */
+    onOpened?: (stack: Stack) => void;
 }
 
 /** Ephemeral stacks are `pr-…`; they have no committed settings file and are always removed after destroy. */
@@ -83,6 +86,7 @@ async function prepareStack(
     const ws = await ops.openWorkspace(pulumi, PROJECT_DIR);
     await ops.installPlugins(ws, pins, sink);
     const stack = await ops.openStack(ws, stackName);
+    source.onOpened?.(stack);
     if (sourceStack) {
         sink.write(`copying config of ${sourceStack} into ${stackName}\n`);
         try {
@@ -190,14 +194,19 @@ export async function runEphemeral(cmd: EphemeralCommand, env: Env, sink: Sink, 
     const interrupts = new Interrupts(sink, 3, `destroying ${name}`);
     let stack: Stack | undefined;
     let failed = true;
+    let primary: DriverError | undefined;
     try {
         // The throw-away stack has no settings file of its own: its source stack's file must exist.
-        const prepared = await prepareStack(name, { settingsOf: sourceStack, copyConfigFrom: sourceStack }, options, env, sink, interrupts.signal);
-        stack = prepared.stack;
-        if (options.refresh) await ops.refresh(stack, prepared.ctx); // a leftover stack of the same PR
-        await upAndSmoke(stack, prepared.ctx, options, draft);
+        const source = { settingsOf: sourceStack, copyConfigFrom: sourceStack, onOpened: (s: Stack) => (stack = s) };
+        const prepared = await prepareStack(name, source, options, env, sink, interrupts.signal);
+        const opened = prepared.stack;
+        if (options.refresh) await ops.refresh(opened, prepared.ctx); // a leftover stack of the same PR
+        await upAndSmoke(opened, prepared.ctx, options, draft);
         failed = false;
         return `ephemeral ${name}: deployed and smoke-tested`;
+    } catch (err) {
+        primary = classifyOperationError(err, `ephemeral ${name}`);
+        throw primary;
     } finally {
         try {
             if (stack && failed && keepOnFailure && !interrupts.interrupted) {
@@ -209,11 +218,12 @@ export async function runEphemeral(cmd: EphemeralCommand, env: Env, sink: Sink, 
                 sink.write(`ephemeral stack ${name} destroyed and removed\n`);
             }
         } catch (err) {
-            const message = err instanceof Error ? err.message : String(err);
-            // The teardown failing is the worst outcome: say so plainly, with the way out.
+            const teardown = classifyOperationError(err, `teardown of ${name}`);
+            // The teardown failing is the worst outcome: say so plainly, with the way out, and keep the first failure.
             throw new DriverError(
-                `${message}\nephemeral stack ${name} was NOT removed; retry with: npm run driver -- ${name} destroy --yes`,
-                err instanceof DriverError ? err.exitCode : ExitCode.OperationFailed,
+                `${primary ? `${primary.message}\nthen ` : ""}${teardown.message}\n` +
+                    `ephemeral stack ${name} was NOT removed; retry with: npm run driver -- ${name} destroy --yes`,
+                primary?.exitCode ?? teardown.exitCode,
             );
         } finally {
             interrupts.dispose();
