@@ -33,6 +33,8 @@ export class ProgressPrinter {
     ) {
         this.tracker = new ProgressTracker(expectedTotal);
         this.sink.write(`${label}…\n`);
+        // Plain logs: the first heartbeat after one interval, not right on top of the first lines.
+        if (!sink.isTTY) this.lastStatusAt = Date.now();
         // Elapsed time keeps moving even when the engine is quiet for minutes (an ALB, a NAT gateway).
         this.timer = setInterval(() => this.maybeStatus(Date.now()), sink.isTTY ? 1000 : PLAIN_INTERVAL_MS);
         this.timer.unref();
