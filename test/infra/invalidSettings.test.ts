@@ -1,0 +1,68 @@
+/**
+ * Bad settings stop the program before anything is registered, with one error
+ * naming every bad key and what it allows.
+ */
+import * as assert from "assert";
+import { loadStackConfig, PROJECT, runProgram } from "./harness";
+
+interface InvalidCase {
+    readonly what: string;
+    readonly set: Record<string, string>;
+    /** Texts the error must contain: the key and what is allowed. */
+    readonly expect: readonly string[];
+}
+
+const k = (key: string) => `${PROJECT}:${key}`;
+
+const CASES: readonly InvalidCase[] = [
+    { what: "Fargate cpu/memory pair", set: { [k("helloCpu")]: "256", [k("helloMemory")]: "4096" }, expect: [k("helloMemory"), "cpu 256 allows memory 512, 1024-2048"] },
+    { what: "cpu Fargate does not offer", set: { [k("nameCpu")]: "300" }, expect: [k("nameCpu"), "one of 256, 512, 1024, 2048, 4096, 8192, 16384"] },
+    { what: "negative task count", set: { [k("nameDesiredCount")]: "-1" }, expect: [k("nameDesiredCount"), "integer from 0 to 1000", '"-1"'] },
+    { what: "autoscaling min above max", set: { [k("autoscaling")]: "true", [k("helloMinCount")]: "5", [k("helloMaxCount")]: "2" }, expect: [k("helloMinCount"), "must not exceed helloMaxCount"] },
+    { what: "desired count outside the autoscaling bounds", set: { [k("autoscaling")]: "true", [k("nameDesiredCount")]: "9" }, expect: [k("nameDesiredCount"), "within nameMinCount..nameMaxCount (1..4)"] },
+    { what: "VPC CIDR with host bits", set: { [k("vpcCidr")]: "10.0.0.1/16" }, expect: [k("vpcCidr"), "network CIDR from /16 to /24"] },
+    { what: "VPC CIDR too small", set: { [k("vpcCidr")]: "10.0.0.0/28" }, expect: [k("vpcCidr"), "/16 to /24"] },
+    { what: "AZ count", set: { [k("azCount")]: "0" }, expect: [k("azCount"), "integer from 1 to 6"] },
+    { what: "port out of range", set: { [k("helloPort")]: "70000" }, expect: [k("helloPort"), "integer from 1 to 65535"] },
+    { what: "namespace name", set: { [k("namespaceName")]: "Internal_NS" }, expect: [k("namespaceName"), "lowercase DNS name"] },
+    { what: "record TTL range", set: { [k("dnsTtl")]: "3600" }, expect: [k("dnsTtl"), "integer from 0 to 300"] },
+    { what: "SOA TTL range", set: { [k("namespaceSoaTtl")]: "-5" }, expect: [k("namespaceSoaTtl"), "integer from 0 to 300"] },
+    { what: "log retention CloudWatch does not accept", set: { [k("logRetentionDays")]: "10" }, expect: [k("logRetentionDays"), "one of 1, 3, 5, 7, 14, 30"] },
+    { what: "NAT strategy", set: { [k("natGateways")]: "Double" }, expect: [k("natGateways"), "one of Single, OnePerAz"] },
+    { what: "capacity strategy", set: { [k("capacityStrategy")]: "cheap" }, expect: [k("capacityStrategy"), "one of ondemand, spot, mixed"] },
+    { what: "boolean", set: { [k("autoscaling")]: "yes" }, expect: [k("autoscaling"), "true or false"] },
+    { what: "deployment percents that block deployments", set: { [k("minHealthyPercent")]: "100", [k("maxPercent")]: "100" }, expect: [k("maxPercent"), "must exceed minHealthyPercent"] },
+    { what: "sync on without a Consul address", set: { [k("consulHttpAddr")]: "" }, expect: [k("consulHttpAddr"), "required when consulSyncEnabled is true"] },
+    { what: "Consul address without scheme", set: { [k("consulHttpAddr")]: "consul:8500" }, expect: [k("consulHttpAddr"), "http://host[:port] or https://host[:port]"] },
+    { what: "sync on without a Consul CIDR", set: { [k("consulCidr")]: "" }, expect: [k("consulCidr"), "required when consulSyncEnabled is true"] },
+    { what: "Consul token that is not a secret ARN", set: { [k("consulTokenSecretArn")]: "s3cr3t-token-value" }, expect: [k("consulTokenSecretArn"), "Secrets Manager secret ARN"] },
+    { what: "sync on without a token", set: { [k("consulTokenSecretArn")]: "" }, expect: [k("consulTokenSecretArn"), "required when consulSyncEnabled is true"] },
+    { what: "CA certificate without TLS", set: { [k("consulCaCertSecretArn")]: "arn:aws:secretsmanager:eu-west-1:111111111111:secret:ca-AbCdEf" }, expect: [k("consulCaCertSecretArn"), "https://"] },
+    { what: "certificate ARN format", set: { [k("certificateArn")]: "arn:aws:iam::111111111111:server-certificate/x" }, expect: [k("certificateArn"), "ACM certificate ARN"] },
+    { what: "KMS key ARN format", set: { [k("secretsKmsKeyArn")]: "alias/secrets" }, expect: [k("secretsKmsKeyArn"), "KMS key ARN"] },
+    { what: "poll interval", set: { [k("consulSyncPollInterval")]: "30" }, expect: [k("consulSyncPollInterval"), "duration like 30s"] },
+    { what: "consul-aws version", set: { [k("consulAwsVersion")]: "latest" }, expect: [k("consulAwsVersion"), "x.y.z"] },
+    { what: "sync prefix", set: { [k("consulSyncPrefixInConsul")]: "AWS_" }, expect: [k("consulSyncPrefixInConsul"), "a-z, 0-9 and -"] },
+    { what: "missing region", set: { "aws:region": "" }, expect: ["aws:region", "AWS region like us-east-1"] },
+];
+
+describe("infra: invalid settings register nothing", function () {
+    for (const c of CASES) {
+        it(`${c.what}: clear error, zero resources`, async () => {
+            const run = await runProgram({ ...loadStackConfig("dev"), ...c.set }, "dev");
+            assert.ok(run.error, "the program must fail");
+            for (const text of c.expect) assert.ok(run.error.message.includes(text), `error lacks "${text}":\n${run.error.message}`);
+            assert.match(run.error.message, /^Invalid stack configuration \(1 problem\)/);
+            assert.deepStrictEqual(run.resources, []);
+        });
+    }
+
+    it("reports every problem at once", async () => {
+        const set = Object.assign({}, ...CASES.filter((c) => ["NAT strategy", "port out of range", "namespace name", "log retention CloudWatch does not accept"].includes(c.what)).map((c) => c.set)) as Record<string, string>;
+        const run = await runProgram({ ...loadStackConfig("prod"), ...set }, "prod");
+        assert.ok(run.error);
+        assert.match(run.error.message, /\(4 problems\)/);
+        for (const key of ["natGateways", "helloPort", "namespaceName", "logRetentionDays"]) assert.ok(run.error.message.includes(k(key)), key);
+        assert.deepStrictEqual(run.resources, []);
+    });
+});
