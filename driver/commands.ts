@@ -1,13 +1,13 @@
 import * as os from "os";
 import type { OpMap, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import type { Command, DeployOptions, Env } from "./args";
+import { DEFAULT_MIN_DISTINCT_TASKS, type Command, type DeployOptions, type Env } from "./args";
 import { classifyOperationError } from "./errors";
 import { DriverError, ExitCode } from "./exitCodes";
 import { Interrupts } from "./interrupts";
 import * as ops from "./operations";
 import type { Sink } from "./printer";
 import { checkAwsCredentials, checkPulumiBackend, checkPulumiCli, formatProblems, realFiles, type Problem } from "./prerequisites";
-import { checkStackSettings, listProjectFiles } from "./settings";
+import { checkOverridesDeclared, checkStackSettings, listProjectFiles, readProjectFile } from "./settings";
 import { formatSmokeResult, smokeTest, type SmokeResult } from "./smoke";
 import {
     formatOutputs,
@@ -15,7 +15,8 @@ import {
     hasChanges,
     helloUrlFrom,
     HELLO_URL_OUTPUTS,
-    minDistinctTasksFrom,
+    minDistinctTasks,
+    NAME_COUNT_KEY,
     plainOutputs,
     type RunReport,
 } from "./summary";
@@ -82,6 +83,7 @@ async function prepareStack(
 ): Promise<{ stack: Stack; ctx: ops.OperationContext; undoOverrides: () => Promise<void> }> {
     const { pulumi, pins } = await requirePrerequisites(env, sink);
     if (source.settingsOf) checkStackSettings(source.settingsOf, listProjectFiles(PROJECT_DIR));
+    checkOverridesDeclared(options.overrides.map((o) => o.key), readProjectFile(PROJECT_DIR));
     const sourceStack = source.copyConfigFrom;
     const ws = await ops.openWorkspace(pulumi, PROJECT_DIR);
     await ops.installPlugins(ws, pins, sink);
@@ -123,7 +125,8 @@ async function upAndSmoke(stack: Stack, ctx: ops.OperationContext, options: Depl
             ExitCode.SmokeFailed,
         );
     }
-    const smoke = await smokeTest(url, { requests: options.smokeRequests, minDistinctTasks: minDistinctTasksFrom(outputs, 2) });
+    const desired = outputs[NAME_COUNT_KEY]?.value ?? (await stack.getConfig(NAME_COUNT_KEY).catch(() => undefined))?.value;
+    const smoke = await smokeTest(url, { requests: options.smokeRequests, minDistinctTasks: minDistinctTasks(desired, DEFAULT_MIN_DISTINCT_TASKS) });
     draft.smoke = smoke;
     ctx.sink.write(`${formatSmokeResult(smoke)}\n`);
     if (!smoke.ok) throw new DriverError(formatSmokeResult(smoke), ExitCode.SmokeFailed);

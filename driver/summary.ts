@@ -74,8 +74,8 @@ export function formatOutputs(outputs: OutputMap): string[] {
 
 /** The stack output that holds hello's public URL (an ALB DNS name or a full URL). */
 export const HELLO_URL_OUTPUTS = ["helloUrl", "url"] as const;
-/** Optional output with the desired name task count; decides how many distinct tasks the smoke test needs. */
-export const NAME_COUNT_OUTPUT = "nameDesiredCount";
+/** Stack output or config key with the desired name task count; decides how many distinct tasks the smoke test needs. */
+export const NAME_COUNT_KEY = "nameDesiredCount";
 
 export function helloUrlFrom(outputs: OutputMap): string | undefined {
     for (const key of HELLO_URL_OUTPUTS) {
@@ -86,9 +86,8 @@ export function helloUrlFrom(outputs: OutputMap): string | undefined {
 }
 
 /** More than one name task must answer when more than one runs; a single-task stack needs just one. */
-export function minDistinctTasksFrom(outputs: OutputMap, fallback: number): number {
-    const count = outputs[NAME_COUNT_OUTPUT]?.value as unknown;
-    const n = typeof count === "number" ? count : typeof count === "string" ? Number(count) : NaN;
+export function minDistinctTasks(desiredCount: unknown, fallback: number): number {
+    const n = typeof desiredCount === "number" ? desiredCount : typeof desiredCount === "string" ? Number(desiredCount) : NaN;
     if (!Number.isInteger(n) || n < 1) return fallback;
     return n > 1 ? 2 : 1;
 }

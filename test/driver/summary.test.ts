@@ -1,10 +1,13 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { CommandError, ConcurrentUpdateError } from "@pulumi/pulumi/automation";
 import { isEphemeralStack } from "../../driver/commands";
 import { classifyOperationError, cliErrorText } from "../../driver/errors";
 import { ExitCode } from "../../driver/exitCodes";
-import { checkStackSettings, stacksWithSettings } from "../../driver/settings";
-import { formatOutputs, formatPreviewChanges, hasChanges, helloUrlFrom, minDistinctTasksFrom, plainOutputs } from "../../driver/summary";
+import { checkOverridesDeclared, checkStackSettings, projectConfigSchema, stacksWithSettings } from "../../driver/settings";
+import { REPO_DIR } from "./run-driver";
+import { formatOutputs, formatPreviewChanges, hasChanges, helloUrlFrom, minDistinctTasks, plainOutputs } from "../../driver/summary";
 
 // The SDK's own (internal) factory that turns a failed CLI run into CommandError subclasses: the
 // driver must recognise exactly what the SDK throws, so the test uses the SDK's code, not a copy.
@@ -45,9 +48,11 @@ describe("driver: summaries, errors and stack settings", () => {
         assert.equal(helloUrlFrom({ helloUrl: { value: "hello-alb-1.elb.amazonaws.com", secret: false } }), "http://hello-alb-1.elb.amazonaws.com/");
         assert.equal(helloUrlFrom({ url: { value: "https://hello.example.org/", secret: false } }), "https://hello.example.org/");
         assert.equal(helloUrlFrom({ other: { value: "x", secret: false } }), undefined);
-        assert.equal(minDistinctTasksFrom({ nameDesiredCount: { value: 3, secret: false } }, 2), 2);
-        assert.equal(minDistinctTasksFrom({ nameDesiredCount: { value: "1", secret: false } }, 2), 1);
-        assert.equal(minDistinctTasksFrom({}, 2), 2);
+        assert.equal(minDistinctTasks(3, 2), 2);
+        assert.equal(minDistinctTasks("2", 2), 2); // stack config values are strings
+        assert.equal(minDistinctTasks("1", 2), 1);
+        assert.equal(minDistinctTasks(undefined, 2), 2);
+        assert.equal(minDistinctTasks("lots", 2), 2);
     });
 
     it("a locked stack (Pulumi Cloud 409) → exit 6 with the CLI's words and no stack trace", () => {
@@ -93,6 +98,20 @@ describe("driver: summaries, errors and stack settings", () => {
             assert.throws(() => checkStackSettings("prdo", files), (e: Error & { exitCode?: number }) =>
                 e.exitCode === ExitCode.Usage && /no Pulumi\.prdo\.yaml: unknown stack "prdo"; stacks with settings here: dev, prod/.test(e.message));
             assert.throws(() => checkStackSettings("dev", ["Pulumi.dev.yaml"]), /no Pulumi\.yaml in the project directory/);
+        });
+        it("overrides of project keys must be declared in Pulumi.yaml (the CLI would reject them mid-run)", () => {
+            const pulumiYaml = fs.readFileSync(path.join(REPO_DIR, "Pulumi.yaml"), "utf8");
+            const { project, declared } = projectConfigSchema(pulumiYaml);
+            assert.equal(project, "ecs-cloudmap-consul");
+            assert.ok(declared?.includes("nameDesiredCount") && declared.includes("vpcCidr"), String(declared));
+            checkOverridesDeclared(["nameDesiredCount", "ecs-cloudmap-consul:vpcCidr", "aws:region", "aws:profile"], pulumiYaml);
+            assert.throws(
+                () => checkOverridesDeclared(["nameDesiredCout"], pulumiYaml),
+                (e: Error & { exitCode?: number }) =>
+                    e.exitCode === ExitCode.Usage && /config override "nameDesiredCout": Pulumi.yaml declares no such key; declared: .*nameDesiredCount/.test(e.message),
+            );
+            // No schema in Pulumi.yaml: any key goes, as with the CLI.
+            checkOverridesDeclared(["anything"], "name: p\nruntime: nodejs\n");
         });
         it("ephemeral stacks (pr-…) are recognised, so a leftover one can be destroyed without a settings file", () => {
             assert.deepEqual(["pr-12", "acme/p/pr-feat-x", "prod", "dev", "preprod"].map(isEphemeralStack), [true, true, false, false, false]);
