@@ -138,7 +138,9 @@ const catalog: Record<string, CatalogNames> = {
     hello: namesOfCloudMapService("hello", ns, sync?.prefixes),
     name: namesOfCloudMapService("name", ns, sync?.prefixes),
 };
-for (const service of sync?.knownServices ?? []) catalog[`consul/${service}`] = namesOfConsulService(service, ns, sync!.prefixes);
+if (sync) {
+    for (const service of sync.knownServices) catalog[`consul/${service}`] = namesOfConsulService(service, ns, sync.prefixes);
+}
 
 export const helloUrl = lb.url;
 export const clusterName = cluster.clusterName;

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { containerDefinition, ContainerSpec } from "./containerDefinition";
 import { SyncPrefixes, syncCatalogCommand } from "./naming";
 import { consulAwsTaskPolicy } from "./policies";
-import { createLogGroup, createSecurityGroup, createTaskRole, httpsEgress, tcpRule } from "./taskResources";
+import { createFargateTaskDefinition, createLogGroup, createSecurityGroup, createTaskRole, FargatePlacementArgs, httpsEgress, tcpRule } from "./taskResources";
 
 /** Where the init container leaves the CA certificate for consul-aws. */
 export const CA_CERT_DIR = "/consul/tls";
@@ -11,38 +11,15 @@ export const CA_CERT_FILE = `${CA_CERT_DIR}/ca.pem`;
 const CA_VOLUME = "consul-tls";
 const CA_WRITER = "consul-ca-writer";
 
-export interface ConsulSyncArgs {
-    readonly clusterArn: pulumi.Input<string>;
-    readonly vpcId: pulumi.Input<string>;
-    readonly subnetIds: pulumi.Input<string[]>;
+export interface ConsulSyncArgs extends FargatePlacementArgs, Omit<ConsulSyncContainerInput, "namespaceId" | "logGroupName"> {
     readonly namespaceId: pulumi.Input<string>;
     readonly namespaceArn: pulumi.Input<string>;
     readonly namespaceName: string;
     readonly hostedZoneId: pulumi.Input<string>;
-    readonly executionRoleArn: pulumi.Input<string>;
-    /** `public.ecr.aws/hashicorp/consul-aws:<version>`: pinned, never latest. */
-    readonly image: string;
-    /** CONSUL_HTTP_ADDR, e.g. "https://consul.example:8501". */
-    readonly consulHttpAddr: string;
-    /** Sets CONSUL_HTTP_SSL=true. */
-    readonly tls: boolean;
     /** Consul port and the CIDR of its servers: the only non-443 egress. */
     readonly consulPort: number;
     readonly consulCidr: string;
-    /** Secrets Manager ARN of the ACL token, injected as CONSUL_HTTP_TOKEN. */
-    readonly tokenSecretArn: string;
-    /** Secrets Manager ARN of the CA PEM; written to CA_CERT_FILE by an init container. Default: none. */
-    readonly caCertSecretArn?: string;
-    /** Image of that init container (needs `sh`). */
-    readonly caInitImage: string;
-    /** -aws-poll-interval. Default: "30s". */
-    readonly pollInterval?: string;
-    /** -aws-dns-ttl. Default: 60. */
-    readonly dnsTtlSeconds?: number;
-    /** Name prefixes; empty strings add no flag. */
-    readonly prefixes: SyncPrefixes;
     readonly logRetentionDays: number;
-    readonly region: string;
     readonly dependsOn?: pulumi.Resource[];
 }
 
@@ -86,21 +63,17 @@ export class ConsulSync extends pulumi.ComponentResource {
             JSON.stringify(consulSyncContainers({ ...args, namespaceId, logGroupName })),
         );
 
-        const taskDefinition = new aws.ecs.TaskDefinition(
-            `${name}-task`,
+        const taskDefinition = createFargateTaskDefinition(
+            name,
             {
-                family: `${pulumi.getProject()}-${pulumi.getStack()}-${name}`,
-                requiresCompatibilities: ["FARGATE"],
-                networkMode: "awsvpc",
-                cpu: "256",
-                memory: "512",
-                runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+                cpu: 256,
+                memory: 512,
                 executionRoleArn: args.executionRoleArn,
                 taskRoleArn: taskRole.arn,
                 volumes: withCa ? [{ name: CA_VOLUME }] : [],
                 containerDefinitions,
             },
-            { parent: this },
+            this,
         );
 
         const service = new aws.ecs.Service(
@@ -134,18 +107,28 @@ export class ConsulSync extends pulumi.ComponentResource {
     }
 }
 
+/** What the consul-aws containers need, all resolved to plain values. */
 export interface ConsulSyncContainerInput {
     readonly namespaceId: string;
     readonly logGroupName: string;
     readonly region: string;
+    /** `public.ecr.aws/hashicorp/consul-aws:<version>`: pinned, never latest. */
     readonly image: string;
+    /** CONSUL_HTTP_ADDR, e.g. "https://consul.example:8501". */
     readonly consulHttpAddr: string;
+    /** Sets CONSUL_HTTP_SSL=true. */
     readonly tls: boolean;
+    /** Secrets Manager ARN of the ACL token, injected as CONSUL_HTTP_TOKEN. */
     readonly tokenSecretArn: string;
+    /** Secrets Manager ARN of the CA PEM; written to CA_CERT_FILE by an init container. Default: none. */
     readonly caCertSecretArn?: string;
+    /** Image of that init container (needs `sh`). */
     readonly caInitImage: string;
+    /** -aws-poll-interval. Default: "30s". */
     readonly pollInterval?: string;
+    /** -aws-dns-ttl. Default: 60. */
     readonly dnsTtlSeconds?: number;
+    /** Name prefixes; empty strings add no flag. */
     readonly prefixes: SyncPrefixes;
 }
 

@@ -4,7 +4,7 @@ import { CapacityProviderStrategyItem } from "./capacity";
 import { APP_HEALTH_CHECK, containerDefinition } from "./containerDefinition";
 import { cloudMapDnsName } from "./naming";
 import { ecsExecTaskPolicy } from "./policies";
-import { createLogGroup, createSecurityGroup, createTaskRole, httpsEgress, NamedPolicy, tcpRule } from "./taskResources";
+import { createFargateTaskDefinition, createLogGroup, createSecurityGroup, createTaskRole, FargatePlacementArgs, httpsEgress, NamedPolicy, tcpRule } from "./taskResources";
 
 export interface AutoscalingArgs {
     readonly minCount: number;
@@ -13,17 +13,13 @@ export interface AutoscalingArgs {
     readonly cpuTargetPercent: number;
 }
 
-export interface DiscoverableServiceArgs {
-    readonly clusterArn: pulumi.Input<string>;
+export interface DiscoverableServiceArgs extends FargatePlacementArgs {
+    /** For the autoscaling resource id. */
     readonly clusterName: pulumi.Input<string>;
-    readonly vpcId: pulumi.Input<string>;
-    /** Private subnets: tasks never get a public IP. */
-    readonly subnetIds: pulumi.Input<string[]>;
     readonly namespaceId: pulumi.Input<string>;
     readonly namespaceName: string;
     /** Cloud Map service name, the first DNS label. Default: the component name. */
     readonly serviceName?: string;
-    readonly executionRoleArn: pulumi.Input<string>;
     /** Image by digest (`repo@sha256:…`). */
     readonly image: pulumi.Input<string>;
     readonly containerPort: number;
@@ -83,15 +79,11 @@ export class DiscoverableService extends pulumi.ComponentResource {
         const taskPolicies: NamedPolicy[] = args.enableExecuteCommand ? [{ name: "ecs-exec", document: ecsExecTaskPolicy() }] : [];
         const taskRole = createTaskRole(name, taskPolicies, this);
 
-        const taskDefinition = new aws.ecs.TaskDefinition(
-            `${name}-task`,
+        const taskDefinition = createFargateTaskDefinition(
+            name,
             {
-                family: `${pulumi.getProject()}-${pulumi.getStack()}-${name}`,
-                requiresCompatibilities: ["FARGATE"],
-                networkMode: "awsvpc",
-                cpu: String(args.cpu),
-                memory: String(args.memory),
-                runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+                cpu: args.cpu,
+                memory: args.memory,
                 executionRoleArn: args.executionRoleArn,
                 taskRoleArn: taskRole.arn,
                 containerDefinitions: pulumi.jsonStringify([
@@ -107,7 +99,7 @@ export class DiscoverableService extends pulumi.ComponentResource {
                     }),
                 ]),
             },
-            { parent: this },
+            this,
         );
 
         const discovery = new aws.servicediscovery.Service(

@@ -6,6 +6,16 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ecsTasksTrustPolicy, PolicyDocument } from "./policies";
 
+/** Where a Fargate service runs and the role ECS uses to start its tasks. */
+export interface FargatePlacementArgs {
+    readonly clusterArn: pulumi.Input<string>;
+    readonly vpcId: pulumi.Input<string>;
+    /** Private subnets: tasks never get a public IP. */
+    readonly subnetIds: pulumi.Input<string[]>;
+    /** Task execution role (image pull, logs, secrets injection). */
+    readonly executionRoleArn: pulumi.Input<string>;
+}
+
 export function createLogGroup(name: string, retentionDays: number, parent: pulumi.Resource): aws.cloudwatch.LogGroup {
     return new aws.cloudwatch.LogGroup(
         `${name}-logs`,
@@ -30,6 +40,38 @@ export function createTaskRole(name: string, policies: readonly NamedPolicy[], p
         );
     }
     return role;
+}
+
+export interface FargateTaskArgs {
+    /** Fargate cpu units and memory MiB (a pair Fargate accepts). */
+    readonly cpu: number;
+    readonly memory: number;
+    readonly executionRoleArn: pulumi.Input<string>;
+    readonly taskRoleArn: pulumi.Input<string>;
+    /** JSON array of container definitions. */
+    readonly containerDefinitions: pulumi.Input<string>;
+    /** Task-local volumes. Default: none. */
+    readonly volumes?: { readonly name: string }[];
+}
+
+/** A Linux/x86-64 Fargate task definition in awsvpc mode (the platform our images are built for). */
+export function createFargateTaskDefinition(name: string, args: FargateTaskArgs, parent: pulumi.Resource): aws.ecs.TaskDefinition {
+    return new aws.ecs.TaskDefinition(
+        `${name}-task`,
+        {
+            family: `${pulumi.getProject()}-${pulumi.getStack()}-${name}`,
+            requiresCompatibilities: ["FARGATE"],
+            networkMode: "awsvpc",
+            cpu: String(args.cpu),
+            memory: String(args.memory),
+            runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+            executionRoleArn: args.executionRoleArn,
+            taskRoleArn: args.taskRoleArn,
+            volumes: args.volumes ? [...args.volumes] : [],
+            containerDefinitions: args.containerDefinitions,
+        },
+        { parent },
+    );
 }
 
 /** A security group whose rules are separate resources (none inline), so each can be asserted. */

@@ -4,8 +4,10 @@
  * a mis-wired setting fails here.
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { CONSUL_AWS_ACTIONS } from "../../components/policies";
-import { loadStackConfig, PROJECT, ProgramRun, runProgram } from "./harness";
+import { loadStackConfig, PROJECT, ProgramRun, ROOT, runProgram } from "./harness";
 import { containersOf, envOf, idOf, isSecret, ofType, one, policyOf, reveal, rulesOf, ruleSummary, str, T } from "./graph";
 
 interface StackExpectations {
@@ -205,6 +207,9 @@ for (const stack of ["dev", "prod"] as const) {
                 const image = one(run, T.image, `${app}-image-image`).inputs as { build: Record<string, unknown>; registry: Record<string, unknown>; imageName: string };
                 assert.strictEqual(image.build.platform, "linux/amd64");
                 assert.strictEqual(image.build.context, `apps/${app}`);
+                // The provider resolves the Dockerfile path from the project directory.
+                assert.strictEqual(image.build.dockerfile, `apps/${app}/Dockerfile`);
+                assert.ok(fs.existsSync(path.join(ROOT, `apps/${app}/Dockerfile`)), `apps/${app}/Dockerfile exists`);
                 assert.deepStrictEqual(image.build.args, { BASE_IMAGE: "public.ecr.aws/docker/library/node:20-bookworm-slim" });
                 assert.ok(isSecret(image.registry), "registry credentials are a secret");
                 const registry = reveal<Record<string, string>>(image.registry);
