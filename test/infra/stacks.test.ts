@@ -483,3 +483,13 @@ describe("infra stack dev with consul sync switched off", function () {
         assert.strictEqual(names.hello.consulDnsName, undefined);
     });
 });
+
+describe("infra stack dev with VPC endpoints and ECS Exec", function () {
+    it("adds the ssmmessages interface endpoint ECS Exec needs without NAT", async () => {
+        const run = await runProgram({ ...loadStackConfig("dev"), [`${PROJECT}:vpcEndpoints`]: "true" }, "dev");
+        if (run.error) throw run.error;
+        const services = ofType(run, T.endpoint).map((e) => str(e.inputs.serviceName).replace("com.amazonaws.eu-west-1.", "")).sort();
+        assert.deepStrictEqual(services, [...BASE_ENDPOINTS, "s3", "ssmmessages"].sort());
+        assert.deepStrictEqual(ruleSummary(rulesOf(run, T.ingress, "net-endpoints-sg")), ["tcp/443-443 cidr:10.10.0.0/16"]);
+    });
+});
