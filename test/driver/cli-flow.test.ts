@@ -1,0 +1,105 @@
+// The driver's order of work through the real Automation API SDK, with a stand-in `pulumi`
+// executable at the process boundary (no real CLI exists here): it records every call and
+// answers like the CLI would, including the CLI's own lock error.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ExitCode } from "../../driver/exitCodes";
+import { readPinnedVersions } from "../../driver/versions";
+import { REPO_DIR, runDriver } from "./run-driver";
+
+const STAND_IN = `#!/bin/sh
+echo "$*" >> "$FAKE_PULUMI_LOG"
+case "$1" in
+  version) echo "v$FAKE_PULUMI_VERSION" ;;
+  plugin) [ "$FAKE_FAIL" = plugin ] && { echo "error: could not download plugin: 404" >&2; exit 255; } ;;
+  preview|up|refresh|destroy)
+    [ "$FAKE_FAIL" = lock ] && { echo "error: [409] Conflict: Another update is currently in progress." >&2; exit 255; } ;;
+esac
+exit 0
+`;
+
+describe("driver: order of work through the SDK (stand-in pulumi executable)", function () {
+    this.timeout(60_000);
+    const pins = readPinnedVersions(REPO_DIR);
+    let dir: string;
+    let log: string;
+    let env: NodeJS.ProcessEnv;
+    beforeEach(function () {
+        if (!fs.existsSync(path.join(REPO_DIR, "Pulumi.dev.yaml"))) this.skip(); // the infra stack files
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "driver-flow-"));
+        fs.mkdirSync(path.join(dir, "bin"));
+        fs.writeFileSync(path.join(dir, "bin", "pulumi"), STAND_IN, { mode: 0o755 });
+        log = path.join(dir, "calls.log");
+        env = {
+            PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`,
+            HOME: dir,
+            FAKE_PULUMI_LOG: log,
+            FAKE_PULUMI_VERSION: pins.cli,
+            PULUMI_ACCESS_TOKEN: "pul-test-not-a-token",
+            AWS_ACCESS_KEY_ID: "AKIATESTNOTAKEY",
+            AWS_SECRET_ACCESS_KEY: "not-a-secret",
+        };
+    });
+    afterEach(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
+    const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : []);
+
+    it("a locked stack: exit 6 with the CLI's lock message and no stack trace, after the pinned plugins", async () => {
+        const run = await runDriver(["dev", "preview"], { ...env, FAKE_FAIL: "lock" });
+        assert.equal(run.code, ExitCode.StackLocked, run.stderr);
+        assert.match(run.stderr, /the stack is locked by another update/);
+        assert.match(run.stderr, /error: \[409\] Conflict: Another update is currently in progress\./);
+        assert.doesNotMatch(run.stderr, /\n\s+at /);
+        const seen = calls();
+        for (const p of pins.plugins) assert.ok(seen.includes(`plugin install resource ${p.name} v${p.version} --non-interactive`), seen.join("\n"));
+        assert.ok(seen.some((c) => /^stack select .*--stack dev/.test(c)));
+        assert.ok(seen.some((c) => /^preview .*--stack dev/.test(c)));
+    });
+
+    it("up refreshes first; a locked stack stops it there", async () => {
+        const run = await runDriver(["dev", "up", "--yes", "--json"], { ...env, FAKE_FAIL: "lock" });
+        assert.equal(run.code, ExitCode.StackLocked);
+        const ops = calls().filter((c) => /^(preview|up|refresh|destroy) /.test(c)).map((c) => c.split(" ")[0]);
+        assert.deepEqual(ops, ["refresh"]);
+        const report = JSON.parse(run.stdout) as { exitCode: number; error: string };
+        assert.equal(report.exitCode, 6);
+        assert.match(report.error, /refresh of dev: the stack is locked/);
+    });
+
+    it("--no-refresh goes straight to up", async () => {
+        const run = await runDriver(["dev", "up", "--yes", "--no-refresh"], { ...env, FAKE_FAIL: "lock" });
+        assert.equal(run.code, ExitCode.StackLocked);
+        assert.deepEqual(calls().filter((c) => /^(up|refresh) /.test(c)).map((c) => c.split(" ")[0]), ["up"]);
+    });
+
+    it("a plugin that cannot be installed is a missing prerequisite (exit 3), before any stack is selected", async () => {
+        const run = await runDriver(["dev", "preview"], { ...env, FAKE_FAIL: "plugin" });
+        assert.equal(run.code, ExitCode.MissingPrerequisite);
+        assert.match(run.stderr, new RegExp(`could not install the aws provider plugin v${pins.plugins[0].version.replace(/\./g, "\\.")}`));
+        assert.ok(!calls().some((c) => c.startsWith("stack ")));
+    });
+
+    it("an unknown stack or an undeclared config key: exit 2 before any stack is touched", async () => {
+        const typo = await runDriver(["prdo", "preview"], env);
+        assert.equal(typo.code, ExitCode.Usage);
+        assert.match(typo.stderr, /no Pulumi\.prdo\.yaml: unknown stack "prdo"; stacks with settings here: .*dev/);
+        const undeclared = await runDriver(["dev", "preview", "--config", "nameDesiredCout=3"], env);
+        assert.equal(undeclared.code, ExitCode.Usage);
+        assert.match(undeclared.stderr, /config override "nameDesiredCout": Pulumi\.yaml declares no such key/);
+        assert.deepEqual([...new Set(calls())], ["version"], "only the CLI version was asked");
+    });
+
+    it("a CLI of another version is refused with the pinned one named (exit 3)", async () => {
+        const run = await runDriver(["dev", "preview"], { ...env, FAKE_PULUMI_VERSION: "3.100.0" });
+        assert.equal(run.code, ExitCode.MissingPrerequisite);
+        assert.match(run.stderr, new RegExp(`found Pulumi CLI 3\\.100\\.0 at .*, but the driver pins ${pins.cli.replace(/\./g, "\\.")}`));
+    });
+
+    it("up without --yes and without a terminal: exit 2, nothing run", async () => {
+        const run = await runDriver(["dev", "up"], env);
+        assert.equal(run.code, ExitCode.Usage);
+        assert.match(run.stderr, /up of dev changes the stack: pass --yes/);
+        assert.deepEqual(calls(), []);
+    });
+});
