@@ -13,6 +13,11 @@ const STAND_IN = `#!/bin/sh
 echo "$*" >> "$FAKE_PULUMI_LOG"
 case "$1" in
   version) echo "v$FAKE_PULUMI_VERSION" ;;
+  config)
+    if [ "$2" = get ]; then
+      [ "$3" = aws:region ] && { echo '{"value":"eu-west-1","secret":false}'; exit 0; }
+      echo "error: configuration key '$3' not found for stack 'dev'" >&2; exit 255
+    fi ;;
   plugin) [ "$FAKE_FAIL" = plugin ] && { echo "error: could not download plugin: 404" >&2; exit 255; } ;;
   preview|up|refresh|destroy)
     [ "$FAKE_FAIL" = lock ] && { echo "error: [409] Conflict: Another update is currently in progress." >&2; exit 255; } ;;
@@ -71,6 +76,18 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
         const run = await runDriver(["dev", "up", "--yes", "--no-refresh"], { ...env, FAKE_FAIL: "lock" });
         assert.equal(run.code, ExitCode.StackLocked);
         assert.deepEqual(calls().filter((c) => /^(up|refresh) /.test(c)).map((c) => c.split(" ")[0]), ["up"]);
+    });
+
+    it("overrides apply to this run only: set before the operation, undone after it (even when it fails)", async () => {
+        const run = await runDriver(["dev", "preview", "--region", "eu-central-1", "--config", "nameDesiredCount=3"], { ...env, FAKE_FAIL: "lock" });
+        assert.equal(run.code, ExitCode.StackLocked);
+        assert.match(run.stdout, /config aws:region=eu-central-1 \(from --region, this run only\)/);
+        const seen = calls().filter((c) => /^(config set-all|config rm-all|preview) /.test(c)).map((c) => c.replace(/ --non-interactive$/, ""));
+        assert.equal(seen.length, 4, seen.join("\n"));
+        assert.equal(seen[0], "config set-all --stack dev --plaintext nameDesiredCount=3 --plaintext aws:region=eu-central-1");
+        assert.match(seen[1], /^preview /);
+        assert.equal(seen[2], "config set-all --stack dev --plaintext aws:region=eu-west-1"); // the value it had
+        assert.equal(seen[3], "config rm-all --stack dev nameDesiredCount"); // it had none
     });
 
     it("a plugin that cannot be installed is a missing prerequisite (exit 3), before any stack is selected", async () => {
