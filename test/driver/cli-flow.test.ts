@@ -16,11 +16,16 @@ case "$1" in
   config)
     if [ "$2" = get ]; then
       [ "$3" = aws:region ] && { echo '{"value":"eu-west-1","secret":false}'; exit 0; }
+    elif [ "$2" = --show-secrets ]; then
+      echo '{"aws:region":{"value":"eu-west-1","secret":false},"ecs-cloudmap-consul:nameDesiredCount":{"value":"2","secret":false}}'; exit 0
       echo "error: configuration key '$3' not found for stack 'dev'" >&2; exit 255
     fi ;;
   plugin) [ "$FAKE_FAIL" = plugin ] && { echo "error: could not download plugin: 404" >&2; exit 255; } ;;
+  stack) [ "$2" = history ] && echo '[{"kind":"update","startTime":"2026-11-21T23:00:00Z","endTime":"2026-11-21T23:00:01Z","message":"","environment":{},"config":{},"result":"succeeded","version":1}]' ;;
   preview|up|refresh|destroy)
-    [ "$FAKE_FAIL" = lock ] && { echo "error: [409] Conflict: Another update is currently in progress." >&2; exit 255; } ;;
+    [ "$FAKE_FAIL" = lock ] && { echo "error: [409] Conflict: Another update is currently in progress." >&2; exit 255; }
+    [ "$1" = up ] && [ "$FAKE_UP" = fail ] && { echo "error: update failed" >&2; exit 255; }
+    [ "$1" = up ] && [ "$FAKE_UP" = hang ] && exec sleep 20 ;;
 esac
 exit 0
 `;
@@ -118,5 +123,47 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
         assert.equal(run.code, ExitCode.Usage);
         assert.match(run.stderr, /up of dev changes the stack: pass --yes/);
         assert.deepEqual(calls(), []);
+    });
+
+    describe("ephemeral stacks", () => {
+        const ops = () => calls().filter((c) => /^(up|refresh|destroy|stack rm|config set-all) /.test(c)).map((c) => c.split(" --")[0]);
+
+        it("a failed deploy is still destroyed and removed; exit 4 with the deploy's error", async () => {
+            const run = await runDriver(["ephemeral", "42", "--json"], { ...env, FAKE_UP: "fail" });
+            assert.equal(run.code, ExitCode.OperationFailed, run.stderr);
+            const report = JSON.parse(run.stdout) as { stack: string; removed: boolean; error: string };
+            assert.equal(report.stack, "pr-42");
+            assert.equal(report.removed, true);
+            assert.match(report.error, /up of pr-42 failed:\nerror: update failed/);
+            assert.deepEqual(ops(), ["config set-all", "refresh", "up", "destroy", "stack rm"]);
+            assert.ok(calls().some((c) => c.startsWith("config --show-secrets --json --stack dev")), "config copied from dev");
+        });
+
+        for (const [signal, pr] of [["SIGINT", "43"], ["SIGTERM", "46"]] as const) {
+            it(`${signal} during the deploy cancels it, then destroys and removes the stack; exit 130`, async () => {
+                let sent = false;
+                const run = await runDriver(["ephemeral", pr], { ...env, FAKE_UP: "hang" }, 60_000, (out, child) => {
+                    if (!sent && out.includes(`up of pr-${pr}…`)) sent = child.kill(signal);
+                });
+                assert.equal(run.code, ExitCode.Interrupted, run.stderr);
+                assert.match(run.stdout, new RegExp(`${signal}: cancelling the current operation, then destroying pr-${pr}`));
+                assert.match(run.stdout, new RegExp(`ephemeral stack pr-${pr} destroyed and removed`));
+                assert.deepEqual(ops(), ["config set-all", "refresh", "up", "destroy", "stack rm"]);
+            });
+        }
+
+        it("--keep-on-failure leaves a failed stack up and says how to remove it", async () => {
+            const run = await runDriver(["ephemeral", "44", "--keep-on-failure"], { ...env, FAKE_UP: "fail" });
+            assert.equal(run.code, ExitCode.OperationFailed);
+            assert.match(run.stdout, /--keep-on-failure: leaving pr-44 up; remove it with: npm run driver -- pr-44 destroy --yes/);
+            assert.deepEqual(ops(), ["config set-all", "refresh", "up"]);
+        });
+
+        it("a leftover pr-* stack is destroyed and removed without a settings file", async () => {
+            const run = await runDriver(["pr-45", "destroy", "--yes", "--no-refresh"], env);
+            assert.equal(run.code, ExitCode.Ok, run.stderr);
+            assert.match(run.stdout, /destroy of pr-45: .*; stack removed/);
+            assert.deepEqual(ops(), ["destroy", "stack rm"]);
+        });
     });
 });

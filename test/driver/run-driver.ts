@@ -1,5 +1,5 @@
 // Runs the real driver CLI as a child process (bounded in time) and captures what a user would see.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 
 export const REPO_DIR = path.resolve(__dirname, "..", "..");
@@ -10,7 +10,13 @@ export interface DriverRun {
     stderr: string;
 }
 
-export function runDriver(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<DriverRun> {
+/** `onStdout` sees all stdout so far after each chunk, e.g. to send a signal at the right moment. */
+export function runDriver(
+    args: string[],
+    env: NodeJS.ProcessEnv,
+    timeoutMs = 60_000,
+    onStdout?: (stdoutSoFar: string, child: ChildProcess) => void,
+): Promise<DriverRun> {
     return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "driver/cli.ts", ...args], {
             cwd: REPO_DIR,
@@ -19,7 +25,10 @@ export function runDriver(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60
         });
         let stdout = "";
         let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stdout.on("data", (d: Buffer) => {
+            stdout += d.toString();
+            onStdout?.(stdout, child);
+        });
         child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
         const timer = setTimeout(() => {
             child.kill("SIGKILL");
