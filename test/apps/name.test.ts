@@ -1,7 +1,9 @@
 // name as a real process: the contract's answers, counters, bad configuration and drain.
 import assert from "node:assert/strict";
 import http from "node:http";
-import { runApp, type RunningApp } from "./support/app-process";
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { APPS_DIR, runApp, type RunningApp } from "./support/app-process";
 import { get, sleep } from "./support/http-servers";
 import { parseNameConfig } from "../../apps/name/src/config";
 import { FIRST_NAMES, nameAnswer, pickName } from "../../apps/name/src/names";
@@ -52,6 +54,15 @@ describe("name: process", () => {
     assert.deepEqual(JSON.parse((await get(`${url}/health`)).body), { status: "ok" });
     assert.deepEqual(JSON.parse((await get(`${url}/metrics`)).body), { task: "task-1", requests: 3 });
     assert.equal((await get(`${url}/nope`)).status, 404);
+  });
+
+  it("dist/healthcheck.js exits 0 iff 127.0.0.1:$PORT/health answers 200", async () => {
+    const url = await start();
+    const port = new URL(url).port;
+    const check = (p: string) => spawnSync(process.execPath, [path.join(APPS_DIR, "name", "dist", "healthcheck.js")], { env: { PORT: p }, timeout: 5000 }).status;
+    assert.equal(check(port), 0);
+    await app?.kill();
+    assert.equal(check(port), 1);
   });
 
   it("exits 2 on bad configuration, naming the variable", async () => {

@@ -1,5 +1,5 @@
 // Hello's settings from the environment, checked all at once before anything starts.
-import { HelloEnvReader, type Env } from "./env";
+import { EnvReader, type Env } from "./env";
 import { parseDnsServer, type DnsServer, type RecordType } from "./discovery";
 import type { EjectionPolicy } from "./discovery";
 
@@ -39,7 +39,7 @@ export function parseServiceUrl(raw: string): string | undefined {
 }
 
 export function parseHelloConfig(env: Env, hostname: string): ConfigResult {
-  const read = new HelloEnvReader(env);
+  const read = new EnvReader(env);
   const ttlMinSeconds = read.int("DISCOVERY_TTL_MIN_SECONDS", 1, 1, 3600);
   const ttlMaxSeconds = read.int("DISCOVERY_TTL_MAX_SECONDS", 60, 1, 86_400);
   if (ttlMinSeconds > ttlMaxSeconds) {

@@ -1,4 +1,5 @@
 // Environment parsing that collects every problem instead of stopping at the first one.
+// Each app is built from its own folder, so each carries this file; a test keeps the copies identical.
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export class EnvReader {
@@ -28,17 +29,10 @@ export class EnvReader {
     }
     return raw.trim();
   }
-}
-
-/** Hello's extra readers: a required value, a choice, a value with its own parser. */
-export class HelloEnvReader extends EnvReader {
-  constructor(private readonly source: Env) {
-    super(source);
-  }
 
   /** `parse` returns undefined for a bad value; `allowed` says what a good one looks like. */
   parsed<T>(name: string, fallback: T, parse: (raw: string) => T | undefined, allowed: string, required = false): T {
-    const raw = this.source[name];
+    const raw = this.env[name];
     if (raw === undefined || raw.trim() === "") {
       if (required) this.errors.push(`${name} is required: expected ${allowed}`);
       return fallback;

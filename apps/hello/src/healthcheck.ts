@@ -1,4 +1,5 @@
 // Container health check: exit 0 iff GET http://127.0.0.1:$PORT/health answers 200 within 2 s.
+// Each app is built from its own folder, so each carries this file; a test keeps the copies identical.
 import http from "node:http";
 
 const port = Number(process.env.PORT ?? "3000");

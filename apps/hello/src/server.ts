@@ -5,6 +5,9 @@ import { parseHelloConfig, type HelloConfig } from "./config";
 import { createServiceClient, ServiceUnavailableError, type ServiceClient } from "./discovery";
 import { log } from "./log";
 import { drainOnSignals } from "./shutdown";
+import { throttle } from "./throttle";
+
+const warnUnavailable = throttle(1000);
 
 export function greeting(taskName: string, nameAnswer: string): string {
   return `Hello (from ${taskName}) ${nameAnswer}`;
@@ -20,7 +23,7 @@ async function answerRoot(client: ServiceClient, config: HelloConfig, res: http.
     res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8" }).end(greeting(config.taskName, answer.body.toString("utf8").trim()));
   } catch (err) {
     const message = err instanceof ServiceUnavailableError ? err.message : `unexpected error: ${(err as Error).message}`;
-    log("name unavailable", { error: message }, "warn");
+    warnUnavailable((suppressed) => log("name unavailable", { error: message, similarSinceLastLine: suppressed }, "warn"));
     res.writeHead(503, { "Content-Type": "text/plain; charset=utf-8", "Retry-After": "1" }).end(`503 Service Unavailable: ${message}\n`);
   }
 }

@@ -1,4 +1,5 @@
 // Environment parsing that collects every problem instead of stopping at the first one.
+// Each app is built from its own folder, so each carries this file; a test keeps the copies identical.
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export class EnvReader {
@@ -27,5 +28,25 @@ export class EnvReader {
       return fallback;
     }
     return raw.trim();
+  }
+
+  /** `parse` returns undefined for a bad value; `allowed` says what a good one looks like. */
+  parsed<T>(name: string, fallback: T, parse: (raw: string) => T | undefined, allowed: string, required = false): T {
+    const raw = this.env[name];
+    if (raw === undefined || raw.trim() === "") {
+      if (required) this.errors.push(`${name} is required: expected ${allowed}`);
+      return fallback;
+    }
+    const value = parse(raw.trim());
+    if (value === undefined) {
+      this.errors.push(`${name}=${JSON.stringify(raw)} is invalid: expected ${allowed}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, choices: readonly T[]): T {
+    const match = (raw: string): T | undefined => choices.find((c) => c.toLowerCase() === raw.toLowerCase());
+    return this.parsed(name, fallback, match, `one of ${choices.join(", ")}`);
   }
 }

@@ -1,3 +1,4 @@
+// Each app is built from its own folder, so each carries this file; a test keeps the copies identical.
 import type { Server } from "node:http";
 import { log } from "./log";
 
