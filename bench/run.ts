@@ -10,10 +10,10 @@ const SCENARIOS = ["steady", "crash", "hang", "scale-out"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const DEREGISTER_DELAY_MS = 2000;
 const VICTIM = "name-2";
-const WARM_UP_S = 3;
 
 interface BenchOptions {
   durationS: number;
+  warmUpS: number;
   connections: number;
   runs: number;
   ttlSeconds: number;
@@ -46,10 +46,11 @@ interface ScenarioRun {
   perSecond: number[];
 }
 
-const USAGE = `Usage: npm run bench -- [--duration 10] [--connections 32] [--runs 1] [--ttl 5]
+const USAGE = `Usage: npm run bench -- [--duration 10] [--warmup 5] [--connections 32] [--runs 1] [--ttl 5]
                         [--delay-ms 0] [--scenarios steady,crash,hang,scale-out] [--timeline] [--hello-env NAME=value] [--verbose]
 
   --duration     seconds of load per scenario (the event happens at one third)
+  --warmup       seconds of unmeasured load first (JIT, pools), on every fresh topology
   --connections  concurrent keep-alive connections to hello
   --runs         repeat every scenario N times and print medians
   --ttl          DNS TTL of the name service in seconds
@@ -65,6 +66,7 @@ function parseOptions(argv: string[]): BenchOptions {
     strict: true,
     options: {
       duration: { type: "string", default: "10" },
+      warmup: { type: "string", default: "5" },
       connections: { type: "string", default: "32" },
       runs: { type: "string", default: "1" },
       ttl: { type: "string", default: "5" },
@@ -90,6 +92,7 @@ function parseOptions(argv: string[]): BenchOptions {
   }
   return {
     durationS: int("duration", values.duration, 3, 600),
+    warmUpS: int("warmup", values.warmup, 1, 600),
     connections: int("connections", values.connections, 1, 1000),
     runs: int("runs", values.runs, 1, 50),
     ttlSeconds: int("ttl", values.ttl, 1, 3600),
@@ -131,7 +134,7 @@ async function runScenario(scenario: Scenario, o: BenchOptions): Promise<Scenari
     verbose: o.verbose,
   });
   try {
-    await load(topology.helloUrl, o, WARM_UP_S); // pools, JIT: the first seconds run at a fraction of the speed
+    await load(topology.helloUrl, o, o.warmUpS); // pools, JIT: the first seconds run at a fraction of the speed
     const before = await servedByTask(topology);
     const retriesBefore = await helloCounter(topology, "retries");
     const ejectionsBefore = await helloCounter(topology, "ejections");
