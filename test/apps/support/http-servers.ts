@@ -50,6 +50,26 @@ export async function startTaskServer(host: string, port = 0): Promise<TaskServe
   return task;
 }
 
+/**
+ * Tasks on consecutive loopback addresses sharing one port, like the topology's name tasks. The
+ * port is free on the first address only, so another process may hold it on the next ones: then
+ * all start again on a new port (bounded).
+ */
+export async function startTaskGroup(count: number, firstHost = 2): Promise<TaskServer[]> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const group: TaskServer[] = [await startTaskServer(`127.0.0.${firstHost}`)];
+    try {
+      for (let i = 1; i < count; i++) group.push(await startTaskServer(`127.0.0.${firstHost + i}`, group[0].port));
+      return group;
+    } catch (err) {
+      lastError = err;
+      await Promise.all(group.map((t) => t.close()));
+    }
+  }
+  throw lastError;
+}
+
 export interface Got {
   status: number;
   body: string;

@@ -25,7 +25,7 @@ export class TestDnsServer {
   silent = false;
   udpQueries = 0;
   tcpQueries = 0;
-  private readonly udp = dgram.createSocket("udp4");
+  private udp!: dgram.Socket;
   private readonly tcp = net.createServer((socket) => this.serveTcp(socket));
   private readonly sockets = new Set<net.Socket>();
   port = 0;
@@ -35,23 +35,36 @@ export class TestDnsServer {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((resolve, reject) => {
-      this.udp.once("error", reject);
-      this.udp.bind(0, "127.0.0.1", () => resolve());
-    });
-    this.port = this.udp.address().port;
-    await new Promise<void>((resolve, reject) => {
-      this.tcp.once("error", reject);
-      this.tcp.listen(this.port, "127.0.0.1", () => resolve());
-    });
-    this.udp.on("message", (msg, rinfo) => {
-      const query = this.decode(msg);
-      if (!query) return;
-      this.udpQueries += 1;
-      if (this.silent) return;
-      this.udp.send(this.answer(query, true), rinfo.port, rinfo.address);
-    });
-    return this;
+    // UDP and TCP on one port: the port is free for UDP only, so TCP may find it taken (by a
+    // client connection's local port): then both try again on a new one (bounded).
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      this.udp = dgram.createSocket("udp4");
+      await new Promise<void>((resolve, reject) => {
+        this.udp.once("error", reject);
+        this.udp.bind(0, "127.0.0.1", () => resolve());
+      });
+      this.port = this.udp.address().port;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          this.tcp.once("error", reject);
+          this.tcp.listen(this.port, "127.0.0.1", () => resolve());
+        });
+      } catch (err) {
+        lastError = err;
+        await new Promise<void>((resolve) => this.udp.close(() => resolve()));
+        continue;
+      }
+      this.udp.on("message", (msg, rinfo) => {
+        const query = this.decode(msg);
+        if (!query) return;
+        this.udpQueries += 1;
+        if (this.silent) return;
+        this.udp.send(this.answer(query, true), rinfo.port, rinfo.address);
+      });
+      return this;
+    }
+    throw lastError;
   }
 
   async stop(): Promise<void> {

@@ -43,20 +43,31 @@ function answersQuery(packet: DecodedPacket, id: number, name: string, type: Rec
   return packet.type === "response" && packet.id === id && q !== undefined && q.type === type && normalizeName(q.name) === normalizeName(name);
 }
 
-function udpExchange(server: DnsServer, name: string, type: RecordType, timeoutMs: number): Promise<DecodedPacket> {
+type Done = (err: Error | null, packet?: DecodedPacket) => void;
+
+/** One exchange: `open` starts it and returns how to close its socket; the first outcome wins. */
+function exchange(timeoutMs: number, timeoutMessage: string, open: (done: Done) => () => void): Promise<DecodedPacket> {
   return new Promise((resolve, reject) => {
-    const id = randomInt(0, 65536);
-    const socket = dgram.createSocket(net.isIPv6(server.host) ? "udp6" : "udp4");
-    const timer = setTimeout(() => done(new Error(`DNS timeout after ${timeoutMs} ms from ${formatDnsServer(server)}`)), timeoutMs);
     let finished = false;
-    function done(err: Error | null, packet?: DecodedPacket): void {
+    let close: (() => void) | undefined;
+    const done: Done = (err, packet) => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
-      socket.close();
+      close?.();
       if (err) reject(err);
       else resolve(packet as DecodedPacket);
-    }
+    };
+    const timer = setTimeout(() => done(new Error(timeoutMessage)), timeoutMs);
+    close = open(done);
+    if (finished) close();
+  });
+}
+
+function udpExchange(server: DnsServer, name: string, type: RecordType, timeoutMs: number): Promise<DecodedPacket> {
+  return exchange(timeoutMs, `DNS timeout after ${timeoutMs} ms from ${formatDnsServer(server)}`, (done) => {
+    const id = randomInt(0, 65536);
+    const socket = dgram.createSocket(net.isIPv6(server.host) ? "udp6" : "udp4");
     socket.on("error", (err) => done(err));
     socket.on("message", (msg, rinfo) => {
       if (rinfo.port !== server.port) return;
@@ -71,24 +82,15 @@ function udpExchange(server: DnsServer, name: string, type: RecordType, timeoutM
     socket.send(dnsPacket.encode(queryPacket(id, name, type)), server.port, server.host, (err) => {
       if (err) done(err);
     });
+    return () => socket.close();
   });
 }
 
 function tcpExchange(server: DnsServer, name: string, type: RecordType, timeoutMs: number): Promise<DecodedPacket> {
-  return new Promise((resolve, reject) => {
+  return exchange(timeoutMs, `DNS over TCP timeout after ${timeoutMs} ms from ${formatDnsServer(server)}`, (done) => {
     const id = randomInt(0, 65536);
     const socket = net.connect({ host: server.host, port: server.port });
-    const timer = setTimeout(() => done(new Error(`DNS over TCP timeout after ${timeoutMs} ms from ${formatDnsServer(server)}`)), timeoutMs);
     let buffer = Buffer.alloc(0);
-    let finished = false;
-    function done(err: Error | null, packet?: DecodedPacket): void {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve(packet as DecodedPacket);
-    }
     socket.on("error", (err) => done(err));
     socket.on("connect", () => socket.write(dnsPacket.streamEncode(queryPacket(id, name, type))));
     socket.on("data", (chunk: Buffer) => {
@@ -103,6 +105,7 @@ function tcpExchange(server: DnsServer, name: string, type: RecordType, timeoutM
       }
     });
     socket.on("end", () => done(new Error(`DNS over TCP: ${formatDnsServer(server)} closed without an answer`)));
+    return () => socket.destroy();
   });
 }
 
