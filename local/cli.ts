@@ -2,6 +2,7 @@
 import * as readline from "node:readline";
 import { COMMAND_HELP, formatTaskTable, parseCommand } from "./cli-commands";
 import { parseCliArgs, USAGE } from "./cli-args";
+import { portIsFree } from "./net-util";
 import { SERVICE, startTopology, type Topology, type TopologyEvent } from "./topology";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -50,6 +51,13 @@ async function main(): Promise<void> {
     });
   }
 
+  for (const [flag, port] of [["--port", o.helloPort], ["--dns-port", o.dnsPort]] as const) {
+    if (port !== 0 && !(await portIsFree("127.0.0.1", port))) {
+      process.stderr.write(`error: ${flag} ${port}: 127.0.0.1:${port} is already in use; choose another port, or ${flag} 0 for a free one\n`);
+      process.exitCode = 2;
+      return;
+    }
+  }
   say(`starting DNS, ${o.tasks} name task(s) and hello…`);
   topology = await startTopology({
     namespace: o.namespace,

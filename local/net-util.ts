@@ -14,6 +14,15 @@ export function freePort(host: string): Promise<number> {
   });
 }
 
+/** Whether `port` can be listened on at `host` right now (TCP). */
+export function portIsFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
 /**
  * Fails with a clear message when `host` cannot be bound. On Linux all of 127.0.0.0/8 is on lo;
  * on macOS each extra loopback address needs an alias first.

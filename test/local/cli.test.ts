@@ -1,6 +1,7 @@
 // `npm start` as a user runs it: the real CLI process, its stdin commands and its exit.
 import * as assert from "node:assert/strict";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import * as net from "node:net";
 import * as path from "node:path";
 import { httpGet, waitUntil } from "../../local/net-util";
 
@@ -35,6 +36,19 @@ describe("local CLI (npm start)", function () {
       assert.match(cli.output(), /Usage: npm start/);
     });
   }
+
+  it("a port in use -> clear error naming the flag, exit code 2", async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      cli = startCli(["--port", String(port)]);
+      assert.equal(await cli.exited, 2);
+      assert.match(cli.output(), new RegExp(`error: --port ${port}: 127\\.0\\.0\\.1:${port} is already in use`));
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+  });
 
   it("starts, prints hello's URL, DNS and the tasks, obeys kill/list/quit, and stops everything", async () => {
     cli = startCli(["--port", "0", "--ttl", "1", "--tasks", "2", "--deregister-delay", "0.2"]);
