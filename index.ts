@@ -49,7 +49,7 @@ const namespace = new Namespace("discovery", {
     soaTtlSeconds: settings.discovery.soaTtl,
 });
 
-const imageArgs = { baseImage: settings.images.baseImage, retainCount: settings.images.retainCount, forceDelete: !settings.production };
+const imageArgs = { baseImage: settings.images.baseImage, retainCount: settings.images.retainCount, tag: settings.images.tag, forceDelete: !settings.production };
 const helloImage = new AppImage("hello-image", { app: "hello", ...imageArgs });
 const nameImage = new AppImage("name-image", { app: "name", ...imageArgs });
 

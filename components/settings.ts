@@ -49,6 +49,7 @@ export const CONFIG_KEYS = {
     logRetentionDays: { type: "integer", default: 7, description: "CloudWatch log retention in days (one of the values CloudWatch allows)." },
     imageRetainCount: { type: "integer", default: 10, description: "Images kept per ECR repository (1-1000)." },
     baseImage: { type: "string", default: "public.ecr.aws/docker/library/node:20-bookworm-slim", description: "BASE_IMAGE build argument of the app Dockerfiles." },
+    imageTag: { type: "string", default: "", description: "Tag pushed with the app images (e.g. the commit SHA); empty = the stack name. Tasks still run the digest." },
     production: { type: "boolean", default: false, description: "Production safeguards: ALB deletion protection on, ECR repositories not force-deleted." },
     certificateArn: { type: "string", default: "", description: "ACM certificate ARN for HTTPS on the ALB; empty = HTTP only." },
     deregistrationDelay: { type: "integer", default: 15, description: "Target group deregistration delay, seconds (0-300)." },
@@ -126,7 +127,8 @@ export interface Settings {
         readonly enableExecuteCommand: boolean;
     };
     readonly logRetentionDays: number;
-    readonly images: { readonly retainCount: number; readonly baseImage: string };
+    /** `tag` undefined: the stack name is the tag. */
+    readonly images: { readonly retainCount: number; readonly baseImage: string; readonly tag: string | undefined };
     readonly loadBalancer: { readonly certificateArn: string | undefined; readonly deregistrationDelaySeconds: number };
     readonly secretsKmsKeyArn: string | undefined;
     /** undefined when consul-aws is switched off. */
@@ -172,6 +174,8 @@ const GO_DURATION = /^[1-9]\d*(ms|s|m|h)$/;
 const VERSION = /^\d+\.\d+\.\d+$/;
 const PREFIX = /^[a-z0-9-]{0,20}$/;
 const IMAGE_REF = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/;
+/** Docker tag grammar: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. */
+const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 /** Splits `http(s)://host[:port]`; the port defaults to Consul's 8500 (http) / 8501 (https). */
 export function parseConsulAddress(value: string): { readonly tls: boolean; readonly host: string; readonly port: number } | undefined {
@@ -357,6 +361,7 @@ export function parseSettings(raw: RawConfig): SettingsResult {
     const retainCount = r.int("imageRetainCount", 1, 1000);
     const baseImage = r.string("baseImage");
     if (!IMAGE_REF.test(baseImage)) r.fail(qualifiedKey("baseImage"), `must be an image reference registry/repo:tag, got "${baseImage}"`);
+    const imageTag = r.optional("imageTag", IMAGE_TAG, "a Docker tag (letters, digits, _ . -; at most 128, not starting with . or -)");
 
     const production = r.bool("production");
     const certificateArn = r.optional("certificateArn", CERTIFICATE_ARN, "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)");
@@ -382,7 +387,7 @@ export function parseSettings(raw: RawConfig): SettingsResult {
             autoscaling: { enabled: autoscalingEnabled, cpuTargetPercent },
             deployment: { minHealthyPercent, maxPercent, stopTimeoutSeconds, enableExecuteCommand },
             logRetentionDays,
-            images: { retainCount, baseImage },
+            images: { retainCount, baseImage, tag: imageTag },
             loadBalancer: { certificateArn, deregistrationDelaySeconds },
             secretsKmsKeyArn,
             consulSync,

@@ -43,6 +43,7 @@ const CASES: readonly InvalidCase[] = [
     { what: "poll interval", set: { [k("consulSyncPollInterval")]: "30" }, expect: [k("consulSyncPollInterval"), "duration like 30s"] },
     { what: "consul-aws version", set: { [k("consulAwsVersion")]: "latest" }, expect: [k("consulAwsVersion"), "x.y.z"] },
     { what: "sync prefix", set: { [k("consulSyncPrefixInConsul")]: "AWS_" }, expect: [k("consulSyncPrefixInConsul"), "a-z, 0-9 and -"] },
+    { what: "image tag", set: { [k("imageTag")]: "feature/x" }, expect: [k("imageTag"), "a Docker tag"] },
     { what: "missing region", set: { "aws:region": "" }, expect: ["aws:region", "AWS region like us-east-1"] },
 ];
 

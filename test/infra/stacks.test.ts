@@ -216,7 +216,8 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.strictEqual(registry.username, "AWS");
                 assert.strictEqual(registry.password, "mock-registry-password");
                 assert.strictEqual(registry.server, `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${app}-image-repo`);
-                assert.ok(image.imageName.startsWith(`123456789012.dkr.ecr.eu-west-1.amazonaws.com/${app}-image-repo:`));
+                // No imageTag in the stack file: the stack name is the pushed tag.
+                assert.strictEqual(image.imageName, `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${app}-image-repo:${stack}`);
             }
         });
 
@@ -481,6 +482,17 @@ describe("infra stack dev with consul sync switched off", function () {
         const names = run.outputs.serviceDnsNames as Record<string, { consulDnsName?: string }>;
         assert.deepStrictEqual(Object.keys(names).sort(), ["hello", "name"]);
         assert.strictEqual(names.hello.consulDnsName, undefined);
+    });
+});
+
+describe("infra stack dev with an image tag", function () {
+    it("pushes both images under the configured tag", async () => {
+        const run = await runProgram({ ...loadStackConfig("dev"), [`${PROJECT}:imageTag`]: "3f9c2ab" }, "dev");
+        if (run.error) throw run.error;
+        for (const app of APPS) {
+            const image = one(run, T.image, `${app}-image-image`).inputs as { imageName: string };
+            assert.ok(image.imageName.endsWith(`/${app}-image-repo:3f9c2ab`), image.imageName);
+        }
     });
 });
 
