@@ -24,7 +24,7 @@ describe("hello: configuration (pure)", () => {
       responseTimeoutMs: 1000,
       deadlineMs: 3000,
       maxTries: 3,
-      busySlack: 4,
+      busySlack: 8,
       ejection: { consecutiveFailures: 3, baseMs: 2000, maxMs: 30_000, maxEjectionPercent: 50, jitter: 0.2 },
       drainTimeoutMs: 10_000,
     });

@@ -89,7 +89,7 @@ export const CLIENT_DEFAULTS = {
   responseTimeoutMs: 1000,
   deadlineMs: 3000,
   maxTries: 3,
-  busySlack: 4,
+  busySlack: 8,
   maxSocketsPerTarget: 256,
   ejection: { consecutiveFailures: 3, baseMs: 2000, maxMs: 30_000, maxEjectionPercent: 50, jitter: 0.2 } as EjectionPolicy,
 };
