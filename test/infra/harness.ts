@@ -7,13 +7,11 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import * as yaml from "js-yaml";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const PROJECT = "ecs-cloudmap-consul";
 const ACCOUNT = "123456789012";
-
-// js-yaml comes with @pulumi/pulumi; it ships no types, so declare the one function we use.
-const yaml = require("js-yaml") as { load(text: string): unknown };
 
 export interface RecordedResource {
     readonly type: string;
