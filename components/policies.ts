@@ -8,7 +8,6 @@ export interface PolicyStatement {
     readonly Effect: "Allow";
     readonly Action: string[];
     readonly Resource: string | string[];
-    readonly Principal?: { readonly Service: string };
     readonly Condition?: Record<string, Record<string, string | string[]>>;
 }
 
@@ -28,19 +27,22 @@ export function managedExecutionPolicyArn(region: string): string {
     return `arn:${partitionOf(region)}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`;
 }
 
+/** A role's trust policy: IAM rejects a `Resource` element here ("Has prohibited field Resource"). */
+export interface TrustPolicyDocument {
+    readonly Version: "2012-10-17";
+    readonly Statement: {
+        readonly Sid: string;
+        readonly Effect: "Allow";
+        readonly Principal: { readonly Service: string };
+        readonly Action: string[];
+    }[];
+}
+
 /** Trust policy letting ECS tasks assume a role. */
-export function ecsTasksTrustPolicy(): PolicyDocument {
+export function ecsTasksTrustPolicy(): TrustPolicyDocument {
     return {
         Version: "2012-10-17",
-        Statement: [
-            {
-                Sid: "EcsTasksAssume",
-                Effect: "Allow",
-                Principal: { Service: "ecs-tasks.amazonaws.com" },
-                Action: ["sts:AssumeRole"],
-                Resource: "*",
-            },
-        ],
+        Statement: [{ Sid: "EcsTasksAssume", Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: ["sts:AssumeRole"] }],
     };
 }
 

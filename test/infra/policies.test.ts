@@ -62,6 +62,8 @@ describe("infra policies", () => {
             "ssmmessages:OpenDataChannel",
         ]);
         assert.deepStrictEqual(ecsTasksTrustPolicy().Statement[0].Principal, { Service: "ecs-tasks.amazonaws.com" });
+        // IAM refuses a trust policy with a Resource element.
+        for (const statement of ecsTasksTrustPolicy().Statement) assert.ok(!("Resource" in statement), "trust statements have no Resource");
         assert.strictEqual(managedExecutionPolicyArn("us-gov-west-1"), "arn:aws-us-gov:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy");
     });
 });

@@ -454,6 +454,19 @@ for (const stack of ["dev", "prod"] as const) {
             }
         });
 
+        it("every role trusts ecs-tasks only, in a trust policy IAM accepts (no Resource element)", () => {
+            const roles = ofType(run, T.role);
+            assert.ok(roles.length >= 3, "execution role and a task role per service");
+            for (const role of roles) {
+                const trust = JSON.parse(str(role.inputs.assumeRolePolicy)) as { Statement: Record<string, unknown>[] };
+                for (const statement of trust.Statement) {
+                    assert.deepStrictEqual(statement.Principal, { Service: "ecs-tasks.amazonaws.com" }, role.name);
+                    assert.deepStrictEqual(statement.Action, ["sts:AssumeRole"], role.name);
+                    assert.ok(!("Resource" in statement), `${role.name}: trust policy has a Resource element`);
+                }
+            }
+        });
+
         it("outputs: cluster, namespace, both catalogs' DNS names with prefixes, images by digest", () => {
             assert.strictEqual(run.outputs.clusterName, "ecs-cluster");
             assert.strictEqual(run.outputs.namespaceId, idOf("discovery-namespace"));
