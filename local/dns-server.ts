@@ -1,15 +1,13 @@
-// A DNS server on loopback that plays Cloud Map for one namespace: UDP and TCP on the same port,
-// a registry of instances, and counters of the questions it received. Packets go through dns-packet;
-// what to answer is decided by the pure buildResponse.
-import * as dgram from "node:dgram";
-import * as net from "node:net";
+// A DNS server on loopback that plays Cloud Map for one namespace: UDP and TCP on one port
+// (dns-transport.ts), a registry of instances, and counters of the questions it received.
+// Packets go through dns-packet; what to answer is decided by the pure buildResponse.
 import * as dnsPacket from "dns-packet";
 import type { Answer, Packet } from "dns-packet";
 import { buildResponse, questionKey, type Instance, type ZoneSettings } from "./dns-answer";
+import { listenDns, type DnsListener, type DnsTransport } from "./dns-transport";
 
 /** Without EDNS a UDP answer is limited to 512 bytes; longer ones are sent truncated (TC) so the client retries on TCP. */
 const CLASSIC_UDP_LIMIT = 512;
-const TRUNCATED_RESPONSE = 1 << 9;
 
 export interface DnsServerOptions {
   namespace: string;
@@ -33,9 +31,8 @@ export class DnsServer {
   private readonly registry = new Map<string, Instance>();
   private readonly zone: ZoneSettings;
   private readonly counters: QueryCounters = { total: 0, byQuestion: {} };
-  private udp?: dgram.Socket;
-  private tcp?: net.Server;
-  private readonly tcpConnections = new Set<net.Socket>();
+  private listener?: DnsListener;
+  /** Kept after stop(), so a stopped server can still be named (and restarted on the same port). */
   private boundPort?: number;
 
   constructor(private readonly options: DnsServerOptions) {
@@ -61,41 +58,19 @@ export class DnsServer {
   }
 
   get listening(): boolean {
-    return this.udp !== undefined;
+    return this.listener !== undefined;
   }
 
   async start(): Promise<void> {
-    if (this.udp) return;
-    const wanted = this.options.port ?? 0;
-    // With port 0, the free UDP port may be taken on TCP: try a few ports before giving up.
-    let lastError: unknown;
-    for (let attempt = 0; attempt < (wanted === 0 ? 5 : 1); attempt++) {
-      const udp = await this.bindUdp(wanted);
-      const port = (udp.address() as net.AddressInfo).port;
-      try {
-        this.tcp = await this.bindTcp(port);
-        this.udp = udp;
-        this.boundPort = port;
-        return;
-      } catch (err) {
-        lastError = err;
-        await new Promise<void>((resolve) => udp.close(() => resolve()));
-      }
-    }
-    throw lastError;
+    if (this.listener) return;
+    this.listener = await listenDns(this.host, this.options.port ?? 0, (message, transport) => this.answer(message, transport));
+    this.boundPort = this.listener.port;
   }
 
   async stop(): Promise<void> {
-    const udp = this.udp;
-    const tcp = this.tcp;
-    this.udp = undefined;
-    this.tcp = undefined;
-    for (const socket of this.tcpConnections) socket.destroy();
-    this.tcpConnections.clear();
-    await Promise.all([
-      udp ? new Promise<void>((resolve) => udp.close(() => resolve())) : undefined,
-      tcp ? new Promise<void>((resolve) => tcp.close(() => resolve())) : undefined,
-    ]);
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.close();
   }
 
   register(instance: Instance): void {
@@ -122,7 +97,7 @@ export class DnsServer {
   }
 
   /** Decodes one query and encodes its answer; undefined for packets that are not queries (dropped). */
-  answer(message: Buffer, transport: "udp" | "tcp"): Buffer | undefined {
+  answer(message: Buffer, transport: DnsTransport): Buffer | undefined {
     let query: Packet;
     try {
       query = dnsPacket.decode(message);
@@ -146,56 +121,6 @@ export class DnsServer {
     const encoded = dnsPacket.encode(response);
     const limit = opt ? Math.max(CLASSIC_UDP_LIMIT, opt.udpPayloadSize) : CLASSIC_UDP_LIMIT;
     if (transport === "tcp" || encoded.length <= limit) return encoded;
-    return dnsPacket.encode({ ...response, flags: (response.flags ?? 0) | TRUNCATED_RESPONSE, answers: [], additionals: [], authorities: [] });
-  }
-
-  private bindUdp(port: number): Promise<dgram.Socket> {
-    return new Promise((resolve, reject) => {
-      const socket = dgram.createSocket("udp4");
-      socket.once("error", reject);
-      socket.bind(port, this.host, () => {
-        socket.off("error", reject);
-        socket.on("error", () => undefined); // e.g. ICMP errors after a client went away
-        socket.on("message", (message, remote) => {
-          const reply = this.answer(message, "udp");
-          if (reply) socket.send(reply, remote.port, remote.address);
-        });
-        resolve(socket);
-      });
-    });
-  }
-
-  private bindTcp(port: number): Promise<net.Server> {
-    return new Promise((resolve, reject) => {
-      const server = net.createServer((socket) => this.serveTcp(socket));
-      server.once("error", reject);
-      server.listen(port, this.host, () => {
-        server.off("error", reject);
-        resolve(server);
-      });
-    });
-  }
-
-  /** DNS over TCP: each message is prefixed with its 2-byte length; several may share a connection. */
-  private serveTcp(socket: net.Socket): void {
-    this.tcpConnections.add(socket);
-    socket.on("close", () => this.tcpConnections.delete(socket));
-    socket.on("error", () => socket.destroy());
-    socket.setTimeout(10_000, () => socket.destroy());
-    let pending = Buffer.alloc(0);
-    socket.on("data", (chunk) => {
-      pending = Buffer.concat([pending, chunk]);
-      while (pending.length >= 2) {
-        const length = pending.readUInt16BE(0);
-        if (pending.length < 2 + length) break;
-        const message = pending.subarray(2, 2 + length);
-        pending = pending.subarray(2 + length);
-        const reply = this.answer(message, "tcp");
-        if (!reply) continue;
-        const prefix = Buffer.alloc(2);
-        prefix.writeUInt16BE(reply.length);
-        socket.write(Buffer.concat([prefix, reply]));
-      }
-    });
+    return dnsPacket.encode({ ...response, flags: (response.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE, answers: [], additionals: [], authorities: [] });
   }
 }

@@ -1,10 +1,9 @@
-// A small real DNS server for the apps' tests (UDP + TCP on 127.0.0.1), answering from a
-// handler the test sets, so each test can play the answers it needs (SRV without additional
+// A small real DNS server for the apps' tests (UDP + TCP on 127.0.0.1, the local topology's
+// transport), answering from a handler the test sets, so each test can play the answers it needs (SRV without additional
 // records, truncation, silence, NXDOMAIN).
-import dgram from "node:dgram";
-import net from "node:net";
 import * as dnsPacket from "dns-packet";
 import type { Answer, Packet, Question } from "dns-packet";
+import { listenDns, type DnsListener, type DnsTransport } from "../../../local/dns-transport";
 
 export interface Reply {
   rcode?: "NOERROR" | "NXDOMAIN" | "SERVFAIL" | "REFUSED";
@@ -25,60 +24,37 @@ export class TestDnsServer {
   silent = false;
   udpQueries = 0;
   tcpQueries = 0;
-  private udp!: dgram.Socket;
-  private readonly tcp = net.createServer((socket) => this.serveTcp(socket));
-  private readonly sockets = new Set<net.Socket>();
-  port = 0;
+  private listener?: DnsListener;
+
+  get port(): number {
+    if (!this.listener) throw new Error("test DNS server is not started");
+    return this.listener.port;
+  }
 
   get queries(): number {
     return this.udpQueries + this.tcpQueries;
   }
 
   async start(): Promise<this> {
-    // UDP and TCP on one port: the port is free for UDP only, so TCP may find it taken (by a
-    // client connection's local port): then both try again on a new one (bounded).
-    let lastError: unknown;
-    for (let attempt = 0; attempt < 10; attempt++) {
-      this.udp = dgram.createSocket("udp4");
-      await new Promise<void>((resolve, reject) => {
-        this.udp.once("error", reject);
-        this.udp.bind(0, "127.0.0.1", () => resolve());
-      });
-      this.port = this.udp.address().port;
-      try {
-        await new Promise<void>((resolve, reject) => {
-          this.tcp.once("error", reject);
-          this.tcp.listen(this.port, "127.0.0.1", () => resolve());
-        });
-      } catch (err) {
-        lastError = err;
-        await new Promise<void>((resolve) => this.udp.close(() => resolve()));
-        continue;
-      }
-      this.udp.on("message", (msg, rinfo) => {
-        const query = this.decode(msg);
-        if (!query) return;
-        this.udpQueries += 1;
-        if (this.silent) return;
-        this.udp.send(this.answer(query, true), rinfo.port, rinfo.address);
-      });
-      return this;
-    }
-    throw lastError;
+    this.listener = await listenDns("127.0.0.1", 0, (message, transport) => this.reply(message, transport));
+    return this;
   }
 
   async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.udp.close(() => resolve()));
-    await new Promise<void>((resolve) => this.tcp.close(() => resolve()));
+    await this.listener?.close();
+    this.listener = undefined;
   }
 
-  private decode(msg: Buffer): Packet | undefined {
+  private reply(message: Buffer, transport: DnsTransport): Buffer | undefined {
+    let query: Packet;
     try {
-      return dnsPacket.decode(msg);
+      query = dnsPacket.decode(message);
     } catch {
       return undefined;
     }
+    if (transport === "udp") this.udpQueries += 1;
+    else this.tcpQueries += 1;
+    return this.silent ? undefined : this.answer(query, transport === "udp");
   }
 
   private answer(query: Packet, overUdp: boolean): Buffer {
@@ -94,26 +70,6 @@ export class TestDnsServer {
       answers: truncated ? [] : (reply.answers ?? []),
       additionals: truncated ? [] : (reply.additionals ?? []),
       authorities: truncated ? [] : (reply.authorities ?? []),
-    });
-  }
-
-  private serveTcp(socket: net.Socket): void {
-    this.sockets.add(socket);
-    socket.on("close", () => this.sockets.delete(socket));
-    socket.on("error", () => socket.destroy());
-    let buffer = Buffer.alloc(0);
-    socket.on("data", (chunk: Buffer) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      if (buffer.length < 2 || buffer.length < 2 + buffer.readUInt16BE(0)) return;
-      const query = this.decode(buffer.subarray(2, 2 + buffer.readUInt16BE(0)));
-      buffer = Buffer.alloc(0);
-      if (!query) return;
-      this.tcpQueries += 1;
-      if (this.silent) return;
-      const body = this.answer(query, false);
-      const length = Buffer.alloc(2);
-      length.writeUInt16BE(body.length);
-      socket.write(Buffer.concat([length, body]));
     });
   }
 }
