@@ -3,11 +3,12 @@
  * export the outputs. Nothing is registered when a setting is invalid.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ApiGateway } from "./components/apiGateway";
 import { AppImage } from "./components/appImage";
 import { capacityProviderStrategy } from "./components/capacity";
 import { Cluster } from "./components/cluster";
 import { ConsulSync } from "./components/consulSync";
-import { DiscoverableService } from "./components/discoverableService";
+import { DiscoverableService, ServiceConnectArgs } from "./components/discoverableService";
 import { LoadBalancer } from "./components/loadBalancer";
 import { CatalogNames, namesOfCloudMapService, namesOfConsulService } from "./components/naming";
 import { Namespace } from "./components/namespace";
@@ -53,17 +54,28 @@ const imageArgs = { baseImage: settings.images.baseImage, retainCount: settings.
 const helloImage = new AppImage("hello-image", { app: "hello", ...imageArgs });
 const nameImage = new AppImage("name-image", { app: "name", ...imageArgs });
 
-const lb = new LoadBalancer("public", {
-    vpcId: network.vpcId,
-    publicSubnetIds: network.publicSubnetIds,
-    targetPort: settings.hello.port,
-    healthCheckPath: "/health",
-    certificateArn: settings.loadBalancer.certificateArn,
-    deregistrationDelaySeconds: settings.loadBalancer.deregistrationDelaySeconds,
-    deletionProtection: settings.production,
-});
+const lb =
+    settings.frontDoor.kind === "alb"
+        ? new LoadBalancer("public", {
+              vpcId: network.vpcId,
+              publicSubnetIds: network.publicSubnetIds,
+              targetPort: settings.hello.port,
+              healthCheckPath: "/health",
+              certificateArn: settings.loadBalancer.certificateArn,
+              deregistrationDelaySeconds: settings.loadBalancer.deregistrationDelaySeconds,
+              deletionProtection: settings.production,
+          })
+        : undefined;
 
-function appService(app: "hello" | "name", image: AppImage, extra: { environment?: Record<string, string>; targetGroupArn?: pulumi.Input<string>; dependsOn?: pulumi.Resource[] }): DiscoverableService {
+interface AppServiceExtras {
+    environment?: Record<string, string>;
+    dnsRegistration?: boolean;
+    serviceConnect?: ServiceConnectArgs;
+    targetGroupArn?: pulumi.Input<string>;
+    dependsOn?: pulumi.Resource[];
+}
+
+function appService(app: "hello" | "name", image: AppImage, extra: AppServiceExtras): DiscoverableService {
     const s = settings[app];
     return new DiscoverableService(app, {
         clusterArn: cluster.clusterArn,
@@ -90,20 +102,50 @@ function appService(app: "hello" | "name", image: AppImage, extra: { environment
         autoscaling: settings.autoscaling.enabled
             ? { minCount: s.minCount, maxCount: s.maxCount, cpuTargetPercent: settings.autoscaling.cpuTargetPercent }
             : undefined,
+        dnsRegistration: extra.dnsRegistration,
+        serviceConnect: extra.serviceConnect,
         targetGroupArn: extra.targetGroupArn,
         dependsOn: [cluster.capacityProviders, ...(extra.dependsOn ?? [])],
     });
 }
 
-const nameService = appService("name", nameImage, {});
+// dns: hello resolves name.<namespace> itself (A/SRV). serviceConnect: name publishes the alias
+// `name:<port>`, which lives in hello's hosts file (not in DNS), and hello sends every request
+// to it through the local Service Connect proxy, which balances and retries.
+const serviceConnect = settings.discovery.mode === "serviceConnect";
+const scNamespace = { namespaceArn: namespace.namespaceArn };
+const nameService = appService("name", nameImage, serviceConnect ? { dnsRegistration: false, serviceConnect: { ...scNamespace, publish: true } } : {});
 const helloService = appService("hello", helloImage, {
-    environment: { NAME_SERVER: `http://${namesOfCloudMapService("name", settings.discovery.namespaceName, undefined).cloudMapDnsName}:${settings.name.port}/` },
-    targetGroupArn: lb.targetGroupArn,
-    dependsOn: lb.listeners,
+    environment: serviceConnect
+        ? { NAME_SERVER: `http://name:${settings.name.port}/`, DISCOVERY_MODE: "proxy" }
+        : { NAME_SERVER: `http://${namesOfCloudMapService("name", settings.discovery.namespaceName, undefined).cloudMapDnsName}:${settings.name.port}/` },
+    // hello keeps its A + SRV records in both modes: API Gateway and consul-aws find it there.
+    serviceConnect: serviceConnect ? { ...scNamespace, publish: false } : undefined,
+    targetGroupArn: lb?.targetGroupArn,
+    dependsOn: lb?.listeners,
 });
 nameService.allowFrom("hello", helloService);
-helloService.allowFrom("alb", lb);
-lb.allowTo("hello", helloService);
+
+let helloUrlOutput: pulumi.Output<string>;
+if (lb) {
+    helloService.allowFrom("alb", lb);
+    lb.allowTo("hello", helloService);
+    helloUrlOutput = lb.url;
+} else {
+    const helloCloudMapArn = helloService.cloudMapServiceArn;
+    if (!helloCloudMapArn) throw new Error("frontDoor apiGateway needs hello registered in Cloud Map");
+    const api = new ApiGateway("api", {
+        vpcId: network.vpcId,
+        subnetIds: network.privateSubnetIds,
+        cloudMapServiceArn: helloCloudMapArn,
+        targetPort: settings.hello.port,
+        throttle: settings.frontDoor.throttle,
+        logRetentionDays: settings.logRetentionDays,
+    });
+    helloService.allowFrom("api", api);
+    api.allowTo("hello", helloService);
+    helloUrlOutput = api.url;
+}
 
 const sync = settings.consulSync;
 const consulSync = sync
@@ -136,13 +178,14 @@ const consulSync = sync
 const ns = settings.discovery.namespaceName;
 const catalog: Record<string, CatalogNames> = {
     hello: namesOfCloudMapService("hello", ns, sync?.prefixes),
-    name: namesOfCloudMapService("name", ns, sync?.prefixes),
+    // With Service Connect, name is in Cloud Map as API-only instances: no DNS records.
+    name: serviceConnect ? { ...namesOfCloudMapService("name", ns, sync?.prefixes), cloudMapRecordTypes: [] } : namesOfCloudMapService("name", ns, sync?.prefixes),
 };
 if (sync) {
     for (const service of sync.knownServices) catalog[`consul/${service}`] = namesOfConsulService(service, ns, sync.prefixes);
 }
 
-export const helloUrl = lb.url;
+export const helloUrl = helloUrlOutput;
 export const clusterName = cluster.clusterName;
 export const namespaceId = namespace.namespaceId;
 export const namespaceName = namespace.namespaceName;

@@ -9,6 +9,8 @@ export interface ContainerSpec<T> {
     readonly image: T;
     readonly essential?: boolean;
     readonly containerPort?: number;
+    /** Names the port mapping (Service Connect refers to ports by name) and sets its protocol. Default: unnamed. */
+    readonly namedPort?: { readonly name: string; readonly appProtocol: "http" | "http2" | "grpc" };
     readonly command?: readonly T[];
     readonly environment?: Readonly<Record<string, T>>;
     /** Variable name -> Secrets Manager / SSM ARN, injected by ECS at start. */
@@ -50,7 +52,9 @@ export function containerDefinition<T>(spec: ContainerSpec<T>): Record<string, u
             },
         },
         portMappings:
-            spec.containerPort === undefined ? [] : [{ containerPort: spec.containerPort, hostPort: spec.containerPort, protocol: "tcp" }],
+            spec.containerPort === undefined
+                ? []
+                : [{ ...(spec.namedPort ? { name: spec.namedPort.name, appProtocol: spec.namedPort.appProtocol } : {}), containerPort: spec.containerPort, hostPort: spec.containerPort, protocol: "tcp" }],
         mountPoints: spec.mountPoints ?? [],
         volumesFrom: [],
     };

@@ -13,6 +13,17 @@ export interface AutoscalingArgs {
     readonly cpuTargetPercent: number;
 }
 
+/** The port name Service Connect refers to. */
+export const SERVICE_CONNECT_PORT_NAME = "http";
+
+/** How the service takes part in ECS Service Connect. */
+export interface ServiceConnectArgs {
+    /** Cloud Map namespace (ARN) the proxies discover each other in. */
+    readonly namespaceArn: pulumi.Input<string>;
+    /** Publish `<serviceName>:<containerPort>` as a client alias (a server); false = client only. */
+    readonly publish: boolean;
+}
+
 export interface DiscoverableServiceArgs extends FargatePlacementArgs {
     /** For the autoscaling resource id. */
     readonly clusterName: pulumi.Input<string>;
@@ -46,6 +57,10 @@ export interface DiscoverableServiceArgs extends FargatePlacementArgs {
     readonly enableExecuteCommand?: boolean;
     /** Target-tracking CPU autoscaling. Default: none (fixed desiredCount). */
     readonly autoscaling?: AutoscalingArgs;
+    /** Register tasks as Cloud Map A + SRV records. Default: true. */
+    readonly dnsRegistration?: boolean;
+    /** Join ECS Service Connect (adds its Envoy proxy to every task). Default: none. */
+    readonly serviceConnect?: ServiceConnectArgs;
     /** Register tasks in this ALB target group. Default: none. */
     readonly targetGroupArn?: pulumi.Input<string>;
     /** Resources the ECS service must wait for (capacity providers, listeners). */
@@ -53,14 +68,15 @@ export interface DiscoverableServiceArgs extends FargatePlacementArgs {
 }
 
 /**
- * A Fargate service in private subnets whose tasks register as A records in Cloud Map.
- * Its security group admits nothing until `allowFrom` is called.
+ * A Fargate service in private subnets whose tasks register as A + SRV records in Cloud Map
+ * and/or join ECS Service Connect. Its security group admits nothing until `allowFrom` is called.
  */
 export class DiscoverableService extends pulumi.ComponentResource {
     public readonly securityGroupId: pulumi.Output<string>;
     public readonly containerPort: number;
     public readonly serviceName: pulumi.Output<string>;
-    public readonly cloudMapServiceArn: pulumi.Output<string>;
+    /** The Cloud Map service ECS registers tasks in; undefined without DNS registration. */
+    public readonly cloudMapServiceArn: pulumi.Output<string> | undefined;
     /** `<service>.<namespace>`, what clients in the VPC resolve. */
     public readonly dnsName: string;
     public readonly taskRoleArn: pulumi.Output<string>;
@@ -91,6 +107,7 @@ export class DiscoverableService extends pulumi.ComponentResource {
                         name,
                         image: args.image,
                         containerPort: args.containerPort,
+                        namedPort: args.serviceConnect ? { name: SERVICE_CONNECT_PORT_NAME, appProtocol: "http" } : undefined,
                         environment: { ...args.environment, PORT: String(args.containerPort) },
                         secrets: args.secrets,
                         healthCheck: APP_HEALTH_CHECK,
@@ -102,22 +119,7 @@ export class DiscoverableService extends pulumi.ComponentResource {
             this,
         );
 
-        const discovery = new aws.servicediscovery.Service(
-            `${name}-discovery`,
-            {
-                name: discoveryName,
-                namespaceId: args.namespaceId,
-                dnsConfig: {
-                    namespaceId: args.namespaceId,
-                    routingPolicy: "MULTIVALUE",
-                    dnsRecords: [{ type: "A", ttl: args.dnsTtlSeconds ?? 10 }],
-                },
-                // Route 53 health checks are not allowed in private namespaces; ECS reports task health.
-                healthCheckCustomConfig: {},
-                forceDestroy: true,
-            },
-            { parent: this, deleteBeforeReplace: true },
-        );
+        const discovery = args.dnsRegistration === false ? undefined : this.createCloudMapService(name, discoveryName, args);
 
         const service = new aws.ecs.Service(
             `${name}-service`,
@@ -131,7 +133,11 @@ export class DiscoverableService extends pulumi.ComponentResource {
                     securityGroups: [securityGroup.id],
                     assignPublicIp: false,
                 },
-                serviceRegistries: { registryArn: discovery.arn },
+                // containerName + containerPort make ECS fill the SRV port (AWS_INSTANCE_PORT).
+                serviceRegistries: discovery ? { registryArn: discovery.arn, containerName: name, containerPort: args.containerPort } : undefined,
+                serviceConnectConfiguration: args.serviceConnect
+                    ? serviceConnectConfiguration(discoveryName, args.containerPort, args.serviceConnect, { group: logGroup.name, region: args.region })
+                    : undefined,
                 deploymentCircuitBreaker: { enable: true, rollback: true },
                 deploymentMinimumHealthyPercent: args.minHealthyPercent ?? 100,
                 deploymentMaximumPercent: args.maxPercent ?? 200,
@@ -155,7 +161,7 @@ export class DiscoverableService extends pulumi.ComponentResource {
 
         this.securityGroupId = securityGroup.id;
         this.serviceName = service.name;
-        this.cloudMapServiceArn = discovery.arn;
+        this.cloudMapServiceArn = discovery?.arn;
         this.dnsName = cloudMapDnsName(discoveryName, args.namespaceName);
         this.taskRoleArn = taskRole.arn;
         this.registerOutputs({
@@ -199,6 +205,30 @@ export class DiscoverableService extends pulumi.ComponentResource {
         }
     }
 
+    private createCloudMapService(name: string, discoveryName: string, args: DiscoverableServiceArgs): aws.servicediscovery.Service {
+        const ttl = args.dnsTtlSeconds ?? 10;
+        return new aws.servicediscovery.Service(
+            `${name}-discovery`,
+            {
+                name: discoveryName,
+                namespaceId: args.namespaceId,
+                dnsConfig: {
+                    namespaceId: args.namespaceId,
+                    routingPolicy: "MULTIVALUE",
+                    // SRV carries the port: API Gateway's Cloud Map integration and consul-aws read it.
+                    dnsRecords: [
+                        { type: "A", ttl },
+                        { type: "SRV", ttl },
+                    ],
+                },
+                // Route 53 health checks are not allowed in private namespaces; ECS reports task health.
+                healthCheckCustomConfig: {},
+                forceDestroy: true,
+            },
+            { parent: this, deleteBeforeReplace: true },
+        );
+    }
+
     private createAutoscaling(name: string, clusterName: pulumi.Input<string>, serviceName: pulumi.Output<string>, scaling: AutoscalingArgs): void {
         const target = new aws.appautoscaling.Target(
             `${name}-scaling-target`,
@@ -228,4 +258,27 @@ export class DiscoverableService extends pulumi.ComponentResource {
             { parent: this },
         );
     }
+}
+
+/**
+ * Service Connect settings of one ECS service: a server publishes `<name>:<port>` (clients
+ * reach it at that alias through their proxy); the proxy's own logs go to the service's group.
+ */
+export function serviceConnectConfiguration(
+    discoveryName: string,
+    port: number,
+    args: ServiceConnectArgs,
+    log: { readonly group: pulumi.Input<string>; readonly region: string },
+): aws.types.input.ecs.ServiceServiceConnectConfiguration {
+    return {
+        enabled: true,
+        namespace: args.namespaceArn,
+        services: args.publish
+            ? [{ portName: SERVICE_CONNECT_PORT_NAME, discoveryName, clientAlias: [{ port, dnsName: discoveryName }] }]
+            : [],
+        logConfiguration: {
+            logDriver: "awslogs",
+            options: { "awslogs-group": log.group, "awslogs-region": log.region, "awslogs-stream-prefix": "service-connect" },
+        },
+    };
 }

@@ -80,7 +80,7 @@ export function namesOfCloudMapService(
         origin: "cloudmap",
         cloudMapDnsName: cloudMapDnsName(service, namespace),
         consulDnsName: prefixes ? consulDnsName(prefixes.inConsul + service) : undefined,
-        cloudMapRecordTypes: ["A"],
+        cloudMapRecordTypes: ["A", "SRV"],
     };
 }
 

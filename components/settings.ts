@@ -66,6 +66,10 @@ export const CONFIG_KEYS = {
     consulSyncPrefixInCloudMap: { type: "string", default: "", description: "Prefix of Consul services' names in Cloud Map (consul-aws flag -consul-service-prefix)." },
     consulCaInitImage: { type: "string", default: "public.ecr.aws/docker/library/busybox:1.36.1", description: "Image of the init container that writes the Consul CA PEM to a file." },
     consulKnownServices: { type: "string", default: "consul", description: "Comma-separated Consul services expected in Cloud Map (exported names only)." },
+    discoveryMode: { type: "string", default: "dns", description: "How hello reaches name: dns (Cloud Map A + SRV records, hello's own DNS client) or serviceConnect (ECS Service Connect proxy)." },
+    frontDoor: { type: "string", default: "alb", description: "What faces the internet: alb (Application Load Balancer) or apiGateway (API Gateway HTTP API, VPC Link to hello's Cloud Map service)." },
+    apiThrottleRateLimit: { type: "integer", default: 100, description: "API Gateway steady requests per second across the stage (frontDoor apiGateway; 1-10000)." },
+    apiThrottleBurstLimit: { type: "integer", default: 200, description: "API Gateway burst of requests above the steady rate (frontDoor apiGateway; 1-5000)." },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -73,6 +77,8 @@ export type ConfigKey = keyof typeof CONFIG_KEYS;
 export const NAT_STRATEGIES = ["Single", "OnePerAz"] as const;
 export const CONTAINER_INSIGHTS = ["enabled", "enhanced", "disabled"] as const;
 export const CAPACITY_STRATEGIES = ["ondemand", "spot", "mixed"] as const;
+export const DISCOVERY_MODES = ["dns", "serviceConnect"] as const;
+export const FRONT_DOORS = ["alb", "apiGateway"] as const;
 /** The retention values CloudWatch Logs accepts (0 = forever is excluded on purpose). */
 export const LOG_RETENTION_DAYS = [
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -81,6 +87,8 @@ export const LOG_RETENTION_DAYS = [
 export type NatStrategy = (typeof NAT_STRATEGIES)[number];
 export type CapacityStrategy = (typeof CAPACITY_STRATEGIES)[number];
 export type ContainerInsights = (typeof CONTAINER_INSIGHTS)[number];
+export type DiscoveryMode = (typeof DISCOVERY_MODES)[number];
+export type FrontDoorKind = (typeof FRONT_DOORS)[number];
 
 export interface AppServiceSettings {
     readonly port: number;
@@ -116,7 +124,9 @@ export interface Settings {
         readonly vpcEndpoints: boolean;
     };
     readonly cluster: { readonly containerInsights: ContainerInsights; readonly capacityStrategy: CapacityStrategy };
-    readonly discovery: { readonly namespaceName: string; readonly soaTtl: number; readonly dnsTtl: number };
+    readonly discovery: { readonly namespaceName: string; readonly soaTtl: number; readonly dnsTtl: number; readonly mode: DiscoveryMode };
+    /** The ALB or API Gateway; throttling applies to API Gateway only. */
+    readonly frontDoor: { readonly kind: FrontDoorKind; readonly throttle: { readonly rateLimit: number; readonly burstLimit: number } };
     readonly hello: AppServiceSettings;
     readonly name: AppServiceSettings;
     readonly autoscaling: { readonly enabled: boolean; readonly cpuTargetPercent: number };
@@ -343,6 +353,10 @@ export function parseSettings(raw: RawConfig): SettingsResult {
     }
     const soaTtl = r.int("namespaceSoaTtl", 0, 300);
     const dnsTtl = r.int("dnsTtl", 0, 300);
+    const discoveryMode = r.oneOf("discoveryMode", DISCOVERY_MODES, (s) => s as DiscoveryMode);
+    const frontDoor = r.oneOf("frontDoor", FRONT_DOORS, (s) => s as FrontDoorKind);
+    // API Gateway's account-level defaults are 10 000 rps and a 5 000 burst: a stage cannot exceed them.
+    const throttle = { rateLimit: r.int("apiThrottleRateLimit", 1, 10000), burstLimit: r.int("apiThrottleBurstLimit", 1, 5000) };
 
     const autoscalingEnabled = r.bool("autoscaling");
     const cpuTargetPercent = r.int("autoscalingCpuTarget", 10, 90);
@@ -381,7 +395,8 @@ export function parseSettings(raw: RawConfig): SettingsResult {
             production,
             network: { vpcCidr, azCount, natGateways, vpcEndpoints },
             cluster: { containerInsights, capacityStrategy },
-            discovery: { namespaceName, soaTtl, dnsTtl },
+            discovery: { namespaceName, soaTtl, dnsTtl, mode: discoveryMode },
+            frontDoor: { kind: frontDoor, throttle },
             hello,
             name,
             autoscaling: { enabled: autoscalingEnabled, cpuTargetPercent },

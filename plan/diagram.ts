@@ -150,7 +150,7 @@ export function architectureDiagram(plan: { flows: readonly Flow[] }, recorded: 
         const registry = byArn.get(String(obj(svc.inputs.serviceRegistries).registryArn));
         if (registry) names.push(String(registry.inputs.name));
         for (const s of (obj(svc.inputs.serviceConnectConfiguration).services as Inputs[] | undefined) ?? []) {
-            for (const a of (s.clientAliases as Inputs[] | undefined) ?? []) names.push(String(a.dnsName));
+            for (const a of (s.clientAlias as Inputs[] | undefined) ?? []) names.push(String(a.dnsName));
         }
         return names;
     };
@@ -202,7 +202,7 @@ export function architectureDiagram(plan: { flows: readonly Flow[] }, recorded: 
         }
         const sc = obj(svc.inputs.serviceConnectConfiguration);
         if (sc.enabled === true) {
-            const aliases = ((sc.services as Inputs[] | undefined) ?? []).flatMap((s) => ((s.clientAliases as Inputs[] | undefined) ?? []).map((a) => `${String(a.dnsName)}:${String(a.port)}`));
+            const aliases = ((sc.services as Inputs[] | undefined) ?? []).flatMap((s) => ((s.clientAlias as Inputs[] | undefined) ?? []).map((a) => `${String(a.dnsName)}:${String(a.port)}`));
             d.edge(node, cloudMap, aliases.length > 0 ? `Service Connect endpoint ${aliases.join(", ")} (API instances)` : "Service Connect client", true);
         }
     }

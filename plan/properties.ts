@@ -81,7 +81,7 @@ function serviceConnect(value: unknown): Props | undefined {
     return compact({
         namespace: sc.namespace,
         services: list(sc.services).map((s) =>
-            compact({ portName: s.portName, discoveryName: s.discoveryName, clientAliases: list(s.clientAliases).map((a) => `${String(a.dnsName)}:${String(a.port)}`) }),
+            compact({ portName: s.portName, discoveryName: s.discoveryName, clientAliases: list(s.clientAlias).map((a) => `${String(a.dnsName)}:${String(a.port)}`) }),
         ),
         logGroup: obj(obj(sc.logConfiguration).options)["awslogs-group"],
     });

@@ -22,7 +22,7 @@ describe("infra naming", () => {
             origin: "cloudmap",
             cloudMapDnsName: "hello.internal",
             consulDnsName: "aws-hello.service.consul",
-            cloudMapRecordTypes: ["A"],
+            cloudMapRecordTypes: ["A", "SRV"],
         });
         assert.strictEqual(namesOfCloudMapService("hello", "internal", undefined).consulDnsName, undefined);
     });

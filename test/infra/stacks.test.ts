@@ -254,7 +254,7 @@ for (const stack of ["dev", "prod"] as const) {
             for (const g of groups) assert.strictEqual(g.inputs.retentionInDays, want.logRetention, g.name);
         });
 
-        it("Cloud Map: each app service has A records, MULTIVALUE, the configured TTL and custom health", () => {
+        it("Cloud Map: each app service has A + SRV records, MULTIVALUE, the configured TTL and custom health", () => {
             for (const app of APPS) {
                 const sd = one(run, T.discoveryService, `${app}-discovery`).inputs;
                 assert.strictEqual(sd.name, app);
@@ -262,12 +262,15 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.deepStrictEqual(sd.dnsConfig, {
                     namespaceId: idOf("discovery-namespace"),
                     routingPolicy: "MULTIVALUE",
-                    dnsRecords: [{ type: "A", ttl: want.dnsTtl }],
+                    dnsRecords: [
+                        { type: "A", ttl: want.dnsTtl },
+                        { type: "SRV", ttl: want.dnsTtl },
+                    ],
                 });
                 assert.ok(sd.healthCheckCustomConfig, "custom health check config");
                 assert.strictEqual(sd.healthCheckConfig, undefined);
                 const svc = one(run, T.ecsService, `${app}-service`).inputs;
-                assert.deepStrictEqual(svc.serviceRegistries, { registryArn: `arn:aws:servicediscovery:eu-west-1:123456789012:${app}-discovery` });
+                assert.deepStrictEqual(svc.serviceRegistries, { registryArn: `arn:aws:servicediscovery:eu-west-1:123456789012:${app}-discovery`, containerName: app, containerPort: 3000 });
             }
             assert.strictEqual(ofType(run, T.discoveryService).length, 2);
         });
