@@ -45,6 +45,10 @@ const CASES: readonly InvalidCase[] = [
     { what: "sync prefix", set: { [k("consulSyncPrefixInConsul")]: "AWS_" }, expect: [k("consulSyncPrefixInConsul"), "a-z, 0-9 and -"] },
     { what: "image tag", set: { [k("imageTag")]: "feature/x" }, expect: [k("imageTag"), "a Docker tag"] },
     { what: "missing region", set: { "aws:region": "" }, expect: ["aws:region", "AWS region like us-east-1"] },
+    { what: "discovery mode", set: { [k("discoveryMode")]: "consul" }, expect: [k("discoveryMode"), "one of dns, serviceConnect", '"consul"'] },
+    { what: "front door", set: { [k("frontDoor")]: "nlb" }, expect: [k("frontDoor"), "one of alb, apiGateway", '"nlb"'] },
+    { what: "API Gateway rate limit", set: { [k("frontDoor")]: "apiGateway", [k("apiThrottleRateLimit")]: "0" }, expect: [k("apiThrottleRateLimit"), "integer from 1 to 10000"] },
+    { what: "API Gateway burst limit", set: { [k("apiThrottleBurstLimit")]: "6000" }, expect: [k("apiThrottleBurstLimit"), "integer from 1 to 5000"] },
 ];
 
 describe("infra: invalid settings register nothing", function () {

@@ -38,6 +38,8 @@ describe("infra settings: parseSettings", () => {
         assert.strictEqual(s.discovery.namespaceName, "internal");
         assert.deepStrictEqual(s.hello, { port: 3000, cpu: 256, memory: 512, desiredCount: 2, minCount: 1, maxCount: 4 });
         assert.strictEqual(s.consulSync, undefined, "sync is off by default");
+        assert.strictEqual(s.discovery.mode, "dns");
+        assert.deepStrictEqual(s.frontDoor, { kind: "alb", throttle: { rateLimit: 100, burstLimit: 200 } });
         assert.strictEqual(s.loadBalancer.certificateArn, undefined);
         assert.deepStrictEqual(secretArnsOf(s), []);
     });
