@@ -7,6 +7,7 @@ export const FORMATS = ["text", "json", "markdown"] as const;
 export type Format = (typeof FORMATS)[number];
 
 function value(v: unknown): string {
+    if (v === undefined) return "(unset)";
     if (typeof v === "string") return v;
     if (Array.isArray(v) && v.every((x) => typeof x !== "object" || x === null)) return v.map(String).join(", ");
     return JSON.stringify(v);
