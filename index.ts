@@ -122,7 +122,8 @@ const helloService = appService("hello", helloImage, {
     // hello keeps its A + SRV records in both modes: API Gateway and consul-aws find it there.
     serviceConnect: serviceConnect ? { ...scNamespace, publish: false } : undefined,
     targetGroupArn: lb?.targetGroupArn,
-    dependsOn: lb?.listeners,
+    // A Service Connect client learns aliases when its tasks start: name's endpoint must exist first.
+    dependsOn: [...(lb?.listeners ?? []), ...(serviceConnect ? [nameService] : [])],
 });
 nameService.allowFrom("hello", helloService);
 

@@ -26,6 +26,8 @@ export interface RecordedResource {
     parentUrn?: string;
     /** Type token of the parent resource, from the URN; undefined at top level. */
     parentType?: string;
+    /** URNs this resource waits for (dependsOn and inputs from other resources). */
+    dependencies?: string[];
 }
 
 export interface ProgramRun {
@@ -122,6 +124,7 @@ interface RegisterRequest {
     getType(): string;
     getName(): string;
     getParent(): string;
+    getDependenciesList(): string[];
 }
 interface MockMonitorLike {
     registerResource(req: RegisterRequest, callback: unknown): Promise<void>;
@@ -160,11 +163,11 @@ export async function runProgram(config: Record<string, string>, stack = "test")
     );
     pulumi.runtime.setAllConfig(config);
     const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitorLike;
-    // Mock args carry no parent; the registration request does.
-    const parents = new Map<string, string>();
+    // Mock args carry no parent or dependencies; the registration request does.
+    const requests = new Map<string, { parent: string; dependencies: string[] }>();
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, callback) => {
-        if (req.getParent()) parents.set(`${req.getType()}::${req.getName()}`, req.getParent());
+        requests.set(`${req.getType()}::${req.getName()}`, { parent: req.getParent(), dependencies: req.getDependenciesList() });
         return register(req, callback);
     };
     forgetProgram();
@@ -189,7 +192,9 @@ export async function runProgram(config: Record<string, string>, stack = "test")
         if (!resource) continue;
         resource.urn = urn;
         resource.parentType = parentType;
-        resource.parentUrn = parents.get(`${type}::${name}`);
+        const request = requests.get(`${type}::${name}`);
+        resource.parentUrn = request?.parent || undefined;
+        resource.dependencies = request?.dependencies ?? [];
     }
     return { resources, outputs, secretOutputs, error };
 }

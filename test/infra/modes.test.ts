@@ -83,6 +83,12 @@ for (const stack of ["dev", "prod"] as const) {
                     }
                 });
 
+                it("with Service Connect, hello's service waits for name's (a client learns aliases when its tasks start)", () => {
+                    const name = run.resources.find((r) => r.type === T.ecsService && r.name === "name-service");
+                    const waits = one(run, T.ecsService, "hello-service").dependencies ?? [];
+                    assert.strictEqual(waits.includes(str(name?.urn)), mode === "serviceConnect");
+                });
+
                 it("Service Connect proxy logs go to the service's own log group (with retention); every log group has retention", () => {
                     for (const app of ["hello", "name"]) {
                         const sc = one(run, T.ecsService, `${app}-service`).inputs.serviceConnectConfiguration as ScConfig | undefined;
