@@ -274,7 +274,8 @@ export function serviceConnectConfiguration(
         enabled: true,
         namespace: args.namespaceArn,
         services: args.publish
-            ? [{ portName: SERVICE_CONNECT_PORT_NAME, discoveryName, clientAlias: [{ port, dnsName: discoveryName }] }]
+            ? // ECS takes exactly one client alias per Service Connect service.
+              [{ portName: SERVICE_CONNECT_PORT_NAME, discoveryName, clientAlias: [{ port, dnsName: discoveryName }] }]
             : [],
         logConfiguration: {
             logDriver: "awslogs",

@@ -26,7 +26,7 @@ export interface RecordedResource {
     parentUrn?: string;
     /** Type token of the parent resource, from the URN; undefined at top level. */
     parentType?: string;
-    /** URNs this resource waits for (dependsOn and inputs from other resources). */
+    /** Names of the resources this one waits for (dependsOn and inputs), from their URNs. */
     dependencies?: string[];
 }
 
@@ -194,7 +194,7 @@ export async function runProgram(config: Record<string, string>, stack = "test")
         resource.parentType = parentType;
         const request = requests.get(`${type}::${name}`);
         resource.parentUrn = request?.parent || undefined;
-        resource.dependencies = request?.dependencies ?? [];
+        resource.dependencies = (request?.dependencies ?? []).map((dep) => dep.split("::").pop() ?? dep);
     }
     return { resources, outputs, secretOutputs, error };
 }

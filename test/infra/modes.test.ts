@@ -84,9 +84,8 @@ for (const stack of ["dev", "prod"] as const) {
                 });
 
                 it("with Service Connect, hello's service waits for name's (a client learns aliases when its tasks start)", () => {
-                    const name = run.resources.find((r) => r.type === T.ecsService && r.name === "name-service");
                     const waits = one(run, T.ecsService, "hello-service").dependencies ?? [];
-                    assert.strictEqual(waits.includes(str(name?.urn)), mode === "serviceConnect");
+                    assert.strictEqual(waits.includes("name-service"), mode === "serviceConnect");
                 });
 
                 it("Service Connect proxy logs go to the service's own log group (with retention); every log group has retention", () => {
