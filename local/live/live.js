@@ -33,16 +33,21 @@ async function post(path, body, method = "POST") {
   return answer;
 }
 
-async function command(line, button) {
-  if (button) button.disabled = true;
+// Commands under way: a second press does nothing. (Disabling the button instead would drop its keyboard focus.)
+const pending = new Set();
+
+async function command(line) {
+  if (pending.has(line)) return;
+  pending.add(line);
   setText($("command-status"), `${line}…`);
   try {
     const { message } = await post("/api/command", { command: line });
     setText($("command-status"), message);
   } catch (err) {
     setText($("command-status"), `${line}: ${err.message}`);
+  } finally {
+    pending.delete(line);
   }
-  // The next snapshot sets the buttons right again.
 }
 
 const ACTIONS = [
@@ -64,6 +69,7 @@ const ENABLED = {
 function createTile(task) {
   const li = element("li", "tile");
   li.dataset.task = task.id;
+  li.tabIndex = -1;
   const title = element("h3");
   title.append(element("span", "id", task.id), element("span", "addr", task.address));
   const parts = {
@@ -83,7 +89,7 @@ function createTile(task) {
     b.dataset.verb = a.verb;
     b.title = a.title;
     b.setAttribute("aria-label", `${a.label} ${task.id}`);
-    b.addEventListener("click", () => command(`${a.verb} ${task.id}`, b));
+    b.addEventListener("click", () => command(`${a.verb} ${task.id}`));
     parts.buttons[a.verb] = b;
     actions.append(b);
   }
@@ -96,12 +102,18 @@ function drawTask(task, now) {
   const { li, parts } = tiles.get(task.id) || createTile(task);
   li.dataset.state = task.state;
   setText(parts.state, task.exit && task.state !== "draining" ? `${task.state} (${task.exit})` : task.state);
-  setText(parts.flags, `${task.registered ? "in DNS" : "not in DNS"} · ${task.inRecordSet ? "in hello's set" : "not in hello's set"}`);
+  setText(parts.flags, `${task.registered ? "in DNS" : "not in DNS"} · ${task.inRecordSet ? "used by hello" : "not used"}`);
   setText(parts.rate, `${perSecond(task.requestsPerSecond)} req/s · ${Math.round(task.share * 100)} %`);
   parts.bar.firstChild.style.width = `${(task.share * 100).toFixed(1)}%`;
   parts.ejected.hidden = !task.ejected;
   setText(parts.ejected, task.ejected ? `ejected by hello for ${seconds(now - task.ejectedSince)}` : "");
-  for (const [verb, b] of Object.entries(parts.buttons)) b.disabled = !ENABLED[task.state].includes(verb);
+  // Only what can be done to it now is offered (a killed task has no buttons left).
+  for (const [verb, b] of Object.entries(parts.buttons)) {
+    const hide = !ENABLED[task.state].includes(verb);
+    // Keyboard focus on a control that goes away stays in its tile rather than jumping to the top.
+    if (hide && b === document.activeElement) li.focus();
+    b.hidden = hide;
+  }
   return li;
 }
 
@@ -183,6 +195,7 @@ function draw(snapshot) {
   drawHello(snapshot);
   drawLoad(snapshot.load, snapshot.at);
   drawEvents(snapshot.events);
+  document.body.dataset.seq = String(snapshot.seq);
   setText($("connection"), `live · ${clock(snapshot.at)}`);
   $("connection").dataset.ok = "true";
 }
@@ -196,7 +209,7 @@ function connect() {
   };
 }
 
-$("add-task").addEventListener("click", () => command("add", $("add-task")).finally(() => ($("add-task").disabled = false)));
+$("add-task").addEventListener("click", () => command("add"));
 $("load-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const body = { rate: Number($("load-rate").value), durationSeconds: Number($("load-duration").value) };
