@@ -223,7 +223,7 @@ $("load-form").addEventListener("submit", async (event) => {
 $("load-stop").addEventListener("click", async () => {
   try {
     const status = await post("/api/load", undefined, "DELETE");
-    setText($("command-status"), `load stopped: ${status.ok} answered 200, ${status.failed} failed`);
+    setText($("command-status"), `load stopped after ${status.sent} requests`);
   } catch (err) {
     setText($("command-status"), `load: ${err.message}`);
   }

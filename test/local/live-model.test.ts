@@ -220,9 +220,9 @@ describe("live view: events from state diffs (pure)", () => {
 
   it("the load switch and hello going away are logged too", () => {
     const on: LoadStatus = { ...LOAD_OFF, running: true, rate: 100, durationSeconds: 60, startedAt: 0, endsAt: 60_000 };
-    const snaps = run([tick(0), tick(500, { load: on }), tick(1000, { load: { ...on, running: false, ok: 50, failed: 0 }, hello: undefined, helloError: "ECONNREFUSED" })]);
+    const snaps = run([tick(0), tick(500, { load: on }), tick(1000, { load: { ...on, running: false, sent: 52, ok: 50, failed: 0, inFlight: 2 }, hello: undefined, helloError: "ECONNREFUSED" })]);
     assert.deepEqual(texts(snaps[0], snaps[1]), ["load: load started: 100 requests/s through hello for at most 60 s"]);
-    assert.deepEqual(texts(snaps[1], snaps[2]), ["hello: hello's /metrics does not answer (ECONNREFUSED)", "load: load stopped: 50 answered 200, 0 failed"]);
+    assert.deepEqual(texts(snaps[1], snaps[2]), ["hello: hello's /metrics does not answer (ECONNREFUSED)", "load: load stopped after 52 requests"]);
   });
 });
 
