@@ -42,6 +42,8 @@ const SECURITY_HEADERS = {
   "Referrer-Policy": "no-referrer",
 };
 const MAX_BODY_BYTES = 4096;
+/** About 100 snapshots of 50 tasks. */
+const MAX_UNREAD_BYTES = 1 << 20;
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
   res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store", ...SECURITY_HEADERS, ...headers });
@@ -96,7 +98,7 @@ export async function startLiveServer(o: LiveServerOptions): Promise<LiveServer>
   const streams = new Set<http.ServerResponse>();
   let port = 0;
 
-  function stream(req: http.IncomingMessage, res: http.ServerResponse): void {
+  function stream(res: http.ServerResponse): void {
     if (streams.size >= maxStreams) {
       send(res, 503, { error: `${maxStreams} streams are open already; close a tab` }, { "Retry-After": "5" });
       return;
@@ -106,8 +108,13 @@ export async function startLiveServer(o: LiveServerOptions): Promise<LiveServer>
     const first = feed.current();
     if (first) res.write(`id: ${first.snapshot.seq}\ndata: ${first.json}\n\n`);
     streams.add(res);
-    const unsubscribe = feed.subscribe((json, snapshot) => res.write(`id: ${snapshot.seq}\ndata: ${json}\n\n`));
-    req.on("close", () => {
+    const unsubscribe = feed.subscribe((json, snapshot) => {
+      // A page that stopped reading (a frozen tab) is let go rather than buffered without end;
+      // EventSource reconnects once it reads again.
+      if (res.writableLength > MAX_UNREAD_BYTES) res.destroy();
+      else res.write(`id: ${snapshot.seq}\ndata: ${json}\n\n`);
+    });
+    res.on("close", () => {
       unsubscribe();
       streams.delete(res);
     });
@@ -145,7 +152,7 @@ export async function startLiveServer(o: LiveServerOptions): Promise<LiveServer>
     const allowed: Record<string, string[]> = { "/events": ["GET"], "/api/snapshot": ["GET"], "/api/command": ["POST"], "/api/load": ["POST", "DELETE"] };
     if (!allowed[url]) return send(res, 404, { error: `no ${url}; see / for the page` });
     if (!allowed[url].includes(req.method ?? "")) return send(res, 405, { error: `${url} takes ${allowed[url].join(" or ")}` }, { Allow: allowed[url].join(", ") });
-    if (url === "/events") return stream(req, res);
+    if (url === "/events") return stream(res);
     if (url === "/api/snapshot") return send(res, 200, feed.current()?.snapshot ?? null);
     if (url === "/api/command") return command(req, res);
     if (req.method === "DELETE") return send(res, 200, load.stop());

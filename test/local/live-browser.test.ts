@@ -14,8 +14,8 @@ import { helloMetrics } from "./load";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 /** Where the test run leaves its screenshots (git-ignored). */
-export const SCREENSHOT_DIR = path.join(ROOT, "test-results");
-const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].filter((p): p is string => Boolean(p));
+const SCREENSHOT_DIR = path.join(ROOT, "test-results");
+const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].filter((p): p is string => Boolean(p));
 const CHROMIUM = CHROMIUM_CANDIDATES.find((p) => fs.existsSync(p));
 const CHROMIUM_ARGS = [
   "--headless",
