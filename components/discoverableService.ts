@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CapacityProviderStrategyItem } from "./capacity";
-import { APP_HEALTH_CHECK, containerDefinition } from "./containerDefinition";
+import { APP_HEALTH_CHECK, APP_USER, containerDefinition } from "./containerDefinition";
 import { cloudMapDnsName } from "./naming";
 import { ecsExecTaskPolicy } from "./policies";
 import { createFargateTaskDefinition, createLogGroup, createSecurityGroup, createTaskRole, FargatePlacementArgs, httpsEgress, NamedPolicy, tcpRule } from "./taskResources";
@@ -94,6 +94,8 @@ export class DiscoverableService extends pulumi.ComponentResource {
                         environment: { ...args.environment, PORT: String(args.containerPort) },
                         secrets: args.secrets,
                         healthCheck: APP_HEALTH_CHECK,
+                        user: APP_USER,
+                        readonlyRootFilesystem: true,
                         stopTimeoutSeconds: args.stopTimeoutSeconds ?? 30,
                         log: { group: logGroup.name, region: args.region, streamPrefix: name },
                     }),
