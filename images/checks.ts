@@ -117,6 +117,15 @@ export async function appFiles(ref: string): Promise<string[]> {
   return JSON.parse(await dockerOut(["run", "--rm", "--network", "none", "--read-only", "--entrypoint", "node", ref, "-e", script])) as string[];
 }
 
+/** npm caches and debug logs left in the image: root's and node's ~/.npm, and /tmp. */
+export async function npmLeftovers(ref: string): Promise<string[]> {
+  const out = await dockerOut([
+    "run", "--rm", "--network", "none", "--read-only", "--user", "0", "--entrypoint", "sh", ref,
+    "-c", "find /root/.npm /home/node/.npm /tmp -mindepth 1 2>/dev/null; true",
+  ]);
+  return out.split("\n").filter(Boolean);
+}
+
 interface Lockfile {
   packages: Record<string, { dev?: boolean; devOptional?: boolean }>;
 }

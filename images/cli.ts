@@ -14,6 +14,7 @@ import {
   imageContentProblems,
   imageUid,
   load,
+  npmLeftovers,
   securityProblems,
 } from "./checks";
 import { parseImagesArgs, USAGE, type ImagesOptions } from "./cli-args";
@@ -71,13 +72,15 @@ async function runChecks(topology: ContainerTopology, images: BuiltImage[], task
     const health = await Promise.all(topology.containers().map(async (c) => [c, await healthOf(c)] as const));
     return health.filter(([, h]) => h.status !== "healthy").map(([c, h]) => `${c} is ${h.status} after ${h.probes} probes`);
   });
-  await check(outcomes, "no dev dependencies, TypeScript sources or source maps in the images", async () => {
+  await check(outcomes, "no dev dependencies, TypeScript sources, source maps or npm caches in the images", async () => {
     const problems: string[] = [];
     for (const image of images) {
       const lock = JSON.parse(fs.readFileSync(path.join(PROGRAM_DIR, image.spec.context, "package-lock.json"), "utf8"));
       const files = await appFiles(image.ref);
       say(`      ${image.app}: ${files.filter((f) => !f.startsWith("node_modules/")).length} files of its own under /app`);
       problems.push(...imageContentProblems(files, lock).map((p) => `${image.app}: ${p}`));
+      const leftovers = await npmLeftovers(image.ref);
+      if (leftovers.length > 0) problems.push(`${image.app}: npm cache or logs left behind: ${leftovers.slice(0, 5).join(", ")}`);
     }
     return problems;
   });

@@ -219,7 +219,9 @@ export async function startContainerTopology(options: ContainerTopologyOptions):
       );
     });
     await eventsReady;
-    await waitHealthy(cloudMap, startTimeoutMs);
+    // ECS registers into a namespace that already exists: the tasks start while Cloud Map comes up.
+    const cloudMapReady = waitHealthy(cloudMap, startTimeoutMs);
+    cloudMapReady.catch(() => undefined); // awaited below; a failure surfaces there
 
     const startTask = async (k: number): Promise<void> => {
       const id = `${SERVICE}-${k}`;
@@ -233,6 +235,7 @@ export async function startContainerTopology(options: ContainerTopologyOptions):
         images.name,
       ]);
       await waitHealthy(container, startTimeoutMs);
+      await cloudMapReady;
       const ip = await ipOf(container, network);
       await callCloudMap(apiUrl, "RegisterInstance", {
         ServiceId: SERVICE,
@@ -243,7 +246,7 @@ export async function startContainerTopology(options: ContainerTopologyOptions):
       tasks.push({ id, container, ip });
       log(`${id}: healthy at ${ip}:${APP_PORT}, registered in Cloud Map`);
     };
-    await Promise.all(Array.from({ length: nameTasks }, (_, k) => startTask(k + 1)));
+    await Promise.all([cloudMapReady, ...Array.from({ length: nameTasks }, (_, k) => startTask(k + 1))]);
     tasks.sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }));
 
     const hello = `${prefix}-hello`;
