@@ -30,7 +30,7 @@ export const APP_HEALTH_CHECK: readonly string[] = ["CMD", "node", "/app/dist/he
 
 /**
  * The app images' unprivileged `node` user, by number so it holds whatever the base image names it.
- * The apps write nothing to disk, so their root filesystem is read-only (Fargate has no tmpfs).
+ * The apps write nothing to disk, so their root filesystem can be read-only (Fargate has no tmpfs).
  */
 export const APP_USER = "1000:1000";
 

@@ -95,7 +95,8 @@ export class DiscoverableService extends pulumi.ComponentResource {
                         secrets: args.secrets,
                         healthCheck: APP_HEALTH_CHECK,
                         user: APP_USER,
-                        readonlyRootFilesystem: true,
+                        // ECS Exec's agent writes inside the container (aws/containers-roadmap#1359).
+                        readonlyRootFilesystem: !args.enableExecuteCommand,
                         stopTimeoutSeconds: args.stopTimeoutSeconds ?? 30,
                         log: { group: logGroup.name, region: args.region, streamPrefix: name },
                     }),

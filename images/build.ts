@@ -37,6 +37,7 @@ export async function imageSize(ref: string): Promise<number> {
   return Number(await dockerOut(["image", "inspect", "--format", "{{.Size}}", ref]));
 }
 
-export function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
+/** Sizes as `docker images` shows them (decimal units). */
+export function humanSize(bytes: number): string {
+  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
 }

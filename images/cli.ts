@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ensureBaseImage } from "./base-image";
-import { APPS, PROGRAM_DIR, buildAppImage, imageSize, megabytes, type BuiltImage } from "./build";
+import { APPS, PROGRAM_DIR, buildAppImage, imageSize, humanSize, type BuiltImage } from "./build";
 import {
   appFiles,
   containerSecurity,
@@ -112,7 +112,7 @@ async function main(options: ImagesOptions): Promise<number> {
     try {
       const base = await ensureBaseImage({ builder, verbose: options.verbose, log: (l) => say(`  ${l}`) });
       baseImage = base.ref;
-      say(`  ${base.ref}: ${megabytes(await imageSize(base.ref))}, ${base.built ? "made" : "ready"} in ${seconds(base.ms)}`);
+      say(`  ${base.ref}: ${humanSize(await imageSize(base.ref))}, ${base.built ? "made" : "ready"} in ${seconds(base.ms)}`);
     } catch (err) {
       process.stderr.write(`error: ${(err as Error).message}\n`);
       return 3;
@@ -124,7 +124,7 @@ async function main(options: ImagesOptions): Promise<number> {
   for (const app of APPS) {
     const image = await buildAppImage(app, { baseImage, builder, repository: "ecs-cloudmap-consul", verbose: options.verbose });
     images.push(image);
-    say(`  ${image.ref}: ${megabytes(image.sizeBytes)} (${megabytes(image.sizeBytes - (await imageSize(baseImage)))} above the base), built in ${seconds(image.ms)}`);
+    say(`  ${image.ref}: ${humanSize(image.sizeBytes)} (${humanSize(image.sizeBytes - (await imageSize(baseImage)))} above the base), built in ${seconds(image.ms)}`);
   }
   if (options.buildOnly) {
     say(`done in ${seconds(Date.now() - started)}`);

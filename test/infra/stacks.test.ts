@@ -221,7 +221,7 @@ for (const stack of ["dev", "prod"] as const) {
             }
         });
 
-        it("app task definitions: Fargate sizes, image by digest, env, health check, non-root user, read-only root filesystem, non-blocking awslogs, stop timeout", () => {
+        it("app task definitions: Fargate sizes, image by digest, env, health check, non-root user, read-only root filesystem (unless ECS Exec), non-blocking awslogs, stop timeout", () => {
             const images = run.outputs.images as Record<string, string>;
             for (const app of APPS) {
                 const td = one(run, T.taskDefinition, `${app}-task`).inputs;
@@ -237,9 +237,10 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.deepStrictEqual(c.portMappings, [{ containerPort: 3000, hostPort: 3000, protocol: "tcp" }]);
                 assert.deepStrictEqual(c.healthCheck?.command, ["CMD", "node", "/app/dist/healthcheck.js"]);
                 assert.strictEqual(c.stopTimeout, 30);
-                // Non-root with a read-only root filesystem; `npm run images` runs the images this way.
+                // Non-root, and a read-only root filesystem unless ECS Exec (whose agent writes there) is on;
+                // `npm run images` runs the images read-only.
                 assert.strictEqual(c.user, "1000:1000");
-                assert.strictEqual(c.readonlyRootFilesystem, true);
+                assert.strictEqual(c.readonlyRootFilesystem, !want.exec);
                 assert.strictEqual(c.logConfiguration.logDriver, "awslogs");
                 assert.strictEqual(c.logConfiguration.options.mode, "non-blocking");
                 assert.ok(c.logConfiguration.options["max-buffer-size"]);
