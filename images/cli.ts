@@ -20,6 +20,7 @@ import {
 import { parseImagesArgs, USAGE, type ImagesOptions } from "./cli-args";
 import { startContainerTopology, type ContainerTopology } from "./containers";
 import { engineStatus, pickBuilder } from "./docker";
+import { portIsFree } from "../local/net-util";
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
@@ -95,6 +96,11 @@ async function runChecks(topology: ContainerTopology, images: BuiltImage[], task
 
 async function main(options: ImagesOptions): Promise<number> {
   const started = Date.now();
+  const busy = options.buildOnly ? undefined : await portProblem(options.port);
+  if (busy) {
+    process.stderr.write(`error: ${busy}\n`);
+    return 2;
+  }
   const engine = await engineStatus();
   if (!engine.ok) {
     process.stderr.write(`error: ${engine.reason}. Start the engine (e.g. \`sudo dockerd &\`) and try again.\n`);
@@ -142,16 +148,17 @@ async function main(options: ImagesOptions): Promise<number> {
     }),
   );
   let stopping = false;
+  let failed: number | undefined;
   const teardown = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     await timed("containers and network removed", () => topology.stop());
   };
-  const onSignal = (): void => void teardown().then(() => process.exit(130));
+  // Ctrl-C ends --keep-running normally (the checks' result is the exit code); during the checks it interrupts.
+  const onSignal = (): void => void teardown().then(() => process.exit(failed === undefined ? 130 : failed === 0 ? 0 : 1));
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
 
-  let failed = 0;
   try {
     say(`hello: ${topology.helloUrl}   Cloud Map API: ${topology.apiUrl}   DNS: ${topology.cloudMap.ip}:53 on ${topology.network}`);
     const outcomes = await runChecks(topology, images, options.tasks);
@@ -166,6 +173,11 @@ async function main(options: ImagesOptions): Promise<number> {
   }
   say(`done in ${seconds(Date.now() - started)}`);
   return failed === 0 ? 0 : 1;
+}
+
+async function portProblem(port: number): Promise<string | undefined> {
+  if (port === 0 || (await portIsFree("127.0.0.1", port))) return undefined;
+  return `--port ${port}: 127.0.0.1:${port} is already in use; choose another port, or --port 0 for a free one`;
 }
 
 const parsed = parseImagesArgs(process.argv.slice(2));

@@ -10,7 +10,7 @@ import { ensureBaseImage } from "../../images/base-image";
 import { buildAppImage, PROGRAM_DIR, type BuiltImage } from "../../images/build";
 import { appFiles, imageContentProblems, installedPackages, load, productionPackages } from "../../images/checks";
 import { startContainerTopology, type ContainerTopology } from "../../images/containers";
-import { docker, dockerOut, engineStatus, pickBuilder } from "../../images/docker";
+import { docker, dockerOut, engineStatus, pickBuilder, run } from "../../images/docker";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -34,6 +34,7 @@ describe("images: built and run as containers (Docker engine)", function () {
     const engine = await engineStatus();
     if (!engine.ok) skipReason = engine.reason;
     else if (process.getuid?.() !== 0) skipReason = "making the base image needs root (debootstrap)";
+    else if (!(await run("debootstrap", ["--version"]).then(() => true, () => false))) skipReason = "debootstrap is not installed";
     if (skipReason) {
       console.log(`      skipped: ${skipReason}`);
       this.skip();
