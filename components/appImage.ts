@@ -81,7 +81,7 @@ export class AppImage extends pulumi.ComponentResource {
             `${name}-image`,
             {
                 imageName: pulumi.interpolate`${repository.repositoryUrl}:${args.tag ?? pulumi.getStack()}`,
-                build: { ...appImageBuild(args.app, args.baseImage) },
+                build: appImageBuild(args.app, args.baseImage),
                 registry: {
                     server: repository.repositoryUrl,
                     username: token.userName,
