@@ -145,6 +145,7 @@ export async function ensureBaseImage(options: BaseImageOptions): Promise<BaseIm
     built = true;
   }
   const ref = await withNpmConfig(tag, await npmMachineConfig(), options);
+  await removeStaleTags([tag, ref]);
   return { ref, built, ms: Date.now() - started };
 }
 
@@ -208,13 +209,12 @@ async function withNpmConfig(base: string, config: NpmMachineConfig, options: Ba
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
-  await removeOtherTags(base, tag);
   return tag;
 }
 
-/** Drops older npm-config layers of this base (the machine's CA file changed, say). */
-async function removeOtherTags(base: string, keep: string): Promise<void> {
-  const tags = (await dockerOut(["image", "ls", BASE_REPOSITORY, "--format", "{{.Repository}}:{{.Tag}}"])).split("\n");
-  const stale = tags.filter((t) => t.startsWith(`${base}-npm-`) && t !== keep);
+/** Drops base images of older recipes and older npm layers (the machine's CA file changed, say). */
+async function removeStaleTags(keep: readonly string[]): Promise<void> {
+  const tags = (await dockerOut(["image", "ls", BASE_REPOSITORY, "--format", "{{.Repository}}:{{.Tag}}"])).split("\n").filter(Boolean);
+  const stale = tags.filter((t) => !keep.includes(t));
   if (stale.length > 0) await docker(["image", "rm", ...stale]).catch(() => undefined);
 }

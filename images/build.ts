@@ -29,8 +29,15 @@ export async function buildAppImage(app: App, options: { baseImage: string; buil
   const started = Date.now();
   const spec = appImageBuild(app, options.baseImage);
   const ref = `${options.repository}/${app}:local`;
+  const previous = await imageId(ref);
   await docker(buildArgs(spec, ref), { cwd: PROGRAM_DIR, env: builderEnv(options.builder), verbose: options.verbose });
+  // The image this tag named before is left untagged: remove it rather than pile them up.
+  if (previous && previous !== (await imageId(ref))) await docker(["image", "rm", previous]).catch(() => undefined);
   return { app, ref, spec, sizeBytes: await imageSize(ref), ms: Date.now() - started };
+}
+
+async function imageId(ref: string): Promise<string | undefined> {
+  return dockerOut(["image", "inspect", "--format", "{{.Id}}", ref]).catch(() => undefined);
 }
 
 export async function imageSize(ref: string): Promise<number> {
