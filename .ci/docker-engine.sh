@@ -32,6 +32,8 @@ wait_for_engine() {
 start() {
   if engine_answers; then echo "docker-engine: an engine already answers; using it"; return 0; fi
   install_packages || { echo "docker-engine: could not install the packages; image tests will skip"; return 0; }
+  # The package's own init script may have started one.
+  if engine_answers; then echo "docker-engine: an engine answers after the install; using it"; return 0; fi
   mkdir -p "$state_dir"
   # overlay2 first (the default); vfs when the kernel or filesystem refuses overlay mounts.
   for driver in "" "vfs"; do
