@@ -20,6 +20,10 @@ export interface RecordedResource {
     readonly inputs: Record<string, unknown>;
     /** Type token of the parent resource, from the URN; undefined at top level. */
     parentType?: string;
+    /** The resource's URN. */
+    urn?: string;
+    /** URNs it waits for: explicit dependsOn (components expanded to their children) and resources its inputs come from. */
+    dependencies: string[];
 }
 
 export interface ProgramRun {
@@ -86,8 +90,15 @@ async function resolve(value: unknown): Promise<unknown> {
     return new Promise((done) => out.apply((v) => done(v)));
 }
 
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getDependenciesList(): string[];
+}
+
 interface RegisteredResources {
     getRegisteredResources(): Map<string, { urn: string }>;
+    registerResource(req: RegisterRequest, callback: unknown): Promise<void>;
 }
 
 function forgetProgram(): void {
@@ -104,7 +115,7 @@ export async function runProgram(config: Record<string, string>, stack = "test")
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 const inputs = args.inputs as Record<string, unknown>;
-                resources.push({ type: args.type, name: args.name, custom: args.custom ?? false, inputs });
+                resources.push({ type: args.type, name: args.name, custom: args.custom ?? false, inputs, dependencies: [] });
                 return { id: `${args.name}-id`, state: computedState(args.type, args.name, inputs) };
             },
             call: mockCall,
@@ -115,6 +126,13 @@ export async function runProgram(config: Record<string, string>, stack = "test")
     );
     pulumi.runtime.setAllConfig(config);
     const monitor = pulumi.runtime.getMonitor() as unknown as RegisteredResources;
+    // The mock hands newResource no dependencies: read them from the register request itself.
+    const dependencies = new Map<string, string[]>();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) => {
+        dependencies.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList());
+        return register(req, callback);
+    };
     forgetProgram();
 
     const outputs: Record<string, unknown> = {};
@@ -131,7 +149,10 @@ export async function runProgram(config: Record<string, string>, stack = "test")
         const [, , qualifiedType, name] = urn.split("::");
         const chain = qualifiedType.split("$");
         const resource = resources.find((r) => r.name === name && r.type === chain[chain.length - 1]);
-        if (resource && chain.length > 1) resource.parentType = chain[chain.length - 2];
+        if (!resource) continue;
+        if (chain.length > 1) resource.parentType = chain[chain.length - 2];
+        resource.urn = urn;
+        resource.dependencies = dependencies.get(`${resource.type}::${name}`) ?? [];
     }
     return { resources, outputs, error };
 }
