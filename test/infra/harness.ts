@@ -11,13 +11,15 @@ import * as yaml from "js-yaml";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const PROJECT = "ecs-cloudmap-consul";
-const ACCOUNT = "123456789012";
+export const ACCOUNT = "123456789012";
 
 export interface RecordedResource {
     readonly type: string;
     readonly name: string;
     readonly custom: boolean;
     readonly inputs: Record<string, unknown>;
+    /** The state the mock returned: inputs plus provider-computed outputs (ARNs, ids). */
+    readonly state: Record<string, unknown>;
     /** Type token of the parent resource, from the URN; undefined at top level. */
     parentType?: string;
     /** The resource's URN. */
@@ -59,6 +61,8 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
             const ids = (kind: string) => Array.from({ length: azs }, (_, i) => `subnet-${kind}-${i}`);
             return { vpcId: "vpc-mock", publicSubnetIds: ids("public"), privateSubnetIds: ids("private") };
         }
+        case "aws:servicediscovery/service:Service":
+            return { ...base, arn: `arn:aws:servicediscovery:eu-west-1:${ACCOUNT}:service/srv-${fakeHex(name).slice(0, 16)}` };
         case "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace":
             return { ...base, arn: `arn:aws:servicediscovery:eu-west-1:${ACCOUNT}:namespace/ns-mock1234`, hostedZone: "Z0MOCKZONE" };
         case "aws:ecr/repository:Repository":
@@ -115,8 +119,9 @@ export async function runProgram(config: Record<string, string>, stack = "test")
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 const inputs = args.inputs as Record<string, unknown>;
-                resources.push({ type: args.type, name: args.name, custom: args.custom ?? false, inputs, dependencies: [] });
-                return { id: `${args.name}-id`, state: computedState(args.type, args.name, inputs) };
+                const state = computedState(args.type, args.name, inputs);
+                resources.push({ type: args.type, name: args.name, custom: args.custom ?? false, inputs, state, dependencies: [] });
+                return { id: `${args.name}-id`, state };
             },
             call: mockCall,
         },

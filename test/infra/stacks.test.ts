@@ -275,7 +275,8 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.deepStrictEqual(sd.healthCheckCustomConfig, { failureThreshold: 1 });
                 assert.strictEqual(sd.healthCheckConfig, undefined);
                 const svc = one(run, T.ecsService, `${app}-service`).inputs;
-                assert.deepStrictEqual(svc.serviceRegistries, { registryArn: `arn:aws:servicediscovery:eu-west-1:123456789012:${app}-discovery`, containerName: app, containerPort: 3000 });
+                assert.deepStrictEqual(svc.serviceRegistries, { registryArn: one(run, T.discoveryService, `${app}-discovery`).state.arn, containerName: app, containerPort: 3000 });
+                assert.match(str(svc.serviceRegistries && (svc.serviceRegistries as { registryArn: string }).registryArn), /^arn:aws:servicediscovery:eu-west-1:123456789012:service\/srv-[0-9a-f]{16}$/);
             }
             assert.strictEqual(ofType(run, T.discoveryService).length, 2);
         });
