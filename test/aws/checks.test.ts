@@ -51,6 +51,8 @@ describe("aws rules: the checks report AWS's reasons", function () {
         assert.match(checkEcsService(service({ registryArn: SERVICE }), cloudMapService()).join("\n"), /needs containerName and containerPort/);
         const aOnly = cloudMapService({ dnsConfig: { routingPolicy: "MULTIVALUE", dnsRecords: [{ type: "A", ttl: 10 }] } });
         assert.match(checkEcsService(service({ registryArn: SERVICE }), aOnly).join("\n"), /without a port/);
+        // A namespace ARN is refused by ECS (hashicorp/terraform-provider-aws#4373).
+        assert.match(checkEcsService(service({ registryArn: NS, containerName: "app", containerPort: 3000 }), cloudMapService()).join("\n"), /not a Cloud Map service ARN/);
     });
 
     it("IAM data: unknown actions, ARNs of the wrong type, * where AWS scopes, a missing required resource type", async () => {

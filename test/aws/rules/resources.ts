@@ -57,6 +57,10 @@ export function checkEcsService(inputs: Json, registryTarget?: Json): string[] {
     const findings = validateRequest("ecs", "CreateService", request);
     if (isEmptyBlock(inputs.serviceRegistries)) findings.push("serviceRegistries is an empty block: the provider sends nothing");
     const registry = inputs.serviceRegistries as Json | undefined;
+    if (registry && typeof registry.registryArn === "string" && !/^arn:[^:]+:servicediscovery:[^:]+:\d{12}:service\/srv-[A-Za-z0-9]+$/.test(registry.registryArn)) {
+        // ECS: "The format of the supplied service registry ARN is invalid" (hashicorp/terraform-provider-aws#4373).
+        findings.push(`registryArn ${registry.registryArn} is not a Cloud Map service ARN (…:servicediscovery:<region>:<account>:service/srv-…)`);
+    }
     if (registry && registryTarget) {
         const records = ((registryTarget.dnsConfig as Json | undefined)?.dnsRecords ?? []) as { type?: string }[];
         const hasSrv = records.some((r) => r.type === "SRV");
