@@ -108,8 +108,8 @@ const nameService = appService("name", nameImage, {});
 appService("hello", helloImage, {
     environment: {
         NAME_SERVER: `http://${namesOfCloudMapService("name", settings.discovery.namespaceName, undefined).cloudMapDnsName}:${settings.name.port}/`,
-        // SRV: each task's port comes from Cloud Map (ECS registers it), the records Consul-origin
-        // services have too; the URL's port is then only a fallback for A.
+        // SRV: each task's port comes from Cloud Map (ECS registers it), as it does for the SRV-only
+        // services consul-aws copies from Consul; the port in NAME_SERVER then goes unused.
         DISCOVERY_RECORD_TYPE: "SRV",
     },
     targetGroupArn: lb.targetGroupArn,
