@@ -96,8 +96,9 @@ async function withProgress<T>(
 }
 
 export function preview(stack: Stack, ctx: OperationContext): Promise<OpMap> {
+    const packs = policyPacks();
     return withProgress(ctx, `preview of ${stack.name}`, undefined, async (onEvent) => {
-        const result = await stack.preview({ onEvent, color: "never", signal: ctx.signal, policyPacks: policyPacks() });
+        const result = await stack.preview({ onEvent, color: "never", signal: ctx.signal, policyPacks: packs });
         return result.changeSummary;
     });
 }
@@ -114,8 +115,9 @@ export function up(
     ctx: OperationContext,
     expectedTotal?: number,
 ): Promise<{ resourceChanges?: OpMap; outputs: OutputMap }> {
+    const packs = policyPacks();
     return withProgress(ctx, `up of ${stack.name}`, expectedTotal, async (onEvent) => {
-        const result = await stack.up({ onEvent, color: "never", signal: ctx.signal, suppressOutputs: true, policyPacks: policyPacks() });
+        const result = await stack.up({ onEvent, color: "never", signal: ctx.signal, suppressOutputs: true, policyPacks: packs });
         return { resourceChanges: result.summary.resourceChanges, outputs: result.outputs };
     });
 }
