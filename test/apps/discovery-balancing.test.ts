@@ -10,9 +10,9 @@ describe("discovery: balancer", () => {
     const counts = [0, 0, 0];
     let cursor = 0;
     for (let i = 0; i < 30_000; i++) {
-      const pick = pickTarget(idle(3), cursor, 4);
-      counts[pick.index] += 1;
-      cursor = pick.cursor;
+      const index = pickTarget(idle(3), cursor, 4);
+      counts[index] += 1;
+      cursor = index + 1;
     }
     assert.deepEqual(counts, [10_000, 10_000, 10_000]);
   });
@@ -23,11 +23,11 @@ describe("discovery: balancer", () => {
     const inFlight: number[] = [];
     let cursor = 0;
     for (let i = 0; i < 30_000; i++) {
-      const pick = pickTarget(candidates, cursor, 4);
-      cursor = pick.cursor;
-      counts[pick.index] += 1;
-      candidates[pick.index].outstanding += 1;
-      inFlight.push(pick.index);
+      const index = pickTarget(candidates, cursor, 4);
+      cursor = index + 1;
+      counts[index] += 1;
+      candidates[index].outstanding += 1;
+      inFlight.push(index);
       if (inFlight.length > 8) candidates[inFlight.shift() as number].outstanding -= 1; // FIFO completions
     }
     assert.deepEqual(counts, [10_000, 10_000, 10_000]);
@@ -42,9 +42,9 @@ describe("discovery: balancer", () => {
     const seen = new Set<number>();
     let cursor = 0;
     for (let i = 0; i < 6; i++) {
-      const pick = pickTarget(candidates, cursor, 4);
-      seen.add(pick.index);
-      cursor = pick.cursor;
+      const index = pickTarget(candidates, cursor, 4);
+      seen.add(index);
+      cursor = index + 1;
     }
     assert.deepEqual([...seen].sort(), [1, 2]);
   });
@@ -54,9 +54,9 @@ describe("discovery: balancer", () => {
       { outstanding: 0, eligible: false },
       { outstanding: 50, eligible: true },
     ];
-    assert.equal(pickTarget(candidates, 0, 0).index, 1);
-    assert.equal(pickTarget([{ outstanding: 0, eligible: false }], 0, 4).index, -1);
-    assert.equal(pickTarget([], 7, 4).index, -1);
+    assert.equal(pickTarget(candidates, 0, 0), 1);
+    assert.equal(pickTarget([{ outstanding: 0, eligible: false }], 0, 4), -1);
+    assert.equal(pickTarget([], 7, 4), -1);
   });
 });
 

@@ -14,6 +14,7 @@ describe("hello: configuration (pure)", () => {
       host: "0.0.0.0",
       taskName: "host-h",
       nameServer: "http://name.internal:3000/",
+      discoveryMode: "dns",
       dnsServer: undefined,
       recordType: "A",
       ttlMinSeconds: 1,
@@ -45,17 +46,18 @@ describe("hello: configuration (pure)", () => {
 
   it("reports every bad variable at once, naming it and what is allowed", () => {
     const parsed = parseHelloConfig(
-      { DNS_SERVER: "dns.local", DISCOVERY_RECORD_TYPE: "AAAA", DISCOVERY_TTL_MIN_SECONDS: "90", DISCOVERY_TTL_MAX_SECONDS: "30", MAX_TRIES: "0" },
+      { DNS_SERVER: "dns.local", DISCOVERY_RECORD_TYPE: "MX", DISCOVERY_MODE: "mesh", DISCOVERY_TTL_MIN_SECONDS: "90", DISCOVERY_TTL_MAX_SECONDS: "30", MAX_TRIES: "0" },
       "h",
     );
     assert.ok(!parsed.ok);
     const text = parsed.errors.join("\n");
     assert.match(text, /NAME_SERVER is required: expected an http:\/\/ URL/);
     assert.match(text, /DNS_SERVER="dns.local" is invalid: expected an IP address, "ip:port" or "\[ipv6\]:port"/);
-    assert.match(text, /DISCOVERY_RECORD_TYPE="AAAA" is invalid: expected one of A, SRV/);
+    assert.match(text, /DISCOVERY_RECORD_TYPE="MX" is invalid: expected one of A, AAAA, SRV/);
+    assert.match(text, /DISCOVERY_MODE="mesh" is invalid: expected one of dns, proxy/);
     assert.match(text, /DISCOVERY_TTL_MIN_SECONDS \(90\) is invalid: expected at most DISCOVERY_TTL_MAX_SECONDS \(30\)/);
     assert.match(text, /MAX_TRIES="0" is invalid: expected an integer from 1 to 10/);
-    assert.equal(parsed.errors.length, 5);
+    assert.equal(parsed.errors.length, 6);
   });
 
   it("rejects NAME_SERVER values that are not plain http URLs", () => {
@@ -157,7 +159,7 @@ describe("hello: process", () => {
     const m = JSON.parse((await get(`${url}/metrics`)).body) as Record<string, unknown>;
     assert.deepEqual(
       Object.keys(m).sort(),
-      ["discovery", "dnsFailures", "dnsQueries", "dnsRefreshes", "dnsTruncated", "ejections", "failures", "requests", "retries", "served", "targets", "task"].sort(),
+      ["aborted", "discovery", "dnsFailures", "dnsQueries", "dnsRefreshes", "dnsTruncated", "ejections", "failures", "requests", "retries", "served", "targets", "task"].sort(),
     );
     assert.equal(m.requests, 4);
     assert.equal(m.dnsQueries, 1);

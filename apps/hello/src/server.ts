@@ -8,6 +8,8 @@ import { drainOnSignals } from "./shutdown";
 import { throttle } from "./throttle";
 
 const warnUnavailable = throttle(1000);
+const TEXT = { "Content-Type": "text/plain; charset=utf-8" } as const;
+const UNAVAILABLE = { "Content-Type": "text/plain; charset=utf-8", "Retry-After": "1" } as const;
 
 export function greeting(taskName: string, nameAnswer: string): string {
   return `Hello (from ${taskName}) ${nameAnswer}`;
@@ -17,20 +19,21 @@ async function answerRoot(client: ServiceClient, config: HelloConfig, res: http.
   try {
     const answer = await client.request("/");
     if (answer.status !== 200) {
-      res.writeHead(502, { "Content-Type": "text/plain; charset=utf-8" }).end(`name answered HTTP ${answer.status}\n`);
+      res.writeHead(502, TEXT).end(`name answered HTTP ${answer.status}\n`);
       return;
     }
-    res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8" }).end(greeting(config.taskName, answer.body.toString("utf8").trim()));
+    res.writeHead(200, TEXT).end(greeting(config.taskName, answer.body.toString("utf8").trim()));
   } catch (err) {
     const message = err instanceof ServiceUnavailableError ? err.message : `unexpected error: ${(err as Error).message}`;
     warnUnavailable((suppressed) => log("name unavailable", { error: message, similarSinceLastLine: suppressed }, "warn"));
-    res.writeHead(503, { "Content-Type": "text/plain; charset=utf-8", "Retry-After": "1" }).end(`503 Service Unavailable: ${message}\n`);
+    res.writeHead(503, UNAVAILABLE).end(`503 Service Unavailable: ${message}\n`);
   }
 }
 
 function clientFor(config: HelloConfig): ServiceClient {
   return createServiceClient({
     url: config.nameServer,
+    mode: config.discoveryMode,
     recordType: config.recordType,
     dnsServers: config.dnsServer ? [config.dnsServer] : undefined,
     ttlMinSeconds: config.ttlMinSeconds,
@@ -53,7 +56,9 @@ function startServer(config: HelloConfig): void {
   let served = 0;
   const server = http.createServer((req, res) => {
     if (drain.draining) res.setHeader("Connection", "close");
-    const path = (req.url ?? "/").split("?")[0];
+    const url = req.url ?? "/";
+    const query = url.indexOf("?");
+    const path = query < 0 ? url : url.slice(0, query);
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { "Content-Type": "text/plain", Allow: "GET, HEAD" }).end("method not allowed\n");
     } else if (path === "/health") {
@@ -77,7 +82,7 @@ function startServer(config: HelloConfig): void {
   });
   server.listen(config.port, config.host, () => {
     const { address, port } = server.address() as AddressInfo;
-    log("listening", { app: "hello", task: config.taskName, address, port, nameServer: config.nameServer, recordType: config.recordType });
+    log("listening", { app: "hello", task: config.taskName, address, port, nameServer: config.nameServer, discoveryMode: config.discoveryMode, recordType: config.recordType });
     client = clientFor(config);
   });
 }
