@@ -180,6 +180,31 @@ describe("hello: process", () => {
     assert.ok(r.ms < 1000, `took ${r.ms} ms`); // RESPONSE_TIMEOUT_MS is 1000: none was waited for
   });
 
+  it("DISCOVERY_MODE=proxy: no DNS client of its own; NAME_SERVER's host resolved by the OS, through one pool", async () => {
+    const name = run("name", { PORT: "0", HOST: "127.0.0.1", TASK_NAME: "task-p" });
+    const { port } = await name.listening;
+    // localhost comes from the hosts file, as a Service Connect alias does; DNS_SERVER must go unused.
+    const hello = run("hello", { PORT: "0", HOST: "127.0.0.1", TASK_NAME: "hello-1", NAME_SERVER: `http://localhost:${port}/`, DNS_SERVER: `127.0.0.1:${dns.port}`, DISCOVERY_MODE: "proxy" });
+    const url = `http://127.0.0.1:${(await hello.listening).port}`;
+    assert.equal(hello.lines[0].discoveryMode, "proxy");
+    for (let i = 0; i < 5; i++) {
+      const r = await get(`${url}/`);
+      assert.equal(r.status, 200);
+      assert.match(r.body, /^Hello \(from hello-1\) [A-Z][a-z]+ \(from task-p\)$/);
+    }
+    const m = JSON.parse((await get(`${url}/metrics`)).body) as { dnsQueries: number; discovery: { mode: string }; targets: Record<string, { requests: number; ejected: boolean }> };
+    assert.equal(dns.queries, 0);
+    assert.equal(m.dnsQueries, 0);
+    assert.equal(m.discovery.mode, "proxy");
+    assert.deepEqual(Object.keys(m.targets), [`localhost:${port}`]);
+    assert.equal(m.targets[`localhost:${port}`].requests, 5);
+    await name.kill();
+    const down = await get(`${url}/`);
+    assert.equal(down.status, 503);
+    assert.match(down.body, /^503 Service Unavailable: no localhost task answered \(3 tries in \d+ ms: .*ECONNREFUSED/);
+    assert.ok(down.ms < 1000, `took ${down.ms} ms`);
+  });
+
   it("on SIGTERM lets in-flight requests finish, then exits 0", async () => {
     const { hello, url } = await topology(2, {}, { RESPONSE_DELAY_MS: "500" });
     const inFlight = Array.from({ length: 5 }, () => get(`${url}/`));

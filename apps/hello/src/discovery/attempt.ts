@@ -15,20 +15,18 @@ export interface TryOwner {
 const EMPTY = Buffer.alloc(0);
 const NO_HEADERS: IncomingHttpHeaders = Object.freeze({});
 
-function connectTimedOut(t: Try): void {
+function timedOut(t: Try): void {
   t.timedOut = true;
-  t.cancel(`connect timeout after ${t.connectTimeoutMs} ms`);
-}
-
-function responseTimedOut(t: Try): void {
-  t.timedOut = true;
-  t.cancel(`no response within ${t.responseTimeoutMs} ms`);
+  t.cancel(t.phase === "connect" ? `connect timeout after ${t.armedMs} ms` : `no response within ${t.armedMs} ms`);
 }
 
 export class Try implements Dispatcher.DispatchHandler {
   phase: TryPhase = "connect";
   /** Ended by its own connect or response timer. */
   timedOut = false;
+  /** The running timer's length, and whether the request's deadline (not the timeout) set it. */
+  armedMs = 0;
+  deadlineArmed = false;
   status = 0;
   headers: IncomingHttpHeaders = NO_HEADERS;
   body: Buffer = EMPTY;
@@ -39,14 +37,17 @@ export class Try implements Dispatcher.DispatchHandler {
 
   constructor(
     private readonly owner: TryOwner,
-    readonly connectTimeoutMs: number,
-    readonly responseTimeoutMs: number,
+    private readonly connectTimeoutMs: number,
+    private readonly responseTimeoutMs: number,
+    /** Epoch ms (on `now`'s clock) by which the whole request must be done. */
+    private readonly deadlineAt: number,
+    private readonly now: () => number,
   ) {}
 
   /** Dispatches; a free keep-alive connection starts the request synchronously (no connect timer then). */
   start(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): void {
     dispatcher.dispatch(options, this);
-    if (!this.ended && this.phase === "connect") this.timer = setTimeout(connectTimedOut, this.connectTimeoutMs, this);
+    if (!this.ended && this.phase === "connect") this.arm(this.connectTimeoutMs);
   }
 
   /** Gives up on the try (timeout, or the caller aborted): the connection is dropped if the request is on one. */
@@ -64,7 +65,7 @@ export class Try implements Dispatcher.DispatchHandler {
     this.controller = controller;
     this.phase = "response";
     clearTimeout(this.timer);
-    this.timer = setTimeout(responseTimedOut, this.responseTimeoutMs, this);
+    this.arm(this.responseTimeoutMs);
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
@@ -85,6 +86,14 @@ export class Try implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     const code = (err as NodeJS.ErrnoException).code;
     this.finish(code ? `${code}: ${err.message}` : err.message);
+  }
+
+  /** One timer for the current phase: its timeout, or what is left of the deadline when that is sooner. */
+  private arm(timeoutMs: number): void {
+    const left = this.deadlineAt - this.now();
+    this.deadlineArmed = left < timeoutMs;
+    this.armedMs = Math.max(1, this.deadlineArmed ? left : timeoutMs);
+    this.timer = setTimeout(timedOut, this.armedMs, this);
   }
 
   private finish(failure: string | undefined): void {

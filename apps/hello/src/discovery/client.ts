@@ -113,7 +113,7 @@ class Call implements TryOwner {
   tryEnded(t: Try, failure: string | undefined): void {
     if (t !== this.currentTry) return;
     const state = this.current as TargetState;
-    const { pool, o } = this.core;
+    const { pool } = this.core;
     this.currentTry = undefined;
     if (this.aborted) return pool.release(state);
     if (failure === undefined) {
@@ -122,7 +122,7 @@ class Call implements TryOwner {
     }
     pool.fail(state, failure);
     (this.reasons ??= []).push(`${state.key}: ${failure}`);
-    if (t.timedOut && (t.phase === "connect" ? t.connectTimeoutMs < o.connectTimeoutMs : t.responseTimeoutMs < o.responseTimeoutMs)) {
+    if (t.timedOut && t.deadlineArmed) {
       this.deadlineHit = true; // the try's timer was the deadline's
       return this.fail();
     }
@@ -152,7 +152,7 @@ class Call implements TryOwner {
     this.tries += 1;
     core.pool.begin(state);
     this.current = state;
-    const t = new Try(this, Math.min(o.connectTimeoutMs, remaining), Math.min(o.responseTimeoutMs, remaining));
+    const t = new Try(this, o.connectTimeoutMs, o.responseTimeoutMs, this.started + this.deadlineMs, o.now);
     this.currentTry = t;
     t.start(state.dispatcher, this.dispatch);
   }
