@@ -156,7 +156,7 @@ describe("discovery library: SRV weights and priorities (balancer, pure)", () =>
     ];
     const counts = [0, 0];
     const random = grid(1000);
-    for (let i = 0; i < 4000; i++) counts[pickTarget(candidates, i, 8, random)] += 1;
+    for (let i = 0; i < 4000; i++) counts[pickTarget(candidates, { cursor: i }, 8, random)] += 1;
     assert.deepEqual(counts, [1000, 3000]);
   });
 
@@ -167,11 +167,11 @@ describe("discovery library: SRV weights and priorities (balancer, pure)", () =>
       { outstanding: 0, eligible: true, priority: 1, weight: 1 },
     ];
     const seen = new Set<number>();
-    for (let i = 0; i < 30; i++) seen.add(pickTarget(candidates, i, 8));
+    for (let i = 0; i < 30; i++) seen.add(pickTarget(candidates, { cursor: i }, 8));
     assert.deepEqual([...seen].sort(), [1, 2]);
     candidates[1].eligible = false;
     candidates[2].eligible = false;
-    assert.equal(pickTarget(candidates, 0, 8), 0);
+    assert.equal(pickTarget(candidates, { cursor: 0 }, 8), 0);
   });
 
   it("gives weight 0 only the chance RFC 2782 gives it (a draw of 0), and round robin when all weights are equal", () => {
@@ -181,14 +181,14 @@ describe("discovery library: SRV weights and priorities (balancer, pure)", () =>
     ];
     const counts = [0, 0];
     const random = grid(100);
-    for (let i = 0; i < 1000; i++) counts[pickTarget(zero, 0, 8, random)] += 1;
+    for (let i = 0; i < 1000; i++) counts[pickTarget(zero, { cursor: 0 }, 8, random)] += 1;
     assert.deepEqual(counts, [100, 900]); // a draw of 0 out of [0, 9]: one in ten
     const equal: Candidate[] = [
       { outstanding: 0, eligible: true, weight: 5 },
       { outstanding: 0, eligible: true, weight: 5 },
     ];
     assert.deepEqual(
-      [0, 1, 2, 3].map((cursor) => pickTarget(equal, cursor, 8, () => 0)),
+      [0, 1, 2, 3].map((cursor) => pickTarget(equal, { cursor }, 8, () => 0)),
       [0, 1, 0, 1],
     );
   });
@@ -198,7 +198,7 @@ describe("discovery library: SRV weights and priorities (balancer, pure)", () =>
       { outstanding: 20, eligible: true, weight: 100 }, // stuck
       { outstanding: 0, eligible: true, weight: 1 },
     ];
-    for (const r of [0, 0.5, 0.99]) assert.equal(pickTarget(candidates, 0, 8, () => r), 1);
+    for (const r of [0, 0.5, 0.99]) assert.equal(pickTarget(candidates, { cursor: 0 }, 8, () => r), 1);
   });
 });
 

@@ -3,11 +3,15 @@
 // than the least busy one.
 //
 // Plain round robin gives an exact spread over equal tasks; the busy guard keeps a task that
-// accepts connections but stops answering (or slows down) from collecting a round-robin share of
-// stuck requests: once its outstanding count exceeds the least busy target's by more than
-// `busySlack`, it is passed over until it catches up or is ejected.
+// accepts connections but stops answering from collecting a round-robin share of stuck requests:
+// once its outstanding count exceeds the least busy target's by more than `busySlack`, it is
+// passed over until it catches up or is ejected. A turn passed over is owed (`debt`) and given
+// back as soon as the task is within the slack again, so a task that only lagged for a moment
+// (descheduled on a busy machine) still gets its exact share; the owner clears the debt of a
+// task that fails, so a hung task is never repaid.
 //
-// Called for every try, so it allocates nothing: candidates carry their own `eligible` flag.
+// Called for every try, so it allocates nothing: candidates carry their own flags and the
+// round-robin position lives in a small object the caller keeps.
 
 export interface Candidate {
   /** Requests in flight on this target. */
@@ -18,16 +22,26 @@ export interface Candidate {
   priority?: number;
   /** SRV weight within its priority; 1 when absent. */
   weight?: number;
+  /** Round-robin turns passed over by the busy guard and not yet given back. */
+  debt?: number;
 }
+
+export interface Rotation {
+  /** Where the next round-robin scan starts. */
+  cursor: number;
+}
+
+/** Owed turns are bounded, so one long lag cannot turn into a long burst later. */
+export const MAX_DEBT = 1000;
 
 const priorityOf = (c: Candidate): number => c.priority ?? 0;
 const weightOf = (c: Candidate): number => c.weight ?? 1;
 
 /**
- * Index of the candidate to try, or -1 when none is eligible. Round robin starts at `cursor`
- * (pass the last pick + 1); `random` (uniform [0, 1)) is used only when weights differ.
+ * Index of the candidate to try, or -1 when none is eligible; advances `rotation`. `random`
+ * (uniform [0, 1)) is used only when weights differ.
  */
-export function pickTarget(candidates: readonly Candidate[], cursor: number, busySlack: number, random: () => number = Math.random): number {
+export function pickTarget(candidates: Candidate[], rotation: Rotation, busySlack: number, random: () => number = Math.random): number {
   const n = candidates.length;
   let priority = Infinity;
   for (let i = 0; i < n; i++) {
@@ -47,11 +61,26 @@ export function pickTarget(candidates: readonly Candidate[], cursor: number, bus
   }
   const limit = least + busySlack;
   if (mixedWeights) return weightedPick(candidates, priority, limit, random);
-  const start = cursor % n;
+
+  const start = rotation.cursor % n;
+  // A turn owed to a task that is within the slack again comes first (the rotation stays put).
   for (let k = 0; k < n; k++) {
     const index = start + k < n ? start + k : start + k - n;
     const c = candidates[index];
-    if (c.eligible && priorityOf(c) === priority && c.outstanding <= limit) return index;
+    if ((c.debt ?? 0) > 0 && c.eligible && priorityOf(c) === priority && c.outstanding <= limit) {
+      c.debt = (c.debt ?? 0) - 1;
+      return index;
+    }
+  }
+  for (let k = 0; k < n; k++) {
+    const index = start + k < n ? start + k : start + k - n;
+    const c = candidates[index];
+    if (!c.eligible || priorityOf(c) !== priority) continue;
+    if (c.outstanding <= limit) {
+      rotation.cursor = index + 1;
+      return index;
+    }
+    c.debt = Math.min(MAX_DEBT, (c.debt ?? 0) + 1); // its turn, passed over: owed
   }
   return -1; // unreachable: the least busy eligible candidate always qualifies
 }

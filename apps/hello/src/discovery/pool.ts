@@ -1,6 +1,6 @@
 // The live targets of one service: an undici keep-alive Pool, counters and outlier state for each.
 import { Pool } from "undici";
-import { pickTarget, type Candidate } from "./balancer";
+import { pickTarget, type Candidate, type Rotation } from "./balancer";
 import { HEALTHY, isEjected, recordFailure, recordSuccess, type EjectionPolicy, type OutlierState } from "./outlier";
 import { targetKey, type Target } from "./records";
 import type { Logger } from "./logger";
@@ -51,7 +51,7 @@ export class TargetPool {
   private list: TargetState[] = [];
   /** Pools of targets that left the record set, closing once their in-flight requests end. */
   private readonly leaving = new Set<Pool>();
-  private cursor = 0;
+  private readonly rotation: Rotation = { cursor: 0 };
   ejections = 0;
 
   constructor(private readonly opts: PoolOptions) {}
@@ -115,13 +115,12 @@ export class TargetPool {
     const list = this.list;
     const now = this.opts.now();
     for (const s of list) s.eligible = (exclude === undefined || !exclude.includes(s)) && !isEjected(s.outlier, now);
-    let index = pickTarget(list, this.cursor, this.opts.busySlack, this.opts.random);
+    let index = pickTarget(list, this.rotation, this.opts.busySlack, this.opts.random);
     if (index < 0) {
       for (const s of list) s.eligible = exclude === undefined || !exclude.includes(s);
-      index = pickTarget(list, this.cursor, this.opts.busySlack, this.opts.random);
+      index = pickTarget(list, this.rotation, this.opts.busySlack, this.opts.random);
       if (index < 0) return undefined;
     }
-    this.cursor = index + 1;
     return list[index];
   }
 
@@ -149,6 +148,7 @@ export class TargetPool {
   fail(state: TargetState, reason: string): void {
     state.outstanding -= 1;
     state.failures += 1;
+    state.debt = 0; // a failing task is owed nothing: the busy guard's turns are for tasks that only lagged
     if (state.removed || !this.opts.eject) return;
     const now = this.opts.now();
     let ejectedNow = 0;
