@@ -6,9 +6,10 @@
 // accepts connections but stops answering from collecting a round-robin share of stuck requests:
 // once its outstanding count exceeds the least busy target's by more than `busySlack`, it is
 // passed over until it catches up or is ejected. A turn passed over is owed (`debt`) and given
-// back as soon as the task is within the slack again, so a task that only lagged for a moment
-// (descheduled on a busy machine) still gets its exact share; the owner clears the debt of a
-// task that fails, so a hung task is never repaid.
+// back as soon as the task is within the slack again, so a task that only lags now and then
+// (descheduled on a busy machine) still gets its exact share, and a slower one gets as much as it
+// takes within the slack; the owner clears the debt of a task that fails, so a hung task is
+// never repaid.
 //
 // Called for every try, so it allocates nothing: candidates carry their own flags and the
 // round-robin position lives in a small object the caller keeps.
@@ -31,8 +32,11 @@ export interface Rotation {
   cursor: number;
 }
 
-/** Owed turns are bounded, so one long lag cannot turn into a long burst later. */
-export const MAX_DEBT = 1000;
+/**
+ * A bound on owed turns, only so the count cannot grow without end. Repaying never floods a
+ * task: a turn is given back only while the task is within the slack.
+ */
+export const MAX_DEBT = 100_000;
 
 const priorityOf = (c: Candidate): number => c.priority ?? 0;
 const weightOf = (c: Candidate): number => c.weight ?? 1;
