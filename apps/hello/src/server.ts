@@ -3,6 +3,7 @@ import os from "node:os";
 import type { AddressInfo } from "node:net";
 import { parseHelloConfig, type HelloConfig } from "./config";
 import { createServiceClient, ServiceUnavailableError, type ServiceClient } from "./discovery";
+import { LatencyRecorder } from "./latency";
 import { log } from "./log";
 import { drainOnSignals } from "./shutdown";
 import { throttle } from "./throttle";
@@ -15,19 +16,45 @@ export function greeting(taskName: string, nameAnswer: string): string {
   return `Hello (from ${taskName}) ${nameAnswer}`;
 }
 
-async function answerRoot(client: ServiceClient, config: HelloConfig, res: http.ServerResponse): Promise<void> {
+/**
+ * GET / answers by status and their latency, for /metrics (the live view reads them). Counted
+ * where the answer is written, from a plain millisecond clock: no listener, closure or BigInt
+ * per request.
+ */
+class RootStats {
+  readonly latency = new LatencyRecorder();
+  private readonly byStatus = new Float64Array(600);
+
+  answered(status: number, startedMs: number): void {
+    this.latency.record(performance.now() - startedMs);
+    this.byStatus[status] += 1;
+  }
+
+  /** { "200": n, ... } for the statuses answered so far. */
+  responses(): Record<string, number> {
+    const out: Record<string, number> = {};
+    this.byStatus.forEach((n, status) => {
+      if (n > 0) out[status] = n;
+    });
+    return out;
+  }
+}
+
+async function answerRoot(client: ServiceClient, config: HelloConfig, res: http.ServerResponse, stats: RootStats, startedMs: number): Promise<void> {
+  let status: number;
   try {
     const answer = await client.request("/");
     if (answer.status !== 200) {
-      res.writeHead(502, TEXT).end(`name answered HTTP ${answer.status}\n`);
-      return;
+      res.writeHead((status = 502), TEXT).end(`name answered HTTP ${answer.status}\n`);
+    } else {
+      res.writeHead((status = 200), TEXT).end(greeting(config.taskName, answer.body.toString("utf8").trim()));
     }
-    res.writeHead(200, TEXT).end(greeting(config.taskName, answer.body.toString("utf8").trim()));
   } catch (err) {
     const message = err instanceof ServiceUnavailableError ? err.message : `unexpected error: ${(err as Error).message}`;
     warnUnavailable((suppressed) => log("name unavailable", { error: message, similarSinceLastLine: suppressed }, "warn"));
-    res.writeHead(503, UNAVAILABLE).end(`503 Service Unavailable: ${message}\n`);
+    res.writeHead((status = 503), UNAVAILABLE).end(`503 Service Unavailable: ${message}\n`);
   }
+  stats.answered(status, startedMs);
 }
 
 function clientFor(config: HelloConfig): ServiceClient {
@@ -54,6 +81,7 @@ function startServer(config: HelloConfig): void {
   // Created once bound, so "listening" is the first log line; no request can arrive before that.
   let client: ServiceClient | undefined;
   let served = 0;
+  const rootStats = new RootStats();
   const server = http.createServer((req, res) => {
     if (drain.draining) res.setHeader("Connection", "close");
     const url = req.url ?? "/";
@@ -67,9 +95,9 @@ function startServer(config: HelloConfig): void {
       res.writeHead(503, { "Content-Type": "text/plain" }).end("starting\n");
     } else if (path === "/") {
       served += 1;
-      void answerRoot(client, config, res);
+      void answerRoot(client, config, res, rootStats, performance.now());
     } else if (path === "/metrics") {
-      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ task: config.taskName, served, ...client.metrics() }));
+      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ task: config.taskName, served, ...client.metrics(), responses: rootStats.responses(), latencyMs: rootStats.latency.snapshot() }));
     } else {
       res.writeHead(404, { "Content-Type": "text/plain" }).end("not found\n");
     }
