@@ -459,7 +459,7 @@ describe("discovery library: behaviour on real sockets", function () {
   });
 
   describe("IPv6 and SRV", () => {
-    it("AAAA: reaches tasks on ::1, keyed [::1]:port", async function () {
+    it("AAAA: reaches tasks on ::1, keyed [::1]:port (skipped where there is no IPv6 loopback)", async function () {
       if (!(await ipv6Loopback())) this.skip(); // no IPv6 loopback on this machine
       const v6 = await startTaskServer("::1");
       tasks.push(v6);
@@ -472,7 +472,7 @@ describe("discovery library: behaviour on real sockets", function () {
       assert.deepEqual(Object.keys(c.metrics().targets), [`[::1]:${v6.port}`]);
     });
 
-    it("SRV with IPv6 addresses: from the additional section, or an AAAA query when a task has no A record", async function () {
+    it("SRV with IPv6 addresses: from the additional section, or an AAAA query when a task has no A record (skipped where there is no IPv6 loopback)", async function () {
       if (!(await ipv6Loopback())) this.skip(); // no IPv6 loopback on this machine
       const v6 = await startTaskServer("::1");
       const v4 = await startTaskServer("127.0.0.2");
