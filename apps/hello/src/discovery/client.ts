@@ -243,12 +243,12 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
 
   function request(path: string, ro: RequestOptions = {}): Promise<ServiceResponse> {
     return new Promise((resolve, reject) => {
-      counters.requests += 1;
       const method = ro.method === undefined ? "GET" : ro.method.toUpperCase();
       const deadlineMs = ro.deadlineMs ?? o.deadlineMs;
       if (ro.deadlineMs !== undefined && !(Number.isInteger(deadlineMs) && deadlineMs >= 1 && deadlineMs <= OPTION_LIMITS.deadlineMs.max)) {
         throw new InvalidOptionError("deadlineMs", describeRange(OPTION_LIMITS.deadlineMs), ro.deadlineMs);
       }
+      counters.requests += 1;
       const dispatch: Dispatcher.DispatchOptions = {
         path: basePath === "" && path.startsWith("/") ? path : basePath + (path.startsWith("/") ? path : `/${path}`),
         method: method as Dispatcher.HttpMethod,
