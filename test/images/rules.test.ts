@@ -138,17 +138,25 @@ describe("images: Docker events → deregistration (what ECS does when a task st
 
 describe("images: the checks' rules", () => {
   const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "apps/hello/package-lock.json"), "utf8"));
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "apps/hello/package.json"), "utf8")) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
+  const production = productionPackages(lock);
+  // A runtime tree as `npm ci --omit=dev` leaves it: each production package with its package.json,
+  // a nested package.json inside one (not a package of its own), a .d.ts a dependency ships.
   const clean = [
     "dist/", "dist/server.js", "dist/healthcheck.js", "dist/discovery/", "dist/discovery/client.js", "package.json", "package-lock.json",
     "node_modules/", "node_modules/.package-lock.json", "node_modules/@types/",
-    "node_modules/dns-packet/", "node_modules/dns-packet/package.json", "node_modules/dns-packet/index.js",
-    "node_modules/@leichtgewicht/", "node_modules/@leichtgewicht/ip-codec/", "node_modules/@leichtgewicht/ip-codec/package.json",
-    "node_modules/@leichtgewicht/ip-codec/types/index.d.ts", "node_modules/dns-packet/lib/package.json",
+    ...production.flatMap((p) => [`${p}/`, `${p}/package.json`, `${p}/index.js`]),
+    "node_modules/dns-packet/lib/package.json", "node_modules/@leichtgewicht/ip-codec/types/index.d.ts",
   ];
 
-  it("hello's production set is dns-packet and its dependency, read from the lockfile", () => {
-    assert.deepEqual(productionPackages(lock), ["node_modules/@leichtgewicht/ip-codec", "node_modules/dns-packet"]);
-    assert.deepEqual(installedPackages(clean), ["node_modules/@leichtgewicht/ip-codec", "node_modules/dns-packet"]);
+  it("hello's production set, read from its lockfile: every dependency of package.json, no dev dependency", () => {
+    for (const dep of Object.keys(pkg.dependencies)) assert.ok(production.includes(`node_modules/${dep}`), dep);
+    for (const dep of Object.keys(pkg.devDependencies)) assert.ok(!production.includes(`node_modules/${dep}`), dep);
+    assert.ok(production.includes("node_modules/@leichtgewicht/ip-codec"), "dns-packet's own dependency");
+    assert.deepEqual(installedPackages(clean), production);
   });
 
   it("a clean runtime tree passes; dev packages, sources, source maps, tsconfig or a missing package do not", () => {
