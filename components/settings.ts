@@ -374,7 +374,8 @@ function readExternalConsul(r: Reader, namespaceName: string, vpcCidr: string): 
     const addr = parseConsulAddress(addrText);
     if (addrText === "") required("consulHttpAddr", "http://host[:port] or https://host[:port]");
     else if (!addr) r.fail(qualifiedKey("consulHttpAddr"), `must be http://host[:port] or https://host[:port], got "${addrText}"`);
-    else if (isDnsName(namespaceName) && isUnderDomain(addr.host.toLowerCase(), namespaceName)) {
+    const shadowed = addr !== undefined && isDnsName(namespaceName) && isUnderDomain(addr.host.toLowerCase(), namespaceName);
+    if (shadowed && addr) {
         r.fail(
             qualifiedKey("consulHttpAddr"),
             `host ${addr.host} lies under the Cloud Map namespace ${namespaceName}: Route 53 Resolver answers it from the namespace's private hosted zone, ` +
@@ -408,7 +409,9 @@ function readExternalConsul(r: Reader, namespaceName: string, vpcCidr: string): 
     const domain = r.string("consulDnsDomain").toLowerCase();
     const servers = r.list("consulDnsServers");
     let dns: ConsulDns = { kind: "ip" };
-    if (addr && !IPV4.test(addr.host)) {
+    if (!addr || shadowed) {
+        // The address itself is already reported; DNS advice would only add noise.
+    } else if (!IPV4.test(addr.host)) {
         if (domain === "") {
             r.fail(qualifiedKey("consulDnsDomain"), `is required when consulHttpAddr names a host (${addr.host}): the domain a Route 53 Resolver rule forwards to consulDnsServers; or put an IP address in consulHttpAddr`);
         } else if (!isDnsName(domain)) {
@@ -418,7 +421,7 @@ function readExternalConsul(r: Reader, namespaceName: string, vpcCidr: string): 
         } else if (isDnsName(namespaceName) && isUnderDomain(domain, namespaceName)) {
             r.fail(qualifiedKey("consulDnsDomain"), `lies under the Cloud Map namespace ${namespaceName}, whose private hosted zone shadows it; got "${domain}"`);
         }
-        if (servers.length === 0) r.fail(qualifiedKey("consulDnsServers"), `is required with consulDnsDomain: the IPv4 addresses of the DNS servers for ${domain || "that domain"}`);
+        if (servers.length === 0 && domain !== "") r.fail(qualifiedKey("consulDnsServers"), `is required with consulDnsDomain: the IPv4 addresses of the DNS servers for ${domain}`);
         dns = { kind: "forward", domain, servers };
     } else if (domain !== "" || servers.length > 0) {
         r.fail(qualifiedKey(domain !== "" ? "consulDnsDomain" : "consulDnsServers"), "must be empty when consulHttpAddr holds an IP address (nothing to resolve)");

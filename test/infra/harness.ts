@@ -22,6 +22,8 @@ export interface RecordedResource {
     readonly inputs: Record<string, unknown>;
     /** Type token of the parent resource, from the URN; undefined at top level. */
     parentType?: string;
+    /** Names of the resources this one was registered to depend on (dependsOn and inputs), from their URNs. */
+    dependencies?: string[];
 }
 
 export interface ProgramRun {
@@ -95,8 +97,15 @@ async function resolve(value: unknown): Promise<unknown> {
     return new Promise((done) => out.apply((v) => done(v)));
 }
 
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getDependenciesList(): string[];
+}
+
 interface RegisteredResources {
     getRegisteredResources(): Map<string, { urn: string }>;
+    registerResource(req: RegisterRequest, callback: unknown): Promise<void>;
 }
 
 function forgetProgram(): void {
@@ -124,6 +133,14 @@ export async function runProgram(config: Record<string, string>, stack = "test")
     );
     pulumi.runtime.setAllConfig(config);
     const monitor = pulumi.runtime.getMonitor() as unknown as RegisteredResources;
+    // The mock API does not show a resource's dependencies; the monitor's request does. Pulumi
+    // deletes in reverse dependency order, so this is what destroy ordering is asserted on.
+    const dependencies = new Map<string, string[]>();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) => {
+        dependencies.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList().map((urn) => urn.split("::").pop() ?? urn));
+        return register(req, callback);
+    };
     forgetProgram();
 
     const outputs: Record<string, unknown> = {};
@@ -142,5 +159,6 @@ export async function runProgram(config: Record<string, string>, stack = "test")
         const resource = resources.find((r) => r.name === name && r.type === chain[chain.length - 1]);
         if (resource && chain.length > 1) resource.parentType = chain[chain.length - 2];
     }
+    for (const r of resources) r.dependencies = dependencies.get(`${r.type}::${r.name}`) ?? [];
     return { resources, outputs, error };
 }
