@@ -239,6 +239,7 @@ export const images = {
 export const consulCatalogCheck = sync
     ? {
           mode: sync.mode,
+          region: settings.region,
           consulHttpAddr: consulEndpoint?.httpAddr,
           clusterName: cluster.clusterName,
           subnetIds: network.privateSubnetIds,

@@ -8,6 +8,7 @@ import * as ops from "./operations";
 import type { Sink } from "./printer";
 import { checkAwsCredentials, checkPulumiBackend, checkPulumiCli, formatProblems, realFiles, type Problem } from "./prerequisites";
 import { checkOverridesDeclared, checkStackSettings, listProjectFiles, readProjectFile } from "./settings";
+import { awsConsulCheckDeps, formatConsulCheck, runConsulCheck, type ConsulCheckInfo } from "./consulCheck";
 import { formatSmokeResult, smokeTest, type SmokeResult } from "./smoke";
 import {
     formatOutputs,
@@ -130,6 +131,26 @@ async function upAndSmoke(stack: Stack, ctx: ops.OperationContext, options: Depl
     draft.smoke = smoke;
     ctx.sink.write(`${formatSmokeResult(smoke)}\n`);
     if (!smoke.ok) throw new DriverError(formatSmokeResult(smoke), ExitCode.SmokeFailed);
+    await consulSmoke(outputs[CONSUL_CHECK_OUTPUT]?.value as ConsulCheckInfo | undefined, ctx, draft);
+}
+
+/** The stack output describing the Consul sync proof (index.ts); absent when consulMode is off. */
+export const CONSUL_CHECK_OUTPUT = "consulCatalogCheck";
+
+/** Proof both ways that consul-aws syncs (see driver/consulCheck.ts); a failed proof fails the smoke test. */
+async function consulSmoke(info: ConsulCheckInfo | undefined, ctx: ops.OperationContext, draft: Draft): Promise<void> {
+    if (!info) return;
+    ctx.sink.write(`consul sync check (${info.mode} Consul${info.task ? ", one-off task in the VPC" : ""})\n`);
+    const { clients, sdk } = awsConsulCheckDeps(info.region);
+    let result;
+    try {
+        result = await runConsulCheck(info, clients, sdk, { log: (line) => ctx.sink.write(`${line}\n`) });
+    } catch (err) {
+        throw new DriverError(`consul sync check: ${(err as Error).message}`, ExitCode.SmokeFailed);
+    }
+    draft.consulCheck = result;
+    ctx.sink.write(`${formatConsulCheck(result)}\n`);
+    if (!result.ok) throw new DriverError(formatConsulCheck(result), ExitCode.SmokeFailed);
 }
 
 export async function runStackCommand(cmd: StackCommand, env: Env, sink: Sink, draft: Draft): Promise<string> {

@@ -126,6 +126,7 @@ describe("infra consulMode embedded (the dev stack)", function () {
         assert.deepStrictEqual(check.secrets, [{ name: "CONSUL_HTTP_TOKEN", valueFrom: TOKEN_ARN }]);
         assert.deepStrictEqual(run.outputs.consulCatalogCheck, {
             mode: "embedded",
+            region: "eu-west-1",
             consulHttpAddr: "http://consul-server.internal:8500",
             clusterName: "ecs-cluster",
             subnetIds: ["subnet-private-0", "subnet-private-1"],
