@@ -8,46 +8,10 @@
 import * as assert from "assert";
 import { spawn } from "child_process";
 import * as fs from "fs";
-import * as http from "http";
-import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
+import { standInCloudMap } from "./cloudMapStandIn";
 import { loadStackConfig, ROOT, runProgram } from "./harness";
-
-interface CloudMapCall {
-    action: string;
-    body: Record<string, unknown>;
-}
-
-/** Cloud Map's JSON 1.1 API for one imported service with one instance, plus the stack's own service. */
-async function standInCloudMap(): Promise<{ url: string; calls: CloudMapCall[]; close: () => Promise<void> }> {
-    const calls: CloudMapCall[] = [];
-    const answers: Record<string, (body: Record<string, unknown>) => unknown> = {
-        ListServices: () => ({ Services: [{ Id: "srv-hello", Name: "hello" }, { Id: "srv-consul", Name: "consul", Description: "Imported from Consul" }] }),
-        ListInstances: () => ({ Instances: [{ Id: "10.50.0.4:8300" }] }),
-        DeregisterInstance: () => ({ OperationId: "op-1" }),
-        GetOperation: (body) => ({ Operation: { Id: body.OperationId, Status: "SUCCESS" } }),
-        DeleteService: () => ({}),
-    };
-    const server = http.createServer((req, res) => {
-        let text = "";
-        req.on("data", (chunk: Buffer) => (text += chunk.toString()));
-        req.on("end", () => {
-            const action = String(req.headers["x-amz-target"] ?? "").split(".").pop() ?? "";
-            const body = JSON.parse(text || "{}") as Record<string, unknown>;
-            calls.push({ action, body });
-            const answer = answers[action];
-            if (!answer) {
-                res.writeHead(400, { "Content-Type": "application/x-amz-json-1.1" }).end(JSON.stringify({ __type: "InvalidInput", message: `unexpected ${action}` }));
-                return;
-            }
-            res.writeHead(200, { "Content-Type": "application/x-amz-json-1.1" }).end(JSON.stringify(answer(body)));
-        });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    return { url: `http://127.0.0.1:${port}`, calls, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
 
 /** What Pulumi's dynamic-provider host does with `__provider`, in a separate plain node process. */
 const HOST_SCRIPT = `
