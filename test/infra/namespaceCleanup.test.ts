@@ -7,6 +7,7 @@ import * as assert from "assert";
 import * as sd from "@aws-sdk/client-servicediscovery";
 import { mockClient } from "aws-sdk-client-mock";
 import { CONSUL_AWS_NODE, deleteImportedServices, deregisterConsulAwsNode, drainService, IMPORTED_DESCRIPTION } from "../../components/namespaceCleanup";
+import { namespaceCleanupPolicy } from "../../components/policies";
 
 const NS = "ns-abc123";
 const noSleep = async () => undefined;
@@ -138,6 +139,25 @@ describe("namespace cleanup (stubbed Cloud Map client)", () => {
         let slept = 0;
         await assert.rejects(drainService(client, sd, "srv-a", { sleep: async () => void slept++, pollMs: 1000, timeoutMs: 5000 }), /still pending after 5 s: op-1/);
         assert.strictEqual(slept, 5);
+    });
+
+    it("the policy grants exactly the Cloud Map actions the cleanup code sends, scoped to the namespace's services", async () => {
+        cloudMap.on(sd.ListServicesCommand).resolves({ Services: [{ Id: "srv-a", Name: "consul", Description: IMPORTED_DESCRIPTION }] });
+        cloudMap.on(sd.ListInstancesCommand).resolves({ Instances: [{ Id: "i-1" }] });
+        cloudMap.on(sd.DeregisterInstanceCommand).resolves({ OperationId: "op-1" });
+        cloudMap.on(sd.GetOperationCommand).resolves({ Operation: { Id: "op-1", Status: "SUCCESS" } });
+        cloudMap.on(sd.DeleteServiceCommand).resolves({});
+        await deleteImportedServices(client, sd, NS, { sleep: noSleep });
+        const sent = [...new Set(cloudMap.calls().map((c) => `servicediscovery:${(c.args[0] as object).constructor.name.replace(/Command$/, "")}`))].sort();
+
+        const policy = namespaceCleanupPolicy({ namespaceArn: "arn:aws:servicediscovery:eu-west-1:123456789012:namespace/ns-abc123", hostedZoneId: "Z0MOCK", consulSecretArns: [] });
+        const granted = policy.Statement.flatMap((s) => s.Action).filter((a) => a.startsWith("servicediscovery:")).sort();
+        assert.deepStrictEqual(granted, sent);
+        const serviceLevel = policy.Statement.find((s) => s.Sid === "EmptyImportedServices");
+        assert.strictEqual(serviceLevel?.Resource, "arn:aws:servicediscovery:eu-west-1:123456789012:service/*");
+        assert.ok(!policy.Statement.some((s) => s.Action.includes("secretsmanager:GetSecretValue")), "no secret access without an external Consul");
+        const withConsul = namespaceCleanupPolicy({ namespaceArn: "arn:aws:servicediscovery:eu-west-1:123456789012:namespace/ns-abc123", hostedZoneId: "Z0MOCK", consulSecretArns: ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:t-AbCdEf"] });
+        assert.deepStrictEqual(withConsul.Statement.find((s) => s.Sid === "ExternalConsulToken")?.Resource, ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:t-AbCdEf"]);
     });
 
     it("an empty namespace makes no delete calls", async () => {
