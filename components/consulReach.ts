@@ -21,9 +21,13 @@ export interface ConsulReachArgs {
     readonly dns: ConsulDns;
 }
 
-/** Resolver endpoints need two IP addresses; one AZ gets both in its only subnet. */
+/**
+ * Exactly two IP addresses, the minimum a Resolver endpoint takes: each one is billed per hour and
+ * handles thousands of queries a second, far more than one Consul host's lookups need. Two AZs when
+ * there are two; a one-AZ VPC gets both in its only subnet.
+ */
 export function resolverIpAddresses(subnetIds: readonly string[]): { subnetId: string }[] {
-    const chosen = subnetIds.length >= 2 ? subnetIds : [subnetIds[0], subnetIds[0]];
+    const chosen = subnetIds.length >= 2 ? subnetIds.slice(0, 2) : [subnetIds[0], subnetIds[0]];
     return chosen.map((subnetId) => ({ subnetId }));
 }
 
