@@ -253,5 +253,8 @@ export const consulCatalogCheck = sync
           },
       }
     : undefined;
-/** The embedded Consul server, for the UI through ECS Exec port forwarding (see the README). */
-export const consul = consulServer ? { serviceName: consulServer.serviceName, dnsName: consulServer.dnsName, httpAddr: consulServer.httpAddr } : undefined;
+/** The embedded Consul server, for the UI through ECS Exec port forwarding (see the README); the token's ARN, never the token. */
+export const consul =
+    consulServer && consulToken
+        ? { serviceName: consulServer.serviceName, dnsName: consulServer.dnsName, httpAddr: consulServer.httpAddr, tokenSecretArn: consulToken.tokenSecretArn }
+        : undefined;

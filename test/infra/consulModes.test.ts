@@ -143,7 +143,7 @@ describe("infra consulMode embedded (the dev stack)", function () {
             ],
             inCloudMap: { namespaceId: idOf("discovery-namespace"), services: [{ consulName: "consul", cloudMapName: "consul" }] },
         });
-        assert.deepStrictEqual(run.outputs.consul, { serviceName: "consul-server-service", dnsName: "consul-server.internal", httpAddr: "http://consul-server.internal:8500" });
+        assert.deepStrictEqual(run.outputs.consul, { serviceName: "consul-server-service", dnsName: "consul-server.internal", httpAddr: "http://consul-server.internal:8500", tokenSecretArn: TOKEN_ARN });
     });
 
     it("creates nothing for an external Consul", () => {
