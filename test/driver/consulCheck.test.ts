@@ -65,9 +65,12 @@ describe("driver consul check: parsing and deciding", () => {
 });
 
 describe("driver consul check: AWS flow (stubbed SDK clients)", () => {
-    const ecsMock = mockClient(ecs.ECSClient);
-    const logsMock = mockClient(logs.CloudWatchLogsClient);
-    const sdMock = mockClient(sd.ServiceDiscoveryClient);
+    // Installed per suite (not at load time), so another file's stub of the same client never overlaps.
+    const stubs = () => ({ ecs: mockClient(ecs.ECSClient), logs: mockClient(logs.CloudWatchLogsClient), sd: mockClient(sd.ServiceDiscoveryClient) });
+    let ecsMock: ReturnType<typeof stubs>["ecs"];
+    let logsMock: ReturnType<typeof stubs>["logs"];
+    let sdMock: ReturnType<typeof stubs>["sd"];
+    before(() => ({ ecs: ecsMock, logs: logsMock, sd: sdMock } = stubs()));
     const clients = { ecs: new ecs.ECSClient({ region: "eu-west-1" }), logs: new logs.CloudWatchLogsClient({ region: "eu-west-1" }), cloudMap: new sd.ServiceDiscoveryClient({ region: "eu-west-1" }) };
     const sdk = { ecs, logs, cloudMap: sd };
     const TASK_ARN = "arn:aws:ecs:eu-west-1:123456789012:task/ecs-cluster/0123456789abcdef";

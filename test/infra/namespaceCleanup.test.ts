@@ -17,8 +17,10 @@ const notFound = (name: "ServiceNotFound" | "InstanceNotFound") =>
         : new sd.InstanceNotFound({ message: "no such instance", $metadata: {} });
 
 describe("namespace cleanup (stubbed Cloud Map client)", () => {
-    const cloudMap = mockClient(sd.ServiceDiscoveryClient);
+    // Installed per suite (not at load time), so another file's stub of the same client never overlaps.
+    let cloudMap: ReturnType<typeof mockClient<sd.ServiceInputTypes, sd.ServiceOutputTypes, sd.ServiceDiscoveryClientResolvedConfig>>;
     const client = new sd.ServiceDiscoveryClient({ region: "eu-west-1" });
+    before(() => (cloudMap = mockClient(sd.ServiceDiscoveryClient)));
     afterEach(() => cloudMap.reset());
     after(() => cloudMap.restore());
 
