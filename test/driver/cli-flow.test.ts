@@ -150,10 +150,19 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
 
         for (const [signal, pr] of [["SIGINT", "43"], ["SIGTERM", "46"]] as const) {
             it(`${signal} during the deploy cancels it, then destroys and removes the stack; exit 130`, async () => {
-                let sent = false;
+                // Signal once the CLI's `up` is really running (the stand-in has logged it), not merely
+                // announced: on a busy machine the announcement can come well before the process starts.
+                let watching: NodeJS.Timeout | undefined;
                 const run = await runDriver(["ephemeral", pr], { ...env, FAKE_UP: "hang" }, 60_000, (out, child) => {
-                    if (!sent && out.includes(`up of pr-${pr}…`)) sent = child.kill(signal);
+                    if (watching || !out.includes(`up of pr-${pr}…`)) return;
+                    watching = setInterval(() => {
+                        if (calls().some((c) => c.startsWith("up "))) {
+                            clearInterval(watching);
+                            child.kill(signal);
+                        }
+                    }, 50);
                 });
+                clearInterval(watching);
                 assert.equal(run.code, ExitCode.Interrupted, run.stderr);
                 assert.match(run.stdout, new RegExp(`${signal}: cancelling the current operation, then destroying pr-${pr}`));
                 assert.match(run.stdout, new RegExp(`ephemeral stack pr-${pr} destroyed and removed`));
