@@ -149,7 +149,10 @@ describe("driver consul check: against a deployed stack", () => {
     it("proves the sync of the stack named by CONSUL_CHECK_STACK_OUTPUT", async function () {
         // Needs AWS credentials and a deployed stack; the output JSON comes from `pulumi stack output consulCatalogCheck --json`.
         const output = process.env.CONSUL_CHECK_STACK_OUTPUT;
-        if (!output || !(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE)) this.skip();
+        if (!output || !(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE)) {
+            console.log("      skipped: needs AWS credentials and a deployed stack (CONSUL_CHECK_STACK_OUTPUT='<pulumi stack output consulCatalogCheck --json>')");
+            this.skip();
+        }
         this.timeout(15 * 60_000);
         const info = JSON.parse(output) as ConsulCheckInfo;
         const { clients, sdk } = awsConsulCheckDeps(info.region);

@@ -50,7 +50,10 @@ function runScript(script: string, env: Record<string, string>): Promise<{ code:
 
 describe("infra catalog check script (sh + curl + jq against a stand-in Consul)", function () {
     before(function () {
-        if (!haveTools) this.skip(); // needs sh, curl and jq (apt: curl jq), as in the Consul image
+        if (!haveTools) {
+            console.log("      skipped: needs sh, curl and jq (apt: curl jq), as in the Consul image");
+            this.skip();
+        }
     });
 
     it("polls until hello and name are in the catalog, prints them, exits 0, and never prints the token", async () => {
