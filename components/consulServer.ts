@@ -39,7 +39,8 @@ export function consulServerConfig(managementToken: string): Record<string, unkn
             default_policy: "deny",
             down_policy: "extend-cache",
             enable_token_persistence: true,
-            tokens: { initial_management: managementToken },
+            // The server's own node registration needs a token too; in this one-server dev Consul it is the same.
+            tokens: { initial_management: managementToken, agent: managementToken },
         },
     };
 }
