@@ -50,6 +50,7 @@ const cluster = new Cluster("ecs", {
     secretArns: [...secretArnsOf(settings), ...(consulToken ? [consulToken.tokenSecretArn, consulToken.serverConfigSecretArn] : [])],
     secretsKmsKeyArn: settings.secretsKmsKeyArn,
     region: settings.region,
+    logRetentionDays: settings.logRetentionDays,
 });
 
 const namespace = new Namespace("discovery", {
@@ -80,7 +81,14 @@ const lb = new LoadBalancer("public", {
     deletionProtection: settings.production,
 });
 
-function appService(app: "hello" | "name", image: AppImage, extra: { environment?: Record<string, string>; targetGroupArn?: pulumi.Input<string>; dependsOn?: pulumi.Resource[] }): DiscoverableService {
+interface AppServiceExtras {
+    environment?: Record<string, string>;
+    targetGroupArn?: pulumi.Input<string>;
+    dependsOn?: pulumi.Resource[];
+    connections?: (self: DiscoverableService) => pulumi.Resource[];
+}
+
+function appService(app: "hello" | "name", image: AppImage, extra: AppServiceExtras): DiscoverableService {
     const s = settings[app];
     return new DiscoverableService(app, {
         clusterArn: cluster.clusterArn,
@@ -108,19 +116,24 @@ function appService(app: "hello" | "name", image: AppImage, extra: { environment
             ? { minCount: s.minCount, maxCount: s.maxCount, cpuTargetPercent: settings.autoscaling.cpuTargetPercent }
             : undefined,
         targetGroupArn: extra.targetGroupArn,
-        dependsOn: [cluster.capacityProviders, ...(extra.dependsOn ?? [])],
+        dependsOn: [cluster.capacityProviders, ...cluster.executionRolePolicies, ...(extra.dependsOn ?? [])],
+        connections: extra.connections,
     });
 }
 
 const nameService = appService("name", nameImage, {});
-const helloService = appService("hello", helloImage, {
-    environment: { NAME_SERVER: `http://${namesOfCloudMapService("name", settings.discovery.namespaceName, undefined).cloudMapDnsName}:${settings.name.port}/` },
+appService("hello", helloImage, {
+    environment: {
+        NAME_SERVER: `http://${namesOfCloudMapService("name", settings.discovery.namespaceName, undefined).cloudMapDnsName}:${settings.name.port}/`,
+        // SRV: each task's port comes from Cloud Map (ECS registers it), as it does for the SRV-only
+        // services consul-aws copies from Consul; the port in NAME_SERVER then goes unused.
+        DISCOVERY_RECORD_TYPE: "SRV",
+    },
     targetGroupArn: lb.targetGroupArn,
     dependsOn: lb.listeners,
+    // hello -> name and ALB -> hello exist before hello's first task starts.
+    connections: (hello) => [...nameService.allowFrom("hello", hello), ...hello.allowFrom("alb", lb), lb.allowTo("hello", hello)],
 });
-nameService.allowFrom("hello", helloService);
-helloService.allowFrom("alb", lb);
-lb.allowTo("hello", helloService);
 
 const consulServer =
     embedded && consulToken
@@ -136,7 +149,7 @@ const consulServer =
               logRetentionDays: settings.logRetentionDays,
               region: settings.region,
               enableExecuteCommand: settings.deployment.enableExecuteCommand,
-              dependsOn: [cluster.capacityProviders],
+              dependsOn: [cluster.capacityProviders, ...cluster.executionRolePolicies],
           })
         : undefined;
 embedded?.allowedCidrs.forEach((cidr, i) => consulServer?.allowCidr(i, cidr));
@@ -155,9 +168,9 @@ if (external) {
 
 /** Where consul-aws and the catalog check find Consul, whichever mode. */
 const consulEndpoint = consulServer && consulToken
-    ? { httpAddr: consulServer.httpAddr, tls: false, port: CONSUL_HTTP_PORT, cidr: undefined, tokenSecretArn: consulToken.tokenSecretArn, caCertSecretArn: undefined }
+    ? { httpAddr: consulServer.httpAddr, tls: false, port: CONSUL_HTTP_PORT, cidr: undefined, securityGroupId: consulServer.securityGroupId, tokenSecretArn: consulToken.tokenSecretArn, caCertSecretArn: undefined }
     : external
-      ? { httpAddr: external.httpAddr, tls: external.tls, port: external.port, cidr: external.cidr, tokenSecretArn: pulumi.output(external.tokenSecretArn), caCertSecretArn: external.caCertSecretArn }
+      ? { httpAddr: external.httpAddr, tls: external.tls, port: external.port, cidr: external.cidr, securityGroupId: undefined, tokenSecretArn: pulumi.output(external.tokenSecretArn), caCertSecretArn: external.caCertSecretArn }
       : undefined;
 
 const consulSync =
@@ -176,6 +189,7 @@ const consulSync =
               tls: consulEndpoint.tls,
               consulPort: consulEndpoint.port,
               consulCidr: consulEndpoint.cidr,
+              consulSecurityGroupId: consulEndpoint.securityGroupId,
               tokenSecretArn: consulEndpoint.tokenSecretArn,
               caCertSecretArn: consulEndpoint.caCertSecretArn,
               caInitImage: sync.caInitImage,
@@ -185,10 +199,14 @@ const consulSync =
               logRetentionDays: settings.logRetentionDays,
               region: settings.region,
               // consul-aws stops before the namespace cleanup runs, so it cannot re-create what was removed.
-              dependsOn: [cluster.capacityProviders, ...(namespace.cleanup ? [namespace.cleanup] : [])],
+              dependsOn: [cluster.capacityProviders, ...cluster.executionRolePolicies, ...(namespace.cleanup ? [namespace.cleanup] : [])],
           })
         : undefined;
-if (consulServer && consulSync) consulServer.allowFrom("consul-sync", consulSync.securityGroupId);
+// consul-aws opens its own egress to the server (its tasks wait for it); the server admits it.
+if (consulServer && consulSync) consulServer.allowFrom("consul-sync", consulSync.securityGroupId, { callerEgress: false });
+if (sync && !sync.image.includes("@sha256:")) {
+    pulumi.log.warn(`consul-aws runs by tag (${sync.image}): set consulAwsDigest to pin it; the policy pack refuses a tag.`);
+}
 
 const checkImage = embedded?.serverImage ?? external?.checkImage;
 const consulCheck =

@@ -77,7 +77,7 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource {
                 cpu: 256,
                 memory: 512,
                 executionRoleArn: args.executionRoleArn,
-                taskRoleArn: taskRole.arn,
+                taskRoleArn: taskRole.role.arn,
                 containerDefinitions: pulumi.jsonStringify([
                     containerDefinition<pulumi.Input<string>>({
                         name: CHECK_CONTAINER,

@@ -22,13 +22,12 @@ export interface ConsulReachArgs {
 }
 
 /**
- * Exactly two IP addresses, the minimum a Resolver endpoint takes: each one is billed per hour and
- * handles thousands of queries a second, far more than one Consul host's lookups need. Two AZs when
- * there are two; a one-AZ VPC gets both in its only subnet.
+ * Exactly two IP addresses in two AZs (the VPC always spans at least two), the minimum a Resolver
+ * endpoint takes: each is billed per hour and handles thousands of queries a second, far more
+ * than one Consul host's lookups need.
  */
 export function resolverIpAddresses(subnetIds: readonly string[]): { subnetId: string }[] {
-    const chosen = subnetIds.length >= 2 ? subnetIds.slice(0, 2) : [subnetIds[0], subnetIds[0]];
-    return chosen.map((subnetId) => ({ subnetId }));
+    return subnetIds.slice(0, 2).map((subnetId) => ({ subnetId }));
 }
 
 export class ConsulReach extends pulumi.ComponentResource {

@@ -119,7 +119,7 @@ export class ConsulServer extends pulumi.ComponentResource {
 
         // Outbound: only 443 (image pull, logs and the secret go through the task's ENI).
         const securityGroup = createSecurityGroup(name, args.vpcId, "Embedded Consul server: 8500 from allowed callers only", this);
-        httpsEgress(name, securityGroup.id, this);
+        const egress = httpsEgress(name, securityGroup.id, this);
         const logGroup = createLogGroup(name, args.logRetentionDays, this);
         const taskPolicies: NamedPolicy[] = args.enableExecuteCommand ? [{ name: "ecs-exec", document: ecsExecTaskPolicy() }] : [];
         const taskRole = createTaskRole(name, taskPolicies, this);
@@ -130,7 +130,7 @@ export class ConsulServer extends pulumi.ComponentResource {
                 cpu: 256,
                 memory: 512,
                 executionRoleArn: args.executionRoleArn,
-                taskRoleArn: taskRole.arn,
+                taskRoleArn: taskRole.role.arn,
                 containerDefinitions: pulumi.jsonStringify([
                     containerDefinition<pulumi.Input<string>>({
                         name: "consul",
@@ -154,7 +154,9 @@ export class ConsulServer extends pulumi.ComponentResource {
             {
                 name: CONSUL_SERVER_SERVICE,
                 namespaceId: args.namespaceId,
-                dnsConfig: { namespaceId: args.namespaceId, routingPolicy: "MULTIVALUE", dnsRecords: [{ type: "A", ttl: 10 }] },
+                // SRV as well as A: ECS then sets the instance's port, which consul-aws copies when it
+                // syncs this service into Consul (without it, consul-server appears there portless).
+                dnsConfig: { namespaceId: args.namespaceId, routingPolicy: "MULTIVALUE", dnsRecords: [{ type: "A", ttl: 10 }, { type: "SRV", ttl: 10 }] },
                 // An empty block is dropped by the provider; failureThreshold 1 is what makes it reach AWS.
                 healthCheckCustomConfig: { failureThreshold: 1 },
                 forceDestroy: true,
@@ -174,12 +176,13 @@ export class ConsulServer extends pulumi.ComponentResource {
                 deploymentCircuitBreaker: { enable: true, rollback: true },
                 capacityProviderStrategies: [{ capacityProvider: "FARGATE", weight: 1, base: 1 }],
                 networkConfiguration: { subnets: args.subnetIds, securityGroups: [securityGroup.id], assignPublicIp: false },
-                serviceRegistries: { registryArn: discovery.arn },
+                serviceRegistries: { registryArn: discovery.arn, containerName: "consul", containerPort: CONSUL_HTTP_PORT },
                 enableExecuteCommand: args.enableExecuteCommand ?? false,
                 propagateTags: "SERVICE",
                 enableEcsManagedTags: true,
             },
-            { parent: this, dependsOn: args.dependsOn },
+            // Its task starts only once its permissions and its egress (image pull, secret) exist.
+            { parent: this, dependsOn: [...(args.dependsOn ?? []), ...taskRole.policies, egress] },
         );
 
         this.securityGroupId = securityGroup.id;
@@ -190,11 +193,16 @@ export class ConsulServer extends pulumi.ComponentResource {
         this.registerOutputs({ securityGroupId: this.securityGroupId, serviceName: this.serviceName, dnsName: this.dnsName, httpAddr: this.httpAddr, image: this.image });
     }
 
-    /** Admit a security group on 8500/tcp, and open that group's egress to this server on 8500. */
-    public allowFrom(peerName: string, peerSecurityGroupId: pulumi.Input<string>): void {
+    /**
+     * Admit a security group on 8500/tcp and, unless the caller opens it itself (`callerEgress:
+     * false`), that group's egress to this server on 8500.
+     */
+    public allowFrom(peerName: string, peerSecurityGroupId: pulumi.Input<string>, options: { readonly callerEgress?: boolean } = {}): void {
         const description = `${peerName} to Consul on ${CONSUL_HTTP_PORT}/tcp`;
         tcpRule("ingress", { name: `${this.componentName}-from-${peerName}`, securityGroupId: this.securityGroupId, port: CONSUL_HTTP_PORT, peer: { securityGroupId: peerSecurityGroupId }, description }, this);
-        tcpRule("egress", { name: `${peerName}-to-${this.componentName}`, securityGroupId: peerSecurityGroupId, port: CONSUL_HTTP_PORT, peer: { securityGroupId: this.securityGroupId }, description }, this);
+        if (options.callerEgress ?? true) {
+            tcpRule("egress", { name: `${peerName}-to-${this.componentName}`, securityGroupId: peerSecurityGroupId, port: CONSUL_HTTP_PORT, peer: { securityGroupId: this.securityGroupId }, description }, this);
+        }
     }
 
     /** Admit a CIDR the user allowed (e.g. a VPN range) on 8500/tcp. */

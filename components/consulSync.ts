@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { containerDefinition, ContainerSpec } from "./containerDefinition";
 import { SyncPrefixes, syncCatalogCommand } from "./naming";
 import { consulAwsTaskPolicy } from "./policies";
-import { createFargateTaskDefinition, createLogGroup, createSecurityGroup, createTaskRole, FargatePlacementArgs, httpsEgress, tcpRule } from "./taskResources";
+import { createFargateTaskDefinition, createLogGroup, createSecurityGroup, createTaskRole, FargatePlacementArgs, httpsEgress, Peer, tcpRule } from "./taskResources";
 
 /** Where the init container leaves the CA certificate for consul-aws. */
 export const CA_CERT_DIR = "/consul/tls";
@@ -20,8 +20,9 @@ export interface ConsulSyncArgs extends FargatePlacementArgs, Omit<ConsulSyncCon
     readonly tokenSecretArn: pulumi.Input<string>;
     /** Consul port and the CIDR of its servers: the only non-443 egress. */
     readonly consulPort: number;
-    /** External Consul's CIDR. Omitted for the embedded server, which opens the egress to itself (ConsulServer.allowFrom). */
+    /** Where Consul is: an external Consul's CIDR, or the embedded server's security group. */
     readonly consulCidr?: string;
+    readonly consulSecurityGroupId?: pulumi.Input<string>;
     readonly logRetentionDays: number;
     readonly dependsOn?: pulumi.Resource[];
 }
@@ -40,14 +41,14 @@ export class ConsulSync extends pulumi.ComponentResource {
         super("ecs-cloudmap-consul:consulSync:ConsulSync", name, {}, opts);
 
         const securityGroup = createSecurityGroup(name, args.vpcId, "consul-aws: HTTPS to AWS APIs and the Consul port only", this);
-        httpsEgress(name, securityGroup.id, this);
-        if (args.consulCidr !== undefined) {
-            tcpRule(
-                "egress",
-                { name: `${name}-egress-consul`, securityGroupId: securityGroup.id, port: args.consulPort, peer: { cidr: args.consulCidr }, description: "Consul HTTP API" },
-                this,
-            );
-        }
+        const consulPeer: Peer | undefined =
+            args.consulSecurityGroupId !== undefined ? { securityGroupId: args.consulSecurityGroupId } : args.consulCidr !== undefined ? { cidr: args.consulCidr } : undefined;
+        const egress = [
+            httpsEgress(name, securityGroup.id, this),
+            ...(consulPeer
+                ? [tcpRule("egress", { name: `${name}-egress-consul`, securityGroupId: securityGroup.id, port: args.consulPort, peer: consulPeer, description: "Consul HTTP API" }, this)]
+                : []),
+        ];
 
         const logGroup = createLogGroup(name, args.logRetentionDays, this);
         const taskRole = createTaskRole(
@@ -57,7 +58,7 @@ export class ConsulSync extends pulumi.ComponentResource {
                     name: "cloud-map",
                     document: pulumi
                         .all([args.namespaceArn, args.hostedZoneId])
-                        .apply(([namespaceArn, hostedZoneId]) => consulAwsTaskPolicy({ namespaceArn, namespaceName: args.namespaceName, hostedZoneId })),
+                        .apply(([namespaceArn, hostedZoneId]) => consulAwsTaskPolicy({ namespaceArn, hostedZoneId })),
                 },
             ],
             this,
@@ -74,7 +75,7 @@ export class ConsulSync extends pulumi.ComponentResource {
                 cpu: 256,
                 memory: 512,
                 executionRoleArn: args.executionRoleArn,
-                taskRoleArn: taskRole.arn,
+                taskRoleArn: taskRole.role.arn,
                 volumes: withCa ? [{ name: CA_VOLUME }] : [],
                 containerDefinitions,
             },
@@ -96,12 +97,13 @@ export class ConsulSync extends pulumi.ComponentResource {
                 propagateTags: "SERVICE",
                 enableEcsManagedTags: true,
             },
-            { parent: this, dependsOn: args.dependsOn },
+            // Tasks start only once their permissions and egress exist (a first deploy would race them).
+            { parent: this, dependsOn: [...(args.dependsOn ?? []), ...taskRole.policies, ...egress] },
         );
 
         this.serviceName = service.name;
         this.securityGroupId = securityGroup.id;
-        this.taskRoleArn = taskRole.arn;
+        this.taskRoleArn = taskRole.role.arn;
         this.image = args.image;
         this.registerOutputs({
             serviceName: this.serviceName,
@@ -117,7 +119,7 @@ export interface ConsulSyncContainerInput {
     readonly namespaceId: string;
     readonly logGroupName: string;
     readonly region: string;
-    /** `public.ecr.aws/hashicorp/consul-aws:<version>`: pinned, never latest. */
+    /** `public.ecr.aws/hashicorp/consul-aws:<version>[@sha256:…]`: pinned, never latest. */
     readonly image: string;
     /** CONSUL_HTTP_ADDR, e.g. "https://consul.example:8501". */
     readonly consulHttpAddr: string;
@@ -127,7 +129,7 @@ export interface ConsulSyncContainerInput {
     readonly tokenSecretArn: string;
     /** Secrets Manager ARN of the CA PEM; written to CA_CERT_FILE by an init container. Default: none. */
     readonly caCertSecretArn?: string;
-    /** Image of that init container (needs `sh`). */
+    /** Image of that init container (needs `sh`), by digest. */
     readonly caInitImage: string;
     /** -aws-poll-interval. Default: "30s". */
     readonly pollInterval?: string;

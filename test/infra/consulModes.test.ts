@@ -40,6 +40,11 @@ function plainInputsText(run: ProgramRun): string {
     return JSON.stringify(run.resources.map((r) => strip(r.inputs)));
 }
 
+/** The harness records dependencies as URNs; a URN ends with the resource's name. */
+function dependsOn(resource: RecordedResource, name: string): boolean {
+    return resource.dependencies.some((urn) => urn.endsWith(`::${name}`));
+}
+
 function cleanupOf(run: ProgramRun): RecordedResource {
     const found = ofType(run, CLEANUP);
     assert.strictEqual(found.length, 1, "one namespace cleanup");
@@ -89,12 +94,12 @@ describe("infra consulMode embedded (the dev stack)", function () {
         const sd = one(run, T.discoveryService, "consul-server-discovery").inputs;
         assert.strictEqual(sd.name, "consul-server");
         assert.deepStrictEqual(sd.healthCheckCustomConfig, { failureThreshold: 1 });
-        assert.deepStrictEqual((sd.dnsConfig as { dnsRecords: unknown }).dnsRecords, [{ type: "A", ttl: 10 }]);
+        assert.deepStrictEqual((sd.dnsConfig as { dnsRecords: unknown }).dnsRecords, [{ type: "A", ttl: 10 }, { type: "SRV", ttl: 10 }]);
         const svc = one(run, T.ecsService, "consul-server-service").inputs;
         assert.strictEqual(svc.desiredCount, 1);
         assert.strictEqual(svc.deploymentMaximumPercent, 100);
         assert.deepStrictEqual(svc.capacityProviderStrategies, [{ capacityProvider: "FARGATE", weight: 1, base: 1 }]);
-        assert.deepStrictEqual(svc.serviceRegistries, { registryArn: "arn:aws:servicediscovery:eu-west-1:123456789012:consul-server-discovery" });
+        assert.deepStrictEqual(svc.serviceRegistries, { registryArn: one(run, T.discoveryService, "consul-server-discovery").state.arn, containerName: "consul", containerPort: 8500 });
         assert.strictEqual(svc.enableExecuteCommand, true, "dev turns ECS Exec on: the UI is reached by port forwarding");
         const execPolicies = ofType(run, T.rolePolicy).filter((p) => p.name === "consul-server-ecs-exec");
         assert.strictEqual(execPolicies.length, 1);
@@ -113,8 +118,8 @@ describe("infra consulMode embedded (the dev stack)", function () {
         const cleanup = cleanupOf(run);
         assert.deepStrictEqual({ namespaceId: cleanup.inputs.namespaceId, region: cleanup.inputs.region, consul: cleanup.inputs.consul }, { namespaceId: idOf("discovery-namespace"), region: "eu-west-1", consul: undefined });
         assert.match(str(cleanup.inputs.__provider), /exports\.handler/, "the provider is serialized into the resource");
-        assert.ok(cleanup.dependencies?.includes("discovery-namespace"), "the cleanup depends on the namespace: deleted before it");
-        assert.ok(one(run, T.ecsService, "consul-sync-service").dependencies?.includes("discovery-cleanup"), "consul-aws depends on the cleanup: deleted (stopped) before it runs");
+        assert.ok(dependsOn(cleanup, "discovery-namespace"), "the cleanup depends on the namespace: deleted before it");
+        assert.ok(dependsOn(one(run, T.ecsService, "consul-sync-service"), "discovery-cleanup"), "consul-aws depends on the cleanup: deleted (stopped) before it runs");
     });
 
     it("catalog check: a one-off task from the Consul image that asks for hello and name, and a stack output describing it", () => {
@@ -128,7 +133,7 @@ describe("infra consulMode embedded (the dev stack)", function () {
             mode: "embedded",
             region: "eu-west-1",
             consulHttpAddr: "http://consul-server.internal:8500",
-            clusterName: "ecs-cluster",
+            clusterName: "ecs-cloudmap-consul-dev",
             subnetIds: ["subnet-private-0", "subnet-private-1"],
             task: {
                 taskDefinitionArn: "arn:aws:ecs:eu-west-1:123456789012:consul-check-task",
@@ -193,7 +198,7 @@ describe("infra consulMode external (the prod stack)", function () {
             tokenSecretArn: "arn:aws:secretsmanager:eu-west-1:222222222222:secret:prod/consul/acl-token-GhIjKl",
             caCertSecretArn: "arn:aws:secretsmanager:eu-west-1:222222222222:secret:prod/consul/ca-cert-MnOpQr",
         });
-        assert.ok(one(run, T.ecsService, "consul-sync-service").dependencies?.includes("discovery-cleanup"));
+        assert.ok(dependsOn(one(run, T.ecsService, "consul-sync-service"), "discovery-cleanup"));
     });
 
     it("the catalog check trusts the CA and may reach only 443 and the Consul CIDR on its port", () => {
@@ -253,11 +258,14 @@ describe("infra consulMode matrix", function () {
             },
         },
         {
-            what: "external in a one-AZ VPC: one route, the Resolver endpoint's two addresses in the one subnet",
+            what: "external in a two-AZ VPC: a route per private route table, the Resolver endpoint's addresses in both AZs",
             stack: "prod",
-            config: { ...prod, [k("azCount")]: "1" },
-            expect: { [ROUTE]: 1, [RESOLVER_ENDPOINT]: 1 },
-            check: (run) => assert.deepStrictEqual(one(run, RESOLVER_ENDPOINT, "consul-reach-resolver").inputs.ipAddresses, [{ subnetId: "subnet-private-0" }, { subnetId: "subnet-private-0" }]),
+            config: { ...prod, [k("azCount")]: "2" },
+            expect: { [ROUTE]: 2, [RESOLVER_ENDPOINT]: 1 },
+            check: (run) => {
+                assert.deepStrictEqual(ofType(run, ROUTE).map((r) => r.inputs.routeTableId), ["rtb-private-0", "rtb-private-1"]);
+                assert.deepStrictEqual(one(run, RESOLVER_ENDPOINT, "consul-reach-resolver").inputs.ipAddresses, [{ subnetId: "subnet-private-0" }, { subnetId: "subnet-private-1" }]);
+            },
         },
         {
             what: "off: no Consul resources and no cleanup",
