@@ -1,6 +1,6 @@
 // Balancer choice, back-off growth and ejection rules: pure functions, called directly.
 import assert from "node:assert/strict";
-import { pickTarget, type Candidate } from "../../apps/hello/src/discovery/balancer";
+import { MAX_DEBT, pickTarget, type Candidate } from "../../apps/hello/src/discovery/balancer";
 import { ejectionDurationMs, HEALTHY, isEjected, maxEjectable, recordFailure, recordSuccess, type EjectionPolicy, type OutlierState } from "../../apps/hello/src/discovery/outlier";
 
 const idle = (n: number): Candidate[] => Array.from({ length: n }, () => ({ outstanding: 0, eligible: true }));
@@ -8,12 +8,8 @@ const idle = (n: number): Candidate[] => Array.from({ length: n }, () => ({ outs
 describe("discovery: balancer", () => {
   it("spreads exactly evenly over equal targets (round robin)", () => {
     const counts = [0, 0, 0];
-    let cursor = 0;
-    for (let i = 0; i < 30_000; i++) {
-      const pick = pickTarget(idle(3), cursor, 4);
-      counts[pick.index] += 1;
-      cursor = pick.cursor;
-    }
+    const rotation = { cursor: 0 };
+    for (let i = 0; i < 30_000; i++) counts[pickTarget(idle(3), rotation, 4)] += 1;
     assert.deepEqual(counts, [10_000, 10_000, 10_000]);
   });
 
@@ -21,13 +17,12 @@ describe("discovery: balancer", () => {
     const candidates = idle(3);
     const counts = [0, 0, 0];
     const inFlight: number[] = [];
-    let cursor = 0;
+    const rotation = { cursor: 0 };
     for (let i = 0; i < 30_000; i++) {
-      const pick = pickTarget(candidates, cursor, 4);
-      cursor = pick.cursor;
-      counts[pick.index] += 1;
-      candidates[pick.index].outstanding += 1;
-      inFlight.push(pick.index);
+      const index = pickTarget(candidates, rotation, 4);
+      counts[index] += 1;
+      candidates[index].outstanding += 1;
+      inFlight.push(index);
       if (inFlight.length > 8) candidates[inFlight.shift() as number].outstanding -= 1; // FIFO completions
     }
     assert.deepEqual(counts, [10_000, 10_000, 10_000]);
@@ -40,13 +35,37 @@ describe("discovery: balancer", () => {
       { outstanding: 3, eligible: true },
     ];
     const seen = new Set<number>();
-    let cursor = 0;
-    for (let i = 0; i < 6; i++) {
-      const pick = pickTarget(candidates, cursor, 4);
-      seen.add(pick.index);
-      cursor = pick.cursor;
-    }
+    const rotation = { cursor: 0 };
+    for (let i = 0; i < 6; i++) seen.add(pickTarget(candidates, rotation, 4));
     assert.deepEqual([...seen].sort(), [1, 2]);
+    assert.equal(candidates[0].debt, 3); // its turn in each of the three rounds is owed
+  });
+
+  it("gives a task that only lagged its passed-over turns back, so equal tasks keep exact shares", () => {
+    // Task 0 is descheduled for a moment now and then: its in-flight count jumps past the slack.
+    const candidates = idle(3);
+    const counts = [0, 0, 0];
+    const rotation = { cursor: 0 };
+    for (let i = 0; i < 30_000; i++) {
+      candidates[0].outstanding = i % 100 < 10 ? 20 : 0; // lagging 10 % of the time
+      counts[pickTarget(candidates, rotation, 8)] += 1;
+    }
+    assert.deepEqual(counts, [10_000, 10_000, 10_000]);
+  });
+
+  it("repays owed turns only within the slack, and never more than MAX_DEBT", () => {
+    const candidates: Candidate[] = [
+      { outstanding: 50, eligible: true, debt: MAX_DEBT },
+      { outstanding: 0, eligible: true },
+    ];
+    const rotation = { cursor: 0 };
+    assert.equal(pickTarget(candidates, rotation, 8), 1);
+    assert.equal(candidates[0].debt, MAX_DEBT); // capped
+    assert.equal(rotation.cursor, 2);
+    candidates[0].outstanding = 8;
+    assert.equal(pickTarget(candidates, rotation, 8), 0); // within the slack: an owed turn first
+    assert.equal(candidates[0].debt, MAX_DEBT - 1);
+    assert.equal(rotation.cursor, 2); // the rotation did not move for it
   });
 
   it("never picks an ineligible target, and says so when none is left", () => {
@@ -54,9 +73,9 @@ describe("discovery: balancer", () => {
       { outstanding: 0, eligible: false },
       { outstanding: 50, eligible: true },
     ];
-    assert.equal(pickTarget(candidates, 0, 0).index, 1);
-    assert.equal(pickTarget([{ outstanding: 0, eligible: false }], 0, 4).index, -1);
-    assert.equal(pickTarget([], 7, 4).index, -1);
+    assert.equal(pickTarget(candidates, { cursor: 0 }, 0), 1);
+    assert.equal(pickTarget([{ outstanding: 0, eligible: false }], { cursor: 0 }, 4), -1);
+    assert.equal(pickTarget([], { cursor: 7 }, 4), -1);
   });
 });
 

@@ -55,11 +55,14 @@ describe("discovery: A records", () => {
 });
 
 describe("discovery: SRV records", () => {
-  it("keeps only the lowest priority group", () => {
-    const answers = [srvRecord("name.internal", "a.name.internal", 3000, 10, 1), srvRecord("name.internal", "b.name.internal", 3001, 10, 2)];
+  it("orders the records lowest priority first, keeping priority and weight (higher priorities are fallbacks)", () => {
+    const answers = [srvRecord("name.internal", "b.name.internal", 3001, 10, 2), srvRecord("name.internal", "a.name.internal", 3000, 10, 1)];
     assert.deepEqual(
-      srvRecordsOf("name.internal", answers).map((r) => r.target),
-      ["a.name.internal"],
+      srvRecordsOf("name.internal", answers).map((r) => [r.target, r.priority, r.weight]),
+      [
+        ["a.name.internal", 1, 1],
+        ["b.name.internal", 2, 1],
+      ],
     );
   });
 
@@ -67,8 +70,8 @@ describe("discovery: SRV records", () => {
     const srv = srvRecordsOf("name.internal", [srvRecord("name.internal", "t1.name.internal", 3000, 10), srvRecord("name.internal", "t2.name.internal", 4000, 8)]);
     const mapped = srvTargets(srv, [aRecord("t1.name.internal", "10.0.1.1", 6), aRecord("t2.name.internal", "10.0.1.2", 10)]);
     assert.deepEqual(mapped.targets, [
-      { host: "10.0.1.1", port: 3000 },
-      { host: "10.0.1.2", port: 4000 },
+      { host: "10.0.1.1", port: 3000, priority: 1, weight: 1 },
+      { host: "10.0.1.2", port: 4000, priority: 1, weight: 1 },
     ]);
     assert.equal(mapped.ttlSeconds, 6);
     assert.deepEqual(mapped.unresolved, []);
@@ -77,7 +80,7 @@ describe("discovery: SRV records", () => {
   it("lists SRV targets without an address as unresolved (to be queried)", () => {
     const srv = srvRecordsOf("name.internal", [srvRecord("name.internal", "t1.name.internal", 3000, 10), srvRecord("name.internal", "t2.name.internal", 3000, 10)]);
     const mapped = srvTargets(srv, [aRecord("t1.name.internal", "10.0.1.1", 10)]);
-    assert.deepEqual(mapped.targets, [{ host: "10.0.1.1", port: 3000 }]);
+    assert.deepEqual(mapped.targets, [{ host: "10.0.1.1", port: 3000, priority: 1, weight: 1 }]);
     assert.deepEqual(
       mapped.unresolved.map((r) => r.target),
       ["t2.name.internal"],

@@ -159,19 +159,20 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
 
         for (const [signal, pr] of [["SIGINT", "43"], ["SIGTERM", "46"]] as const) {
             it(`${signal} during the deploy cancels it, then destroys and removes the stack; exit 130`, async () => {
-                // Signal once the CLI's `up` is really running (the stand-in has logged it), not merely
-                // announced: on a busy machine the announcement can come well before the process starts.
-                let watching: NodeJS.Timeout | undefined;
+                // The signal goes once the stand-in CLI is really running `up`: the driver's
+                // "up of …" line comes before the SDK spawns it, and a signal in between (a busy
+                // machine) rightly cancels before any up starts.
+                let armed = false;
                 const run = await runDriver(["ephemeral", pr], { ...env, FAKE_UP: "hang" }, 60_000, (out, child) => {
-                    if (watching || !out.includes(`up of pr-${pr}…`)) return;
-                    watching = setInterval(() => {
-                        if (calls().some((c) => c.startsWith("up "))) {
-                            clearInterval(watching);
-                            child.kill(signal);
-                        }
-                    }, 50);
+                    if (armed || !out.includes(`up of pr-${pr}…`)) return;
+                    armed = true;
+                    const poll = setInterval(() => {
+                        if (!calls().some((c) => c.startsWith("up "))) return;
+                        clearInterval(poll);
+                        child.kill(signal);
+                    }, 20);
+                    child.once("exit", () => clearInterval(poll));
                 });
-                clearInterval(watching);
                 assert.equal(run.code, ExitCode.Interrupted, run.stderr);
                 assert.match(run.stdout, new RegExp(`${signal}: cancelling the current operation, then destroying pr-${pr}`));
                 assert.match(run.stdout, new RegExp(`ephemeral stack pr-${pr} destroyed and removed`));
