@@ -6,18 +6,22 @@ import * as pulumi from "@pulumi/pulumi";
 import { AppImage } from "./components/appImage";
 import { capacityProviderStrategy } from "./components/capacity";
 import { Cluster } from "./components/cluster";
+import { CHECK_CONTAINER, ConsulCatalogCheck } from "./components/consulCatalogCheck";
+import { ConsulReach } from "./components/consulReach";
+import { CONSUL_HTTP_PORT, ConsulManagementToken, ConsulServer } from "./components/consulServer";
 import { ConsulSync } from "./components/consulSync";
 import { DiscoverableService } from "./components/discoverableService";
 import { LoadBalancer } from "./components/loadBalancer";
 import { CatalogNames, namesOfCloudMapService, namesOfConsulService } from "./components/naming";
 import { Namespace } from "./components/namespace";
 import { Network } from "./components/network";
-import { CONFIG_KEYS, ConfigKey, parseSettings, qualifiedKey, RawConfig, REGION_KEY, secretArnsOf, Settings, settingsErrorMessage } from "./components/settings";
+import { CONFIG_KEYS, ConfigKey, parseSettings, PROJECT, qualifiedKey, RawConfig, REGION_KEY, RETIRED_KEYS, RetiredKey, secretArnsOf, Settings, settingsErrorMessage } from "./components/settings";
 
 function readSettings(): Settings {
     const project = new pulumi.Config();
     const raw: Record<string, string | undefined> = { [REGION_KEY]: new pulumi.Config("aws").get("region") };
     for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) raw[qualifiedKey(key)] = project.get(key);
+    for (const key of Object.keys(RETIRED_KEYS) as RetiredKey[]) raw[`${PROJECT}:${key}`] = project.get(key);
     const result = parseSettings(raw as RawConfig);
     if (!result.ok) throw new Error(settingsErrorMessage(result.errors));
     return result.settings;
@@ -35,10 +39,15 @@ const network = new Network("net", {
     region: settings.region,
 });
 
+const sync = settings.consulSync;
+const embedded = sync?.consul.kind === "embedded" ? sync.consul : undefined;
+const external = sync?.consul.kind === "external" ? sync.consul : undefined;
+const consulToken = embedded ? new ConsulManagementToken("consul-token", { kmsKeyArn: settings.secretsKmsKeyArn }) : undefined;
+
 const cluster = new Cluster("ecs", {
     containerInsights: settings.cluster.containerInsights,
     defaultStrategy: appCapacity,
-    secretArns: secretArnsOf(settings),
+    secretArns: [...secretArnsOf(settings), ...(consulToken ? [consulToken.tokenSecretArn, consulToken.serverConfigSecretArn] : [])],
     secretsKmsKeyArn: settings.secretsKmsKeyArn,
     region: settings.region,
     logRetentionDays: settings.logRetentionDays,
@@ -48,6 +57,14 @@ const namespace = new Namespace("discovery", {
     name: settings.discovery.namespaceName,
     vpcId: network.vpcId,
     soaTtlSeconds: settings.discovery.soaTtl,
+    cleanupOnDelete: sync
+        ? {
+              region: settings.region,
+              consul: external?.deregisterOnDestroy
+                  ? { httpAddr: external.httpAddr, tokenSecretArn: external.tokenSecretArn, caCertSecretArn: external.caCertSecretArn }
+                  : undefined,
+          }
+        : undefined,
 });
 
 const imageArgs = { baseImage: settings.images.baseImage, retainCount: settings.images.retainCount, tag: settings.images.tag, forceDelete: !settings.production };
@@ -118,36 +135,97 @@ appService("hello", helloImage, {
     connections: (hello) => [...nameService.allowFrom("hello", hello), ...hello.allowFrom("alb", lb), lb.allowTo("hello", hello)],
 });
 
-const sync = settings.consulSync;
-const consulSync = sync
-    ? new ConsulSync("consul-sync", {
-          clusterArn: cluster.clusterArn,
-          vpcId: network.vpcId,
-          subnetIds: network.privateSubnetIds,
-          namespaceId: namespace.namespaceId,
-          namespaceArn: namespace.namespaceArn,
-          namespaceName: namespace.namespaceName,
-          hostedZoneId: namespace.hostedZoneId,
-          executionRoleArn: cluster.executionRoleArn,
-          image: sync.image,
-          consulHttpAddr: sync.httpAddr,
-          tls: sync.tls,
-          consulPort: sync.port,
-          consulCidr: sync.cidr,
-          tokenSecretArn: sync.tokenSecretArn,
-          caCertSecretArn: sync.caCertSecretArn,
-          caInitImage: sync.caInitImage,
-          pollInterval: sync.pollInterval,
-          dnsTtlSeconds: sync.dnsTtl,
-          prefixes: sync.prefixes,
-          logRetentionDays: settings.logRetentionDays,
-          region: settings.region,
-          dependsOn: [cluster.capacityProviders, ...cluster.executionRolePolicies],
-      })
-    : undefined;
+const consulServer =
+    embedded && consulToken
+        ? new ConsulServer("consul-server", {
+              clusterArn: cluster.clusterArn,
+              vpcId: network.vpcId,
+              subnetIds: network.privateSubnetIds,
+              executionRoleArn: cluster.executionRoleArn,
+              namespaceId: namespace.namespaceId,
+              namespaceName: namespace.namespaceName,
+              image: embedded.serverImage,
+              serverConfigSecretArn: consulToken.serverConfigSecretArn,
+              logRetentionDays: settings.logRetentionDays,
+              region: settings.region,
+              enableExecuteCommand: settings.deployment.enableExecuteCommand,
+              dependsOn: [cluster.capacityProviders, ...cluster.executionRolePolicies],
+          })
+        : undefined;
+embedded?.allowedCidrs.forEach((cidr, i) => consulServer?.allowCidr(i, cidr));
+
+if (external) {
+    new ConsulReach("consul-reach", {
+        vpcId: network.vpcId,
+        privateSubnetIds: network.privateSubnetIds,
+        privateRouteTableIds: network.privateRouteTableIds(),
+        routeTableCount: settings.network.azCount,
+        consulCidr: external.cidr,
+        route: external.route,
+        dns: external.dns,
+    });
+}
+
+/** Where consul-aws and the catalog check find Consul, whichever mode. */
+const consulEndpoint = consulServer && consulToken
+    ? { httpAddr: consulServer.httpAddr, tls: false, port: CONSUL_HTTP_PORT, cidr: undefined, securityGroupId: consulServer.securityGroupId, tokenSecretArn: consulToken.tokenSecretArn, caCertSecretArn: undefined }
+    : external
+      ? { httpAddr: external.httpAddr, tls: external.tls, port: external.port, cidr: external.cidr, securityGroupId: undefined, tokenSecretArn: pulumi.output(external.tokenSecretArn), caCertSecretArn: external.caCertSecretArn }
+      : undefined;
+
+const consulSync =
+    sync && consulEndpoint
+        ? new ConsulSync("consul-sync", {
+              clusterArn: cluster.clusterArn,
+              vpcId: network.vpcId,
+              subnetIds: network.privateSubnetIds,
+              namespaceId: namespace.namespaceId,
+              namespaceArn: namespace.namespaceArn,
+              namespaceName: namespace.namespaceName,
+              hostedZoneId: namespace.hostedZoneId,
+              executionRoleArn: cluster.executionRoleArn,
+              image: sync.image,
+              consulHttpAddr: consulEndpoint.httpAddr,
+              tls: consulEndpoint.tls,
+              consulPort: consulEndpoint.port,
+              consulCidr: consulEndpoint.cidr,
+              consulSecurityGroupId: consulEndpoint.securityGroupId,
+              tokenSecretArn: consulEndpoint.tokenSecretArn,
+              caCertSecretArn: consulEndpoint.caCertSecretArn,
+              caInitImage: sync.caInitImage,
+              pollInterval: sync.pollInterval,
+              dnsTtlSeconds: sync.dnsTtl,
+              prefixes: sync.prefixes,
+              logRetentionDays: settings.logRetentionDays,
+              region: settings.region,
+              // consul-aws stops before the namespace cleanup runs, so it cannot re-create what was removed.
+              dependsOn: [cluster.capacityProviders, ...cluster.executionRolePolicies, ...(namespace.cleanup ? [namespace.cleanup] : [])],
+          })
+        : undefined;
+// consul-aws opens its own egress to the server (its tasks wait for it); the server admits it.
+if (consulServer && consulSync) consulServer.allowFrom("consul-sync", consulSync.securityGroupId, { callerEgress: false });
 if (sync && !sync.image.includes("@sha256:")) {
     pulumi.log.warn(`consul-aws runs by tag (${sync.image}): set consulAwsDigest to pin it; the policy pack refuses a tag.`);
 }
+
+const checkImage = embedded?.serverImage ?? external?.checkImage;
+const consulCheck =
+    sync && consulEndpoint && checkImage
+        ? new ConsulCatalogCheck("consul-check", {
+              vpcId: network.vpcId,
+              executionRoleArn: cluster.executionRoleArn,
+              image: checkImage,
+              consulHttpAddr: consulEndpoint.httpAddr,
+              tokenSecretArn: consulEndpoint.tokenSecretArn,
+              caCertSecretArn: consulEndpoint.caCertSecretArn,
+              services: (["hello", "name"] as const).map((app) => sync.prefixes.inConsul + app),
+              logRetentionDays: settings.logRetentionDays,
+              region: settings.region,
+              consulCidr: consulEndpoint.cidr,
+              consulPort: consulEndpoint.port,
+          })
+        : undefined;
+if (consulServer && consulCheck) consulServer.allowFrom("consul-check", consulCheck.securityGroupId);
 
 const ns = settings.discovery.namespaceName;
 const catalog: Record<string, CatalogNames> = {
@@ -169,4 +247,32 @@ export const images = {
     hello: helloImage.imageDigestRef,
     name: nameImage.imageDigestRef,
     consulAws: consulSync?.image,
+    consulServer: consulServer?.image,
 };
+/**
+ * What the driver's Consul smoke check needs: the one-off task that reads Consul's catalog from
+ * inside the VPC (absent for an external Consul without consulImage), and the names to expect in
+ * each catalog. Undefined when consulMode is off.
+ */
+export const consulCatalogCheck = sync
+    ? {
+          mode: sync.mode,
+          region: settings.region,
+          consulHttpAddr: consulEndpoint?.httpAddr,
+          clusterName: cluster.clusterName,
+          subnetIds: network.privateSubnetIds,
+          task: consulCheck
+              ? { taskDefinitionArn: consulCheck.taskDefinitionArn, securityGroupId: consulCheck.securityGroupId, logGroupName: consulCheck.logGroupName, logStreamPrefix: "check", containerName: CHECK_CONTAINER }
+              : undefined,
+          inConsul: (["hello", "name"] as const).map((app) => ({ service: app, consulName: sync.prefixes.inConsul + app, port: settings[app].port })),
+          inCloudMap: {
+              namespaceId: namespace.namespaceId,
+              services: sync.knownServices.map((service) => ({ consulName: service, cloudMapName: sync.prefixes.inCloudMap + service })),
+          },
+      }
+    : undefined;
+/** The embedded Consul server, for the UI through ECS Exec port forwarding (see the README); the token's ARN, never the token. */
+export const consul =
+    consulServer && consulToken
+        ? { serviceName: consulServer.serviceName, dnsName: consulServer.dnsName, httpAddr: consulServer.httpAddr, tokenSecretArn: consulToken.tokenSecretArn }
+        : undefined;

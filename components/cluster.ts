@@ -10,7 +10,7 @@ export interface ClusterArgs {
     /** Default capacity-provider strategy for services that set none. */
     readonly defaultStrategy: readonly CapacityProviderStrategyItem[];
     /** Secrets Manager ARNs that tasks receive through `secrets`; the execution role may read only these. Default: none. */
-    readonly secretArns?: readonly string[];
+    readonly secretArns?: readonly pulumi.Input<string>[];
     /** Customer-managed KMS key of those secrets. Default: none (AWS-managed key). */
     readonly secretsKmsKeyArn?: string;
     readonly region: string;
@@ -77,15 +77,13 @@ export class Cluster extends pulumi.ComponentResource {
                 { parent: this },
             ),
         ];
-        const secretsPolicy = executionSecretsPolicy({
-            secretArns: args.secretArns ?? [],
-            kmsKeyArn: args.secretsKmsKeyArn,
-            region: args.region,
-        });
-        if (secretsPolicy) {
-            this.executionRolePolicies.push(
-                new aws.iam.RolePolicy(`${name}-execution-secrets`, { role: executionRole.id, policy: JSON.stringify(secretsPolicy) }, { parent: this }),
+        const secretArns = args.secretArns ?? [];
+        if (secretArns.length > 0) {
+            // Some ARNs are known only once their secret exists (the embedded Consul's).
+            const secretsPolicy = pulumi.all([...secretArns]).apply((arns) =>
+                JSON.stringify(executionSecretsPolicy({ secretArns: arns, kmsKeyArn: args.secretsKmsKeyArn, region: args.region })),
             );
+            this.executionRolePolicies.push(new aws.iam.RolePolicy(`${name}-execution-secrets`, { role: executionRole.id, policy: secretsPolicy }, { parent: this }));
         }
 
         this.clusterArn = cluster.arn;

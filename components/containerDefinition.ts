@@ -9,6 +9,8 @@ export interface ContainerSpec<T> {
     readonly image: T;
     readonly essential?: boolean;
     readonly containerPort?: number;
+    /** Replaces the image's entrypoint. Default: the image's. */
+    readonly entryPoint?: readonly string[];
     readonly command?: readonly T[];
     readonly environment?: Readonly<Record<string, T>>;
     /** Variable name -> Secrets Manager / SSM ARN, injected by ECS at start. */
@@ -64,6 +66,7 @@ export function containerDefinition<T>(spec: ContainerSpec<T>): Record<string, u
         mountPoints: spec.mountPoints ?? [],
         volumesFrom: [],
     };
+    if (spec.entryPoint) definition.entryPoint = spec.entryPoint;
     if (spec.command) definition.command = spec.command;
     if (spec.healthCheck) {
         definition.healthCheck = { command: spec.healthCheck, interval: 10, timeout: 5, retries: 3, startPeriod: 10 };

@@ -204,3 +204,51 @@ export function ecsExecTaskPolicy(): PolicyDocument {
 export function actionsOf(doc: PolicyDocument): string[] {
     return doc.Statement.flatMap((s) => s.Action);
 }
+
+/**
+ * What the identity running `pulumi destroy` (and the driver's teardown) needs for the namespace
+ * cleanup: the Cloud Map calls components/namespaceCleanup.ts makes, plus the Route 53 changes
+ * Cloud Map makes on the caller's behalf when it deregisters a DNS instance (records and any health
+ * check it created), and reading the external Consul's token and CA to deregister consul-aws there.
+ */
+export function namespaceCleanupPolicy(input: { readonly namespaceArn: string; readonly hostedZoneId: string; readonly consulSecretArns: readonly string[] }): PolicyDocument {
+    const partition = partitionOfArn(input.namespaceArn);
+    const statements: PolicyStatement[] = [
+        {
+            // ListServices has no resource type in IAM.
+            Sid: "ListServices",
+            Effect: "Allow",
+            Action: ["servicediscovery:ListServices"],
+            Resource: "*",
+        },
+        {
+            Sid: "EmptyImportedServices",
+            Effect: "Allow",
+            Action: ["servicediscovery:ListInstances", "servicediscovery:DeregisterInstance", "servicediscovery:DeleteService"],
+            Resource: servicesArnPattern(input.namespaceArn),
+        },
+        {
+            // GetOperation is scoped to the namespace or service the operation is about.
+            Sid: "PollDeregistrations",
+            Effect: "Allow",
+            Action: ["servicediscovery:GetOperation"],
+            Resource: [input.namespaceArn, servicesArnPattern(input.namespaceArn)],
+        },
+        {
+            Sid: "RecordsOfDeregisteredInstances",
+            Effect: "Allow",
+            Action: ["route53:ChangeResourceRecordSets"],
+            Resource: `arn:${partition}:route53:::hostedzone/${input.hostedZoneId}`,
+        },
+        {
+            Sid: "HealthChecksOfDeregisteredInstances",
+            Effect: "Allow",
+            Action: ["route53:GetHealthCheck", "route53:DeleteHealthCheck"],
+            Resource: `arn:${partition}:route53:::healthcheck/*`,
+        },
+    ];
+    if (input.consulSecretArns.length > 0) {
+        statements.push({ Sid: "ExternalConsulToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [...input.consulSecretArns] });
+    }
+    return { Version: "2012-10-17", Statement: statements };
+}

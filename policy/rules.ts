@@ -71,12 +71,14 @@ const WORLD = ["0.0.0.0/0", "::/0"];
 export const RULES: readonly PackRule[] = [
     rule(
         "tcp-single-port-rules",
-        "Security group rules are tcp on exactly one port (never protocol -1), and groups carry no inline rules.",
+        "Security group rules are tcp on exactly one port (never protocol -1; udp only for DNS on 53), and groups carry no inline rules.",
         [T.ingress, T.egress, T.sg],
         (p, type) => {
             if (type === T.sg) return ["ingress", "egress"].filter((k) => Array.isArray(p[k]) && (p[k] as unknown[]).length > 0).map((k) => `inline ${k} rules: declare each rule as its own resource`);
             const out: string[] = [];
-            if (known(p.ipProtocol) && p.ipProtocol !== "tcp") out.push(`protocol ${String(p.ipProtocol)}: only tcp is allowed`);
+            // DNS needs udp (a Resolver endpoint forwarding to DNS servers): udp on 53 alone is allowed.
+            const dns = p.ipProtocol === "udp" && p.fromPort === 53 && p.toPort === 53;
+            if (known(p.ipProtocol) && p.ipProtocol !== "tcp" && !dns) out.push(`protocol ${String(p.ipProtocol)}: only tcp is allowed (udp only for DNS on 53)`);
             if (known(p.fromPort) && known(p.toPort) && p.fromPort !== p.toPort) out.push(`ports ${String(p.fromPort)}-${String(p.toPort)}: one port per rule`);
             return out;
         },

@@ -9,7 +9,8 @@ import { loadStackConfig, PROJECT, ProgramRun, runProgram } from "../infra/harne
 import { constraintModelsMissing } from "./rules/apiModels";
 import { denials, iamFindings, managedPolicy, PolicyDocument, simulateCalls } from "./rules/iam";
 import { checkCloudMapService, checkEcsService, checkPrivateDnsNamespace, checkTaskDefinition } from "./rules/resources";
-import { consulAwsCalls, ecsExecCalls, executionRoleCalls, rolesOf, Workload } from "./rules/workloads";
+import { namespaceCleanupPolicy } from "../../components/policies";
+import { consulAwsCalls, ecsExecCalls, executionRoleCalls, namespaceCleanupCalls, rolesOf, Workload } from "./rules/workloads";
 
 const k = (key: string) => `${PROJECT}:${key}`;
 const DIGEST = `sha256:${"5".repeat(64)}`; // a well-formed test value: the mocks pull nothing
@@ -26,13 +27,20 @@ const CASES: readonly Case[] = [
     {
         title: "matrix: on-demand, Container Insights enabled, sync off",
         stack: "dev",
-        set: { [k("capacityStrategy")]: "ondemand", [k("containerInsights")]: "enabled", [k("consulSyncEnabled")]: "false", [k("autoscaling")]: "true" },
+        set: { [k("capacityStrategy")]: "ondemand", [k("containerInsights")]: "enabled", [k("consulMode")]: "off", [k("consulImage")]: "", [k("autoscaling")]: "true" },
     },
     {
         title: "matrix: TLS Consul without a CA, consul-aws by digest, endpoints with exec, one prefix",
         stack: "dev",
         set: {
+            // An external Consul on dev's network, reached over a peering, its host resolved by forwarding.
+            [k("consulMode")]: "external",
             [k("consulHttpAddr")]: "https://consul.dev.example.internal",
+            [k("consulCidr")]: "10.50.0.0/16",
+            [k("consulTokenSecretArn")]: "arn:aws:secretsmanager:eu-west-1:111111111111:secret:dev/consul/acl-token-AbCdEf",
+            [k("consulPeeringConnectionId")]: "pcx-0123456789abcdef0",
+            [k("consulDnsDomain")]: "dev.example.internal",
+            [k("consulDnsServers")]: "10.50.0.2",
             [k("consulAwsDigest")]: DIGEST,
             [k("vpcEndpoints")]: "true",
             [k("consulSyncPrefixInCloudMap")]: "consul-",
@@ -141,6 +149,26 @@ describe("aws rules: each stack against AWS's own data", function () {
                 }
                 assert.deepStrictEqual(denied, []);
                 assert.ok(counts.calls > 0);
+            });
+
+            it("the namespace cleanup's own policy (the deployer's): valid actions and resources, and every call the cleanup makes allowed", async function () {
+                const cleanup = run.resources.find((r) => r.type === "pulumi-nodejs:dynamic/namespaceCleanup:NamespaceCleanup");
+                if (!cleanup) {
+                    assert.strictEqual(config[k("consulMode")], "off", "only a stack without sync has no cleanup");
+                    return;
+                }
+                const [ns] = run.resources.filter((r) => r.type === "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace");
+                const consul = cleanup.inputs.consul as { tokenSecretArn: string; caCertSecretArn?: string } | undefined;
+                const consulSecretArns = consul ? [consul.tokenSecretArn, ...(consul.caCertSecretArn ? [consul.caCertSecretArn] : [])] : [];
+                const document = namespaceCleanupPolicy({ namespaceArn: String(ns.state.arn), hostedZoneId: String(ns.state.hostedZone), consulSecretArns });
+                const checked = await iamFindings(document as PolicyDocument, "namespace-cleanup");
+                assert.deepStrictEqual(checked.findings, []);
+                counts.iamPairs += checked.pairs;
+                const deployer = { name: "deployer", account: "123456789012", policies: [{ name: "namespace-cleanup", document: document as PolicyDocument }] };
+                const outcomes = await simulateCalls(deployer, namespaceCleanupCalls(run, consulSecretArns));
+                assert.deepStrictEqual(denials(deployer, outcomes), []);
+                counts.calls += outcomes.length;
+                counts.allowed += outcomes.filter((o) => o.allowed).length;
             });
         });
     }

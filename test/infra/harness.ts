@@ -12,6 +12,8 @@ import * as yaml from "js-yaml";
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const PROJECT = "ecs-cloudmap-consul";
 export const ACCOUNT = "123456789012";
+/** What the mocked random provider generates for the embedded Consul's management token. */
+export const MOCK_UUID = "5f0c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f";
 
 export interface RecordedResource {
     readonly type: string;
@@ -71,6 +73,10 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
             const imageName = String(inputs.imageName);
             return { ...base, repoDigest: `${imageName.replace(/:[^:/]+$/, "")}@sha256:${fakeHex(imageName)}` };
         }
+        case "random:index/randomUuid:RandomUuid":
+            return { result: MOCK_UUID };
+        case "aws:secretsmanager/secret:Secret":
+            return { ...base, arn: `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:${name}-AbCdEf` };
         case "aws:lb/loadBalancer:LoadBalancer":
             return { ...base, dnsName: `${name}-123.eu-west-1.elb.amazonaws.com` };
         default:
@@ -82,8 +88,11 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
     switch (args.token) {
         case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return { userName: "AWS", password: "mock-registry-password", proxyEndpoint: `https://${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com` };
-        case "aws:ec2/getRouteTables:getRouteTables":
-            return { ids: ["rtb-private-0", "rtb-private-1"] };
+        case "aws:ec2/getRouteTables:getRouteTables": {
+            // One route table per private subnet, as awsx creates them.
+            const filters = (args.inputs.filters ?? []) as { values: string[] }[];
+            return { ids: (filters[0]?.values ?? []).map((_, i) => `rtb-private-${i}`) };
+        }
         default:
             throw new Error(`unexpected invoke ${args.token}`);
     }

@@ -48,7 +48,7 @@ describe("policy pack", function () {
 
     it("a settings matrix neither stack uses passes too", async () => {
         const run = await runProgram(
-            { ...loadStackConfig("dev"), [k("consulAwsDigest")]: DIGEST, [k("vpcEndpoints")]: "true", [k("containerInsights")]: "enabled", [k("consulHttpAddr")]: "https://consul.example.internal", [k("capacityStrategy")]: "ondemand" },
+            { ...loadStackConfig("dev"), [k("consulAwsDigest")]: DIGEST, [k("vpcEndpoints")]: "true", [k("containerInsights")]: "enabled", [k("consulAllowedCidrs")]: "10.99.0.0/24", [k("capacityStrategy")]: "ondemand" },
             "dev",
         );
         if (run.error) throw run.error;
@@ -78,7 +78,7 @@ describe("policy pack", function () {
         const byRule = new Map<string, string[]>();
         for (const v of found) byRule.set(v.rule, [...(byRule.get(v.rule) ?? []), `${v.resource}: ${v.message}`]);
         assert.deepStrictEqual([...byRule.keys()].sort(), RULES.map((r) => r.name).sort(), "every rule reports on the bad graph");
-        assert.deepStrictEqual(byRule.get("tcp-single-port-rules"), ["all-traffic: protocol -1: only tcp is allowed", "all-traffic: ports 0-65535: one port per rule"]);
+        assert.deepStrictEqual(byRule.get("tcp-single-port-rules"), ["all-traffic: protocol -1: only tcp is allowed (udp only for DNS on 53)", "all-traffic: ports 0-65535: one port per rule"]);
         assert.deepStrictEqual(byRule.get("no-world-ingress"), ["ssh-from-world: ingress from the internet on 22-22: only 80 and 443 may be public"]);
         assert.deepStrictEqual(byRule.get("scoped-iam"), ['broad: statement A: secretsmanager:GetSecretValue on "*", though AWS scopes it to Secret']);
         assert.deepStrictEqual(byRule.get("no-plaintext-secrets"), ["leaky: container app: environment variable CONSUL_HTTP_TOKEN looks like a secret: pass it through secrets"]);

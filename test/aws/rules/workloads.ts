@@ -153,3 +153,27 @@ export function consulAwsCalls(run: ProgramRun, consulServices: readonly string[
     }
     return [{ role: roleNameOfArn(td.inputs.taskRoleArn), calls }];
 }
+
+/**
+ * The namespace cleanup's calls (components/namespaceCleanup.ts) for one service consul-aws created:
+ * list the namespace's services, list and deregister its instances, poll the operations, delete it;
+ * the Route 53 record and health-check changes Cloud Map makes for the caller when it deregisters;
+ * and, for an external Consul, reading its token (and CA) to deregister consul-aws there.
+ */
+export function namespaceCleanupCalls(run: ProgramRun, consulSecretArns: readonly string[]): Call[] {
+    const [ns] = ofType(run, TYPES.namespace);
+    const namespace = String(ns.state.arn);
+    const created = namespace.replace(/:namespace\/.*$/, ":service/srv-consul00000000000");
+    const zone = `arn:aws:route53:::hostedzone/${String(ns.state.hostedZone)}`;
+    const why = "namespace cleanup: empty the namespace of consul-aws's services before it is deleted";
+    return [
+        { why, action: "servicediscovery:ListServices", resource: "*" },
+        { why, action: "servicediscovery:ListInstances", resource: created },
+        { why, action: "servicediscovery:DeregisterInstance", resource: created },
+        { why, action: "servicediscovery:GetOperation", resource: created },
+        { why, action: "servicediscovery:DeleteService", resource: created },
+        { why: "Cloud Map removes a deregistered instance's records for the caller", action: "route53:ChangeResourceRecordSets", resource: zone },
+        { why: "Cloud Map removes a deregistered instance's health check for the caller", action: "route53:DeleteHealthCheck", resource: "arn:aws:route53:::healthcheck/0a1b2c3d-0000-4000-8000-000000000000" },
+        ...consulSecretArns.map((arn) => ({ why: "namespace cleanup: read the external Consul's token/CA to deregister consul-aws", action: "secretsmanager:GetSecretValue", resource: arn })),
+    ];
+}
