@@ -167,7 +167,7 @@ describe("driver: argument limits, anchors and edge cases", () => {
     });
 
     it("integers: whole numbers within both limits, no sign, no fraction, no junk", () => {
-        assert.equal(smoke("--requests", "1").kind === "smoke" && smoke("--requests", "1").requests, 1);
+        assert.equal((smoke("--requests", "1") as Extract<Command, { kind: "smoke" }>).requests, 1);
         assert.equal((smoke("--requests", "10000") as Extract<Command, { kind: "smoke" }>).requests, 10_000);
         assert.throws(() => smoke("--requests", "10001"), usageError(/--requests "10001": expected a whole number from 1 to 10000/));
         assert.equal((up("--smoke-requests", "1000") as Extract<Command, { kind: "stack" }>).options.smokeRequests, 1000);

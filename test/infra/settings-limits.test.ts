@@ -385,7 +385,7 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
     });
 
     it("required sync settings name what they need; a CA needs https", () => {
-        const { [qualifiedKey("consulTokenSecretArn")]: _t, [qualifiedKey("consulCidr")]: _c, [qualifiedKey("consulHttpAddr")]: _a, ...bare } = { ...REGION, ...SYNC };
+        const bare: RawConfig = { ...REGION, [qualifiedKey("consulSyncEnabled")]: "true" };
         assert.deepStrictEqual(errorsOf(bare), [
             `${qualifiedKey("consulHttpAddr")}: is required when consulSyncEnabled is true (http://host[:port] or https://host[:port])`,
             `${qualifiedKey("consulCidr")}: is required when consulSyncEnabled is true (IPv4 CIDR of the Consul servers)`,
