@@ -238,6 +238,7 @@ describe("driver: argument limits, anchors and edge cases", () => {
         assert.equal(ephemeralStackName(" 12 "), "pr-12");
         assert.equal(ephemeralStackName("a".repeat(40)), `pr-${"a".repeat(40)}`);
         assert.equal(ephemeralStackName("PR-9x"), "pr-9x");
+        assert.equal(ephemeralStackName("12abc"), "pr-12abc"); // digits first is still a name, not PR 12
         for (const bad of ["a".repeat(41), "-a", "a_b", "#", "x#1"]) {
             assert.throws(() => ephemeralStackName(bad), usageError(/^invalid ephemeral stack/), bad);
         }
