@@ -37,8 +37,9 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
       [[NAME, "A", "IN"]],
     );
     assert.ok(((query.flags ?? 0) & dnsPacket.RECURSION_DESIRED) !== 0, "RD set");
-    const opt = query.additionals?.find((a) => a.type === "OPT") as { udpPayloadSize: number } | undefined;
+    const opt = query.additionals?.find((a) => a.type === "OPT") as { udpPayloadSize: number; flag_do: boolean } | undefined;
     assert.equal(opt?.udpPayloadSize, 1232);
+    assert.equal(opt?.flag_do, false, "no DNSSEC records asked for");
     assert.deepEqual(response, { rcode: "NOERROR", truncated: false, answers: response.answers, additionals: [], authorities: [] });
   });
 
@@ -167,6 +168,7 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
       ["a malformed TCP reply", (_p, s) => s.write(framed(Buffer.from([0, 1, 2, 3, 4]))), /DNS over TCP: malformed answer from 127\.0\.0\.1:\d+: /],
       ["a TCP connection closed without a reply", (_p, s) => s.end(), /DNS over TCP: 127\.0\.0\.1:\d+ closed without an answer/],
       ["a TCP connection closed after half a reply", (p, s) => s.end(framed(reply(p, good())).subarray(0, 10)), /closed without an answer/],
+      ["a zero-length TCP reply", (_p, s) => s.write(Buffer.from([0, 0])), /DNS over TCP: malformed answer/],
       ["a silent TCP server", () => undefined, new RegExp(`DNS over TCP timeout after ${TIMEOUT} ms from 127\\.0\\.0\\.1:\\d+`)],
     ];
     for (const [what, onTcp, message] of tcpFailures) {
@@ -181,6 +183,14 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
       });
     }
 
+    it("TCP connection refused after an empty truncated answer: the refusal, at once", async () => {
+      dns.onUdp = truncatedWith([]);
+      await dns.closeTcp();
+      const started = Date.now();
+      await assert.rejects(queryDns([server], NAME, "A", { timeoutMs: 2000 }), /^Error: truncated answer and TCP failed: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
+      assert.ok(Date.now() - started < 1000, "not a timeout");
+    });
+
     it("TCP refused after a truncated answer that holds records: the partial answer is used", async () => {
       dns.onUdp = truncatedWith([aRecord(NAME, "10.0.0.1", 10)]);
       dns.onTcp = (_p, s) => s.destroy();
@@ -188,6 +198,30 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
       assert.deepEqual(addressesIn(response), ["10.0.0.1"]);
       assert.equal(response.truncated, true);
     });
+  });
+
+  it("closes its sockets after every exchange (UDP, and TCP after truncation)", async () => {
+    const open = (kind: string) => process.getActiveResourcesInfo().filter((r) => r === kind).length;
+    const udpBefore = open("UDPWrap");
+    const tcpBefore = open("TCPSocketWrap");
+    dns.onUdp = ({ packet, client }) => dns.send(reply(packet, { truncated: packet.questions?.[0].name === "big.internal" }), client);
+    dns.onTcp = (packet, socket) => socket.write(framed(reply(packet, good())));
+    await queryDns([server], NAME, "A", { timeoutMs: TIMEOUT });
+    await queryDns([server], "big.internal", "A", { timeoutMs: TIMEOUT }).catch(() => undefined);
+    await sleep(50);
+    assert.equal(open("UDPWrap"), udpBefore, "UDP sockets left open");
+    assert.equal(open("TCPSocketWrap"), tcpBefore, "TCP sockets left open");
+  });
+
+  it("IPv6: a server written in long form is the one that answers from ::1", async () => {
+    const v6 = await ScriptedDns.start("::1");
+    try {
+      v6.onUdp = ({ packet, client }) => v6.send(reply(packet, good()), client);
+      const response = await queryDns([{ host: "0:0:0:0:0:0:0:1", port: v6.port }], NAME, "A", { timeoutMs: TIMEOUT });
+      assert.deepEqual(addressesIn(response), ["10.0.0.1"]);
+    } finally {
+      await v6.stop();
+    }
   });
 
   describe("several servers", () => {

@@ -13,7 +13,8 @@ import {
   targetKey,
   uniqueTargets,
 } from "../../apps/hello/src/discovery/records";
-import { parseDnsServer } from "../../apps/hello/src/discovery/dns-servers";
+import dns from "node:dns";
+import { formatDnsServer, parseDnsServer, systemDnsServers } from "../../apps/hello/src/discovery/dns-servers";
 import { aRecord, soaRecord, srvRecord } from "./support/test-dns-server";
 
 describe("discovery: TTL", () => {
@@ -200,5 +201,36 @@ describe("discovery: record edge cases", () => {
     );
     assert.equal(normalizeName("A.B.c."), "a.b.c");
     assert.equal(normalizeName("a.b.c.."), "a.b.c.");
+  });
+});
+
+describe("discovery: DNS server settings", () => {
+  it("parses the whole value only, trimmed, ports 1 to 65535", () => {
+    assert.deepEqual(parseDnsServer(" 10.0.0.2 "), { host: "10.0.0.2", port: 53 });
+    assert.deepEqual(parseDnsServer("[::1]"), { host: "::1", port: 53 });
+    assert.deepEqual(parseDnsServer("127.0.0.1:1"), { host: "127.0.0.1", port: 1 });
+    assert.deepEqual(parseDnsServer("[fd00::2]:65535"), { host: "fd00::2", port: 65535 });
+    for (const bad of ["x[::1]:53", "[::1]:53x", "a:10.0.0.1:53", "10.0.0.1:53x", "10.0.0.1:65536", "[::1]:0", "10.0.0.1:"]) {
+      assert.equal(parseDnsServer(bad), undefined, bad);
+    }
+  });
+
+  it("formats servers back, IPv6 in brackets", () => {
+    assert.equal(formatDnsServer({ host: "::1", port: 53 }), "[::1]:53");
+    assert.equal(formatDnsServer({ host: "10.0.0.2", port: 5353 }), "10.0.0.2:5353");
+  });
+
+  it("reads the system resolvers in order", () => {
+    const saved = dns.getServers();
+    try {
+      dns.setServers(["10.0.0.2", "[fd00::3]:5353", "127.0.0.1:53"]);
+      assert.deepEqual(systemDnsServers(), [
+        { host: "10.0.0.2", port: 53 },
+        { host: "fd00::3", port: 5353 },
+        { host: "127.0.0.1", port: 53 },
+      ]);
+    } finally {
+      dns.setServers(saved);
+    }
   });
 });

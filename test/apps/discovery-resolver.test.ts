@@ -180,6 +180,22 @@ describe("discovery: resolver (real DNS on loopback)", () => {
     assert.deepEqual(run.logs.at(-1), { msg: "targets changed", fields: { name: NAME, targets: [], reason: `NXDOMAIN for A ${NAME}` }, level: undefined });
   });
 
+  it("a first answer with no targets is no change: nothing is logged", async () => {
+    dns.handler = () => ({ rcode: "NXDOMAIN", authorities: [soaRecord("internal", 1)] });
+    const run = start();
+    await run.resolver.ready(2000);
+    assert.deepEqual(run.sets, [[]]);
+    assert.deepEqual(run.logs, []);
+  });
+
+  it("counts a truncated answer and its TCP retry", async () => {
+    dns.handler = () => ({ answers: [aRecord(NAME, "10.0.0.1", 30)], truncateUdp: true });
+    const run = start();
+    await run.resolver.ready(2000);
+    assert.deepEqual(run.counters, { dnsQueries: 2, dnsRefreshes: 1, dnsFailures: 0, dnsTruncated: 1 });
+    assert.deepEqual(run.sets, [[{ host: "10.0.0.1", port: 3000 }]]);
+  });
+
   it("concurrent refreshes share one query", async () => {
     dns.handler = () => ({ answers: [aRecord(NAME, "10.0.0.1", 30)] });
     const run = start();

@@ -60,6 +60,11 @@ export class ScriptedDns {
   }
 
   /** Sends a UDP reply; a no-op once stopped (a scripted late reply may fire after the test). */
+  /** Stops listening on TCP only: a TCP retry is then refused. */
+  async closeTcp(): Promise<void> {
+    await new Promise<void>((resolve) => this.tcp.close(() => resolve()));
+  }
+
   send(message: Buffer, to: dgram.RemoteInfo, from: dgram.Socket = this.udp): void {
     if (!this.stopped) from.send(message, to.port, to.address);
   }
@@ -69,7 +74,7 @@ export class ScriptedDns {
     for (const socket of this.connections) socket.destroy();
     await Promise.all([
       ...[this.udp, ...this.extra].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
-      new Promise<void>((resolve) => this.tcp.close(() => resolve())),
+      new Promise<void>((resolve) => (this.tcp.listening ? this.tcp.close(() => resolve()) : resolve())),
     ]);
   }
 
