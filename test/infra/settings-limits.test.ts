@@ -232,8 +232,10 @@ describe("infra settings: values and defaults reach the settings", () => {
         assert.strictEqual(ok(set({ consulSyncEnabled: "false" })).consulSync, undefined);
     });
 
-    it("booleans are exactly true or false", () => {
+    it("booleans are exactly true or false; a bad one counts as false, so it adds no follow-up errors", () => {
         assert.strictEqual(ok(set({ production: " true " })).production, true);
+        assert.strictEqual(onlyError(set({ consulSyncEnabled: "yes" })), `${qualifiedKey("consulSyncEnabled")}: must be true or false, got "yes"`);
+        assert.strictEqual(onlyError(set({ autoscaling: "on", helloMinCount: "5", helloMaxCount: "2" })), `${qualifiedKey("autoscaling")}: must be true or false, got "on"`);
         for (const bad of ["True", "1", "yes", "", "false!"]) {
             assert.strictEqual(onlyError(set({ production: bad })), `${qualifiedKey("production")}: must be true or false, got "${bad}"`, bad);
         }
@@ -397,6 +399,10 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
             `${qualifiedKey("consulCaCertSecretArn")}: needs an https:// consulHttpAddr (a CA certificate only matters with TLS)`,
         );
         assert.strictEqual(onlyError(set({ consulTokenSecretArn: "token" }, { ...REGION, ...SYNC })), `${qualifiedKey("consulTokenSecretArn")}: must be a Secrets Manager secret ARN, got "token"`);
+        assert.strictEqual(
+            onlyError(set({ consulHttpAddr: "https://consul", consulCaCertSecretArn: "ca.pem" }, { ...REGION, ...SYNC })),
+            `${qualifiedKey("consulCaCertSecretArn")}: must be a Secrets Manager secret ARN, got "ca.pem"`,
+        );
         // A malformed address is one problem, not also a CA problem.
         assert.deepStrictEqual(errorsOf(set({ consulHttpAddr: "consul", consulCaCertSecretArn: CA }, { ...REGION, ...SYNC })).length, 1);
     });
