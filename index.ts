@@ -41,6 +41,7 @@ const cluster = new Cluster("ecs", {
     secretArns: secretArnsOf(settings),
     secretsKmsKeyArn: settings.secretsKmsKeyArn,
     region: settings.region,
+    logRetentionDays: settings.logRetentionDays,
 });
 
 const namespace = new Namespace("discovery", {
@@ -63,7 +64,14 @@ const lb = new LoadBalancer("public", {
     deletionProtection: settings.production,
 });
 
-function appService(app: "hello" | "name", image: AppImage, extra: { environment?: Record<string, string>; targetGroupArn?: pulumi.Input<string>; dependsOn?: pulumi.Resource[] }): DiscoverableService {
+interface AppServiceExtras {
+    environment?: Record<string, string>;
+    targetGroupArn?: pulumi.Input<string>;
+    dependsOn?: pulumi.Resource[];
+    connections?: (self: DiscoverableService) => pulumi.Resource[];
+}
+
+function appService(app: "hello" | "name", image: AppImage, extra: AppServiceExtras): DiscoverableService {
     const s = settings[app];
     return new DiscoverableService(app, {
         clusterArn: cluster.clusterArn,
@@ -91,19 +99,24 @@ function appService(app: "hello" | "name", image: AppImage, extra: { environment
             ? { minCount: s.minCount, maxCount: s.maxCount, cpuTargetPercent: settings.autoscaling.cpuTargetPercent }
             : undefined,
         targetGroupArn: extra.targetGroupArn,
-        dependsOn: [cluster.capacityProviders, ...(extra.dependsOn ?? [])],
+        dependsOn: [cluster.capacityProviders, ...cluster.executionRolePolicies, ...(extra.dependsOn ?? [])],
+        connections: extra.connections,
     });
 }
 
 const nameService = appService("name", nameImage, {});
-const helloService = appService("hello", helloImage, {
-    environment: { NAME_SERVER: `http://${namesOfCloudMapService("name", settings.discovery.namespaceName, undefined).cloudMapDnsName}:${settings.name.port}/` },
+appService("hello", helloImage, {
+    environment: {
+        NAME_SERVER: `http://${namesOfCloudMapService("name", settings.discovery.namespaceName, undefined).cloudMapDnsName}:${settings.name.port}/`,
+        // SRV: each task's port comes from Cloud Map (ECS registers it), as it does for the SRV-only
+        // services consul-aws copies from Consul; the port in NAME_SERVER then goes unused.
+        DISCOVERY_RECORD_TYPE: "SRV",
+    },
     targetGroupArn: lb.targetGroupArn,
     dependsOn: lb.listeners,
+    // hello -> name and ALB -> hello exist before hello's first task starts.
+    connections: (hello) => [...nameService.allowFrom("hello", hello), ...hello.allowFrom("alb", lb), lb.allowTo("hello", hello)],
 });
-nameService.allowFrom("hello", helloService);
-helloService.allowFrom("alb", lb);
-lb.allowTo("hello", helloService);
 
 const sync = settings.consulSync;
 const consulSync = sync
@@ -129,9 +142,12 @@ const consulSync = sync
           prefixes: sync.prefixes,
           logRetentionDays: settings.logRetentionDays,
           region: settings.region,
-          dependsOn: [cluster.capacityProviders],
+          dependsOn: [cluster.capacityProviders, ...cluster.executionRolePolicies],
       })
     : undefined;
+if (sync && !sync.image.includes("@sha256:")) {
+    pulumi.log.warn(`consul-aws runs by tag (${sync.image}): set consulAwsDigest to pin it; the policy pack refuses a tag.`);
+}
 
 const ns = settings.discovery.namespaceName;
 const catalog: Record<string, CatalogNames> = {

@@ -37,12 +37,14 @@ export class ConsulSync extends pulumi.ComponentResource {
         super("ecs-cloudmap-consul:consulSync:ConsulSync", name, {}, opts);
 
         const securityGroup = createSecurityGroup(name, args.vpcId, "consul-aws: HTTPS to AWS APIs and the Consul port only", this);
-        httpsEgress(name, securityGroup.id, this);
-        tcpRule(
-            "egress",
-            { name: `${name}-egress-consul`, securityGroupId: securityGroup.id, port: args.consulPort, peer: { cidr: args.consulCidr }, description: "Consul HTTP API" },
-            this,
-        );
+        const egress = [
+            httpsEgress(name, securityGroup.id, this),
+            tcpRule(
+                "egress",
+                { name: `${name}-egress-consul`, securityGroupId: securityGroup.id, port: args.consulPort, peer: { cidr: args.consulCidr }, description: "Consul HTTP API" },
+                this,
+            ),
+        ];
 
         const logGroup = createLogGroup(name, args.logRetentionDays, this);
         const taskRole = createTaskRole(
@@ -52,7 +54,7 @@ export class ConsulSync extends pulumi.ComponentResource {
                     name: "cloud-map",
                     document: pulumi
                         .all([args.namespaceArn, args.hostedZoneId])
-                        .apply(([namespaceArn, hostedZoneId]) => consulAwsTaskPolicy({ namespaceArn, namespaceName: args.namespaceName, hostedZoneId })),
+                        .apply(([namespaceArn, hostedZoneId]) => consulAwsTaskPolicy({ namespaceArn, hostedZoneId })),
                 },
             ],
             this,
@@ -69,7 +71,7 @@ export class ConsulSync extends pulumi.ComponentResource {
                 cpu: 256,
                 memory: 512,
                 executionRoleArn: args.executionRoleArn,
-                taskRoleArn: taskRole.arn,
+                taskRoleArn: taskRole.role.arn,
                 volumes: withCa ? [{ name: CA_VOLUME }] : [],
                 containerDefinitions,
             },
@@ -91,12 +93,13 @@ export class ConsulSync extends pulumi.ComponentResource {
                 propagateTags: "SERVICE",
                 enableEcsManagedTags: true,
             },
-            { parent: this, dependsOn: args.dependsOn },
+            // Tasks start only once their permissions and egress exist (a first deploy would race them).
+            { parent: this, dependsOn: [...(args.dependsOn ?? []), ...taskRole.policies, ...egress] },
         );
 
         this.serviceName = service.name;
         this.securityGroupId = securityGroup.id;
-        this.taskRoleArn = taskRole.arn;
+        this.taskRoleArn = taskRole.role.arn;
         this.image = args.image;
         this.registerOutputs({
             serviceName: this.serviceName,
@@ -112,7 +115,7 @@ export interface ConsulSyncContainerInput {
     readonly namespaceId: string;
     readonly logGroupName: string;
     readonly region: string;
-    /** `public.ecr.aws/hashicorp/consul-aws:<version>`: pinned, never latest. */
+    /** `public.ecr.aws/hashicorp/consul-aws:<version>[@sha256:…]`: pinned, never latest. */
     readonly image: string;
     /** CONSUL_HTTP_ADDR, e.g. "https://consul.example:8501". */
     readonly consulHttpAddr: string;
@@ -122,7 +125,7 @@ export interface ConsulSyncContainerInput {
     readonly tokenSecretArn: string;
     /** Secrets Manager ARN of the CA PEM; written to CA_CERT_FILE by an init container. Default: none. */
     readonly caCertSecretArn?: string;
-    /** Image of that init container (needs `sh`). */
+    /** Image of that init container (needs `sh`), by digest. */
     readonly caInitImage: string;
     /** -aws-poll-interval. Default: "30s". */
     readonly pollInterval?: string;

@@ -68,7 +68,6 @@ export const CONSUL_AWS_ACTIONS: readonly string[] = [
 export interface ConsulAwsPolicyInput {
     /** `arn:<partition>:servicediscovery:<region>:<account>:namespace/ns-…` */
     readonly namespaceArn: string;
-    readonly namespaceName: string;
     /** The Route 53 hosted zone Cloud Map created for the namespace. */
     readonly hostedZoneId: string;
 }
@@ -84,18 +83,31 @@ function partitionOfArn(arn: string): string {
     return arn.split(":")[1] ?? "aws";
 }
 
-/** Task-role policy of consul-aws, scoped to its namespace wherever AWS allows it. */
+/**
+ * Task-role policy of consul-aws, scoped to its namespace wherever AWS allows it.
+ * Resource types per action follow AWS's Service Authorization data (test/aws checks them).
+ */
 export function consulAwsTaskPolicy(input: ConsulAwsPolicyInput): PolicyDocument {
     const partition = partitionOfArn(input.namespaceArn);
     const zoneArn = `arn:${partition}:route53:::hostedzone/${input.hostedZoneId}`;
+    const services = servicesArnPattern(input.namespaceArn);
     return {
         Version: "2012-10-17",
         Statement: [
             {
-                Sid: "NamespaceLevel",
+                Sid: "Namespace",
                 Effect: "Allow",
-                Action: ["servicediscovery:GetNamespace", "servicediscovery:CreateService"],
+                Action: ["servicediscovery:GetNamespace"],
                 Resource: input.namespaceArn,
+            },
+            {
+                // Both actions require two resource types, the namespace and a service: a grant on the
+                // namespace alone denies them. No NamespaceName condition on DiscoverInstances: consul-aws
+                // sends the namespace's HttpName, which AWS suffixes with a hash when a name is reused.
+                Sid: "NamespaceAndServices",
+                Effect: "Allow",
+                Action: ["servicediscovery:CreateService", "servicediscovery:DiscoverInstances"],
+                Resource: [input.namespaceArn, services],
             },
             {
                 // Services are created at run time, so their ids are unknown here.
@@ -107,15 +119,7 @@ export function consulAwsTaskPolicy(input: ConsulAwsPolicyInput): PolicyDocument
                     "servicediscovery:RegisterInstance",
                     "servicediscovery:DeregisterInstance",
                 ],
-                Resource: servicesArnPattern(input.namespaceArn),
-            },
-            {
-                // DiscoverInstances has no resource type; the namespace-name condition key narrows it.
-                Sid: "DiscoverInNamespace",
-                Effect: "Allow",
-                Action: ["servicediscovery:DiscoverInstances"],
-                Resource: "*",
-                Condition: { StringEquals: { "servicediscovery:NamespaceName": input.namespaceName } },
+                Resource: services,
             },
             {
                 Sid: "NoResourceLevel",

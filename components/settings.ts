@@ -3,6 +3,7 @@
  * it takes the raw config strings and returns either typed settings or the complete
  * list of problems, each naming the key and what is allowed.
  */
+import awsRegions from "aws-regions/regions.json";
 import { allowedMemoryFor, FARGATE_CPU_VALUES, isValidFargateSize } from "./fargateSizes";
 import { SyncPrefixes } from "./naming";
 
@@ -17,10 +18,16 @@ export interface KeySpec {
     readonly description: string;
 }
 
+/**
+ * busybox 1.36.1 by the digest of its multi-platform index (the Docker Official Image, which the
+ * ECR Public gallery mirrors under docker/library with the same digests).
+ */
+const CA_INIT_IMAGE = "public.ecr.aws/docker/library/busybox:1.36.1@sha256:73aaf090f3d85aa34ee199857f03fa3a95c8ede2ffd4cc2cdb5b94e566b11662";
+
 /** Project config keys (without the `ecs-cloudmap-consul:` prefix); mirrored by Pulumi.yaml. */
 export const CONFIG_KEYS = {
     vpcCidr: { type: "string", default: "10.0.0.0/16", description: "IPv4 CIDR of the VPC, /16 to /24." },
-    azCount: { type: "integer", default: 2, description: "Availability zones to spread subnets over (1-6)." },
+    azCount: { type: "integer", default: 2, description: "Availability zones to spread subnets over (2-6, at most the region's; an ALB needs two)." },
     natGateways: { type: "string", default: "Single", description: "NAT gateway strategy: Single or OnePerAz." },
     vpcEndpoints: { type: "boolean", default: false, description: "Create VPC endpoints (ECR, S3, logs, Secrets Manager, Cloud Map) so tasks reach AWS APIs without NAT." },
     containerInsights: { type: "string", default: "enabled", description: "ECS Container Insights: enabled, enhanced or disabled." },
@@ -60,11 +67,12 @@ export const CONFIG_KEYS = {
     consulTokenSecretArn: { type: "string", default: "", description: "Secrets Manager ARN of the Consul ACL token." },
     consulCaCertSecretArn: { type: "string", default: "", description: "Secrets Manager ARN of the Consul CA certificate (PEM); https only." },
     consulAwsVersion: { type: "string", default: "0.1.3", description: "consul-aws image version (x.y.z)." },
+    consulAwsDigest: { type: "string", default: "", description: "Digest of that consul-aws image (sha256:<64 hex>); empty = run it by tag (the policy pack refuses that)." },
     consulSyncPollInterval: { type: "string", default: "30s", description: "consul-aws -aws-poll-interval (Go duration, e.g. 30s, 1m)." },
     consulSyncDnsTtl: { type: "integer", default: 60, description: "consul-aws -aws-dns-ttl: TTL of records it creates in Cloud Map, seconds (0-3600)." },
     consulSyncPrefixInConsul: { type: "string", default: "", description: "Prefix of Cloud Map services' names in Consul (consul-aws flag -aws-service-prefix)." },
     consulSyncPrefixInCloudMap: { type: "string", default: "", description: "Prefix of Consul services' names in Cloud Map (consul-aws flag -consul-service-prefix)." },
-    consulCaInitImage: { type: "string", default: "public.ecr.aws/docker/library/busybox:1.36.1", description: "Image of the init container that writes the Consul CA PEM to a file." },
+    consulCaInitImage: { type: "string", default: CA_INIT_IMAGE, description: "Image of the init container that writes the Consul CA PEM to a file, by digest (name[:tag]@sha256:<64 hex>)." },
     consulKnownServices: { type: "string", default: "consul", description: "Comma-separated Consul services expected in Cloud Map (exported names only)." },
 } as const satisfies Record<string, KeySpec>;
 
@@ -166,7 +174,9 @@ export function parseIpv4Cidr(value: string): { readonly prefix: number } | unde
 }
 
 const ARN_PREFIX = "arn:aws(?:-[a-z]+)*";
-export const SECRET_ARN = new RegExp(`^${ARN_PREFIX}:secretsmanager:[a-z0-9-]+:\\d{12}:secret:[A-Za-z0-9/_+=.@-]+$`);
+/** A complete secret ARN: ECS refuses a partial one (without the 6 characters AWS appends) at task start. */
+export const SECRET_ARN = new RegExp(`^${ARN_PREFIX}:secretsmanager:[a-z0-9-]+:\\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$`);
+const SECRET_ARN_ALLOWED = "the complete Secrets Manager ARN, ending in the 6 characters AWS appends to the name (arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf)";
 export const CERTIFICATE_ARN = new RegExp(`^${ARN_PREFIX}:acm:[a-z0-9-]+:\\d{12}:certificate/[0-9a-f-]+$`);
 export const KMS_KEY_ARN = new RegExp(`^${ARN_PREFIX}:kms:[a-z0-9-]+:\\d{12}:key/[0-9a-f-]+$`);
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
@@ -174,6 +184,9 @@ const GO_DURATION = /^[1-9]\d*(ms|s|m|h)$/;
 const VERSION = /^\d+\.\d+\.\d+$/;
 const PREFIX = /^[a-z0-9-]{0,20}$/;
 const IMAGE_REF = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/;
+/** An image pinned by digest, with or without a tag: what a task runs can never move. */
+export const IMAGE_BY_DIGEST = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64}$/;
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
 /** Docker tag grammar: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. */
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
@@ -185,6 +198,15 @@ export function parseConsulAddress(value: string): { readonly tls: boolean; read
     const port = match[3] === undefined ? (tls ? 8501 : 8500) : Number(match[3]);
     if (port < 1 || port > 65535) return undefined;
     return { tls, host: match[2], port };
+}
+
+/**
+ * Availability zones an account gets in a region, from the aws-regions data set (its `zone_limit`
+ * where new accounts see fewer than the region has); undefined for a region it does not list.
+ */
+export function availabilityZoneCount(region: string): number | undefined {
+    const known = (awsRegions as { code: string; zones: string[]; zone_limit?: number }[]).find((r) => r.code === region);
+    return known ? (known.zone_limit ?? known.zones.length) : undefined;
 }
 
 // ---- reading raw values ----
@@ -271,9 +293,10 @@ function readConsulSync(r: Reader): ConsulSyncSettings | undefined {
     const enabled = r.bool("consulSyncEnabled");
     const addrText = r.string("consulHttpAddr");
     const cidr = r.string("consulCidr");
-    const tokenSecretArn = r.optional("consulTokenSecretArn", SECRET_ARN, "a Secrets Manager secret ARN");
-    const caCertSecretArn = r.optional("consulCaCertSecretArn", SECRET_ARN, "a Secrets Manager secret ARN");
+    const tokenSecretArn = r.optional("consulTokenSecretArn", SECRET_ARN, SECRET_ARN_ALLOWED);
+    const caCertSecretArn = r.optional("consulCaCertSecretArn", SECRET_ARN, SECRET_ARN_ALLOWED);
     const version = r.string("consulAwsVersion");
+    const digest = r.optional("consulAwsDigest", DIGEST, "an image digest sha256:<64 hex>");
     const pollInterval = r.string("consulSyncPollInterval");
     const dnsTtl = r.int("consulSyncDnsTtl", 0, 3600);
     const inConsul = r.string("consulSyncPrefixInConsul");
@@ -298,7 +321,7 @@ function readConsulSync(r: Reader): ConsulSyncSettings | undefined {
     for (const [key, value] of [["consulSyncPrefixInConsul", inConsul], ["consulSyncPrefixInCloudMap", inCloudMap]] as const) {
         if (!PREFIX.test(value)) r.fail(qualifiedKey(key), `must be up to 20 characters of a-z, 0-9 and -, got "${value}"`);
     }
-    if (!IMAGE_REF.test(caInitImage)) r.fail(qualifiedKey("consulCaInitImage"), `must be an image reference registry/repo:tag, got "${caInitImage}"`);
+    if (!IMAGE_BY_DIGEST.test(caInitImage)) r.fail(qualifiedKey("consulCaInitImage"), `must be an image by digest registry/repo[:tag]@sha256:<64 hex>, got "${caInitImage}"`);
     const badService = knownServices.find((s) => !DNS_LABEL.test(s));
     if (badService !== undefined) r.fail(qualifiedKey("consulKnownServices"), `must be comma-separated DNS labels, got "${badService}"`);
 
@@ -309,7 +332,7 @@ function readConsulSync(r: Reader): ConsulSyncSettings | undefined {
         cidr,
         tokenSecretArn: tokenSecretArn ?? "",
         caCertSecretArn,
-        image: `public.ecr.aws/hashicorp/consul-aws:${version}`,
+        image: `public.ecr.aws/hashicorp/consul-aws:${version}${digest ? `@${digest}` : ""}`,
         caInitImage,
         pollInterval,
         dnsTtl,
@@ -330,7 +353,11 @@ export function parseSettings(raw: RawConfig): SettingsResult {
     if (!cidr || cidr.prefix < 16 || cidr.prefix > 24) {
         r.fail(qualifiedKey("vpcCidr"), `must be an IPv4 network CIDR from /16 to /24 like 10.0.0.0/16, got "${vpcCidr}"`);
     }
-    const azCount = r.int("azCount", 1, 6);
+    const azCount = r.int("azCount", 2, 6);
+    const regionAzs = availabilityZoneCount(region);
+    if (regionAzs !== undefined && azCount > regionAzs) {
+        r.fail(qualifiedKey("azCount"), `${region} has ${regionAzs} availability zones, got ${azCount}`);
+    }
     const natGateways = r.oneOf("natGateways", NAT_STRATEGIES, (s) => s as NatStrategy);
     const vpcEndpoints = r.bool("vpcEndpoints");
 

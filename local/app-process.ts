@@ -66,6 +66,11 @@ export class AppProcess {
     return this.exit === undefined;
   }
 
+  /** How it ended; undefined while it runs. */
+  get exitStatus(): Exit | undefined {
+    return this.exit;
+  }
+
   /** The last lines the process printed (stdout and stderr interleaved as they came). */
   recentLines(): string[] {
     return this.lines.slice();

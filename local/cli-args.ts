@@ -8,6 +8,7 @@ export interface CliOptions {
   deregisterDelayMs: number;
   helloPort: number;
   dnsPort: number;
+  uiPort: number;
   recordType: "A" | "SRV";
   verbose: boolean;
 }
@@ -26,6 +27,7 @@ Options:
   --deregister-delay <s>    seconds between a task stopping and leaving DNS, 0-600 (default: 2)
   --port <port>             hello's port on 127.0.0.1, 0 = any free port (default: 8080)
   --dns-port <port>         DNS server port (UDP+TCP) on 127.0.0.1, 0 = any free port (default: 0)
+  --ui-port <port>          the live page's port on 127.0.0.1, 0 = any free port (default: 0)
   --record-type <A|SRV>     record type hello discovers name with (default: A)
   --verbose                 show every log line of every process
   --help                    this text
@@ -39,6 +41,7 @@ export const DEFAULTS: CliOptions = {
   deregisterDelayMs: 2000,
   helloPort: 8080,
   dnsPort: 0,
+  uiPort: 0,
   recordType: "A",
   verbose: false,
 };
@@ -74,6 +77,7 @@ export function parseCliArgs(argv: string[]): CliParse {
         "deregister-delay": { type: "string" },
         port: { type: "string" },
         "dns-port": { type: "string" },
+        "ui-port": { type: "string" },
         "record-type": { type: "string" },
         verbose: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -98,6 +102,7 @@ export function parseCliArgs(argv: string[]): CliParse {
         deregisterDelayMs: seconds("deregister-delay", values["deregister-delay"], DEFAULTS.deregisterDelayMs, 600),
         helloPort: integer("port", values.port, DEFAULTS.helloPort, 0, 65535),
         dnsPort: integer("dns-port", values["dns-port"], DEFAULTS.dnsPort, 0, 65535),
+        uiPort: integer("ui-port", values["ui-port"], DEFAULTS.uiPort, 0, 65535),
         recordType,
         verbose: values.verbose ?? false,
       },

@@ -1,10 +1,11 @@
-// The interactive commands of `npm start` and the task table, as pure functions.
-import type { TaskInfo } from "./topology";
+// The interactive commands of `npm start` and the task table: parsing and the table are pure;
+// runTaskCommand carries a command out, for the prompt and the live page alike.
+import type { TaskInfo, Topology } from "./topology";
 
-export type Command =
-  | { kind: "add" | "list" | "quit" | "help" | "none" }
-  | { kind: "stop" | "kill" | "hang" | "resume"; id: string }
-  | { kind: "error"; message: string };
+/** The commands that change the topology (the others only concern the prompt). */
+export type TaskCommand = { kind: "add" } | { kind: "stop" | "kill" | "hang" | "resume"; id: string };
+
+export type Command = TaskCommand | { kind: "list" | "quit" | "help" | "none" } | { kind: "error"; message: string };
 
 export const COMMAND_HELP = `Commands (type and press Enter):
   add            start one more name task (scale out)
@@ -16,6 +17,37 @@ export const COMMAND_HELP = `Commands (type and press Enter):
   quit           stop everything (Ctrl-C does the same)
   <id> is a task id such as name-2, or just 2`;
 
+export function isTaskCommand(cmd: Command): cmd is TaskCommand {
+  return cmd.kind === "add" || cmd.kind === "stop" || cmd.kind === "kill" || cmd.kind === "hang" || cmd.kind === "resume";
+}
+
+/** Carries out one command and says what happened, in one line; throws the topology's error otherwise. */
+export async function runTaskCommand(
+  topology: Pick<Topology, "addTask" | "stopTask" | "hangTask" | "resumeTask">,
+  cmd: TaskCommand,
+  deregisterDelayMs: number,
+): Promise<string> {
+  const delay = `${deregisterDelayMs / 1000} s`;
+  switch (cmd.kind) {
+    case "add": {
+      const t = await topology.addTask();
+      return `added ${t.id} on ${t.ip}:${t.port}`;
+    }
+    case "stop":
+      await topology.stopTask(cmd.id, { graceful: true });
+      return `${cmd.id} stopped; it leaves DNS ${delay} after the stop`;
+    case "kill":
+      await topology.stopTask(cmd.id, { graceful: false });
+      return `${cmd.id} killed; DNS still lists it for ${delay}`;
+    case "hang":
+      topology.hangTask(cmd.id);
+      return `${cmd.id} hung (SIGSTOP); resume ${cmd.id} to wake it`;
+    case "resume":
+      topology.resumeTask(cmd.id);
+      return `${cmd.id} resumed`;
+  }
+}
+
 /** "2" -> "name-2"; full ids pass through. */
 export function normalizeTaskId(raw: string, service: string): string {
   return /^\d+$/.test(raw) ? `${service}-${raw}` : raw;
@@ -26,7 +58,8 @@ export function parseCommand(line: string, service: string): Command {
   if (word === undefined) return { kind: "none" };
   const verb = word.toLowerCase();
   if (verb === "add" || verb === "list" || verb === "quit" || verb === "help") {
-    return rest.length === 0 ? { kind: verb } : { kind: "error", message: `"${verb}" takes no argument` };
+    if (rest.length > 0) return { kind: "error", message: `"${verb}" takes no argument` };
+    return { kind: verb };
   }
   if (verb === "exit") return { kind: "quit" };
   if (verb === "ls") return { kind: "list" };

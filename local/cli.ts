@@ -1,7 +1,8 @@
 // `npm start`: the local topology with an interactive prompt. Ctrl-C stops everything it started.
 import * as readline from "node:readline";
-import { COMMAND_HELP, formatTaskTable, parseCommand } from "./cli-commands";
+import { COMMAND_HELP, formatTaskTable, parseCommand, runTaskCommand } from "./cli-commands";
 import { parseCliArgs, USAGE } from "./cli-args";
+import { startLiveServer, type LiveServer } from "./live-server";
 import { portIsFree } from "./net-util";
 import { SERVICE, startTopology, type Topology, type TopologyEvent } from "./topology";
 
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   }
   const o = parsed.options;
   let topology: Topology | undefined;
+  let live: LiveServer | undefined;
   let shuttingDown = false;
   let started = false;
 
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     say("\nstopping everything…");
+    await live?.close();
     await topology?.stop();
     say("stopped.");
     process.exit(code);
@@ -51,7 +54,7 @@ async function main(): Promise<void> {
     });
   }
 
-  for (const [flag, port] of [["--port", o.helloPort], ["--dns-port", o.dnsPort]] as const) {
+  for (const [flag, port] of [["--port", o.helloPort], ["--dns-port", o.dnsPort], ["--ui-port", o.uiPort]] as const) {
     if (port !== 0 && !(await portIsFree("127.0.0.1", port))) {
       process.stderr.write(`error: ${flag} ${port}: 127.0.0.1:${port} is already in use; choose another port, or ${flag} 0 for a free one\n`);
       process.exitCode = 2;
@@ -78,6 +81,16 @@ async function main(): Promise<void> {
       }
     },
   });
+  live = await startLiveServer({
+    topology,
+    port: o.uiPort,
+    ttlSeconds: o.ttlSeconds,
+    deregisterDelayMs: o.deregisterDelayMs,
+    onCommand: (command, outcome) => say(`* from the page: ${command}: ${outcome}`),
+  }).catch(async (err: Error) => {
+    await topology?.stop();
+    throw new Error(`live page on 127.0.0.1:${o.uiPort}: ${err.message}`);
+  });
   started = true;
   if (shuttingDown) {
     shuttingDown = false;
@@ -91,6 +104,7 @@ async function main(): Promise<void> {
   say(`hello:  ${topology.helloUrl}        try: curl ${topology.helloUrl}   (metrics: ${topology.helloUrl}metrics)`);
   say(`DNS:    ${host}:${port} (UDP+TCP)   try: dig @${host} -p ${port} ${service} ${o.recordType}`);
   say(`name:   ${topology.nameServerUrl}  TTL ${o.ttlSeconds} s, deregistration delay ${o.deregisterDelayMs / 1000} s`);
+  say(`live:   ${live.url}        open in a browser: tiles per task, hello's view, controls, load, events`);
   say("");
   say(formatTaskTable(topology.tasks()));
   say("");
@@ -121,26 +135,12 @@ async function main(): Promise<void> {
           rl.close();
           await shutdown(0);
           return;
-        case "add": {
-          const t = await current.addTask();
-          say(`added ${t.id} on ${t.ip}:${t.port}`);
-          break;
-        }
+        case "add":
         case "stop":
-          await current.stopTask(cmd.id, { graceful: true });
-          say(`${cmd.id} stopped; it leaves DNS ${o.deregisterDelayMs / 1000} s after the stop`);
-          break;
         case "kill":
-          await current.stopTask(cmd.id, { graceful: false });
-          say(`${cmd.id} killed; DNS still lists it for ${o.deregisterDelayMs / 1000} s`);
-          break;
         case "hang":
-          current.hangTask(cmd.id);
-          say(`${cmd.id} hung (SIGSTOP); resume ${cmd.id} to wake it`);
-          break;
         case "resume":
-          current.resumeTask(cmd.id);
-          say(`${cmd.id} resumed`);
+          say(await runTaskCommand(current, cmd, o.deregisterDelayMs));
           break;
         case "error":
           say(cmd.message);

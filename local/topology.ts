@@ -60,6 +60,8 @@ export interface TaskInfo {
   state: TaskState;
   /** Whether DNS lists it right now. */
   registered: boolean;
+  /** How its process ended (SIGKILL for a kill, code 0 for a drained stop); undefined while it runs. */
+  exit?: Exit;
 }
 
 export interface Topology {
@@ -187,6 +189,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       pid: t.process.pid,
       state: t.state,
       registered: dns.instances().some((i) => i.id === t.id),
+      exit: t.process.exitStatus,
     };
   }
 

@@ -1,6 +1,7 @@
 // hello: configuration (pure) and the real process wired to a real DNS server and name processes.
 import assert from "node:assert/strict";
 import { parseHelloConfig } from "../../apps/hello/src/config";
+import { LATENCY_BOUNDS_MS, LatencyRecorder, type LatencyHistogram } from "../../apps/hello/src/latency";
 import { runApp, type RunningApp } from "./support/app-process";
 import { aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
 import { get, sleep } from "./support/http-servers";
@@ -64,6 +65,28 @@ describe("hello: configuration (pure)", () => {
       assert.ok(!parsed.ok, bad);
       assert.match(parsed.errors[0], /^NAME_SERVER=.* is invalid: expected an http:\/\/ URL/);
     }
+  });
+});
+
+describe("hello: latency histogram (pure)", () => {
+  it("puts each latency in the first bucket whose bound is >= it, and the slowest in the overflow bucket", () => {
+    const r = new LatencyRecorder();
+    for (const ms of [0, 0.5, 0.51, 1, 2.5, 10_000, 10_000.1, 60_000]) r.record(ms);
+    const { le, counts } = r.snapshot();
+    const at = (bound: number) => counts[le.indexOf(bound)];
+    assert.equal(at(0.5), 2);
+    assert.equal(at(1), 2);
+    assert.equal(at(3), 1);
+    assert.equal(at(10_000), 1);
+    assert.equal(counts[counts.length - 1], 2);
+    assert.equal(counts.reduce((a, b) => a + b, 0), 8);
+  });
+
+  it("hands out copies: a snapshot does not change when more is recorded", () => {
+    const r = new LatencyRecorder();
+    const before = r.snapshot();
+    r.record(1);
+    assert.equal(before.counts.reduce((a, b) => a + b, 0), 0);
   });
 });
 
@@ -157,9 +180,14 @@ describe("hello: process", () => {
     const m = JSON.parse((await get(`${url}/metrics`)).body) as Record<string, unknown>;
     assert.deepEqual(
       Object.keys(m).sort(),
-      ["discovery", "dnsFailures", "dnsQueries", "dnsRefreshes", "dnsTruncated", "ejections", "failures", "requests", "retries", "served", "targets", "task"].sort(),
+      ["discovery", "dnsFailures", "dnsQueries", "dnsRefreshes", "dnsTruncated", "ejections", "failures", "latencyMs", "requests", "responses", "retries", "served", "targets", "task"].sort(),
     );
     assert.equal(m.requests, 4);
+    assert.deepEqual(m.responses, { "200": 4 });
+    const latency = m.latencyMs as LatencyHistogram;
+    assert.deepEqual(latency.le, LATENCY_BOUNDS_MS);
+    assert.equal(latency.counts.length, LATENCY_BOUNDS_MS.length + 1);
+    assert.equal(latency.counts.reduce((a, b) => a + b, 0), 4, "one latency per GET / answered");
     assert.equal(m.dnsQueries, 1);
     assert.equal(m.dnsRefreshes, 1);
     assert.deepEqual(m.targets, {

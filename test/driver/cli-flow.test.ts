@@ -77,6 +77,15 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
         assert.match(report.error, /refresh of dev: the stack is locked/);
     });
 
+    it("preview and up run the project's policy pack", async () => {
+        const pack = path.join(REPO_DIR, "policy");
+        await runDriver(["dev", "preview"], env);
+        await runDriver(["dev", "up", "--yes", "--no-refresh", "--smoke-requests", "0"], env);
+        const ops = calls().filter((c) => /^(preview|up) /.test(c));
+        assert.equal(ops.length, 2, ops.join("\n"));
+        for (const c of ops) assert.ok(c.includes(`--policy-pack ${pack}`), c);
+    });
+
     it("--no-refresh goes straight to up", async () => {
         const run = await runDriver(["dev", "up", "--yes", "--no-refresh"], { ...env, FAKE_FAIL: "lock" });
         assert.equal(run.code, ExitCode.StackLocked);

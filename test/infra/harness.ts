@@ -11,15 +11,21 @@ import * as yaml from "js-yaml";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const PROJECT = "ecs-cloudmap-consul";
-const ACCOUNT = "123456789012";
+export const ACCOUNT = "123456789012";
 
 export interface RecordedResource {
     readonly type: string;
     readonly name: string;
     readonly custom: boolean;
     readonly inputs: Record<string, unknown>;
+    /** The state the mock returned: inputs plus provider-computed outputs (ARNs, ids). */
+    readonly state: Record<string, unknown>;
     /** Type token of the parent resource, from the URN; undefined at top level. */
     parentType?: string;
+    /** The resource's URN. */
+    urn?: string;
+    /** URNs it waits for: explicit dependsOn (components expanded to their children) and resources its inputs come from. */
+    dependencies: string[];
 }
 
 export interface ProgramRun {
@@ -55,6 +61,8 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
             const ids = (kind: string) => Array.from({ length: azs }, (_, i) => `subnet-${kind}-${i}`);
             return { vpcId: "vpc-mock", publicSubnetIds: ids("public"), privateSubnetIds: ids("private") };
         }
+        case "aws:servicediscovery/service:Service":
+            return { ...base, arn: `arn:aws:servicediscovery:eu-west-1:${ACCOUNT}:service/srv-${fakeHex(name).slice(0, 16)}` };
         case "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace":
             return { ...base, arn: `arn:aws:servicediscovery:eu-west-1:${ACCOUNT}:namespace/ns-mock1234`, hostedZone: "Z0MOCKZONE" };
         case "aws:ecr/repository:Repository":
@@ -86,8 +94,15 @@ async function resolve(value: unknown): Promise<unknown> {
     return new Promise((done) => out.apply((v) => done(v)));
 }
 
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getDependenciesList(): string[];
+}
+
 interface RegisteredResources {
     getRegisteredResources(): Map<string, { urn: string }>;
+    registerResource(req: RegisterRequest, callback: unknown): Promise<void>;
 }
 
 function forgetProgram(): void {
@@ -104,8 +119,9 @@ export async function runProgram(config: Record<string, string>, stack = "test")
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 const inputs = args.inputs as Record<string, unknown>;
-                resources.push({ type: args.type, name: args.name, custom: args.custom ?? false, inputs });
-                return { id: `${args.name}-id`, state: computedState(args.type, args.name, inputs) };
+                const state = computedState(args.type, args.name, inputs);
+                resources.push({ type: args.type, name: args.name, custom: args.custom ?? false, inputs, state, dependencies: [] });
+                return { id: `${args.name}-id`, state };
             },
             call: mockCall,
         },
@@ -115,6 +131,13 @@ export async function runProgram(config: Record<string, string>, stack = "test")
     );
     pulumi.runtime.setAllConfig(config);
     const monitor = pulumi.runtime.getMonitor() as unknown as RegisteredResources;
+    // The mock hands newResource no dependencies: read them from the register request itself.
+    const dependencies = new Map<string, string[]>();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) => {
+        dependencies.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList());
+        return register(req, callback);
+    };
     forgetProgram();
 
     const outputs: Record<string, unknown> = {};
@@ -131,7 +154,10 @@ export async function runProgram(config: Record<string, string>, stack = "test")
         const [, , qualifiedType, name] = urn.split("::");
         const chain = qualifiedType.split("$");
         const resource = resources.find((r) => r.name === name && r.type === chain[chain.length - 1]);
-        if (resource && chain.length > 1) resource.parentType = chain[chain.length - 2];
+        if (!resource) continue;
+        if (chain.length > 1) resource.parentType = chain[chain.length - 2];
+        resource.urn = urn;
+        resource.dependencies = dependencies.get(`${resource.type}::${name}`) ?? [];
     }
     return { resources, outputs, error };
 }

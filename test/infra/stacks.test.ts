@@ -243,18 +243,25 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.strictEqual(c.logConfiguration.options["awslogs-group"], one(run, T.logGroup, `${app}-logs`).inputs.name);
                 const env = envOf(c);
                 assert.strictEqual(env.PORT, "3000");
-                if (app === "hello") assert.strictEqual(env.NAME_SERVER, "http://name.internal:3000/");
+                if (app === "hello") {
+                    assert.strictEqual(env.NAME_SERVER, "http://name.internal:3000/");
+                    // The port comes from Cloud Map's SRV records.
+                    assert.strictEqual(env.DISCOVERY_RECORD_TYPE, "SRV");
+                }
                 assert.deepStrictEqual(c.secrets, []);
             }
         });
 
-        it("every log group has the stack's retention", () => {
+        it("every log group has the stack's retention, Container Insights' own included", () => {
             const groups = ofType(run, T.logGroup);
-            assert.strictEqual(groups.length, 3);
+            const insights = groups.filter((g) => g.name === "ecs-insights-logs");
+            if (want.containerInsights === "disabled") assert.deepStrictEqual(insights, []);
+            else assert.strictEqual(insights[0]?.inputs.name, `/aws/ecs/containerinsights/${PROJECT}-${stack}/performance`);
+            assert.strictEqual(groups.length, want.containerInsights === "disabled" ? 3 : 4);
             for (const g of groups) assert.strictEqual(g.inputs.retentionInDays, want.logRetention, g.name);
         });
 
-        it("Cloud Map: each app service has A records, MULTIVALUE, the configured TTL and custom health", () => {
+        it("Cloud Map: each app service has A and SRV records, MULTIVALUE, the configured TTL and custom health; registries name the container port", () => {
             for (const app of APPS) {
                 const sd = one(run, T.discoveryService, `${app}-discovery`).inputs;
                 assert.strictEqual(sd.name, app);
@@ -262,12 +269,14 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.deepStrictEqual(sd.dnsConfig, {
                     namespaceId: idOf("discovery-namespace"),
                     routingPolicy: "MULTIVALUE",
-                    dnsRecords: [{ type: "A", ttl: want.dnsTtl }],
+                    dnsRecords: [{ type: "A", ttl: want.dnsTtl }, { type: "SRV", ttl: want.dnsTtl }],
                 });
-                assert.ok(sd.healthCheckCustomConfig, "custom health check config");
+                // An empty block would not reach AWS (the provider drops it); failureThreshold makes it.
+                assert.deepStrictEqual(sd.healthCheckCustomConfig, { failureThreshold: 1 });
                 assert.strictEqual(sd.healthCheckConfig, undefined);
                 const svc = one(run, T.ecsService, `${app}-service`).inputs;
-                assert.deepStrictEqual(svc.serviceRegistries, { registryArn: `arn:aws:servicediscovery:eu-west-1:123456789012:${app}-discovery` });
+                assert.deepStrictEqual(svc.serviceRegistries, { registryArn: one(run, T.discoveryService, `${app}-discovery`).state.arn, containerName: app, containerPort: 3000 });
+                assert.match(str(svc.serviceRegistries && (svc.serviceRegistries as { registryArn: string }).registryArn), /^arn:aws:servicediscovery:eu-west-1:123456789012:service\/srv-[0-9a-f]{16}$/);
             }
             assert.strictEqual(ofType(run, T.discoveryService).length, 2);
         });
@@ -297,6 +306,23 @@ for (const stack of ["dev", "prod"] as const) {
             assert.deepStrictEqual(one(run, T.ecsService, "name-service").inputs.loadBalancers, []);
         });
 
+        it("every ECS service waits for its roles' policies and its network rules (no first-deploy race)", () => {
+            const nameOfUrn = new Map(run.resources.map((r) => [r.urn, r.name]));
+            const waitsFor = (service: string) => new Set(one(run, T.ecsService, service).dependencies.map((u) => nameOfUrn.get(u)));
+            const executionPolicies = [...ofType(run, T.policyAttachment), ...ofType(run, T.rolePolicy)].filter((p) => p.name.startsWith("ecs-execution-"));
+            assert.strictEqual(executionPolicies.length, 2);
+            for (const [service, prefix] of [["hello-service", "hello"], ["name-service", "name"], ["consul-sync-service", "consul-sync"]]) {
+                const deps = waitsFor(service);
+                const taskPolicies = ofType(run, T.rolePolicy).filter((p) => p.inputs.role === idOf(`${prefix}-task-role`));
+                const egress = rulesOf(run, T.egress, `${prefix}-sg`);
+                assert.ok(egress.length > 0);
+                for (const r of [...executionPolicies, ...taskPolicies, ...egress]) assert.ok(deps.has(r.name), `${service} does not wait for ${r.name}`);
+            }
+            // hello's tasks need the way to name and the ALB's way to them (health checks) from the start.
+            const hello = waitsFor("hello-service");
+            for (const rule of ["hello-to-name", "name-from-hello", "hello-from-alb", "public-to-hello"]) assert.ok(hello.has(rule), `hello-service does not wait for ${rule}`);
+        });
+
         it("ECS Exec permissions exist exactly when exec is on", () => {
             for (const app of APPS) {
                 const exec = ofType(run, T.rolePolicy).filter((p) => p.name === `${app}-ecs-exec`);
@@ -320,7 +346,7 @@ for (const stack of ["dev", "prod"] as const) {
                 assert.strictEqual(t.minCapacity, want.autoscaling.min);
                 assert.strictEqual(t.maxCapacity, want.autoscaling.max);
                 assert.strictEqual(t.scalableDimension, "ecs:service:DesiredCount");
-                assert.strictEqual(t.resourceId, `service/ecs-cluster/${app}-service`);
+                assert.strictEqual(t.resourceId, `service/${PROJECT}-${stack}/${app}-service`);
                 const p = one(run, T.scalingPolicy, `${app}-scaling-cpu`).inputs;
                 assert.strictEqual(p.policyType, "TargetTrackingScaling");
                 const cfg = p.targetTrackingScalingPolicyConfiguration as { targetValue: number; predefinedMetricSpecification: { predefinedMetricType: string } };
@@ -408,6 +434,7 @@ for (const stack of ["dev", "prod"] as const) {
             if (want.consul.caSecret) {
                 const writer = containers.find((c) => c.name === "consul-ca-writer");
                 assert.ok(writer, "CA writer container");
+                assert.strictEqual(writer.image, "public.ecr.aws/docker/library/busybox:1.36.1@sha256:73aaf090f3d85aa34ee199857f03fa3a95c8ede2ffd4cc2cdb5b94e566b11662");
                 assert.strictEqual(writer.essential, false);
                 assert.deepStrictEqual(writer.secrets, [{ name: "CONSUL_CACERT_PEM", valueFrom: want.consul.caSecret }]);
                 assert.deepStrictEqual(sync.dependsOn, [{ containerName: "consul-ca-writer", condition: "SUCCESS" }]);
@@ -435,10 +462,12 @@ for (const stack of ["dev", "prod"] as const) {
             const statements = policyOf(one(run, T.rolePolicy, "consul-sync-cloud-map")).Statement;
             assert.deepStrictEqual(statements.flatMap((s) => s.Action).sort(), [...CONSUL_AWS_ACTIONS].sort());
             const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
-            assert.strictEqual(bySid.NamespaceLevel.Resource, "arn:aws:servicediscovery:eu-west-1:123456789012:namespace/ns-mock1234");
-            assert.strictEqual(bySid.ServiceLevel.Resource, "arn:aws:servicediscovery:eu-west-1:123456789012:service/*");
+            const namespace = "arn:aws:servicediscovery:eu-west-1:123456789012:namespace/ns-mock1234";
+            const services = "arn:aws:servicediscovery:eu-west-1:123456789012:service/*";
+            assert.strictEqual(bySid.Namespace.Resource, namespace);
+            assert.deepStrictEqual(bySid.NamespaceAndServices.Resource, [namespace, services]);
+            assert.strictEqual(bySid.ServiceLevel.Resource, services);
             assert.strictEqual(bySid.NamespaceHostedZone.Resource, "arn:aws:route53:::hostedzone/Z0MOCKZONE");
-            assert.deepStrictEqual(bySid.DiscoverInNamespace.Condition, { StringEquals: { "servicediscovery:NamespaceName": "internal" } });
             const unscoped = statements.filter((s) => s.Resource === "*" && !s.Condition).flatMap((s) => s.Action).sort();
             assert.deepStrictEqual(unscoped, ["route53:CreateHealthCheck", "route53:ListHostedZonesByName", "servicediscovery:ListServices"]);
         });
@@ -468,7 +497,7 @@ for (const stack of ["dev", "prod"] as const) {
         });
 
         it("outputs: cluster, namespace, both catalogs' DNS names with prefixes, images by digest", () => {
-            assert.strictEqual(run.outputs.clusterName, "ecs-cluster");
+            assert.strictEqual(run.outputs.clusterName, `${PROJECT}-${stack}`);
             assert.strictEqual(run.outputs.namespaceId, idOf("discovery-namespace"));
             assert.strictEqual(run.outputs.namespaceName, "internal");
             const names = run.outputs.serviceDnsNames as Record<string, { cloudMapDnsName: string; consulDnsName: string }>;

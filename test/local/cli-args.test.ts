@@ -18,16 +18,17 @@ describe("local CLI flags and commands (pure)", () => {
       deregisterDelayMs: 2000,
       helloPort: 8080,
       dnsPort: 0,
+      uiPort: 0,
       recordType: "A",
       verbose: false,
     });
   });
 
   it("reads every flag", () => {
-    const r = parseCliArgs(["--namespace", "local.example", "--tasks", "5", "--ttl", "1", "--deregister-delay", "0.5", "--port", "0", "--dns-port", "5353", "--record-type", "srv", "--verbose"]);
+    const r = parseCliArgs(["--namespace", "local.example", "--tasks", "5", "--ttl", "1", "--deregister-delay", "0.5", "--port", "0", "--dns-port", "5353", "--ui-port", "8081", "--record-type", "srv", "--verbose"]);
     assert.deepEqual(r, {
       kind: "run",
-      options: { namespace: "local.example", tasks: 5, ttlSeconds: 1, deregisterDelayMs: 500, helloPort: 0, dnsPort: 5353, recordType: "SRV", verbose: true },
+      options: { namespace: "local.example", tasks: 5, ttlSeconds: 1, deregisterDelayMs: 500, helloPort: 0, dnsPort: 5353, uiPort: 8081, recordType: "SRV", verbose: true },
     });
     assert.deepEqual(parseCliArgs(["-h"]), { kind: "help" });
   });
@@ -36,6 +37,7 @@ describe("local CLI flags and commands (pure)", () => {
     assert.match(errorOf(["--tasks", "0"]), /--tasks must be a whole number from 1 to 50, got "0"/);
     assert.match(errorOf(["--tasks", "two"]), /--tasks .* got "two"/);
     assert.match(errorOf(["--port", "70000"]), /--port must be a whole number from 0 to 65535/);
+    assert.match(errorOf(["--ui-port", "x"]), /--ui-port must be a whole number from 0 to 65535, got "x"/);
     assert.match(errorOf(["--ttl", "-1"]), /--ttl/);
     assert.match(errorOf(["--deregister-delay", "soon"]), /--deregister-delay must be a number of seconds/);
     assert.match(errorOf(["--record-type", "AAAA"]), /--record-type must be A or SRV, got "AAAA"/);

@@ -37,18 +37,20 @@ describe("local CLI (npm start)", function () {
     });
   }
 
-  it("a port in use -> clear error naming the flag, exit code 2", async () => {
-    const blocker = net.createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
-    const port = (blocker.address() as net.AddressInfo).port;
-    try {
-      cli = startCli(["--port", String(port)]);
-      assert.equal(await cli.exited, 2);
-      assert.match(cli.output(), new RegExp(`error: --port ${port}: 127\\.0\\.0\\.1:${port} is already in use`));
-    } finally {
-      await new Promise((r) => blocker.close(r));
-    }
-  });
+  for (const flag of ["--port", "--ui-port"]) {
+    it(`a port in use (${flag}) -> clear error naming the flag, exit code 2`, async () => {
+      const blocker = net.createServer();
+      await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+      const port = (blocker.address() as net.AddressInfo).port;
+      try {
+        cli = startCli(flag === "--port" ? ["--port", String(port)] : ["--port", "0", flag, String(port)]);
+        assert.equal(await cli.exited, 2);
+        assert.match(cli.output(), new RegExp(`error: ${flag} ${port}: 127\\.0\\.0\\.1:${port} is already in use`));
+      } finally {
+        await new Promise((r) => blocker.close(r));
+      }
+    });
+  }
 
   it("starts, prints hello's URL, DNS and the tasks, obeys kill/list/quit, and stops everything", async () => {
     cli = startCli(["--port", "0", "--ttl", "1", "--tasks", "2", "--deregister-delay", "0.2"]);
@@ -62,6 +64,9 @@ describe("local CLI (npm start)", function () {
     assert.match(out, /name-2\s+127\.0\.0\.3:\d+/);
     assert.match(out, /kill <id>/);
     assert.equal((await httpGet(helloUrl, 5000)).status, 200);
+    const liveUrl = /live:\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1];
+    assert.ok(liveUrl, `no live page URL:\n${out}`);
+    assert.match((await httpGet(liveUrl, 5000)).body, /<title>Local topology — live<\/title>/);
 
     current.child.stdin.write("kill 1\n");
     assert.ok(await waitUntil(() => /name-1 killed/.test(current.output()), 10_000), current.output());
@@ -73,6 +78,7 @@ describe("local CLI (npm start)", function () {
     current.child.stdin.write("quit\n");
     assert.equal(await current.exited, 0);
     await assert.rejects(httpGet(helloUrl, 2000), /ECONNREFUSED/);
+    await assert.rejects(httpGet(liveUrl, 2000), /ECONNREFUSED/, "the live page stopped too");
   });
 
   it("SIGINT (Ctrl-C) stops everything it started", async () => {

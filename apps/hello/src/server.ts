@@ -3,6 +3,7 @@ import os from "node:os";
 import type { AddressInfo } from "node:net";
 import { parseHelloConfig, type HelloConfig } from "./config";
 import { createServiceClient, ServiceUnavailableError, type ServiceClient } from "./discovery";
+import { LatencyRecorder } from "./latency";
 import { log } from "./log";
 import { drainOnSignals } from "./shutdown";
 import { throttle } from "./throttle";
@@ -11,6 +12,20 @@ const warnUnavailable = throttle(1000);
 
 export function greeting(taskName: string, nameAnswer: string): string {
   return `Hello (from ${taskName}) ${nameAnswer}`;
+}
+
+/** GET / answers by status and their latency, for /metrics (the live view reads them). */
+class RootStats {
+  readonly latency = new LatencyRecorder();
+  readonly responses: Record<string, number> = {};
+
+  watch(res: http.ServerResponse): void {
+    const started = process.hrtime.bigint();
+    res.once("finish", () => {
+      this.latency.record(Number(process.hrtime.bigint() - started) / 1e6);
+      this.responses[res.statusCode] = (this.responses[res.statusCode] ?? 0) + 1;
+    });
+  }
 }
 
 async function answerRoot(client: ServiceClient, config: HelloConfig, res: http.ServerResponse): Promise<void> {
@@ -51,6 +66,7 @@ function startServer(config: HelloConfig): void {
   // Created once bound, so "listening" is the first log line; no request can arrive before that.
   let client: ServiceClient | undefined;
   let served = 0;
+  const rootStats = new RootStats();
   const server = http.createServer((req, res) => {
     if (drain.draining) res.setHeader("Connection", "close");
     const path = (req.url ?? "/").split("?")[0];
@@ -62,9 +78,10 @@ function startServer(config: HelloConfig): void {
       res.writeHead(503, { "Content-Type": "text/plain" }).end("starting\n");
     } else if (path === "/") {
       served += 1;
+      rootStats.watch(res);
       void answerRoot(client, config, res);
     } else if (path === "/metrics") {
-      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ task: config.taskName, served, ...client.metrics() }));
+      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ task: config.taskName, served, ...client.metrics(), responses: rootStats.responses, latencyMs: rootStats.latency.snapshot() }));
     } else {
       res.writeHead(404, { "Content-Type": "text/plain" }).end("not found\n");
     }
