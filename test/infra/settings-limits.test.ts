@@ -52,7 +52,7 @@ function onlyError(raw: RawConfig): string {
 
 describe("infra settings: every integer range, at both edges", () => {
     const RANGES: Array<[ConfigKey, number, number]> = [
-        ["azCount", 1, 6],
+        ["azCount", 2, 6],
         ["namespaceSoaTtl", 0, 300],
         ["dnsTtl", 0, 300],
         ["helloPort", 1, 65535],
@@ -195,7 +195,8 @@ describe("infra settings: values and defaults reach the settings", () => {
                     consulSyncDnsTtl: "30",
                     consulSyncPrefixInConsul: "aws-",
                     consulSyncPrefixInCloudMap: "consul-",
-                    consulCaInitImage: "public.ecr.aws/docker/library/busybox:1.37.0",
+                    consulCaInitImage: `public.ecr.aws/docker/library/busybox:1.37.0@sha256:${"b".repeat(64)}`,
+                    consulAwsDigest: `sha256:${"c".repeat(64)}`,
                     consulKnownServices: " consul , payments,, hello ",
                 },
                 { ...REGION, ...SYNC },
@@ -208,8 +209,8 @@ describe("infra settings: values and defaults reach the settings", () => {
             cidr: "10.9.0.0/16",
             tokenSecretArn: TOKEN,
             caCertSecretArn: CA,
-            image: "public.ecr.aws/hashicorp/consul-aws:0.1.4",
-            caInitImage: "public.ecr.aws/docker/library/busybox:1.37.0",
+            image: `public.ecr.aws/hashicorp/consul-aws:0.1.4@sha256:${"c".repeat(64)}`,
+            caInitImage: `public.ecr.aws/docker/library/busybox:1.37.0@sha256:${"b".repeat(64)}`,
             pollInterval: "500ms",
             dnsTtl: 30,
             prefixes: { inConsul: "aws-", inCloudMap: "consul-" },
@@ -295,7 +296,7 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
     });
 
     it("ARNs: whole ARNs of the right service, in any partition", () => {
-        for (const good of [TOKEN, "arn:aws-cn:secretsmanager:cn-north-1:111111111111:secret:a/b_c+d=e.f@g-h", "arn:aws-us-gov:secretsmanager:us-gov-west-1:111111111111:secret:x"]) {
+        for (const good of [TOKEN, "arn:aws-cn:secretsmanager:cn-north-1:111111111111:secret:a/b_c+d=e.f@g-h-AbCdEf", "arn:aws-us-gov:secretsmanager:us-gov-west-1:111111111111:secret:x-123456"]) {
             assert.ok(SECRET_ARN.test(good), good);
         }
         for (const bad of [`x${TOKEN}`, `${TOKEN} `, TOKEN.replace("111111111111", "11111111111"), TOKEN.replace("secretsmanager", "ssm"), TOKEN.replace(":secret:", ":secret:!"), "arn:awsx:secretsmanager:us-east-1:111111111111:secret:t"]) {
@@ -323,7 +324,7 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
         for (const bad of ["node:20", "node", "public.ecr.aws/node", "Public.ecr.aws/node:20", "r.example/a:b c", "x r.example/a:1", "r.example/a:1 x", "r.example/a@sha256:" + "0".repeat(63), "r.example/a@sha256:" + "0".repeat(65), "r.example:x/a:1"]) {
             assert.strictEqual(onlyError(set({ baseImage: bad })), `${qualifiedKey("baseImage")}: must be an image reference registry/repo:tag, got "${bad}"`, bad);
         }
-        assert.match(onlyError(set({ consulCaInitImage: "busybox:1.36.1" }, { ...REGION, ...SYNC })), /consulCaInitImage: must be an image reference registry\/repo:tag, got "busybox:1\.36\.1"/);
+        assert.match(onlyError(set({ consulCaInitImage: "busybox:1.36.1" }, { ...REGION, ...SYNC })), /consulCaInitImage: must be an image by digest registry\/repo\[:tag\]@sha256:<64 hex>, got "busybox:1\.36\.1"/);
     });
 
     it("image tag: optional, Docker's grammar, at most 128", () => {
@@ -398,10 +399,10 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
             onlyError(set({ consulCaCertSecretArn: CA }, { ...REGION, ...SYNC })),
             `${qualifiedKey("consulCaCertSecretArn")}: needs an https:// consulHttpAddr (a CA certificate only matters with TLS)`,
         );
-        assert.strictEqual(onlyError(set({ consulTokenSecretArn: "token" }, { ...REGION, ...SYNC })), `${qualifiedKey("consulTokenSecretArn")}: must be a Secrets Manager secret ARN, got "token"`);
-        assert.strictEqual(
+        assert.match(onlyError(set({ consulTokenSecretArn: "token" }, { ...REGION, ...SYNC })), /^ecs-cloudmap-consul:consulTokenSecretArn: must be the complete Secrets Manager ARN, .*, got "token"$/);
+        assert.match(
             onlyError(set({ consulHttpAddr: "https://consul", consulCaCertSecretArn: "ca.pem" }, { ...REGION, ...SYNC })),
-            `${qualifiedKey("consulCaCertSecretArn")}: must be a Secrets Manager secret ARN, got "ca.pem"`,
+            /^ecs-cloudmap-consul:consulCaCertSecretArn: must be the complete Secrets Manager ARN, .*, got "ca\.pem"$/,
         );
         // A malformed address is one problem, not also a CA problem.
         assert.deepStrictEqual(errorsOf(set({ consulHttpAddr: "consul", consulCaCertSecretArn: CA }, { ...REGION, ...SYNC })).length, 1);
