@@ -156,6 +156,8 @@ describe("discovery: balancer and ejection edge cases", () => {
     assert.equal(pickTarget(candidates, 0, 3).index, 2); // 6 > 2 + 3
     // An excluded idle target does not make the only eligible one look too busy to pick.
     assert.equal(pickTarget([{ outstanding: 6, eligible: true }, { outstanding: 0, eligible: false }], 1, 4).index, 0);
+    // The least busy count is the minimum, not the last one seen.
+    assert.equal(pickTarget([{ outstanding: 2, eligible: true }, { outstanding: 6, eligible: true }], 1, 3).index, 0);
   });
 
   it("back-off: the first ejection is the base; n below 1 counts as the first", () => {
