@@ -82,7 +82,7 @@ describe("infra policies: partitions and exact documents", () => {
     });
 
     it("consul-aws in another partition: zone and health-check ARNs follow the namespace's partition", () => {
-        const doc = consulAwsTaskPolicy({ namespaceArn: "arn:aws-us-gov:servicediscovery:us-gov-west-1:123456789012:namespace/ns-1", namespaceName: "n", hostedZoneId: "Z9" });
+        const doc = consulAwsTaskPolicy({ namespaceArn: "arn:aws-us-gov:servicediscovery:us-gov-west-1:123456789012:namespace/ns-1", hostedZoneId: "Z9" });
         const bySid = Object.fromEntries(doc.Statement.map((s) => [s.Sid, s]));
         assert.deepStrictEqual(Object.keys(bySid), ["Namespace", "NamespaceAndServices", "ServiceLevel", "NoResourceLevel", "NamespaceHostedZone", "HealthChecks"]);
         assert.strictEqual(bySid.NamespaceHostedZone.Resource, "arn:aws-us-gov:route53:::hostedzone/Z9");
