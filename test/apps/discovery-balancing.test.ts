@@ -155,3 +155,53 @@ describe("discovery: ejection rules", () => {
     assert.equal(failTimes(HEALTHY, 3, 0, 4, 1).ejected, true); // 2 of 4 is allowed
   });
 });
+
+describe("discovery: balancer and ejection edge cases", () => {
+  it("starts from the cursor, wraps around, and hands back the next cursor", () => {
+    assert.deepEqual(pickTarget(idle(3), 2, 4), { index: 2, cursor: 3 });
+    assert.deepEqual(pickTarget(idle(3), 3, 4), { index: 0, cursor: 1 });
+    assert.deepEqual(pickTarget(idle(3), 7, 4), { index: 1, cursor: 2 });
+    assert.deepEqual(pickTarget(idle(3), -1, 4), { index: 2, cursor: 3 });
+    assert.deepEqual(pickTarget([{ outstanding: 0, eligible: false }], 5, 4), { index: -1, cursor: 5 });
+  });
+
+  it("the slack is inclusive, and only eligible targets set the least busy count", () => {
+    const candidates: Candidate[] = [
+      { outstanding: 6, eligible: true },
+      { outstanding: 0, eligible: false }, // idle but excluded: does not make the others look busy
+      { outstanding: 2, eligible: true },
+    ];
+    assert.equal(pickTarget(candidates, 0, 4).index, 0); // 6 <= 2 + 4
+    assert.equal(pickTarget(candidates, 0, 3).index, 2); // 6 > 2 + 3
+    // An excluded idle target does not make the only eligible one look too busy to pick.
+    assert.equal(pickTarget([{ outstanding: 6, eligible: true }, { outstanding: 0, eligible: false }], 1, 4).index, 0);
+    // The least busy count is the minimum, not the last one seen.
+    assert.equal(pickTarget([{ outstanding: 2, eligible: true }, { outstanding: 6, eligible: true }], 1, 3).index, 0);
+  });
+
+  it("back-off: the first ejection is the base; n below 1 counts as the first", () => {
+    assert.equal(ejectionDurationMs(0, policy, () => 0), 1000);
+    assert.equal(ejectionDurationMs(1, { ...policy, maxMs: 500 }, () => 0), 500);
+    assert.equal(ejectionDurationMs(1, { ...policy, jitter: 0.5 }, () => 0.5), 750);
+    assert.equal(ejectionDurationMs(1000, { ...policy, maxMs: Number.MAX_SAFE_INTEGER }, () => 0), 1000 * 2 ** 30);
+  });
+
+  it("ejection state: the streak and the back-off count are kept; the ejection ends at now + duration", () => {
+    const ctx = { now: 5000, total: 4, ejectedNow: 0, random: () => 0 };
+    const one = recordFailure(HEALTHY, policy, ctx);
+    assert.deepEqual(one, { state: { consecutiveFailures: 1, ejections: 0, ejectedUntil: 0 }, ejected: false });
+    const state: OutlierState = { consecutiveFailures: 2, ejections: 1, ejectedUntil: 4000 };
+    assert.deepEqual(recordFailure(state, policy, ctx), { state: { consecutiveFailures: 3, ejections: 2, ejectedUntil: 7000 }, ejected: true });
+    assert.deepEqual(recordFailure(state, { ...policy, consecutiveFailures: 4 }, ctx).ejected, false);
+    assert.ok(!isEjected(HEALTHY, 0));
+    assert.ok(Object.isFrozen(HEALTHY));
+  });
+
+  it("max ejectable: rounds the share down, never below one, never all", () => {
+    assert.equal(maxEjectable(3, 50), 1);
+    assert.equal(maxEjectable(5, 50), 2);
+    assert.equal(maxEjectable(0, 50), 0);
+    assert.equal(maxEjectable(4, -5), 0);
+    assert.equal(maxEjectable(4, 100), 3);
+  });
+});

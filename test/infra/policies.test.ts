@@ -8,6 +8,7 @@ import {
     ecsTasksTrustPolicy,
     executionSecretsPolicy,
     managedExecutionPolicyArn,
+    partitionOf,
     servicesArnPattern,
 } from "../../components/policies";
 
@@ -67,5 +68,67 @@ describe("infra policies", () => {
         // IAM refuses a trust policy with a Resource element.
         for (const statement of ecsTasksTrustPolicy().Statement) assert.ok(!("Resource" in statement), "trust statements have no Resource");
         assert.strictEqual(managedExecutionPolicyArn("us-gov-west-1"), "arn:aws-us-gov:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy");
+    });
+});
+
+describe("infra policies: partitions and exact documents", () => {
+    it("partition of a region: China and GovCloud apart, the rest aws", () => {
+        assert.strictEqual(partitionOf("cn-northwest-1"), "aws-cn");
+        assert.strictEqual(partitionOf("us-gov-east-1"), "aws-us-gov");
+        assert.strictEqual(partitionOf("us-east-1"), "aws");
+        assert.strictEqual(partitionOf("eu-central-1"), "aws");
+        assert.strictEqual(managedExecutionPolicyArn("cn-north-1"), "arn:aws-cn:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy");
+        assert.strictEqual(managedExecutionPolicyArn("eu-west-1"), "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy");
+    });
+
+    it("consul-aws in another partition: zone and health-check ARNs follow the namespace's partition", () => {
+        const doc = consulAwsTaskPolicy({ namespaceArn: "arn:aws-us-gov:servicediscovery:us-gov-west-1:123456789012:namespace/ns-1", hostedZoneId: "Z9" });
+        const bySid = Object.fromEntries(doc.Statement.map((s) => [s.Sid, s]));
+        assert.deepStrictEqual(Object.keys(bySid), ["Namespace", "NamespaceAndServices", "ServiceLevel", "NoResourceLevel", "NamespaceHostedZone", "HealthChecks"]);
+        assert.strictEqual(bySid.NamespaceHostedZone.Resource, "arn:aws-us-gov:route53:::hostedzone/Z9");
+        assert.strictEqual(bySid.HealthChecks.Resource, "arn:aws-us-gov:route53:::healthcheck/*");
+        assert.strictEqual(doc.Version, "2012-10-17");
+        assert.ok(doc.Statement.every((s) => s.Effect === "Allow"));
+    });
+
+    it("the services pattern needs a whole namespace ARN", () => {
+        for (const bad of [
+            "x" + NAMESPACE_ARN,
+            NAMESPACE_ARN + "/x",
+            "arn:aws:servicediscovery:eu-west-1:12345678901:namespace/ns-1",
+            "arn:aws:servicediscovery:eu-west-1:123456789012:service/srv-1",
+            "arn:aws:servicediscovery:eu-west-1:123456789012:namespace/",
+        ]) {
+            assert.throws(() => servicesArnPattern(bad), new RegExp(`^Error: not a Cloud Map namespace ARN: `), bad);
+        }
+    });
+
+    it("execution secrets policy: the exact statements, the ARNs copied", () => {
+        const arns = ["arn:aws:secretsmanager:eu-west-1:1:secret:a", "arn:aws:secretsmanager:eu-west-1:1:secret:b"];
+        const doc = executionSecretsPolicy({ secretArns: arns, kmsKeyArn: "arn:aws:kms:eu-west-1:1:key/k", region: "eu-west-1" });
+        assert.deepStrictEqual(doc, {
+            Version: "2012-10-17",
+            Statement: [
+                { Sid: "ReadConfiguredSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: arns },
+                {
+                    Sid: "DecryptSecretsKey",
+                    Effect: "Allow",
+                    Action: ["kms:Decrypt"],
+                    Resource: "arn:aws:kms:eu-west-1:1:key/k",
+                    Condition: { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } },
+                },
+            ],
+        });
+        assert.notStrictEqual(doc?.Statement[0].Resource, arns, "a copy, not the caller's array");
+        assert.strictEqual(executionSecretsPolicy({ secretArns: arns, kmsKeyArn: "", region: "eu-west-1" })?.Statement.length, 1);
+    });
+
+    it("ECS Exec and trust documents, exactly", () => {
+        assert.deepStrictEqual(ecsExecTaskPolicy().Statement.map((s) => [s.Sid, s.Effect, s.Resource]), [["EcsExecChannels", "Allow", "*"]]);
+        assert.strictEqual(ecsExecTaskPolicy().Version, "2012-10-17");
+        assert.deepStrictEqual(ecsTasksTrustPolicy(), {
+            Version: "2012-10-17",
+            Statement: [{ Sid: "EcsTasksAssume", Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: ["sts:AssumeRole"] }],
+        });
     });
 });
