@@ -157,12 +157,17 @@ describe("discovery: ejection rules", () => {
 });
 
 describe("discovery: balancer and ejection edge cases", () => {
-  it("starts from the cursor, wraps around, and hands back the next cursor", () => {
-    assert.deepEqual(pickTarget(idle(3), 2, 4), { index: 2, cursor: 3 });
-    assert.deepEqual(pickTarget(idle(3), 3, 4), { index: 0, cursor: 1 });
-    assert.deepEqual(pickTarget(idle(3), 7, 4), { index: 1, cursor: 2 });
-    assert.deepEqual(pickTarget(idle(3), -1, 4), { index: 2, cursor: 3 });
-    assert.deepEqual(pickTarget([{ outstanding: 0, eligible: false }], 5, 4), { index: -1, cursor: 5 });
+  it("starts from the cursor, wraps around, and advances the rotation", () => {
+    const from = (cursor: number) => {
+      const rotation = { cursor };
+      return { index: pickTarget(idle(3), rotation, 4), cursor: rotation.cursor };
+    };
+    assert.deepEqual(from(2), { index: 2, cursor: 3 });
+    assert.deepEqual(from(3), { index: 0, cursor: 1 });
+    assert.deepEqual(from(7), { index: 1, cursor: 2 });
+    const untouched = { cursor: 5 };
+    assert.equal(pickTarget([{ outstanding: 0, eligible: false }], untouched, 4), -1);
+    assert.equal(untouched.cursor, 5, "no pick, no advance");
   });
 
   it("the slack is inclusive, and only eligible targets set the least busy count", () => {
@@ -171,12 +176,12 @@ describe("discovery: balancer and ejection edge cases", () => {
       { outstanding: 0, eligible: false }, // idle but excluded: does not make the others look busy
       { outstanding: 2, eligible: true },
     ];
-    assert.equal(pickTarget(candidates, 0, 4).index, 0); // 6 <= 2 + 4
-    assert.equal(pickTarget(candidates, 0, 3).index, 2); // 6 > 2 + 3
+    assert.equal(pickTarget(candidates, { cursor: 0 }, 4), 0); // 6 <= 2 + 4
+    assert.equal(pickTarget(candidates, { cursor: 0 }, 3), 2); // 6 > 2 + 3
     // An excluded idle target does not make the only eligible one look too busy to pick.
-    assert.equal(pickTarget([{ outstanding: 6, eligible: true }, { outstanding: 0, eligible: false }], 1, 4).index, 0);
+    assert.equal(pickTarget([{ outstanding: 6, eligible: true }, { outstanding: 0, eligible: false }], { cursor: 1 }, 4), 0);
     // The least busy count is the minimum, not the last one seen.
-    assert.equal(pickTarget([{ outstanding: 2, eligible: true }, { outstanding: 6, eligible: true }], 1, 3).index, 0);
+    assert.equal(pickTarget([{ outstanding: 2, eligible: true }, { outstanding: 6, eligible: true }], { cursor: 1 }, 3), 0);
   });
 
   it("back-off: the first ejection is the base; n below 1 counts as the first", () => {
