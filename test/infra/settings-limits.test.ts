@@ -12,6 +12,7 @@ import {
     parseSettings,
     qualifiedKey,
     type ConfigKey,
+    type ExternalConsulSettings,
     type RawConfig,
     SECRET_ARN,
     secretArnsOf,
@@ -22,11 +23,14 @@ import {
 const REGION = { "aws:region": "us-east-1" };
 const TOKEN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:t-AbCdEf";
 const CA = "arn:aws:secretsmanager:us-east-1:111111111111:secret:ca-AbCdEf";
+const PCX = "pcx-0123456789abcdef0";
+/** The smallest valid external Consul: an IP address (no DNS to forward), a route, a token. */
 const SYNC = {
-    [qualifiedKey("consulSyncEnabled")]: "true",
-    [qualifiedKey("consulHttpAddr")]: "http://consul:8500",
+    [qualifiedKey("consulMode")]: "external",
+    [qualifiedKey("consulHttpAddr")]: "http://10.9.0.5:8500",
     [qualifiedKey("consulCidr")]: "10.9.0.0/16",
     [qualifiedKey("consulTokenSecretArn")]: TOKEN,
+    [qualifiedKey("consulPeeringConnectionId")]: PCX,
 };
 
 const set = (values: Partial<Record<ConfigKey, string>>, base: RawConfig = REGION): RawConfig =>
@@ -36,6 +40,13 @@ function ok(raw: RawConfig): Settings {
     const result = parseSettings(raw);
     if (!result.ok) assert.fail(result.errors.join("\n"));
     return result.settings;
+}
+
+/** The external Consul of settings that must have one. */
+function externalOf(s: Settings): ExternalConsulSettings {
+    const consul = s.consulSync?.consul;
+    assert.ok(consul?.kind === "external", `expected an external Consul, got ${JSON.stringify(consul)}`);
+    return consul;
 }
 
 function errorsOf(raw: RawConfig): string[] {
@@ -188,8 +199,14 @@ describe("infra settings: values and defaults reach the settings", () => {
         const s = ok(
             set(
                 {
-                    consulHttpAddr: "https://consul.example:8443/",
+                    consulHttpAddr: "https://consul.corp.example:8443/",
                     consulCaCertSecretArn: CA,
+                    consulPeeringConnectionId: "",
+                    consulTransitGatewayId: "tgw-0123456789abcdef0",
+                    consulDnsDomain: "Corp.Example",
+                    consulDnsServers: " 10.9.0.10 ,, 10.9.1.10 ",
+                    consulDeregisterOnDestroy: "false",
+                    consulImage: `public.ecr.aws/hashicorp/consul:1.21.5@sha256:${"d".repeat(64)}`,
                     consulAwsVersion: "0.1.4",
                     consulSyncPollInterval: "500ms",
                     consulSyncDnsTtl: "30",
@@ -203,12 +220,21 @@ describe("infra settings: values and defaults reach the settings", () => {
             ),
         );
         assert.deepStrictEqual(s.consulSync, {
-            httpAddr: "https://consul.example:8443/",
-            tls: true,
-            port: 8443,
-            cidr: "10.9.0.0/16",
-            tokenSecretArn: TOKEN,
-            caCertSecretArn: CA,
+            mode: "external",
+            consul: {
+                kind: "external",
+                httpAddr: "https://consul.corp.example:8443/",
+                host: "consul.corp.example",
+                tls: true,
+                port: 8443,
+                cidr: "10.9.0.0/16",
+                tokenSecretArn: TOKEN,
+                caCertSecretArn: CA,
+                route: { kind: "transitGateway", id: "tgw-0123456789abcdef0" },
+                dns: { kind: "forward", domain: "corp.example", servers: ["10.9.0.10", "10.9.1.10"] },
+                deregisterOnDestroy: false,
+                checkImage: `public.ecr.aws/hashicorp/consul:1.21.5@sha256:${"d".repeat(64)}`,
+            },
             image: `public.ecr.aws/hashicorp/consul-aws:0.1.4@sha256:${"c".repeat(64)}`,
             caInitImage: `public.ecr.aws/docker/library/busybox:1.37.0@sha256:${"b".repeat(64)}`,
             pollInterval: "500ms",
@@ -219,23 +245,58 @@ describe("infra settings: values and defaults reach the settings", () => {
         assert.deepStrictEqual(secretArnsOf(s), [TOKEN, CA]);
     });
 
-    it("plain http Consul: no TLS, port 8500 by default, no CA secret", () => {
-        const s = ok(set({ consulHttpAddr: "http://consul" }, { ...REGION, ...SYNC }));
-        assert.strictEqual(s.consulSync?.tls, false);
-        assert.strictEqual(s.consulSync?.port, 8500);
-        assert.strictEqual(s.consulSync?.caCertSecretArn, undefined);
+    it("plain http Consul: no TLS, port 8500 by default, no CA secret; https defaults to 8501", () => {
+        const s = ok(set({ consulHttpAddr: "http://10.9.0.5" }, { ...REGION, ...SYNC }));
+        const consul = externalOf(s);
+        assert.strictEqual(consul.tls, false);
+        assert.strictEqual(consul.port, 8500);
+        assert.strictEqual(consul.caCertSecretArn, undefined);
+        // The smallest setup's defaults: peering route, nothing to resolve, deregister on destroy, no check task.
+        assert.deepStrictEqual(consul.route, { kind: "peering", id: PCX });
+        assert.deepStrictEqual(consul.dns, { kind: "ip" });
+        assert.strictEqual(consul.deregisterOnDestroy, true);
+        assert.strictEqual(consul.checkImage, undefined);
         assert.deepStrictEqual(secretArnsOf(s), [TOKEN]);
+        const tls = externalOf(ok(set({ consulHttpAddr: "https://10.9.0.5" }, { ...REGION, ...SYNC })));
+        assert.deepStrictEqual([tls.tls, tls.port], [true, 8501]);
     });
 
     it("the sync's settings are not checked while it is off", () => {
-        const off = set({ consulHttpAddr: "nonsense", consulCidr: "x", consulAwsVersion: "latest", consulSyncPollInterval: "soon", consulKnownServices: "Bad_Name", consulCaInitImage: "busybox" });
-        assert.strictEqual(ok(off).consulSync, undefined);
-        assert.strictEqual(ok(set({ consulSyncEnabled: "false" })).consulSync, undefined);
+        const nonsense = {
+            consulHttpAddr: "nonsense",
+            consulCidr: "x",
+            consulTokenSecretArn: "token",
+            consulPeeringConnectionId: "vpc-1",
+            consulTransitGatewayId: "tgw-x",
+            consulDnsDomain: "Bad_Domain",
+            consulDnsServers: "dns",
+            consulImage: "consul:latest",
+            consulAllowedCidrs: "x",
+            consulAwsVersion: "latest",
+            consulSyncPollInterval: "soon",
+            consulSyncPrefixInConsul: "AWS_",
+            consulKnownServices: "Bad_Name,hello",
+            consulCaInitImage: "busybox",
+        };
+        assert.strictEqual(ok(set(nonsense)).consulSync, undefined);
+        assert.strictEqual(ok(set({ ...nonsense, consulMode: "off" })).consulSync, undefined);
+        // Each of those values is refused once a mode reads it (the embedded mode also names the external-only keys).
+        const refused = errorsOf(set({ ...nonsense, consulMode: "embedded" }));
+        for (const key of Object.keys(nonsense) as ConfigKey[]) assert.ok(refused.some((e) => e.startsWith(`${qualifiedKey(key)}: `)), `${key} not refused:\n${refused.join("\n")}`);
+        const external = errorsOf(set({ ...nonsense, consulMode: "external" }));
+        // (consulDnsDomain goes unmentioned there: a malformed consulHttpAddr leaves nothing to resolve.)
+        for (const key of (Object.keys(nonsense) as ConfigKey[]).filter((k) => k !== "consulDnsDomain")) {
+            assert.ok(external.some((e) => e.startsWith(`${qualifiedKey(key)}: `)), `${key} not refused:\n${external.join("\n")}`);
+        }
     });
 
     it("booleans are exactly true or false; a bad one counts as false, so it adds no follow-up errors", () => {
         assert.strictEqual(ok(set({ production: " true " })).production, true);
-        assert.strictEqual(onlyError(set({ consulSyncEnabled: "yes" })), `${qualifiedKey("consulSyncEnabled")}: must be true or false, got "yes"`);
+        assert.strictEqual(onlyError(set({ vpcEndpoints: "yes" })), `${qualifiedKey("vpcEndpoints")}: must be true or false, got "yes"`);
+        assert.strictEqual(
+            onlyError(set({ consulDeregisterOnDestroy: "yes" }, { ...REGION, ...SYNC })),
+            `${qualifiedKey("consulDeregisterOnDestroy")}: must be true or false, got "yes"`,
+        );
         assert.strictEqual(onlyError(set({ autoscaling: "on", helloMinCount: "5", helloMaxCount: "2" })), `${qualifiedKey("autoscaling")}: must be true or false, got "on"`);
         for (const bad of ["True", "1", "yes", "", "false!"]) {
             assert.strictEqual(onlyError(set({ production: bad })), `${qualifiedKey("production")}: must be true or false, got "${bad}"`, bad);
@@ -247,6 +308,8 @@ describe("infra settings: values and defaults reach the settings", () => {
         assert.strictEqual(ok(set({ containerInsights: "disabled" })).cluster.containerInsights, "disabled");
         assert.strictEqual(ok(set({ capacityStrategy: "spot" })).cluster.capacityStrategy, "spot");
         assert.strictEqual(onlyError(set({ natGateways: "single" })), `${qualifiedKey("natGateways")}: must be one of Single, OnePerAz, got "single"`);
+        // An unknown mode is one problem: no mode's requirements are piled on top.
+        assert.strictEqual(onlyError(set({ consulMode: "true" })), `${qualifiedKey("consulMode")}: must be one of embedded, external, off, got "true"`);
         assert.match(onlyError(set({ logRetentionDays: "0" })), /logRetentionDays: must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, got "0"/);
         for (const days of ["1", "400", "545", "731", "1096", "1827", "2192", "2557", "2922", "3288"]) assert.strictEqual(ok(set({ logRetentionDays: days })).logRetentionDays, Number(days));
     });
@@ -388,20 +451,56 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
     });
 
     it("required sync settings name what they need; a CA needs https", () => {
-        const bare: RawConfig = { ...REGION, [qualifiedKey("consulSyncEnabled")]: "true" };
+        const bare: RawConfig = { ...REGION, [qualifiedKey("consulMode")]: "external" };
         assert.deepStrictEqual(errorsOf(bare), [
-            `${qualifiedKey("consulHttpAddr")}: is required when consulSyncEnabled is true (http://host[:port] or https://host[:port])`,
-            `${qualifiedKey("consulCidr")}: is required when consulSyncEnabled is true (IPv4 CIDR of the Consul servers)`,
-            `${qualifiedKey("consulTokenSecretArn")}: is required when consulSyncEnabled is true (Secrets Manager secret ARN)`,
+            `${qualifiedKey("consulHttpAddr")}: is required when consulMode is external (http://host[:port] or https://host[:port])`,
+            `${qualifiedKey("consulCidr")}: is required when consulMode is external (IPv4 CIDR of the Consul servers)`,
+            `${qualifiedKey("consulTokenSecretArn")}: is required when consulMode is external (Secrets Manager secret ARN)`,
+            `${qualifiedKey("consulPeeringConnectionId")}: or consulTransitGatewayId is required when consulMode is external: the private route tables need a next hop for consulCidr`,
+        ]);
+        assert.deepStrictEqual(errorsOf({ ...REGION, [qualifiedKey("consulMode")]: "embedded" }), [
+            `${qualifiedKey("consulImage")}: is required when consulMode is embedded: the Consul image by digest, e.g. public.ecr.aws/hashicorp/consul:1.21.5@sha256:<64 hex> ` +
+                "(docker buildx imagetools inspect public.ecr.aws/hashicorp/consul:<version> prints the digest)",
         ]);
         assert.strictEqual(onlyError(set({ consulCidr: "10.9.0.1/16" }, { ...REGION, ...SYNC })), `${qualifiedKey("consulCidr")}: must be an IPv4 network CIDR like 10.20.0.0/16, got "10.9.0.1/16"`);
+        // consulCidr must leave the VPC (default 10.0.0.0/16): a single shared address at either end is refused, the adjacent networks are not.
+        for (const overlapping of ["10.0.0.0/8", "10.0.255.0/24", "10.0.0.0/16", "10.0.0.0/32", "10.0.255.255/32"]) {
+            assert.strictEqual(
+                onlyError(set({ consulCidr: overlapping }, { ...REGION, ...SYNC })),
+                `${qualifiedKey("consulCidr")}: overlaps the VPC's 10.0.0.0/16: traffic to it would never leave the VPC, got "${overlapping}"`,
+                overlapping,
+            );
+        }
+        ok(set({ consulCidr: "10.1.0.0/16" }, { ...REGION, ...SYNC }));
+        ok(set({ consulCidr: "9.255.255.0/24" }, { ...REGION, ...SYNC }));
+        // Exactly one route; a named host needs its DNS forwarded, an IP address needs none.
+        assert.strictEqual(
+            onlyError(set({ consulTransitGatewayId: "tgw-0123456789abcdef0" }, { ...REGION, ...SYNC })),
+            `${qualifiedKey("consulTransitGatewayId")}: must be empty when consulPeeringConnectionId is set: Consul is reached through one of them`,
+        );
+        assert.strictEqual(
+            onlyError(set({ consulHttpAddr: "http://consul.corp.example:8500" }, { ...REGION, ...SYNC })),
+            `${qualifiedKey("consulDnsDomain")}: is required when consulHttpAddr names a host (consul.corp.example): the domain a Route 53 Resolver rule forwards to consulDnsServers; or put an IP address in consulHttpAddr`,
+        );
+        assert.strictEqual(
+            onlyError(set({ consulHttpAddr: "http://consul.corp.example:8500", consulDnsDomain: "corp.example" }, { ...REGION, ...SYNC })),
+            `${qualifiedKey("consulDnsServers")}: is required with consulDnsDomain: the IPv4 addresses of the DNS servers for corp.example`,
+        );
+        assert.strictEqual(
+            onlyError(set({ consulDnsServers: "10.9.0.10" }, { ...REGION, ...SYNC })),
+            `${qualifiedKey("consulDnsServers")}: must be empty when consulHttpAddr holds an IP address (nothing to resolve)`,
+        );
+        // The retired switch is refused whatever its value, even with the sync off, and says what replaced it.
+        for (const value of ["true", "false"]) {
+            assert.match(onlyError({ ...REGION, "ecs-cloudmap-consul:consulSyncEnabled": value }), /^ecs-cloudmap-consul:consulSyncEnabled: consulSyncEnabled was replaced by consulMode: set consulMode to external/);
+        }
         assert.strictEqual(
             onlyError(set({ consulCaCertSecretArn: CA }, { ...REGION, ...SYNC })),
             `${qualifiedKey("consulCaCertSecretArn")}: needs an https:// consulHttpAddr (a CA certificate only matters with TLS)`,
         );
         assert.match(onlyError(set({ consulTokenSecretArn: "token" }, { ...REGION, ...SYNC })), /^ecs-cloudmap-consul:consulTokenSecretArn: must be the complete Secrets Manager ARN, .*, got "token"$/);
         assert.match(
-            onlyError(set({ consulHttpAddr: "https://consul", consulCaCertSecretArn: "ca.pem" }, { ...REGION, ...SYNC })),
+            onlyError(set({ consulHttpAddr: "https://10.9.0.5", consulCaCertSecretArn: "ca.pem" }, { ...REGION, ...SYNC })),
             /^ecs-cloudmap-consul:consulCaCertSecretArn: must be the complete Secrets Manager ARN, .*, got "ca\.pem"$/,
         );
         // A malformed address is one problem, not also a CA problem.
