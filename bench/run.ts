@@ -1,7 +1,10 @@
 // `npm run bench`: the local topology under fixed-concurrency load (autocannon) for the scenarios
 // steady, crash, hang and scale-out. A fresh topology per scenario and run; medians over --runs.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
+import { AppProcess } from "../local/app-process";
 import { getJson, sleep } from "../local/net-util";
 import { servedByTask, startTopology, type Topology } from "../local/topology";
 import { median, medianOf, skewPercent, shares, table } from "./stats";
@@ -10,6 +13,9 @@ const SCENARIOS = ["steady", "crash", "hang", "scale-out"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const DEREGISTER_DELAY_MS = 2000;
 const VICTIM = "name-2";
+/** Bare proxies (bench/bare-proxy.ts) measured beside hello in the steady scenario. */
+const BASELINES = ["bare-undici", "bare-http"] as const;
+type Baseline = (typeof BASELINES)[number];
 
 interface BenchOptions {
   durationS: number;
@@ -23,6 +29,9 @@ interface BenchOptions {
   timeline: boolean;
   /** hello tuning variables, e.g. BALANCER_BUSY_SLACK=1000 (repeatable --hello-env). */
   helloEnv: Record<string, string>;
+  baselines: Baseline[];
+  /** Write V8 CPU profiles of hello (and the baselines) into this directory. */
+  profileDir: string | undefined;
 }
 
 interface Figures extends Record<string, number> {
@@ -38,6 +47,8 @@ interface Figures extends Record<string, number> {
   directRatio: number;
   retries: number;
   ejections: number;
+  /** scale-out: seconds from the new task's registration to its first request. */
+  scaleOutS: number;
 }
 
 interface ScenarioRun {
@@ -47,7 +58,8 @@ interface ScenarioRun {
 }
 
 const USAGE = `Usage: npm run bench -- [--duration 10] [--warmup 5] [--connections 32] [--runs 1] [--ttl 5]
-                        [--delay-ms 0] [--scenarios steady,crash,hang,scale-out] [--timeline] [--hello-env NAME=value] [--verbose]
+                        [--delay-ms 0] [--scenarios steady,crash,hang,scale-out] [--timeline] [--hello-env NAME=value]
+                        [--baseline bare-undici,bare-http] [--profile DIR] [--verbose]
 
   --duration     seconds of load per scenario (the event happens at one third)
   --warmup       seconds of unmeasured load first (JIT, pools), on every fresh topology
@@ -57,6 +69,10 @@ const USAGE = `Usage: npm run bench -- [--duration 10] [--warmup 5] [--connectio
   --delay-ms     name's RESPONSE_DELAY_MS (simulated work per request)
   --hello-env    NAME=value for hello (its tuning variables), repeatable
   --timeline     print the responses of each second (shows the dip around the event)
+  --baseline     in steady, also load bare proxies (no DNS, retries, timeouts, ejection or metrics:
+                 round robin over the fixed task list through keep-alive pools) on the same
+                 topology, in an order rotated per run, and print hello's share of each
+  --profile      write V8 CPU profiles of hello and the baselines into DIR (bench/profile-summary.ts reads them)
   --verbose      pass the processes' log lines through
 `;
 
@@ -75,6 +91,8 @@ function parseOptions(argv: string[]): BenchOptions {
       verbose: { type: "boolean", default: false },
       timeline: { type: "boolean", default: false },
       "hello-env": { type: "string", multiple: true, default: [] },
+      baseline: { type: "string", default: "" },
+      profile: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -86,6 +104,13 @@ function parseOptions(argv: string[]): BenchOptions {
     if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new Error(`--${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
     return Number(raw);
   };
+  const baselines = values.baseline
+    .split(",")
+    .map((b) => b.trim())
+    .filter((b) => b !== "");
+  for (const b of baselines) {
+    if (!(BASELINES as readonly string[]).includes(b)) throw new Error(`--baseline: unknown baseline ${JSON.stringify(b)}; allowed: ${BASELINES.join(", ")}`);
+  }
   const scenarios = values.scenarios.split(",").map((s) => s.trim());
   for (const s of scenarios) {
     if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`--scenarios: unknown scenario ${JSON.stringify(s)}; allowed: ${SCENARIOS.join(", ")}`);
@@ -107,6 +132,8 @@ function parseOptions(argv: string[]): BenchOptions {
         return [m[1], m[2]];
       }),
     ),
+    baselines: baselines as Baseline[],
+    profileDir: values.profile === undefined ? undefined : path.resolve(values.profile),
   };
 }
 
@@ -124,22 +151,87 @@ async function load(url: string, o: BenchOptions, durationS: number, perSecond: 
   return instance;
 }
 
-async function runScenario(scenario: Scenario, o: BenchOptions): Promise<ScenarioRun> {
+/** Environment that makes a process write its CPU profile into --profile's directory on exit (bench/cpu-profile.ts). */
+function profileEnv(o: BenchOptions, name: string): Record<string, string> {
+  if (!o.profileDir) return {};
+  return {
+    NODE_OPTIONS: `--require ${require.resolve("ts-node/register/transpile-only")} --require ${path.join(__dirname, "cpu-profile.ts")}`,
+    BENCH_CPU_PROFILE: path.join(o.profileDir, `${name}.cpuprofile`),
+  };
+}
+
+interface BaselineFigures {
+  okPerSecond: number;
+  p99: number;
+  failed: number;
+}
+
+/** One bare proxy over the topology's tasks: started, warmed up, loaded like hello, stopped. */
+async function measureBaseline(kind: Baseline, topology: Topology, o: BenchOptions, run: number): Promise<BaselineFigures> {
+  const proc = new AppProcess({
+    label: kind,
+    script: path.join(__dirname, "bare-proxy.ts"),
+    env: {
+      BARE_KIND: kind.replace(/^bare-/, ""),
+      BARE_TARGETS: topology
+        .tasks()
+        .map((t) => `${t.ip}:${t.port}`)
+        .join(","),
+      PORT: "0",
+      // The proxy is TypeScript: ts-node compiles it once at start-up (the profiling preload adds it too).
+      NODE_OPTIONS: `--require ${require.resolve("ts-node/register/transpile-only")}`,
+      ...profileEnv(o, `${kind}-run${run}`),
+    },
+    verbose: o.verbose,
+  });
+  try {
+    const { port } = await proc.waitForListening(15_000);
+    const url = `http://127.0.0.1:${port}/`;
+    await load(url, o, o.warmUpS);
+    const result = await load(url, o, o.durationS);
+    return { okPerSecond: result["2xx"] / result.duration, p99: result.latency.p99, failed: result.non2xx + result.errors };
+  } finally {
+    proc.signal("SIGTERM");
+    await Promise.race([proc.exited, sleep(5000)]);
+    await proc.kill();
+  }
+}
+
+/** Polls a new task's own counter until it served its first request; seconds, NaN after 30 s. */
+async function secondsUntilServed(url: string): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < 30_000) {
+    const m = await getJson<{ requests: number }>(`${url}metrics`).catch(() => ({ requests: 0 }));
+    if (m.requests > 0) return (Date.now() - started) / 1000;
+    await sleep(50);
+  }
+  return Number.NaN;
+}
+
+async function runScenario(scenario: Scenario, o: BenchOptions, run: number): Promise<ScenarioRun> {
   const topology = await startTopology({
     nameTasks: 3,
     ttlSeconds: o.ttlSeconds,
     deregisterDelayMs: DEREGISTER_DELAY_MS,
     nameEnv: { RESPONSE_DELAY_MS: String(o.responseDelayMs) },
-    helloEnv: o.helloEnv,
+    helloEnv: { ...o.helloEnv, ...profileEnv(o, `hello-${scenario}-run${run}`) },
     verbose: o.verbose,
   });
   try {
+    // Baselines run on the same tasks, before or after hello: the order rotates with the run.
+    const baselines = new Map<Baseline, BaselineFigures>();
+    const order = scenario === "steady" ? ["hello", ...o.baselines] : ["hello"];
+    const rotated = [...order.slice((run - 1) % order.length), ...order.slice(0, (run - 1) % order.length)];
+    const helloAt = rotated.indexOf("hello");
+    for (const kind of rotated.slice(0, helloAt) as Baseline[]) baselines.set(kind, await measureBaseline(kind, topology, o, run));
+
     await load(topology.helloUrl, o, o.warmUpS); // pools, JIT: the first seconds run at a fraction of the speed
     const before = await servedByTask(topology);
     const retriesBefore = await helloCounter(topology, "retries");
     const ejectionsBefore = await helloCounter(topology, "ejections");
     const dnsBefore = topology.dns.queries().total;
     let victimLast: number | undefined;
+    let scaleOut: Promise<number> | undefined;
 
     const event = setTimeout(async () => {
       try {
@@ -149,7 +241,8 @@ async function runScenario(scenario: Scenario, o: BenchOptions): Promise<Scenari
         } else if (scenario === "hang") {
           topology.hangTask(VICTIM);
         } else if (scenario === "scale-out") {
-          await topology.addTask();
+          const added = await topology.addTask(); // resolves once registered in DNS
+          scaleOut = secondsUntilServed(added.url);
         }
       } catch (err) {
         process.stderr.write(`bench: ${scenario} event failed: ${(err as Error).message}\n`);
@@ -175,6 +268,15 @@ async function runScenario(scenario: Scenario, o: BenchOptions): Promise<Scenari
       const direct = await load(topology.tasks()[0].url, o, o.durationS);
       directRatio = result["2xx"] / seconds / (direct["2xx"] / direct.duration);
     }
+    for (const kind of rotated.slice(helloAt + 1) as Baseline[]) baselines.set(kind, await measureBaseline(kind, topology, o, run));
+    const baselineFigures: Record<string, number> = {};
+    for (const [kind, b] of baselines) {
+      baselineFigures[`${kind}:okPerSecond`] = b.okPerSecond;
+      baselineFigures[`${kind}:p99`] = b.p99;
+      baselineFigures[`${kind}:failed`] = b.failed;
+      baselineFigures[`${kind}:share`] = result["2xx"] / seconds / b.okPerSecond;
+      baselineFigures[`${kind}:p99Ratio`] = result.latency.p99 / b.p99;
+    }
     const ids = Object.keys(served).sort();
     const shareList = shares(ids.map((id) => served[id]));
     return {
@@ -191,11 +293,14 @@ async function runScenario(scenario: Scenario, o: BenchOptions): Promise<Scenari
         directRatio,
         retries: (await helloCounter(topology, "retries")) - retriesBefore,
         ejections: (await helloCounter(topology, "ejections")) - ejectionsBefore,
+        scaleOutS: scaleOut ? await scaleOut : Number.NaN,
+        ...baselineFigures,
       },
       shares: Object.fromEntries(ids.map((id, k) => [id, shareList[k]])),
       perSecond,
     };
   } finally {
+    if (o.profileDir) await topology.stopHello("SIGTERM"); // a normal exit writes the profile
     await topology.stop();
   }
 }
@@ -235,6 +340,24 @@ function report(o: BenchOptions, results: Map<Scenario, ScenarioRun[]>): void {
   if (Object.keys(o.helloEnv).length > 0) process.stdout.write(`hello tuning: ${JSON.stringify(o.helloEnv)}\n`);
   process.stdout.write("\n");
 
+  const steadyMedian = medians.get("steady");
+  if (steadyMedian && o.baselines.length > 0) {
+    const baselineRows: string[][] = [["steady vs", "ok req/s", "p99 ms", "failed", "hello's throughput", "hello's p99 ratio"]];
+    baselineRows.push(["hello", fixed(steadyMedian.okPerSecond), fixed(steadyMedian.p99, 1), fixed(steadyMedian.failed), "-", "-"]);
+    for (const kind of o.baselines) {
+      baselineRows.push([
+        kind,
+        fixed(steadyMedian[`${kind}:okPerSecond`]),
+        fixed(steadyMedian[`${kind}:p99`], 1),
+        fixed(steadyMedian[`${kind}:failed`]),
+        `${fixed(steadyMedian[`${kind}:share`] * 100)} %`,
+        `${fixed(steadyMedian[`${kind}:p99Ratio`], 2)}x`,
+      ]);
+    }
+    process.stdout.write(`${table(baselineRows)}\n`);
+    process.stdout.write("baselines: same topology and load, measured before or after hello (order rotated per run); share and ratio are medians of the per-run figures\n\n");
+  }
+
   const steady = medians.get("steady");
   const checks: Array<[string, boolean]> = [];
   for (const s of ["crash", "hang"] as const) {
@@ -247,6 +370,16 @@ function report(o: BenchOptions, results: Map<Scenario, ScenarioRun[]>): void {
     checks.push([`steady: skew <= 1 % (${fixed(steady.skew, 2)} %) over >= 10000 requests (${fixed(steady.served)})`, steady.skew <= 1 && steady.served >= 10_000]);
   }
   for (const [s, m] of medians) checks.push([`${s}: <= 1 DNS query per TTL (${fixed(m.dnsPerTtl, 2)})`, m.dnsPerTtl <= 1]);
+  const scaleOut = medians.get("scale-out");
+  if (scaleOut) {
+    checks.push([`scale-out: the new task served within TTL + 1 s (${fixed(scaleOut.scaleOutS, 1)} s <= ${o.ttlSeconds + 1} s)`, scaleOut.scaleOutS <= o.ttlSeconds + 1]);
+  }
+  if (steady && o.baselines.includes("bare-undici")) {
+    const share = steady["bare-undici:share"];
+    const ratio = steady["bare-undici:p99Ratio"];
+    checks.push([`steady: throughput >= 90 % of bare-undici (${fixed(share * 100)} %)`, share >= 0.9]);
+    checks.push([`steady: p99 <= 1.2x bare-undici's (${fixed(ratio, 2)}x)`, ratio <= 1.2]);
+  }
   for (const [text, ok] of checks) process.stdout.write(`${ok ? "MET " : "MISS"}  ${text}\n`);
 }
 
@@ -258,11 +391,12 @@ async function main(): Promise<void> {
     process.stderr.write(`error: ${(err as Error).message}\n\n${USAGE}`);
     process.exit(2);
   }
+  if (o.profileDir) fs.mkdirSync(o.profileDir, { recursive: true });
   const results = new Map<Scenario, ScenarioRun[]>();
   for (let run = 1; run <= o.runs; run++) {
     for (const scenario of o.scenarios) {
       process.stdout.write(`run ${run}/${o.runs}: ${scenario}… `);
-      const r = await runScenario(scenario, o);
+      const r = await runScenario(scenario, o, run);
       process.stdout.write(`${fixed(r.figures.okPerSecond)} ok req/s, ${fixed(r.figures.failed)} failed\n`);
       if (o.timeline) process.stdout.write(`  responses per second: ${r.perSecond.join(" ")}\n`);
       results.set(scenario, [...(results.get(scenario) ?? []), r]);

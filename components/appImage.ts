@@ -15,6 +15,27 @@ export interface AppImageArgs {
     readonly tag?: string;
 }
 
+/** What `docker build` gets for an app: paths relative to the program's directory (the repo root). */
+export interface AppImageBuildSpec {
+    readonly context: string;
+    readonly dockerfile: string;
+    readonly platform: "linux/amd64";
+    readonly args: Readonly<Record<string, string>>;
+}
+
+/**
+ * The build of apps/<app>, as AppImage hands it to docker.Image; `npm run images` builds from the
+ * same spec. Fargate runs x86_64 here, so the platform is fixed (Apple Silicon would build arm64).
+ */
+export function appImageBuild(app: string, baseImage?: string): AppImageBuildSpec {
+    return {
+        context: `apps/${app}`,
+        dockerfile: `apps/${app}/Dockerfile`,
+        platform: "linux/amd64",
+        args: baseImage ? { BASE_IMAGE: baseImage } : {},
+    };
+}
+
 /** ECR lifecycle rule that expires all but the newest `count` images. */
 export function keepLastImagesPolicy(count: number): string {
     return JSON.stringify({
@@ -60,12 +81,7 @@ export class AppImage extends pulumi.ComponentResource {
             `${name}-image`,
             {
                 imageName: pulumi.interpolate`${repository.repositoryUrl}:${args.tag ?? pulumi.getStack()}`,
-                build: {
-                    context: `apps/${args.app}`,
-                    dockerfile: `apps/${args.app}/Dockerfile`,
-                    platform: "linux/amd64",
-                    args: args.baseImage ? { BASE_IMAGE: args.baseImage } : {},
-                },
+                build: appImageBuild(args.app, args.baseImage),
                 registry: {
                     server: repository.repositoryUrl,
                     username: token.userName,

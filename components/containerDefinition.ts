@@ -11,6 +11,8 @@ export interface ContainerSpec<T> {
     readonly containerPort?: number;
     /** Names the port mapping (Service Connect refers to ports by name) and sets its protocol. Default: unnamed. */
     readonly namedPort?: { readonly name: string; readonly appProtocol: "http" | "http2" | "grpc" };
+    /** Replaces the image's entrypoint. Default: the image's. */
+    readonly entryPoint?: readonly string[];
     readonly command?: readonly T[];
     readonly environment?: Readonly<Record<string, T>>;
     /** Variable name -> Secrets Manager / SSM ARN, injected by ECS at start. */
@@ -18,6 +20,10 @@ export interface ContainerSpec<T> {
     /** Exec-form health check command, e.g. ["CMD", "node", "/app/dist/healthcheck.js"]. */
     readonly healthCheck?: readonly string[];
     readonly stopTimeoutSeconds?: number;
+    /** Mount the root filesystem read-only. */
+    readonly readonlyRootFilesystem?: boolean;
+    /** `uid:gid` (or a user name) the container runs as, overriding the image's USER. */
+    readonly user?: string;
     readonly log: { readonly group: T; readonly region: string; readonly streamPrefix: string };
     readonly mountPoints?: readonly { readonly sourceVolume: string; readonly containerPath: string; readonly readOnly: boolean }[];
     readonly dependsOn?: readonly { readonly containerName: string; readonly condition: "START" | "COMPLETE" | "SUCCESS" | "HEALTHY" }[];
@@ -25,6 +31,12 @@ export interface ContainerSpec<T> {
 
 /** The app health check all our containers share (see the app contract). */
 export const APP_HEALTH_CHECK: readonly string[] = ["CMD", "node", "/app/dist/healthcheck.js"];
+
+/**
+ * The app images' unprivileged `node` user, by number so it holds whatever the base image names it.
+ * The apps write nothing to disk, so their root filesystem can be read-only (Fargate has no tmpfs).
+ */
+export const APP_USER = "1000:1000";
 
 /** awslogs buffer for non-blocking mode: a slow CloudWatch must not stall the app's stdout. */
 export const LOG_BUFFER_SIZE = "25m";
@@ -58,11 +70,14 @@ export function containerDefinition<T>(spec: ContainerSpec<T>): Record<string, u
         mountPoints: spec.mountPoints ?? [],
         volumesFrom: [],
     };
+    if (spec.entryPoint) definition.entryPoint = spec.entryPoint;
     if (spec.command) definition.command = spec.command;
     if (spec.healthCheck) {
         definition.healthCheck = { command: spec.healthCheck, interval: 10, timeout: 5, retries: 3, startPeriod: 10 };
     }
     if (spec.stopTimeoutSeconds !== undefined) definition.stopTimeout = spec.stopTimeoutSeconds;
     if (spec.dependsOn) definition.dependsOn = spec.dependsOn;
+    if (spec.readonlyRootFilesystem !== undefined) definition.readonlyRootFilesystem = spec.readonlyRootFilesystem;
+    if (spec.user !== undefined) definition.user = spec.user;
     return definition;
 }

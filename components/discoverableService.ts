@@ -1,10 +1,18 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CapacityProviderStrategyItem } from "./capacity";
-import { APP_HEALTH_CHECK, containerDefinition } from "./containerDefinition";
+import { APP_HEALTH_CHECK, APP_USER, containerDefinition } from "./containerDefinition";
 import { cloudMapDnsName } from "./naming";
 import { ecsExecTaskPolicy } from "./policies";
 import { createFargateTaskDefinition, createLogGroup, createSecurityGroup, createTaskRole, FargatePlacementArgs, httpsEgress, NamedPolicy, tcpRule } from "./taskResources";
+
+/** DNS records of an app service: A for address lookups, SRV for the port (same TTL). */
+export function discoveryRecords(ttlSeconds: number): { type: "A" | "SRV"; ttl: number }[] {
+    return [
+        { type: "A", ttl: ttlSeconds },
+        { type: "SRV", ttl: ttlSeconds },
+    ];
+}
 
 export interface AutoscalingArgs {
     readonly minCount: number;
@@ -63,12 +71,18 @@ export interface DiscoverableServiceArgs extends FargatePlacementArgs {
     readonly serviceConnect?: ServiceConnectArgs;
     /** Register tasks in this ALB target group. Default: none. */
     readonly targetGroupArn?: pulumi.Input<string>;
-    /** Resources the ECS service must wait for (capacity providers, listeners). */
+    /** Resources the ECS service must wait for (capacity providers, listeners, execution-role policies). */
     readonly dependsOn?: pulumi.Resource[];
+    /**
+     * Network rules this service's tasks need from the start (peers it calls, peers that call it),
+     * created with its security group before its ECS service, which waits for them. Usually calls
+     * to `allowFrom`/`allowTo` on this service or its peers. Default: none.
+     */
+    readonly connections?: (self: DiscoverableService) => pulumi.Resource[];
 }
 
 /**
- * A Fargate service in private subnets whose tasks register as A + SRV records in Cloud Map
+ * A Fargate service in private subnets whose tasks register in Cloud Map as A and SRV records
  * and/or join ECS Service Connect. Its security group admits nothing until `allowFrom` is called.
  */
 export class DiscoverableService extends pulumi.ComponentResource {
@@ -89,7 +103,8 @@ export class DiscoverableService extends pulumi.ComponentResource {
         const discoveryName = args.serviceName ?? name;
 
         const securityGroup = createSecurityGroup(name, args.vpcId, `${name} tasks`, this);
-        httpsEgress(name, securityGroup.id, this);
+        this.securityGroupId = securityGroup.id;
+        const rules = [httpsEgress(name, securityGroup.id, this), ...(args.connections?.(this) ?? [])];
 
         const logGroup = createLogGroup(name, args.logRetentionDays, this);
         const taskPolicies: NamedPolicy[] = args.enableExecuteCommand ? [{ name: "ecs-exec", document: ecsExecTaskPolicy() }] : [];
@@ -101,7 +116,7 @@ export class DiscoverableService extends pulumi.ComponentResource {
                 cpu: args.cpu,
                 memory: args.memory,
                 executionRoleArn: args.executionRoleArn,
-                taskRoleArn: taskRole.arn,
+                taskRoleArn: taskRole.role.arn,
                 containerDefinitions: pulumi.jsonStringify([
                     containerDefinition<pulumi.Input<string>>({
                         name,
@@ -111,6 +126,9 @@ export class DiscoverableService extends pulumi.ComponentResource {
                         environment: { ...args.environment, PORT: String(args.containerPort) },
                         secrets: args.secrets,
                         healthCheck: APP_HEALTH_CHECK,
+                        user: APP_USER,
+                        // ECS Exec's agent writes inside the container (aws/containers-roadmap#1359).
+                        readonlyRootFilesystem: !args.enableExecuteCommand,
                         stopTimeoutSeconds: args.stopTimeoutSeconds ?? 30,
                         log: { group: logGroup.name, region: args.region, streamPrefix: name },
                     }),
@@ -133,7 +151,7 @@ export class DiscoverableService extends pulumi.ComponentResource {
                     securityGroups: [securityGroup.id],
                     assignPublicIp: false,
                 },
-                // containerName + containerPort make ECS fill the SRV port (AWS_INSTANCE_PORT).
+                // containerName + containerPort: required for the SRV record, and what sets AWS_INSTANCE_PORT.
                 serviceRegistries: discovery ? { registryArn: discovery.arn, containerName: name, containerPort: args.containerPort } : undefined,
                 serviceConnectConfiguration: args.serviceConnect
                     ? serviceConnectConfiguration(discoveryName, args.containerPort, args.serviceConnect, { group: logGroup.name, region: args.region })
@@ -151,7 +169,8 @@ export class DiscoverableService extends pulumi.ComponentResource {
             },
             {
                 parent: this,
-                dependsOn: args.dependsOn,
+                // Tasks start only once their permissions and network rules exist (a first deploy would race them).
+                dependsOn: [...(args.dependsOn ?? []), ...taskRole.policies, ...rules],
                 // The autoscaler owns the task count once it exists.
                 ignoreChanges: args.autoscaling ? ["desiredCount"] : [],
             },
@@ -159,11 +178,10 @@ export class DiscoverableService extends pulumi.ComponentResource {
 
         if (args.autoscaling) this.createAutoscaling(name, args.clusterName, service.name, args.autoscaling);
 
-        this.securityGroupId = securityGroup.id;
         this.serviceName = service.name;
         this.cloudMapServiceArn = discovery?.arn;
         this.dnsName = cloudMapDnsName(discoveryName, args.namespaceName);
-        this.taskRoleArn = taskRole.arn;
+        this.taskRoleArn = taskRole.role.arn;
         this.registerOutputs({
             securityGroupId: this.securityGroupId,
             serviceName: this.serviceName,
@@ -176,37 +194,31 @@ export class DiscoverableService extends pulumi.ComponentResource {
     /**
      * Admit `peer` on this service's container port over tcp only. When the peer is another
      * DiscoverableService, also open the peer's egress to this service on that port.
+     * Returns the rules, for a service that must wait for them (see `connections`).
      */
-    public allowFrom(peerName: string, peer: DiscoverableService | { readonly securityGroupId: pulumi.Input<string> }): void {
+    public allowFrom(peerName: string, peer: DiscoverableService | { readonly securityGroupId: pulumi.Input<string> }): pulumi.Resource[] {
         const port = this.containerPort;
-        tcpRule(
-            "ingress",
-            {
-                name: `${this.componentName}-from-${peerName}`,
-                securityGroupId: this.securityGroupId,
-                port,
-                peer: { securityGroupId: peer.securityGroupId },
-                description: `${peerName} to ${this.componentName} on ${port}/tcp`,
-            },
-            this,
-        );
-        if (peer instanceof DiscoverableService) {
+        const description = `${peerName} to ${this.componentName} on ${port}/tcp`;
+        const rules = [
             tcpRule(
-                "egress",
-                {
-                    name: `${peerName}-to-${this.componentName}`,
-                    securityGroupId: peer.securityGroupId,
-                    port,
-                    peer: { securityGroupId: this.securityGroupId },
-                    description: `${peerName} to ${this.componentName} on ${port}/tcp`,
-                },
+                "ingress",
+                { name: `${this.componentName}-from-${peerName}`, securityGroupId: this.securityGroupId, port, peer: { securityGroupId: peer.securityGroupId }, description },
                 this,
+            ),
+        ];
+        if (peer instanceof DiscoverableService) {
+            rules.push(
+                tcpRule(
+                    "egress",
+                    { name: `${peerName}-to-${this.componentName}`, securityGroupId: peer.securityGroupId, port, peer: { securityGroupId: this.securityGroupId }, description },
+                    this,
+                ),
             );
         }
+        return rules;
     }
 
     private createCloudMapService(name: string, discoveryName: string, args: DiscoverableServiceArgs): aws.servicediscovery.Service {
-        const ttl = args.dnsTtlSeconds ?? 10;
         return new aws.servicediscovery.Service(
             `${name}-discovery`,
             {
@@ -215,14 +227,16 @@ export class DiscoverableService extends pulumi.ComponentResource {
                 dnsConfig: {
                     namespaceId: args.namespaceId,
                     routingPolicy: "MULTIVALUE",
-                    // SRV carries the port: API Gateway's Cloud Map integration and consul-aws read it.
-                    dnsRecords: [
-                        { type: "A", ttl },
-                        { type: "SRV", ttl },
-                    ],
+                    // SRV carries the port: ECS then puts AWS_INSTANCE_PORT on each instance, which
+                    // consul-aws copies into Consul (A alone registers the service without a port),
+                    // and API Gateway's Cloud Map integration reads it.
+                    dnsRecords: discoveryRecords(args.dnsTtlSeconds ?? 10),
                 },
                 // Route 53 health checks are not allowed in private namespaces; ECS reports task health.
-                healthCheckCustomConfig: {},
+                // An empty block is never sent by the provider (the service would get no custom health
+                // and every later update would plan a replacement), so set the deprecated field AWS
+                // fixes at 1 anyway.
+                healthCheckCustomConfig: { failureThreshold: 1 },
                 forceDestroy: true,
             },
             { parent: this, deleteBeforeReplace: true },

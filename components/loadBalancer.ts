@@ -121,8 +121,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
     }
 
     /** Let the ALB reach a target security group on the target port only. */
-    public allowTo(targetName: string, target: { readonly securityGroupId: pulumi.Input<string> }): void {
-        tcpRule(
+    public allowTo(targetName: string, target: { readonly securityGroupId: pulumi.Input<string> }): pulumi.Resource {
+        return tcpRule(
             "egress",
             {
                 name: `${this.componentName}-to-${targetName}`,

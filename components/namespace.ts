@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ExternalConsulCleanup, NamespaceCleanup } from "./namespaceCleanup";
 
 export interface NamespaceArgs {
     /** DNS name of the namespace. Default: "internal". */
@@ -7,6 +8,11 @@ export interface NamespaceArgs {
     readonly vpcId: pulumi.Input<string>;
     /** TTL of the SOA record, which is also the negative-answer TTL, in seconds. Default: 15. */
     readonly soaTtlSeconds?: number;
+    /**
+     * Empty the namespace of consul-aws's services before it is deleted (and deregister consul-aws
+     * from an external Consul). Default: off, for a namespace nothing syncs into.
+     */
+    readonly cleanupOnDelete?: { readonly region: string; readonly consul?: ExternalConsulCleanup };
 }
 
 /**
@@ -23,6 +29,8 @@ export class Namespace extends pulumi.ComponentResource {
     public readonly namespaceArn: pulumi.Output<string>;
     public readonly namespaceName: string;
     public readonly hostedZoneId: pulumi.Output<string>;
+    /** Whatever writes into the namespace at run time should depend on this, so it stops before the cleanup runs. */
+    public readonly cleanup: NamespaceCleanup | undefined;
 
     constructor(name: string, args: NamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ecs-cloudmap-consul:namespace:Namespace", name, {}, opts);
@@ -36,7 +44,7 @@ export class Namespace extends pulumi.ComponentResource {
         );
         // The AWS provider cannot set the namespace's SOA TTL, so manage the zone's SOA record:
         // a resolver caches "no such name" answers for min(SOA TTL, SOA minimum), so both are low.
-        new aws.route53.Record(
+        const soa = new aws.route53.Record(
             `${name}-soa`,
             {
                 zoneId: namespace.hostedZone,
@@ -48,6 +56,15 @@ export class Namespace extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+
+        // Deleted before the namespace (it depends on it), after whatever depends on the cleanup.
+        this.cleanup = args.cleanupOnDelete
+            ? new NamespaceCleanup(
+                  `${name}-cleanup`,
+                  { namespaceId: namespace.id, region: args.cleanupOnDelete.region, consul: args.cleanupOnDelete.consul },
+                  { parent: this, dependsOn: [namespace, soa] },
+              )
+            : undefined;
 
         this.namespaceId = namespace.id;
         this.namespaceArn = namespace.arn;

@@ -71,6 +71,20 @@ export class Network extends pulumi.ComponentResource {
         });
     }
 
+    private routeTables: pulumi.Output<string[]> | undefined;
+
+    /**
+     * Route tables of the private subnets (awsx gives each subnet its own). awsx is a remote
+     * component, so its route tables are not resources we can reference: look them up, once.
+     */
+    public privateRouteTableIds(): pulumi.Output<string[]> {
+        this.routeTables ??= aws.ec2.getRouteTablesOutput(
+            { vpcId: this.vpcId, filters: [{ name: "association.subnet-id", values: this.privateSubnetIds }] },
+            { parent: this },
+        ).ids;
+        return this.routeTables;
+    }
+
     private createEndpoints(name: string, args: NetworkArgs): { securityGroupId: pulumi.Output<string> } {
         const sg = createSecurityGroup(`${name}-endpoints`, this.vpcId, "VPC interface endpoints: HTTPS from inside the VPC", this);
         tcpRule(
@@ -95,19 +109,13 @@ export class Network extends pulumi.ComponentResource {
             );
         }
 
-        // awsx is a remote component: its route tables are not resources we can reference, so look up
-        // the ones associated with the private subnets.
-        const privateRouteTables = aws.ec2.getRouteTablesOutput(
-            { vpcId: this.vpcId, filters: [{ name: "association.subnet-id", values: this.privateSubnetIds }] },
-            { parent: this },
-        );
         new aws.ec2.VpcEndpoint(
             `${name}-s3`,
             {
                 vpcId: this.vpcId,
                 serviceName: `com.amazonaws.${args.region}.s3`,
                 vpcEndpointType: "Gateway",
-                routeTableIds: privateRouteTables.ids,
+                routeTableIds: this.privateRouteTableIds(),
             },
             { parent: this },
         );

@@ -68,7 +68,6 @@ export const CONSUL_AWS_ACTIONS: readonly string[] = [
 export interface ConsulAwsPolicyInput {
     /** `arn:<partition>:servicediscovery:<region>:<account>:namespace/ns-…` */
     readonly namespaceArn: string;
-    readonly namespaceName: string;
     /** The Route 53 hosted zone Cloud Map created for the namespace. */
     readonly hostedZoneId: string;
 }
@@ -84,18 +83,31 @@ function partitionOfArn(arn: string): string {
     return arn.split(":")[1] ?? "aws";
 }
 
-/** Task-role policy of consul-aws, scoped to its namespace wherever AWS allows it. */
+/**
+ * Task-role policy of consul-aws, scoped to its namespace wherever AWS allows it.
+ * Resource types per action follow AWS's Service Authorization data (test/aws checks them).
+ */
 export function consulAwsTaskPolicy(input: ConsulAwsPolicyInput): PolicyDocument {
     const partition = partitionOfArn(input.namespaceArn);
     const zoneArn = `arn:${partition}:route53:::hostedzone/${input.hostedZoneId}`;
+    const services = servicesArnPattern(input.namespaceArn);
     return {
         Version: "2012-10-17",
         Statement: [
             {
-                Sid: "NamespaceLevel",
+                Sid: "Namespace",
                 Effect: "Allow",
-                Action: ["servicediscovery:GetNamespace", "servicediscovery:CreateService"],
+                Action: ["servicediscovery:GetNamespace"],
                 Resource: input.namespaceArn,
+            },
+            {
+                // Both actions require two resource types, the namespace and a service: a grant on the
+                // namespace alone denies them. No NamespaceName condition on DiscoverInstances: consul-aws
+                // sends the namespace's HttpName, which AWS suffixes with a hash when a name is reused.
+                Sid: "NamespaceAndServices",
+                Effect: "Allow",
+                Action: ["servicediscovery:CreateService", "servicediscovery:DiscoverInstances"],
+                Resource: [input.namespaceArn, services],
             },
             {
                 // Services are created at run time, so their ids are unknown here.
@@ -107,15 +119,7 @@ export function consulAwsTaskPolicy(input: ConsulAwsPolicyInput): PolicyDocument
                     "servicediscovery:RegisterInstance",
                     "servicediscovery:DeregisterInstance",
                 ],
-                Resource: servicesArnPattern(input.namespaceArn),
-            },
-            {
-                // DiscoverInstances has no resource type; the namespace-name condition key narrows it.
-                Sid: "DiscoverInNamespace",
-                Effect: "Allow",
-                Action: ["servicediscovery:DiscoverInstances"],
-                Resource: "*",
-                Condition: { StringEquals: { "servicediscovery:NamespaceName": input.namespaceName } },
+                Resource: services,
             },
             {
                 Sid: "NoResourceLevel",
@@ -199,4 +203,52 @@ export function ecsExecTaskPolicy(): PolicyDocument {
 /** Every action of a document, for checks. */
 export function actionsOf(doc: PolicyDocument): string[] {
     return doc.Statement.flatMap((s) => s.Action);
+}
+
+/**
+ * What the identity running `pulumi destroy` (and the driver's teardown) needs for the namespace
+ * cleanup: the Cloud Map calls components/namespaceCleanup.ts makes, plus the Route 53 changes
+ * Cloud Map makes on the caller's behalf when it deregisters a DNS instance (records and any health
+ * check it created), and reading the external Consul's token and CA to deregister consul-aws there.
+ */
+export function namespaceCleanupPolicy(input: { readonly namespaceArn: string; readonly hostedZoneId: string; readonly consulSecretArns: readonly string[] }): PolicyDocument {
+    const partition = partitionOfArn(input.namespaceArn);
+    const statements: PolicyStatement[] = [
+        {
+            // ListServices has no resource type in IAM.
+            Sid: "ListServices",
+            Effect: "Allow",
+            Action: ["servicediscovery:ListServices"],
+            Resource: "*",
+        },
+        {
+            Sid: "EmptyImportedServices",
+            Effect: "Allow",
+            Action: ["servicediscovery:ListInstances", "servicediscovery:DeregisterInstance", "servicediscovery:DeleteService"],
+            Resource: servicesArnPattern(input.namespaceArn),
+        },
+        {
+            // GetOperation is scoped to the namespace or service the operation is about.
+            Sid: "PollDeregistrations",
+            Effect: "Allow",
+            Action: ["servicediscovery:GetOperation"],
+            Resource: [input.namespaceArn, servicesArnPattern(input.namespaceArn)],
+        },
+        {
+            Sid: "RecordsOfDeregisteredInstances",
+            Effect: "Allow",
+            Action: ["route53:ChangeResourceRecordSets"],
+            Resource: `arn:${partition}:route53:::hostedzone/${input.hostedZoneId}`,
+        },
+        {
+            Sid: "HealthChecksOfDeregisteredInstances",
+            Effect: "Allow",
+            Action: ["route53:GetHealthCheck", "route53:DeleteHealthCheck"],
+            Resource: `arn:${partition}:route53:::healthcheck/*`,
+        },
+    ];
+    if (input.consulSecretArns.length > 0) {
+        statements.push({ Sid: "ExternalConsulToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [...input.consulSecretArns] });
+    }
+    return { Version: "2012-10-17", Statement: statements };
 }

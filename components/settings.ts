@@ -3,6 +3,7 @@
  * it takes the raw config strings and returns either typed settings or the complete
  * list of problems, each naming the key and what is allowed.
  */
+import awsRegions from "aws-regions/regions.json";
 import { allowedMemoryFor, FARGATE_CPU_VALUES, isValidFargateSize } from "./fargateSizes";
 import { SyncPrefixes } from "./naming";
 
@@ -17,10 +18,16 @@ export interface KeySpec {
     readonly description: string;
 }
 
+/**
+ * busybox 1.36.1 by the digest of its multi-platform index (the Docker Official Image, which the
+ * ECR Public gallery mirrors under docker/library with the same digests).
+ */
+const CA_INIT_IMAGE = "public.ecr.aws/docker/library/busybox:1.36.1@sha256:73aaf090f3d85aa34ee199857f03fa3a95c8ede2ffd4cc2cdb5b94e566b11662";
+
 /** Project config keys (without the `ecs-cloudmap-consul:` prefix); mirrored by Pulumi.yaml. */
 export const CONFIG_KEYS = {
     vpcCidr: { type: "string", default: "10.0.0.0/16", description: "IPv4 CIDR of the VPC, /16 to /24." },
-    azCount: { type: "integer", default: 2, description: "Availability zones to spread subnets over (1-6)." },
+    azCount: { type: "integer", default: 2, description: "Availability zones to spread subnets over (2-6, at most the region's; an ALB needs two)." },
     natGateways: { type: "string", default: "Single", description: "NAT gateway strategy: Single or OnePerAz." },
     vpcEndpoints: { type: "boolean", default: false, description: "Create VPC endpoints (ECR, S3, logs, Secrets Manager, Cloud Map) so tasks reach AWS APIs without NAT." },
     containerInsights: { type: "string", default: "enabled", description: "ECS Container Insights: enabled, enhanced or disabled." },
@@ -54,17 +61,25 @@ export const CONFIG_KEYS = {
     certificateArn: { type: "string", default: "", description: "ACM certificate ARN for HTTPS on the ALB; empty = HTTP only." },
     deregistrationDelay: { type: "integer", default: 15, description: "Target group deregistration delay, seconds (0-300)." },
     secretsKmsKeyArn: { type: "string", default: "", description: "Customer-managed KMS key encrypting the secrets; empty = AWS-managed key." },
-    consulSyncEnabled: { type: "boolean", default: false, description: "Run consul-aws to sync Cloud Map and Consul." },
-    consulHttpAddr: { type: "string", default: "", description: "Consul HTTP address, http://host[:port] or https://host[:port] (https turns TLS on)." },
-    consulCidr: { type: "string", default: "", description: "IPv4 CIDR the Consul servers live in: consul-aws may reach only this on the Consul port." },
-    consulTokenSecretArn: { type: "string", default: "", description: "Secrets Manager ARN of the Consul ACL token." },
-    consulCaCertSecretArn: { type: "string", default: "", description: "Secrets Manager ARN of the Consul CA certificate (PEM); https only." },
+    consulMode: { type: "string", default: "off", description: "Consul to sync with: embedded (a single-server Consul the stack runs, for dev), external (an existing Consul, for prod) or off (no sync)." },
+    consulImage: { type: "string", default: "", description: "Consul image by digest (registry/repo:x.y.z@sha256:<64 hex>): the embedded server and the catalog check task. Required when consulMode is embedded." },
+    consulAllowedCidrs: { type: "string", default: "", description: "embedded: comma-separated IPv4 CIDRs allowed to reach the Consul HTTP API on 8500 besides consul-aws and the catalog check." },
+    consulHttpAddr: { type: "string", default: "", description: "external: Consul HTTP address, http://host[:port] or https://host[:port] (https turns TLS on)." },
+    consulCidr: { type: "string", default: "", description: "external: IPv4 CIDR the Consul servers live in: routed through the peering or transit gateway, and the only non-443 egress of consul-aws." },
+    consulTokenSecretArn: { type: "string", default: "", description: "external: Secrets Manager ARN of the Consul ACL token." },
+    consulCaCertSecretArn: { type: "string", default: "", description: "external: Secrets Manager ARN of the Consul CA certificate (PEM); https only." },
+    consulPeeringConnectionId: { type: "string", default: "", description: "external: VPC peering connection (pcx-...) the private route tables send consulCidr to. One of this or consulTransitGatewayId." },
+    consulTransitGatewayId: { type: "string", default: "", description: "external: transit gateway (tgw-...) the private route tables send consulCidr to. One of this or consulPeeringConnectionId." },
+    consulDnsDomain: { type: "string", default: "", description: "external: DNS domain of the Consul host, forwarded by a Route 53 Resolver rule to consulDnsServers; empty when consulHttpAddr holds an IP address." },
+    consulDnsServers: { type: "string", default: "", description: "external: comma-separated IPv4 addresses of the DNS servers that answer for consulDnsDomain (port 53)." },
+    consulDeregisterOnDestroy: { type: "boolean", default: true, description: "external: on destroy, deregister consul-aws's node (and every entry it wrote) from Consul through its HTTP API." },
     consulAwsVersion: { type: "string", default: "0.1.3", description: "consul-aws image version (x.y.z)." },
+    consulAwsDigest: { type: "string", default: "", description: "Digest of that consul-aws image (sha256:<64 hex>); empty = run it by tag (the policy pack refuses that)." },
     consulSyncPollInterval: { type: "string", default: "30s", description: "consul-aws -aws-poll-interval (Go duration, e.g. 30s, 1m)." },
     consulSyncDnsTtl: { type: "integer", default: 60, description: "consul-aws -aws-dns-ttl: TTL of records it creates in Cloud Map, seconds (0-3600)." },
     consulSyncPrefixInConsul: { type: "string", default: "", description: "Prefix of Cloud Map services' names in Consul (consul-aws flag -aws-service-prefix)." },
     consulSyncPrefixInCloudMap: { type: "string", default: "", description: "Prefix of Consul services' names in Cloud Map (consul-aws flag -consul-service-prefix)." },
-    consulCaInitImage: { type: "string", default: "public.ecr.aws/docker/library/busybox:1.36.1", description: "Image of the init container that writes the Consul CA PEM to a file." },
+    consulCaInitImage: { type: "string", default: CA_INIT_IMAGE, description: "Image of the init container that writes the Consul CA PEM to a file, by digest (name[:tag]@sha256:<64 hex>)." },
     consulKnownServices: { type: "string", default: "consul", description: "Comma-separated Consul services expected in Cloud Map (exported names only)." },
     discoveryMode: { type: "string", default: "dns", description: "How hello reaches name: dns (Cloud Map A + SRV records, hello's own DNS client) or serviceConnect (ECS Service Connect proxy)." },
     frontDoor: { type: "string", default: "alb", description: "What faces the internet: alb (Application Load Balancer) or apiGateway (API Gateway HTTP API, VPC Link to hello's Cloud Map service)." },
@@ -99,13 +114,50 @@ export interface AppServiceSettings {
     readonly maxCount: number;
 }
 
-export interface ConsulSyncSettings {
+export const CONSUL_MODES = ["embedded", "external", "off"] as const;
+export type ConsulMode = (typeof CONSUL_MODES)[number];
+
+/** Keys that no longer exist: setting one is an error that names what replaced it. */
+export const RETIRED_KEYS = {
+    consulSyncEnabled: "consulSyncEnabled was replaced by consulMode: set consulMode to external (what consulSyncEnabled: true meant) or off (false), or embedded for a Consul the stack runs itself; then remove consulSyncEnabled",
+} as const;
+export type RetiredKey = keyof typeof RETIRED_KEYS;
+
+/** A single Consul server the stack runs in its own VPC (dev). */
+export interface EmbeddedConsulSettings {
+    readonly kind: "embedded";
+    /** Image by digest. */
+    readonly serverImage: string;
+    /** Extra CIDRs admitted on the HTTP port. */
+    readonly allowedCidrs: readonly string[];
+}
+
+/** How DNS in the VPC finds the external Consul host. */
+export type ConsulDns = { readonly kind: "ip" } | { readonly kind: "forward"; readonly domain: string; readonly servers: readonly string[] };
+/** Where the private route tables send consulCidr. */
+export type ConsulRoute = { readonly kind: "peering"; readonly id: string } | { readonly kind: "transitGateway"; readonly id: string };
+
+/** An existing Consul reached over a peering or transit gateway (prod). */
+export interface ExternalConsulSettings {
+    readonly kind: "external";
     readonly httpAddr: string;
+    readonly host: string;
     readonly tls: boolean;
     readonly port: number;
     readonly cidr: string;
     readonly tokenSecretArn: string;
     readonly caCertSecretArn: string | undefined;
+    readonly route: ConsulRoute;
+    readonly dns: ConsulDns;
+    readonly deregisterOnDestroy: boolean;
+    /** Image by digest for the catalog check task; undefined: no check task. */
+    readonly checkImage: string | undefined;
+}
+
+export interface ConsulSyncSettings {
+    readonly mode: "embedded" | "external";
+    readonly consul: EmbeddedConsulSettings | ExternalConsulSettings;
+    /** consul-aws image. */
     readonly image: string;
     readonly caInitImage: string;
     readonly pollInterval: string;
@@ -141,7 +193,7 @@ export interface Settings {
     readonly images: { readonly retainCount: number; readonly baseImage: string; readonly tag: string | undefined };
     readonly loadBalancer: { readonly certificateArn: string | undefined; readonly deregistrationDelaySeconds: number };
     readonly secretsKmsKeyArn: string | undefined;
-    /** undefined when consul-aws is switched off. */
+    /** undefined when consulMode is off. */
     readonly consulSync: ConsulSyncSettings | undefined;
 }
 
@@ -176,7 +228,9 @@ export function parseIpv4Cidr(value: string): { readonly prefix: number } | unde
 }
 
 const ARN_PREFIX = "arn:aws(?:-[a-z]+)*";
-export const SECRET_ARN = new RegExp(`^${ARN_PREFIX}:secretsmanager:[a-z0-9-]+:\\d{12}:secret:[A-Za-z0-9/_+=.@-]+$`);
+/** A complete secret ARN: ECS refuses a partial one (without the 6 characters AWS appends) at task start. */
+export const SECRET_ARN = new RegExp(`^${ARN_PREFIX}:secretsmanager:[a-z0-9-]+:\\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$`);
+const SECRET_ARN_ALLOWED = "the complete Secrets Manager ARN, ending in the 6 characters AWS appends to the name (arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf)";
 export const CERTIFICATE_ARN = new RegExp(`^${ARN_PREFIX}:acm:[a-z0-9-]+:\\d{12}:certificate/[0-9a-f-]+$`);
 export const KMS_KEY_ARN = new RegExp(`^${ARN_PREFIX}:kms:[a-z0-9-]+:\\d{12}:key/[0-9a-f-]+$`);
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
@@ -184,6 +238,13 @@ const GO_DURATION = /^[1-9]\d*(ms|s|m|h)$/;
 const VERSION = /^\d+\.\d+\.\d+$/;
 const PREFIX = /^[a-z0-9-]{0,20}$/;
 const IMAGE_REF = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/;
+/** An image pinned by digest, with or without a tag: what a task runs can never move. */
+export const IMAGE_BY_DIGEST = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64}$/;
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+const CONSUL_IMAGE_EXAMPLE = "public.ecr.aws/hashicorp/consul:1.21.5@sha256:<64 hex>";
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const PEERING_ID = /^pcx-[0-9a-f]{8,17}$/;
+const TGW_ID = /^tgw-[0-9a-f]{8,17}$/;
 /** Docker tag grammar: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. */
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
@@ -195,6 +256,33 @@ export function parseConsulAddress(value: string): { readonly tls: boolean; read
     const port = match[3] === undefined ? (tls ? 8501 : 8500) : Number(match[3]);
     if (port < 1 || port > 65535) return undefined;
     return { tls, host: match[2], port };
+}
+
+/** `host` is `domain` itself or a name under it (label-wise, so "xinternal" is not under "internal"). */
+export function isUnderDomain(host: string, domain: string): boolean {
+    return host === domain || host.endsWith(`.${domain}`);
+}
+
+function ipv4Range(cidr: string): [number, number] {
+    const [address, prefix] = cidr.split("/");
+    const start = address.split(".").map(Number).reduce((acc, o) => acc * 256 + o, 0);
+    return [start, start + 2 ** (32 - Number(prefix)) - 1];
+}
+
+/** Whether two IPv4 network CIDRs share any address. */
+export function cidrsOverlap(a: string, b: string): boolean {
+    const [aStart, aEnd] = ipv4Range(a);
+    const [bStart, bEnd] = ipv4Range(b);
+    return aStart <= bEnd && bStart <= aEnd;
+}
+
+/**
+ * Availability zones an account gets in a region, from the aws-regions data set (its `zone_limit`
+ * where new accounts see fewer than the region has); undefined for a region it does not list.
+ */
+export function availabilityZoneCount(region: string): number | undefined {
+    const known = (awsRegions as { code: string; zones: string[]; zone_limit?: number }[]).find((r) => r.code === region);
+    return known ? (known.zone_limit ?? known.zones.length) : undefined;
 }
 
 // ---- reading raw values ----
@@ -215,6 +303,16 @@ class Reader {
 
     string(key: ConfigKey): string {
         return this.text(key);
+    }
+
+    /** Comma-separated values, trimmed, empty entries dropped. */
+    list(key: ConfigKey): string[] {
+        return this.text(key).split(",").map((s) => s.trim()).filter((s) => s !== "");
+    }
+
+    /** The raw value of a key that no longer exists, if a stack still sets it. */
+    retired(key: RetiredKey): string | undefined {
+        return this.raw[`${PROJECT}:${key}`];
     }
 
     optional(key: ConfigKey, pattern: RegExp, allowed: string): string | undefined {
@@ -277,49 +375,140 @@ function readAppService(r: Reader, app: "hello" | "name", autoscaling: boolean):
     return { port, cpu, memory, desiredCount, minCount, maxCount };
 }
 
-function readConsulSync(r: Reader): ConsulSyncSettings | undefined {
-    const enabled = r.bool("consulSyncEnabled");
-    const addrText = r.string("consulHttpAddr");
-    const cidr = r.string("consulCidr");
-    const tokenSecretArn = r.optional("consulTokenSecretArn", SECRET_ARN, "a Secrets Manager secret ARN");
-    const caCertSecretArn = r.optional("consulCaCertSecretArn", SECRET_ARN, "a Secrets Manager secret ARN");
-    const version = r.string("consulAwsVersion");
-    const pollInterval = r.string("consulSyncPollInterval");
-    const dnsTtl = r.int("consulSyncDnsTtl", 0, 3600);
-    const inConsul = r.string("consulSyncPrefixInConsul");
-    const inCloudMap = r.string("consulSyncPrefixInCloudMap");
-    const caInitImage = r.string("consulCaInitImage");
-    const knownServices = r.string("consulKnownServices").split(",").map((s) => s.trim()).filter((s) => s !== "");
-    if (!enabled) return undefined;
+/** Keys that belong to one consulMode only, so a leftover is pointed out rather than silently ignored. */
+const EMBEDDED_ONLY: readonly ConfigKey[] = ["consulAllowedCidrs"];
+const EXTERNAL_ONLY: readonly ConfigKey[] = [
+    "consulHttpAddr", "consulCidr", "consulTokenSecretArn", "consulCaCertSecretArn",
+    "consulPeeringConnectionId", "consulTransitGatewayId", "consulDnsDomain", "consulDnsServers",
+];
 
-    const addr = parseConsulAddress(addrText);
-    if (addrText === "") r.fail(qualifiedKey("consulHttpAddr"), "is required when consulSyncEnabled is true (http://host[:port] or https://host[:port])");
-    else if (!addr) r.fail(qualifiedKey("consulHttpAddr"), `must be http://host[:port] or https://host[:port], got "${addrText}"`);
-    if (cidr === "") r.fail(qualifiedKey("consulCidr"), "is required when consulSyncEnabled is true (IPv4 CIDR of the Consul servers)");
-    else if (!parseIpv4Cidr(cidr)) r.fail(qualifiedKey("consulCidr"), `must be an IPv4 network CIDR like 10.20.0.0/16, got "${cidr}"`);
-    if (tokenSecretArn === undefined && r.string("consulTokenSecretArn") === "") {
-        r.fail(qualifiedKey("consulTokenSecretArn"), "is required when consulSyncEnabled is true (Secrets Manager secret ARN)");
+function readEmbeddedConsul(r: Reader): EmbeddedConsulSettings {
+    const serverImage = r.string("consulImage");
+    if (serverImage === "") {
+        r.fail(qualifiedKey("consulImage"), `is required when consulMode is embedded: the Consul image by digest, e.g. ${CONSUL_IMAGE_EXAMPLE} (docker buildx imagetools inspect public.ecr.aws/hashicorp/consul:<version> prints the digest)`);
+    } else if (!IMAGE_BY_DIGEST.test(serverImage)) {
+        r.fail(qualifiedKey("consulImage"), `must be an image pinned by digest, registry/repo[:tag]@sha256:<64 hex>, got "${serverImage}"`);
     }
+    const allowedCidrs = r.list("consulAllowedCidrs");
+    const badCidr = allowedCidrs.find((c) => !parseIpv4Cidr(c));
+    if (badCidr !== undefined) r.fail(qualifiedKey("consulAllowedCidrs"), `must be comma-separated IPv4 network CIDRs like 10.0.0.0/16, got "${badCidr}"`);
+    for (const key of EXTERNAL_ONLY) {
+        if (r.string(key) !== "") r.fail(qualifiedKey(key), "is for consulMode external only: the embedded Consul is reached inside the VPC; remove it");
+    }
+    return { kind: "embedded", serverImage, allowedCidrs };
+}
+
+function readExternalConsul(r: Reader, namespaceName: string, vpcCidr: string): ExternalConsulSettings {
+    const required = (key: ConfigKey, what: string) => r.fail(qualifiedKey(key), `is required when consulMode is external (${what})`);
+    const addrText = r.string("consulHttpAddr");
+    const addr = parseConsulAddress(addrText);
+    if (addrText === "") required("consulHttpAddr", "http://host[:port] or https://host[:port]");
+    else if (!addr) r.fail(qualifiedKey("consulHttpAddr"), `must be http://host[:port] or https://host[:port], got "${addrText}"`);
+    const shadowed = addr !== undefined && isDnsName(namespaceName) && isUnderDomain(addr.host.toLowerCase(), namespaceName);
+    if (shadowed && addr) {
+        r.fail(
+            qualifiedKey("consulHttpAddr"),
+            `host ${addr.host} lies under the Cloud Map namespace ${namespaceName}: Route 53 Resolver answers it from the namespace's private hosted zone, ` +
+                `which shadows any other record of that name (NXDOMAIN); use a host outside ${namespaceName} or an IP address`,
+        );
+    }
+
+    const cidr = r.string("consulCidr");
+    if (cidr === "") required("consulCidr", "IPv4 CIDR of the Consul servers");
+    else if (!parseIpv4Cidr(cidr)) r.fail(qualifiedKey("consulCidr"), `must be an IPv4 network CIDR like 10.20.0.0/16, got "${cidr}"`);
+    else if (parseIpv4Cidr(vpcCidr) && cidrsOverlap(cidr, vpcCidr)) {
+        r.fail(qualifiedKey("consulCidr"), `overlaps the VPC's ${vpcCidr}: traffic to it would never leave the VPC, got "${cidr}"`);
+    }
+
+    const tokenSecretArn = r.optional("consulTokenSecretArn", SECRET_ARN, SECRET_ARN_ALLOWED);
+    if (r.string("consulTokenSecretArn") === "") required("consulTokenSecretArn", "Secrets Manager secret ARN");
+    const caCertSecretArn = r.optional("consulCaCertSecretArn", SECRET_ARN, SECRET_ARN_ALLOWED);
     if (caCertSecretArn !== undefined && addr && !addr.tls) {
         r.fail(qualifiedKey("consulCaCertSecretArn"), "needs an https:// consulHttpAddr (a CA certificate only matters with TLS)");
     }
-    if (!VERSION.test(version)) r.fail(qualifiedKey("consulAwsVersion"), `must be a version x.y.z, got "${version}"`);
-    if (!GO_DURATION.test(pollInterval)) r.fail(qualifiedKey("consulSyncPollInterval"), `must be a duration like 30s, 1m, 500ms, got "${pollInterval}"`);
-    for (const [key, value] of [["consulSyncPrefixInConsul", inConsul], ["consulSyncPrefixInCloudMap", inCloudMap]] as const) {
-        if (!PREFIX.test(value)) r.fail(qualifiedKey(key), `must be up to 20 characters of a-z, 0-9 and -, got "${value}"`);
-    }
-    if (!IMAGE_REF.test(caInitImage)) r.fail(qualifiedKey("consulCaInitImage"), `must be an image reference registry/repo:tag, got "${caInitImage}"`);
-    const badService = knownServices.find((s) => !DNS_LABEL.test(s));
-    if (badService !== undefined) r.fail(qualifiedKey("consulKnownServices"), `must be comma-separated DNS labels, got "${badService}"`);
 
+    const peering = r.optional("consulPeeringConnectionId", PEERING_ID, "a VPC peering connection id pcx-<hex>");
+    const tgw = r.optional("consulTransitGatewayId", TGW_ID, "a transit gateway id tgw-<hex>");
+    if (r.string("consulPeeringConnectionId") !== "" && r.string("consulTransitGatewayId") !== "") {
+        r.fail(qualifiedKey("consulTransitGatewayId"), "must be empty when consulPeeringConnectionId is set: Consul is reached through one of them");
+    } else if (r.string("consulPeeringConnectionId") === "" && r.string("consulTransitGatewayId") === "") {
+        r.fail(qualifiedKey("consulPeeringConnectionId"), "or consulTransitGatewayId is required when consulMode is external: the private route tables need a next hop for consulCidr");
+    }
+    const route: ConsulRoute = tgw !== undefined ? { kind: "transitGateway", id: tgw } : { kind: "peering", id: peering ?? "" };
+
+    const domain = r.string("consulDnsDomain").toLowerCase();
+    const servers = r.list("consulDnsServers");
+    let dns: ConsulDns = { kind: "ip" };
+    if (!addr || shadowed) {
+        // The address itself is already reported; DNS advice would only add noise.
+    } else if (!IPV4.test(addr.host)) {
+        if (domain === "") {
+            r.fail(qualifiedKey("consulDnsDomain"), `is required when consulHttpAddr names a host (${addr.host}): the domain a Route 53 Resolver rule forwards to consulDnsServers; or put an IP address in consulHttpAddr`);
+        } else if (!isDnsName(domain)) {
+            r.fail(qualifiedKey("consulDnsDomain"), `must be a lowercase DNS name, got "${domain}"`);
+        } else if (!isUnderDomain(addr.host.toLowerCase(), domain)) {
+            r.fail(qualifiedKey("consulDnsDomain"), `must contain the Consul host ${addr.host}, got "${domain}"`);
+        } else if (isDnsName(namespaceName) && isUnderDomain(domain, namespaceName)) {
+            r.fail(qualifiedKey("consulDnsDomain"), `lies under the Cloud Map namespace ${namespaceName}, whose private hosted zone shadows it; got "${domain}"`);
+        }
+        if (servers.length === 0 && domain !== "") r.fail(qualifiedKey("consulDnsServers"), `is required with consulDnsDomain: the IPv4 addresses of the DNS servers for ${domain}`);
+        dns = { kind: "forward", domain, servers };
+    } else if (domain !== "" || servers.length > 0) {
+        r.fail(qualifiedKey(domain !== "" ? "consulDnsDomain" : "consulDnsServers"), "must be empty when consulHttpAddr holds an IP address (nothing to resolve)");
+    }
+    const badServer = servers.find((ip) => !IPV4.test(ip));
+    if (badServer !== undefined) r.fail(qualifiedKey("consulDnsServers"), `must be comma-separated IPv4 addresses, got "${badServer}"`);
+
+    const checkImage = r.optional("consulImage", IMAGE_BY_DIGEST, "an image pinned by digest, registry/repo[:tag]@sha256:<64 hex>");
+    for (const key of EMBEDDED_ONLY) {
+        if (r.string(key) !== "") r.fail(qualifiedKey(key), "is for consulMode embedded only; remove it");
+    }
     return {
+        kind: "external",
         httpAddr: addrText,
+        host: addr?.host ?? "",
         tls: addr?.tls ?? false,
         port: addr?.port ?? 8500,
         cidr,
         tokenSecretArn: tokenSecretArn ?? "",
         caCertSecretArn,
-        image: `public.ecr.aws/hashicorp/consul-aws:${version}`,
+        route,
+        dns,
+        deregisterOnDestroy: r.bool("consulDeregisterOnDestroy"),
+        checkImage,
+    };
+}
+
+function readConsulSync(r: Reader, namespaceName: string, vpcCidr: string): ConsulSyncSettings | undefined {
+    for (const key of Object.keys(RETIRED_KEYS) as RetiredKey[]) {
+        if (r.retired(key) !== undefined) r.fail(`${PROJECT}:${key}`, RETIRED_KEYS[key]);
+    }
+    const mode = r.oneOf("consulMode", CONSUL_MODES, (s) => s as ConsulMode);
+    const version = r.string("consulAwsVersion");
+    const digest = r.optional("consulAwsDigest", DIGEST, "an image digest sha256:<64 hex>");
+    const pollInterval = r.string("consulSyncPollInterval");
+    const dnsTtl = r.int("consulSyncDnsTtl", 0, 3600);
+    const inConsul = r.string("consulSyncPrefixInConsul");
+    const inCloudMap = r.string("consulSyncPrefixInCloudMap");
+    const caInitImage = r.string("consulCaInitImage");
+    const knownServices = r.list("consulKnownServices");
+    // An unknown mode is already reported; don't pile the first mode's requirements on top.
+    if (mode === "off" || !(CONSUL_MODES as readonly string[]).includes(r.string("consulMode"))) return undefined;
+
+    const consul = mode === "embedded" ? readEmbeddedConsul(r) : readExternalConsul(r, namespaceName, vpcCidr);
+    if (!VERSION.test(version)) r.fail(qualifiedKey("consulAwsVersion"), `must be a version x.y.z, got "${version}"`);
+    if (!GO_DURATION.test(pollInterval)) r.fail(qualifiedKey("consulSyncPollInterval"), `must be a duration like 30s, 1m, 500ms, got "${pollInterval}"`);
+    for (const [key, value] of [["consulSyncPrefixInConsul", inConsul], ["consulSyncPrefixInCloudMap", inCloudMap]] as const) {
+        if (!PREFIX.test(value)) r.fail(qualifiedKey(key), `must be up to 20 characters of a-z, 0-9 and -, got "${value}"`);
+    }
+    if (!IMAGE_BY_DIGEST.test(caInitImage)) r.fail(qualifiedKey("consulCaInitImage"), `must be an image by digest registry/repo[:tag]@sha256:<64 hex>, got "${caInitImage}"`);
+    const badService = knownServices.find((s) => !DNS_LABEL.test(s));
+    if (badService !== undefined) r.fail(qualifiedKey("consulKnownServices"), `must be comma-separated DNS labels, got "${badService}"`);
+
+    return {
+        mode,
+        consul,
+        image: `public.ecr.aws/hashicorp/consul-aws:${version}${digest ? `@${digest}` : ""}`,
         caInitImage,
         pollInterval,
         dnsTtl,
@@ -340,7 +529,11 @@ export function parseSettings(raw: RawConfig): SettingsResult {
     if (!cidr || cidr.prefix < 16 || cidr.prefix > 24) {
         r.fail(qualifiedKey("vpcCidr"), `must be an IPv4 network CIDR from /16 to /24 like 10.0.0.0/16, got "${vpcCidr}"`);
     }
-    const azCount = r.int("azCount", 1, 6);
+    const azCount = r.int("azCount", 2, 6);
+    const regionAzs = availabilityZoneCount(region);
+    if (regionAzs !== undefined && azCount > regionAzs) {
+        r.fail(qualifiedKey("azCount"), `${region} has ${regionAzs} availability zones, got ${azCount}`);
+    }
     const natGateways = r.oneOf("natGateways", NAT_STRATEGIES, (s) => s as NatStrategy);
     const vpcEndpoints = r.bool("vpcEndpoints");
 
@@ -382,7 +575,7 @@ export function parseSettings(raw: RawConfig): SettingsResult {
     const deregistrationDelaySeconds = r.int("deregistrationDelay", 0, 300);
     const secretsKmsKeyArn = r.optional("secretsKmsKeyArn", KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)");
 
-    const consulSync = readConsulSync(r);
+    const consulSync = readConsulSync(r, namespaceName, vpcCidr);
     if (consulSync && consulSync.prefixes.inCloudMap === "" && consulSync.knownServices.some((s) => s === "hello" || s === "name")) {
         r.fail(qualifiedKey("consulKnownServices"), "must not list hello or name without consulSyncPrefixInCloudMap: they would collide with the app services in Cloud Map");
     }
@@ -410,11 +603,11 @@ export function parseSettings(raw: RawConfig): SettingsResult {
     };
 }
 
-/** The secrets ECS must read for tasks (execution role scope). */
+/** The configured secrets ECS must read for tasks (execution role scope); the embedded Consul's own are added where they are created. */
 export function secretArnsOf(settings: Settings): string[] {
-    const sync = settings.consulSync;
-    if (!sync) return [];
-    return [sync.tokenSecretArn, ...(sync.caCertSecretArn ? [sync.caCertSecretArn] : [])];
+    const consul = settings.consulSync?.consul;
+    if (consul?.kind !== "external") return [];
+    return [consul.tokenSecretArn, ...(consul.caCertSecretArn ? [consul.caCertSecretArn] : [])];
 }
 
 /** Formats all problems as one error message. */

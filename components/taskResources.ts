@@ -29,17 +29,19 @@ export interface NamedPolicy {
     readonly document: pulumi.Input<PolicyDocument>;
 }
 
+export interface TaskRole {
+    readonly role: aws.iam.Role;
+    /** The role's inline policies: an ECS service must wait for them, or its first tasks start without them. */
+    readonly policies: aws.iam.RolePolicy[];
+}
+
 /** A role ECS tasks assume, with one inline policy per entry. */
-export function createTaskRole(name: string, policies: readonly NamedPolicy[], parent: pulumi.Resource): aws.iam.Role {
+export function createTaskRole(name: string, policies: readonly NamedPolicy[], parent: pulumi.Resource): TaskRole {
     const role = new aws.iam.Role(`${name}-task-role`, { assumeRolePolicy: JSON.stringify(ecsTasksTrustPolicy()) }, { parent });
-    for (const policy of policies) {
-        new aws.iam.RolePolicy(
-            `${name}-${policy.name}`,
-            { role: role.id, policy: pulumi.jsonStringify(policy.document) },
-            { parent },
-        );
-    }
-    return role;
+    const created = policies.map(
+        (policy) => new aws.iam.RolePolicy(`${name}-${policy.name}`, { role: role.id, policy: pulumi.jsonStringify(policy.document) }, { parent }),
+    );
+    return { role, policies: created };
 }
 
 export interface FargateTaskArgs {

@@ -286,12 +286,14 @@ export function parseInteger(what: string, raw: string, min: number, max: number
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m)?$/;
 const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
-/** `500ms`, `90s`, `2m`, or bare seconds; between 1 s and 1 h. */
+const MIN_DURATION_MS = 100;
+const MAX_DURATION_MS = 3_600_000;
+/** `500ms`, `90s`, `2m`, or bare seconds; between 100 ms and 1 h. */
 export function parseDuration(what: string, raw: string): number {
     const match = DURATION.exec(raw);
     const ms = match ? Number(match[1]) * DURATION_UNIT_MS[match[2] ?? "s"] : NaN;
-    if (!(ms >= 1000 && ms <= 3_600_000)) {
-        throw new UsageError(`${what} "${raw}": expected a duration from 1s to 60m, like 500ms, 120s or 2m`);
+    if (!(ms >= MIN_DURATION_MS && ms <= MAX_DURATION_MS)) {
+        throw new UsageError(`${what} "${raw}": expected a duration from 100ms to 60m, like 500ms, 120s or 2m`);
     }
     return Math.round(ms);
 }

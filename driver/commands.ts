@@ -8,6 +8,8 @@ import * as ops from "./operations";
 import type { Sink } from "./printer";
 import { checkAwsCredentials, checkPulumiBackend, checkPulumiCli, formatProblems, realFiles, type Problem } from "./prerequisites";
 import { checkOverridesDeclared, checkStackSettings, listProjectFiles, readProjectFile } from "./settings";
+import { deleteImportedServices, IMPORTED_DESCRIPTION, listNamespaceServices, type CloudMapSender } from "../components/namespaceCleanup";
+import { awsConsulCheckDeps, formatConsulCheck, runConsulCheck, type ConsulCheckInfo } from "./consulCheck";
 import { formatSmokeResult, smokeTest, type SmokeResult } from "./smoke";
 import {
     formatOutputs,
@@ -130,6 +132,26 @@ async function upAndSmoke(stack: Stack, ctx: ops.OperationContext, options: Depl
     draft.smoke = smoke;
     ctx.sink.write(`${formatSmokeResult(smoke)}\n`);
     if (!smoke.ok) throw new DriverError(formatSmokeResult(smoke), ExitCode.SmokeFailed);
+    await consulSmoke(outputs[CONSUL_CHECK_OUTPUT]?.value as ConsulCheckInfo | undefined, ctx, draft);
+}
+
+/** The stack output describing the Consul sync proof (index.ts); absent when consulMode is off. */
+export const CONSUL_CHECK_OUTPUT = "consulCatalogCheck";
+
+/** Proof both ways that consul-aws syncs (see driver/consulCheck.ts); a failed proof fails the smoke test. */
+async function consulSmoke(info: ConsulCheckInfo | undefined, ctx: ops.OperationContext, draft: Draft): Promise<void> {
+    if (!info) return;
+    ctx.sink.write(`consul sync check (${info.mode} Consul${info.task ? ", one-off task in the VPC" : ""})\n`);
+    const { clients, sdk } = awsConsulCheckDeps(info.region);
+    let result;
+    try {
+        result = await runConsulCheck(info, clients, sdk, { log: (line) => ctx.sink.write(`${line}\n`) });
+    } catch (err) {
+        throw new DriverError(`consul sync check: ${(err as Error).message}`, ExitCode.SmokeFailed);
+    }
+    draft.consulCheck = result;
+    ctx.sink.write(`${formatConsulCheck(result)}\n`);
+    if (!result.ok) throw new DriverError(formatConsulCheck(result), ExitCode.SmokeFailed);
 }
 
 export async function runStackCommand(cmd: StackCommand, env: Env, sink: Sink, draft: Draft): Promise<string> {
@@ -178,10 +200,45 @@ async function runOperation(stack: Stack, ctx: ops.OperationContext, cmd: StackC
             if (!options.yes && !(await ops.confirm(`Destroy EVERY resource of ${name}?`))) {
                 throw new DriverError("destroy cancelled at the prompt", ExitCode.Usage);
             }
-            draft.resourceChanges = await ops.destroy(stack, ctx, removeAfterDestroy);
+            draft.resourceChanges = await destroyEmptyingNamespace(stack, ctx, removeAfterDestroy);
             if (removeAfterDestroy) draft.removed = true;
             return `destroy of ${name}: ${formatChanges(draft.resourceChanges)}${removeAfterDestroy ? "; stack removed" : ""}`;
         }
+    }
+}
+
+/** Cloud Map access for the teardown's second chance; tests may point the SDK at a stand-in endpoint. */
+function cloudMapFor(region: string): { client: CloudMapSender; sd: typeof import("@aws-sdk/client-servicediscovery") } {
+    const sd = require("@aws-sdk/client-servicediscovery") as typeof import("@aws-sdk/client-servicediscovery");
+    return { client: new sd.ServiceDiscoveryClient({ region }), sd };
+}
+
+/**
+ * destroy, and when it fails while the stack's namespace still holds services consul-aws created
+ * (a stack deployed before the namespace cleanup existed, or one whose cleanup could not finish),
+ * remove those with the same code the stack's cleanup resource runs and destroy once more. By
+ * then destroy has stopped consul-aws, so nothing re-creates them.
+ */
+export async function destroyEmptyingNamespace(stack: Stack, ctx: ops.OperationContext, remove: boolean): Promise<OpMap | undefined> {
+    try {
+        return await ops.destroy(stack, ctx, remove);
+    } catch (err) {
+        const namespaceId = await stack
+            .outputs()
+            .then((o) => o.namespaceId?.value as string | undefined)
+            .catch(() => undefined);
+        const region = await stack
+            .getConfig("aws:region")
+            .then((c) => c.value)
+            .catch(() => undefined);
+        if (!namespaceId || !region) throw err;
+        const { client, sd } = cloudMapFor(region);
+        const imported = (await listNamespaceServices(client, sd, namespaceId).catch(() => [])).filter((x) => x.Description === IMPORTED_DESCRIPTION);
+        if (imported.length === 0) throw err;
+        ctx.sink.write(`destroy stopped with ${imported.length} service(s) consul-aws created still in namespace ${namespaceId}: removing them, then destroying again\n`);
+        const report = await deleteImportedServices(client, sd, namespaceId, { log: (line) => ctx.sink.write(`${line}\n`) });
+        ctx.sink.write(`removed ${report.deletedServices.length} service(s), ${report.deregisteredInstances} instance(s)\n`);
+        return await ops.destroy(stack, ctx, remove);
     }
 }
 
@@ -216,7 +273,7 @@ export async function runEphemeral(cmd: EphemeralCommand, env: Env, sink: Sink, 
                 sink.write(`--keep-on-failure: leaving ${name} up; remove it with: npm run driver -- ${name} destroy --yes\n`);
             } else if (stack) {
                 const ctx = { sink, signal: interrupts.freshSignal() };
-                await ops.destroy(stack, ctx, true);
+                await destroyEmptyingNamespace(stack, ctx, true);
                 draft.removed = true;
                 sink.write(`ephemeral stack ${name} destroyed and removed\n`);
             }

@@ -1,10 +1,23 @@
+import * as fs from "fs";
+import * as path from "path";
 import * as readline from "readline";
 import { LocalWorkspace, Stack, type ConfigValue, type OpMap, type OutputMap, type PulumiCommand } from "@pulumi/pulumi/automation";
 import type { ConfigOverride } from "./args";
 import { classifyOperationError } from "./errors";
 import { DriverError, ExitCode } from "./exitCodes";
 import { ProgressPrinter, type Sink } from "./printer";
-import type { PinnedVersions } from "./versions";
+import { PROJECT_DIR, type PinnedVersions } from "./versions";
+
+/** The project's policy pack, run on every preview and up (its rules: policy/rules.ts). */
+export const POLICY_PACK_DIR = path.join(PROJECT_DIR, "policy");
+
+/** The pack's directory, once its dependencies are installed (the CLI runs it from there). */
+export function policyPacks(dir: string = POLICY_PACK_DIR): string[] {
+    if (!fs.existsSync(path.join(dir, "node_modules", "@pulumi", "policy"))) {
+        throw new DriverError(`missing prerequisite: the policy pack's dependencies are not installed (\`npm ci --prefix ${path.relative(process.cwd(), dir) || dir}\`)`, ExitCode.MissingPrerequisite);
+    }
+    return [dir];
+}
 
 /** What every stack operation needs: where to print, and how to be cancelled. */
 export interface OperationContext {
@@ -83,8 +96,9 @@ async function withProgress<T>(
 }
 
 export function preview(stack: Stack, ctx: OperationContext): Promise<OpMap> {
+    const packs = policyPacks();
     return withProgress(ctx, `preview of ${stack.name}`, undefined, async (onEvent) => {
-        const result = await stack.preview({ onEvent, color: "never", signal: ctx.signal });
+        const result = await stack.preview({ onEvent, color: "never", signal: ctx.signal, policyPacks: packs });
         return result.changeSummary;
     });
 }
@@ -101,8 +115,9 @@ export function up(
     ctx: OperationContext,
     expectedTotal?: number,
 ): Promise<{ resourceChanges?: OpMap; outputs: OutputMap }> {
+    const packs = policyPacks();
     return withProgress(ctx, `up of ${stack.name}`, expectedTotal, async (onEvent) => {
-        const result = await stack.up({ onEvent, color: "never", signal: ctx.signal, suppressOutputs: true });
+        const result = await stack.up({ onEvent, color: "never", signal: ctx.signal, suppressOutputs: true, policyPacks: packs });
         return { resourceChanges: result.summary.resourceChanges, outputs: result.outputs };
     });
 }

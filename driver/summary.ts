@@ -2,6 +2,7 @@ import type { OpMap, OpType, OutputMap } from "@pulumi/pulumi/automation";
 import type { ConfigOverride } from "./args";
 import type { ExitCode } from "./exitCodes";
 import { formatChanges } from "./progress";
+import type { ConsulCheckResult } from "./consulCheck";
 import type { SmokeResult } from "./smoke";
 
 /** The one object `--json` prints: everything CI needs to comment on a PR or gate a deploy. */
@@ -19,6 +20,8 @@ export interface RunReport {
     /** Stack outputs after up, secrets masked. */
     outputs?: Record<string, unknown>;
     smoke?: SmokeResult;
+    /** The Consul sync proof after up, when the stack syncs with Consul. */
+    consulCheck?: ConsulCheckResult;
     /** Ephemeral mode: whether the throw-away stack was destroyed and removed. */
     removed?: boolean;
     /** One line a person reads first, also used as the PR comment headline. */

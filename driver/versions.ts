@@ -24,6 +24,7 @@ const PLUGIN_PACKAGES: ReadonlyArray<{ plugin: string; npmPackage: string }> = [
     { plugin: "aws", npmPackage: "@pulumi/aws" },
     { plugin: "awsx", npmPackage: "@pulumi/awsx" },
     { plugin: "docker", npmPackage: "@pulumi/docker" },
+    { plugin: "random", npmPackage: "@pulumi/random" },
 ];
 const CLI_PACKAGE = "@pulumi/pulumi";
 const EXACT_VERSION = /^\d+\.\d+\.\d+$/;

@@ -4,7 +4,7 @@
  * (registrations in Cloud Map, API calls, secrets and images fetched at task start).
  */
 import { endLabel, Flow, FlowEnd, SECURITY_GROUP } from "./flows";
-import { mockArn, mockId, RecordedResource } from "./program";
+import { mockId, RecordedResource } from "./program";
 import { redactInputs } from "./redact";
 
 type Inputs = Record<string, unknown>;
@@ -91,7 +91,8 @@ class Diagram {
 export function architectureDiagram(plan: { flows: readonly Flow[] }, recorded: readonly RecordedResource[]): string {
     const resources = recorded.map((r) => ({ ...r, inputs: redactInputs(r.type, r.inputs) }));
     const ofType = (type: string) => resources.filter((r) => r.type === type);
-    const byArn = new Map(resources.map((r) => [mockArn(r.type, r.name), r]));
+    const arnOf = (r: RecordedResource) => String(r.state.arn);
+    const byArn = new Map(resources.map((r) => [arnOf(r), r]));
     const groupById = new Map(ofType(SECURITY_GROUP).map((g) => [mockId(g.name), g]));
     const siblings = (r: RecordedResource, type: string) => resources.filter((x) => x.type === type && x.parentUrn !== undefined && x.parentUrn === r.parentUrn);
     const d = new Diagram();
@@ -157,7 +158,7 @@ export function architectureDiagram(plan: { flows: readonly Flow[] }, recorded: 
     const callNotes = new Map<string, string>();
     for (const svc of ecsServices) {
         const from = nodeOfService(svc);
-        const td = resources.find((r) => r.type === T.taskDefinition && mockArn(r.type, r.name) === svc.inputs.taskDefinition);
+        const td = resources.find((r) => r.type === T.taskDefinition && arnOf(r) === svc.inputs.taskDefinition);
         for (const c of containersOf(td)) {
             const env = Object.fromEntries((c.environment ?? []).map((e) => [e.name, e.value]));
             for (const value of Object.values(env)) {
@@ -217,7 +218,7 @@ export function architectureDiagram(plan: { flows: readonly Flow[] }, recorded: 
     let registry: string | undefined;
     for (const svc of ecsServices) {
         const node = nodeOfService(svc);
-        const td = resources.find((r) => r.type === T.taskDefinition && mockArn(r.type, r.name) === svc.inputs.taskDefinition);
+        const td = resources.find((r) => r.type === T.taskDefinition && arnOf(r) === svc.inputs.taskDefinition);
         if (!node) continue;
         const containers = containersOf(td);
         const secretCount = containers.reduce((n, c) => n + (c.secrets?.length ?? 0), 0);

@@ -8,7 +8,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { architectureDiagram } from "./diagram";
 import { deriveFlows, endLabel, Flow, SECURITY_GROUP } from "./flows";
-import { loadProjectFile, mockArn, mockId, PROJECT, ProgramRun, RecordedResource, ROOT } from "./program";
+import { loadProjectFile, mockId, PROJECT, ProgramRun, RecordedResource, ROOT } from "./program";
 import { hasPicker, reviewProperties } from "./properties";
 import { redact, redactInputs, REDACTED } from "./redact";
 
@@ -75,7 +75,7 @@ function referenceNames(resources: readonly RecordedResource[]): (value: unknown
     const refs = new Map<string, string>();
     for (const r of resources) {
         refs.set(mockId(r.name), r.name);
-        refs.set(mockArn(r.type, r.name), r.name);
+        if (typeof r.state.arn === "string") refs.set(r.state.arn, r.name);
     }
     const map = (value: unknown): unknown => {
         if (typeof value === "string") return refs.has(value) ? `ref:${refs.get(value)}` : value;

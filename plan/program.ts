@@ -13,6 +13,9 @@ export const ROOT = path.resolve(__dirname, "..");
 export const PROJECT = "ecs-cloudmap-consul";
 /** The account id every mocked ARN carries. */
 export const MOCK_ACCOUNT = "123456789012";
+export const ACCOUNT = MOCK_ACCOUNT;
+/** What the mocked random provider generates for the embedded Consul's management token. */
+export const MOCK_UUID = "5f0c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f";
 const REGION = "eu-west-1";
 
 export interface RecordedResource {
@@ -20,14 +23,16 @@ export interface RecordedResource {
     readonly name: string;
     readonly custom: boolean;
     readonly inputs: Record<string, unknown>;
+    /** The state the mock returned: inputs plus provider-computed outputs (ARNs, ids). */
+    readonly state: Record<string, unknown>;
     /** URN the mock monitor gave the resource. */
     urn?: string;
     /** URN of the parent resource; undefined at top level. */
     parentUrn?: string;
     /** Type token of the parent resource, from the URN; undefined at top level. */
     parentType?: string;
-    /** Names of the resources this one waits for (dependsOn and inputs), from their URNs. */
-    dependencies?: string[];
+    /** URNs it waits for: explicit dependsOn (components expanded to their children) and resources its inputs come from. */
+    dependencies: string[];
 }
 
 export interface ProgramRun {
@@ -83,6 +88,12 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
             const ids = (kind: string) => Array.from({ length: azs }, (_, i) => `subnet-${kind}-${i}`);
             return { vpcId: "vpc-mock", publicSubnetIds: ids("public"), privateSubnetIds: ids("private") };
         }
+        case "aws:servicediscovery/service:Service":
+            return { ...base, arn: `arn:aws:servicediscovery:${REGION}:${MOCK_ACCOUNT}:service/srv-${fakeHex(name).slice(0, 16)}` };
+        case "random:index/randomUuid:RandomUuid":
+            return { result: MOCK_UUID };
+        case "aws:secretsmanager/secret:Secret":
+            return { ...base, arn: `arn:aws:secretsmanager:${REGION}:${MOCK_ACCOUNT}:secret:${name}-AbCdEf` };
         case "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace":
             return { ...base, arn: `arn:aws:servicediscovery:${REGION}:${MOCK_ACCOUNT}:namespace/ns-mock1234`, hostedZone: "Z0MOCKZONE" };
         case "aws:ecr/repository:Repository":
@@ -107,8 +118,11 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
     switch (args.token) {
         case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return { userName: "AWS", password: "mock-registry-password", proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com` };
-        case "aws:ec2/getRouteTables:getRouteTables":
-            return { ids: ["rtb-private-0", "rtb-private-1"] };
+        case "aws:ec2/getRouteTables:getRouteTables": {
+            // One route table per private subnet, as awsx creates them.
+            const filters = (args.inputs.filters ?? []) as { values: string[] }[];
+            return { ids: (filters[0]?.values ?? []).map((_, i) => `rtb-private-${i}`) };
+        }
         default:
             throw new Error(`unexpected invoke ${args.token}`);
     }
@@ -152,8 +166,9 @@ export async function runProgram(config: Record<string, string>, stack = "test")
         {
             newResource(args: pulumi.runtime.MockResourceArgs) {
                 const inputs = args.inputs as Record<string, unknown>;
-                resources.push({ type: args.type, name: args.name, custom: args.custom ?? false, inputs });
-                return { id: mockId(args.name), state: computedState(args.type, args.name, inputs) };
+                const state = computedState(args.type, args.name, inputs);
+                resources.push({ type: args.type, name: args.name, custom: args.custom ?? false, inputs, state, dependencies: [] });
+                return { id: mockId(args.name), state };
             },
             call: mockCall,
         },
@@ -194,7 +209,7 @@ export async function runProgram(config: Record<string, string>, stack = "test")
         resource.parentType = parentType;
         const request = requests.get(`${type}::${name}`);
         resource.parentUrn = request?.parent || undefined;
-        resource.dependencies = (request?.dependencies ?? []).map((dep) => dep.split("::").pop() ?? dep);
+        resource.dependencies = request?.dependencies ?? [];
     }
     return { resources, outputs, secretOutputs, error };
 }

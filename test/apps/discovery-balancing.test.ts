@@ -1,6 +1,6 @@
 // Balancer choice, back-off growth and ejection rules: pure functions, called directly.
 import assert from "node:assert/strict";
-import { pickTarget, type Candidate } from "../../apps/hello/src/discovery/balancer";
+import { MAX_DEBT, pickTarget, type Candidate } from "../../apps/hello/src/discovery/balancer";
 import { ejectionDurationMs, HEALTHY, isEjected, maxEjectable, recordFailure, recordSuccess, type EjectionPolicy, type OutlierState } from "../../apps/hello/src/discovery/outlier";
 
 const idle = (n: number): Candidate[] => Array.from({ length: n }, () => ({ outstanding: 0, eligible: true }));
@@ -8,12 +8,8 @@ const idle = (n: number): Candidate[] => Array.from({ length: n }, () => ({ outs
 describe("discovery: balancer", () => {
   it("spreads exactly evenly over equal targets (round robin)", () => {
     const counts = [0, 0, 0];
-    let cursor = 0;
-    for (let i = 0; i < 30_000; i++) {
-      const pick = pickTarget(idle(3), cursor, 4);
-      counts[pick.index] += 1;
-      cursor = pick.cursor;
-    }
+    const rotation = { cursor: 0 };
+    for (let i = 0; i < 30_000; i++) counts[pickTarget(idle(3), rotation, 4)] += 1;
     assert.deepEqual(counts, [10_000, 10_000, 10_000]);
   });
 
@@ -21,13 +17,12 @@ describe("discovery: balancer", () => {
     const candidates = idle(3);
     const counts = [0, 0, 0];
     const inFlight: number[] = [];
-    let cursor = 0;
+    const rotation = { cursor: 0 };
     for (let i = 0; i < 30_000; i++) {
-      const pick = pickTarget(candidates, cursor, 4);
-      cursor = pick.cursor;
-      counts[pick.index] += 1;
-      candidates[pick.index].outstanding += 1;
-      inFlight.push(pick.index);
+      const index = pickTarget(candidates, rotation, 4);
+      counts[index] += 1;
+      candidates[index].outstanding += 1;
+      inFlight.push(index);
       if (inFlight.length > 8) candidates[inFlight.shift() as number].outstanding -= 1; // FIFO completions
     }
     assert.deepEqual(counts, [10_000, 10_000, 10_000]);
@@ -40,13 +35,37 @@ describe("discovery: balancer", () => {
       { outstanding: 3, eligible: true },
     ];
     const seen = new Set<number>();
-    let cursor = 0;
-    for (let i = 0; i < 6; i++) {
-      const pick = pickTarget(candidates, cursor, 4);
-      seen.add(pick.index);
-      cursor = pick.cursor;
-    }
+    const rotation = { cursor: 0 };
+    for (let i = 0; i < 6; i++) seen.add(pickTarget(candidates, rotation, 4));
     assert.deepEqual([...seen].sort(), [1, 2]);
+    assert.equal(candidates[0].debt, 3); // its turn in each of the three rounds is owed
+  });
+
+  it("gives a task that only lagged its passed-over turns back, so equal tasks keep exact shares", () => {
+    // Task 0 is descheduled for a moment now and then: its in-flight count jumps past the slack.
+    const candidates = idle(3);
+    const counts = [0, 0, 0];
+    const rotation = { cursor: 0 };
+    for (let i = 0; i < 30_000; i++) {
+      candidates[0].outstanding = i % 100 < 10 ? 20 : 0; // lagging 10 % of the time
+      counts[pickTarget(candidates, rotation, 8)] += 1;
+    }
+    assert.deepEqual(counts, [10_000, 10_000, 10_000]);
+  });
+
+  it("repays owed turns only within the slack, and never more than MAX_DEBT", () => {
+    const candidates: Candidate[] = [
+      { outstanding: 50, eligible: true, debt: MAX_DEBT },
+      { outstanding: 0, eligible: true },
+    ];
+    const rotation = { cursor: 0 };
+    assert.equal(pickTarget(candidates, rotation, 8), 1);
+    assert.equal(candidates[0].debt, MAX_DEBT); // capped
+    assert.equal(rotation.cursor, 2);
+    candidates[0].outstanding = 8;
+    assert.equal(pickTarget(candidates, rotation, 8), 0); // within the slack: an owed turn first
+    assert.equal(candidates[0].debt, MAX_DEBT - 1);
+    assert.equal(rotation.cursor, 2); // the rotation did not move for it
   });
 
   it("never picks an ineligible target, and says so when none is left", () => {
@@ -54,9 +73,9 @@ describe("discovery: balancer", () => {
       { outstanding: 0, eligible: false },
       { outstanding: 50, eligible: true },
     ];
-    assert.equal(pickTarget(candidates, 0, 0).index, 1);
-    assert.equal(pickTarget([{ outstanding: 0, eligible: false }], 0, 4).index, -1);
-    assert.equal(pickTarget([], 7, 4).index, -1);
+    assert.equal(pickTarget(candidates, { cursor: 0 }, 0), 1);
+    assert.equal(pickTarget([{ outstanding: 0, eligible: false }], { cursor: 0 }, 4), -1);
+    assert.equal(pickTarget([], { cursor: 7 }, 4), -1);
   });
 });
 
@@ -134,5 +153,60 @@ describe("discovery: ejection rules", () => {
     assert.equal(failTimes(HEALTHY, 10, 0, 1).ejected, false); // the only target
     assert.equal(failTimes(HEALTHY, 3, 0, 3, 1).ejected, false); // 1 of 3 already out at 50 %
     assert.equal(failTimes(HEALTHY, 3, 0, 4, 1).ejected, true); // 2 of 4 is allowed
+  });
+});
+
+describe("discovery: balancer and ejection edge cases", () => {
+  it("starts from the cursor, wraps around, and advances the rotation", () => {
+    const from = (cursor: number) => {
+      const rotation = { cursor };
+      return { index: pickTarget(idle(3), rotation, 4), cursor: rotation.cursor };
+    };
+    assert.deepEqual(from(2), { index: 2, cursor: 3 });
+    assert.deepEqual(from(3), { index: 0, cursor: 1 });
+    assert.deepEqual(from(7), { index: 1, cursor: 2 });
+    const untouched = { cursor: 5 };
+    assert.equal(pickTarget([{ outstanding: 0, eligible: false }], untouched, 4), -1);
+    assert.equal(untouched.cursor, 5, "no pick, no advance");
+  });
+
+  it("the slack is inclusive, and only eligible targets set the least busy count", () => {
+    const candidates: Candidate[] = [
+      { outstanding: 6, eligible: true },
+      { outstanding: 0, eligible: false }, // idle but excluded: does not make the others look busy
+      { outstanding: 2, eligible: true },
+    ];
+    assert.equal(pickTarget(candidates, { cursor: 0 }, 4), 0); // 6 <= 2 + 4
+    assert.equal(pickTarget(candidates, { cursor: 0 }, 3), 2); // 6 > 2 + 3
+    // An excluded idle target does not make the only eligible one look too busy to pick.
+    assert.equal(pickTarget([{ outstanding: 6, eligible: true }, { outstanding: 0, eligible: false }], { cursor: 1 }, 4), 0);
+    // The least busy count is the minimum, not the last one seen.
+    assert.equal(pickTarget([{ outstanding: 2, eligible: true }, { outstanding: 6, eligible: true }], { cursor: 1 }, 3), 0);
+  });
+
+  it("back-off: the first ejection is the base; n below 1 counts as the first", () => {
+    assert.equal(ejectionDurationMs(0, policy, () => 0), 1000);
+    assert.equal(ejectionDurationMs(1, { ...policy, maxMs: 500 }, () => 0), 500);
+    assert.equal(ejectionDurationMs(1, { ...policy, jitter: 0.5 }, () => 0.5), 750);
+    assert.equal(ejectionDurationMs(1000, { ...policy, maxMs: Number.MAX_SAFE_INTEGER }, () => 0), 1000 * 2 ** 30);
+  });
+
+  it("ejection state: the streak and the back-off count are kept; the ejection ends at now + duration", () => {
+    const ctx = { now: 5000, total: 4, ejectedNow: 0, random: () => 0 };
+    const one = recordFailure(HEALTHY, policy, ctx);
+    assert.deepEqual(one, { state: { consecutiveFailures: 1, ejections: 0, ejectedUntil: 0 }, ejected: false });
+    const state: OutlierState = { consecutiveFailures: 2, ejections: 1, ejectedUntil: 4000 };
+    assert.deepEqual(recordFailure(state, policy, ctx), { state: { consecutiveFailures: 3, ejections: 2, ejectedUntil: 7000 }, ejected: true });
+    assert.deepEqual(recordFailure(state, { ...policy, consecutiveFailures: 4 }, ctx).ejected, false);
+    assert.ok(!isEjected(HEALTHY, 0));
+    assert.ok(Object.isFrozen(HEALTHY));
+  });
+
+  it("max ejectable: rounds the share down, never below one, never all", () => {
+    assert.equal(maxEjectable(3, 50), 1);
+    assert.equal(maxEjectable(5, 50), 2);
+    assert.equal(maxEjectable(0, 50), 0);
+    assert.equal(maxEjectable(4, -5), 0);
+    assert.equal(maxEjectable(4, 100), 3);
   });
 });

@@ -9,9 +9,12 @@ import {
   refreshDelayMs,
   srvRecordsOf,
   srvTargets,
+  normalizeName,
   targetKey,
+  uniqueTargets,
 } from "../../apps/hello/src/discovery/records";
-import { parseDnsServer } from "../../apps/hello/src/discovery/dns-servers";
+import dns from "node:dns";
+import { formatDnsServer, parseDnsServer, systemDnsServers } from "../../apps/hello/src/discovery/dns-servers";
 import { aRecord, soaRecord, srvRecord } from "./support/test-dns-server";
 
 describe("discovery: TTL", () => {
@@ -55,11 +58,14 @@ describe("discovery: A records", () => {
 });
 
 describe("discovery: SRV records", () => {
-  it("keeps only the lowest priority group", () => {
-    const answers = [srvRecord("name.internal", "a.name.internal", 3000, 10, 1), srvRecord("name.internal", "b.name.internal", 3001, 10, 2)];
+  it("orders the records lowest priority first, keeping priority and weight (higher priorities are fallbacks)", () => {
+    const answers = [srvRecord("name.internal", "b.name.internal", 3001, 10, 2), srvRecord("name.internal", "a.name.internal", 3000, 10, 1)];
     assert.deepEqual(
-      srvRecordsOf("name.internal", answers).map((r) => r.target),
-      ["a.name.internal"],
+      srvRecordsOf("name.internal", answers).map((r) => [r.target, r.priority, r.weight]),
+      [
+        ["a.name.internal", 1, 1],
+        ["b.name.internal", 2, 1],
+      ],
     );
   });
 
@@ -67,8 +73,8 @@ describe("discovery: SRV records", () => {
     const srv = srvRecordsOf("name.internal", [srvRecord("name.internal", "t1.name.internal", 3000, 10), srvRecord("name.internal", "t2.name.internal", 4000, 8)]);
     const mapped = srvTargets(srv, [aRecord("t1.name.internal", "10.0.1.1", 6), aRecord("t2.name.internal", "10.0.1.2", 10)]);
     assert.deepEqual(mapped.targets, [
-      { host: "10.0.1.1", port: 3000 },
-      { host: "10.0.1.2", port: 4000 },
+      { host: "10.0.1.1", port: 3000, priority: 1, weight: 1 },
+      { host: "10.0.1.2", port: 4000, priority: 1, weight: 1 },
     ]);
     assert.equal(mapped.ttlSeconds, 6);
     assert.deepEqual(mapped.unresolved, []);
@@ -77,7 +83,7 @@ describe("discovery: SRV records", () => {
   it("lists SRV targets without an address as unresolved (to be queried)", () => {
     const srv = srvRecordsOf("name.internal", [srvRecord("name.internal", "t1.name.internal", 3000, 10), srvRecord("name.internal", "t2.name.internal", 3000, 10)]);
     const mapped = srvTargets(srv, [aRecord("t1.name.internal", "10.0.1.1", 10)]);
-    assert.deepEqual(mapped.targets, [{ host: "10.0.1.1", port: 3000 }]);
+    assert.deepEqual(mapped.targets, [{ host: "10.0.1.1", port: 3000, priority: 1, weight: 1 }]);
     assert.deepEqual(
       mapped.unresolved.map((r) => r.target),
       ["t2.name.internal"],
@@ -111,5 +117,123 @@ describe("discovery: answer classification and servers", () => {
   it("names targets host:port, IPv6 in brackets", () => {
     assert.equal(targetKey({ host: "10.0.0.1", port: 3000 }), "10.0.0.1:3000");
     assert.equal(targetKey({ host: "fd00::1", port: 3000 }), "[fd00::1]:3000");
+  });
+});
+
+describe("discovery: record edge cases", () => {
+  const cname = (name: string, data: string): Answer => ({ type: "CNAME", name, ttl: 30, data });
+
+  it("follows up to 8 CNAME hops, and stops on a loop", () => {
+    // Listed last hop first, so each pass over the records follows one hop.
+    const chain = (hops: number): Answer[] => [
+      ...Array.from({ length: hops }, (_, i) => cname(`c${i}.internal`, `c${i + 1}.internal`)).reverse(),
+      aRecord(`c${hops}.internal`, "10.0.0.8", 5),
+    ];
+    assert.deepEqual(addressesOf("c0.internal", chain(8)).addresses, ["10.0.0.8"]);
+    assert.deepEqual(addressesOf("c0.internal", chain(9)).addresses, []);
+    const loop = [cname("a.internal", "b.internal"), cname("B.internal.", "a.internal"), aRecord("b.internal", "10.0.0.2", 5)];
+    assert.deepEqual(addressesOf("a.internal", loop), { addresses: ["10.0.0.2"], ttlSeconds: 5 });
+  });
+
+  it("takes only A records of the name: not a CNAME's own name's other types, not AAAA", () => {
+    const answers: Answer[] = [{ type: "AAAA", name: "name.internal", ttl: 1, data: "fd00::1" }, { type: "TXT", name: "name.internal", ttl: 1, data: "x" } as Answer, aRecord("name.internal", "10.0.0.1", 9)];
+    assert.deepEqual(addressesOf("name.internal", answers), { addresses: ["10.0.0.1"], ttlSeconds: 9 });
+    assert.equal(addressesOf("name.internal", [{ type: "A", name: "name.internal", data: "10.0.0.3" } as Answer]).ttlSeconds, 0); // no TTL field: 0
+  });
+
+  it("SRV: other names, empty targets and other types are left out; a missing priority is 0; names normalized", () => {
+    const answers: Answer[] = [
+      srvRecord("other.internal", "x.internal", 1, 10, 0),
+      { type: "SRV", name: "name.internal", ttl: 10, data: { port: 3000, target: "" } } as Answer,
+      { type: "SRV", name: "Name.Internal.", ttl: 7, data: { port: 3001, target: "T1.Internal." } } as Answer,
+      srvRecord("name.internal", "t2.internal", 3002, 10, 1),
+      aRecord("name.internal", "10.0.0.1", 10),
+    ];
+    assert.deepEqual(srvRecordsOf("name.internal", answers), [{ target: "t1.internal", port: 3001, priority: 0, ttlSeconds: 7 }]);
+    assert.deepEqual(srvRecordsOf("name.internal", [aRecord("name.internal", "10.0.0.1", 10)]), []);
+  });
+
+  it("SRV -> targets: duplicates merged, TTL 0 with none resolved, several addresses per target", () => {
+    const srv = srvRecordsOf("name.internal", [srvRecord("name.internal", "t1.internal", 3000, 20), srvRecord("name.internal", "t1.internal", 3000, 20)]);
+    const mapped = srvTargets(srv, [aRecord("t1.internal", "10.0.0.1", 30), aRecord("t1.internal", "10.0.0.2", 25)]);
+    assert.deepEqual(mapped, {
+      targets: [
+        { host: "10.0.0.1", port: 3000 },
+        { host: "10.0.0.2", port: 3000 },
+      ],
+      unresolved: [],
+      ttlSeconds: 20,
+    });
+    assert.deepEqual(srvTargets(srv, []), { targets: [], unresolved: srv, ttlSeconds: 0 });
+  });
+
+  it("TTL edge cases: infinite is 0 (then the minimum), the refresh is at least 1 ms", () => {
+    assert.equal(clampTtl(Number.POSITIVE_INFINITY, 2, 60), 2);
+    assert.equal(clampTtl(1, 0, 60), 1);
+    assert.equal(clampTtl(0.5, 0, 60), 0.5);
+    assert.equal(refreshDelayMs(0, 0, 60, 1), 1);
+    assert.equal(refreshDelayMs(1, 0, 60, 0.0004), 1);
+    assert.equal(refreshDelayMs(1, 0, 60, 0.0016), 2);
+  });
+
+  it("negative TTL: the SOA's TTL when its minimum is larger or missing; the first SOA only", () => {
+    const soa = soaRecord("internal", 30);
+    assert.equal(negativeTtlSeconds([aRecord("x.internal", "10.0.0.1", 1), { ...soa, ttl: 12 } as Answer]), 12);
+    assert.equal(negativeTtlSeconds([{ ...soa, data: { ...(soa as { data: object }).data, minimum: undefined } } as unknown as Answer]), 30);
+    assert.equal(negativeTtlSeconds([soaRecord("internal", 3), soaRecord("internal", 9)]), 3);
+  });
+
+  it("failure reasons name the rcode", () => {
+    const base = { truncated: false, answers: [], additionals: [], authorities: [] };
+    assert.deepEqual(classifyResponse({ ...base, rcode: "NOTIMP" }), { kind: "failure", reason: "DNS answered NOTIMP" });
+    assert.deepEqual(classifyResponse({ ...base, rcode: "NXDOMAIN" }), { kind: "empty", ttlSeconds: 0, reason: "NXDOMAIN" });
+    assert.deepEqual(classifyResponse({ ...base, rcode: "NOERROR" }), { kind: "ok" });
+  });
+
+  it("target keys and unique targets", () => {
+    assert.deepEqual(
+      uniqueTargets([
+        { host: "10.0.0.1", port: 1 },
+        { host: "10.0.0.1", port: 2 },
+        { host: "10.0.0.1", port: 1 },
+      ]),
+      [
+        { host: "10.0.0.1", port: 1 },
+        { host: "10.0.0.1", port: 2 },
+      ],
+    );
+    assert.equal(normalizeName("A.B.c."), "a.b.c");
+    assert.equal(normalizeName("a.b.c.."), "a.b.c.");
+  });
+});
+
+describe("discovery: DNS server settings", () => {
+  it("parses the whole value only, trimmed, ports 1 to 65535", () => {
+    assert.deepEqual(parseDnsServer(" 10.0.0.2 "), { host: "10.0.0.2", port: 53 });
+    assert.deepEqual(parseDnsServer("[::1]"), { host: "::1", port: 53 });
+    assert.deepEqual(parseDnsServer("127.0.0.1:1"), { host: "127.0.0.1", port: 1 });
+    assert.deepEqual(parseDnsServer("[fd00::2]:65535"), { host: "fd00::2", port: 65535 });
+    for (const bad of ["x[::1]:53", "[::1]:53x", "a:10.0.0.1:53", "10.0.0.1:53x", "10.0.0.1:65536", "[::1]:0", "10.0.0.1:"]) {
+      assert.equal(parseDnsServer(bad), undefined, bad);
+    }
+  });
+
+  it("formats servers back, IPv6 in brackets", () => {
+    assert.equal(formatDnsServer({ host: "::1", port: 53 }), "[::1]:53");
+    assert.equal(formatDnsServer({ host: "10.0.0.2", port: 5353 }), "10.0.0.2:5353");
+  });
+
+  it("reads the system resolvers in order", () => {
+    const saved = dns.getServers();
+    try {
+      dns.setServers(["10.0.0.2", "[fd00::3]:5353", "127.0.0.1:53"]);
+      assert.deepEqual(systemDnsServers(), [
+        { host: "10.0.0.2", port: 53 },
+        { host: "fd00::3", port: 5353 },
+        { host: "127.0.0.1", port: 53 },
+      ]);
+    } finally {
+      dns.setServers(saved);
+    }
   });
 });

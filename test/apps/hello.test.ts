@@ -15,6 +15,7 @@ describe("hello: configuration (pure)", () => {
       host: "0.0.0.0",
       taskName: "host-h",
       nameServer: "http://name.internal:3000/",
+      discoveryMode: "dns",
       dnsServer: undefined,
       recordType: "A",
       ttlMinSeconds: 1,
@@ -46,17 +47,18 @@ describe("hello: configuration (pure)", () => {
 
   it("reports every bad variable at once, naming it and what is allowed", () => {
     const parsed = parseHelloConfig(
-      { DNS_SERVER: "dns.local", DISCOVERY_RECORD_TYPE: "AAAA", DISCOVERY_TTL_MIN_SECONDS: "90", DISCOVERY_TTL_MAX_SECONDS: "30", MAX_TRIES: "0" },
+      { DNS_SERVER: "dns.local", DISCOVERY_RECORD_TYPE: "MX", DISCOVERY_MODE: "mesh", DISCOVERY_TTL_MIN_SECONDS: "90", DISCOVERY_TTL_MAX_SECONDS: "30", MAX_TRIES: "0" },
       "h",
     );
     assert.ok(!parsed.ok);
     const text = parsed.errors.join("\n");
     assert.match(text, /NAME_SERVER is required: expected an http:\/\/ URL/);
     assert.match(text, /DNS_SERVER="dns.local" is invalid: expected an IP address, "ip:port" or "\[ipv6\]:port"/);
-    assert.match(text, /DISCOVERY_RECORD_TYPE="AAAA" is invalid: expected one of A, SRV/);
+    assert.match(text, /DISCOVERY_RECORD_TYPE="MX" is invalid: expected one of A, AAAA, SRV/);
+    assert.match(text, /DISCOVERY_MODE="mesh" is invalid: expected one of dns, proxy/);
     assert.match(text, /DISCOVERY_TTL_MIN_SECONDS \(90\) is invalid: expected at most DISCOVERY_TTL_MAX_SECONDS \(30\)/);
     assert.match(text, /MAX_TRIES="0" is invalid: expected an integer from 1 to 10/);
-    assert.equal(parsed.errors.length, 5);
+    assert.equal(parsed.errors.length, 6);
   });
 
   it("rejects NAME_SERVER values that are not plain http URLs", () => {
@@ -180,7 +182,7 @@ describe("hello: process", () => {
     const m = JSON.parse((await get(`${url}/metrics`)).body) as Record<string, unknown>;
     assert.deepEqual(
       Object.keys(m).sort(),
-      ["discovery", "dnsFailures", "dnsQueries", "dnsRefreshes", "dnsTruncated", "ejections", "failures", "latencyMs", "requests", "responses", "retries", "served", "targets", "task"].sort(),
+      ["aborted", "discovery", "dnsFailures", "dnsQueries", "dnsRefreshes", "dnsTruncated", "ejections", "failures", "latencyMs", "requests", "responses", "retries", "served", "targets", "task"].sort(),
     );
     assert.equal(m.requests, 4);
     assert.deepEqual(m.responses, { "200": 4 });
@@ -204,6 +206,31 @@ describe("hello: process", () => {
     assert.equal(r.status, 503);
     assert.match(r.body, /^503 Service Unavailable: no name\.internal task answered \(2 tries in \d+ ms: .*ECONNREFUSED/);
     assert.ok(r.ms < 1000, `took ${r.ms} ms`); // RESPONSE_TIMEOUT_MS is 1000: none was waited for
+  });
+
+  it("DISCOVERY_MODE=proxy: no DNS client of its own; NAME_SERVER's host resolved by the OS, through one pool", async () => {
+    const name = run("name", { PORT: "0", HOST: "127.0.0.1", TASK_NAME: "task-p" });
+    const { port } = await name.listening;
+    // localhost comes from the hosts file, as a Service Connect alias does; DNS_SERVER must go unused.
+    const hello = run("hello", { PORT: "0", HOST: "127.0.0.1", TASK_NAME: "hello-1", NAME_SERVER: `http://localhost:${port}/`, DNS_SERVER: `127.0.0.1:${dns.port}`, DISCOVERY_MODE: "proxy" });
+    const url = `http://127.0.0.1:${(await hello.listening).port}`;
+    assert.equal(hello.lines[0].discoveryMode, "proxy");
+    for (let i = 0; i < 5; i++) {
+      const r = await get(`${url}/`);
+      assert.equal(r.status, 200);
+      assert.match(r.body, /^Hello \(from hello-1\) [A-Z][a-z]+ \(from task-p\)$/);
+    }
+    const m = JSON.parse((await get(`${url}/metrics`)).body) as { dnsQueries: number; discovery: { mode: string }; targets: Record<string, { requests: number; ejected: boolean }> };
+    assert.equal(dns.queries, 0);
+    assert.equal(m.dnsQueries, 0);
+    assert.equal(m.discovery.mode, "proxy");
+    assert.deepEqual(Object.keys(m.targets), [`localhost:${port}`]);
+    assert.equal(m.targets[`localhost:${port}`].requests, 5);
+    await name.kill();
+    const down = await get(`${url}/`);
+    assert.equal(down.status, 503);
+    assert.match(down.body, /^503 Service Unavailable: no localhost task answered \(3 tries in \d+ ms: .*ECONNREFUSED/);
+    assert.ok(down.ms < 1000, `took ${down.ms} ms`);
   });
 
   it("on SIGTERM lets in-flight requests finish, then exits 0", async () => {

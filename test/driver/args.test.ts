@@ -112,7 +112,7 @@ describe("driver: argument parsing", () => {
         { argv: ["smoke", "not a url"], message: /smoke <url>: "not a url" is not a URL/ },
         { argv: ["smoke", "ftp://x/"], message: /must be http:\/\/ or https:\/\// },
         { argv: ["smoke", "http://x/", "--requests", "0"], message: /--requests "0": expected a whole number from 1 to 10000/ },
-        { argv: ["smoke", "http://x/", "--deadline", "soon"], message: /--deadline "soon": expected a duration from 1s to 60m/ },
+        { argv: ["smoke", "http://x/", "--deadline", "soon"], message: /--deadline "soon": expected a duration from 100ms to 60m, like 500ms/ },
         { argv: ["smoke", "http://x/", "--expect-tasks", "<3"], message: /--expect-tasks "<3": expected >N, >=N or N/ },
     ];
     for (const { argv, env, message } of bad) {
@@ -134,10 +134,153 @@ describe("driver: argument parsing", () => {
     it("reads durations and task expectations", () => {
         assert.equal(parseDuration("--deadline", "1500ms"), 1500);
         assert.equal(parseDuration("--deadline", "90"), 90_000);
-        assert.throws(() => parseDuration("--deadline", "61m"), /from 1s to 60m/);
+        assert.throws(() => parseDuration("--deadline", "61m"), /from 100ms to 60m/);
         assert.equal(parseExpectTasks(">1"), 2);
         assert.equal(parseExpectTasks(">=3"), 3);
         assert.equal(parseExpectTasks("1"), 1);
         assert.throws(() => parseExpectTasks(">=0"), /at least 1/);
+    });
+});
+
+describe("driver: argument limits, anchors and edge cases", () => {
+    const usageError = (message: RegExp) => (err: unknown) => err instanceof UsageError && message.test(err.message);
+    const smoke = (...flags: string[]) => parseCommand(["smoke", "http://127.0.0.1:8080/", ...flags]);
+    const up = (...flags: string[]) => parseCommand(["dev", "up", ...flags]);
+    const overridesOf = (c: Command) => (c.kind === "stack" || c.kind === "ephemeral" ? c.options.overrides : []);
+
+    it("--deadline 500ms, the example the help and the error give, is accepted (was rejected below 1 s)", () => {
+        assert.equal(parseDuration("--deadline", "500ms"), 500);
+        assert.deepEqual(smoke("--deadline", "500ms"), { kind: "smoke", url: "http://127.0.0.1:8080/", requests: 20, deadlineMs: 500, minDistinctTasks: 2, json: false });
+    });
+
+    it("durations: units, fractions, bare seconds and both limits", () => {
+        assert.equal(parseDuration("--deadline", "100ms"), 100);
+        assert.equal(parseDuration("--deadline", "1.5s"), 1500);
+        assert.equal(parseDuration("--deadline", "0.25"), 250);
+        assert.equal(parseDuration("--deadline", "2m"), 120_000);
+        assert.equal(parseDuration("--deadline", "60m"), 3_600_000);
+        assert.equal(parseDuration("--deadline", "3600s"), 3_600_000);
+        assert.equal(parseDuration("--deadline", "1.0004s"), 1000); // rounded to whole ms
+        for (const bad of ["99ms", "3600001ms", "61m", "0", "", "5h", "1 s", "x5s", "5sx", "-5s", ".5s", "1e3ms"]) {
+            assert.throws(() => parseDuration("--deadline", bad), usageError(new RegExp(`^--deadline "${bad.replace(".", "\\.")}": expected a duration from 100ms to 60m`)), bad);
+        }
+    });
+
+    it("integers: whole numbers within both limits, no sign, no fraction, no junk", () => {
+        assert.equal((smoke("--requests", "1") as Extract<Command, { kind: "smoke" }>).requests, 1);
+        assert.equal((smoke("--requests", "10000") as Extract<Command, { kind: "smoke" }>).requests, 10_000);
+        assert.throws(() => smoke("--requests", "10001"), usageError(/--requests "10001": expected a whole number from 1 to 10000/));
+        assert.equal((up("--smoke-requests", "1000") as Extract<Command, { kind: "stack" }>).options.smokeRequests, 1000);
+        assert.throws(() => up("--smoke-requests", "1001"), usageError(/--smoke-requests "1001": expected a whole number from 0 to 1000/));
+        for (const bad of ["+5", "5.0", "5x", "x5", " 5", ""]) {
+            assert.throws(() => smoke("--requests", bad), usageError(/--requests ".*": expected a whole number/), JSON.stringify(bad));
+        }
+    });
+
+    it("--expect-tasks: >N, >=N or N, trimmed, from 1 to 100", () => {
+        assert.equal(parseExpectTasks(" >=2 "), 2);
+        assert.equal(parseExpectTasks(">0"), 1);
+        assert.equal(parseExpectTasks("100"), 100);
+        assert.equal(parseExpectTasks(">99"), 100);
+        for (const bad of ["101", ">100", "0", ">=0", "=>2", "2>", ">>2", "2 tasks", "a2", ""]) {
+            assert.throws(() => parseExpectTasks(bad), usageError(/^--expect-tasks ".*": expected >N, >=N or N distinct name tasks, at least 1/), bad);
+        }
+    });
+
+    it("rejects extra arguments after smoke <url> and ephemeral <name>", () => {
+        assert.throws(() => parseCommand(["smoke", "http://x/", "extra"]), usageError(/^unexpected argument "extra" after smoke <url>$/));
+        assert.throws(() => parseCommand(["ephemeral", "12", "13"]), usageError(/^unexpected argument "13" after ephemeral <pr-number-or-name>$/));
+        assert.throws(() => parseCommand(["dev", "up", "a", "b"]), usageError(/^unexpected argument "a"/));
+        assert.throws(() => parseCommand(["smoke"]), usageError(/^missing argument: smoke <url>\n\nUsage:/));
+        assert.throws(() => parseCommand(["smoke", ""]), usageError(/^missing argument: smoke <url>/));
+    });
+
+    it("regions: the whole value must be a region (no junk around a valid one)", () => {
+        for (const region of ["us-east-1", "eu-central-2", "us-gov-west-1", "us-iso-east-1", "us-isob-east-1", "cn-north-1"]) {
+            assert.deepEqual(overridesOf(up("--region", region)), [{ key: "aws:region", value: region, source: "--region" }], region);
+        }
+        for (const bad of ["xx-us-east-1", "us-east-1x", "us-east-12", "US-EAST-1", "u-east-1", "us-east", "us-isobb-east-1", "us-gov--1"]) {
+            assert.throws(() => up("--region", bad), usageError(new RegExp(`^--region "${bad}": expected an AWS region`)), bad);
+        }
+    });
+
+    it("image tags: Docker's grammar, anchored, at most 128 characters", () => {
+        assert.deepEqual(overridesOf(up("--image-tag", "_a.B-1")), [{ key: "imageTag", value: "_a.B-1", source: "--image-tag" }]);
+        assert.equal(overridesOf(up("--image-tag", "a".repeat(128)))[0].value.length, 128);
+        for (const bad of ["a".repeat(129), ".a", "-a", "a/b", "a:b", "a b"]) {
+            assert.throws(() => up(`--image-tag=${bad}`), usageError(/^--image-tag ".*": expected a Docker tag/), bad);
+        }
+        assert.deepEqual(overridesOf(parseCommand(["dev", "up"], { IMAGE_TAG: "", AWS_REGION: "" })), []); // empty env means unset
+    });
+
+    it("--config keys: an optional namespace, then a key; the value may hold anything", () => {
+        assert.deepEqual(overridesOf(up("--config", "a.b_c-d=")), [{ key: "a.b_c-d", value: "", source: "--config" }]);
+        for (const bad of ["a b=1", "a:b:c=1", ":a=1", "a:=1", "a/b=1"]) {
+            assert.throws(() => up("--config", bad), usageError(/^--config ".*": expected key=value/), bad);
+        }
+    });
+
+    it("a later value of the same key wins and moves to the end, as repeated config sets would", () => {
+        assert.deepEqual(overridesOf(up("--config", "a=1", "--config", "b=2", "--config", "a=3")), [
+            { key: "b", value: "2", source: "--config" },
+            { key: "a", value: "3", source: "--config" },
+        ]);
+    });
+
+    it("stack names: up to org/project/stack of letters, digits, - _ .", () => {
+        assert.equal((parseCommand(["a/b/c.d_e-f", "preview"]) as Extract<Command, { kind: "stack" }>).stack, "a/b/c.d_e-f");
+        for (const bad of ["a/b/c/d", "/dev", "dev/", "de v", "dév"]) {
+            assert.throws(() => parseCommand([bad, "preview"]), usageError(/^invalid stack name/), bad);
+        }
+    });
+
+    it("ephemeral names: a PR number, or a slug of at most 40 characters, prefixed once with pr-", () => {
+        assert.equal(ephemeralStackName(" 12 "), "pr-12");
+        assert.equal(ephemeralStackName("a".repeat(40)), `pr-${"a".repeat(40)}`);
+        assert.equal(ephemeralStackName("PR-9x"), "pr-9x");
+        assert.equal(ephemeralStackName("12abc"), "pr-12abc"); // digits first is still a name, not PR 12
+        for (const bad of ["a".repeat(41), "-a", "a_b", "#", "x#1"]) {
+            assert.throws(() => ephemeralStackName(bad), usageError(/^invalid ephemeral stack/), bad);
+        }
+    });
+
+    it("each mode lists exactly its own flags; -h is help", () => {
+        assert.deepEqual(parseCommand(["-h"]), { kind: "help" });
+        assert.deepEqual(parseCommand(["dev", "up", "--help"]), { kind: "help" });
+        const allowedIn = (argv: string[]) => {
+            try {
+                parseCommand([...argv, "--requests", "1"]);
+            } catch (err) {
+                return /allowed: (.*)$/.exec((err as Error).message)?.[1];
+            }
+            return undefined;
+        };
+        assert.equal(allowedIn(["dev", "preview"]), "--json, --region, --config, --image-tag");
+        assert.equal(allowedIn(["dev", "refresh"]), "--json, --region, --config, --image-tag, --yes");
+        assert.equal(allowedIn(["dev", "up"]), "--json, --region, --config, --image-tag, --yes, --no-refresh, --smoke-requests");
+        assert.equal(allowedIn(["dev", "destroy"]), "--json, --region, --config, --image-tag, --yes, --no-refresh");
+        assert.equal(allowedIn(["ephemeral", "1"]), "--json, --region, --config, --image-tag, --no-refresh, --smoke-requests, --keep-on-failure");
+        assert.throws(() => smoke("--config", "a=1"), usageError(/^--config is not an option of "smoke"; allowed: --json, --requests, --deadline, --expect-tasks$/));
+        // Flags a mode allows parse there.
+        const e = parseCommand(["ephemeral", "feat", "--json", "--no-refresh", "--smoke-requests", "3", "--region", "eu-west-1"]);
+        assert.deepEqual(e, {
+            kind: "ephemeral",
+            stack: "pr-feat",
+            sourceStack: "dev",
+            keepOnFailure: false,
+            options: { json: true, overrides: [{ key: "aws:region", value: "eu-west-1", source: "--region" }], yes: true, refresh: false, smokeRequests: 3 },
+        });
+        const r = parseCommand(["dev", "refresh", "-y"]);
+        assert.deepEqual(r, { kind: "stack", stack: "dev", operation: "refresh", options: deploy({ yes: true }) });
+    });
+
+    it("usage errors carry the usage text; unknown operations list the valid ones", () => {
+        assert.throws(() => parseCommand([]), usageError(/^missing command\n\nUsage:\n {2}npm run driver -- <stack> preview\|up\|refresh\|destroy/));
+        assert.throws(() => parseCommand(["dev", "up", "--bogus"]), usageError(/^Unknown option '--bogus'.*\n\nUsage:/));
+        assert.throws(() => parseCommand(["dev", "up", "x", "y"]), usageError(/^unexpected argument "x"\n\nUsage:/));
+        assert.throws(() => parseCommand(["up"]), usageError(/^missing stack: give "<stack> up" or set PULUMI_STACK\n\nUsage:/));
+        assert.throws(() => parseCommand(["ephemeral", ""]), usageError(/^missing argument: ephemeral <pr-number-or-name>\n\nUsage:/));
+        assert.throws(() => parseCommand(["dev", "deploy"]), usageError(/^unknown operation "deploy": expected one of preview, up, refresh, destroy \(or the commands ephemeral, smoke\)$/));
+        assert.throws(() => parseCommand(["smoke", "mailto:a@b"]), usageError(/^smoke <url>: "mailto:a@b" must be http:\/\/ or https:\/\/$/));
     });
 });

@@ -7,6 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ExitCode } from "../../driver/exitCodes";
 import { readPinnedVersions } from "../../driver/versions";
+import { standInCloudMap } from "../infra/cloudMapStandIn";
 import { REPO_DIR, runDriver } from "./run-driver";
 
 const STAND_IN = `#!/bin/sh
@@ -21,11 +22,19 @@ case "$1" in
       echo "error: configuration key '$3' not found for stack 'dev'" >&2; exit 255
     fi ;;
   plugin) [ "$FAKE_FAIL" = plugin ] && { echo "error: could not download plugin: 404" >&2; exit 255; } ;;
-  stack) [ "$2" = history ] && echo '[{"kind":"update","startTime":"2026-11-21T23:00:00Z","endTime":"2026-11-21T23:00:01Z","message":"","environment":{},"config":{},"result":"succeeded","version":1}]' ;;
+  stack)
+    [ "$2" = history ] && echo '[{"kind":"update","startTime":"2026-11-21T23:00:00Z","endTime":"2026-11-21T23:00:01Z","message":"","environment":{},"config":{},"result":"succeeded","version":1}]'
+    [ "$2" = output ] && [ -n "$FAKE_DESTROY" ] && echo '{"namespaceId":"ns-1"}'
+    ;;
   preview|up|refresh|destroy)
     [ "$FAKE_FAIL" = lock ] && { echo "error: [409] Conflict: Another update is currently in progress." >&2; exit 255; }
     [ "$1" = up ] && [ "$FAKE_UP" = fail ] && { echo "error: update failed" >&2; exit 255; }
-    [ "$1" = up ] && [ "$FAKE_UP" = hang ] && exec sleep 20 ;;
+    [ "$1" = up ] && [ "$FAKE_UP" = hang ] && exec sleep 20
+    if [ "$1" = destroy ] && [ "$FAKE_DESTROY" = ns-in-use ] && [ ! -e "$FAKE_PULUMI_LOG.destroyed-once" ]; then
+      touch "$FAKE_PULUMI_LOG.destroyed-once"
+      echo "error: deleting Service Discovery Private DNS Namespace (ns-1): operation error ServiceDiscovery: DeleteNamespace, https response error StatusCode: 400, ResourceInUse: Namespace has associated services; delete the services before deleting the namespace" >&2
+      exit 255
+    fi ;;
 esac
 exit 0
 `;
@@ -75,6 +84,15 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
         const report = JSON.parse(run.stdout) as { exitCode: number; error: string };
         assert.equal(report.exitCode, 6);
         assert.match(report.error, /refresh of dev: the stack is locked/);
+    });
+
+    it("preview and up run the project's policy pack", async () => {
+        const pack = path.join(REPO_DIR, "policy");
+        await runDriver(["dev", "preview"], env);
+        await runDriver(["dev", "up", "--yes", "--no-refresh", "--smoke-requests", "0"], env);
+        const ops = calls().filter((c) => /^(preview|up) /.test(c));
+        assert.equal(ops.length, 2, ops.join("\n"));
+        for (const c of ops) assert.ok(c.includes(`--policy-pack ${pack}`), c);
     });
 
     it("--no-refresh goes straight to up", async () => {
@@ -141,9 +159,19 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
 
         for (const [signal, pr] of [["SIGINT", "43"], ["SIGTERM", "46"]] as const) {
             it(`${signal} during the deploy cancels it, then destroys and removes the stack; exit 130`, async () => {
-                let sent = false;
+                // The signal goes once the stand-in CLI is really running `up`: the driver's
+                // "up of …" line comes before the SDK spawns it, and a signal in between (a busy
+                // machine) rightly cancels before any up starts.
+                let armed = false;
                 const run = await runDriver(["ephemeral", pr], { ...env, FAKE_UP: "hang" }, 60_000, (out, child) => {
-                    if (!sent && out.includes(`up of pr-${pr}…`)) sent = child.kill(signal);
+                    if (armed || !out.includes(`up of pr-${pr}…`)) return;
+                    armed = true;
+                    const poll = setInterval(() => {
+                        if (!calls().some((c) => c.startsWith("up "))) return;
+                        clearInterval(poll);
+                        child.kill(signal);
+                    }, 20);
+                    child.once("exit", () => clearInterval(poll));
                 });
                 assert.equal(run.code, ExitCode.Interrupted, run.stderr);
                 assert.match(run.stdout, new RegExp(`${signal}: cancelling the current operation, then destroying pr-${pr}`));
@@ -157,6 +185,24 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
             assert.equal(run.code, ExitCode.OperationFailed);
             assert.match(run.stdout, /--keep-on-failure: leaving pr-44 up; remove it with: npm run driver -- pr-44 destroy --yes/);
             assert.deepEqual(ops(), ["config set-all", "refresh", "up"]);
+        });
+
+        it("teardown whose destroy is stopped by consul-aws's services empties the namespace with the cleanup code, then destroys again", async () => {
+            const cloudMap = await standInCloudMap();
+            try {
+                const run = await runDriver(["ephemeral", "47"], { ...env, FAKE_UP: "fail", FAKE_DESTROY: "ns-in-use", AWS_ENDPOINT_URL_SERVICEDISCOVERY: cloudMap.url });
+                assert.equal(run.code, ExitCode.OperationFailed, run.stderr);
+                assert.match(run.stdout, /destroy stopped with 1 service\(s\) consul-aws created still in namespace ns-1: removing them, then destroying again/);
+                assert.match(run.stdout, /ephemeral stack pr-47 destroyed and removed/);
+                assert.deepEqual(ops(), ["config set-all", "refresh", "up", "destroy", "destroy", "stack rm"]);
+                assert.deepEqual(
+                    cloudMap.calls.map((c) => c.action),
+                    ["ListServices", "ListServices", "ListInstances", "DeregisterInstance", "GetOperation", "DeleteService"],
+                );
+                assert.deepEqual(cloudMap.calls[5].body, { Id: "srv-consul" });
+            } finally {
+                await cloudMap.close();
+            }
         });
 
         it("a leftover pr-* stack is destroyed and removed without a settings file", async () => {

@@ -35,10 +35,11 @@ describe("driver: prerequisite checks", () => {
                 { name: "aws", version: pkg.dependencies["@pulumi/aws"] },
                 { name: "awsx", version: pkg.dependencies["@pulumi/awsx"] },
                 { name: "docker", version: pkg.dependencies["@pulumi/docker"] },
+                { name: "random", version: pkg.dependencies["@pulumi/random"] },
             ]);
         });
         it("refuses ranges and missing packages, naming the package", () => {
-            const deps = { "@pulumi/pulumi": "3.248.0", "@pulumi/aws": "7.48.0", "@pulumi/awsx": "3.9.0", "@pulumi/docker": "5.2.0" };
+            const deps = { "@pulumi/pulumi": "3.248.0", "@pulumi/aws": "7.48.0", "@pulumi/awsx": "3.9.0", "@pulumi/docker": "5.2.0", "@pulumi/random": "4.21.2" };
             assert.throws(() => pinnedVersionsFrom({ dependencies: { ...deps, "@pulumi/aws": "^7.48.0" } }), /@pulumi\/aws is "\^7.48.0"; .*exact version/);
             const { "@pulumi/awsx": _omitted, ...withoutAwsx } = deps;
             assert.throws(() => pinnedVersionsFrom({ dependencies: withoutAwsx }), /@pulumi\/awsx is missing/);

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { EngineEvent } from "@pulumi/pulumi/automation";
+import type { EngineEvent, OpType } from "@pulumi/pulumi/automation";
 import { describeUrn, formatChanges, formatSeconds, ProgressTracker, statusDue, stripColor } from "../../driver/progress";
 
 function recorded(name: string): EngineEvent[] {
@@ -86,5 +86,147 @@ describe("driver: progress rendering from recorded engine events", () => {
         assert.equal(formatChanges({ same: 2, delete: 1, "create-replacement": 1 }), "1 deleted, 2 unchanged, 1 create-replacement");
         assert.equal(stripColor("<{%fg 1%}>error<{%reset%}>: \u001b[31mboom\u001b[0m"), "error: boom");
         assert.deepEqual([statusDue(undefined, 0, 250), statusDue(1000, 1200, 250), statusDue(1000, 1250, 250)], [true, false, true]);
+    });
+});
+
+describe("driver: progress lines for every engine step, diagnostics, and the status line", () => {
+    const T0 = 1_763_767_200;
+    const urnOf = (name: string, type = "aws:ecs/service:Service") => `urn:pulumi:dev::p::awsx:x:Parent$${type}::${name}`;
+    const meta = (op: OpType, name: string) => ({ op, urn: urnOf(name), type: "aws:ecs/service:Service", provider: "" });
+    const pre = (op: OpType, name: string, at: number, planning?: boolean): EngineEvent =>
+        ({ sequence: 0, timestamp: T0 + at, resourcePreEvent: { metadata: meta(op, name), ...(planning ? { planning } : {}) } }) as EngineEvent;
+    const outputs = (op: OpType, name: string, at: number, planning?: boolean): EngineEvent =>
+        ({ sequence: 0, timestamp: T0 + at, resOutputsEvent: { metadata: meta(op, name), ...(planning ? { planning } : {}) } }) as EngineEvent;
+    const failed = (op: OpType, name: string, at: number): EngineEvent =>
+        ({ sequence: 0, timestamp: T0 + at, resOpFailedEvent: { metadata: meta(op, name), status: 1, steps: 1 } }) as EngineEvent;
+    const diag = (at: number, severity: string, message: string, extra: { urn?: string; ephemeral?: boolean } = {}): EngineEvent =>
+        ({ sequence: 0, timestamp: T0 + at, diagnosticEvent: { severity, message, color: "never", ...extra } }) as EngineEvent;
+    const summary = (at: number, resourceChanges: Record<string, number>): EngineEvent =>
+        ({ sequence: 0, timestamp: T0 + at, summaryEvent: { maybeCorrupt: false, durationSeconds: at, resourceChanges, policyPacks: {} } }) as EngineEvent;
+    const prelude = (keys: number): EngineEvent =>
+        ({ sequence: 0, timestamp: T0, preludeEvent: { config: Object.fromEntries(Array.from({ length: keys }, (_, i) => [`k${i}`, "v"])) } }) as EngineEvent;
+
+    const STEPS: Array<[OpType, string, string]> = [
+        ["create", "creating", "created"],
+        ["update", "updating", "updated"],
+        ["delete", "deleting", "deleted"],
+        ["replace", "replacing", "replaced"],
+        ["create-replacement", "creating replacement", "created replacement"],
+        ["delete-replaced", "deleting replaced", "deleted replaced"],
+        ["read", "reading", "read"],
+        ["read-replacement", "reading replacement", "read replacement"],
+        ["refresh", "refreshing", "refreshed"],
+        ["import", "importing", "imported"],
+        ["import-replacement", "importing replacement", "imported replacement"],
+        ["discard", "discarding", "discarded"],
+        ["discard-replaced", "discarding replaced", "discarded replaced"],
+        ["remove-pending-replace", "removing pending replace", "removed pending replace"],
+    ];
+
+    for (const [op, present, past] of STEPS) {
+        it(`"${op}": "${present}" while it runs and when it fails, "${past}" when it is done`, () => {
+            const t = new ProgressTracker();
+            t.apply(prelude(0));
+            assert.deepEqual(t.apply(pre(op, "a", 1)), []);
+            assert.equal(t.status((T0 + 4) * 1000), `0/1 resources · ${present} aws:ecs/service:Service a (3s) · 4s`);
+            assert.deepEqual(t.apply(outputs(op, "a", 6)), [`[6s] 1/1 ${past} aws:ecs/service:Service a (5s)`]);
+            t.apply(pre(op, "b", 7));
+            assert.deepEqual(t.apply(failed(op, "b", 9)), [`[9s] FAILED ${present} aws:ecs/service:Service b`]);
+        });
+    }
+
+    it("an op without a verb of its own is printed as it is named", () => {
+        const t = new ProgressTracker();
+        t.apply(pre("frobnicate" as OpType, "a", 0));
+        assert.equal(t.status((T0 + 1) * 1000), "0/1 resources · frobnicate aws:ecs/service:Service a (1s) · 1s");
+        assert.deepEqual(t.apply(outputs("frobnicate" as OpType, "a", 2)), ["[2s] 1/1 frobnicate aws:ecs/service:Service a (2s)"]);
+        assert.deepEqual(t.apply(failed("frobnicate" as OpType, "b", 3)), ["[3s] FAILED frobnicate aws:ecs/service:Service b"]);
+    });
+
+    it("unchanged resources count as done but print nothing and are never in flight", () => {
+        const t = new ProgressTracker();
+        assert.deepEqual(t.apply(pre("same", "a", 0)), []);
+        assert.deepEqual(t.counts, { done: 0, total: 1, failed: 0, inFlight: 0 });
+        assert.deepEqual(t.apply(outputs("same", "a", 1)), []);
+        assert.deepEqual(t.counts, { done: 1, total: 1, failed: 0, inFlight: 0 });
+        assert.deepEqual(t.apply(pre("same", "p", 1, true)), []);
+        assert.deepEqual(t.counts, { done: 2, total: 2, failed: 0, inFlight: 0 });
+    });
+
+    it("a finished resource whose start was not seen has no duration; a planned output prints nothing", () => {
+        const t = new ProgressTracker();
+        assert.deepEqual(t.apply(outputs("create", "a", 3)), ["[0s] 1/1 created aws:ecs/service:Service a"]);
+        assert.deepEqual(t.apply(outputs("create", "b", 4, true)), []);
+        assert.deepEqual(t.counts, { done: 2, total: 2, failed: 0, inFlight: 0 });
+    });
+
+    it("diagnostics: errors and warnings print (with the resource and indented lines); info, debug and ephemeral ones do not", () => {
+        const t = new ProgressTracker();
+        t.apply(prelude(2));
+        assert.deepEqual(t.apply(diag(1, "info", "plain info")), []);
+        assert.deepEqual(t.apply(diag(1, "debug", "debug detail")), []);
+        assert.deepEqual(t.apply(diag(1, "info#err", "stderr of a provider")), []);
+        assert.deepEqual(t.apply(diag(1, "warning", "passing warning", { ephemeral: true })), []);
+        assert.deepEqual(t.apply(diag(1, "error", "<{%reset%}>  \n")), []); // nothing left once colour is gone
+        assert.deepEqual(t.apply(diag(2, "warning", "<{%fg 3%}>careful<{%reset%}>\n")), ["[2s] warning careful"]);
+        assert.deepEqual(t.apply(diag(3, "error", "first\n\nsecond\nthird", { urn: urnOf("svc") })), ["[3s] error svc: first\n    second\n    third"]);
+    });
+
+    it("the prelude counts config values (singular and plural)", () => {
+        assert.deepEqual(new ProgressTracker().apply(prelude(0)), ["[0s] started with 0 config values"]);
+        assert.deepEqual(new ProgressTracker().apply(prelude(1)), ["[0s] started with 1 config value"]);
+        assert.deepEqual(new ProgressTracker().apply(prelude(2)), ["[0s] started with 2 config values"]);
+    });
+
+    it("the status line: planning before any resource, the oldest step in flight first, +N more, failures", () => {
+        const t = new ProgressTracker();
+        assert.equal(t.status(5000), "0/0 resources · planning · 0s");
+        t.apply(prelude(0));
+        t.apply(pre("create", "late", 10)); // events may arrive out of timestamp order
+        t.apply(pre("update", "early", 4));
+        t.apply(pre("delete", "middle", 7));
+        assert.equal(t.status((T0 + 20) * 1000), "0/3 resources · updating aws:ecs/service:Service early (16s), +2 more · 20s");
+        t.apply(failed("update", "early", 21));
+        assert.equal(t.status((T0 + 22) * 1000), "0/3 resources · 1 failed · deleting aws:ecs/service:Service middle (15s), +1 more · 22s");
+        t.apply(outputs("delete", "middle", 23));
+        assert.equal(t.status((T0 + 24) * 1000), "1/3 resources · 1 failed · creating aws:ecs/service:Service late (14s) · 24s");
+        t.apply(outputs("create", "late", 25));
+        assert.equal(t.status((T0 + 90) * 1000), "2/3 resources · 1 failed · waiting for the engine · 1m30s");
+        assert.deepEqual(t.apply(summary(26, { create: 1, delete: 1 })), ["[26s] finished in 26s: 1 created, 1 deleted, 1 failed"]);
+        assert.equal(t.status((T0 + 27) * 1000), "2/3 resources · 1 failed · finished · 27s");
+    });
+
+    it("a summary without failures says nothing about failures", () => {
+        const t = new ProgressTracker();
+        t.apply(prelude(0));
+        assert.deepEqual(t.apply(summary(61, {})), ["[1m01s] finished in 1m01s: no changes"]);
+        assert.deepEqual(t.apply({ sequence: 9, timestamp: T0 + 62 } as EngineEvent), []); // events of other kinds
+    });
+
+    it("an expected total larger than what was seen wins; what was seen wins when larger", () => {
+        const t = new ProgressTracker(2);
+        for (const n of ["a", "b", "c"]) t.apply(pre("create", n, 0));
+        assert.deepEqual(t.counts, { done: 0, total: 3, failed: 0, inFlight: 3 });
+    });
+
+    it("URN and duration edge cases", () => {
+        assert.deepEqual(describeUrn("urn:pulumi:dev::p::aws:s3/bucket:Bucket::a::b"), { type: "aws:s3/bucket:Bucket", name: "a::b" });
+        assert.deepEqual(describeUrn("urn:pulumi:dev::p::aws:s3/bucket:Bucket"), { type: "aws:s3/bucket:Bucket", name: "urn:pulumi:dev::p::aws:s3/bucket:Bucket" });
+        assert.deepEqual(describeUrn("not-a-urn"), { type: "", name: "not-a-urn" });
+        assert.deepEqual([formatSeconds(-3), formatSeconds(59.5), formatSeconds(119.6), formatSeconds(600)], ["0s", "1m00s", "2m00s", "10m00s"]);
+    });
+
+    it("change maps: the usual order, zero counts left out, unknown ops after them; custom labels", () => {
+        assert.equal(formatChanges(undefined), "no changes");
+        assert.equal(formatChanges({ same: 0, create: 0 }), "no changes");
+        assert.equal(
+            formatChanges({ same: 8, refresh: 7, read: 6, import: 5, delete: 4, replace: 3, update: 2, create: 1, discard: 9 }),
+            "1 created, 2 updated, 3 replaced, 4 deleted, 5 imported, 6 read, 7 refreshed, 8 unchanged, 9 discard",
+        );
+        assert.equal(formatChanges({ create: 2, update: 1 }, [["update", "changed"]]), "1 changed, 2 create");
+    });
+
+    it("colour: several tags and escapes are all removed", () => {
+        assert.equal(stripColor("<{%bold%}>a<{%reset%}>b\u001b[1;31mc\u001b[0m\u001b[m"), "abc");
     });
 });

@@ -59,6 +59,8 @@ export interface Container {
     portMappings: { containerPort: number; hostPort: number; protocol: string }[];
     healthCheck?: { command: string[] };
     stopTimeout?: number;
+    readonlyRootFilesystem?: boolean;
+    user?: string;
     logConfiguration: { logDriver: string; options: Record<string, string> };
     mountPoints: { sourceVolume: string; containerPath: string; readOnly: boolean }[];
     dependsOn?: { containerName: string; condition: string }[];

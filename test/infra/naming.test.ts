@@ -1,7 +1,7 @@
 /** The two catalogs' names and the consul-aws flag mapping, called directly. */
 import * as assert from "assert";
 import { consulSyncContainers } from "../../components/consulSync";
-import { cloudMapDnsName, consulDnsName, namesOfCloudMapService, namesOfConsulService, syncCatalogCommand, syncPrefixFlags } from "../../components/naming";
+import { CONSUL_DOMAIN, cloudMapDnsName, consulDnsName, namesOfCloudMapService, namesOfConsulService, syncCatalogCommand, syncPrefixFlags } from "../../components/naming";
 import { privateZoneSoa } from "../../components/namespace";
 
 describe("infra naming", () => {
@@ -65,5 +65,16 @@ describe("infra naming", () => {
 
     it("the namespace SOA carries the negative TTL in its last field", () => {
         assert.strictEqual(privateZoneSoa(5), "ns-1536.awsdns-00.co.uk. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 5");
+    });
+});
+
+describe("infra naming: both prefixes and the Consul domain", () => {
+    it("both prefixes give both flags, in-Consul first", () => {
+        assert.deepStrictEqual(syncPrefixFlags({ inConsul: "a-", inCloudMap: "c-" }), ["-aws-service-prefix", "a-", "-consul-service-prefix", "c-"]);
+        assert.deepStrictEqual(syncCatalogCommand({ namespaceId: "ns-2", pollInterval: "1m", dnsTtlSeconds: 0, prefixes: { inConsul: "", inCloudMap: "" } }), [
+            "sync-catalog", "-aws-namespace-id", "ns-2", "-to-aws", "-to-consul", "-aws-poll-interval", "1m", "-aws-dns-ttl", "0",
+        ]);
+        assert.strictEqual(CONSUL_DOMAIN, "consul");
+        assert.strictEqual(namesOfCloudMapService("name", "svc.local", { inConsul: "", inCloudMap: "x-" }).consulDnsName, "name.service.consul");
     });
 });

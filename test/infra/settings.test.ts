@@ -44,19 +44,23 @@ describe("infra settings: parseSettings", () => {
         assert.deepStrictEqual(secretArnsOf(s), []);
     });
 
-    it("reads a full consul-aws setup; https means TLS and port 8501 by default", () => {
+    it("reads a full external consul-aws setup; https means TLS and port 8501 by default", () => {
         const s = ok({
             ...REGION,
-            [qualifiedKey("consulSyncEnabled")]: "true",
-            [qualifiedKey("consulHttpAddr")]: "https://consul.example",
+            [qualifiedKey("consulMode")]: "external",
+            [qualifiedKey("consulHttpAddr")]: "https://10.9.0.5",
             [qualifiedKey("consulCidr")]: "10.9.0.0/16",
+            [qualifiedKey("consulPeeringConnectionId")]: "pcx-0123456789abcdef0",
             [qualifiedKey("consulTokenSecretArn")]: "arn:aws:secretsmanager:us-east-1:111111111111:secret:t-AbCdEf",
             [qualifiedKey("consulCaCertSecretArn")]: "arn:aws:secretsmanager:us-east-1:111111111111:secret:ca-AbCdEf",
             [qualifiedKey("consulSyncPrefixInConsul")]: "aws-",
         });
-        assert.ok(s.consulSync);
-        assert.strictEqual(s.consulSync.tls, true);
-        assert.strictEqual(s.consulSync.port, 8501);
+        assert.ok(s.consulSync?.consul.kind === "external");
+        assert.strictEqual(s.consulSync.consul.tls, true);
+        assert.strictEqual(s.consulSync.consul.port, 8501);
+        assert.deepStrictEqual(s.consulSync.consul.route, { kind: "peering", id: "pcx-0123456789abcdef0" });
+        assert.deepStrictEqual(s.consulSync.consul.dns, { kind: "ip" });
+        assert.strictEqual(s.consulSync.consul.deregisterOnDestroy, true);
         assert.strictEqual(s.consulSync.image, "public.ecr.aws/hashicorp/consul-aws:0.1.3");
         assert.deepStrictEqual(s.consulSync.prefixes, { inConsul: "aws-", inCloudMap: "" });
         assert.deepStrictEqual(secretArnsOf(s), [
@@ -99,9 +103,10 @@ describe("infra settings: parseSettings", () => {
     it("refuses Consul services that would collide with the app services in Cloud Map", () => {
         const base = {
             ...REGION,
-            [qualifiedKey("consulSyncEnabled")]: "true",
-            [qualifiedKey("consulHttpAddr")]: "http://consul:8500",
+            [qualifiedKey("consulMode")]: "external",
+            [qualifiedKey("consulHttpAddr")]: "http://10.9.0.5:8500",
             [qualifiedKey("consulCidr")]: "10.9.0.0/16",
+            [qualifiedKey("consulTransitGatewayId")]: "tgw-0123456789abcdef0",
             [qualifiedKey("consulTokenSecretArn")]: "arn:aws:secretsmanager:us-east-1:111111111111:secret:t-AbCdEf",
             [qualifiedKey("consulKnownServices")]: "consul,hello",
         };

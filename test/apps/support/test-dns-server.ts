@@ -78,8 +78,12 @@ export function aRecord(name: string, ip: string, ttl: number): Answer {
   return { type: "A", name, ttl, data: ip };
 }
 
-export function srvRecord(name: string, target: string, port: number, ttl: number, priority = 1): Answer {
-  return { type: "SRV", name, ttl, data: { priority, weight: 1, port, target } };
+export function srvRecord(name: string, target: string, port: number, ttl: number, priority = 1, weight = 1): Answer {
+  return { type: "SRV", name, ttl, data: { priority, weight, port, target } };
+}
+
+export function aaaaRecord(name: string, ip: string, ttl: number): Answer {
+  return { type: "AAAA", name, ttl, data: ip };
 }
 
 export function soaRecord(zone: string, minimum: number): Answer {

@@ -37,10 +37,27 @@ function toResponse(packet: DecodedPacket): DnsResponse {
   };
 }
 
-/** True when `packet` answers query `id` for `name`: anything else on the socket is ignored. */
+/**
+ * True when `packet` answers query `id` for `name`/`type` in class IN, echoing exactly our one
+ * question (RFC 5452): a stale or forged answer for anything else is not taken.
+ */
 function answersQuery(packet: DecodedPacket, id: number, name: string, type: RecordType): boolean {
-  const q = packet.questions?.[0];
-  return packet.type === "response" && packet.id === id && q !== undefined && q.type === type && normalizeName(q.name) === normalizeName(name);
+  const questions = packet.questions ?? [];
+  const q = questions[0];
+  return (
+    packet.type === "response" &&
+    packet.id === id &&
+    questions.length === 1 &&
+    q.type === type &&
+    q.class === "IN" &&
+    normalizeName(q.name) === normalizeName(name)
+  );
+}
+
+/** The same IP address however it is written ("::1" and "0:0:0:0:0:0:0:1"). */
+function sameAddress(a: string, b: string): boolean {
+  const canonical = (ip: string): string => (net.isIPv6(ip) ? new URL(`http://[${ip}]/`).hostname : ip);
+  return canonical(a) === canonical(b);
 }
 
 type Done = (err: Error | null, packet?: DecodedPacket) => void;
@@ -70,7 +87,8 @@ function udpExchange(server: DnsServer, name: string, type: RecordType, timeoutM
     const socket = dgram.createSocket(net.isIPv6(server.host) ? "udp6" : "udp4");
     socket.on("error", (err) => done(err));
     socket.on("message", (msg, rinfo) => {
-      if (rinfo.port !== server.port) return;
+      // Only the server we asked may answer (anyone else on the network could race it).
+      if (rinfo.port !== server.port || !sameAddress(rinfo.address, server.host)) return;
       let packet: DecodedPacket;
       try {
         packet = dnsPacket.decode(msg);

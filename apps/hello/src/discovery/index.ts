@@ -1,9 +1,24 @@
 // Public API of the discovery module: everything another Node service needs to call a DNS-discovered service.
-export { createServiceClient, ServiceUnavailableError, CLIENT_DEFAULTS, IDEMPOTENT_METHODS } from "./client";
-export type { ServiceClient, ServiceClientOptions, RequestOptions, ServiceResponse, ClientMetrics } from "./client";
+export { createServiceClient, IDEMPOTENT_METHODS } from "./client";
+export type { ServiceClient, RequestOptions, ServiceResponse, ClientMetrics } from "./client";
+export { CLIENT_DEFAULTS, OPTION_LIMITS, RECORD_TYPES, DISCOVERY_MODES, describeRange, parseServiceUrl } from "./options";
+export type { ServiceClientOptions, DiscoveryMode, Range } from "./options";
+export {
+  ServiceClientError,
+  InvalidOptionError,
+  ServiceUnavailableError,
+  NoTargetsError,
+  DnsUnavailableError,
+  AllTriesFailedError,
+  DeadlineExceededError,
+  AllTargetsEjectedError,
+  RequestAbortedError,
+} from "./errors";
+export type { ServiceErrorCode } from "./errors";
 export type { TargetMetrics } from "./pool";
 export type { EjectionPolicy } from "./outlier";
 export type { DnsServer } from "./dns-servers";
 export { parseDnsServer, systemDnsServers } from "./dns-servers";
 export type { RecordType, Target } from "./records";
-export type { Logger } from "./logger";
+export { jsonLogger, silentLogger } from "./logger";
+export type { Logger, LogLevel } from "./logger";

@@ -1,12 +1,16 @@
 // Pure DNS answer handling: which records count, what targets they give, how long to keep them.
 import type { Answer, SrvAnswer, StringAnswer, SoaAnswer } from "dns-packet";
 
-export type RecordType = "A" | "SRV";
+export type RecordType = "A" | "AAAA" | "SRV";
 
 /** One task to send requests to. */
 export interface Target {
   host: string;
   port: number;
+  /** SRV priority: lower is used first, higher ones only when no lower one can be tried. */
+  priority?: number;
+  /** SRV weight: share of requests within one priority (RFC 2782). */
+  weight?: number;
 }
 
 /** What a DNS exchange returned, reduced to what discovery needs. */
@@ -37,8 +41,8 @@ export function refreshDelayMs(ttlSeconds: number, minSeconds: number, maxSecond
   return Math.max(1, Math.round(clampTtl(ttlSeconds, minSeconds, maxSeconds) * 1000 * refreshAt));
 }
 
-function isA(a: Answer): a is StringAnswer {
-  return a.type === "A";
+function isAddress(a: Answer): a is StringAnswer {
+  return a.type === "A" || a.type === "AAAA";
 }
 
 function isSrv(a: Answer): a is SrvAnswer {
@@ -67,10 +71,10 @@ export interface AddressSet {
   ttlSeconds: number;
 }
 
-/** IPv4 addresses of `name` (through CNAMEs), deduplicated, with the smallest TTL among them. */
+/** IPv4 and IPv6 addresses of `name` (through CNAMEs), deduplicated, with the smallest TTL among them. */
 export function addressesOf(name: string, records: readonly Answer[]): AddressSet {
   const names = aliasesOf(name, records);
-  const matching = records.filter(isA).filter((r) => names.has(normalizeName(r.name)));
+  const matching = records.filter(isAddress).filter((r) => names.has(normalizeName(r.name)));
   const addresses = [...new Set(matching.map((r) => r.data))];
   const ttlSeconds = matching.length > 0 ? Math.min(...matching.map(ttlOf)) : 0;
   return { addresses, ttlSeconds };
@@ -80,19 +84,18 @@ export interface SrvRecord {
   target: string;
   port: number;
   priority: number;
+  weight: number;
   ttlSeconds: number;
 }
 
-/** SRV records of `name` in the lowest priority group (RFC 2782: lower priority is used first). */
+/** SRV records of `name`, lowest priority first (RFC 2782: a higher priority is a fallback). */
 export function srvRecordsOf(name: string, answers: readonly Answer[]): SrvRecord[] {
   const wanted = normalizeName(name);
   const all = answers
     .filter(isSrv)
     .filter((r) => normalizeName(r.name) === wanted && r.data.target !== "" && r.data.target !== ".")
-    .map((r) => ({ target: normalizeName(r.data.target), port: r.data.port, priority: r.data.priority ?? 0, ttlSeconds: ttlOf(r) }));
-  if (all.length === 0) return [];
-  const best = Math.min(...all.map((r) => r.priority));
-  return all.filter((r) => r.priority === best);
+    .map((r) => ({ target: normalizeName(r.data.target), port: r.data.port, priority: r.data.priority ?? 0, weight: r.data.weight ?? 0, ttlSeconds: ttlOf(r) }));
+  return all.sort((a, b) => a.priority - b.priority);
 }
 
 export interface SrvMapping {
@@ -114,7 +117,7 @@ export function srvTargets(srv: readonly SrvRecord[], additionals: readonly Answ
       continue;
     }
     ttls.push(record.ttlSeconds, ttlSeconds);
-    for (const host of addresses) targets.push({ host, port: record.port });
+    for (const host of addresses) targets.push({ host, port: record.port, priority: record.priority, weight: record.weight });
   }
   return { targets: uniqueTargets(targets), unresolved, ttlSeconds: ttls.length > 0 ? Math.min(...ttls) : 0 };
 }

@@ -26,6 +26,8 @@ export interface ResolverOptions {
   onTargets: (targets: Target[]) => void;
   log: Logger;
   counters: DnsCounters;
+  /** Clock for lastAnswerAt; default Date.now. */
+  now?: () => number;
 }
 
 export interface ResolverStatus {
@@ -38,7 +40,8 @@ export class TargetResolver {
   private inflight: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  private answered = false;
+  /** True once a lookup gave an answer (records or an authoritative "none"). */
+  answered = false;
   private firstSettled: Promise<void>;
   private settleFirst: () => void = () => {};
   private lastAnswerAt: number | null = null;
@@ -102,7 +105,7 @@ export class TargetResolver {
       if (this.closed) return;
       opts.counters.dnsRefreshes += 1;
       this.answered = true;
-      this.lastAnswerAt = Date.now();
+      this.lastAnswerAt = (opts.now ?? Date.now)();
       this.lastError = null;
       this.ttlSeconds = clampTtl(result.ttlSeconds, opts.ttlMinSeconds, opts.ttlMaxSeconds);
       this.announce(result.targets, result.emptyReason);

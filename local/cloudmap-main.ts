@@ -1,0 +1,81 @@
+// Entry point of the "Cloud Map" container of `npm run images`: the local DNS server for the
+// namespace on DNS_PORT (UDP+TCP), and Cloud Map's instance API on PORT for the orchestrator that
+// plays ECS. It answers GET /health on PORT too, so the hello image's HEALTHCHECK (which it runs
+// from) reports on it. Stops on SIGTERM/SIGINT.
+import * as http from "node:http";
+import { cloudMapCall } from "./cloudmap-api";
+import { DnsServer } from "./dns-server";
+
+interface Settings {
+  namespace: string;
+  services: string[];
+  ttlSeconds: number;
+  dnsPort: number;
+  apiPort: number;
+}
+
+function readSettings(env: NodeJS.ProcessEnv): Settings {
+  const errors: string[] = [];
+  const int = (key: string, fallback: number, min: number, max: number): number => {
+    const raw = env[key];
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) errors.push(`${key} must be an integer ${min}-${max}, got "${raw}"`);
+    return value;
+  };
+  const settings = {
+    namespace: env.NAMESPACE || "internal",
+    services: (env.SERVICES || "name").split(",").map((s) => s.trim()).filter(Boolean),
+    ttlSeconds: int("TTL_SECONDS", 5, 0, 3600),
+    dnsPort: int("DNS_PORT", 53, 1, 65535),
+    apiPort: int("PORT", 8080, 1, 65535),
+  };
+  if (errors.length > 0) {
+    process.stderr.write(`cloudmap: invalid configuration:\n${errors.map((e) => `  - ${e}`).join("\n")}\n`);
+    process.exit(2);
+  }
+  return settings;
+}
+
+const log = (msg: string, fields: Record<string, unknown> = {}): void => {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), msg, app: "cloudmap", ...fields })}\n`);
+};
+
+async function main(): Promise<void> {
+  const s = readSettings(process.env);
+  const dns = new DnsServer({ namespace: s.namespace, ttlSeconds: s.ttlSeconds, services: s.services, host: "0.0.0.0", port: s.dnsPort });
+  await dns.start();
+
+  const api = http.createServer((req, res) => {
+    const reply = (status: number, body: unknown): void => {
+      res.writeHead(status, { "Content-Type": "application/x-amz-json-1.1" }).end(JSON.stringify(body));
+    };
+    if (req.method === "GET" && req.url === "/health") return reply(200, { status: "ok" });
+    if (req.method !== "POST") return reply(405, { message: "POST / with X-Amz-Target" });
+    let raw = "";
+    req.setEncoding("utf8");
+    req.on("data", (chunk: string) => (raw += chunk));
+    req.on("end", () => {
+      const target = req.headers["x-amz-target"];
+      const result = cloudMapCall(dns, s.services, Array.isArray(target) ? target[0] : target, raw);
+      if (result.status === 200 && !String(target).endsWith("ListInstances")) log(String(target).split(".").pop() ?? "", { body: raw });
+      reply(result.status, result.body);
+    });
+  });
+  await new Promise<void>((resolve) => api.listen(s.apiPort, "0.0.0.0", resolve));
+  log("listening", { namespace: s.namespace, dnsPort: dns.port, apiPort: s.apiPort });
+
+  const stop = (signal: string): void => {
+    log("stopping", { signal });
+    api.close();
+    api.closeAllConnections();
+    void dns.stop().then(() => process.exit(0));
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`cloudmap: ${err.message}\n`);
+  process.exit(1);
+});
