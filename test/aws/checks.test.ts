@@ -2,7 +2,7 @@
 import * as assert from "assert";
 import { constraintModelsMissing } from "./rules/apiModels";
 import { denials, iamFindings, managedPolicy, RoleUnderTest, simulateCalls } from "./rules/iam";
-import { checkCloudMapService, checkEcsService, checkTaskDefinition } from "./rules/resources";
+import { checkCloudMapService, checkEcsService, checkHttpApi, checkIntegration, checkServiceConnect, checkStage, checkTaskDefinition } from "./rules/resources";
 
 const NS = "arn:aws:servicediscovery:eu-west-1:123456789012:namespace/ns-abc";
 const SERVICE = "arn:aws:servicediscovery:eu-west-1:123456789012:service/srv-abc";
@@ -88,5 +88,30 @@ describe("aws rules: the checks report AWS's reasons", function () {
     it("managed policies come from versioned fixtures, in any partition; a missing fixture is an error", () => {
         assert.strictEqual(managedPolicy("arn:aws-cn:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy").name, "AmazonECSTaskExecutionRolePolicy");
         assert.throws(() => managedPolicy("arn:aws:iam::aws:policy/AdministratorAccess"), /no fixture for managed policy/);
+    });
+});
+
+describe("aws rules: Service Connect and the API Gateway front door", function () {
+    const SRV = { dnsConfig: { dnsRecords: [{ type: "A" }, { type: "SRV" }] } };
+    const integration = { apiId: "a", integrationType: "HTTP_PROXY", integrationMethod: "ANY", connectionType: "VPC_LINK", connectionId: "l", integrationUri: "arn:aws:servicediscovery:eu-west-1:123456789012:service/srv-abc", payloadFormatVersion: "1.0" };
+    const taskDefinition = { family: "f", containerDefinitions: JSON.stringify([{ name: "n", portMappings: [{ name: "http", containerPort: 3000 }] }]) };
+    const serviceConnect = (service: object) => ({ serviceConnectConfiguration: { enabled: true, namespace: "arn", services: [service] } });
+
+    it("a VPC Link integration needs HTTP_PROXY, payload 1.0 and a Cloud Map service with SRV records", () => {
+        assert.deepStrictEqual(checkIntegration(integration, SRV), []);
+        assert.match(checkIntegration(integration, { dnsConfig: { dnsRecords: [{ type: "A" }] } }).join("\n"), /no SRV record/);
+        assert.match(checkIntegration({ ...integration, payloadFormatVersion: "2.0" }, SRV).join("\n"), /payload format 1.0/);
+        assert.match(checkIntegration({ ...integration, connectionType: "VPC" }, SRV).join("\n"), /INTERNET\|VPC_LINK|ConnectionType/);
+        assert.match(checkHttpApi({ name: "n", protocolType: "WEBSOCKET" }).join("\n"), /needs an HTTP API/);
+        assert.match(checkStage({ apiId: "a", name: "$default", defaultRouteSettings: { throttlingBurstLimit: "x" } }).join("\n"), /ThrottlingBurstLimit to be a number/);
+    });
+
+    it("Service Connect: exactly one client alias, on a port the task definition names; unknown members refused", () => {
+        assert.deepStrictEqual(checkServiceConnect(serviceConnect({ portName: "http", clientAlias: [{ port: 3000 }] }), taskDefinition), []);
+        const bad = checkServiceConnect(serviceConnect({ portName: "web", clientAlias: [{ port: 3000 }, { port: 3001 }] }), taskDefinition).join("\n");
+        assert.match(bad, /exactly one client alias, got 2/);
+        assert.match(bad, /portName web names no port mapping/);
+        const service = { cluster: "c", taskDefinition: "t", serviceConnectConfiguration: { enabled: true, namespace: "arn", services: [{ portName: "http", clientAlias: [{ port: 3000, dnsName: "name" }], bogus: 1 }] } };
+        assert.match(checkEcsService(service).join("\n"), /Unexpected key 'bogus'/);
     });
 });

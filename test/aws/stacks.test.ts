@@ -8,7 +8,7 @@ import * as assert from "assert";
 import { loadStackConfig, PROJECT, ProgramRun, runProgram } from "../infra/harness";
 import { constraintModelsMissing } from "./rules/apiModels";
 import { denials, iamFindings, managedPolicy, PolicyDocument, simulateCalls } from "./rules/iam";
-import { checkCloudMapService, checkEcsService, checkPrivateDnsNamespace, checkTaskDefinition } from "./rules/resources";
+import { checkCloudMapService, checkEcsService, checkHttpApi, checkIntegration, checkPrivateDnsNamespace, checkRoute, checkServiceConnect, checkStage, checkTaskDefinition, checkVpcLink } from "./rules/resources";
 import { namespaceCleanupPolicy } from "../../components/policies";
 import { consulAwsCalls, ecsExecCalls, executionRoleCalls, namespaceCleanupCalls, rolesOf, Workload } from "./rules/workloads";
 
@@ -53,6 +53,9 @@ const CASES: readonly Case[] = [
         stack: "prod",
         set: { [k("certificateArn")]: "", [k("enableExecuteCommand")]: "true", [k("autoscaling")]: "false", [k("helloCpu")]: "1024", [k("helloMemory")]: "3072", [k("azCount")]: "2" },
     },
+    { title: "modes: dev with Service Connect and API Gateway", stack: "dev", set: { [k("discoveryMode")]: "serviceConnect", [k("frontDoor")]: "apiGateway" } },
+    { title: "modes: prod with Service Connect behind the ALB", stack: "prod", set: { [k("discoveryMode")]: "serviceConnect" } },
+    { title: "modes: prod with DNS discovery and API Gateway", stack: "prod", set: { [k("frontDoor")]: "apiGateway" } },
 ];
 
 /** Counts each stack reports at the end (the issue's closing note). */
@@ -113,6 +116,22 @@ describe("aws rules: each stack against AWS's own data", function () {
                     assert.deepStrictEqual(checkEcsService(s.inputs, registry ? cloudMap.get(registry.registryArn) : undefined), [], s.name);
                 }
                 counts.ecsServices = services.length;
+            });
+
+            it("Service Connect and the API Gateway front door: valid requests, one alias on a named port, a VPC Link into SRV records", () => {
+                const cloudMap = new Map(run.resources.filter((r) => r.type === "aws:servicediscovery/service:Service").map((r) => [r.state.arn, r.inputs]));
+                const taskDefinitions = new Map(run.resources.filter((r) => r.type === "aws:ecs/taskDefinition:TaskDefinition").map((r) => [r.state.arn, r.inputs]));
+                const of = (type: string) => run.resources.filter((r) => r.type === type);
+                const findings: string[] = [];
+                for (const s of of("aws:ecs/service:Service")) findings.push(...checkServiceConnect(s.inputs, taskDefinitions.get(s.inputs.taskDefinition)).map((f) => `${s.name}: ${f}`));
+                for (const a of of("aws:apigatewayv2/api:Api")) findings.push(...checkHttpApi(a.inputs));
+                for (const l of of("aws:apigatewayv2/vpcLink:VpcLink")) findings.push(...checkVpcLink(l.inputs));
+                for (const i of of("aws:apigatewayv2/integration:Integration")) findings.push(...checkIntegration(i.inputs, cloudMap.get(i.inputs.integrationUri)));
+                for (const r of of("aws:apigatewayv2/route:Route")) findings.push(...checkRoute(r.inputs));
+                for (const st of of("aws:apigatewayv2/stage:Stage")) findings.push(...checkStage(st.inputs));
+                assert.deepStrictEqual(findings, []);
+                const door = config[k("frontDoor")] ?? "alb";
+                assert.strictEqual(of("aws:apigatewayv2/integration:Integration").length, door === "apiGateway" ? 1 : 0);
             });
 
             it("every IAM action exists and every resource fits a resource type of its action (Service Authorization data)", async () => {

@@ -25,6 +25,7 @@ const AWS = require("aws-sdk/lib/core") as SdkCore;
 export const MODELS = {
     ecs: { sdk: "ecs-2014-11-13", botocore: "ecs/2014-11-13" },
     servicediscovery: { sdk: "servicediscovery-2017-03-14", botocore: "servicediscovery/2017-03-14" },
+    apigatewayv2: { sdk: "apigatewayv2-2018-11-29", botocore: "apigatewayv2/2018-11-29" },
 } as const;
 export type ServiceModel = keyof typeof MODELS;
 

@@ -48,7 +48,7 @@ export function createEcsServiceRequest(inputs: Json): Json {
         "name", "cluster", "taskDefinition", "desiredCount", "capacityProviderStrategies", "networkConfiguration", "serviceRegistries",
         "deploymentCircuitBreaker", "deploymentMinimumHealthyPercent", "deploymentMaximumPercent", "enableExecuteCommand", "propagateTags",
         "enableEcsManagedTags", "loadBalancers", "healthCheckGracePeriodSeconds", "tags", "launchType", "platformVersion",
-        "waitForSteadyState", "forceNewDeployment", "triggers",
+        "waitForSteadyState", "forceNewDeployment", "triggers", "serviceConnectConfiguration",
     ];
     const net = inputs.networkConfiguration as Json | undefined;
     const registries = inputs.serviceRegistries as Json | undefined;
@@ -77,6 +77,7 @@ export function createEcsServiceRequest(inputs: Json): Json {
         enableECSManagedTags: inputs.enableEcsManagedTags,
         loadBalancers: Array.isArray(inputs.loadBalancers) && inputs.loadBalancers.length > 0 ? inputs.loadBalancers : undefined,
         healthCheckGracePeriodSeconds: inputs.healthCheckGracePeriodSeconds,
+        serviceConnectConfiguration: serviceConnectConfiguration(inputs.serviceConnectConfiguration),
         tags: tagList(inputs.tags, "key", "value"),
     });
 }
@@ -118,5 +119,102 @@ export function createPrivateDnsNamespaceRequest(inputs: Json): Json {
         Vpc: inputs.vpc,
         Description: inputs.description,
         Tags: tagList(inputs.tags, "Key", "Value"),
+    });
+}
+
+/** Service Connect as ECS takes it: the provider's `clientAlias` blocks are the API's `clientAliases`; a client sends no services. */
+function serviceConnectConfiguration(value: unknown): Json | undefined {
+    if (!isObject(value)) return undefined;
+    const services = Array.isArray(value.services) ? (value.services as Json[]) : [];
+    return withoutUndefined({
+        enabled: value.enabled,
+        namespace: value.namespace,
+        services:
+            services.length > 0
+                ? services.map((s) =>
+                      withoutUndefined({ ...rest(s, ["portName", "discoveryName", "clientAlias"]), portName: s.portName, discoveryName: s.discoveryName, clientAliases: s.clientAlias }),
+                  )
+                : undefined,
+        logConfiguration: value.logConfiguration,
+    });
+}
+
+/** apigatewayv2 tags are a map in the API, as in the inputs. */
+function apiTags(tags: unknown): Json | undefined {
+    return isObject(tags) ? tags : undefined;
+}
+
+/** aws.apigatewayv2.Api -> API Gateway v2 CreateApi. */
+export function createApiRequest(inputs: Json): Json {
+    return withoutUndefined({
+        ...rest(inputs, ["name", "protocolType", "description", "disableExecuteApiEndpoint", "tags"]),
+        Name: inputs.name,
+        ProtocolType: inputs.protocolType,
+        Description: inputs.description,
+        DisableExecuteApiEndpoint: inputs.disableExecuteApiEndpoint,
+        Tags: apiTags(inputs.tags),
+    });
+}
+
+/** aws.apigatewayv2.VpcLink -> CreateVpcLink. */
+export function createVpcLinkRequest(inputs: Json): Json {
+    return withoutUndefined({
+        ...rest(inputs, ["name", "subnetIds", "securityGroupIds", "tags"]),
+        Name: inputs.name,
+        SubnetIds: inputs.subnetIds,
+        SecurityGroupIds: inputs.securityGroupIds,
+        Tags: apiTags(inputs.tags),
+    });
+}
+
+/** aws.apigatewayv2.Integration -> CreateIntegration (`timeoutMilliseconds` is the API's TimeoutInMillis). */
+export function createIntegrationRequest(inputs: Json): Json {
+    const mapped = ["apiId", "integrationType", "integrationMethod", "connectionType", "connectionId", "integrationUri", "payloadFormatVersion", "timeoutMilliseconds", "description"];
+    return withoutUndefined({
+        ...rest(inputs, mapped),
+        ApiId: inputs.apiId,
+        IntegrationType: inputs.integrationType,
+        IntegrationMethod: inputs.integrationMethod,
+        ConnectionType: inputs.connectionType,
+        ConnectionId: inputs.connectionId,
+        IntegrationUri: inputs.integrationUri,
+        PayloadFormatVersion: inputs.payloadFormatVersion,
+        TimeoutInMillis: inputs.timeoutMilliseconds,
+        Description: inputs.description,
+    });
+}
+
+/** aws.apigatewayv2.Route -> CreateRoute. */
+export function createRouteRequest(inputs: Json): Json {
+    return withoutUndefined({
+        ...rest(inputs, ["apiId", "routeKey", "target", "authorizationType"]),
+        ApiId: inputs.apiId,
+        RouteKey: inputs.routeKey,
+        Target: inputs.target,
+        AuthorizationType: inputs.authorizationType,
+    });
+}
+
+/** aws.apigatewayv2.Stage -> CreateStage (`name` is the API's StageName). */
+export function createStageRequest(inputs: Json): Json {
+    const logs = inputs.accessLogSettings;
+    const route = inputs.defaultRouteSettings;
+    return withoutUndefined({
+        ...rest(inputs, ["apiId", "name", "autoDeploy", "accessLogSettings", "defaultRouteSettings", "description", "tags"]),
+        ApiId: inputs.apiId,
+        StageName: inputs.name,
+        AutoDeploy: inputs.autoDeploy,
+        Description: inputs.description,
+        AccessLogSettings: isObject(logs) ? withoutUndefined({ DestinationArn: logs.destinationArn, Format: logs.format }) : undefined,
+        DefaultRouteSettings: isObject(route)
+            ? withoutUndefined({
+                  ThrottlingBurstLimit: route.throttlingBurstLimit,
+                  ThrottlingRateLimit: route.throttlingRateLimit,
+                  DetailedMetricsEnabled: route.detailedMetricsEnabled,
+                  DataTraceEnabled: route.dataTraceEnabled,
+                  LoggingLevel: route.loggingLevel,
+              })
+            : undefined,
+        Tags: apiTags(inputs.tags),
     });
 }

@@ -4,7 +4,7 @@
  * Each returns findings (empty = fine), so tests can assert both ways and others can add types.
  */
 import { validateRequest } from "./apiModels";
-import { createCloudMapServiceRequest, createEcsServiceRequest, createPrivateDnsNamespaceRequest, isEmptyBlock, registerTaskDefinitionRequest } from "./requests";
+import { createApiRequest, createCloudMapServiceRequest, createEcsServiceRequest, createIntegrationRequest, createPrivateDnsNamespaceRequest, createRouteRequest, createStageRequest, createVpcLinkRequest, isEmptyBlock, registerTaskDefinitionRequest } from "./requests";
 
 type Json = Record<string, unknown>;
 
@@ -69,4 +69,66 @@ export function checkEcsService(inputs: Json, registryTarget?: Json): string[] {
         if (!hasSrv) findings.push("the Cloud Map service has no SRV record: ECS sets no AWS_INSTANCE_PORT, so consul-aws registers the service without a port");
     }
     return findings;
+}
+
+/**
+ * ECS Service Connect rules the API model cannot express: each service publishes exactly one
+ * client alias (ECS: "clientAliases must have 1 element"; hashicorp/terraform-provider-aws#44027)
+ * on a port the task definition names, and a namespace is set.
+ */
+export function checkServiceConnect(serviceInputs: Json, taskDefinitionInputs: Json | undefined): string[] {
+    const sc = serviceInputs.serviceConnectConfiguration as Json | undefined;
+    if (!sc || sc.enabled !== true) return [];
+    const findings: string[] = [];
+    if (typeof sc.namespace !== "string" || sc.namespace === "") findings.push("Service Connect is on without a namespace");
+    const containers = (taskDefinitionInputs ? registerTaskDefinitionRequest(taskDefinitionInputs).containerDefinitions ?? [] : []) as { portMappings?: { name?: string }[] }[];
+    const portNames = new Set(containers.flatMap((c) => (c.portMappings ?? []).map((p) => p.name).filter((n): n is string => n !== undefined)));
+    for (const s of (sc.services ?? []) as Json[]) {
+        const aliases = (s.clientAlias ?? []) as unknown[];
+        if (aliases.length !== 1) findings.push(`Service Connect service ${String(s.discoveryName ?? s.portName)}: exactly one client alias, got ${aliases.length}`);
+        if (!portNames.has(String(s.portName))) findings.push(`Service Connect portName ${String(s.portName)} names no port mapping of the task definition (named: ${[...portNames].join(", ") || "none"})`);
+    }
+    return findings;
+}
+
+export function checkHttpApi(inputs: Json): string[] {
+    const findings = validateRequest("apigatewayv2", "CreateApi", createApiRequest(inputs));
+    // VPC Link (v2) private integrations exist for HTTP APIs only.
+    if (inputs.protocolType !== "HTTP") findings.push(`protocolType ${String(inputs.protocolType)}: a VPC Link to Cloud Map needs an HTTP API`);
+    return findings;
+}
+
+export function checkVpcLink(inputs: Json): string[] {
+    return validateRequest("apigatewayv2", "CreateVpcLink", createVpcLinkRequest(inputs));
+}
+
+/**
+ * CreateIntegration, and a private integration's target: an HTTP_PROXY over a VPC Link takes
+ * payload format 1.0, and a Cloud Map target must have SRV records (API Gateway takes the port
+ * from them).
+ */
+export function checkIntegration(inputs: Json, cloudMapTarget?: Json): string[] {
+    const findings = validateRequest("apigatewayv2", "CreateIntegration", createIntegrationRequest(inputs));
+    if (inputs.connectionType === "VPC_LINK") {
+        if (inputs.integrationType !== "HTTP_PROXY") findings.push(`a VPC Link integration must be HTTP_PROXY, got ${String(inputs.integrationType)}`);
+        if (inputs.payloadFormatVersion !== "1.0") findings.push(`HTTP_PROXY integrations take payload format 1.0, got ${String(inputs.payloadFormatVersion)}`);
+        const uri = String(inputs.integrationUri ?? "");
+        if (/:servicediscovery:[^:]+:\d{12}:service\//.test(uri) || cloudMapTarget) {
+            const records = ((cloudMapTarget?.dnsConfig as Json | undefined)?.dnsRecords ?? []) as { type?: string }[];
+            if (!records.some((r) => r.type === "SRV")) findings.push("the Cloud Map service behind the VPC Link has no SRV record: API Gateway takes the port from it");
+        } else if (!/:elasticloadbalancing:[^:]+:\d{12}:listener\//.test(uri)) {
+            findings.push(`integrationUri must be a Cloud Map service or a load balancer listener ARN, got ${uri}`);
+        }
+    }
+    return findings;
+}
+
+export function checkRoute(inputs: Json): string[] {
+    const findings = validateRequest("apigatewayv2", "CreateRoute", createRouteRequest(inputs));
+    if (inputs.target !== undefined && !/^integrations\/\S+$/.test(String(inputs.target))) findings.push(`route target must be integrations/<id>, got ${String(inputs.target)}`);
+    return findings;
+}
+
+export function checkStage(inputs: Json): string[] {
+    return validateRequest("apigatewayv2", "CreateStage", createStageRequest(inputs));
 }
