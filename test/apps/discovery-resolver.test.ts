@@ -19,7 +19,7 @@ describe("discovery: lookup (real DNS on loopback)", () => {
     await dns.stop();
   });
   const servers = () => [{ host: "127.0.0.1", port: dns.port }];
-  const q = { timeoutMs: 300 };
+  const q = { timeoutMs: 1500 }; // no test here waits for it: room for a busy machine
 
   it("A: every address of the name with the given port and the smallest TTL", async () => {
     dns.handler = () => ({ answers: [aRecord(NAME, "10.0.0.1", 30), aRecord(NAME, "10.0.0.2", 20)] });
@@ -68,7 +68,7 @@ describe("discovery: lookup (real DNS on loopback)", () => {
       return { rcode: "NXDOMAIN", authorities: [soaRecord("internal", 1)] }; // t3 has no address
     };
     let queries = 0;
-    const result = await lookupTargets(servers(), NAME, "SRV", 1, { timeoutMs: 300, onQuery: () => (queries += 1) });
+    const result = await lookupTargets(servers(), NAME, "SRV", 1, { timeoutMs: 1500, onQuery: () => (queries += 1) });
     assert.deepEqual(result, {
       targets: [
         { host: "10.0.0.1", port: 3001, priority: 1, weight: 5 },
