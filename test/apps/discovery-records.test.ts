@@ -135,31 +135,36 @@ describe("discovery: record edge cases", () => {
     assert.deepEqual(addressesOf("a.internal", loop), { addresses: ["10.0.0.2"], ttlSeconds: 5 });
   });
 
-  it("takes only A records of the name: not a CNAME's own name's other types, not AAAA", () => {
+  it("takes only the asked address type of the name (an AAAA in an A answer neither counts nor shortens the TTL), both for SRV additionals, never other types", () => {
     const answers: Answer[] = [{ type: "AAAA", name: "name.internal", ttl: 1, data: "fd00::1" }, { type: "TXT", name: "name.internal", ttl: 1, data: "x" } as Answer, aRecord("name.internal", "10.0.0.1", 9)];
-    assert.deepEqual(addressesOf("name.internal", answers), { addresses: ["10.0.0.1"], ttlSeconds: 9 });
+    assert.deepEqual(addressesOf("name.internal", answers, ["A"]), { addresses: ["10.0.0.1"], ttlSeconds: 9 });
+    assert.deepEqual(addressesOf("name.internal", answers, ["AAAA"]), { addresses: ["fd00::1"], ttlSeconds: 1 });
+    assert.deepEqual(addressesOf("name.internal", answers), { addresses: ["fd00::1", "10.0.0.1"], ttlSeconds: 1 }); // default: A and AAAA, not TXT
     assert.equal(addressesOf("name.internal", [{ type: "A", name: "name.internal", data: "10.0.0.3" } as Answer]).ttlSeconds, 0); // no TTL field: 0
   });
 
-  it("SRV: other names, empty targets and other types are left out; a missing priority is 0; names normalized", () => {
+  it("SRV: other names, empty targets and other types are left out; a missing priority or weight is 0; every priority kept, lowest first; names normalized", () => {
     const answers: Answer[] = [
       srvRecord("other.internal", "x.internal", 1, 10, 0),
       { type: "SRV", name: "name.internal", ttl: 10, data: { port: 3000, target: "" } } as Answer,
       { type: "SRV", name: "Name.Internal.", ttl: 7, data: { port: 3001, target: "T1.Internal." } } as Answer,
-      srvRecord("name.internal", "t2.internal", 3002, 10, 1),
+      srvRecord("name.internal", "t2.internal", 3002, 10, 1, 5),
       aRecord("name.internal", "10.0.0.1", 10),
     ];
-    assert.deepEqual(srvRecordsOf("name.internal", answers), [{ target: "t1.internal", port: 3001, priority: 0, ttlSeconds: 7 }]);
+    assert.deepEqual(srvRecordsOf("name.internal", answers), [
+      { target: "t1.internal", port: 3001, priority: 0, weight: 0, ttlSeconds: 7 },
+      { target: "t2.internal", port: 3002, priority: 1, weight: 5, ttlSeconds: 10 },
+    ]);
     assert.deepEqual(srvRecordsOf("name.internal", [aRecord("name.internal", "10.0.0.1", 10)]), []);
   });
 
   it("SRV -> targets: duplicates merged, TTL 0 with none resolved, several addresses per target", () => {
-    const srv = srvRecordsOf("name.internal", [srvRecord("name.internal", "t1.internal", 3000, 20), srvRecord("name.internal", "t1.internal", 3000, 20)]);
+    const srv = srvRecordsOf("name.internal", [srvRecord("name.internal", "t1.internal", 3000, 20, 2, 3), srvRecord("name.internal", "t1.internal", 3000, 20, 2, 3)]);
     const mapped = srvTargets(srv, [aRecord("t1.internal", "10.0.0.1", 30), aRecord("t1.internal", "10.0.0.2", 25)]);
     assert.deepEqual(mapped, {
       targets: [
-        { host: "10.0.0.1", port: 3000 },
-        { host: "10.0.0.2", port: 3000 },
+        { host: "10.0.0.1", port: 3000, priority: 2, weight: 3 },
+        { host: "10.0.0.2", port: 3000, priority: 2, weight: 3 },
       ],
       unresolved: [],
       ttlSeconds: 20,

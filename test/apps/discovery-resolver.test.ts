@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { lookupTargets } from "../../apps/hello/src/discovery/lookup";
 import { TargetResolver, type DnsCounters, type ResolverOptions } from "../../apps/hello/src/discovery/resolver";
 import type { Target } from "../../apps/hello/src/discovery/records";
-import { aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
+import { aaaaRecord, aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
 import { sleep } from "./support/http-servers";
 
 const NAME = "name.internal";
@@ -19,7 +19,7 @@ describe("discovery: lookup (real DNS on loopback)", () => {
     await dns.stop();
   });
   const servers = () => [{ host: "127.0.0.1", port: dns.port }];
-  const q = { timeoutMs: 300 };
+  const q = { timeoutMs: 1500 }; // no test here waits for it: room for a busy machine
 
   it("A: every address of the name with the given port and the smallest TTL", async () => {
     dns.handler = () => ({ answers: [aRecord(NAME, "10.0.0.1", 30), aRecord(NAME, "10.0.0.2", 20)] });
@@ -56,11 +56,11 @@ describe("discovery: lookup (real DNS on loopback)", () => {
     assert.deepEqual(await lookupTargets(servers(), NAME, "SRV", 1, q), { targets: [], ttlSeconds: 0, emptyReason: `no SRV record for ${NAME} (NODATA)` });
   });
 
-  it("SRV: ports from the records, addresses from the additional section and from follow-up A queries, the smallest TTL of all", async () => {
+  it("SRV: ports, priorities and weights from the records, addresses from the additional section and from follow-up A queries, the smallest TTL of all", async () => {
     dns.handler = (question) => {
       if (question.type === "SRV") {
         return {
-          answers: [srvRecord(NAME, "t1.internal", 3001, 40), srvRecord(NAME, "t2.internal", 3002, 30), srvRecord(NAME, "t3.internal", 3003, 25)],
+          answers: [srvRecord(NAME, "t2.internal", 3002, 30, 2, 3), srvRecord(NAME, "t1.internal", 3001, 40, 1, 5), srvRecord(NAME, "t3.internal", 3003, 25, 3, 7)],
           additionals: [aRecord("t1.internal", "10.0.0.1", 50)],
         };
       }
@@ -68,40 +68,56 @@ describe("discovery: lookup (real DNS on loopback)", () => {
       return { rcode: "NXDOMAIN", authorities: [soaRecord("internal", 1)] }; // t3 has no address
     };
     let queries = 0;
-    const result = await lookupTargets(servers(), NAME, "SRV", 1, { timeoutMs: 300, onQuery: () => (queries += 1) });
+    const result = await lookupTargets(servers(), NAME, "SRV", 1, { timeoutMs: 1500, onQuery: () => (queries += 1) });
     assert.deepEqual(result, {
       targets: [
-        { host: "10.0.0.1", port: 3001 },
-        { host: "10.0.0.2", port: 3002 },
+        { host: "10.0.0.1", port: 3001, priority: 1, weight: 5 },
+        { host: "10.0.0.2", port: 3002, priority: 2, weight: 3 },
       ],
       ttlSeconds: 12,
     });
-    assert.equal(queries, 3); // SRV, then A for t2 and t3 together
+    assert.equal(queries, 4); // SRV, then A for t2 and t3 together, then AAAA for t3 (it has no A)
   });
 
   it("SRV: the SRV record's own TTL counts when it is the smallest", async () => {
     dns.handler = (question) =>
       question.type === "SRV" ? { answers: [srvRecord(NAME, "t1.internal", 3001, 40), srvRecord(NAME, "t2.internal", 3002, 6)] } : { answers: [aRecord(question.name, "10.0.0.7", 60)] };
     const result = await lookupTargets(servers(), NAME, "SRV", 1, q);
-    assert.deepEqual(result, { targets: [{ host: "10.0.0.7", port: 3001 }, { host: "10.0.0.7", port: 3002 }], ttlSeconds: 6 });
+    assert.deepEqual(result, {
+      targets: [
+        { host: "10.0.0.7", port: 3001, priority: 1, weight: 1 },
+        { host: "10.0.0.7", port: 3002, priority: 1, weight: 1 },
+      ],
+      ttlSeconds: 6,
+    });
   });
 
   it("SRV: only additional-section targets: their TTL (SRV and A), no follow-up query", async () => {
     dns.handler = (question) =>
       question.type === "SRV" ? { answers: [srvRecord(NAME, "t1.internal", 3001, 40)], additionals: [aRecord("t1.internal", "10.0.0.1", 35)] } : { rcode: "SERVFAIL" };
-    assert.deepEqual(await lookupTargets(servers(), NAME, "SRV", 1, q), { targets: [{ host: "10.0.0.1", port: 3001 }], ttlSeconds: 35 });
+    assert.deepEqual(await lookupTargets(servers(), NAME, "SRV", 1, q), { targets: [{ host: "10.0.0.1", port: 3001, priority: 1, weight: 1 }], ttlSeconds: 35 });
     assert.equal(dns.udpQueries, 1);
   });
 
-  it("SRV: no target resolves: a failure naming each follow-up's reason", async () => {
+  it("SRV: no target resolves: a failure naming each follow-up's last reason (a failed A is not retried as AAAA; no A data is)", async () => {
     dns.handler = (question) => {
       if (question.type === "SRV") return { answers: [srvRecord(NAME, "t1.internal", 3001, 40), srvRecord(NAME, "t2.internal", 3002, 40)] };
       return question.name === "t1.internal" ? { rcode: "SERVFAIL" } : { answers: [] };
     };
+    let queries = 0;
     await assert.rejects(
-      lookupTargets(servers(), NAME, "SRV", 1, q),
-      new RegExp(`^Error: SRV ${NAME}: no target could be resolved \\(DNS answered SERVFAIL for A t1\\.internal; no A record for t2\\.internal \\(NODATA\\)\\)$`),
+      lookupTargets(servers(), NAME, "SRV", 1, { ...q, onQuery: () => (queries += 1) }),
+      new RegExp(`^Error: SRV ${NAME}: no target could be resolved \\(DNS answered SERVFAIL for A t1\\.internal; no AAAA record for t2\\.internal \\(NODATA\\)\\)$`),
     );
+    assert.equal(queries, 4); // SRV, A for t1 and t2, AAAA for t2 only
+  });
+
+  it("A and AAAA: the answer's records of the other address type are neither targets nor TTL", async () => {
+    dns.handler = () => ({ answers: [aaaaRecord(NAME, "fd00::1", 2), aRecord(NAME, "10.0.0.1", 30)] }); // both types, whatever is asked
+    assert.deepEqual(await lookupTargets(servers(), NAME, "A", 3000, q), { targets: [{ host: "10.0.0.1", port: 3000 }], ttlSeconds: 30 });
+    assert.deepEqual(await lookupTargets(servers(), NAME, "AAAA", 3000, q), { targets: [{ host: "fd00::1", port: 3000 }], ttlSeconds: 2 });
+    dns.handler = () => ({ answers: [aaaaRecord(NAME, "fd00::1", 2)] });
+    assert.deepEqual(await lookupTargets(servers(), NAME, "A", 3000, q), { targets: [], ttlSeconds: 0, emptyReason: `no A record for ${NAME} (NODATA)` });
   });
 });
 

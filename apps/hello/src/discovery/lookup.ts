@@ -16,7 +16,7 @@ async function lookupAddresses(servers: readonly DnsServer[], name: string, type
   const kind = classifyResponse(response);
   if (kind.kind === "failure") throw new Error(`${kind.reason} for ${type} ${name}`);
   if (kind.kind === "empty") return { targets: [], ttlSeconds: kind.ttlSeconds, emptyReason: `${kind.reason} for ${type} ${name}` };
-  const { addresses, ttlSeconds } = addressesOf(name, response.answers);
+  const { addresses, ttlSeconds } = addressesOf(name, response.answers, [type]);
   if (addresses.length === 0) return { targets: [], ttlSeconds: 0, emptyReason: `no ${type} record for ${name} (NODATA)` };
   return { targets: addresses.map((host) => ({ host, port })), ttlSeconds };
 }

@@ -41,6 +41,8 @@ export function refreshDelayMs(ttlSeconds: number, minSeconds: number, maxSecond
   return Math.max(1, Math.round(clampTtl(ttlSeconds, minSeconds, maxSeconds) * 1000 * refreshAt));
 }
 
+export type AddressType = "A" | "AAAA";
+
 function isAddress(a: Answer): a is StringAnswer {
   return a.type === "A" || a.type === "AAAA";
 }
@@ -71,10 +73,14 @@ export interface AddressSet {
   ttlSeconds: number;
 }
 
-/** IPv4 and IPv6 addresses of `name` (through CNAMEs), deduplicated, with the smallest TTL among them. */
-export function addressesOf(name: string, records: readonly Answer[]): AddressSet {
+/**
+ * Addresses of `name` (through CNAMEs) of the given types, deduplicated, with the smallest TTL among
+ * them. An A or AAAA answer passes its own type only, so a record of a type not asked for neither
+ * becomes a target nor shortens the TTL; an SRV additional section may carry both.
+ */
+export function addressesOf(name: string, records: readonly Answer[], types: readonly AddressType[] = ["A", "AAAA"]): AddressSet {
   const names = aliasesOf(name, records);
-  const matching = records.filter(isAddress).filter((r) => names.has(normalizeName(r.name)));
+  const matching = records.filter(isAddress).filter((r) => types.includes(r.type as AddressType) && names.has(normalizeName(r.name)));
   const addresses = [...new Set(matching.map((r) => r.data))];
   const ttlSeconds = matching.length > 0 ? Math.min(...matching.map(ttlOf)) : 0;
   return { addresses, ttlSeconds };
