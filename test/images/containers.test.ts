@@ -13,6 +13,9 @@ import { startContainerTopology, type ContainerTopology } from "../../images/con
 import { docker, dockerOut, engineStatus, pickBuilder, run } from "../../images/docker";
 
 const ROOT = path.resolve(__dirname, "..", "..");
+// Per process, so two test runs on one engine never remove each other's containers or network.
+const PREFIX = `ecc-test-${process.pid}`;
+const CLI_PREFIX = `ecc-test-cli-${process.pid}`;
 
 function runCli(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
@@ -46,13 +49,13 @@ describe("images: built and run as containers (Docker engine)", function () {
   });
 
   it("npm run images: base image, both app images, containers, every check passes, nothing left behind", async () => {
-    const { code, output } = await runCli(["--port", "0", "--prefix", "ecc-test-cli"]);
+    const { code, output } = await runCli(["--port", "0", "--prefix", CLI_PREFIX]);
     assert.equal(code, 0, output);
     assert.match(output, /6 of 6 checks passed/);
     assert.doesNotMatch(output, /^FAIL/m);
     assert.match(output, /ecs-cloudmap-consul\/hello:local: [\d.]+ MB/);
-    assert.equal(await dockerOut(["ps", "-aq", "--filter", "label=ecs-cloudmap-consul.images=ecc-test-cli"]), "");
-    assert.equal(await dockerOut(["network", "ls", "-q", "--filter", "name=ecc-test-cli-net"]), "");
+    assert.equal(await dockerOut(["ps", "-aq", "--filter", `label=ecs-cloudmap-consul.images=${CLI_PREFIX}`]), "");
+    assert.equal(await dockerOut(["network", "ls", "-q", "--filter", `name=${CLI_PREFIX}-net`]), "");
   });
 
   describe("the topology, observed directly", () => {
@@ -63,7 +66,7 @@ describe("images: built and run as containers (Docker engine)", function () {
         (["hello", "name"] as const).map((app) => buildAppImage(app, { baseImage: base.ref, builder, repository: "ecs-cloudmap-consul-test" })),
       );
       images = { hello: built[0], name: built[1] };
-      topology = await startContainerTopology({ prefix: "ecc-test", images: { hello: images.hello.ref, name: images.name.ref }, nameTasks: 3, helloPort: 0 });
+      topology = await startContainerTopology({ prefix: PREFIX, images: { hello: images.hello.ref, name: images.name.ref }, nameTasks: 3, helloPort: 0 });
     });
 
     it("the images are linux/amd64, built FROM the local base with its node user", async () => {
@@ -135,8 +138,8 @@ describe("images: built and run as containers (Docker engine)", function () {
     it("stop() removes every container and the network", async () => {
       await topology!.stop();
       topology = undefined;
-      assert.equal(await dockerOut(["ps", "-aq", "--filter", "label=ecs-cloudmap-consul.images=ecc-test"]), "");
-      assert.equal(await dockerOut(["network", "ls", "-q", "--filter", "name=ecc-test-net"]), "");
+      assert.equal(await dockerOut(["ps", "-aq", "--filter", `label=ecs-cloudmap-consul.images=${PREFIX}`]), "");
+      assert.equal(await dockerOut(["network", "ls", "-q", "--filter", `name=${PREFIX}-net`]), "");
     });
   });
 });
