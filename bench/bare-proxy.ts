@@ -21,7 +21,11 @@ function undiciFetch(targets: string[]): Fetch {
 function httpFetch(targets: string[]): Fetch {
   const upstreams = targets.map((t) => {
     const [host, port] = [t.slice(0, t.lastIndexOf(":")), Number(t.slice(t.lastIndexOf(":") + 1))];
-    return { host, port, agent: new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256, scheduling: "lifo" }) };
+    return {
+      host,
+      port,
+      agent: new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256, scheduling: "lifo" }),
+    };
   });
   return (i) =>
     new Promise((resolve, reject) => {
@@ -57,7 +61,10 @@ function main(): void {
     fetchName(target).then(
       ({ status, text }) => {
         if (status !== 200) res.writeHead(502).end();
-        else res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8" }).end(`Hello (from bare) ${text.trim()}`);
+        else
+          res
+            .writeHead(200, { "Content-Type": "text/plain; charset=utf-8" })
+            .end(`Hello (from bare) ${text.trim()}`);
       },
       () => res.writeHead(502).end(),
     );

@@ -35,14 +35,24 @@ function openStream(url: string): { received: () => number; close: () => void } 
   return { received: () => count, close: () => req.destroy() };
 }
 
-async function runOnce(o: { tasks: number; clients: number; durationS: number; rate: number }): Promise<Figures> {
+async function runOnce(o: {
+  tasks: number;
+  clients: number;
+  durationS: number;
+  rate: number;
+}): Promise<Figures> {
   const topology = await startTopology({ nameTasks: o.tasks, ttlSeconds: 5 });
   const live = await startLiveServer({ topology, ttlSeconds: 5, deregisterDelayMs: 2000 });
   const streams = Array.from({ length: o.clients }, () => openStream(live.url));
   try {
     if (o.rate > 0) live.load.start({ rate: o.rate, durationSeconds: o.durationS + 5 });
     await sleep(2000);
-    const before = { ...live.feed.stats, cpu: process.cpuUsage(), at: Date.now(), received: streams.map((s) => s.received()) };
+    const before = {
+      ...live.feed.stats,
+      cpu: process.cpuUsage(),
+      at: Date.now(),
+      received: streams.map((s) => s.received()),
+    };
     await sleep(o.durationS * 1000);
     const cpu = process.cpuUsage(before.cpu);
     const ticks = live.feed.stats.ticks - before.ticks;
@@ -76,7 +86,8 @@ async function main(): Promise<void> {
   });
   if (values.help) return void process.stdout.write(USAGE);
   const int = (flag: string, raw: string, min: number, max: number) => {
-    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new Error(`--${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
+      throw new Error(`--${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
     return Number(raw);
   };
   const o = {
@@ -93,11 +104,25 @@ async function main(): Promise<void> {
     process.stdout.write("done\n");
   }
   const m = (key: keyof Figures) => median(results.map((r) => r[key]));
-  process.stdout.write(`\n${runs > 1 ? `medians of ${runs} runs, ` : ""}${o.tasks} name tasks, ${o.clients} stream clients, ${o.durationS} s, load ${o.rate ? `${o.rate} req/s` : "off"}\n`);
+  process.stdout.write(
+    `\n${runs > 1 ? `medians of ${runs} runs, ` : ""}${o.tasks} name tasks, ${o.clients} stream clients, ${o.durationS} s, load ${o.rate ? `${o.rate} req/s` : "off"}\n`,
+  );
   process.stdout.write(
     `${table([
-      ["snapshots/s", "/metrics requests per tick", "snapshot KiB", "CPU ms per tick", "snapshots per client per tick"],
-      [m("snapshotsPerSecond").toFixed(2), m("requestsPerTick").toFixed(1), m("snapshotKiB").toFixed(1), m("cpuMsPerTick").toFixed(1), Number.isNaN(m("delivered")) ? "-" : m("delivered").toFixed(2)],
+      [
+        "snapshots/s",
+        "/metrics requests per tick",
+        "snapshot KiB",
+        "CPU ms per tick",
+        "snapshots per client per tick",
+      ],
+      [
+        m("snapshotsPerSecond").toFixed(2),
+        m("requestsPerTick").toFixed(1),
+        m("snapshotKiB").toFixed(1),
+        m("cpuMsPerTick").toFixed(1),
+        Number.isNaN(m("delivered")) ? "-" : m("delivered").toFixed(2),
+      ],
     ])}\n`,
   );
 }

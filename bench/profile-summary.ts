@@ -50,10 +50,14 @@ function summarize(file: string, top: number): void {
     if (functionName !== "(idle)") busy += us;
   }
   const pct = (us: number) => `${((us / busy) * 100).toFixed(1).padStart(5)} %`;
-  process.stdout.write(`${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s not idle (shares below are of that)\n\n`);
-  for (const [group, us] of [...perGroup].sort((a, b) => b[1] - a[1])) if (group !== "(idle)") process.stdout.write(`${pct(us)}  ${group}\n`);
+  process.stdout.write(
+    `${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s not idle (shares below are of that)\n\n`,
+  );
+  for (const [group, us] of [...perGroup].sort((a, b) => b[1] - a[1]))
+    if (group !== "(idle)") process.stdout.write(`${pct(us)}  ${group}\n`);
   process.stdout.write("\n");
-  for (const [name, us] of [...perFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) if (!name.startsWith("(idle)")) process.stdout.write(`${pct(us)}  ${name}\n`);
+  for (const [name, us] of [...perFunction].sort((a, b) => b[1] - a[1]).slice(0, top))
+    if (!name.startsWith("(idle)")) process.stdout.write(`${pct(us)}  ${name}\n`);
   process.stdout.write("\n");
 }
 

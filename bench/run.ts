@@ -101,7 +101,8 @@ function parseOptions(argv: string[]): BenchOptions {
     process.exit(0);
   }
   const int = (flag: string, raw: string, min: number, max: number) => {
-    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new Error(`--${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
+      throw new Error(`--${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
     return Number(raw);
   };
   const baselines = values.baseline
@@ -109,11 +110,13 @@ function parseOptions(argv: string[]): BenchOptions {
     .map((b) => b.trim())
     .filter((b) => b !== "");
   for (const b of baselines) {
-    if (!(BASELINES as readonly string[]).includes(b)) throw new Error(`--baseline: unknown baseline ${JSON.stringify(b)}; allowed: ${BASELINES.join(", ")}`);
+    if (!(BASELINES as readonly string[]).includes(b))
+      throw new Error(`--baseline: unknown baseline ${JSON.stringify(b)}; allowed: ${BASELINES.join(", ")}`);
   }
   const scenarios = values.scenarios.split(",").map((s) => s.trim());
   for (const s of scenarios) {
-    if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`--scenarios: unknown scenario ${JSON.stringify(s)}; allowed: ${SCENARIOS.join(", ")}`);
+    if (!(SCENARIOS as readonly string[]).includes(s))
+      throw new Error(`--scenarios: unknown scenario ${JSON.stringify(s)}; allowed: ${SCENARIOS.join(", ")}`);
   }
   return {
     durationS: int("duration", values.duration, 3, 600),
@@ -128,7 +131,10 @@ function parseOptions(argv: string[]): BenchOptions {
     helloEnv: Object.fromEntries(
       values["hello-env"].map((kv) => {
         const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(kv);
-        if (!m) throw new Error(`--hello-env must look like NAME=value (e.g. BALANCER_BUSY_SLACK=8), got ${JSON.stringify(kv)}`);
+        if (!m)
+          throw new Error(
+            `--hello-env must look like NAME=value (e.g. BALANCER_BUSY_SLACK=8), got ${JSON.stringify(kv)}`,
+          );
         return [m[1], m[2]];
       }),
     ),
@@ -139,13 +145,20 @@ function parseOptions(argv: string[]): BenchOptions {
 
 /** hello's metrics counters, read defensively: the bench prints them, it does not depend on their shape. */
 async function helloCounter(topology: Topology, key: string): Promise<number> {
-  const metrics = await getJson<Record<string, unknown>>(`${topology.helloUrl}metrics`).catch(() => ({}) as Record<string, unknown>);
+  const metrics = await getJson<Record<string, unknown>>(`${topology.helloUrl}metrics`).catch(
+    () => ({}) as Record<string, unknown>,
+  );
   const value = metrics[key];
   return typeof value === "number" ? value : Number.NaN;
 }
 
 /** Runs the load; `perSecond` gets the responses completed in each second (for --timeline). */
-async function load(url: string, o: BenchOptions, durationS: number, perSecond: number[] = []): Promise<autocannon.Result> {
+async function load(
+  url: string,
+  o: BenchOptions,
+  durationS: number,
+  perSecond: number[] = [],
+): Promise<autocannon.Result> {
   const instance = autocannon({ url, connections: o.connections, duration: durationS, timeout: 10 });
   instance.on("tick", ({ counter }) => perSecond.push(counter));
   return instance;
@@ -167,7 +180,12 @@ interface BaselineFigures {
 }
 
 /** One bare proxy over the topology's tasks: started, warmed up, loaded like hello, stopped. */
-async function measureBaseline(kind: Baseline, topology: Topology, o: BenchOptions, run: number): Promise<BaselineFigures> {
+async function measureBaseline(
+  kind: Baseline,
+  topology: Topology,
+  o: BenchOptions,
+  run: number,
+): Promise<BaselineFigures> {
   const proc = new AppProcess({
     label: kind,
     script: path.join(__dirname, "bare-proxy.ts"),
@@ -189,7 +207,11 @@ async function measureBaseline(kind: Baseline, topology: Topology, o: BenchOptio
     const url = `http://127.0.0.1:${port}/`;
     await load(url, o, o.warmUpS);
     const result = await load(url, o, o.durationS);
-    return { okPerSecond: result["2xx"] / result.duration, p99: result.latency.p99, failed: result.non2xx + result.errors };
+    return {
+      okPerSecond: result["2xx"] / result.duration,
+      p99: result.latency.p99,
+      failed: result.non2xx + result.errors,
+    };
   } finally {
     proc.signal("SIGTERM");
     await Promise.race([proc.exited, sleep(5000)]);
@@ -223,7 +245,8 @@ async function runScenario(scenario: Scenario, o: BenchOptions, run: number): Pr
     const order = scenario === "steady" ? ["hello", ...o.baselines] : ["hello"];
     const rotated = [...order.slice((run - 1) % order.length), ...order.slice(0, (run - 1) % order.length)];
     const helloAt = rotated.indexOf("hello");
-    for (const kind of rotated.slice(0, helloAt) as Baseline[]) baselines.set(kind, await measureBaseline(kind, topology, o, run));
+    for (const kind of rotated.slice(0, helloAt) as Baseline[])
+      baselines.set(kind, await measureBaseline(kind, topology, o, run));
 
     await load(topology.helloUrl, o, o.warmUpS); // pools, JIT: the first seconds run at a fraction of the speed
     const before = await servedByTask(topology);
@@ -233,21 +256,24 @@ async function runScenario(scenario: Scenario, o: BenchOptions, run: number): Pr
     let victimLast: number | undefined;
     let scaleOut: Promise<number> | undefined;
 
-    const event = setTimeout(async () => {
-      try {
-        if (scenario === "crash") {
-          victimLast = (await servedByTask(topology))[VICTIM];
-          await topology.stopTask(VICTIM, { graceful: false });
-        } else if (scenario === "hang") {
-          topology.hangTask(VICTIM);
-        } else if (scenario === "scale-out") {
-          const added = await topology.addTask(); // resolves once registered in DNS
-          scaleOut = secondsUntilServed(added.url);
+    const event = setTimeout(
+      async () => {
+        try {
+          if (scenario === "crash") {
+            victimLast = (await servedByTask(topology))[VICTIM];
+            await topology.stopTask(VICTIM, { graceful: false });
+          } else if (scenario === "hang") {
+            topology.hangTask(VICTIM);
+          } else if (scenario === "scale-out") {
+            const added = await topology.addTask(); // resolves once registered in DNS
+            scaleOut = secondsUntilServed(added.url);
+          }
+        } catch (err) {
+          process.stderr.write(`bench: ${scenario} event failed: ${(err as Error).message}\n`);
         }
-      } catch (err) {
-        process.stderr.write(`bench: ${scenario} event failed: ${(err as Error).message}\n`);
-      }
-    }, (o.durationS * 1000) / 3);
+      },
+      (o.durationS * 1000) / 3,
+    );
     const perSecond: number[] = [];
     const result = await load(topology.helloUrl, o, o.durationS, perSecond);
     clearTimeout(event);
@@ -260,7 +286,9 @@ async function runScenario(scenario: Scenario, o: BenchOptions, run: number): Pr
     for (const id of Object.keys(after)) served[id] = after[id] - (before[id] ?? 0);
     // Skew over the tasks that served the whole run: in crash/hang/scale-out the victim and
     // the newcomer are uneven by design; the question there is whether the others stay even.
-    const wholeRun = Object.keys(served).filter((id) => id in before && (scenario === "steady" || id !== VICTIM));
+    const wholeRun = Object.keys(served).filter(
+      (id) => id in before && (scenario === "steady" || id !== VICTIM),
+    );
     const seconds = result.duration;
 
     let directRatio = Number.NaN;
@@ -268,7 +296,8 @@ async function runScenario(scenario: Scenario, o: BenchOptions, run: number): Pr
       const direct = await load(topology.tasks()[0].url, o, o.durationS);
       directRatio = result["2xx"] / seconds / (direct["2xx"] / direct.duration);
     }
-    for (const kind of rotated.slice(helloAt + 1) as Baseline[]) baselines.set(kind, await measureBaseline(kind, topology, o, run));
+    for (const kind of rotated.slice(helloAt + 1) as Baseline[])
+      baselines.set(kind, await measureBaseline(kind, topology, o, run));
     const baselineFigures: Record<string, number> = {};
     for (const [kind, b] of baselines) {
       baselineFigures[`${kind}:okPerSecond`] = b.okPerSecond;
@@ -308,13 +337,34 @@ async function runScenario(scenario: Scenario, o: BenchOptions, run: number): Pr
 const fixed = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "-");
 
 function report(o: BenchOptions, results: Map<Scenario, ScenarioRun[]>): void {
-  const rows: string[][] = [["scenario", "ok req/s", "p50 ms", "p99 ms", "failed", "served", "skew %", "dev pp", "shares", "DNS q/s", "DNS q/TTL", "retries", "ejections", "vs direct"]];
+  const rows: string[][] = [
+    [
+      "scenario",
+      "ok req/s",
+      "p50 ms",
+      "p99 ms",
+      "failed",
+      "served",
+      "skew %",
+      "dev pp",
+      "shares",
+      "DNS q/s",
+      "DNS q/TTL",
+      "retries",
+      "ejections",
+      "vs direct",
+    ],
+  ];
   const medians = new Map<Scenario, Figures>();
   for (const [scenario, runs] of results) {
     const m = medianOf(runs.map((r) => r.figures));
     medians.set(scenario, m);
     const ids = [...new Set(runs.flatMap((r) => Object.keys(r.shares)))].sort();
-    const shareText = ids.map((id) => `${id.replace(/^name-/, "")}:${fixed(median(runs.map((r) => r.shares[id] ?? 0)) * 100, 1)}`).join(" ");
+    const shareText = ids
+      .map(
+        (id) => `${id.replace(/^name-/, "")}:${fixed(median(runs.map((r) => r.shares[id] ?? 0)) * 100, 1)}`,
+      )
+      .join(" ");
     rows.push([
       scenario,
       fixed(m.okPerSecond),
@@ -332,18 +382,30 @@ function report(o: BenchOptions, results: Map<Scenario, ScenarioRun[]>): void {
       Number.isFinite(m.directRatio) ? `${fixed(m.directRatio * 100)} %` : "-",
     ]);
   }
-  process.stdout.write(`\n${o.runs > 1 ? `medians of ${o.runs} runs, ` : ""}${o.connections} connections, ${o.durationS} s per scenario, TTL ${o.ttlSeconds} s, name delay ${o.responseDelayMs} ms\n`);
+  process.stdout.write(
+    `\n${o.runs > 1 ? `medians of ${o.runs} runs, ` : ""}${o.connections} connections, ${o.durationS} s per scenario, TTL ${o.ttlSeconds} s, name delay ${o.responseDelayMs} ms\n`,
+  );
   process.stdout.write(`${table(rows)}\n`);
   process.stdout.write(
     "skew: largest |share - 1/n| / (1/n) over the tasks that served the whole run (dev pp: the same deviation in percentage points); shares in % per task id\n",
   );
-  if (Object.keys(o.helloEnv).length > 0) process.stdout.write(`hello tuning: ${JSON.stringify(o.helloEnv)}\n`);
+  if (Object.keys(o.helloEnv).length > 0)
+    process.stdout.write(`hello tuning: ${JSON.stringify(o.helloEnv)}\n`);
   process.stdout.write("\n");
 
   const steadyMedian = medians.get("steady");
   if (steadyMedian && o.baselines.length > 0) {
-    const baselineRows: string[][] = [["steady vs", "ok req/s", "p99 ms", "failed", "hello's throughput", "hello's p99 ratio"]];
-    baselineRows.push(["hello", fixed(steadyMedian.okPerSecond), fixed(steadyMedian.p99, 1), fixed(steadyMedian.failed), "-", "-"]);
+    const baselineRows: string[][] = [
+      ["steady vs", "ok req/s", "p99 ms", "failed", "hello's throughput", "hello's p99 ratio"],
+    ];
+    baselineRows.push([
+      "hello",
+      fixed(steadyMedian.okPerSecond),
+      fixed(steadyMedian.p99, 1),
+      fixed(steadyMedian.failed),
+      "-",
+      "-",
+    ]);
     for (const kind of o.baselines) {
       baselineRows.push([
         kind,
@@ -355,7 +417,9 @@ function report(o: BenchOptions, results: Map<Scenario, ScenarioRun[]>): void {
       ]);
     }
     process.stdout.write(`${table(baselineRows)}\n`);
-    process.stdout.write("baselines: same topology and load, measured before or after hello (order rotated per run); share and ratio are medians of the per-run figures\n\n");
+    process.stdout.write(
+      "baselines: same topology and load, measured before or after hello (order rotated per run); share and ratio are medians of the per-run figures\n\n",
+    );
   }
 
   const steady = medians.get("steady");
@@ -364,15 +428,26 @@ function report(o: BenchOptions, results: Map<Scenario, ScenarioRun[]>): void {
     const m = medians.get(s);
     if (!m) continue;
     checks.push([`${s}: zero failed requests (${fixed(m.failed)})`, m.failed === 0]);
-    if (steady) checks.push([`${s}: throughput >= 80 % of steady (${fixed((m.okPerSecond / steady.okPerSecond) * 100)} %)`, m.okPerSecond >= 0.8 * steady.okPerSecond]);
+    if (steady)
+      checks.push([
+        `${s}: throughput >= 80 % of steady (${fixed((m.okPerSecond / steady.okPerSecond) * 100)} %)`,
+        m.okPerSecond >= 0.8 * steady.okPerSecond,
+      ]);
   }
   if (steady) {
-    checks.push([`steady: skew <= 1 % (${fixed(steady.skew, 2)} %) over >= 10000 requests (${fixed(steady.served)})`, steady.skew <= 1 && steady.served >= 10_000]);
+    checks.push([
+      `steady: skew <= 1 % (${fixed(steady.skew, 2)} %) over >= 10000 requests (${fixed(steady.served)})`,
+      steady.skew <= 1 && steady.served >= 10_000,
+    ]);
   }
-  for (const [s, m] of medians) checks.push([`${s}: <= 1 DNS query per TTL (${fixed(m.dnsPerTtl, 2)})`, m.dnsPerTtl <= 1]);
+  for (const [s, m] of medians)
+    checks.push([`${s}: <= 1 DNS query per TTL (${fixed(m.dnsPerTtl, 2)})`, m.dnsPerTtl <= 1]);
   const scaleOut = medians.get("scale-out");
   if (scaleOut) {
-    checks.push([`scale-out: the new task served within TTL + 1 s (${fixed(scaleOut.scaleOutS, 1)} s <= ${o.ttlSeconds + 1} s)`, scaleOut.scaleOutS <= o.ttlSeconds + 1]);
+    checks.push([
+      `scale-out: the new task served within TTL + 1 s (${fixed(scaleOut.scaleOutS, 1)} s <= ${o.ttlSeconds + 1} s)`,
+      scaleOut.scaleOutS <= o.ttlSeconds + 1,
+    ]);
   }
   if (steady && o.baselines.includes("bare-undici")) {
     const share = steady["bare-undici:share"];

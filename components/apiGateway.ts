@@ -3,31 +3,31 @@ import * as pulumi from "@pulumi/pulumi";
 import { createSecurityGroup, tcpRule } from "./taskResources";
 
 export interface ApiGatewayArgs {
-    readonly vpcId: pulumi.Input<string>;
-    /** Private subnets the VPC Link places its network interfaces in. */
-    readonly subnetIds: pulumi.Input<string[]>;
-    /** Cloud Map service of the target: it must have SRV records (the port comes from them). */
-    readonly cloudMapServiceArn: pulumi.Input<string>;
-    /** Port the targets listen on: the VPC Link's group may reach them on this port only. */
-    readonly targetPort: number;
-    /** Steady requests per second and burst across the stage. */
-    readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
-    readonly logRetentionDays: number;
+  readonly vpcId: pulumi.Input<string>;
+  /** Private subnets the VPC Link places its network interfaces in. */
+  readonly subnetIds: pulumi.Input<string[]>;
+  /** Cloud Map service of the target: it must have SRV records (the port comes from them). */
+  readonly cloudMapServiceArn: pulumi.Input<string>;
+  /** Port the targets listen on: the VPC Link's group may reach them on this port only. */
+  readonly targetPort: number;
+  /** Steady requests per second and burst across the stage. */
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly logRetentionDays: number;
 }
 
 /** One JSON line per request in the access log (API Gateway's $context variables). */
 export const ACCESS_LOG_FORMAT = JSON.stringify({
-    requestId: "$context.requestId",
-    ip: "$context.identity.sourceIp",
-    requestTime: "$context.requestTime",
-    httpMethod: "$context.httpMethod",
-    path: "$context.path",
-    status: "$context.status",
-    responseLength: "$context.responseLength",
-    latencyMs: "$context.responseLatency",
-    integrationStatus: "$context.integrationStatus",
-    integrationLatencyMs: "$context.integrationLatency",
-    integrationError: "$context.integration.error",
+  requestId: "$context.requestId",
+  ip: "$context.identity.sourceIp",
+  requestTime: "$context.requestTime",
+  httpMethod: "$context.httpMethod",
+  path: "$context.path",
+  status: "$context.status",
+  responseLength: "$context.responseLength",
+  latencyMs: "$context.responseLatency",
+  integrationStatus: "$context.integrationStatus",
+  integrationLatencyMs: "$context.integrationLatency",
+  integrationError: "$context.integration.error",
 });
 
 /**
@@ -37,84 +37,99 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
  * and throttling. Reachable from the internet on HTTPS only, with AWS's certificate.
  */
 export class ApiGateway extends pulumi.ComponentResource {
-    public readonly securityGroupId: pulumi.Output<string>;
-    public readonly apiId: pulumi.Output<string>;
-    /** `https://<api-id>.execute-api.<region>.amazonaws.com/` */
-    public readonly url: pulumi.Output<string>;
-    private readonly componentName: string;
-    private readonly targetPort: number;
+  public readonly securityGroupId: pulumi.Output<string>;
+  public readonly apiId: pulumi.Output<string>;
+  /** `https://<api-id>.execute-api.<region>.amazonaws.com/` */
+  public readonly url: pulumi.Output<string>;
+  private readonly componentName: string;
+  private readonly targetPort: number;
 
-    constructor(name: string, args: ApiGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("ecs-cloudmap-consul:apiGateway:ApiGateway", name, {}, opts);
-        this.componentName = name;
-        this.targetPort = args.targetPort;
+  constructor(name: string, args: ApiGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ecs-cloudmap-consul:apiGateway:ApiGateway", name, {}, opts);
+    this.componentName = name;
+    this.targetPort = args.targetPort;
 
-        // Egress only, added by allowTo: the link opens connections, nothing connects to it.
-        const securityGroup = createSecurityGroup(`${name}-link`, args.vpcId, `${name} API Gateway VPC Link`, this);
-        const vpcLink = new aws.apigatewayv2.VpcLink(
-            `${name}-link`,
-            { name: `${pulumi.getProject()}-${pulumi.getStack()}-${name}`, subnetIds: args.subnetIds, securityGroupIds: [securityGroup.id] },
-            { parent: this },
-        );
-        const api = new aws.apigatewayv2.Api(
-            `${name}-api`,
-            { name: `${pulumi.getProject()}-${pulumi.getStack()}-${name}`, protocolType: "HTTP" },
-            { parent: this },
-        );
-        const integration = new aws.apigatewayv2.Integration(
-            `${name}-integration`,
-            {
-                apiId: api.id,
-                integrationType: "HTTP_PROXY",
-                integrationMethod: "ANY",
-                connectionType: "VPC_LINK",
-                connectionId: vpcLink.id,
-                integrationUri: args.cloudMapServiceArn,
-                // Private HTTP_PROXY integrations of HTTP APIs take only payload format 1.0.
-                payloadFormatVersion: "1.0",
-            },
-            { parent: this },
-        );
-        new aws.apigatewayv2.Route(
-            `${name}-default-route`,
-            { apiId: api.id, routeKey: "$default", target: pulumi.interpolate`integrations/${integration.id}` },
-            { parent: this },
-        );
-        const accessLogs = new aws.cloudwatch.LogGroup(
-            `${name}-access-logs`,
-            { name: `/apigateway/${pulumi.getProject()}-${pulumi.getStack()}/${name}`, retentionInDays: args.logRetentionDays },
-            { parent: this },
-        );
-        const stage = new aws.apigatewayv2.Stage(
-            `${name}-stage`,
-            {
-                apiId: api.id,
-                name: "$default",
-                autoDeploy: true,
-                accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
-                defaultRouteSettings: { throttlingRateLimit: args.throttle.rateLimit, throttlingBurstLimit: args.throttle.burstLimit },
-            },
-            { parent: this },
-        );
+    // Egress only, added by allowTo: the link opens connections, nothing connects to it.
+    const securityGroup = createSecurityGroup(
+      `${name}-link`,
+      args.vpcId,
+      `${name} API Gateway VPC Link`,
+      this,
+    );
+    const vpcLink = new aws.apigatewayv2.VpcLink(
+      `${name}-link`,
+      {
+        name: `${pulumi.getProject()}-${pulumi.getStack()}-${name}`,
+        subnetIds: args.subnetIds,
+        securityGroupIds: [securityGroup.id],
+      },
+      { parent: this },
+    );
+    const api = new aws.apigatewayv2.Api(
+      `${name}-api`,
+      { name: `${pulumi.getProject()}-${pulumi.getStack()}-${name}`, protocolType: "HTTP" },
+      { parent: this },
+    );
+    const integration = new aws.apigatewayv2.Integration(
+      `${name}-integration`,
+      {
+        apiId: api.id,
+        integrationType: "HTTP_PROXY",
+        integrationMethod: "ANY",
+        connectionType: "VPC_LINK",
+        connectionId: vpcLink.id,
+        integrationUri: args.cloudMapServiceArn,
+        // Private HTTP_PROXY integrations of HTTP APIs take only payload format 1.0.
+        payloadFormatVersion: "1.0",
+      },
+      { parent: this },
+    );
+    new aws.apigatewayv2.Route(
+      `${name}-default-route`,
+      { apiId: api.id, routeKey: "$default", target: pulumi.interpolate`integrations/${integration.id}` },
+      { parent: this },
+    );
+    const accessLogs = new aws.cloudwatch.LogGroup(
+      `${name}-access-logs`,
+      {
+        name: `/apigateway/${pulumi.getProject()}-${pulumi.getStack()}/${name}`,
+        retentionInDays: args.logRetentionDays,
+      },
+      { parent: this },
+    );
+    const stage = new aws.apigatewayv2.Stage(
+      `${name}-stage`,
+      {
+        apiId: api.id,
+        name: "$default",
+        autoDeploy: true,
+        accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
+        defaultRouteSettings: {
+          throttlingRateLimit: args.throttle.rateLimit,
+          throttlingBurstLimit: args.throttle.burstLimit,
+        },
+      },
+      { parent: this },
+    );
 
-        this.securityGroupId = securityGroup.id;
-        this.apiId = api.id;
-        this.url = stage.invokeUrl;
-        this.registerOutputs({ securityGroupId: this.securityGroupId, apiId: this.apiId, url: this.url });
-    }
+    this.securityGroupId = securityGroup.id;
+    this.apiId = api.id;
+    this.url = stage.invokeUrl;
+    this.registerOutputs({ securityGroupId: this.securityGroupId, apiId: this.apiId, url: this.url });
+  }
 
-    /** Let the VPC Link reach a target security group on the target port only, over tcp. */
-    public allowTo(targetName: string, target: { readonly securityGroupId: pulumi.Input<string> }): void {
-        tcpRule(
-            "egress",
-            {
-                name: `${this.componentName}-to-${targetName}`,
-                securityGroupId: this.securityGroupId,
-                port: this.targetPort,
-                peer: { securityGroupId: target.securityGroupId },
-                description: `API Gateway VPC Link to ${targetName} on ${this.targetPort}/tcp`,
-            },
-            this,
-        );
-    }
+  /** Let the VPC Link reach a target security group on the target port only, over tcp. */
+  public allowTo(targetName: string, target: { readonly securityGroupId: pulumi.Input<string> }): void {
+    tcpRule(
+      "egress",
+      {
+        name: `${this.componentName}-to-${targetName}`,
+        securityGroupId: this.securityGroupId,
+        port: this.targetPort,
+        peer: { securityGroupId: target.securityGroupId },
+        description: `API Gateway VPC Link to ${targetName} on ${this.targetPort}/tcp`,
+      },
+      this,
+    );
+  }
 }

@@ -3,24 +3,24 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface AppImageArgs {
-    /** Directory under apps/ holding the app's Dockerfile. */
-    readonly app: string;
-    /** BASE_IMAGE build argument. Default: the Dockerfile's own default. */
-    readonly baseImage?: string;
-    /** Images the lifecycle policy keeps. Default: 10. */
-    readonly retainCount?: number;
-    /** Let `pulumi destroy` delete a repository that still holds images. Default: false (keep them). */
-    readonly forceDelete?: boolean;
-    /** Tag pushed with the image; a label only, deployments use the digest. Default: the stack name. */
-    readonly tag?: string;
+  /** Directory under apps/ holding the app's Dockerfile. */
+  readonly app: string;
+  /** BASE_IMAGE build argument. Default: the Dockerfile's own default. */
+  readonly baseImage?: string;
+  /** Images the lifecycle policy keeps. Default: 10. */
+  readonly retainCount?: number;
+  /** Let `pulumi destroy` delete a repository that still holds images. Default: false (keep them). */
+  readonly forceDelete?: boolean;
+  /** Tag pushed with the image; a label only, deployments use the digest. Default: the stack name. */
+  readonly tag?: string;
 }
 
 /** What `docker build` gets for an app: paths relative to the program's directory (the repo root). */
 export interface AppImageBuildSpec {
-    readonly context: string;
-    readonly dockerfile: string;
-    readonly platform: "linux/amd64";
-    readonly args: Readonly<Record<string, string>>;
+  readonly context: string;
+  readonly dockerfile: string;
+  readonly platform: "linux/amd64";
+  readonly args: Readonly<Record<string, string>>;
 }
 
 /**
@@ -28,71 +28,74 @@ export interface AppImageBuildSpec {
  * same spec. Fargate runs x86_64 here, so the platform is fixed (Apple Silicon would build arm64).
  */
 export function appImageBuild(app: string, baseImage?: string): AppImageBuildSpec {
-    return {
-        context: `apps/${app}`,
-        dockerfile: `apps/${app}/Dockerfile`,
-        platform: "linux/amd64",
-        args: baseImage ? { BASE_IMAGE: baseImage } : {},
-    };
+  return {
+    context: `apps/${app}`,
+    dockerfile: `apps/${app}/Dockerfile`,
+    platform: "linux/amd64",
+    args: baseImage ? { BASE_IMAGE: baseImage } : {},
+  };
 }
 
 /** ECR lifecycle rule that expires all but the newest `count` images. */
 export function keepLastImagesPolicy(count: number): string {
-    return JSON.stringify({
-        rules: [
-            {
-                rulePriority: 1,
-                description: `Keep the last ${count} images`,
-                selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: count },
-                action: { type: "expire" },
-            },
-        ],
-    });
+  return JSON.stringify({
+    rules: [
+      {
+        rulePriority: 1,
+        description: `Keep the last ${count} images`,
+        selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: count },
+        action: { type: "expire" },
+      },
+    ],
+  });
 }
 
 /** ECR repository plus an image built from apps/<app> for linux/amd64 and pushed to it. */
 export class AppImage extends pulumi.ComponentResource {
-    public readonly repositoryUrl: pulumi.Output<string>;
-    /** `<repository>@sha256:<digest>`: what task definitions run. */
-    public readonly imageDigestRef: pulumi.Output<string>;
+  public readonly repositoryUrl: pulumi.Output<string>;
+  /** `<repository>@sha256:<digest>`: what task definitions run. */
+  public readonly imageDigestRef: pulumi.Output<string>;
 
-    constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("ecs-cloudmap-consul:appImage:AppImage", name, {}, opts);
+  constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ecs-cloudmap-consul:appImage:AppImage", name, {}, opts);
 
-        // Tags stay MUTABLE: tasks pin the digest, so a moved tag cannot change what runs, and
-        // IMMUTABLE would fail every re-push of the stack's tag.
-        const repository = new aws.ecr.Repository(
-            `${name}-repo`,
-            {
-                imageScanningConfiguration: { scanOnPush: true },
-                imageTagMutability: "MUTABLE",
-                forceDelete: args.forceDelete ?? false,
-            },
-            { parent: this },
-        );
-        new aws.ecr.LifecyclePolicy(
-            `${name}-lifecycle`,
-            { repository: repository.name, policy: keepLastImagesPolicy(args.retainCount ?? 10) },
-            { parent: this },
-        );
+    // Tags stay MUTABLE: tasks pin the digest, so a moved tag cannot change what runs, and
+    // IMMUTABLE would fail every re-push of the stack's tag.
+    const repository = new aws.ecr.Repository(
+      `${name}-repo`,
+      {
+        imageScanningConfiguration: { scanOnPush: true },
+        imageTagMutability: "MUTABLE",
+        forceDelete: args.forceDelete ?? false,
+      },
+      { parent: this },
+    );
+    new aws.ecr.LifecyclePolicy(
+      `${name}-lifecycle`,
+      { repository: repository.name, policy: keepLastImagesPolicy(args.retainCount ?? 10) },
+      { parent: this },
+    );
 
-        const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, { parent: this });
-        const image = new docker.Image(
-            `${name}-image`,
-            {
-                imageName: pulumi.interpolate`${repository.repositoryUrl}:${args.tag ?? pulumi.getStack()}`,
-                build: appImageBuild(args.app, args.baseImage),
-                registry: {
-                    server: repository.repositoryUrl,
-                    username: token.userName,
-                    password: pulumi.secret(token.password),
-                },
-            },
-            { parent: this },
-        );
+    const token = aws.ecr.getAuthorizationTokenOutput(
+      { registryId: repository.registryId },
+      { parent: this },
+    );
+    const image = new docker.Image(
+      `${name}-image`,
+      {
+        imageName: pulumi.interpolate`${repository.repositoryUrl}:${args.tag ?? pulumi.getStack()}`,
+        build: appImageBuild(args.app, args.baseImage),
+        registry: {
+          server: repository.repositoryUrl,
+          username: token.userName,
+          password: pulumi.secret(token.password),
+        },
+      },
+      { parent: this },
+    );
 
-        this.repositoryUrl = repository.repositoryUrl;
-        this.imageDigestRef = image.repoDigest;
-        this.registerOutputs({ repositoryUrl: this.repositoryUrl, imageDigestRef: this.imageDigestRef });
-    }
+    this.repositoryUrl = repository.repositoryUrl;
+    this.imageDigestRef = image.repoDigest;
+    this.registerOutputs({ repositoryUrl: this.repositoryUrl, imageDigestRef: this.imageDigestRef });
+  }
 }

@@ -1,9 +1,9 @@
 import { CapacityStrategy } from "./settings";
 
 export interface CapacityProviderStrategyItem {
-    readonly capacityProvider: "FARGATE" | "FARGATE_SPOT";
-    readonly weight: number;
-    readonly base: number;
+  readonly capacityProvider: "FARGATE" | "FARGATE_SPOT";
+  readonly weight: number;
+  readonly base: number;
 }
 
 /**
@@ -11,15 +11,15 @@ export interface CapacityProviderStrategyItem {
  * on-demand capacity so a Spot reclaim never takes the whole service down.
  */
 export function capacityProviderStrategy(strategy: CapacityStrategy): CapacityProviderStrategyItem[] {
-    switch (strategy) {
-        case "ondemand":
-            return [{ capacityProvider: "FARGATE", weight: 1, base: 0 }];
-        case "spot":
-            return [{ capacityProvider: "FARGATE_SPOT", weight: 1, base: 0 }];
-        case "mixed":
-            return [
-                { capacityProvider: "FARGATE", weight: 1, base: 1 },
-                { capacityProvider: "FARGATE_SPOT", weight: 3, base: 0 },
-            ];
-    }
+  switch (strategy) {
+    case "ondemand":
+      return [{ capacityProvider: "FARGATE", weight: 1, base: 0 }];
+    case "spot":
+      return [{ capacityProvider: "FARGATE_SPOT", weight: 1, base: 0 }];
+    case "mixed":
+      return [
+        { capacityProvider: "FARGATE", weight: 1, base: 1 },
+        { capacityProvider: "FARGATE_SPOT", weight: 3, base: 0 },
+      ];
+  }
 }

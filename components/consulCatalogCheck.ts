@@ -7,7 +7,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { containerDefinition } from "./containerDefinition";
-import { createFargateTaskDefinition, createLogGroup, createSecurityGroup, createTaskRole, httpsEgress, tcpRule } from "./taskResources";
+import {
+  createFargateTaskDefinition,
+  createLogGroup,
+  createSecurityGroup,
+  createTaskRole,
+  httpsEgress,
+  tcpRule,
+} from "./taskResources";
 
 export const CHECK_CONTAINER = "catalog-check";
 /** Each printed line: `CATALOG <service> <JSON array of /v1/catalog/service/<service>>`. */
@@ -18,83 +25,106 @@ export const CATALOG_LINE_PREFIX = "CATALOG";
  * attempts run out), then prints one line per service and exits 0 only if all were found. The
  * token stays in the environment; nothing echoes it.
  */
-export function catalogCheckScript(services: readonly string[], attempts: number, intervalSeconds: number): string {
-    for (const s of services) if (!/^[a-z0-9-]+$/.test(s)) throw new Error(`not a Consul service name: ${s}`);
-    const list = services.join(" ");
-    return [
-        "set -u",
-        'ca=""',
-        'if [ -n "${CONSUL_CACERT_PEM:-}" ]; then printf \'%s\\n\' "$CONSUL_CACERT_PEM" > /tmp/ca.pem; ca="--cacert /tmp/ca.pem"; fi',
-        'get() { curl -sf --max-time 5 $ca -H "X-Consul-Token: $CONSUL_HTTP_TOKEN" "$CONSUL_HTTP_ADDR/v1/catalog/service/$1" || echo "[]"; }',
-        "i=0",
-        `while [ $i -lt ${attempts} ]; do`,
-        "  missing=0",
-        `  for s in ${list}; do [ "$(get "$s" | jq 'length' 2>/dev/null || echo 0)" -gt 0 ] || missing=1; done`,
-        '  [ "$missing" = 0 ] && break',
-        `  i=$((i+1)); sleep ${intervalSeconds}`,
-        "done",
-        `for s in ${list}; do echo "${CATALOG_LINE_PREFIX} $s $(get "$s" | jq -c . 2>/dev/null || echo '[]')"; done`,
-        'exit "$missing"',
-    ].join("\n");
+export function catalogCheckScript(
+  services: readonly string[],
+  attempts: number,
+  intervalSeconds: number,
+): string {
+  for (const s of services) if (!/^[a-z0-9-]+$/.test(s)) throw new Error(`not a Consul service name: ${s}`);
+  const list = services.join(" ");
+  return [
+    "set -u",
+    'ca=""',
+    'if [ -n "${CONSUL_CACERT_PEM:-}" ]; then printf \'%s\\n\' "$CONSUL_CACERT_PEM" > /tmp/ca.pem; ca="--cacert /tmp/ca.pem"; fi',
+    'get() { curl -sf --max-time 5 $ca -H "X-Consul-Token: $CONSUL_HTTP_TOKEN" "$CONSUL_HTTP_ADDR/v1/catalog/service/$1" || echo "[]"; }',
+    "i=0",
+    `while [ $i -lt ${attempts} ]; do`,
+    "  missing=0",
+    `  for s in ${list}; do [ "$(get "$s" | jq 'length' 2>/dev/null || echo 0)" -gt 0 ] || missing=1; done`,
+    '  [ "$missing" = 0 ] && break',
+    `  i=$((i+1)); sleep ${intervalSeconds}`,
+    "done",
+    `for s in ${list}; do echo "${CATALOG_LINE_PREFIX} $s $(get "$s" | jq -c . 2>/dev/null || echo '[]')"; done`,
+    'exit "$missing"',
+  ].join("\n");
 }
 
 export interface ConsulCatalogCheckArgs {
-    readonly vpcId: pulumi.Input<string>;
-    readonly executionRoleArn: pulumi.Input<string>;
-    /** Consul image by digest. */
-    readonly image: string;
-    readonly consulHttpAddr: string;
-    readonly tokenSecretArn: pulumi.Input<string>;
-    readonly caCertSecretArn?: string;
-    /** Consul names of the services to look up (with consul-aws's prefix). */
-    readonly services: readonly string[];
-    readonly logRetentionDays: number;
-    readonly region: string;
-    /** Where an external Consul lives (egress on its port); omit for the embedded one (allowFrom opens it). */
-    readonly consulCidr?: string;
-    readonly consulPort: number;
+  readonly vpcId: pulumi.Input<string>;
+  readonly executionRoleArn: pulumi.Input<string>;
+  /** Consul image by digest. */
+  readonly image: string;
+  readonly consulHttpAddr: string;
+  readonly tokenSecretArn: pulumi.Input<string>;
+  readonly caCertSecretArn?: string;
+  /** Consul names of the services to look up (with consul-aws's prefix). */
+  readonly services: readonly string[];
+  readonly logRetentionDays: number;
+  readonly region: string;
+  /** Where an external Consul lives (egress on its port); omit for the embedded one (allowFrom opens it). */
+  readonly consulCidr?: string;
+  readonly consulPort: number;
 }
 
 export class ConsulCatalogCheck extends pulumi.ComponentResource {
-    public readonly taskDefinitionArn: pulumi.Output<string>;
-    public readonly securityGroupId: pulumi.Output<string>;
-    public readonly logGroupName: pulumi.Output<string>;
+  public readonly taskDefinitionArn: pulumi.Output<string>;
+  public readonly securityGroupId: pulumi.Output<string>;
+  public readonly logGroupName: pulumi.Output<string>;
 
-    constructor(name: string, args: ConsulCatalogCheckArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("ecs-cloudmap-consul:consulCatalogCheck:ConsulCatalogCheck", name, {}, opts);
-        const securityGroup = createSecurityGroup(name, args.vpcId, "Consul catalog check: HTTPS to AWS APIs and the Consul port only", this);
-        httpsEgress(name, securityGroup.id, this);
-        if (args.consulCidr) {
-            tcpRule("egress", { name: `${name}-egress-consul`, securityGroupId: securityGroup.id, port: args.consulPort, peer: { cidr: args.consulCidr }, description: "Consul HTTP API" }, this);
-        }
-        const logGroup = createLogGroup(name, args.logRetentionDays, this);
-        const taskRole = createTaskRole(name, [], this);
-        const secrets: Record<string, pulumi.Input<string>> = { CONSUL_HTTP_TOKEN: args.tokenSecretArn };
-        if (args.caCertSecretArn) secrets.CONSUL_CACERT_PEM = args.caCertSecretArn;
-        const taskDefinition = createFargateTaskDefinition(
-            name,
-            {
-                cpu: 256,
-                memory: 512,
-                executionRoleArn: args.executionRoleArn,
-                taskRoleArn: taskRole.role.arn,
-                containerDefinitions: pulumi.jsonStringify([
-                    containerDefinition<pulumi.Input<string>>({
-                        name: CHECK_CONTAINER,
-                        image: args.image,
-                        entryPoint: ["/bin/sh", "-c"],
-                        command: [catalogCheckScript(args.services, 36, 5)],
-                        environment: { CONSUL_HTTP_ADDR: args.consulHttpAddr },
-                        secrets,
-                        log: { group: logGroup.name, region: args.region, streamPrefix: "check" },
-                    }),
-                ]),
-            },
-            this,
-        );
-        this.taskDefinitionArn = taskDefinition.arn;
-        this.securityGroupId = securityGroup.id;
-        this.logGroupName = logGroup.name;
-        this.registerOutputs({ taskDefinitionArn: this.taskDefinitionArn, securityGroupId: this.securityGroupId, logGroupName: this.logGroupName });
+  constructor(name: string, args: ConsulCatalogCheckArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ecs-cloudmap-consul:consulCatalogCheck:ConsulCatalogCheck", name, {}, opts);
+    const securityGroup = createSecurityGroup(
+      name,
+      args.vpcId,
+      "Consul catalog check: HTTPS to AWS APIs and the Consul port only",
+      this,
+    );
+    httpsEgress(name, securityGroup.id, this);
+    if (args.consulCidr) {
+      tcpRule(
+        "egress",
+        {
+          name: `${name}-egress-consul`,
+          securityGroupId: securityGroup.id,
+          port: args.consulPort,
+          peer: { cidr: args.consulCidr },
+          description: "Consul HTTP API",
+        },
+        this,
+      );
     }
+    const logGroup = createLogGroup(name, args.logRetentionDays, this);
+    const taskRole = createTaskRole(name, [], this);
+    const secrets: Record<string, pulumi.Input<string>> = { CONSUL_HTTP_TOKEN: args.tokenSecretArn };
+    if (args.caCertSecretArn) secrets.CONSUL_CACERT_PEM = args.caCertSecretArn;
+    const taskDefinition = createFargateTaskDefinition(
+      name,
+      {
+        cpu: 256,
+        memory: 512,
+        executionRoleArn: args.executionRoleArn,
+        taskRoleArn: taskRole.role.arn,
+        containerDefinitions: pulumi.jsonStringify([
+          containerDefinition<pulumi.Input<string>>({
+            name: CHECK_CONTAINER,
+            image: args.image,
+            entryPoint: ["/bin/sh", "-c"],
+            command: [catalogCheckScript(args.services, 36, 5)],
+            environment: { CONSUL_HTTP_ADDR: args.consulHttpAddr },
+            secrets,
+            log: { group: logGroup.name, region: args.region, streamPrefix: "check" },
+          }),
+        ]),
+      },
+      this,
+    );
+    this.taskDefinitionArn = taskDefinition.arn;
+    this.securityGroupId = securityGroup.id;
+    this.logGroupName = logGroup.name;
+    this.registerOutputs({
+      taskDefinitionArn: this.taskDefinitionArn,
+      securityGroupId: this.securityGroupId,
+      logGroupName: this.logGroupName,
+    });
+  }
 }

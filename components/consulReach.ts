@@ -10,15 +10,15 @@ import { ConsulDns, ConsulRoute } from "./settings";
 import { createSecurityGroup, tcpRule } from "./taskResources";
 
 export interface ConsulReachArgs {
-    readonly vpcId: pulumi.Input<string>;
-    readonly privateSubnetIds: pulumi.Input<string[]>;
-    /** Route tables of the private subnets; one route each. */
-    readonly privateRouteTableIds: pulumi.Input<string[]>;
-    /** How many private route tables there are (one per AZ): resources are declared per table. */
-    readonly routeTableCount: number;
-    readonly consulCidr: string;
-    readonly route: ConsulRoute;
-    readonly dns: ConsulDns;
+  readonly vpcId: pulumi.Input<string>;
+  readonly privateSubnetIds: pulumi.Input<string[]>;
+  /** Route tables of the private subnets; one route each. */
+  readonly privateRouteTableIds: pulumi.Input<string[]>;
+  /** How many private route tables there are (one per AZ): resources are declared per table. */
+  readonly routeTableCount: number;
+  readonly consulCidr: string;
+  readonly route: ConsulRoute;
+  readonly dns: ConsulDns;
 }
 
 /**
@@ -27,69 +27,105 @@ export interface ConsulReachArgs {
  * than one Consul host's lookups need.
  */
 export function resolverIpAddresses(subnetIds: readonly string[]): { subnetId: string }[] {
-    return subnetIds.slice(0, 2).map((subnetId) => ({ subnetId }));
+  return subnetIds.slice(0, 2).map((subnetId) => ({ subnetId }));
 }
 
 export class ConsulReach extends pulumi.ComponentResource {
-    /** The Resolver rule's id; undefined when the address is an IP. */
-    public readonly resolverRuleId: pulumi.Output<string> | undefined;
+  /** The Resolver rule's id; undefined when the address is an IP. */
+  public readonly resolverRuleId: pulumi.Output<string> | undefined;
 
-    constructor(name: string, args: ConsulReachArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("ecs-cloudmap-consul:consulReach:ConsulReach", name, {}, opts);
-        const nextHop = args.route.kind === "peering" ? { vpcPeeringConnectionId: args.route.id } : { transitGatewayId: args.route.id };
-        for (let i = 0; i < args.routeTableCount; i++) {
-            new aws.ec2.Route(
-                `${name}-route-${i}`,
-                {
-                    routeTableId: pulumi.output(args.privateRouteTableIds).apply((ids) => {
-                        if (ids.length !== args.routeTableCount) {
-                            throw new Error(`expected ${args.routeTableCount} private route tables (one per AZ), found ${ids.length}: ${ids.join(", ")}`);
-                        }
-                        return [...ids].sort()[i];
-                    }),
-                    destinationCidrBlock: args.consulCidr,
-                    ...nextHop,
-                },
-                { parent: this },
-            );
-        }
-        this.resolverRuleId = args.dns.kind === "forward" ? this.createForwarding(name, args, args.dns) : undefined;
-        this.registerOutputs({ resolverRuleId: this.resolverRuleId });
+  constructor(name: string, args: ConsulReachArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ecs-cloudmap-consul:consulReach:ConsulReach", name, {}, opts);
+    const nextHop =
+      args.route.kind === "peering"
+        ? { vpcPeeringConnectionId: args.route.id }
+        : { transitGatewayId: args.route.id };
+    for (let i = 0; i < args.routeTableCount; i++) {
+      new aws.ec2.Route(
+        `${name}-route-${i}`,
+        {
+          routeTableId: pulumi.output(args.privateRouteTableIds).apply((ids) => {
+            if (ids.length !== args.routeTableCount) {
+              throw new Error(
+                `expected ${args.routeTableCount} private route tables (one per AZ), found ${ids.length}: ${ids.join(", ")}`,
+              );
+            }
+            return [...ids].sort()[i];
+          }),
+          destinationCidrBlock: args.consulCidr,
+          ...nextHop,
+        },
+        { parent: this },
+      );
     }
+    this.resolverRuleId =
+      args.dns.kind === "forward" ? this.createForwarding(name, args, args.dns) : undefined;
+    this.registerOutputs({ resolverRuleId: this.resolverRuleId });
+  }
 
-    private createForwarding(name: string, args: ConsulReachArgs, dns: Extract<ConsulDns, { kind: "forward" }>): pulumi.Output<string> {
-        // DNS is udp and tcp on 53, to the configured servers only.
-        const sg = createSecurityGroup(`${name}-resolver`, args.vpcId, `Resolver outbound endpoint: DNS to the servers of ${dns.domain}`, this);
-        dns.servers.forEach((ip, i) => {
-            const description = `DNS for ${dns.domain}`;
-            tcpRule("egress", { name: `${name}-resolver-dns-tcp-${i}`, securityGroupId: sg.id, port: 53, peer: { cidr: `${ip}/32` }, description }, this);
-            new aws.vpc.SecurityGroupEgressRule(
-                `${name}-resolver-dns-udp-${i}`,
-                { securityGroupId: sg.id, ipProtocol: "udp", fromPort: 53, toPort: 53, cidrIpv4: `${ip}/32`, description },
-                { parent: this },
-            );
-        });
-        const endpoint = new aws.route53.ResolverEndpoint(
-            `${name}-resolver`,
-            {
-                direction: "OUTBOUND",
-                securityGroupIds: [sg.id],
-                ipAddresses: pulumi.output(args.privateSubnetIds).apply(resolverIpAddresses),
-                protocols: ["Do53"],
-            },
-            { parent: this },
-        );
-        const rule = new aws.route53.ResolverRule(
-            `${name}-forward`,
-            {
-                domainName: dns.domain,
-                ruleType: "FORWARD",
-                resolverEndpointId: endpoint.id,
-                targetIps: dns.servers.map((ip) => ({ ip, port: 53 })),
-            },
-            { parent: this },
-        );
-        new aws.route53.ResolverRuleAssociation(`${name}-forward-vpc`, { resolverRuleId: rule.id, vpcId: args.vpcId }, { parent: this });
-        return rule.id;
-    }
+  private createForwarding(
+    name: string,
+    args: ConsulReachArgs,
+    dns: Extract<ConsulDns, { kind: "forward" }>,
+  ): pulumi.Output<string> {
+    // DNS is udp and tcp on 53, to the configured servers only.
+    const sg = createSecurityGroup(
+      `${name}-resolver`,
+      args.vpcId,
+      `Resolver outbound endpoint: DNS to the servers of ${dns.domain}`,
+      this,
+    );
+    dns.servers.forEach((ip, i) => {
+      const description = `DNS for ${dns.domain}`;
+      tcpRule(
+        "egress",
+        {
+          name: `${name}-resolver-dns-tcp-${i}`,
+          securityGroupId: sg.id,
+          port: 53,
+          peer: { cidr: `${ip}/32` },
+          description,
+        },
+        this,
+      );
+      new aws.vpc.SecurityGroupEgressRule(
+        `${name}-resolver-dns-udp-${i}`,
+        {
+          securityGroupId: sg.id,
+          ipProtocol: "udp",
+          fromPort: 53,
+          toPort: 53,
+          cidrIpv4: `${ip}/32`,
+          description,
+        },
+        { parent: this },
+      );
+    });
+    const endpoint = new aws.route53.ResolverEndpoint(
+      `${name}-resolver`,
+      {
+        direction: "OUTBOUND",
+        securityGroupIds: [sg.id],
+        ipAddresses: pulumi.output(args.privateSubnetIds).apply(resolverIpAddresses),
+        protocols: ["Do53"],
+      },
+      { parent: this },
+    );
+    const rule = new aws.route53.ResolverRule(
+      `${name}-forward`,
+      {
+        domainName: dns.domain,
+        ruleType: "FORWARD",
+        resolverEndpointId: endpoint.id,
+        targetIps: dns.servers.map((ip) => ({ ip, port: 53 })),
+      },
+      { parent: this },
+    );
+    new aws.route53.ResolverRuleAssociation(
+      `${name}-forward-vpc`,
+      { resolverRuleId: rule.id, vpcId: args.vpcId },
+      { parent: this },
+    );
+    return rule.id;
+  }
 }

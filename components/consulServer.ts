@@ -13,7 +13,16 @@ import * as random from "@pulumi/random";
 import { containerDefinition } from "./containerDefinition";
 import { cloudMapDnsName } from "./naming";
 import { ecsExecTaskPolicy } from "./policies";
-import { createFargateTaskDefinition, createLogGroup, createSecurityGroup, createTaskRole, FargatePlacementArgs, httpsEgress, NamedPolicy, tcpRule } from "./taskResources";
+import {
+  createFargateTaskDefinition,
+  createLogGroup,
+  createSecurityGroup,
+  createTaskRole,
+  FargatePlacementArgs,
+  httpsEgress,
+  NamedPolicy,
+  tcpRule,
+} from "./taskResources";
 
 /** Consul's HTTP API and UI port. */
 export const CONSUL_HTTP_PORT = 8500;
@@ -26,28 +35,28 @@ export const CONSUL_SERVER_SERVICE = "consul-server";
  * so ECS injects it from Secrets Manager, never as plain environment.
  */
 export function consulServerConfig(managementToken: string): Record<string, unknown> {
-    return {
-        server: true,
-        bootstrap_expect: 1,
-        ui_config: { enabled: true },
-        client_addr: "0.0.0.0",
-        // The task's own address (Fargate gives the task one ENI); a go-sockaddr template Consul expands.
-        bind_addr: "{{ GetPrivateIP }}",
-        disable_update_check: true,
-        acl: {
-            enabled: true,
-            default_policy: "deny",
-            down_policy: "extend-cache",
-            enable_token_persistence: true,
-            // The server's own node registration needs a token too; in this one-server dev Consul it is the same.
-            tokens: { initial_management: managementToken, agent: managementToken },
-        },
-    };
+  return {
+    server: true,
+    bootstrap_expect: 1,
+    ui_config: { enabled: true },
+    client_addr: "0.0.0.0",
+    // The task's own address (Fargate gives the task one ENI); a go-sockaddr template Consul expands.
+    bind_addr: "{{ GetPrivateIP }}",
+    disable_update_check: true,
+    acl: {
+      enabled: true,
+      default_policy: "deny",
+      down_policy: "extend-cache",
+      enable_token_persistence: true,
+      // The server's own node registration needs a token too; in this one-server dev Consul it is the same.
+      tokens: { initial_management: managementToken, agent: managementToken },
+    },
+  };
 }
 
 export interface ConsulManagementTokenArgs {
-    /** Customer-managed KMS key for the secrets. Default: the AWS-managed key. */
-    readonly kmsKeyArn?: string;
+  /** Customer-managed KMS key for the secrets. Default: the AWS-managed key. */
+  readonly kmsKeyArn?: string;
 }
 
 /**
@@ -56,161 +65,237 @@ export interface ConsulManagementTokenArgs {
  * server configuration that bootstraps Consul's ACLs with it.
  */
 export class ConsulManagementToken extends pulumi.ComponentResource {
-    public readonly tokenSecretArn: pulumi.Output<string>;
-    public readonly serverConfigSecretArn: pulumi.Output<string>;
+  public readonly tokenSecretArn: pulumi.Output<string>;
+  public readonly serverConfigSecretArn: pulumi.Output<string>;
 
-    constructor(name: string, args: ConsulManagementTokenArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("ecs-cloudmap-consul:consulServer:ConsulManagementToken", name, {}, opts);
-        // Consul wants a UUID; the random provider marks nothing secret by default, so ask for it.
-        const uuid = new random.RandomUuid(`${name}-uuid`, {}, { parent: this, additionalSecretOutputs: ["result"] });
-        const token = pulumi.secret(uuid.result);
+  constructor(name: string, args: ConsulManagementTokenArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ecs-cloudmap-consul:consulServer:ConsulManagementToken", name, {}, opts);
+    // Consul wants a UUID; the random provider marks nothing secret by default, so ask for it.
+    const uuid = new random.RandomUuid(
+      `${name}-uuid`,
+      {},
+      { parent: this, additionalSecretOutputs: ["result"] },
+    );
+    const token = pulumi.secret(uuid.result);
 
-        const secret = (suffix: string, description: string, value: pulumi.Output<string>): aws.secretsmanager.Secret => {
-            const s = new aws.secretsmanager.Secret(
-                `${name}-${suffix}`,
-                // Stack-owned dev secrets: delete at once so a re-created stack never waits out a recovery window.
-                { description, kmsKeyId: args.kmsKeyArn, recoveryWindowInDays: 0 },
-                { parent: this },
-            );
-            new aws.secretsmanager.SecretVersion(`${name}-${suffix}-value`, { secretId: s.id, secretString: value }, { parent: this });
-            return s;
-        };
-        const tokenSecret = secret("token", "Management token of the embedded Consul (ACL SecretID)", token);
-        const configSecret = secret(
-            "server-config",
-            "CONSUL_LOCAL_CONFIG of the embedded Consul server (contains the management token)",
-            token.apply((t) => JSON.stringify(consulServerConfig(t))),
-        );
+    const secret = (
+      suffix: string,
+      description: string,
+      value: pulumi.Output<string>,
+    ): aws.secretsmanager.Secret => {
+      const s = new aws.secretsmanager.Secret(
+        `${name}-${suffix}`,
+        // Stack-owned dev secrets: delete at once so a re-created stack never waits out a recovery window.
+        { description, kmsKeyId: args.kmsKeyArn, recoveryWindowInDays: 0 },
+        { parent: this },
+      );
+      new aws.secretsmanager.SecretVersion(
+        `${name}-${suffix}-value`,
+        { secretId: s.id, secretString: value },
+        { parent: this },
+      );
+      return s;
+    };
+    const tokenSecret = secret("token", "Management token of the embedded Consul (ACL SecretID)", token);
+    const configSecret = secret(
+      "server-config",
+      "CONSUL_LOCAL_CONFIG of the embedded Consul server (contains the management token)",
+      token.apply((t) => JSON.stringify(consulServerConfig(t))),
+    );
 
-        this.tokenSecretArn = tokenSecret.arn;
-        this.serverConfigSecretArn = configSecret.arn;
-        this.registerOutputs({ tokenSecretArn: this.tokenSecretArn, serverConfigSecretArn: this.serverConfigSecretArn });
-    }
+    this.tokenSecretArn = tokenSecret.arn;
+    this.serverConfigSecretArn = configSecret.arn;
+    this.registerOutputs({
+      tokenSecretArn: this.tokenSecretArn,
+      serverConfigSecretArn: this.serverConfigSecretArn,
+    });
+  }
 }
 
 export interface ConsulServerArgs extends FargatePlacementArgs {
-    readonly namespaceId: pulumi.Input<string>;
-    readonly namespaceName: string;
-    /** Consul image by digest. */
-    readonly image: string;
-    /** Secret holding the server's CONSUL_LOCAL_CONFIG (from ConsulManagementToken). */
-    readonly serverConfigSecretArn: pulumi.Input<string>;
-    readonly logRetentionDays: number;
-    readonly region: string;
-    /** ECS Exec, which also gives port forwarding to the UI. Default: false. */
-    readonly enableExecuteCommand?: boolean;
-    readonly dependsOn?: pulumi.Resource[];
+  readonly namespaceId: pulumi.Input<string>;
+  readonly namespaceName: string;
+  /** Consul image by digest. */
+  readonly image: string;
+  /** Secret holding the server's CONSUL_LOCAL_CONFIG (from ConsulManagementToken). */
+  readonly serverConfigSecretArn: pulumi.Input<string>;
+  readonly logRetentionDays: number;
+  readonly region: string;
+  /** ECS Exec, which also gives port forwarding to the UI. Default: false. */
+  readonly enableExecuteCommand?: boolean;
+  readonly dependsOn?: pulumi.Resource[];
 }
 
 /** The embedded Consul server. Its security group admits nothing until `allowFrom` / `allowCidr`. */
 export class ConsulServer extends pulumi.ComponentResource {
-    public readonly securityGroupId: pulumi.Output<string>;
-    public readonly serviceName: pulumi.Output<string>;
-    /** `consul-server.<namespace>`. */
-    public readonly dnsName: string;
-    /** What consul-aws and the catalog check use as CONSUL_HTTP_ADDR. */
-    public readonly httpAddr: string;
-    public readonly image: string;
-    private readonly componentName: string;
+  public readonly securityGroupId: pulumi.Output<string>;
+  public readonly serviceName: pulumi.Output<string>;
+  /** `consul-server.<namespace>`. */
+  public readonly dnsName: string;
+  /** What consul-aws and the catalog check use as CONSUL_HTTP_ADDR. */
+  public readonly httpAddr: string;
+  public readonly image: string;
+  private readonly componentName: string;
 
-    constructor(name: string, args: ConsulServerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("ecs-cloudmap-consul:consulServer:ConsulServer", name, {}, opts);
-        this.componentName = name;
+  constructor(name: string, args: ConsulServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ecs-cloudmap-consul:consulServer:ConsulServer", name, {}, opts);
+    this.componentName = name;
 
-        // Outbound: only 443 (image pull, logs and the secret go through the task's ENI).
-        const securityGroup = createSecurityGroup(name, args.vpcId, "Embedded Consul server: 8500 from allowed callers only", this);
-        const egress = httpsEgress(name, securityGroup.id, this);
-        const logGroup = createLogGroup(name, args.logRetentionDays, this);
-        const taskPolicies: NamedPolicy[] = args.enableExecuteCommand ? [{ name: "ecs-exec", document: ecsExecTaskPolicy() }] : [];
-        const taskRole = createTaskRole(name, taskPolicies, this);
+    // Outbound: only 443 (image pull, logs and the secret go through the task's ENI).
+    const securityGroup = createSecurityGroup(
+      name,
+      args.vpcId,
+      "Embedded Consul server: 8500 from allowed callers only",
+      this,
+    );
+    const egress = httpsEgress(name, securityGroup.id, this);
+    const logGroup = createLogGroup(name, args.logRetentionDays, this);
+    const taskPolicies: NamedPolicy[] = args.enableExecuteCommand
+      ? [{ name: "ecs-exec", document: ecsExecTaskPolicy() }]
+      : [];
+    const taskRole = createTaskRole(name, taskPolicies, this);
 
-        const taskDefinition = createFargateTaskDefinition(
-            name,
-            {
-                cpu: 256,
-                memory: 512,
-                executionRoleArn: args.executionRoleArn,
-                taskRoleArn: taskRole.role.arn,
-                containerDefinitions: pulumi.jsonStringify([
-                    containerDefinition<pulumi.Input<string>>({
-                        name: "consul",
-                        image: args.image,
-                        // The entrypoint adds -data-dir and -config-dir (where local.json lands).
-                        command: ["agent"],
-                        containerPort: CONSUL_HTTP_PORT,
-                        secrets: { CONSUL_LOCAL_CONFIG: args.serverConfigSecretArn },
-                        // /v1/status/leader needs no token and names the leader's RPC address once elected.
-                        healthCheck: ["CMD-SHELL", `curl -sf http://127.0.0.1:${CONSUL_HTTP_PORT}/v1/status/leader | grep -q ':8300'`],
-                        stopTimeoutSeconds: 10,
-                        log: { group: logGroup.name, region: args.region, streamPrefix: "consul" },
-                    }),
-                ]),
-            },
-            this,
-        );
+    const taskDefinition = createFargateTaskDefinition(
+      name,
+      {
+        cpu: 256,
+        memory: 512,
+        executionRoleArn: args.executionRoleArn,
+        taskRoleArn: taskRole.role.arn,
+        containerDefinitions: pulumi.jsonStringify([
+          containerDefinition<pulumi.Input<string>>({
+            name: "consul",
+            image: args.image,
+            // The entrypoint adds -data-dir and -config-dir (where local.json lands).
+            command: ["agent"],
+            containerPort: CONSUL_HTTP_PORT,
+            secrets: { CONSUL_LOCAL_CONFIG: args.serverConfigSecretArn },
+            // /v1/status/leader needs no token and names the leader's RPC address once elected.
+            healthCheck: [
+              "CMD-SHELL",
+              `curl -sf http://127.0.0.1:${CONSUL_HTTP_PORT}/v1/status/leader | grep -q ':8300'`,
+            ],
+            stopTimeoutSeconds: 10,
+            log: { group: logGroup.name, region: args.region, streamPrefix: "consul" },
+          }),
+        ]),
+      },
+      this,
+    );
 
-        const discovery = new aws.servicediscovery.Service(
-            `${name}-discovery`,
-            {
-                name: CONSUL_SERVER_SERVICE,
-                namespaceId: args.namespaceId,
-                // SRV as well as A: ECS then sets the instance's port, which consul-aws copies when it
-                // syncs this service into Consul (without it, consul-server appears there portless).
-                dnsConfig: { namespaceId: args.namespaceId, routingPolicy: "MULTIVALUE", dnsRecords: [{ type: "A", ttl: 10 }, { type: "SRV", ttl: 10 }] },
-                // An empty block is dropped by the provider; failureThreshold 1 is what makes it reach AWS.
-                healthCheckCustomConfig: { failureThreshold: 1 },
-                forceDestroy: true,
-            },
-            { parent: this, deleteBeforeReplace: true },
-        );
+    const discovery = new aws.servicediscovery.Service(
+      `${name}-discovery`,
+      {
+        name: CONSUL_SERVER_SERVICE,
+        namespaceId: args.namespaceId,
+        // SRV as well as A: ECS then sets the instance's port, which consul-aws copies when it
+        // syncs this service into Consul (without it, consul-server appears there portless).
+        dnsConfig: {
+          namespaceId: args.namespaceId,
+          routingPolicy: "MULTIVALUE",
+          dnsRecords: [
+            { type: "A", ttl: 10 },
+            { type: "SRV", ttl: 10 },
+          ],
+        },
+        // An empty block is dropped by the provider; failureThreshold 1 is what makes it reach AWS.
+        healthCheckCustomConfig: { failureThreshold: 1 },
+        forceDestroy: true,
+      },
+      { parent: this, deleteBeforeReplace: true },
+    );
 
-        const service = new aws.ecs.Service(
-            `${name}-service`,
-            {
-                cluster: args.clusterArn,
-                taskDefinition: taskDefinition.arn,
-                desiredCount: 1,
-                // One server: a deployment replaces it (a new, empty catalog that consul-aws refills).
-                deploymentMaximumPercent: 100,
-                deploymentMinimumHealthyPercent: 0,
-                deploymentCircuitBreaker: { enable: true, rollback: true },
-                capacityProviderStrategies: [{ capacityProvider: "FARGATE", weight: 1, base: 1 }],
-                networkConfiguration: { subnets: args.subnetIds, securityGroups: [securityGroup.id], assignPublicIp: false },
-                serviceRegistries: { registryArn: discovery.arn, containerName: "consul", containerPort: CONSUL_HTTP_PORT },
-                enableExecuteCommand: args.enableExecuteCommand ?? false,
-                propagateTags: "SERVICE",
-                enableEcsManagedTags: true,
-            },
-            // Its task starts only once its permissions and its egress (image pull, secret) exist.
-            { parent: this, dependsOn: [...(args.dependsOn ?? []), ...taskRole.policies, egress] },
-        );
+    const service = new aws.ecs.Service(
+      `${name}-service`,
+      {
+        cluster: args.clusterArn,
+        taskDefinition: taskDefinition.arn,
+        desiredCount: 1,
+        // One server: a deployment replaces it (a new, empty catalog that consul-aws refills).
+        deploymentMaximumPercent: 100,
+        deploymentMinimumHealthyPercent: 0,
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        capacityProviderStrategies: [{ capacityProvider: "FARGATE", weight: 1, base: 1 }],
+        networkConfiguration: {
+          subnets: args.subnetIds,
+          securityGroups: [securityGroup.id],
+          assignPublicIp: false,
+        },
+        serviceRegistries: {
+          registryArn: discovery.arn,
+          containerName: "consul",
+          containerPort: CONSUL_HTTP_PORT,
+        },
+        enableExecuteCommand: args.enableExecuteCommand ?? false,
+        propagateTags: "SERVICE",
+        enableEcsManagedTags: true,
+      },
+      // Its task starts only once its permissions and its egress (image pull, secret) exist.
+      { parent: this, dependsOn: [...(args.dependsOn ?? []), ...taskRole.policies, egress] },
+    );
 
-        this.securityGroupId = securityGroup.id;
-        this.serviceName = service.name;
-        this.dnsName = cloudMapDnsName(CONSUL_SERVER_SERVICE, args.namespaceName);
-        this.httpAddr = `http://${this.dnsName}:${CONSUL_HTTP_PORT}`;
-        this.image = args.image;
-        this.registerOutputs({ securityGroupId: this.securityGroupId, serviceName: this.serviceName, dnsName: this.dnsName, httpAddr: this.httpAddr, image: this.image });
+    this.securityGroupId = securityGroup.id;
+    this.serviceName = service.name;
+    this.dnsName = cloudMapDnsName(CONSUL_SERVER_SERVICE, args.namespaceName);
+    this.httpAddr = `http://${this.dnsName}:${CONSUL_HTTP_PORT}`;
+    this.image = args.image;
+    this.registerOutputs({
+      securityGroupId: this.securityGroupId,
+      serviceName: this.serviceName,
+      dnsName: this.dnsName,
+      httpAddr: this.httpAddr,
+      image: this.image,
+    });
+  }
+
+  /**
+   * Admit a security group on 8500/tcp and, unless the caller opens it itself (`callerEgress:
+   * false`), that group's egress to this server on 8500.
+   */
+  public allowFrom(
+    peerName: string,
+    peerSecurityGroupId: pulumi.Input<string>,
+    options: { readonly callerEgress?: boolean } = {},
+  ): void {
+    const description = `${peerName} to Consul on ${CONSUL_HTTP_PORT}/tcp`;
+    tcpRule(
+      "ingress",
+      {
+        name: `${this.componentName}-from-${peerName}`,
+        securityGroupId: this.securityGroupId,
+        port: CONSUL_HTTP_PORT,
+        peer: { securityGroupId: peerSecurityGroupId },
+        description,
+      },
+      this,
+    );
+    if (options.callerEgress ?? true) {
+      tcpRule(
+        "egress",
+        {
+          name: `${peerName}-to-${this.componentName}`,
+          securityGroupId: peerSecurityGroupId,
+          port: CONSUL_HTTP_PORT,
+          peer: { securityGroupId: this.securityGroupId },
+          description,
+        },
+        this,
+      );
     }
+  }
 
-    /**
-     * Admit a security group on 8500/tcp and, unless the caller opens it itself (`callerEgress:
-     * false`), that group's egress to this server on 8500.
-     */
-    public allowFrom(peerName: string, peerSecurityGroupId: pulumi.Input<string>, options: { readonly callerEgress?: boolean } = {}): void {
-        const description = `${peerName} to Consul on ${CONSUL_HTTP_PORT}/tcp`;
-        tcpRule("ingress", { name: `${this.componentName}-from-${peerName}`, securityGroupId: this.securityGroupId, port: CONSUL_HTTP_PORT, peer: { securityGroupId: peerSecurityGroupId }, description }, this);
-        if (options.callerEgress ?? true) {
-            tcpRule("egress", { name: `${peerName}-to-${this.componentName}`, securityGroupId: peerSecurityGroupId, port: CONSUL_HTTP_PORT, peer: { securityGroupId: this.securityGroupId }, description }, this);
-        }
-    }
-
-    /** Admit a CIDR the user allowed (e.g. a VPN range) on 8500/tcp. */
-    public allowCidr(index: number, cidr: string): void {
-        tcpRule(
-            "ingress",
-            { name: `${this.componentName}-from-cidr-${index}`, securityGroupId: this.securityGroupId, port: CONSUL_HTTP_PORT, peer: { cidr }, description: `consulAllowedCidrs: ${cidr} to Consul on ${CONSUL_HTTP_PORT}/tcp` },
-            this,
-        );
-    }
+  /** Admit a CIDR the user allowed (e.g. a VPN range) on 8500/tcp. */
+  public allowCidr(index: number, cidr: string): void {
+    tcpRule(
+      "ingress",
+      {
+        name: `${this.componentName}-from-cidr-${index}`,
+        securityGroupId: this.securityGroupId,
+        port: CONSUL_HTTP_PORT,
+        peer: { cidr },
+        description: `consulAllowedCidrs: ${cidr} to Consul on ${CONSUL_HTTP_PORT}/tcp`,
+      },
+      this,
+    );
+  }
 }

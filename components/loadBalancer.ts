@@ -3,135 +3,144 @@ import * as pulumi from "@pulumi/pulumi";
 import { createSecurityGroup, tcpRule } from "./taskResources";
 
 export interface LoadBalancerArgs {
-    readonly vpcId: pulumi.Input<string>;
-    readonly publicSubnetIds: pulumi.Input<string[]>;
-    /** Port the targets listen on. */
-    readonly targetPort: number;
-    /** Path the target group probes. Default: "/health". */
-    readonly healthCheckPath?: string;
-    /** ACM certificate: adds an HTTPS listener and turns port 80 into a redirect. Default: HTTP only. */
-    readonly certificateArn?: string;
-    /** Seconds a deregistering target keeps draining. Default: 15. */
-    readonly deregistrationDelaySeconds?: number;
-    /** Protect the ALB from deletion. Default: false. */
-    readonly deletionProtection?: boolean;
+  readonly vpcId: pulumi.Input<string>;
+  readonly publicSubnetIds: pulumi.Input<string[]>;
+  /** Port the targets listen on. */
+  readonly targetPort: number;
+  /** Path the target group probes. Default: "/health". */
+  readonly healthCheckPath?: string;
+  /** ACM certificate: adds an HTTPS listener and turns port 80 into a redirect. Default: HTTP only. */
+  readonly certificateArn?: string;
+  /** Seconds a deregistering target keeps draining. Default: 15. */
+  readonly deregistrationDelaySeconds?: number;
+  /** Protect the ALB from deletion. Default: false. */
+  readonly deletionProtection?: boolean;
 }
 
 /** Public ALB forwarding to an ip target group; the only thing open to the internet. */
 export class LoadBalancer extends pulumi.ComponentResource {
-    public readonly securityGroupId: pulumi.Output<string>;
-    public readonly targetGroupArn: pulumi.Output<string>;
-    public readonly dnsName: pulumi.Output<string>;
-    public readonly url: pulumi.Output<string>;
-    /** Listeners the target service must wait for (a target group must belong to a load balancer). */
-    public readonly listeners: aws.lb.Listener[];
-    private readonly componentName: string;
-    private readonly targetPort: number;
+  public readonly securityGroupId: pulumi.Output<string>;
+  public readonly targetGroupArn: pulumi.Output<string>;
+  public readonly dnsName: pulumi.Output<string>;
+  public readonly url: pulumi.Output<string>;
+  /** Listeners the target service must wait for (a target group must belong to a load balancer). */
+  public readonly listeners: aws.lb.Listener[];
+  private readonly componentName: string;
+  private readonly targetPort: number;
 
-    constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("ecs-cloudmap-consul:loadBalancer:LoadBalancer", name, {}, opts);
-        this.componentName = name;
-        this.targetPort = args.targetPort;
-        const https = args.certificateArn !== undefined;
+  constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ecs-cloudmap-consul:loadBalancer:LoadBalancer", name, {}, opts);
+    this.componentName = name;
+    this.targetPort = args.targetPort;
+    const https = args.certificateArn !== undefined;
 
-        const securityGroup = createSecurityGroup(name, args.vpcId, `${name} public load balancer`, this);
-        for (const port of https ? [80, 443] : [80]) {
-            tcpRule(
-                "ingress",
-                { name: `${name}-from-world-${port}`, securityGroupId: securityGroup.id, port, peer: { cidr: "0.0.0.0/0" }, description: `Public HTTP${port === 443 ? "S" : ""}` },
-                this,
-            );
-        }
-
-        const alb = new aws.lb.LoadBalancer(
-            `${name}-alb`,
-            {
-                loadBalancerType: "application",
-                internal: false,
-                subnets: args.publicSubnetIds,
-                securityGroups: [securityGroup.id],
-                enableDeletionProtection: args.deletionProtection ?? false,
-                dropInvalidHeaderFields: true,
-            },
-            { parent: this },
-        );
-        const targetGroup = new aws.lb.TargetGroup(
-            `${name}-tg`,
-            {
-                vpcId: args.vpcId,
-                targetType: "ip",
-                protocol: "HTTP",
-                port: args.targetPort,
-                deregistrationDelay: args.deregistrationDelaySeconds ?? 15,
-                healthCheck: {
-                    path: args.healthCheckPath ?? "/health",
-                    protocol: "HTTP",
-                    matcher: "200",
-                    interval: 10,
-                    timeout: 5,
-                    healthyThreshold: 2,
-                    unhealthyThreshold: 3,
-                },
-            },
-            { parent: this },
-        );
-        const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
-
-        this.listeners = [
-            new aws.lb.Listener(
-                `${name}-http`,
-                {
-                    loadBalancerArn: alb.arn,
-                    port: 80,
-                    protocol: "HTTP",
-                    defaultActions: https
-                        ? [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]
-                        : forward,
-                },
-                { parent: this },
-            ),
-        ];
-        if (https) {
-            this.listeners.push(
-                new aws.lb.Listener(
-                    `${name}-https`,
-                    {
-                        loadBalancerArn: alb.arn,
-                        port: 443,
-                        protocol: "HTTPS",
-                        certificateArn: args.certificateArn,
-                        sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
-                        defaultActions: forward,
-                    },
-                    { parent: this },
-                ),
-            );
-        }
-
-        this.securityGroupId = securityGroup.id;
-        this.targetGroupArn = targetGroup.arn;
-        this.dnsName = alb.dnsName;
-        this.url = pulumi.interpolate`${https ? "https" : "http"}://${alb.dnsName}/`;
-        this.registerOutputs({
-            securityGroupId: this.securityGroupId,
-            targetGroupArn: this.targetGroupArn,
-            dnsName: this.dnsName,
-            url: this.url,
-        });
+    const securityGroup = createSecurityGroup(name, args.vpcId, `${name} public load balancer`, this);
+    for (const port of https ? [80, 443] : [80]) {
+      tcpRule(
+        "ingress",
+        {
+          name: `${name}-from-world-${port}`,
+          securityGroupId: securityGroup.id,
+          port,
+          peer: { cidr: "0.0.0.0/0" },
+          description: `Public HTTP${port === 443 ? "S" : ""}`,
+        },
+        this,
+      );
     }
 
-    /** Let the ALB reach a target security group on the target port only. */
-    public allowTo(targetName: string, target: { readonly securityGroupId: pulumi.Input<string> }): pulumi.Resource {
-        return tcpRule(
-            "egress",
-            {
-                name: `${this.componentName}-to-${targetName}`,
-                securityGroupId: this.securityGroupId,
-                port: this.targetPort,
-                peer: { securityGroupId: target.securityGroupId },
-                description: `ALB to ${targetName} on ${this.targetPort}/tcp`,
-            },
-            this,
-        );
+    const alb = new aws.lb.LoadBalancer(
+      `${name}-alb`,
+      {
+        loadBalancerType: "application",
+        internal: false,
+        subnets: args.publicSubnetIds,
+        securityGroups: [securityGroup.id],
+        enableDeletionProtection: args.deletionProtection ?? false,
+        dropInvalidHeaderFields: true,
+      },
+      { parent: this },
+    );
+    const targetGroup = new aws.lb.TargetGroup(
+      `${name}-tg`,
+      {
+        vpcId: args.vpcId,
+        targetType: "ip",
+        protocol: "HTTP",
+        port: args.targetPort,
+        deregistrationDelay: args.deregistrationDelaySeconds ?? 15,
+        healthCheck: {
+          path: args.healthCheckPath ?? "/health",
+          protocol: "HTTP",
+          matcher: "200",
+          interval: 10,
+          timeout: 5,
+          healthyThreshold: 2,
+          unhealthyThreshold: 3,
+        },
+      },
+      { parent: this },
+    );
+    const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
+
+    this.listeners = [
+      new aws.lb.Listener(
+        `${name}-http`,
+        {
+          loadBalancerArn: alb.arn,
+          port: 80,
+          protocol: "HTTP",
+          defaultActions: https
+            ? [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]
+            : forward,
+        },
+        { parent: this },
+      ),
+    ];
+    if (https) {
+      this.listeners.push(
+        new aws.lb.Listener(
+          `${name}-https`,
+          {
+            loadBalancerArn: alb.arn,
+            port: 443,
+            protocol: "HTTPS",
+            certificateArn: args.certificateArn,
+            sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+            defaultActions: forward,
+          },
+          { parent: this },
+        ),
+      );
     }
+
+    this.securityGroupId = securityGroup.id;
+    this.targetGroupArn = targetGroup.arn;
+    this.dnsName = alb.dnsName;
+    this.url = pulumi.interpolate`${https ? "https" : "http"}://${alb.dnsName}/`;
+    this.registerOutputs({
+      securityGroupId: this.securityGroupId,
+      targetGroupArn: this.targetGroupArn,
+      dnsName: this.dnsName,
+      url: this.url,
+    });
+  }
+
+  /** Let the ALB reach a target security group on the target port only. */
+  public allowTo(
+    targetName: string,
+    target: { readonly securityGroupId: pulumi.Input<string> },
+  ): pulumi.Resource {
+    return tcpRule(
+      "egress",
+      {
+        name: `${this.componentName}-to-${targetName}`,
+        securityGroupId: this.securityGroupId,
+        port: this.targetPort,
+        peer: { securityGroupId: target.securityGroupId },
+        description: `ALB to ${targetName} on ${this.targetPort}/tcp`,
+      },
+      this,
+    );
+  }
 }

@@ -3,16 +3,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { ExternalConsulCleanup, NamespaceCleanup } from "./namespaceCleanup";
 
 export interface NamespaceArgs {
-    /** DNS name of the namespace. Default: "internal". */
-    readonly name?: string;
-    readonly vpcId: pulumi.Input<string>;
-    /** TTL of the SOA record, which is also the negative-answer TTL, in seconds. Default: 15. */
-    readonly soaTtlSeconds?: number;
-    /**
-     * Empty the namespace of consul-aws's services before it is deleted (and deregister consul-aws
-     * from an external Consul). Default: off, for a namespace nothing syncs into.
-     */
-    readonly cleanupOnDelete?: { readonly region: string; readonly consul?: ExternalConsulCleanup };
+  /** DNS name of the namespace. Default: "internal". */
+  readonly name?: string;
+  readonly vpcId: pulumi.Input<string>;
+  /** TTL of the SOA record, which is also the negative-answer TTL, in seconds. Default: 15. */
+  readonly soaTtlSeconds?: number;
+  /**
+   * Empty the namespace of consul-aws's services before it is deleted (and deregister consul-aws
+   * from an external Consul). Default: off, for a namespace nothing syncs into.
+   */
+  readonly cleanupOnDelete?: { readonly region: string; readonly consul?: ExternalConsulCleanup };
 }
 
 /**
@@ -20,61 +20,69 @@ export interface NamespaceArgs {
  * Route 53 private zones always carry this primary name server and contact.
  */
 export function privateZoneSoa(negativeTtlSeconds: number): string {
-    return `ns-1536.awsdns-00.co.uk. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 ${negativeTtlSeconds}`;
+  return `ns-1536.awsdns-00.co.uk. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 ${negativeTtlSeconds}`;
 }
 
 /** Cloud Map private DNS namespace with a low negative-answer TTL. */
 export class Namespace extends pulumi.ComponentResource {
-    public readonly namespaceId: pulumi.Output<string>;
-    public readonly namespaceArn: pulumi.Output<string>;
-    public readonly namespaceName: string;
-    public readonly hostedZoneId: pulumi.Output<string>;
-    /** Whatever writes into the namespace at run time should depend on this, so it stops before the cleanup runs. */
-    public readonly cleanup: NamespaceCleanup | undefined;
+  public readonly namespaceId: pulumi.Output<string>;
+  public readonly namespaceArn: pulumi.Output<string>;
+  public readonly namespaceName: string;
+  public readonly hostedZoneId: pulumi.Output<string>;
+  /** Whatever writes into the namespace at run time should depend on this, so it stops before the cleanup runs. */
+  public readonly cleanup: NamespaceCleanup | undefined;
 
-    constructor(name: string, args: NamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("ecs-cloudmap-consul:namespace:Namespace", name, {}, opts);
-        const dnsName = args.name ?? "internal";
-        const soaTtl = args.soaTtlSeconds ?? 15;
+  constructor(name: string, args: NamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ecs-cloudmap-consul:namespace:Namespace", name, {}, opts);
+    const dnsName = args.name ?? "internal";
+    const soaTtl = args.soaTtlSeconds ?? 15;
 
-        const namespace = new aws.servicediscovery.PrivateDnsNamespace(
-            `${name}-namespace`,
-            { name: dnsName, vpc: args.vpcId, description: `Service discovery for ${pulumi.getProject()}-${pulumi.getStack()}` },
-            { parent: this },
-        );
-        // The AWS provider cannot set the namespace's SOA TTL, so manage the zone's SOA record:
-        // a resolver caches "no such name" answers for min(SOA TTL, SOA minimum), so both are low.
-        const soa = new aws.route53.Record(
-            `${name}-soa`,
-            {
-                zoneId: namespace.hostedZone,
-                name: dnsName,
-                type: "SOA",
-                ttl: soaTtl,
-                records: [privateZoneSoa(soaTtl)],
-                allowOverwrite: true,
-            },
-            { parent: this },
-        );
+    const namespace = new aws.servicediscovery.PrivateDnsNamespace(
+      `${name}-namespace`,
+      {
+        name: dnsName,
+        vpc: args.vpcId,
+        description: `Service discovery for ${pulumi.getProject()}-${pulumi.getStack()}`,
+      },
+      { parent: this },
+    );
+    // The AWS provider cannot set the namespace's SOA TTL, so manage the zone's SOA record:
+    // a resolver caches "no such name" answers for min(SOA TTL, SOA minimum), so both are low.
+    const soa = new aws.route53.Record(
+      `${name}-soa`,
+      {
+        zoneId: namespace.hostedZone,
+        name: dnsName,
+        type: "SOA",
+        ttl: soaTtl,
+        records: [privateZoneSoa(soaTtl)],
+        allowOverwrite: true,
+      },
+      { parent: this },
+    );
 
-        // Deleted before the namespace (it depends on it), after whatever depends on the cleanup.
-        this.cleanup = args.cleanupOnDelete
-            ? new NamespaceCleanup(
-                  `${name}-cleanup`,
-                  { namespaceId: namespace.id, region: args.cleanupOnDelete.region, consul: args.cleanupOnDelete.consul },
-                  { parent: this, dependsOn: [namespace, soa] },
-              )
-            : undefined;
+    // Deleted before the namespace (it depends on it), after whatever depends on the cleanup.
+    this.cleanup = args.cleanupOnDelete
+      ? new NamespaceCleanup(
+          `${name}-cleanup`,
+          {
+            namespaceId: namespace.id,
+            region: args.cleanupOnDelete.region,
+            consul: args.cleanupOnDelete.consul,
+          },
+          { parent: this, dependsOn: [namespace, soa] },
+        )
+      : undefined;
 
-        this.namespaceId = namespace.id;
-        this.namespaceArn = namespace.arn;
-        this.namespaceName = dnsName;
-        this.hostedZoneId = namespace.hostedZone;
-        this.registerOutputs({
-            namespaceId: this.namespaceId,
-            namespaceArn: this.namespaceArn,
-            namespaceName: this.namespaceName,
-            hostedZoneId: this.hostedZoneId,
-        });
-    }
+    this.namespaceId = namespace.id;
+    this.namespaceArn = namespace.arn;
+    this.namespaceName = dnsName;
+    this.hostedZoneId = namespace.hostedZone;
+    this.registerOutputs({
+      namespaceId: this.namespaceId,
+      namespaceArn: this.namespaceArn,
+      namespaceName: this.namespaceName,
+      hostedZoneId: this.hostedZoneId,
+    });
+  }
 }

@@ -22,50 +22,66 @@ export const IMPORTED_DESCRIPTION = IMPORTED;
 /** The Consul node consul-aws registers Cloud Map services under. */
 export const CONSUL_AWS_NODE = NODE;
 
-type CloudMapModule = Pick<typeof CloudMapSdk, "ListServicesCommand" | "ListInstancesCommand" | "DeregisterInstanceCommand" | "GetOperationCommand" | "DeleteServiceCommand">;
+type CloudMapModule = Pick<
+  typeof CloudMapSdk,
+  | "ListServicesCommand"
+  | "ListInstancesCommand"
+  | "DeregisterInstanceCommand"
+  | "GetOperationCommand"
+  | "DeleteServiceCommand"
+>;
 
 /** What the cleanup needs of a Cloud Map client: `send`, so any v3 client (or a stub) fits. */
 export interface CloudMapSender {
-    send(command: unknown): Promise<unknown>;
+  send(command: unknown): Promise<unknown>;
 }
 
 export interface CleanupOptions {
-    /** Between GetOperation polls and DeleteService retries. Default: 2 s. */
-    readonly pollMs?: number;
-    /** Give up waiting for one service's deregistrations after this long. Default: 120 s. */
-    readonly timeoutMs?: number;
-    readonly sleep?: (ms: number) => Promise<void>;
-    readonly log?: (message: string) => void;
+  /** Between GetOperation polls and DeleteService retries. Default: 2 s. */
+  readonly pollMs?: number;
+  /** Give up waiting for one service's deregistrations after this long. Default: 120 s. */
+  readonly timeoutMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly log?: (message: string) => void;
 }
 
 export interface CleanupReport {
-    /** Names of the imported services deleted. */
-    readonly deletedServices: string[];
-    /** Names of imported services that were already gone when their turn came. */
-    readonly vanishedServices: string[];
-    readonly deregisteredInstances: number;
+  /** Names of the imported services deleted. */
+  readonly deletedServices: string[];
+  /** Names of imported services that were already gone when their turn came. */
+  readonly vanishedServices: string[];
+  readonly deregisteredInstances: number;
 }
 
 function errorName(err: unknown): string {
-    return typeof err === "object" && err !== null && "name" in err ? String((err as { name: unknown }).name) : "";
+  return typeof err === "object" && err !== null && "name" in err
+    ? String((err as { name: unknown }).name)
+    : "";
 }
 
 function defaultSleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Every service of the namespace, across pages. */
-export async function listNamespaceServices(client: CloudMapSender, sd: CloudMapModule, namespaceId: string): Promise<CloudMapSdk.ServiceSummary[]> {
-    const services: CloudMapSdk.ServiceSummary[] = [];
-    let nextToken: string | undefined;
-    do {
-        const page = (await client.send(
-            new sd.ListServicesCommand({ Filters: [{ Name: "NAMESPACE_ID", Values: [namespaceId], Condition: "EQ" }], NextToken: nextToken }),
-        )) as CloudMapSdk.ListServicesCommandOutput;
-        services.push(...(page.Services ?? []));
-        nextToken = page.NextToken;
-    } while (nextToken);
-    return services;
+export async function listNamespaceServices(
+  client: CloudMapSender,
+  sd: CloudMapModule,
+  namespaceId: string,
+): Promise<CloudMapSdk.ServiceSummary[]> {
+  const services: CloudMapSdk.ServiceSummary[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = (await client.send(
+      new sd.ListServicesCommand({
+        Filters: [{ Name: "NAMESPACE_ID", Values: [namespaceId], Condition: "EQ" }],
+        NextToken: nextToken,
+      }),
+    )) as CloudMapSdk.ListServicesCommandOutput;
+    services.push(...(page.Services ?? []));
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return services;
 }
 
 /**
@@ -73,41 +89,57 @@ export async function listNamespaceServices(client: CloudMapSender, sd: CloudMap
  * fails with ResourceInUse while instances remain, and DeregisterInstance is asynchronous (it
  * returns an OperationId to poll). Returns how many instances were deregistered.
  */
-export async function drainService(client: CloudMapSender, sd: CloudMapModule, serviceId: string, options: CleanupOptions = {}): Promise<number> {
-    const pollMs = options.pollMs ?? 2000;
-    const timeoutMs = options.timeoutMs ?? 120_000;
-    const sleep = options.sleep ?? defaultSleep;
-    const operations: string[] = [];
-    let nextToken: string | undefined;
-    do {
-        const page = (await client.send(new sd.ListInstancesCommand({ ServiceId: serviceId, NextToken: nextToken }))) as CloudMapSdk.ListInstancesCommandOutput;
-        for (const instance of page.Instances ?? []) {
-            try {
-                const out = (await client.send(new sd.DeregisterInstanceCommand({ ServiceId: serviceId, InstanceId: instance.Id }))) as CloudMapSdk.DeregisterInstanceCommandOutput;
-                if (out.OperationId) operations.push(out.OperationId);
-            } catch (err) {
-                if (errorName(err) !== "InstanceNotFound") throw err; // already gone: what we wanted
-            }
-        }
-        nextToken = page.NextToken;
-    } while (nextToken);
-
-    let waited = 0;
-    const pending = new Set(operations);
-    while (pending.size > 0) {
-        for (const id of [...pending]) {
-            const { Operation } = (await client.send(new sd.GetOperationCommand({ OperationId: id }))) as CloudMapSdk.GetOperationCommandOutput;
-            if (Operation?.Status === "SUCCESS") pending.delete(id);
-            else if (Operation?.Status === "FAIL") {
-                throw new Error(`Cloud Map could not deregister an instance of ${serviceId} (operation ${id}): ${Operation.ErrorCode ?? ""} ${Operation.ErrorMessage ?? ""}`.trim());
-            }
-        }
-        if (pending.size === 0) break;
-        if (waited >= timeoutMs) throw new Error(`Cloud Map deregistrations of ${serviceId} still pending after ${Math.round(timeoutMs / 1000)} s: ${[...pending].join(", ")}`);
-        await sleep(pollMs);
-        waited += pollMs;
+export async function drainService(
+  client: CloudMapSender,
+  sd: CloudMapModule,
+  serviceId: string,
+  options: CleanupOptions = {},
+): Promise<number> {
+  const pollMs = options.pollMs ?? 2000;
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const sleep = options.sleep ?? defaultSleep;
+  const operations: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = (await client.send(
+      new sd.ListInstancesCommand({ ServiceId: serviceId, NextToken: nextToken }),
+    )) as CloudMapSdk.ListInstancesCommandOutput;
+    for (const instance of page.Instances ?? []) {
+      try {
+        const out = (await client.send(
+          new sd.DeregisterInstanceCommand({ ServiceId: serviceId, InstanceId: instance.Id }),
+        )) as CloudMapSdk.DeregisterInstanceCommandOutput;
+        if (out.OperationId) operations.push(out.OperationId);
+      } catch (err) {
+        if (errorName(err) !== "InstanceNotFound") throw err; // already gone: what we wanted
+      }
     }
-    return operations.length;
+    nextToken = page.NextToken;
+  } while (nextToken);
+
+  let waited = 0;
+  const pending = new Set(operations);
+  while (pending.size > 0) {
+    for (const id of [...pending]) {
+      const { Operation } = (await client.send(
+        new sd.GetOperationCommand({ OperationId: id }),
+      )) as CloudMapSdk.GetOperationCommandOutput;
+      if (Operation?.Status === "SUCCESS") pending.delete(id);
+      else if (Operation?.Status === "FAIL") {
+        throw new Error(
+          `Cloud Map could not deregister an instance of ${serviceId} (operation ${id}): ${Operation.ErrorCode ?? ""} ${Operation.ErrorMessage ?? ""}`.trim(),
+        );
+      }
+    }
+    if (pending.size === 0) break;
+    if (waited >= timeoutMs)
+      throw new Error(
+        `Cloud Map deregistrations of ${serviceId} still pending after ${Math.round(timeoutMs / 1000)} s: ${[...pending].join(", ")}`,
+      );
+    await sleep(pollMs);
+    waited += pollMs;
+  }
+  return operations.length;
 }
 
 /**
@@ -115,126 +147,155 @@ export async function drainService(client: CloudMapSender, sd: CloudMapModule, s
  * services are Pulumi's to delete). A service that vanishes mid-way, e.g. because a still-running
  * consul-aws removed it, counts as done.
  */
-export async function deleteImportedServices(client: CloudMapSender, sd: CloudMapModule, namespaceId: string, options: CleanupOptions = {}): Promise<CleanupReport> {
-    const pollMs = options.pollMs ?? 2000;
-    const sleep = options.sleep ?? defaultSleep;
-    const log = options.log ?? (() => undefined);
-    const report = { deletedServices: [] as string[], vanishedServices: [] as string[], deregisteredInstances: 0 };
-    const imported = (await listNamespaceServices(client, sd, namespaceId)).filter((s) => s.Description === IMPORTED);
-    for (const service of imported) {
-        const name = service.Name ?? service.Id ?? "?";
+export async function deleteImportedServices(
+  client: CloudMapSender,
+  sd: CloudMapModule,
+  namespaceId: string,
+  options: CleanupOptions = {},
+): Promise<CleanupReport> {
+  const pollMs = options.pollMs ?? 2000;
+  const sleep = options.sleep ?? defaultSleep;
+  const log = options.log ?? (() => undefined);
+  const report = {
+    deletedServices: [] as string[],
+    vanishedServices: [] as string[],
+    deregisteredInstances: 0,
+  };
+  const imported = (await listNamespaceServices(client, sd, namespaceId)).filter(
+    (s) => s.Description === IMPORTED,
+  );
+  for (const service of imported) {
+    const name = service.Name ?? service.Id ?? "?";
+    try {
+      const drained = await drainService(client, sd, String(service.Id), options);
+      // Cloud Map can report the deregistration done a moment before DeleteService agrees.
+      for (let attempt = 0; ; attempt++) {
         try {
-            const drained = await drainService(client, sd, String(service.Id), options);
-            // Cloud Map can report the deregistration done a moment before DeleteService agrees.
-            for (let attempt = 0; ; attempt++) {
-                try {
-                    await client.send(new sd.DeleteServiceCommand({ Id: service.Id }));
-                    break;
-                } catch (err) {
-                    if (errorName(err) !== "ResourceInUse" || attempt >= 5) throw err;
-                    await sleep(pollMs);
-                }
-            }
-            report.deregisteredInstances += drained;
-            report.deletedServices.push(name);
-            log(`deleted Cloud Map service ${name} (${drained} instance(s)) imported from Consul`);
+          await client.send(new sd.DeleteServiceCommand({ Id: service.Id }));
+          break;
         } catch (err) {
-            if (errorName(err) !== "ServiceNotFound") throw err;
-            report.vanishedServices.push(name);
+          if (errorName(err) !== "ResourceInUse" || attempt >= 5) throw err;
+          await sleep(pollMs);
         }
+      }
+      report.deregisteredInstances += drained;
+      report.deletedServices.push(name);
+      log(`deleted Cloud Map service ${name} (${drained} instance(s)) imported from Consul`);
+    } catch (err) {
+      if (errorName(err) !== "ServiceNotFound") throw err;
+      report.vanishedServices.push(name);
     }
-    return report;
+  }
+  return report;
 }
 
 /** The one HTTP call the Consul side needs, injectable for tests. */
-export type ConsulRequest = (method: "PUT", path: string, body: string) => Promise<{ status: number; body: string }>;
+export type ConsulRequest = (
+  method: "PUT",
+  path: string,
+  body: string,
+) => Promise<{ status: number; body: string }>;
 
 /**
  * Removes consul-aws's node from Consul, which takes every service and check consul-aws wrote
  * with it (Cloud Map services are registered under node `consul-aws`).
  */
 export async function deregisterConsulAwsNode(request: ConsulRequest): Promise<void> {
-    const answer = await request("PUT", "/v1/catalog/deregister", JSON.stringify({ Node: NODE }));
-    if (answer.status === 403) throw new Error(`Consul refused to deregister node ${NODE} (403): the token needs node:write on it`);
-    if (answer.status !== 200) throw new Error(`Consul answered ${answer.status} to deregistering node ${NODE}: ${answer.body.slice(0, 200)}`);
+  const answer = await request("PUT", "/v1/catalog/deregister", JSON.stringify({ Node: NODE }));
+  if (answer.status === 403)
+    throw new Error(`Consul refused to deregister node ${NODE} (403): the token needs node:write on it`);
+  if (answer.status !== 200)
+    throw new Error(
+      `Consul answered ${answer.status} to deregistering node ${NODE}: ${answer.body.slice(0, 200)}`,
+    );
 }
 
 /** How the cleanup reaches an external Consul; absent for an embedded one (destroyed with the stack). */
 export interface ExternalConsulCleanup {
-    readonly httpAddr: string;
-    readonly tokenSecretArn: string;
-    readonly caCertSecretArn?: string;
+  readonly httpAddr: string;
+  readonly tokenSecretArn: string;
+  readonly caCertSecretArn?: string;
 }
 
 export interface NamespaceCleanupInputs {
-    readonly namespaceId: string;
-    readonly region: string;
-    readonly consul?: ExternalConsulCleanup;
+  readonly namespaceId: string;
+  readonly region: string;
+  readonly consul?: ExternalConsulCleanup;
 }
 
 /** An HTTP(S) request to Consul with a token and an optional CA, bounded to 10 s. */
 function consulRequester(httpAddr: string, token: string, ca: string | undefined): ConsulRequest {
-    return (method, path, body) =>
-        new Promise((resolve, reject) => {
-            const url = new URL(path, httpAddr);
-            const client = url.protocol === "https:" ? (require("https") as typeof import("https")) : (require("http") as typeof import("http"));
-            const req = client.request(
-                url,
-                { method, timeout: 10_000, ca, headers: { "X-Consul-Token": token, "Content-Type": "application/json" } },
-                (res) => {
-                    let text = "";
-                    res.setEncoding("utf8");
-                    res.on("data", (chunk: string) => (text += chunk));
-                    res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-                },
-            );
-            req.on("timeout", () => req.destroy(new Error(`no answer from ${httpAddr} within 10 s`)));
-            req.on("error", reject);
-            req.end(body);
-        });
+  return (method, path, body) =>
+    new Promise((resolve, reject) => {
+      const url = new URL(path, httpAddr);
+      const client =
+        url.protocol === "https:"
+          ? (require("https") as typeof import("https"))
+          : (require("http") as typeof import("http"));
+      const req = client.request(
+        url,
+        {
+          method,
+          timeout: 10_000,
+          ca,
+          headers: { "X-Consul-Token": token, "Content-Type": "application/json" },
+        },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => (text += chunk));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error(`no answer from ${httpAddr} within 10 s`)));
+      req.on("error", reject);
+      req.end(body);
+    });
 }
 
 async function runExternalConsulCleanup(consul: ExternalConsulCleanup, region: string): Promise<void> {
-    const sm = require("@aws-sdk/client-secrets-manager") as typeof import("@aws-sdk/client-secrets-manager");
-    const secrets = new sm.SecretsManagerClient({ region });
-    const read = async (arn: string) => (await secrets.send(new sm.GetSecretValueCommand({ SecretId: arn }))).SecretString ?? "";
-    const token = await read(consul.tokenSecretArn);
-    const ca = consul.caCertSecretArn ? await read(consul.caCertSecretArn) : undefined;
-    try {
-        await deregisterConsulAwsNode(consulRequester(consul.httpAddr, token, ca));
-    } catch (err) {
-        throw new Error(
-            `${(err as Error).message}\nThe machine running pulumi must reach ${consul.httpAddr} to remove consul-aws's entries. ` +
-                `Remove them by hand (curl -X PUT -H "X-Consul-Token: <token>" -d '{"Node":"${NODE}"}' ${consul.httpAddr}/v1/catalog/deregister) ` +
-                `or set consulDeregisterOnDestroy to false, then destroy again.`,
-        );
-    }
+  const sm = require("@aws-sdk/client-secrets-manager") as typeof import("@aws-sdk/client-secrets-manager");
+  const secrets = new sm.SecretsManagerClient({ region });
+  const read = async (arn: string) =>
+    (await secrets.send(new sm.GetSecretValueCommand({ SecretId: arn }))).SecretString ?? "";
+  const token = await read(consul.tokenSecretArn);
+  const ca = consul.caCertSecretArn ? await read(consul.caCertSecretArn) : undefined;
+  try {
+    await deregisterConsulAwsNode(consulRequester(consul.httpAddr, token, ca));
+  } catch (err) {
+    throw new Error(
+      `${(err as Error).message}\nThe machine running pulumi must reach ${consul.httpAddr} to remove consul-aws's entries. ` +
+        `Remove them by hand (curl -X PUT -H "X-Consul-Token: <token>" -d '{"Node":"${NODE}"}' ${consul.httpAddr}/v1/catalog/deregister) ` +
+        `or set consulDeregisterOnDestroy to false, then destroy again.`,
+    );
+  }
 }
 
 const cleanupProvider: pulumi.dynamic.ResourceProvider = {
-    async create(inputs: NamespaceCleanupInputs) {
-        return { id: `cleanup-${inputs.namespaceId}`, outs: inputs };
-    },
-    async diff(_id: string, olds: NamespaceCleanupInputs, news: NamespaceCleanupInputs) {
-        const replaces = olds.namespaceId !== news.namespaceId ? ["namespaceId"] : [];
-        return { changes: JSON.stringify(olds) !== JSON.stringify(news), replaces, deleteBeforeReplace: false };
-    },
-    async update(_id: string, _olds: NamespaceCleanupInputs, news: NamespaceCleanupInputs) {
-        return { outs: news };
-    },
-    async delete(_id: string, props: NamespaceCleanupInputs) {
-        const sd = require("@aws-sdk/client-servicediscovery") as typeof import("@aws-sdk/client-servicediscovery");
-        const client = new sd.ServiceDiscoveryClient({ region: props.region });
-        await deleteImportedServices(client, sd, props.namespaceId);
-        if (props.consul) await runExternalConsulCleanup(props.consul, props.region);
-    },
+  async create(inputs: NamespaceCleanupInputs) {
+    return { id: `cleanup-${inputs.namespaceId}`, outs: inputs };
+  },
+  async diff(_id: string, olds: NamespaceCleanupInputs, news: NamespaceCleanupInputs) {
+    const replaces = olds.namespaceId !== news.namespaceId ? ["namespaceId"] : [];
+    return { changes: JSON.stringify(olds) !== JSON.stringify(news), replaces, deleteBeforeReplace: false };
+  },
+  async update(_id: string, _olds: NamespaceCleanupInputs, news: NamespaceCleanupInputs) {
+    return { outs: news };
+  },
+  async delete(_id: string, props: NamespaceCleanupInputs) {
+    const sd =
+      require("@aws-sdk/client-servicediscovery") as typeof import("@aws-sdk/client-servicediscovery");
+    const client = new sd.ServiceDiscoveryClient({ region: props.region });
+    await deleteImportedServices(client, sd, props.namespaceId);
+    if (props.consul) await runExternalConsulCleanup(props.consul, props.region);
+  },
 };
 
 export interface NamespaceCleanupArgs {
-    readonly namespaceId: pulumi.Input<string>;
-    readonly region: string;
-    /** External Consul to deregister consul-aws's node from on delete. Default: none. */
-    readonly consul?: ExternalConsulCleanup;
+  readonly namespaceId: pulumi.Input<string>;
+  readonly region: string;
+  /** External Consul to deregister consul-aws's node from on delete. Default: none. */
+  readonly consul?: ExternalConsulCleanup;
 }
 
 /**
@@ -242,7 +303,14 @@ export interface NamespaceCleanupArgs {
  * of consul-aws's node). Make it depend on the namespace and make consul-aws depend on it.
  */
 export class NamespaceCleanup extends pulumi.dynamic.Resource {
-    constructor(name: string, args: NamespaceCleanupArgs, opts?: pulumi.CustomResourceOptions) {
-        super(cleanupProvider, name, { namespaceId: args.namespaceId, region: args.region, consul: args.consul }, opts, "namespaceCleanup", "NamespaceCleanup");
-    }
+  constructor(name: string, args: NamespaceCleanupArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      cleanupProvider,
+      name,
+      { namespaceId: args.namespaceId, region: args.region, consul: args.consul },
+      opts,
+      "namespaceCleanup",
+      "NamespaceCleanup",
+    );
+  }
 }

@@ -6,21 +6,21 @@
 
 /** Prefixes consul-aws adds to the names it creates, described by where the name lands. */
 export interface SyncPrefixes {
-    /** Prepended to Cloud Map services copied into Consul. */
-    readonly inConsul: string;
-    /** Prepended to Consul services copied into Cloud Map. */
-    readonly inCloudMap: string;
+  /** Prepended to Cloud Map services copied into Consul. */
+  readonly inConsul: string;
+  /** Prepended to Consul services copied into Cloud Map. */
+  readonly inCloudMap: string;
 }
 
 /** The Consul DNS domain. consul-aws has no flag to change it, so neither do we. */
 export const CONSUL_DOMAIN = "consul";
 
 export function cloudMapDnsName(service: string, namespace: string): string {
-    return `${service}.${namespace}`;
+  return `${service}.${namespace}`;
 }
 
 export function consulDnsName(service: string): string {
-    return `${service}.service.${CONSUL_DOMAIN}`;
+  return `${service}.service.${CONSUL_DOMAIN}`;
 }
 
 /**
@@ -30,66 +30,70 @@ export function consulDnsName(service: string): string {
  * so this is the one place that knows the inversion.
  */
 export function syncPrefixFlags(prefixes: SyncPrefixes): string[] {
-    const flags: string[] = [];
-    if (prefixes.inConsul !== "") flags.push("-aws-service-prefix", prefixes.inConsul);
-    if (prefixes.inCloudMap !== "") flags.push("-consul-service-prefix", prefixes.inCloudMap);
-    return flags;
+  const flags: string[] = [];
+  if (prefixes.inConsul !== "") flags.push("-aws-service-prefix", prefixes.inConsul);
+  if (prefixes.inCloudMap !== "") flags.push("-consul-service-prefix", prefixes.inCloudMap);
+  return flags;
 }
 
 export interface SyncCommandOptions {
-    readonly namespaceId: string;
-    readonly pollInterval: string;
-    readonly dnsTtlSeconds: number;
-    readonly prefixes: SyncPrefixes;
+  readonly namespaceId: string;
+  readonly pollInterval: string;
+  readonly dnsTtlSeconds: number;
+  readonly prefixes: SyncPrefixes;
 }
 
 /** The ECS `command` of the consul-aws container (its entrypoint is `consul-aws`). */
 export function syncCatalogCommand(options: SyncCommandOptions): string[] {
-    return [
-        "sync-catalog",
-        "-aws-namespace-id",
-        options.namespaceId,
-        "-to-aws",
-        "-to-consul",
-        "-aws-poll-interval",
-        options.pollInterval,
-        "-aws-dns-ttl",
-        String(options.dnsTtlSeconds),
-        ...syncPrefixFlags(options.prefixes),
-    ];
+  return [
+    "sync-catalog",
+    "-aws-namespace-id",
+    options.namespaceId,
+    "-to-aws",
+    "-to-consul",
+    "-aws-poll-interval",
+    options.pollInterval,
+    "-aws-dns-ttl",
+    String(options.dnsTtlSeconds),
+    ...syncPrefixFlags(options.prefixes),
+  ];
 }
 
 /** How one service is reachable by DNS in each catalog. */
 export interface CatalogNames {
-    /** Where the service is registered first. */
-    readonly origin: "cloudmap" | "consul";
-    readonly cloudMapDnsName: string;
-    /** `undefined` when the sync is off and the service exists in one catalog only. */
-    readonly consulDnsName: string | undefined;
-    /** Record types a Cloud Map lookup returns: consul-aws creates SRV-only services. */
-    readonly cloudMapRecordTypes: readonly ("A" | "SRV")[];
+  /** Where the service is registered first. */
+  readonly origin: "cloudmap" | "consul";
+  readonly cloudMapDnsName: string;
+  /** `undefined` when the sync is off and the service exists in one catalog only. */
+  readonly consulDnsName: string | undefined;
+  /** Record types a Cloud Map lookup returns: consul-aws creates SRV-only services. */
+  readonly cloudMapRecordTypes: readonly ("A" | "SRV")[];
 }
 
 /** Names of a service registered in Cloud Map by ECS (hello, name). */
 export function namesOfCloudMapService(
-    service: string,
-    namespace: string,
-    prefixes: SyncPrefixes | undefined,
+  service: string,
+  namespace: string,
+  prefixes: SyncPrefixes | undefined,
 ): CatalogNames {
-    return {
-        origin: "cloudmap",
-        cloudMapDnsName: cloudMapDnsName(service, namespace),
-        consulDnsName: prefixes ? consulDnsName(prefixes.inConsul + service) : undefined,
-        cloudMapRecordTypes: ["A", "SRV"],
-    };
+  return {
+    origin: "cloudmap",
+    cloudMapDnsName: cloudMapDnsName(service, namespace),
+    consulDnsName: prefixes ? consulDnsName(prefixes.inConsul + service) : undefined,
+    cloudMapRecordTypes: ["A", "SRV"],
+  };
 }
 
 /** Names of a service registered in Consul that consul-aws copies into Cloud Map. */
-export function namesOfConsulService(service: string, namespace: string, prefixes: SyncPrefixes): CatalogNames {
-    return {
-        origin: "consul",
-        cloudMapDnsName: cloudMapDnsName(prefixes.inCloudMap + service, namespace),
-        consulDnsName: consulDnsName(service),
-        cloudMapRecordTypes: ["SRV"],
-    };
+export function namesOfConsulService(
+  service: string,
+  namespace: string,
+  prefixes: SyncPrefixes,
+): CatalogNames {
+  return {
+    origin: "consul",
+    cloudMapDnsName: cloudMapDnsName(prefixes.inCloudMap + service, namespace),
+    consulDnsName: consulDnsName(service),
+    cloudMapRecordTypes: ["SRV"],
+  };
 }

@@ -4,83 +4,90 @@
  */
 
 export interface PolicyStatement {
-    readonly Sid: string;
-    readonly Effect: "Allow";
-    readonly Action: string[];
-    readonly Resource: string | string[];
-    readonly Condition?: Record<string, Record<string, string | string[]>>;
+  readonly Sid: string;
+  readonly Effect: "Allow";
+  readonly Action: string[];
+  readonly Resource: string | string[];
+  readonly Condition?: Record<string, Record<string, string | string[]>>;
 }
 
 export interface PolicyDocument {
-    readonly Version: "2012-10-17";
-    readonly Statement: PolicyStatement[];
+  readonly Version: "2012-10-17";
+  readonly Statement: PolicyStatement[];
 }
 
 /** AWS partition of a region: China and GovCloud have their own ARN prefix. */
 export function partitionOf(region: string): string {
-    if (region.startsWith("cn-")) return "aws-cn";
-    if (region.startsWith("us-gov-")) return "aws-us-gov";
-    return "aws";
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  return "aws";
 }
 
 export function managedExecutionPolicyArn(region: string): string {
-    return `arn:${partitionOf(region)}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`;
+  return `arn:${partitionOf(region)}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`;
 }
 
 /** A role's trust policy: IAM rejects a `Resource` element here ("Has prohibited field Resource"). */
 export interface TrustPolicyDocument {
-    readonly Version: "2012-10-17";
-    readonly Statement: {
-        readonly Sid: string;
-        readonly Effect: "Allow";
-        readonly Principal: { readonly Service: string };
-        readonly Action: string[];
-    }[];
+  readonly Version: "2012-10-17";
+  readonly Statement: {
+    readonly Sid: string;
+    readonly Effect: "Allow";
+    readonly Principal: { readonly Service: string };
+    readonly Action: string[];
+  }[];
 }
 
 /** Trust policy letting ECS tasks assume a role. */
 export function ecsTasksTrustPolicy(): TrustPolicyDocument {
-    return {
-        Version: "2012-10-17",
-        Statement: [{ Sid: "EcsTasksAssume", Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: ["sts:AssumeRole"] }],
-    };
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "EcsTasksAssume",
+        Effect: "Allow",
+        Principal: { Service: "ecs-tasks.amazonaws.com" },
+        Action: ["sts:AssumeRole"],
+      },
+    ],
+  };
 }
 
 /** The actions consul-aws calls (Cloud Map API plus the Route 53 calls Cloud Map makes for it). */
 export const CONSUL_AWS_ACTIONS: readonly string[] = [
-    "servicediscovery:GetNamespace",
-    "servicediscovery:ListServices",
-    "servicediscovery:DiscoverInstances",
-    "servicediscovery:GetInstancesHealthStatus",
-    "servicediscovery:CreateService",
-    "servicediscovery:DeleteService",
-    "servicediscovery:RegisterInstance",
-    "servicediscovery:DeregisterInstance",
-    "route53:GetHostedZone",
-    "route53:ListHostedZonesByName",
-    "route53:ChangeResourceRecordSets",
-    "route53:CreateHealthCheck",
-    "route53:GetHealthCheck",
-    "route53:DeleteHealthCheck",
-    "route53:UpdateHealthCheck",
+  "servicediscovery:GetNamespace",
+  "servicediscovery:ListServices",
+  "servicediscovery:DiscoverInstances",
+  "servicediscovery:GetInstancesHealthStatus",
+  "servicediscovery:CreateService",
+  "servicediscovery:DeleteService",
+  "servicediscovery:RegisterInstance",
+  "servicediscovery:DeregisterInstance",
+  "route53:GetHostedZone",
+  "route53:ListHostedZonesByName",
+  "route53:ChangeResourceRecordSets",
+  "route53:CreateHealthCheck",
+  "route53:GetHealthCheck",
+  "route53:DeleteHealthCheck",
+  "route53:UpdateHealthCheck",
 ];
 
 export interface ConsulAwsPolicyInput {
-    /** `arn:<partition>:servicediscovery:<region>:<account>:namespace/ns-…` */
-    readonly namespaceArn: string;
-    /** The Route 53 hosted zone Cloud Map created for the namespace. */
-    readonly hostedZoneId: string;
+  /** `arn:<partition>:servicediscovery:<region>:<account>:namespace/ns-…` */
+  readonly namespaceArn: string;
+  /** The Route 53 hosted zone Cloud Map created for the namespace. */
+  readonly hostedZoneId: string;
 }
 
 /** `arn:…:servicediscovery:<region>:<account>:service/*`: services consul-aws creates get ids at run time. */
 export function servicesArnPattern(namespaceArn: string): string {
-    const match = /^(arn:[^:]+:servicediscovery:[^:]+:\d{12}):namespace\/[A-Za-z0-9-]+$/.exec(namespaceArn);
-    if (!match) throw new Error(`not a Cloud Map namespace ARN: ${namespaceArn}`);
-    return `${match[1]}:service/*`;
+  const match = /^(arn:[^:]+:servicediscovery:[^:]+:\d{12}):namespace\/[A-Za-z0-9-]+$/.exec(namespaceArn);
+  if (!match) throw new Error(`not a Cloud Map namespace ARN: ${namespaceArn}`);
+  return `${match[1]}:service/*`;
 }
 
 function partitionOfArn(arn: string): string {
-    return arn.split(":")[1] ?? "aws";
+  return arn.split(":")[1] ?? "aws";
 }
 
 /**
@@ -88,66 +95,70 @@ function partitionOfArn(arn: string): string {
  * Resource types per action follow AWS's Service Authorization data (test/aws checks them).
  */
 export function consulAwsTaskPolicy(input: ConsulAwsPolicyInput): PolicyDocument {
-    const partition = partitionOfArn(input.namespaceArn);
-    const zoneArn = `arn:${partition}:route53:::hostedzone/${input.hostedZoneId}`;
-    const services = servicesArnPattern(input.namespaceArn);
-    return {
-        Version: "2012-10-17",
-        Statement: [
-            {
-                Sid: "Namespace",
-                Effect: "Allow",
-                Action: ["servicediscovery:GetNamespace"],
-                Resource: input.namespaceArn,
-            },
-            {
-                // Both actions require two resource types, the namespace and a service: a grant on the
-                // namespace alone denies them. No NamespaceName condition on DiscoverInstances: consul-aws
-                // sends the namespace's HttpName, which AWS suffixes with a hash when a name is reused.
-                Sid: "NamespaceAndServices",
-                Effect: "Allow",
-                Action: ["servicediscovery:CreateService", "servicediscovery:DiscoverInstances"],
-                Resource: [input.namespaceArn, services],
-            },
-            {
-                // Services are created at run time, so their ids are unknown here.
-                Sid: "ServiceLevel",
-                Effect: "Allow",
-                Action: [
-                    "servicediscovery:DeleteService",
-                    "servicediscovery:GetInstancesHealthStatus",
-                    "servicediscovery:RegisterInstance",
-                    "servicediscovery:DeregisterInstance",
-                ],
-                Resource: services,
-            },
-            {
-                Sid: "NoResourceLevel",
-                Effect: "Allow",
-                Action: ["servicediscovery:ListServices", "route53:ListHostedZonesByName", "route53:CreateHealthCheck"],
-                Resource: "*",
-            },
-            {
-                Sid: "NamespaceHostedZone",
-                Effect: "Allow",
-                Action: ["route53:GetHostedZone", "route53:ChangeResourceRecordSets"],
-                Resource: zoneArn,
-            },
-            {
-                Sid: "HealthChecks",
-                Effect: "Allow",
-                Action: ["route53:GetHealthCheck", "route53:DeleteHealthCheck", "route53:UpdateHealthCheck"],
-                Resource: `arn:${partition}:route53:::healthcheck/*`,
-            },
+  const partition = partitionOfArn(input.namespaceArn);
+  const zoneArn = `arn:${partition}:route53:::hostedzone/${input.hostedZoneId}`;
+  const services = servicesArnPattern(input.namespaceArn);
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "Namespace",
+        Effect: "Allow",
+        Action: ["servicediscovery:GetNamespace"],
+        Resource: input.namespaceArn,
+      },
+      {
+        // Both actions require two resource types, the namespace and a service: a grant on the
+        // namespace alone denies them. No NamespaceName condition on DiscoverInstances: consul-aws
+        // sends the namespace's HttpName, which AWS suffixes with a hash when a name is reused.
+        Sid: "NamespaceAndServices",
+        Effect: "Allow",
+        Action: ["servicediscovery:CreateService", "servicediscovery:DiscoverInstances"],
+        Resource: [input.namespaceArn, services],
+      },
+      {
+        // Services are created at run time, so their ids are unknown here.
+        Sid: "ServiceLevel",
+        Effect: "Allow",
+        Action: [
+          "servicediscovery:DeleteService",
+          "servicediscovery:GetInstancesHealthStatus",
+          "servicediscovery:RegisterInstance",
+          "servicediscovery:DeregisterInstance",
         ],
-    };
+        Resource: services,
+      },
+      {
+        Sid: "NoResourceLevel",
+        Effect: "Allow",
+        Action: [
+          "servicediscovery:ListServices",
+          "route53:ListHostedZonesByName",
+          "route53:CreateHealthCheck",
+        ],
+        Resource: "*",
+      },
+      {
+        Sid: "NamespaceHostedZone",
+        Effect: "Allow",
+        Action: ["route53:GetHostedZone", "route53:ChangeResourceRecordSets"],
+        Resource: zoneArn,
+      },
+      {
+        Sid: "HealthChecks",
+        Effect: "Allow",
+        Action: ["route53:GetHealthCheck", "route53:DeleteHealthCheck", "route53:UpdateHealthCheck"],
+        Resource: `arn:${partition}:route53:::healthcheck/*`,
+      },
+    ],
+  };
 }
 
 export interface SecretsAccessInput {
-    readonly secretArns: readonly string[];
-    /** Customer-managed KMS key encrypting those secrets, if any. */
-    readonly kmsKeyArn?: string;
-    readonly region: string;
+  readonly secretArns: readonly string[];
+  /** Customer-managed KMS key encrypting those secrets, if any. */
+  readonly kmsKeyArn?: string;
+  readonly region: string;
 }
 
 /**
@@ -156,25 +167,25 @@ export interface SecretsAccessInput {
  * Returns undefined when there is nothing to read.
  */
 export function executionSecretsPolicy(input: SecretsAccessInput): PolicyDocument | undefined {
-    if (input.secretArns.length === 0) return undefined;
-    const statements: PolicyStatement[] = [
-        {
-            Sid: "ReadConfiguredSecrets",
-            Effect: "Allow",
-            Action: ["secretsmanager:GetSecretValue"],
-            Resource: [...input.secretArns],
-        },
-    ];
-    if (input.kmsKeyArn) {
-        statements.push({
-            Sid: "DecryptSecretsKey",
-            Effect: "Allow",
-            Action: ["kms:Decrypt"],
-            Resource: input.kmsKeyArn,
-            Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${input.region}.amazonaws.com` } },
-        });
-    }
-    return { Version: "2012-10-17", Statement: statements };
+  if (input.secretArns.length === 0) return undefined;
+  const statements: PolicyStatement[] = [
+    {
+      Sid: "ReadConfiguredSecrets",
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: [...input.secretArns],
+    },
+  ];
+  if (input.kmsKeyArn) {
+    statements.push({
+      Sid: "DecryptSecretsKey",
+      Effect: "Allow",
+      Action: ["kms:Decrypt"],
+      Resource: input.kmsKeyArn,
+      Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${input.region}.amazonaws.com` } },
+    });
+  }
+  return { Version: "2012-10-17", Statement: statements };
 }
 
 /**
@@ -182,27 +193,27 @@ export function executionSecretsPolicy(input: SecretsAccessInput): PolicyDocumen
  * resource-level permissions in IAM, hence "*".
  */
 export function ecsExecTaskPolicy(): PolicyDocument {
-    return {
-        Version: "2012-10-17",
-        Statement: [
-            {
-                Sid: "EcsExecChannels",
-                Effect: "Allow",
-                Action: [
-                    "ssmmessages:CreateControlChannel",
-                    "ssmmessages:CreateDataChannel",
-                    "ssmmessages:OpenControlChannel",
-                    "ssmmessages:OpenDataChannel",
-                ],
-                Resource: "*",
-            },
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "EcsExecChannels",
+        Effect: "Allow",
+        Action: [
+          "ssmmessages:CreateControlChannel",
+          "ssmmessages:CreateDataChannel",
+          "ssmmessages:OpenControlChannel",
+          "ssmmessages:OpenDataChannel",
         ],
-    };
+        Resource: "*",
+      },
+    ],
+  };
 }
 
 /** Every action of a document, for checks. */
 export function actionsOf(doc: PolicyDocument): string[] {
-    return doc.Statement.flatMap((s) => s.Action);
+  return doc.Statement.flatMap((s) => s.Action);
 }
 
 /**
@@ -211,44 +222,57 @@ export function actionsOf(doc: PolicyDocument): string[] {
  * Cloud Map makes on the caller's behalf when it deregisters a DNS instance (records and any health
  * check it created), and reading the external Consul's token and CA to deregister consul-aws there.
  */
-export function namespaceCleanupPolicy(input: { readonly namespaceArn: string; readonly hostedZoneId: string; readonly consulSecretArns: readonly string[] }): PolicyDocument {
-    const partition = partitionOfArn(input.namespaceArn);
-    const statements: PolicyStatement[] = [
-        {
-            // ListServices has no resource type in IAM.
-            Sid: "ListServices",
-            Effect: "Allow",
-            Action: ["servicediscovery:ListServices"],
-            Resource: "*",
-        },
-        {
-            Sid: "EmptyImportedServices",
-            Effect: "Allow",
-            Action: ["servicediscovery:ListInstances", "servicediscovery:DeregisterInstance", "servicediscovery:DeleteService"],
-            Resource: servicesArnPattern(input.namespaceArn),
-        },
-        {
-            // GetOperation is scoped to the namespace or service the operation is about.
-            Sid: "PollDeregistrations",
-            Effect: "Allow",
-            Action: ["servicediscovery:GetOperation"],
-            Resource: [input.namespaceArn, servicesArnPattern(input.namespaceArn)],
-        },
-        {
-            Sid: "RecordsOfDeregisteredInstances",
-            Effect: "Allow",
-            Action: ["route53:ChangeResourceRecordSets"],
-            Resource: `arn:${partition}:route53:::hostedzone/${input.hostedZoneId}`,
-        },
-        {
-            Sid: "HealthChecksOfDeregisteredInstances",
-            Effect: "Allow",
-            Action: ["route53:GetHealthCheck", "route53:DeleteHealthCheck"],
-            Resource: `arn:${partition}:route53:::healthcheck/*`,
-        },
-    ];
-    if (input.consulSecretArns.length > 0) {
-        statements.push({ Sid: "ExternalConsulToken", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: [...input.consulSecretArns] });
-    }
-    return { Version: "2012-10-17", Statement: statements };
+export function namespaceCleanupPolicy(input: {
+  readonly namespaceArn: string;
+  readonly hostedZoneId: string;
+  readonly consulSecretArns: readonly string[];
+}): PolicyDocument {
+  const partition = partitionOfArn(input.namespaceArn);
+  const statements: PolicyStatement[] = [
+    {
+      // ListServices has no resource type in IAM.
+      Sid: "ListServices",
+      Effect: "Allow",
+      Action: ["servicediscovery:ListServices"],
+      Resource: "*",
+    },
+    {
+      Sid: "EmptyImportedServices",
+      Effect: "Allow",
+      Action: [
+        "servicediscovery:ListInstances",
+        "servicediscovery:DeregisterInstance",
+        "servicediscovery:DeleteService",
+      ],
+      Resource: servicesArnPattern(input.namespaceArn),
+    },
+    {
+      // GetOperation is scoped to the namespace or service the operation is about.
+      Sid: "PollDeregistrations",
+      Effect: "Allow",
+      Action: ["servicediscovery:GetOperation"],
+      Resource: [input.namespaceArn, servicesArnPattern(input.namespaceArn)],
+    },
+    {
+      Sid: "RecordsOfDeregisteredInstances",
+      Effect: "Allow",
+      Action: ["route53:ChangeResourceRecordSets"],
+      Resource: `arn:${partition}:route53:::hostedzone/${input.hostedZoneId}`,
+    },
+    {
+      Sid: "HealthChecksOfDeregisteredInstances",
+      Effect: "Allow",
+      Action: ["route53:GetHealthCheck", "route53:DeleteHealthCheck"],
+      Resource: `arn:${partition}:route53:::healthcheck/*`,
+    },
+  ];
+  if (input.consulSecretArns.length > 0) {
+    statements.push({
+      Sid: "ExternalConsulToken",
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: [...input.consulSecretArns],
+    });
+  }
+  return { Version: "2012-10-17", Statement: statements };
 }

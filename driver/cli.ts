@@ -9,62 +9,65 @@ import type { RunReport } from "./summary";
  * Exit codes: see exitCodes.ts. With --json, stdout carries exactly one JSON object.
  */
 async function main(argv: readonly string[]): Promise<ExitCode> {
-    const started = Date.now();
-    let command: Command;
-    try {
-        command = parseCommand(argv, process.env);
-    } catch (err) {
-        process.stderr.write(`error: ${(err as Error).message}\n`);
-        return err instanceof DriverError ? err.exitCode : ExitCode.Usage;
-    }
-    if (command.kind === "help") {
-        process.stdout.write(`${USAGE}\n`);
-        return ExitCode.Ok;
-    }
-    const json = command.kind === "smoke" ? command.json : command.options.json;
-    const sink = sinkFor(json);
-    const draft: Parameters<typeof runSmokeCommand>[2] = {
-        command: command.kind === "stack" ? command.operation : command.kind,
-        stack: command.kind === "smoke" ? undefined : command.stack,
-    };
+  const started = Date.now();
+  let command: Command;
+  try {
+    command = parseCommand(argv, process.env);
+  } catch (err) {
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    return err instanceof DriverError ? err.exitCode : ExitCode.Usage;
+  }
+  if (command.kind === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return ExitCode.Ok;
+  }
+  const json = command.kind === "smoke" ? command.json : command.options.json;
+  const sink = sinkFor(json);
+  const draft: Parameters<typeof runSmokeCommand>[2] = {
+    command: command.kind === "stack" ? command.operation : command.kind,
+    stack: command.kind === "smoke" ? undefined : command.stack,
+  };
 
-    let exitCode: ExitCode = ExitCode.Ok;
-    let summary: string;
-    let error: string | undefined;
-    try {
-        summary =
-            command.kind === "smoke"
-                ? await runSmokeCommand(command, sink, draft)
-                : command.kind === "ephemeral"
-                  ? await runEphemeral(command, process.env, sink, draft)
-                  : await runStackCommand(command, process.env, sink, draft);
-        sink.write(`${summary}\n`);
-    } catch (err) {
-        const known = err instanceof DriverError ? err : new DriverError(`unexpected: ${(err as Error)?.stack ?? String(err)}`, ExitCode.OperationFailed);
-        exitCode = known.exitCode;
-        error = known.message;
-        summary = known.message.split("\n")[0];
-        process.stderr.write(`error: ${known.message}\n`);
-    }
-    if (json) {
-        const report: RunReport = {
-            ...draft,
-            ok: exitCode === ExitCode.Ok,
-            exitCode,
-            durationSeconds: Math.round((Date.now() - started) / 100) / 10,
-            summary,
-            error,
-        };
-        process.stdout.write(`${JSON.stringify(report)}\n`);
-    }
-    return exitCode;
+  let exitCode: ExitCode = ExitCode.Ok;
+  let summary: string;
+  let error: string | undefined;
+  try {
+    summary =
+      command.kind === "smoke"
+        ? await runSmokeCommand(command, sink, draft)
+        : command.kind === "ephemeral"
+          ? await runEphemeral(command, process.env, sink, draft)
+          : await runStackCommand(command, process.env, sink, draft);
+    sink.write(`${summary}\n`);
+  } catch (err) {
+    const known =
+      err instanceof DriverError
+        ? err
+        : new DriverError(`unexpected: ${(err as Error)?.stack ?? String(err)}`, ExitCode.OperationFailed);
+    exitCode = known.exitCode;
+    error = known.message;
+    summary = known.message.split("\n")[0];
+    process.stderr.write(`error: ${known.message}\n`);
+  }
+  if (json) {
+    const report: RunReport = {
+      ...draft,
+      ok: exitCode === ExitCode.Ok,
+      exitCode,
+      durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+      summary,
+      error,
+    };
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  }
+  return exitCode;
 }
 
 // Exit explicitly: the Automation API can keep the event loop alive after up() (pulumi/pulumi#13687).
 main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-        process.stderr.write(`error: ${String(err)}\n`);
-        process.exit(ExitCode.OperationFailed);
-    },
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`error: ${String(err)}\n`);
+    process.exit(ExitCode.OperationFailed);
+  },
 );

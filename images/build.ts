@@ -25,14 +25,22 @@ export function buildArgs(spec: AppImageBuildSpec, tag: string): string[] {
   return [...args, spec.context];
 }
 
-export async function buildAppImage(app: App, options: { baseImage: string; builder: Builder; repository: string; verbose?: boolean }): Promise<BuiltImage> {
+export async function buildAppImage(
+  app: App,
+  options: { baseImage: string; builder: Builder; repository: string; verbose?: boolean },
+): Promise<BuiltImage> {
   const started = Date.now();
   const spec = appImageBuild(app, options.baseImage);
   const ref = `${options.repository}/${app}:local`;
   const previous = await imageId(ref);
-  await docker(buildArgs(spec, ref), { cwd: PROGRAM_DIR, env: builderEnv(options.builder), verbose: options.verbose });
+  await docker(buildArgs(spec, ref), {
+    cwd: PROGRAM_DIR,
+    env: builderEnv(options.builder),
+    verbose: options.verbose,
+  });
   // The image this tag named before is left untagged: remove it rather than pile them up.
-  if (previous && previous !== (await imageId(ref))) await docker(["image", "rm", previous]).catch(() => undefined);
+  if (previous && previous !== (await imageId(ref)))
+    await docker(["image", "rm", previous]).catch(() => undefined);
   return { app, ref, spec, sizeBytes: await imageSize(ref), ms: Date.now() - started };
 }
 

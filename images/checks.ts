@@ -35,7 +35,13 @@ function get(url: string, agent: http.Agent, timeoutMs: number): Promise<{ statu
  */
 export async function load(
   url: string,
-  o: { concurrency: number; durationMs: number; maxRequests: number; during?: () => Promise<void>; duringAfterMs?: number },
+  o: {
+    concurrency: number;
+    durationMs: number;
+    maxRequests: number;
+    during?: () => Promise<void>;
+    duringAfterMs?: number;
+  },
 ): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
   const result: LoadResult = { ok: 0, failures: [], byTask: {} };
@@ -58,7 +64,9 @@ export async function load(
       }
     }
   };
-  const during = o.during ? new Promise((r) => setTimeout(r, o.duringAfterMs ?? 0)).then(o.during) : Promise.resolve();
+  const during = o.during
+    ? new Promise((r) => setTimeout(r, o.duringAfterMs ?? 0)).then(o.during)
+    : Promise.resolve();
   try {
     await Promise.all([...Array.from({ length: o.concurrency }, client), during]);
   } finally {
@@ -80,7 +88,8 @@ export interface ContainerSecurity {
 export async function containerSecurity(container: string): Promise<ContainerSecurity> {
   const status = await dockerOut(["exec", container, "cat", "/proc/1/status"]);
   const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? NaN);
-  const readOnlyRootfs = (await dockerOut(["inspect", "--format", "{{.HostConfig.ReadonlyRootfs}}", container])) === "true";
+  const readOnlyRootfs =
+    (await dockerOut(["inspect", "--format", "{{.HostConfig.ReadonlyRootfs}}", container])) === "true";
   const writeProbe = await docker(["exec", container, "sh", "-c", "echo x > /tmp/write-probe"]).then(
     () => "written",
     (err: Error) => err.message.split("\n").pop() ?? err.message,
@@ -92,12 +101,18 @@ export function securityProblems(s: ContainerSecurity): string[] {
   const problems: string[] = [];
   if (!(s.uid > 0)) problems.push(`${s.container} runs as uid ${s.uid}`);
   if (!s.readOnlyRootfs) problems.push(`${s.container} has a writable root filesystem`);
-  if (!/read-only file system/i.test(s.writeProbe)) problems.push(`${s.container}: writing /tmp gave "${s.writeProbe}", not "Read-only file system"`);
+  if (!/read-only file system/i.test(s.writeProbe))
+    problems.push(`${s.container}: writing /tmp gave "${s.writeProbe}", not "Read-only file system"`);
   return problems;
 }
 
 export async function healthOf(container: string): Promise<{ status: string; probes: number }> {
-  const out = await dockerOut(["inspect", "--format", "{{.State.Health.Status}} {{len .State.Health.Log}}", container]);
+  const out = await dockerOut([
+    "inspect",
+    "--format",
+    "{{.State.Health.Status}} {{len .State.Health.Log}}",
+    container,
+  ]);
   const [status, probes] = out.split(" ");
   return { status, probes: Number(probes) };
 }
@@ -114,14 +129,37 @@ export async function appFiles(ref: string): Promise<string[]> {
     "(function walk(d,r){for(const e of fs.readdirSync(d,{withFileTypes:true})){const rel=r+e.name;" +
     "if(e.isDirectory()){out.push(rel+'/');walk(p.join(d,e.name),rel+'/')}else out.push(rel)}})('/app','');" +
     "process.stdout.write(JSON.stringify(out))";
-  return JSON.parse(await dockerOut(["run", "--rm", "--network", "none", "--read-only", "--entrypoint", "node", ref, "-e", script])) as string[];
+  return JSON.parse(
+    await dockerOut([
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      "--read-only",
+      "--entrypoint",
+      "node",
+      ref,
+      "-e",
+      script,
+    ]),
+  ) as string[];
 }
 
 /** npm caches and debug logs left in the image: root's and node's ~/.npm, and /tmp. */
 export async function npmLeftovers(ref: string): Promise<string[]> {
   const out = await dockerOut([
-    "run", "--rm", "--network", "none", "--read-only", "--user", "0", "--entrypoint", "sh", ref,
-    "-c", "find /root/.npm /home/node/.npm /tmp -mindepth 1 2>/dev/null; true",
+    "run",
+    "--rm",
+    "--network",
+    "none",
+    "--read-only",
+    "--user",
+    "0",
+    "--entrypoint",
+    "sh",
+    ref,
+    "-c",
+    "find /root/.npm /home/node/.npm /tmp -mindepth 1 2>/dev/null; true",
   ]);
   return out.split("\n").filter(Boolean);
 }
@@ -156,9 +194,13 @@ export function imageContentProblems(files: readonly string[], lock: Lockfile): 
   if (extra.length > 0) problems.push(`packages not in the production set: ${extra.join(", ")}`);
   if (missing.length > 0) problems.push(`production packages missing: ${missing.join(", ")}`);
   const own = files.filter((f) => !f.startsWith("node_modules/"));
-  const sources = own.filter((f) => /\.(ts|mts|cts|map)$/.test(f) || f === "src/" || f === "tsconfig.json" || f.endsWith(".tsbuildinfo"));
+  const sources = own.filter(
+    (f) =>
+      /\.(ts|mts|cts|map)$/.test(f) || f === "src/" || f === "tsconfig.json" || f.endsWith(".tsbuildinfo"),
+  );
   if (sources.length > 0) problems.push(`build-stage files: ${sources.join(", ")}`);
-  if (!own.includes("dist/server.js") || !own.includes("dist/healthcheck.js")) problems.push("dist/server.js or dist/healthcheck.js missing");
+  if (!own.includes("dist/server.js") || !own.includes("dist/healthcheck.js"))
+    problems.push("dist/server.js or dist/healthcheck.js missing");
   return problems;
 }
 
@@ -175,7 +217,11 @@ export interface DrainResult {
 }
 
 /** `docker stop` on a name task while hello is under load: what the clients and the task saw. */
-export async function drainUnderLoad(topology: ContainerTopology, taskId: string, o: { concurrency: number; durationMs: number }): Promise<DrainResult> {
+export async function drainUnderLoad(
+  topology: ContainerTopology,
+  taskId: string,
+  o: { concurrency: number; durationMs: number },
+): Promise<DrainResult> {
   const task = topology.tasks().find((t) => t.id === taskId);
   if (!task) throw new Error(`no task ${taskId}`);
   let stopMs = 0;
@@ -200,7 +246,8 @@ export async function drainUnderLoad(topology: ContainerTopology, taskId: string
 
 export function drainProblems(d: DrainResult, taskId: string): string[] {
   const problems: string[] = [];
-  if (d.load.failures.length > 0) problems.push(`${d.load.failures.length} failed requests, first: ${d.load.failures[0]}`);
+  if (d.load.failures.length > 0)
+    problems.push(`${d.load.failures.length} failed requests, first: ${d.load.failures[0]}`);
   if (d.exitCode !== 0) problems.push(`${taskId} exited ${d.exitCode}, not 0 (a drained exit)`);
   if (!d.drained) problems.push(`${taskId} never logged "drained"`);
   if (d.listedAfter.includes(taskId)) problems.push(`${taskId} is still registered in Cloud Map`);

@@ -16,7 +16,8 @@ export interface ImagesOptions {
   verbose: boolean;
 }
 
-export type ImagesParse = { kind: "run"; options: ImagesOptions } | { kind: "help" } | { kind: "error"; message: string };
+export type ImagesParse =
+  { kind: "run"; options: ImagesOptions } | { kind: "help" } | { kind: "error"; message: string };
 
 export const USAGE = `Usage: npm run images -- [options]
 
@@ -81,8 +82,13 @@ export function parseImagesArgs(argv: readonly string[]): ImagesParse {
     prefix: typeof values.prefix === "string" ? values.prefix : "ecc",
     verbose: values.verbose === true,
   };
-  if (options.baseImage !== undefined && !IMAGE_REF.test(options.baseImage)) errors.push(`--base-image must be an image reference, got "${options.baseImage}"`);
-  if (!PREFIX.test(options.prefix)) errors.push(`--prefix must be lowercase letters, digits and dashes (starting with a letter, up to 31), got "${options.prefix}"`);
-  if (options.buildOnly && options.keepRunning) errors.push("--build-only and --keep-running exclude each other");
+  if (options.baseImage !== undefined && !IMAGE_REF.test(options.baseImage))
+    errors.push(`--base-image must be an image reference, got "${options.baseImage}"`);
+  if (!PREFIX.test(options.prefix))
+    errors.push(
+      `--prefix must be lowercase letters, digits and dashes (starting with a letter, up to 31), got "${options.prefix}"`,
+    );
+  if (options.buildOnly && options.keepRunning)
+    errors.push("--build-only and --keep-running exclude each other");
   return errors.length > 0 ? { kind: "error", message: errors.join("\n") } : { kind: "run", options };
 }

@@ -52,13 +52,23 @@ async function check(outcomes: CheckOutcome[], name: string, work: () => Promise
   for (const p of problems) say(`      ${p}`);
 }
 
-async function runChecks(topology: ContainerTopology, images: BuiltImage[], tasks: number): Promise<CheckOutcome[]> {
+async function runChecks(
+  topology: ContainerTopology,
+  images: BuiltImage[],
+  tasks: number,
+): Promise<CheckOutcome[]> {
   const outcomes: CheckOutcome[] = [];
   await check(outcomes, `hello answers from all ${tasks} name tasks`, async () => {
     const r = await load(topology.helloUrl, { concurrency: 4, durationMs: 10_000, maxRequests: 20 * tasks });
-    const missing = topology.tasks().map((t) => t.id).filter((id) => !r.byTask[id]);
+    const missing = topology
+      .tasks()
+      .map((t) => t.id)
+      .filter((id) => !r.byTask[id]);
     say(`      answers by task: ${JSON.stringify(r.byTask)}`);
-    return [...r.failures.slice(0, 3).map((f) => `failed: ${f}`), ...(missing.length > 0 ? [`no answer from ${missing.join(", ")}`] : [])];
+    return [
+      ...r.failures.slice(0, 3).map((f) => `failed: ${f}`),
+      ...(missing.length > 0 ? [`no answer from ${missing.join(", ")}`] : []),
+    ];
   });
   await check(outcomes, "every container runs non-root with a read-only root filesystem", async () => {
     const all = await Promise.all(topology.containers().map(containerSecurity));
@@ -71,26 +81,43 @@ async function runChecks(topology: ContainerTopology, images: BuiltImage[], task
   });
   await check(outcomes, "the Dockerfile HEALTHCHECK reports healthy", async () => {
     const health = await Promise.all(topology.containers().map(async (c) => [c, await healthOf(c)] as const));
-    return health.filter(([, h]) => h.status !== "healthy").map(([c, h]) => `${c} is ${h.status} after ${h.probes} probes`);
+    return health
+      .filter(([, h]) => h.status !== "healthy")
+      .map(([c, h]) => `${c} is ${h.status} after ${h.probes} probes`);
   });
-  await check(outcomes, "no dev dependencies, TypeScript sources, source maps or npm caches in the images", async () => {
-    const problems: string[] = [];
-    for (const image of images) {
-      const lock = JSON.parse(fs.readFileSync(path.join(PROGRAM_DIR, image.spec.context, "package-lock.json"), "utf8"));
-      const files = await appFiles(image.ref);
-      say(`      ${image.app}: ${files.filter((f) => !f.startsWith("node_modules/")).length} files of its own under /app`);
-      problems.push(...imageContentProblems(files, lock).map((p) => `${image.app}: ${p}`));
-      const leftovers = await npmLeftovers(image.ref);
-      if (leftovers.length > 0) problems.push(`${image.app}: npm cache or logs left behind: ${leftovers.slice(0, 5).join(", ")}`);
-    }
-    return problems;
-  });
+  await check(
+    outcomes,
+    "no dev dependencies, TypeScript sources, source maps or npm caches in the images",
+    async () => {
+      const problems: string[] = [];
+      for (const image of images) {
+        const lock = JSON.parse(
+          fs.readFileSync(path.join(PROGRAM_DIR, image.spec.context, "package-lock.json"), "utf8"),
+        );
+        const files = await appFiles(image.ref);
+        say(
+          `      ${image.app}: ${files.filter((f) => !f.startsWith("node_modules/")).length} files of its own under /app`,
+        );
+        problems.push(...imageContentProblems(files, lock).map((p) => `${image.app}: ${p}`));
+        const leftovers = await npmLeftovers(image.ref);
+        if (leftovers.length > 0)
+          problems.push(`${image.app}: npm cache or logs left behind: ${leftovers.slice(0, 5).join(", ")}`);
+      }
+      return problems;
+    },
+  );
   const victim = topology.tasks()[1]?.id ?? topology.tasks()[0].id;
-  await check(outcomes, `docker stop ${victim} under load: drained, deregistered, zero failed requests`, async () => {
-    const d = await drainUnderLoad(topology, victim, { concurrency: 8, durationMs: 6000 });
-    say(`      ${d.load.ok} ok, ${d.load.failures.length} failed; ${victim} exit ${d.exitCode}, stop took ${seconds(d.stopMs)}, deregistered on ${d.deregisteredBy ?? "nothing"}; by task ${JSON.stringify(d.load.byTask)}`);
-    return drainProblems(d, victim);
-  });
+  await check(
+    outcomes,
+    `docker stop ${victim} under load: drained, deregistered, zero failed requests`,
+    async () => {
+      const d = await drainUnderLoad(topology, victim, { concurrency: 8, durationMs: 6000 });
+      say(
+        `      ${d.load.ok} ok, ${d.load.failures.length} failed; ${victim} exit ${d.exitCode}, stop took ${seconds(d.stopMs)}, deregistered on ${d.deregisteredBy ?? "nothing"}; by task ${JSON.stringify(d.load.byTask)}`,
+      );
+      return drainProblems(d, victim);
+    },
+  );
   return outcomes;
 }
 
@@ -103,11 +130,15 @@ async function main(options: ImagesOptions): Promise<number> {
   }
   const engine = await engineStatus();
   if (!engine.ok) {
-    process.stderr.write(`error: ${engine.reason}. Start the engine (e.g. \`sudo dockerd &\`) and try again.\n`);
+    process.stderr.write(
+      `error: ${engine.reason}. Start the engine (e.g. \`sudo dockerd &\`) and try again.\n`,
+    );
     return 3;
   }
   const builder = await pickBuilder();
-  say(`Docker engine ${engine.version}, builder: ${builder === "legacy" ? "legacy (no BuildKit in this client)" : builder}`);
+  say(
+    `Docker engine ${engine.version}, builder: ${builder === "legacy" ? "legacy (no BuildKit in this client)" : builder}`,
+  );
 
   say("base image");
   let baseImage: string;
@@ -118,7 +149,9 @@ async function main(options: ImagesOptions): Promise<number> {
     try {
       const base = await ensureBaseImage({ builder, verbose: options.verbose, log: (l) => say(`  ${l}`) });
       baseImage = base.ref;
-      say(`  ${base.ref}: ${humanSize(await imageSize(base.ref))}, ${base.built ? "made" : "ready"} in ${seconds(base.ms)}`);
+      say(
+        `  ${base.ref}: ${humanSize(await imageSize(base.ref))}, ${base.built ? "made" : "ready"} in ${seconds(base.ms)}`,
+      );
     } catch (err) {
       process.stderr.write(`error: ${(err as Error).message}\n`);
       return 3;
@@ -128,9 +161,16 @@ async function main(options: ImagesOptions): Promise<number> {
   say("app images (context, Dockerfile, platform and BASE_IMAGE from components/appImage.ts)");
   const images: BuiltImage[] = [];
   for (const app of APPS) {
-    const image = await buildAppImage(app, { baseImage, builder, repository: "ecs-cloudmap-consul", verbose: options.verbose });
+    const image = await buildAppImage(app, {
+      baseImage,
+      builder,
+      repository: "ecs-cloudmap-consul",
+      verbose: options.verbose,
+    });
     images.push(image);
-    say(`  ${image.ref}: ${humanSize(image.sizeBytes)} (${humanSize(image.sizeBytes - (await imageSize(baseImage)))} above the base), built in ${seconds(image.ms)}`);
+    say(
+      `  ${image.ref}: ${humanSize(image.sizeBytes)} (${humanSize(image.sizeBytes - (await imageSize(baseImage)))} above the base), built in ${seconds(image.ms)}`,
+    );
   }
   if (options.buildOnly) {
     say(`done in ${seconds(Date.now() - started)}`);
@@ -141,7 +181,10 @@ async function main(options: ImagesOptions): Promise<number> {
   const topology = await timed("started, every HEALTHCHECK healthy", () =>
     startContainerTopology({
       prefix: options.prefix,
-      images: { hello: images.find((i) => i.app === "hello")!.ref, name: images.find((i) => i.app === "name")!.ref },
+      images: {
+        hello: images.find((i) => i.app === "hello")!.ref,
+        name: images.find((i) => i.app === "name")!.ref,
+      },
       nameTasks: options.tasks,
       helloPort: options.port,
       log: (l) => say(`  ${l}`),
@@ -155,17 +198,22 @@ async function main(options: ImagesOptions): Promise<number> {
     await timed("containers and network removed", () => topology.stop());
   };
   // Ctrl-C ends --keep-running normally (the checks' result is the exit code); during the checks it interrupts.
-  const onSignal = (): void => void teardown().then(() => process.exit(failed === undefined ? 130 : failed === 0 ? 0 : 1));
+  const onSignal = (): void =>
+    void teardown().then(() => process.exit(failed === undefined ? 130 : failed === 0 ? 0 : 1));
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
 
   try {
-    say(`hello: ${topology.helloUrl}   Cloud Map API: ${topology.apiUrl}   DNS: ${topology.cloudMap.ip}:53 on ${topology.network}`);
+    say(
+      `hello: ${topology.helloUrl}   Cloud Map API: ${topology.apiUrl}   DNS: ${topology.cloudMap.ip}:53 on ${topology.network}`,
+    );
     const outcomes = await runChecks(topology, images, options.tasks);
     failed = outcomes.filter((o) => o.problems.length > 0).length;
     say(`${outcomes.length - failed} of ${outcomes.length} checks passed`);
     if (options.keepRunning) {
-      say(`\nrunning: curl ${topology.helloUrl}   docker stop ${options.prefix}-name-1 (drains, deregisters)   Ctrl-C removes everything`);
+      say(
+        `\nrunning: curl ${topology.helloUrl}   docker stop ${options.prefix}-name-1 (drains, deregisters)   Ctrl-C removes everything`,
+      );
       await new Promise<never>(() => undefined);
     }
   } finally {

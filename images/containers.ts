@@ -21,7 +21,13 @@ const API_PORT = 8080;
 const DNS_PORT = 53;
 const SERVICE = "name";
 /** The local DNS server and what it needs, transpiled for the container (dns-packet comes from the hello image). */
-const CLOUDMAP_SOURCES = ["cloudmap-main.ts", "cloudmap-api.ts", "dns-server.ts", "dns-answer.ts", "dns-transport.ts"];
+const CLOUDMAP_SOURCES = [
+  "cloudmap-main.ts",
+  "cloudmap-api.ts",
+  "dns-server.ts",
+  "dns-answer.ts",
+  "dns-transport.ts",
+];
 
 export interface ContainerTopologyOptions {
   /** Prefix of container and network names, e.g. "ecc" → ecc-name-1, ecc-hello, ecc-net. */
@@ -75,7 +81,11 @@ export interface ContainerEvent {
 
 export function parseEvent(line: string): ContainerEvent | undefined {
   try {
-    const e = JSON.parse(line) as { Action?: string; status?: string; Actor?: { Attributes?: Record<string, string> } };
+    const e = JSON.parse(line) as {
+      Action?: string;
+      status?: string;
+      Actor?: { Attributes?: Record<string, string> };
+    };
     const attributes = e.Actor?.Attributes ?? {};
     return { action: e.Action ?? e.status ?? "", task: attributes[TASK_LABEL], signal: attributes.signal };
   } catch {
@@ -93,9 +103,13 @@ export function deregistrationCause(e: ContainerEvent): string | undefined {
 
 /** Removes whatever an earlier run with this prefix left behind. */
 export async function removeLeftovers(prefix: string): Promise<void> {
-  const ids = (await dockerOut(["ps", "-aq", "--filter", `label=${LABEL}=${prefix}`])).split("\n").filter(Boolean);
+  const ids = (await dockerOut(["ps", "-aq", "--filter", `label=${LABEL}=${prefix}`]))
+    .split("\n")
+    .filter(Boolean);
   if (ids.length > 0) await docker(["rm", "-f", ...ids]);
-  const networks = (await dockerOut(["network", "ls", "-q", "--filter", `label=${LABEL}=${prefix}`])).split("\n").filter(Boolean);
+  const networks = (await dockerOut(["network", "ls", "-q", "--filter", `label=${LABEL}=${prefix}`]))
+    .split("\n")
+    .filter(Boolean);
   if (networks.length > 0) await docker(["network", "rm", ...networks]);
 }
 
@@ -107,7 +121,11 @@ function transpileCloudMap(): string {
   for (const file of CLOUDMAP_SOURCES) {
     const source = fs.readFileSync(path.join(__dirname, "..", "local", file), "utf8");
     const { outputText } = ts.transpileModule(source, {
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+      compilerOptions: {
+        module: ts.ModuleKind.CommonJS,
+        target: ts.ScriptTarget.ES2022,
+        esModuleInterop: true,
+      },
       fileName: file,
     });
     fs.writeFileSync(path.join(out, file.replace(/\.ts$/, ".js")), outputText, { mode: 0o644 });
@@ -118,11 +136,18 @@ function transpileCloudMap(): string {
 }
 
 async function ipOf(container: string, network: string): Promise<string> {
-  return dockerOut(["inspect", "--format", `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container]);
+  return dockerOut([
+    "inspect",
+    "--format",
+    `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`,
+    container,
+  ]);
 }
 
 async function publishedUrl(container: string, port: number): Promise<string> {
-  const line = (await dockerOut(["port", container, `${port}/tcp`])).split("\n").find((l) => l.startsWith("127.0.0.1:"));
+  const line = (await dockerOut(["port", container, `${port}/tcp`]))
+    .split("\n")
+    .find((l) => l.startsWith("127.0.0.1:"));
   if (!line) throw new Error(`${container}: port ${port} is not published on 127.0.0.1`);
   return `http://${line}/`;
 }
@@ -131,18 +156,39 @@ async function publishedUrl(container: string, port: number): Promise<string> {
 export async function waitHealthy(container: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const [status, health] = (await dockerOut(["inspect", "--format", "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}", container])).split(" ");
+    const [status, health] = (
+      await dockerOut([
+        "inspect",
+        "--format",
+        "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}",
+        container,
+      ])
+    ).split(" ");
     if (health === "healthy") return;
     if (status !== "running" || health === "unhealthy" || health === "none" || Date.now() > deadline) {
-      const logs = await docker(["logs", "--tail", "20", container]).then((r) => `${r.stdout}${r.stderr}`, () => "");
-      const why = health === "none" ? "has no HEALTHCHECK" : status !== "running" ? `is ${status}` : health === "unhealthy" ? "is unhealthy" : `is not healthy within ${timeoutMs} ms`;
+      const logs = await docker(["logs", "--tail", "20", container]).then(
+        (r) => `${r.stdout}${r.stderr}`,
+        () => "",
+      );
+      const why =
+        health === "none"
+          ? "has no HEALTHCHECK"
+          : status !== "running"
+            ? `is ${status}`
+            : health === "unhealthy"
+              ? "is unhealthy"
+              : `is not healthy within ${timeoutMs} ms`;
       throw new Error(`${container} ${why}. Last output:\n${logs.trim()}`);
     }
     await new Promise((r) => setTimeout(r, 500));
   }
 }
 
-async function callCloudMap(apiUrl: string, action: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+async function callCloudMap(
+  apiUrl: string,
+  action: string,
+  body: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const res = await fetch(apiUrl, {
     method: "POST",
     headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": `${TARGET_PREFIX}${action}` },
@@ -156,7 +202,19 @@ async function callCloudMap(apiUrl: string, action: string, body: Record<string,
 
 /** The run options every container shares: the task definitions' user and read-only root filesystem. */
 function commonRunArgs(prefix: string, network: string, name: string): string[] {
-  return ["run", "--detach", "--name", name, "--label", `${LABEL}=${prefix}`, "--network", network, "--user", APP_USER, "--read-only"];
+  return [
+    "run",
+    "--detach",
+    "--name",
+    name,
+    "--label",
+    `${LABEL}=${prefix}`,
+    "--network",
+    network,
+    "--user",
+    APP_USER,
+    "--read-only",
+  ];
 }
 
 export async function startContainerTopology(options: ContainerTopologyOptions): Promise<ContainerTopology> {
@@ -190,22 +248,43 @@ export async function startContainerTopology(options: ContainerTopologyOptions):
     containers.push(cloudMap);
     await docker([
       ...commonRunArgs(prefix, network, cloudMap),
-      "--volume", `${codeDir}:/opt/cloudmap:ro`,
-      "--publish", `127.0.0.1::${API_PORT}`,
-      "--env", "NODE_PATH=/app/node_modules",
-      "--env", `PORT=${API_PORT}`,
-      "--env", `DNS_PORT=${DNS_PORT}`,
-      "--env", `NAMESPACE=${namespace}`,
-      "--env", `TTL_SECONDS=${ttlSeconds}`,
-      "--env", `SERVICES=${SERVICE}`,
+      "--volume",
+      `${codeDir}:/opt/cloudmap:ro`,
+      "--publish",
+      `127.0.0.1::${API_PORT}`,
+      "--env",
+      "NODE_PATH=/app/node_modules",
+      "--env",
+      `PORT=${API_PORT}`,
+      "--env",
+      `DNS_PORT=${DNS_PORT}`,
+      "--env",
+      `NAMESPACE=${namespace}`,
+      "--env",
+      `TTL_SECONDS=${ttlSeconds}`,
+      "--env",
+      `SERVICES=${SERVICE}`,
       images.hello,
-      "node", "/opt/cloudmap/local/cloudmap-main.js",
+      "node",
+      "/opt/cloudmap/local/cloudmap-main.js",
     ]);
     const cloudMapIp = await ipOf(cloudMap, network);
     apiUrl = await publishedUrl(cloudMap, API_PORT);
 
     // ECS's side: deregister a task the moment it is told to stop or dies.
-    events = spawn("docker", ["events", "--filter", `label=${LABEL}=${prefix}`, "--filter", "type=container", "--format", "{{json .}}"], { stdio: ["ignore", "pipe", "ignore"] });
+    events = spawn(
+      "docker",
+      [
+        "events",
+        "--filter",
+        `label=${LABEL}=${prefix}`,
+        "--filter",
+        "type=container",
+        "--format",
+        "{{json .}}",
+      ],
+      { stdio: ["ignore", "pipe", "ignore"] },
+    );
     const eventsReady = new Promise<void>((resolve) => setTimeout(resolve, 300));
     readline.createInterface({ input: events.stdout! }).on("line", (line) => {
       const event = parseEvent(line);
@@ -229,9 +308,12 @@ export async function startContainerTopology(options: ContainerTopologyOptions):
       containers.push(container);
       await docker([
         ...commonRunArgs(prefix, network, container),
-        "--label", `${TASK_LABEL}=${id}`,
-        "--env", `PORT=${APP_PORT}`,
-        "--env", `TASK_NAME=${id}`,
+        "--label",
+        `${TASK_LABEL}=${id}`,
+        "--env",
+        `PORT=${APP_PORT}`,
+        "--env",
+        `TASK_NAME=${id}`,
         images.name,
       ]);
       await waitHealthy(container, startTimeoutMs);
@@ -253,11 +335,16 @@ export async function startContainerTopology(options: ContainerTopologyOptions):
     containers.push(hello);
     await docker([
       ...commonRunArgs(prefix, network, hello),
-      "--publish", `127.0.0.1:${options.helloPort ?? 0}:${APP_PORT}`,
-      "--env", `PORT=${APP_PORT}`,
-      "--env", "TASK_NAME=hello-1",
-      "--env", `NAME_SERVER=http://${SERVICE}.${namespace}:${APP_PORT}/`,
-      "--env", `DNS_SERVER=${cloudMapIp}:${DNS_PORT}`,
+      "--publish",
+      `127.0.0.1:${options.helloPort ?? 0}:${APP_PORT}`,
+      "--env",
+      `PORT=${APP_PORT}`,
+      "--env",
+      "TASK_NAME=hello-1",
+      "--env",
+      `NAME_SERVER=http://${SERVICE}.${namespace}:${APP_PORT}/`,
+      "--env",
+      `DNS_SERVER=${cloudMapIp}:${DNS_PORT}`,
       images.hello,
     ]);
     await waitHealthy(hello, startTimeoutMs);
@@ -276,7 +363,11 @@ export async function startContainerTopology(options: ContainerTopologyOptions):
         const reply = (await callCloudMap(apiUrl, "ListInstances", { ServiceId: SERVICE })) as {
           Instances: { Id: string; Attributes: { AWS_INSTANCE_IPV4: string; AWS_INSTANCE_PORT: string } }[];
         };
-        return reply.Instances.map((i) => ({ id: i.Id, ip: i.Attributes.AWS_INSTANCE_IPV4, port: Number(i.Attributes.AWS_INSTANCE_PORT) }));
+        return reply.Instances.map((i) => ({
+          id: i.Id,
+          ip: i.Attributes.AWS_INSTANCE_IPV4,
+          port: Number(i.Attributes.AWS_INSTANCE_PORT),
+        }));
       },
       deregistrations: () => [...deregistrations],
       stop,

@@ -32,7 +32,11 @@ export class CommandError extends Error {
 /** Runs `file args…`; resolves with its output, rejects with CommandError on a non-zero exit. */
 export function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const spawnOptions: SpawnOptions = { cwd: options.cwd, env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] };
+    const spawnOptions: SpawnOptions = {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ["pipe", "pipe", "pipe"],
+    };
     const child = spawn(file, args, spawnOptions);
     let stdout = "";
     let stderr = "";
@@ -73,11 +77,14 @@ export async function dockerOut(args: readonly string[], options: RunOptions = {
 }
 
 /** The engine's version when one answers within the timeout, else why not. */
-export async function engineStatus(timeoutMs = 15_000): Promise<{ ok: true; version: string } | { ok: false; reason: string }> {
+export async function engineStatus(
+  timeoutMs = 15_000,
+): Promise<{ ok: true; version: string } | { ok: false; reason: string }> {
   try {
     return { ok: true, version: await dockerOut(["info", "--format", "{{.ServerVersion}}"], { timeoutMs }) };
   } catch (err) {
-    const message = err instanceof CommandError ? err.stderr.trim().split("\n").pop() || err.message : String(err);
+    const message =
+      err instanceof CommandError ? err.stderr.trim().split("\n").pop() || err.message : String(err);
     return { ok: false, reason: `no Docker engine answers \`docker info\` (${message})` };
   }
 }

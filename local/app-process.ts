@@ -88,7 +88,10 @@ export class AppProcess {
         clearTimeout(timer);
         reject(new Error(`${this.label} ${why}. Last output:\n${this.recentLines().join("\n") || "(none)"}`));
       };
-      const timer = setTimeout(() => fail(`did not log {"msg":"listening"} within ${timeoutMs} ms`), timeoutMs);
+      const timer = setTimeout(
+        () => fail(`did not log {"msg":"listening"} within ${timeoutMs} ms`),
+        timeoutMs,
+      );
       this.listeningWaiters.push((l) => {
         clearTimeout(timer);
         resolve(l);

@@ -13,7 +13,8 @@ export interface CliOptions {
   verbose: boolean;
 }
 
-export type CliParse = { kind: "run"; options: CliOptions } | { kind: "help" } | { kind: "error"; message: string };
+export type CliParse =
+  { kind: "run"; options: CliOptions } | { kind: "help" } | { kind: "error"; message: string };
 
 export const USAGE = `Usage: npm start -- [options]
 
@@ -59,7 +60,9 @@ function integer(flag: string, raw: string | undefined, fallback: number, min: n
 function seconds(flag: string, raw: string | undefined, fallbackMs: number, max: number): number {
   if (raw === undefined) return fallbackMs;
   if (!/^\d+(\.\d+)?$/.test(raw) || Number(raw) > max) {
-    throw new Error(`--${flag} must be a number of seconds from 0 to ${max} (e.g. 2 or 0.5), got ${JSON.stringify(raw)}`);
+    throw new Error(
+      `--${flag} must be a number of seconds from 0 to ${max} (e.g. 2 or 0.5), got ${JSON.stringify(raw)}`,
+    );
   }
   return Math.round(Number(raw) * 1000);
 }
@@ -84,10 +87,13 @@ export function parseCliArgs(argv: string[]): CliParse {
       },
     });
     if (values.help) return { kind: "help" };
-    if (positionals.length > 0) throw new Error(`unexpected argument ${JSON.stringify(positionals[0])} (options start with --)`);
+    if (positionals.length > 0)
+      throw new Error(`unexpected argument ${JSON.stringify(positionals[0])} (options start with --)`);
     const namespace = values.namespace ?? DEFAULTS.namespace;
     if (!DNS_NAME.test(namespace)) {
-      throw new Error(`--namespace must be a lower-case DNS name such as "internal" or "local.example", got ${JSON.stringify(namespace)}`);
+      throw new Error(
+        `--namespace must be a lower-case DNS name such as "internal" or "local.example", got ${JSON.stringify(namespace)}`,
+      );
     }
     const recordType = (values["record-type"] ?? DEFAULTS.recordType).toUpperCase();
     if (recordType !== "A" && recordType !== "SRV") {
@@ -99,7 +105,12 @@ export function parseCliArgs(argv: string[]): CliParse {
         namespace,
         tasks: integer("tasks", values.tasks, DEFAULTS.tasks, 1, 50),
         ttlSeconds: integer("ttl", values.ttl, DEFAULTS.ttlSeconds, 0, 3600),
-        deregisterDelayMs: seconds("deregister-delay", values["deregister-delay"], DEFAULTS.deregisterDelayMs, 600),
+        deregisterDelayMs: seconds(
+          "deregister-delay",
+          values["deregister-delay"],
+          DEFAULTS.deregisterDelayMs,
+          600,
+        ),
         helloPort: integer("port", values.port, DEFAULTS.helloPort, 0, 65535),
         dnsPort: integer("dns-port", values["dns-port"], DEFAULTS.dnsPort, 0, 65535),
         uiPort: integer("ui-port", values["ui-port"], DEFAULTS.uiPort, 0, 65535),

@@ -5,7 +5,8 @@ import type { TaskInfo, Topology } from "./topology";
 /** The commands that change the topology (the others only concern the prompt). */
 export type TaskCommand = { kind: "add" } | { kind: "stop" | "kill" | "hang" | "resume"; id: string };
 
-export type Command = TaskCommand | { kind: "list" | "quit" | "help" | "none" } | { kind: "error"; message: string };
+export type Command =
+  TaskCommand | { kind: "list" | "quit" | "help" | "none" } | { kind: "error"; message: string };
 
 export const COMMAND_HELP = `Commands (type and press Enter):
   add            start one more name task (scale out)
@@ -18,7 +19,13 @@ export const COMMAND_HELP = `Commands (type and press Enter):
   <id> is a task id such as name-2, or just 2`;
 
 export function isTaskCommand(cmd: Command): cmd is TaskCommand {
-  return cmd.kind === "add" || cmd.kind === "stop" || cmd.kind === "kill" || cmd.kind === "hang" || cmd.kind === "resume";
+  return (
+    cmd.kind === "add" ||
+    cmd.kind === "stop" ||
+    cmd.kind === "kill" ||
+    cmd.kind === "hang" ||
+    cmd.kind === "resume"
+  );
 }
 
 /** Carries out one command and says what happened, in one line; throws the topology's error otherwise. */
@@ -64,7 +71,8 @@ export function parseCommand(line: string, service: string): Command {
   if (verb === "exit") return { kind: "quit" };
   if (verb === "ls") return { kind: "list" };
   if (verb === "stop" || verb === "kill" || verb === "hang" || verb === "resume") {
-    if (rest.length !== 1) return { kind: "error", message: `usage: ${verb} <id>, e.g. ${verb} ${service}-1` };
+    if (rest.length !== 1)
+      return { kind: "error", message: `usage: ${verb} <id>, e.g. ${verb} ${service}-1` };
     return { kind: verb, id: normalizeTaskId(rest[0], service) };
   }
   return { kind: "error", message: `unknown command "${word}"; type help for the list` };
@@ -74,8 +82,21 @@ export function parseCommand(line: string, service: string): Command {
 export function formatTaskTable(tasks: readonly TaskInfo[]): string {
   const rows = [
     ["ID", "ADDRESS", "PID", "STATE", "IN DNS"],
-    ...tasks.map((t) => [t.id, `${t.ip}:${t.port}`, String(t.pid ?? "-"), t.state, t.registered ? "yes" : "no"]),
+    ...tasks.map((t) => [
+      t.id,
+      `${t.ip}:${t.port}`,
+      String(t.pid ?? "-"),
+      t.state,
+      t.registered ? "yes" : "no",
+    ]),
   ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c]))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }

@@ -54,9 +54,15 @@ async function main(): Promise<void> {
     });
   }
 
-  for (const [flag, port] of [["--port", o.helloPort], ["--dns-port", o.dnsPort], ["--ui-port", o.uiPort]] as const) {
+  for (const [flag, port] of [
+    ["--port", o.helloPort],
+    ["--dns-port", o.dnsPort],
+    ["--ui-port", o.uiPort],
+  ] as const) {
     if (port !== 0 && !(await portIsFree("127.0.0.1", port))) {
-      process.stderr.write(`error: ${flag} ${port}: 127.0.0.1:${port} is already in use; choose another port, or ${flag} 0 for a free one\n`);
+      process.stderr.write(
+        `error: ${flag} ${port}: 127.0.0.1:${port} is already in use; choose another port, or ${flag} 0 for a free one\n`,
+      );
       process.exitCode = 2;
       return;
     }
@@ -101,9 +107,13 @@ async function main(): Promise<void> {
   const { host, port } = topology.dnsAddress;
   const service = `${SERVICE}.${o.namespace}`;
   say("");
-  say(`hello:  ${topology.helloUrl}        try: curl ${topology.helloUrl}   (metrics: ${topology.helloUrl}metrics)`);
+  say(
+    `hello:  ${topology.helloUrl}        try: curl ${topology.helloUrl}   (metrics: ${topology.helloUrl}metrics)`,
+  );
   say(`DNS:    ${host}:${port} (UDP+TCP)   try: dig @${host} -p ${port} ${service} ${o.recordType}`);
-  say(`name:   ${topology.nameServerUrl}  TTL ${o.ttlSeconds} s, deregistration delay ${o.deregisterDelayMs / 1000} s`);
+  say(
+    `name:   ${topology.nameServerUrl}  TTL ${o.ttlSeconds} s, deregistration delay ${o.deregisterDelayMs / 1000} s`,
+  );
   say(`live:   ${live.url}        open in a browser: tiles per task, hello's view, controls, load, events`);
   say("");
   say(formatTaskTable(topology.tasks()));

@@ -23,19 +23,26 @@ function text(body: Record<string, unknown>, key: string): string | undefined {
 }
 
 /** Handles one API call; `target` is the X-Amz-Target header, `raw` the request body. */
-export function cloudMapCall(registry: Registry, services: readonly string[], target: string | undefined, raw: string): ApiReply {
+export function cloudMapCall(
+  registry: Registry,
+  services: readonly string[],
+  target: string | undefined,
+  raw: string,
+): ApiReply {
   if (!target?.startsWith(TARGET_PREFIX)) return invalid(`X-Amz-Target must be ${TARGET_PREFIX}<Action>`);
   let body: Record<string, unknown>;
   try {
     const parsed: unknown = JSON.parse(raw || "{}");
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return invalid("body must be a JSON object");
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+      return invalid("body must be a JSON object");
     body = parsed as Record<string, unknown>;
   } catch {
     return invalid("body is not JSON");
   }
   const service = text(body, "ServiceId");
   if (!service) return invalid("ServiceId is required");
-  if (!services.includes(service)) return { status: 400, body: { __type: "ServiceNotFound", message: `no service ${service}` } };
+  if (!services.includes(service))
+    return { status: 400, body: { __type: "ServiceNotFound", message: `no service ${service}` } };
 
   const action = target.slice(TARGET_PREFIX.length);
   switch (action) {
@@ -45,15 +52,18 @@ export function cloudMapCall(registry: Registry, services: readonly string[], ta
       const ip = text(attributes, "AWS_INSTANCE_IPV4");
       const port = Number(text(attributes, "AWS_INSTANCE_PORT"));
       if (!id) return invalid("InstanceId is required");
-      if (!ip || !/^\d{1,3}(\.\d{1,3}){3}$/.test(ip)) return invalid("Attributes.AWS_INSTANCE_IPV4 must be an IPv4 address");
-      if (!Number.isInteger(port) || port < 1 || port > 65535) return invalid("Attributes.AWS_INSTANCE_PORT must be a port (1-65535)");
+      if (!ip || !/^\d{1,3}(\.\d{1,3}){3}$/.test(ip))
+        return invalid("Attributes.AWS_INSTANCE_IPV4 must be an IPv4 address");
+      if (!Number.isInteger(port) || port < 1 || port > 65535)
+        return invalid("Attributes.AWS_INSTANCE_PORT must be a port (1-65535)");
       registry.register({ id, service, ip, port, healthy: true });
       return { status: 200, body: { OperationId: `register-${id}` } };
     }
     case "DeregisterInstance": {
       const id = text(body, "InstanceId");
       if (!id) return invalid("InstanceId is required");
-      if (!registry.deregister(id)) return { status: 400, body: { __type: "InstanceNotFound", message: `no instance ${id}` } };
+      if (!registry.deregister(id))
+        return { status: 400, body: { __type: "InstanceNotFound", message: `no instance ${id}` } };
       return { status: 200, body: { OperationId: `deregister-${id}` } };
     }
     case "ListInstances":
@@ -63,7 +73,10 @@ export function cloudMapCall(registry: Registry, services: readonly string[], ta
           Instances: registry
             .instances()
             .filter((i) => i.service === service)
-            .map((i) => ({ Id: i.id, Attributes: { AWS_INSTANCE_IPV4: i.ip, AWS_INSTANCE_PORT: String(i.port) } })),
+            .map((i) => ({
+              Id: i.id,
+              Attributes: { AWS_INSTANCE_IPV4: i.ip, AWS_INSTANCE_PORT: String(i.port) },
+            })),
         },
       };
     default:

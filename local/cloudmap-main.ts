@@ -20,12 +20,16 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     const raw = env[key];
     if (raw === undefined || raw === "") return fallback;
     const value = Number(raw);
-    if (!/^\d+$/.test(raw) || value < min || value > max) errors.push(`${key} must be an integer ${min}-${max}, got "${raw}"`);
+    if (!/^\d+$/.test(raw) || value < min || value > max)
+      errors.push(`${key} must be an integer ${min}-${max}, got "${raw}"`);
     return value;
   };
   const settings = {
     namespace: env.NAMESPACE || "internal",
-    services: (env.SERVICES || "name").split(",").map((s) => s.trim()).filter(Boolean),
+    services: (env.SERVICES || "name")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
     ttlSeconds: int("TTL_SECONDS", 5, 0, 3600),
     dnsPort: int("DNS_PORT", 53, 1, 65535),
     apiPort: int("PORT", 8080, 1, 65535),
@@ -38,12 +42,20 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
 }
 
 const log = (msg: string, fields: Record<string, unknown> = {}): void => {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), msg, app: "cloudmap", ...fields })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ time: new Date().toISOString(), msg, app: "cloudmap", ...fields })}\n`,
+  );
 };
 
 async function main(): Promise<void> {
   const s = readSettings(process.env);
-  const dns = new DnsServer({ namespace: s.namespace, ttlSeconds: s.ttlSeconds, services: s.services, host: "0.0.0.0", port: s.dnsPort });
+  const dns = new DnsServer({
+    namespace: s.namespace,
+    ttlSeconds: s.ttlSeconds,
+    services: s.services,
+    host: "0.0.0.0",
+    port: s.dnsPort,
+  });
   await dns.start();
 
   const api = http.createServer((req, res) => {
@@ -58,7 +70,8 @@ async function main(): Promise<void> {
     req.on("end", () => {
       const target = req.headers["x-amz-target"];
       const result = cloudMapCall(dns, s.services, Array.isArray(target) ? target[0] : target, raw);
-      if (result.status === 200 && !String(target).endsWith("ListInstances")) log(String(target).split(".").pop() ?? "", { body: raw });
+      if (result.status === 200 && !String(target).endsWith("ListInstances"))
+        log(String(target).split(".").pop() ?? "", { body: raw });
       reply(result.status, result.body);
     });
   });

@@ -63,7 +63,9 @@ export class DnsServer {
 
   async start(): Promise<void> {
     if (this.listener) return;
-    this.listener = await listenDns(this.host, this.options.port ?? 0, (message, transport) => this.answer(message, transport));
+    this.listener = await listenDns(this.host, this.options.port ?? 0, (message, transport) =>
+      this.answer(message, transport),
+    );
     this.boundPort = this.listener.port;
   }
 
@@ -111,16 +113,33 @@ export class DnsServer {
       this.counters.byQuestion[key] = (this.counters.byQuestion[key] ?? 0) + 1;
     }
     const response = buildResponse(query, [...this.registry.values()], this.zone);
-    const opt = (query.additionals ?? []).find((a): a is Extract<Answer, { type: "OPT" }> => a.type === "OPT");
+    const opt = (query.additionals ?? []).find(
+      (a): a is Extract<Answer, { type: "OPT" }> => a.type === "OPT",
+    );
     if (opt) {
       response.additionals = [
         ...(response.additionals ?? []),
-        { type: "OPT", name: ".", udpPayloadSize: 1232, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] },
+        {
+          type: "OPT",
+          name: ".",
+          udpPayloadSize: 1232,
+          extendedRcode: 0,
+          ednsVersion: 0,
+          flags: 0,
+          flag_do: false,
+          options: [],
+        },
       ];
     }
     const encoded = dnsPacket.encode(response);
     const limit = opt ? Math.max(CLASSIC_UDP_LIMIT, opt.udpPayloadSize) : CLASSIC_UDP_LIMIT;
     if (transport === "tcp" || encoded.length <= limit) return encoded;
-    return dnsPacket.encode({ ...response, flags: (response.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE, answers: [], additionals: [], authorities: [] });
+    return dnsPacket.encode({
+      ...response,
+      flags: (response.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE,
+      answers: [],
+      additionals: [],
+      authorities: [],
+    });
   }
 }

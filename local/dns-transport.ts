@@ -60,7 +60,12 @@ function bindUdp(host: string, port: number, answer: AnswerMessage): Promise<dgr
   });
 }
 
-function bindTcp(host: string, port: number, answer: AnswerMessage, connections: Set<net.Socket>): Promise<net.Server> {
+function bindTcp(
+  host: string,
+  port: number,
+  answer: AnswerMessage,
+  connections: Set<net.Socket>,
+): Promise<net.Server> {
   return new Promise((resolve, reject) => {
     const server = net.createServer((socket) => serveTcp(socket, answer, connections));
     server.once("error", reject);

@@ -3,7 +3,16 @@
 // that every connected page receives as the same JSON text. Ticks never overlap, so a slow or
 // hung process cannot make requests pile up, however many pages are open.
 import * as http from "node:http";
-import { buildSnapshot, detectEvents, parseHelloMetrics, type About, type HelloReading, type LiveEvent, type LiveSnapshot, type TickInput } from "./live-model";
+import {
+  buildSnapshot,
+  detectEvents,
+  parseHelloMetrics,
+  type About,
+  type HelloReading,
+  type LiveEvent,
+  type LiveSnapshot,
+  type TickInput,
+} from "./live-model";
 import type { LoadGenerator } from "./load-generator";
 import { httpGet } from "./net-util";
 import { SERVICE, type Topology } from "./topology";
@@ -89,7 +98,9 @@ export class LiveFeed {
     this.timer = setTimeout(async () => {
       const started = Date.now();
       // A bug in one tick must not end the stream: the next tick starts from fresh readings.
-      await this.tick().catch((err: Error) => process.stderr.write(`live view: tick failed: ${err.stack ?? err.message}\n`));
+      await this.tick().catch((err: Error) =>
+        process.stderr.write(`live view: tick failed: ${err.stack ?? err.message}\n`),
+      );
       this.schedule(Math.max(0, this.intervalMs - (Date.now() - started)));
     }, delayMs);
   }
@@ -121,7 +132,8 @@ export class LiveFeed {
       tasks,
       served,
       hello: hello.status === "fulfilled" ? (hello.value as HelloReading) : undefined,
-      helloError: hello.status === "rejected" ? String((hello.reason as Error).message ?? hello.reason) : undefined,
+      helloError:
+        hello.status === "rejected" ? String((hello.reason as Error).message ?? hello.reason) : undefined,
       dnsQueries: this.topology.dns.queries().total,
       load: this.load.status(),
     };
@@ -129,7 +141,8 @@ export class LiveFeed {
     this.stats.ticks++;
     const prev = this.last?.snapshot;
     const snapshot = buildSnapshot(this.history, prev, this.stats.ticks, this.about);
-    for (const draft of detectEvents(prev, snapshot)) this.events.push({ ...draft, id: this.nextEventId++, at });
+    for (const draft of detectEvents(prev, snapshot))
+      this.events.push({ ...draft, id: this.nextEventId++, at });
     this.events = this.events.slice(-this.keepEvents);
     snapshot.events = this.events;
     const json = JSON.stringify(snapshot);

@@ -78,7 +78,8 @@ export interface HelloReading {
   targets: Record<string, { requests: number; failures: number; ejected: boolean }>;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
 
 /** hello's /metrics JSON -> what the page needs; throws when it is not hello's metrics at all. */
@@ -90,9 +91,11 @@ export function parseHelloMetrics(json: unknown): HelloReading {
   const latency = json.latencyMs;
   const targets: HelloReading["targets"] = {};
   for (const [key, t] of Object.entries(json.targets)) {
-    if (isRecord(t)) targets[key] = { requests: num(t.requests), failures: num(t.failures), ejected: t.ejected === true };
+    if (isRecord(t))
+      targets[key] = { requests: num(t.requests), failures: num(t.failures), ejected: t.ejected === true };
   }
-  const answeredAt = typeof discovery.lastAnswerAt === "string" ? Date.parse(discovery.lastAnswerAt) : Number.NaN;
+  const answeredAt =
+    typeof discovery.lastAnswerAt === "string" ? Date.parse(discovery.lastAnswerAt) : Number.NaN;
   return {
     served: num(json.served),
     requests: num(json.requests),
@@ -100,9 +103,14 @@ export function parseHelloMetrics(json: unknown): HelloReading {
     failures: num(json.failures),
     ejections: num(json.ejections),
     dnsQueries: num(json.dnsQueries),
-    responses: isRecord(json.responses) ? Object.fromEntries(Object.entries(json.responses).map(([k, v]) => [k, num(v)])) : {},
+    responses: isRecord(json.responses)
+      ? Object.fromEntries(Object.entries(json.responses).map(([k, v]) => [k, num(v)]))
+      : {},
     latencyMs:
-      isRecord(latency) && Array.isArray(latency.le) && Array.isArray(latency.counts) && latency.counts.length === latency.le.length + 1
+      isRecord(latency) &&
+      Array.isArray(latency.le) &&
+      Array.isArray(latency.counts) &&
+      latency.counts.length === latency.le.length + 1
         ? { le: latency.le.map(num), counts: latency.counts.map(num) }
         : undefined,
     lastAnswerAt: Number.isNaN(answeredAt) ? null : answeredAt,
@@ -177,7 +185,21 @@ export interface HelloView {
 }
 
 export interface EventDraft {
-  kind: "added" | "registered" | "deregistered" | "hung" | "resumed" | "draining" | "killed" | "stopped" | "exited" | "ejected" | "back" | "records" | "load" | "hello";
+  kind:
+    | "added"
+    | "registered"
+    | "deregistered"
+    | "hung"
+    | "resumed"
+    | "draining"
+    | "killed"
+    | "stopped"
+    | "exited"
+    | "ejected"
+    | "back"
+    | "records"
+    | "load"
+    | "hello";
   task?: string;
   text: string;
 }
@@ -234,7 +256,12 @@ function describeExit(t: TaskInfo): string | null {
  * The snapshot for the newest tick of `history` (oldest first, the last one is now); `prev` carries
  * what spans ticks (since when a task is ejected). Events are added by the caller.
  */
-export function buildSnapshot(history: readonly TickInput[], prev: LiveSnapshot | undefined, seq: number, about: About): LiveSnapshot {
+export function buildSnapshot(
+  history: readonly TickInput[],
+  prev: LiveSnapshot | undefined,
+  seq: number,
+  about: About,
+): LiveSnapshot {
   const { windowMs } = about;
   const now = history[history.length - 1];
   const at = now.at;
@@ -244,7 +271,13 @@ export function buildSnapshot(history: readonly TickInput[], prev: LiveSnapshot 
       return value === undefined ? [] : [{ at: h.at, value }];
     });
 
-  const rates = now.tasks.map((t) => rateOver(series((h) => h.served[t.id]), windowMs, at));
+  const rates = now.tasks.map((t) =>
+    rateOver(
+      series((h) => h.served[t.id]),
+      windowMs,
+      at,
+    ),
+  );
   const taskShares = shares(rates);
   const byAddress = new Map(now.tasks.map((t) => [`${t.ip}:${t.port}`, t.id]));
   const targets = now.hello?.targets ?? {};
@@ -273,8 +306,14 @@ export function buildSnapshot(history: readonly TickInput[], prev: LiveSnapshot 
   const hello = now.hello;
   const helloHistory = history.filter((h) => h.hello && h.at >= at - windowMs);
   const oldest = helloHistory[0]?.hello;
-  const latencyOf = (q: number) => (hello?.latencyMs ? quantileBetween(helloHistory.length > 1 ? oldest?.latencyMs : undefined, hello.latencyMs, q) : null);
-  const expiresAt = hello?.lastAnswerAt != null && hello.ttlSeconds != null ? hello.lastAnswerAt + hello.ttlSeconds * 1000 : null;
+  const latencyOf = (q: number) =>
+    hello?.latencyMs
+      ? quantileBetween(helloHistory.length > 1 ? oldest?.latencyMs : undefined, hello.latencyMs, q)
+      : null;
+  const expiresAt =
+    hello?.lastAnswerAt != null && hello.ttlSeconds != null
+      ? hello.lastAnswerAt + hello.ttlSeconds * 1000
+      : null;
 
   return {
     seq,
@@ -284,13 +323,20 @@ export function buildSnapshot(history: readonly TickInput[], prev: LiveSnapshot 
     hello: {
       up: hello !== undefined,
       error: hello ? null : (now.helloError ?? "no answer"),
-      requestsPerSecond: rateOver(series((h) => h.hello?.served), windowMs, at),
+      requestsPerSecond: rateOver(
+        series((h) => h.hello?.served),
+        windowMs,
+        at,
+      ),
       p50Ms: latencyOf(0.5),
       p99Ms: latencyOf(0.99),
       served: hello?.served ?? 0,
       retries: hello?.retries ?? 0,
       failures: hello?.failures ?? 0,
-      notOk: Object.entries(hello?.responses ?? {}).reduce((sum, [status, n]) => (status === "200" ? sum : sum + n), 0),
+      notOk: Object.entries(hello?.responses ?? {}).reduce(
+        (sum, [status, n]) => (status === "200" ? sum : sum + n),
+        0,
+      ),
       ejections: hello?.ejections ?? 0,
       dnsQueries: hello?.dnsQueries ?? 0,
       recordSet: Object.entries(targets)
@@ -300,7 +346,14 @@ export function buildSnapshot(history: readonly TickInput[], prev: LiveSnapshot 
       ttlRemainingMs: expiresAt === null ? null : Math.max(0, expiresAt - at),
       dnsError: hello?.lastError ?? null,
     },
-    dns: { queries: now.dnsQueries, queriesPerSecond: rateOver(series((h) => h.dnsQueries), windowMs, at) },
+    dns: {
+      queries: now.dnsQueries,
+      queriesPerSecond: rateOver(
+        series((h) => h.dnsQueries),
+        windowMs,
+        at,
+      ),
+    },
     load: now.load,
     events: [],
   };
@@ -309,8 +362,16 @@ export function buildSnapshot(history: readonly TickInput[], prev: LiveSnapshot 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 const STATE_EVENTS: Partial<Record<DisplayState, (t: TaskView) => EventDraft>> = {
-  hung: (t) => ({ kind: "hung", task: t.id, text: `${t.id} hung (SIGSTOP): it accepts connections and answers nothing` }),
-  draining: (t) => ({ kind: "draining", task: t.id, text: `${t.id} draining (SIGTERM): in-flight requests finish` }),
+  hung: (t) => ({
+    kind: "hung",
+    task: t.id,
+    text: `${t.id} hung (SIGSTOP): it accepts connections and answers nothing`,
+  }),
+  draining: (t) => ({
+    kind: "draining",
+    task: t.id,
+    text: `${t.id} draining (SIGTERM): in-flight requests finish`,
+  }),
   killed: (t) => ({ kind: "killed", task: t.id, text: `${t.id} killed (SIGKILL)` }),
   stopped: (t) => ({ kind: "stopped", task: t.id, text: `${t.id} stopped after draining (exit 0)` }),
   exited: (t) => ({ kind: "exited", task: t.id, text: `${t.id} exited on its own (${t.exit ?? "unknown"})` }),
@@ -329,17 +390,25 @@ export function detectEvents(prev: LiveSnapshot | undefined, next: LiveSnapshot)
       continue;
     }
     if (p.state !== t.state) {
-      if (p.state === "hung" && t.state === "running") out.push({ kind: "resumed", task: t.id, text: `${t.id} resumed (SIGCONT)` });
+      if (p.state === "hung" && t.state === "running")
+        out.push({ kind: "resumed", task: t.id, text: `${t.id} resumed (SIGCONT)` });
       else {
         const event = STATE_EVENTS[t.state]?.(t);
         if (event) out.push(event);
       }
     }
-    if (!p.registered && t.registered) out.push({ kind: "registered", task: t.id, text: `${t.id} registered in DNS` });
-    if (p.registered && !t.registered) out.push({ kind: "deregistered", task: t.id, text: `${t.id} deregistered from DNS` });
-    if (!p.ejected && t.ejected) out.push({ kind: "ejected", task: t.id, text: `hello ejected ${t.id} after failed tries` });
+    if (!p.registered && t.registered)
+      out.push({ kind: "registered", task: t.id, text: `${t.id} registered in DNS` });
+    if (p.registered && !t.registered)
+      out.push({ kind: "deregistered", task: t.id, text: `${t.id} deregistered from DNS` });
+    if (!p.ejected && t.ejected)
+      out.push({ kind: "ejected", task: t.id, text: `hello ejected ${t.id} after failed tries` });
     if (p.ejected && !t.ejected && t.inRecordSet) {
-      out.push({ kind: "back", task: t.id, text: `${t.id} back in hello's rotation after ${seconds(next.at - (p.ejectedSince ?? next.at))}` });
+      out.push({
+        kind: "back",
+        task: t.id,
+        text: `${t.id} back in hello's rotation after ${seconds(next.at - (p.ejectedSince ?? next.at))}`,
+      });
     }
   }
   const had = new Set(prev.hello.recordSet.map((r) => r.task));
@@ -348,12 +417,19 @@ export function detectEvents(prev: LiveSnapshot | undefined, next: LiveSnapshot)
   const left = [...had].filter((id) => !has.has(id));
   if (prev.hello.up && next.hello.up && (joined.length > 0 || left.length > 0)) {
     const change = [...joined.map((id) => `+${id}`), ...left.map((id) => `−${id}`)].join(" ");
-    out.push({ kind: "records", text: `hello's record set changed (${change}): ${[...has].join(", ") || "empty"}` });
+    out.push({
+      kind: "records",
+      text: `hello's record set changed (${change}): ${[...has].join(", ") || "empty"}`,
+    });
   }
-  if (prev.hello.up && !next.hello.up) out.push({ kind: "hello", text: `hello's /metrics does not answer (${next.hello.error})` });
+  if (prev.hello.up && !next.hello.up)
+    out.push({ kind: "hello", text: `hello's /metrics does not answer (${next.hello.error})` });
   if (!prev.hello.up && next.hello.up) out.push({ kind: "hello", text: "hello's /metrics answers again" });
   if (!prev.load.running && next.load.running) {
-    out.push({ kind: "load", text: `load started: ${next.load.rate} requests/s through hello for at most ${next.load.durationSeconds} s` });
+    out.push({
+      kind: "load",
+      text: `load started: ${next.load.rate} requests/s through hello for at most ${next.load.durationSeconds} s`,
+    });
   }
   if (prev.load.running && !next.load.running) {
     // Answers still in flight count later: the log gives what is final, the status line the rest.

@@ -34,10 +34,15 @@ const STATIC: Record<string, string> = {
   "/live.js": "live.js",
   "/live.css": "live.css",
 };
-const TYPES: Record<string, string> = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8" };
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+};
 // Nothing but this origin: the page works without a network and cannot load anything from outside.
 const SECURITY_HEADERS = {
-  "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "Content-Security-Policy":
+    "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   "X-Content-Type-Options": "nosniff",
   "Referrer-Policy": "no-referrer",
 };
@@ -45,8 +50,18 @@ const MAX_BODY_BYTES = 4096;
 /** About 100 snapshots of 50 tasks. */
 const MAX_UNREAD_BYTES = 1 << 20;
 
-function send(res: http.ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
-  res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store", ...SECURITY_HEADERS, ...headers });
+function send(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: http.OutgoingHttpHeaders = {},
+): void {
+  res.writeHead(status, {
+    "Content-Type": "application/json; charset=utf-8",
+    "Cache-Control": "no-store",
+    ...SECURITY_HEADERS,
+    ...headers,
+  });
   res.end(JSON.stringify(body));
 }
 
@@ -77,12 +92,17 @@ function readJson(req: http.IncomingMessage): Promise<unknown> {
  * JSON (which a cross-site form cannot send without a preflight we never grant) and, when the
  * browser names an Origin, ours.
  */
-export function checkRequest(req: Pick<http.IncomingMessage, "method" | "headers">, port: number): { status: number; error: string } | undefined {
+export function checkRequest(
+  req: Pick<http.IncomingMessage, "method" | "headers">,
+  port: number,
+): { status: number; error: string } | undefined {
   const own = [`127.0.0.1:${port}`, `localhost:${port}`];
-  if (!own.includes(req.headers.host ?? "")) return { status: 403, error: `Host must be one of ${own.join(", ")}` };
+  if (!own.includes(req.headers.host ?? ""))
+    return { status: 403, error: `Host must be one of ${own.join(", ")}` };
   if (req.method === "GET" || req.method === "HEAD") return undefined;
   const origin = req.headers.origin;
-  if (origin !== undefined && !own.some((h) => origin === `http://${h}`)) return { status: 403, error: `cross-origin request from ${origin} refused` };
+  if (origin !== undefined && !own.some((h) => origin === `http://${h}`))
+    return { status: 403, error: `cross-origin request from ${origin} refused` };
   if (req.method === "POST" && !/^application\/json\b/.test(req.headers["content-type"] ?? "")) {
     return { status: 415, error: "send Content-Type: application/json" };
   }
@@ -92,18 +112,38 @@ export function checkRequest(req: Pick<http.IncomingMessage, "method" | "headers
 export async function startLiveServer(o: LiveServerOptions): Promise<LiveServer> {
   const { topology } = o;
   const maxStreams = o.maxStreams ?? 32;
-  const files = new Map(Object.entries(STATIC).map(([route, file]) => [route, { body: fs.readFileSync(path.join(STATIC_DIR, file)), type: TYPES[path.extname(file)] }]));
+  const files = new Map(
+    Object.entries(STATIC).map(([route, file]) => [
+      route,
+      { body: fs.readFileSync(path.join(STATIC_DIR, file)), type: TYPES[path.extname(file)] },
+    ]),
+  );
   const load = new LoadGenerator(topology.helloUrl);
-  const feed = new LiveFeed(topology, load, { intervalMs: o.intervalMs, windowMs: o.windowMs, ttlSeconds: o.ttlSeconds, deregisterDelayMs: o.deregisterDelayMs });
+  const feed = new LiveFeed(topology, load, {
+    intervalMs: o.intervalMs,
+    windowMs: o.windowMs,
+    ttlSeconds: o.ttlSeconds,
+    deregisterDelayMs: o.deregisterDelayMs,
+  });
   const streams = new Set<http.ServerResponse>();
   let port = 0;
 
   function stream(res: http.ServerResponse): void {
     if (streams.size >= maxStreams) {
-      send(res, 503, { error: `${maxStreams} streams are open already; close a tab` }, { "Retry-After": "5" });
+      send(
+        res,
+        503,
+        { error: `${maxStreams} streams are open already; close a tab` },
+        { "Retry-After": "5" },
+      );
       return;
     }
-    res.writeHead(200, { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store", Connection: "keep-alive", ...SECURITY_HEADERS });
+    res.writeHead(200, {
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "Cache-Control": "no-store",
+      Connection: "keep-alive",
+      ...SECURITY_HEADERS,
+    });
     res.write("retry: 1000\n\n");
     const first = feed.current();
     if (first) res.write(`id: ${first.snapshot.seq}\ndata: ${first.json}\n\n`);
@@ -122,11 +162,18 @@ export async function startLiveServer(o: LiveServerOptions): Promise<LiveServer>
 
   async function command(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const body = await readJson(req);
-    const line = typeof body === "object" && body !== null ? (body as { command?: unknown }).command : undefined;
-    if (typeof line !== "string") return send(res, 400, { error: 'expected {"command": "<add | stop <id> | kill <id> | hang <id> | resume <id>>"}' });
+    const line =
+      typeof body === "object" && body !== null ? (body as { command?: unknown }).command : undefined;
+    if (typeof line !== "string")
+      return send(res, 400, {
+        error: 'expected {"command": "<add | stop <id> | kill <id> | hang <id> | resume <id>>"}',
+      });
     const cmd = parseCommand(line, SERVICE);
     if (cmd.kind === "error") return send(res, 400, { error: cmd.message });
-    if (!isTaskCommand(cmd)) return send(res, 400, { error: `"${line.trim()}" is a prompt command; the page can send add, stop, kill, hang and resume` });
+    if (!isTaskCommand(cmd))
+      return send(res, 400, {
+        error: `"${line.trim()}" is a prompt command; the page can send add, stop, kill, hang and resume`,
+      });
     try {
       const message = await runTaskCommand(topology, cmd, o.deregisterDelayMs);
       o.onCommand?.(line.trim(), message);
@@ -144,14 +191,26 @@ export async function startLiveServer(o: LiveServerOptions): Promise<LiveServer>
     const url = (req.url ?? "/").split("?")[0];
     const file = files.get(url);
     if (file) {
-      if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, { error: "GET only" }, { Allow: "GET, HEAD" });
+      if (req.method !== "GET" && req.method !== "HEAD")
+        return send(res, 405, { error: "GET only" }, { Allow: "GET, HEAD" });
       res.writeHead(200, { "Content-Type": file.type, "Cache-Control": "no-cache", ...SECURITY_HEADERS });
       res.end(req.method === "HEAD" ? undefined : file.body);
       return;
     }
-    const allowed: Record<string, string[]> = { "/events": ["GET"], "/api/snapshot": ["GET"], "/api/command": ["POST"], "/api/load": ["POST", "DELETE"] };
+    const allowed: Record<string, string[]> = {
+      "/events": ["GET"],
+      "/api/snapshot": ["GET"],
+      "/api/command": ["POST"],
+      "/api/load": ["POST", "DELETE"],
+    };
     if (!allowed[url]) return send(res, 404, { error: `no ${url}; see / for the page` });
-    if (!allowed[url].includes(req.method ?? "")) return send(res, 405, { error: `${url} takes ${allowed[url].join(" or ")}` }, { Allow: allowed[url].join(", ") });
+    if (!allowed[url].includes(req.method ?? ""))
+      return send(
+        res,
+        405,
+        { error: `${url} takes ${allowed[url].join(" or ")}` },
+        { Allow: allowed[url].join(", ") },
+      );
     if (url === "/events") return stream(res);
     if (url === "/api/snapshot") return send(res, 200, feed.current()?.snapshot ?? null);
     if (url === "/api/command") return command(req, res);

@@ -41,14 +41,26 @@ export type LoadSettingsResult = { ok: true; settings: LoadSettings } | { ok: fa
 
 /** Checks a request body such as {"rate":100,"durationSeconds":60}; the error names the field and its range. */
 export function parseLoadSettings(body: unknown): LoadSettingsResult {
-  if (typeof body !== "object" || body === null) return { ok: false, error: 'expected a JSON object such as {"rate":100,"durationSeconds":60}' };
+  if (typeof body !== "object" || body === null)
+    return { ok: false, error: 'expected a JSON object such as {"rate":100,"durationSeconds":60}' };
   const { rate, durationSeconds = 60 } = body as Record<string, unknown>;
   const { minRate, maxRate, maxDurationSeconds } = LOAD_LIMITS;
   if (typeof rate !== "number" || !Number.isInteger(rate) || rate < minRate || rate > maxRate) {
-    return { ok: false, error: `rate must be a whole number of requests per second from ${minRate} to ${maxRate}, got ${JSON.stringify(rate)}` };
+    return {
+      ok: false,
+      error: `rate must be a whole number of requests per second from ${minRate} to ${maxRate}, got ${JSON.stringify(rate)}`,
+    };
   }
-  if (typeof durationSeconds !== "number" || !Number.isInteger(durationSeconds) || durationSeconds < 1 || durationSeconds > maxDurationSeconds) {
-    return { ok: false, error: `durationSeconds must be a whole number from 1 to ${maxDurationSeconds}, got ${JSON.stringify(durationSeconds)}` };
+  if (
+    typeof durationSeconds !== "number" ||
+    !Number.isInteger(durationSeconds) ||
+    durationSeconds < 1 ||
+    durationSeconds > maxDurationSeconds
+  ) {
+    return {
+      ok: false,
+      error: `durationSeconds must be a whole number from 1 to ${maxDurationSeconds}, got ${JSON.stringify(durationSeconds)}`,
+    };
   }
   return { ok: true, settings: { rate, durationSeconds } };
 }
@@ -58,7 +70,8 @@ export function assertLoopbackUrl(url: string): void {
   const { protocol, hostname } = new URL(url);
   const host = hostname.replace(/^\[|\]$/g, "");
   const loopback = (net.isIPv4(host) && host.startsWith("127.")) || host === "::1";
-  if (protocol !== "http:" || !loopback) throw new Error(`the load generator only targets http:// on a loopback address, got ${url}`);
+  if (protocol !== "http:" || !loopback)
+    throw new Error(`the load generator only targets http:// on a loopback address, got ${url}`);
 }
 
 /** Requests due after `elapsedMs` at `rate` per second, minus those already started. */
@@ -71,7 +84,19 @@ const PACE_MS = 20;
 export class LoadGenerator {
   private timer: NodeJS.Timeout | undefined;
   private agent: http.Agent | undefined;
-  private state: LoadStatus = { running: false, rate: 0, durationSeconds: 0, startedAt: null, endsAt: null, sent: 0, ok: 0, failed: 0, skipped: 0, inFlight: 0, lastFailure: null };
+  private state: LoadStatus = {
+    running: false,
+    rate: 0,
+    durationSeconds: 0,
+    startedAt: null,
+    endsAt: null,
+    sent: 0,
+    ok: 0,
+    failed: 0,
+    skipped: 0,
+    inFlight: 0,
+    lastFailure: null,
+  };
   /** Bumped on each start, so answers of an earlier run do not count in the next one. */
   private run = 0;
 
@@ -89,12 +114,27 @@ export class LoadGenerator {
     const run = ++this.run;
     const startedAt = Date.now();
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-    this.state = { ...settings, running: true, startedAt, endsAt: startedAt + settings.durationSeconds * 1000, sent: 0, ok: 0, failed: 0, skipped: 0, inFlight: 0, lastFailure: null };
+    this.state = {
+      ...settings,
+      running: true,
+      startedAt,
+      endsAt: startedAt + settings.durationSeconds * 1000,
+      sent: 0,
+      ok: 0,
+      failed: 0,
+      skipped: 0,
+      inFlight: 0,
+      lastFailure: null,
+    };
     const agent = this.agent;
     this.timer = setInterval(() => {
       const now = Date.now();
       const endsAt = this.state.endsAt ?? now;
-      const due = requestsDue(settings.rate, Math.min(now, endsAt) - startedAt, this.state.sent + this.state.skipped);
+      const due = requestsDue(
+        settings.rate,
+        Math.min(now, endsAt) - startedAt,
+        this.state.sent + this.state.skipped,
+      );
       for (let i = 0; i < due; i++) {
         if (this.state.inFlight >= LOAD_LIMITS.maxInFlight) this.state.skipped++;
         else this.send(agent, run);

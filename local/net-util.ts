@@ -45,7 +45,11 @@ export interface HttpResult {
 }
 
 /** GET with a hard time limit (connect + whole response); a fresh connection each time (agent: false). */
-export function httpGet(url: string, timeoutMs: number, agent: http.Agent | false = false): Promise<HttpResult> {
+export function httpGet(
+  url: string,
+  timeoutMs: number,
+  agent: http.Agent | false = false,
+): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { agent, timeout: timeoutMs }, (res) => {
       let body = "";
@@ -57,7 +61,10 @@ export function httpGet(url: string, timeoutMs: number, agent: http.Agent | fals
       });
       res.on("error", reject);
     });
-    const timer = setTimeout(() => req.destroy(new Error(`GET ${url}: no full response within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => req.destroy(new Error(`GET ${url}: no full response within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     req.on("timeout", () => req.destroy(new Error(`GET ${url}: idle for ${timeoutMs} ms`)));
     req.on("error", (err) => {
       clearTimeout(timer);
@@ -76,7 +83,11 @@ export async function getJson<T>(url: string, timeoutMs = 2000): Promise<T> {
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` every `intervalMs` until it returns true or `timeoutMs` passes; returns the last result. */
-export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 50): Promise<boolean> {
+export async function waitUntil(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  intervalMs = 50,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

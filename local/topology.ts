@@ -97,12 +97,22 @@ interface Task {
   deregisterTimer?: NodeJS.Timeout;
 }
 
-function validate(o: Required<Pick<TopologyOptions, "nameTasks" | "ttlSeconds" | "deregisterDelayMs">>): void {
-  if (!Number.isInteger(o.nameTasks) || o.nameTasks < 0 || o.nameTasks > LAST_TASK_HOST - FIRST_TASK_HOST + 1) {
-    throw new Error(`nameTasks must be an integer from 0 to ${LAST_TASK_HOST - FIRST_TASK_HOST + 1}, got ${o.nameTasks}`);
+function validate(
+  o: Required<Pick<TopologyOptions, "nameTasks" | "ttlSeconds" | "deregisterDelayMs">>,
+): void {
+  if (
+    !Number.isInteger(o.nameTasks) ||
+    o.nameTasks < 0 ||
+    o.nameTasks > LAST_TASK_HOST - FIRST_TASK_HOST + 1
+  ) {
+    throw new Error(
+      `nameTasks must be an integer from 0 to ${LAST_TASK_HOST - FIRST_TASK_HOST + 1}, got ${o.nameTasks}`,
+    );
   }
-  if (!Number.isInteger(o.ttlSeconds) || o.ttlSeconds < 0) throw new Error(`ttlSeconds must be an integer >= 0, got ${o.ttlSeconds}`);
-  if (!(o.deregisterDelayMs >= 0)) throw new Error(`deregisterDelayMs must be >= 0, got ${o.deregisterDelayMs}`);
+  if (!Number.isInteger(o.ttlSeconds) || o.ttlSeconds < 0)
+    throw new Error(`ttlSeconds must be an integer >= 0, got ${o.ttlSeconds}`);
+  if (!(o.deregisterDelayMs >= 0))
+    throw new Error(`deregisterDelayMs must be >= 0, got ${o.deregisterDelayMs}`);
 }
 
 export async function startTopology(options: TopologyOptions = {}): Promise<Topology> {
@@ -138,8 +148,15 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
 
   /** Healthy = its own /health answers 200, like the ECS container health check. */
   async function waitHealthy(proc: AppProcess, url: string): Promise<void> {
-    const ok = await waitUntil(async () => proc.running && (await httpGet(url, 1000)).status === 200, startTimeoutMs, 100);
-    if (!ok) throw new Error(`${proc.label}: GET ${url} did not answer 200 within ${startTimeoutMs} ms. Last output:\n${proc.recentLines().join("\n")}`);
+    const ok = await waitUntil(
+      async () => proc.running && (await httpGet(url, 1000)).status === 200,
+      startTimeoutMs,
+      100,
+    );
+    if (!ok)
+      throw new Error(
+        `${proc.label}: GET ${url} did not answer 200 within ${startTimeoutMs} ms. Last output:\n${proc.recentLines().join("\n")}`,
+      );
   }
 
   function scheduleDeregistration(task: Task): void {
@@ -152,7 +169,8 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
   let namePort = options.namePort ?? 0;
 
   async function launchTask(): Promise<Task> {
-    if (nextHost > LAST_TASK_HOST) throw new Error(`no loopback address left for another task (last is 127.0.0.${LAST_TASK_HOST})`);
+    if (nextHost > LAST_TASK_HOST)
+      throw new Error(`no loopback address left for another task (last is 127.0.0.${LAST_TASK_HOST})`);
     const ip = `127.0.0.${nextHost}`;
     const id = `${SERVICE}-${nextHost - FIRST_TASK_HOST + 1}`;
     nextHost++;
@@ -195,7 +213,8 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
 
   function taskById(id: string): Task {
     const t = tasks.get(id);
-    if (!t) throw new Error(`no task ${JSON.stringify(id)}; tasks: ${[...tasks.keys()].join(", ") || "none"}`);
+    if (!t)
+      throw new Error(`no task ${JSON.stringify(id)}; tasks: ${[...tasks.keys()].join(", ") || "none"}`);
     return t;
   }
 
@@ -247,7 +266,10 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
         if (opts.graceful) {
           t.process.signal("SIGTERM");
           t.process.signal("SIGCONT"); // a hung task gets the SIGTERM too once resumed
-          const exitedInTime = await Promise.race([t.process.exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), stopTimeoutMs))]);
+          const exitedInTime = await Promise.race([
+            t.process.exited.then(() => true),
+            new Promise<false>((r) => setTimeout(() => r(false), stopTimeoutMs)),
+          ]);
           if (exitedInTime) return;
         }
         await t.process.kill();

@@ -12,7 +12,9 @@ const root = path.dirname(here);
 const [target, ...rest] = process.argv.slice(2);
 
 if (!target || !(target in TARGETS)) {
-  console.error(`usage: npm run mutation -- <target> [stryker options]\n  target: one of ${Object.keys(TARGETS).join(", ")}`);
+  console.error(
+    `usage: npm run mutation -- <target> [stryker options]\n  target: one of ${Object.keys(TARGETS).join(", ")}`,
+  );
   process.exit(2);
 }
 

@@ -3,7 +3,8 @@ import { TARGETS } from "./targets.mjs";
 
 const name = process.env.MUTATION_TARGET;
 const target = TARGETS[name];
-if (!target) throw new Error(`MUTATION_TARGET must be one of ${Object.keys(TARGETS).join(", ")}; got ${name}`);
+if (!target)
+  throw new Error(`MUTATION_TARGET must be one of ${Object.keys(TARGETS).join(", ")}; got ${name}`);
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {

@@ -1,7 +1,11 @@
 // What `npm run mutation -- <target>` mutates, and the tests that must notice.
 export const TARGETS = {
   discovery: {
-    mutate: ["apps/hello/src/discovery/**/*.ts", "!apps/hello/src/discovery/index.ts", "!apps/hello/src/discovery/logger.ts"],
+    mutate: [
+      "apps/hello/src/discovery/**/*.ts",
+      "!apps/hello/src/discovery/index.ts",
+      "!apps/hello/src/discovery/logger.ts",
+    ],
     spec: ["test/apps/discovery-*.test.ts"],
     tsconfig: "apps/hello/tsconfig.json",
     // Its tests take about a minute: a fresh process per static mutant would take hours.
@@ -10,7 +14,9 @@ export const TARGETS = {
   // The DNS side of the discovery client with the tests written for it (the HTTP side's tests
   // cover these files too, but take minutes per run): quick to re-measure after a DNS change.
   "discovery-dns": {
-    mutate: ["dns-wire", "resolver", "lookup", "records", "outlier", "balancer", "dns-servers"].map((f) => `apps/hello/src/discovery/${f}.ts`),
+    mutate: ["dns-wire", "resolver", "lookup", "records", "outlier", "balancer", "dns-servers"].map(
+      (f) => `apps/hello/src/discovery/${f}.ts`,
+    ),
     spec: ["dns-wire", "resolver", "records", "balancing"].map((f) => `test/apps/discovery-${f}.test.ts`),
     tsconfig: "apps/hello/tsconfig.json",
     ignoreStatic: true,
@@ -19,7 +25,12 @@ export const TARGETS = {
   // every static mutant reruns all tests in a fresh process; parseSettings is tested directly.
   settings: {
     mutate: ["components/settings.ts", "components/policies.ts", "components/naming.ts"],
-    spec: ["test/infra/settings.test.ts", "test/infra/policies.test.ts", "test/infra/naming.test.ts", "test/infra/settings-limits.test.ts"],
+    spec: [
+      "test/infra/settings.test.ts",
+      "test/infra/policies.test.ts",
+      "test/infra/naming.test.ts",
+      "test/infra/settings-limits.test.ts",
+    ],
     tsconfig: "mutation/tsconfig.settings.json",
     // Its tables and patterns are module-level constants: their mutants need a fresh process
     // each, affordable with tests that load in a second.

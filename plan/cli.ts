@@ -7,23 +7,26 @@ import { renderDiff, renderPlan } from "./render";
 import { planStack } from "./run";
 
 async function main(): Promise<number> {
-    const args = parsePlanArgs(process.argv.slice(2), listStacks(), Object.keys(loadProjectFile().config));
-    if (!args) {
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
-    }
-    const plan = await planStack(args.stack, args.overrides);
-    const text = args.diff === undefined ? renderPlan(plan, args.format) : renderDiff(diffPlans(plan, await planStack(args.diff, args.overrides)), args.format);
-    if (args.out) fs.writeFileSync(args.out, text);
-    else process.stdout.write(text);
+  const args = parsePlanArgs(process.argv.slice(2), listStacks(), Object.keys(loadProjectFile().config));
+  if (!args) {
+    process.stdout.write(`${USAGE}\n`);
     return 0;
+  }
+  const plan = await planStack(args.stack, args.overrides);
+  const text =
+    args.diff === undefined
+      ? renderPlan(plan, args.format)
+      : renderDiff(diffPlans(plan, await planStack(args.diff, args.overrides)), args.format);
+  if (args.out) fs.writeFileSync(args.out, text);
+  else process.stdout.write(text);
+  return 0;
 }
 
 main().then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-        // A usage error or an invalid setting (the program's own message names every bad key).
-        process.stderr.write(`plan: ${e instanceof Error ? e.message : String(e)}\n`);
-        process.exit(e instanceof PlanUsageError ? e.exitCode : 2);
-    },
+  (code) => process.exit(code),
+  (e: unknown) => {
+    // A usage error or an invalid setting (the program's own message names every bad key).
+    process.stderr.write(`plan: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(e instanceof PlanUsageError ? e.exitCode : 2);
+  },
 );

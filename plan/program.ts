@@ -19,197 +19,241 @@ export const MOCK_UUID = "5f0c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f";
 const REGION = "eu-west-1";
 
 export interface RecordedResource {
-    readonly type: string;
-    readonly name: string;
-    readonly custom: boolean;
-    readonly inputs: Record<string, unknown>;
-    /** The state the mock returned: inputs plus provider-computed outputs (ARNs, ids). */
-    readonly state: Record<string, unknown>;
-    /** URN the mock monitor gave the resource. */
-    urn?: string;
-    /** URN of the parent resource; undefined at top level. */
-    parentUrn?: string;
-    /** Type token of the parent resource, from the URN; undefined at top level. */
-    parentType?: string;
-    /** URNs it waits for: explicit dependsOn (components expanded to their children) and resources its inputs come from. */
-    dependencies: string[];
+  readonly type: string;
+  readonly name: string;
+  readonly custom: boolean;
+  readonly inputs: Record<string, unknown>;
+  /** The state the mock returned: inputs plus provider-computed outputs (ARNs, ids). */
+  readonly state: Record<string, unknown>;
+  /** URN the mock monitor gave the resource. */
+  urn?: string;
+  /** URN of the parent resource; undefined at top level. */
+  parentUrn?: string;
+  /** Type token of the parent resource, from the URN; undefined at top level. */
+  parentType?: string;
+  /** URNs it waits for: explicit dependsOn (components expanded to their children) and resources its inputs come from. */
+  dependencies: string[];
 }
 
 export interface ProgramRun {
-    readonly resources: RecordedResource[];
-    readonly outputs: Record<string, unknown>;
-    /** Stack outputs that are Pulumi secrets (their values must never be printed). */
-    readonly secretOutputs: readonly string[];
-    readonly error?: Error;
+  readonly resources: RecordedResource[];
+  readonly outputs: Record<string, unknown>;
+  /** Stack outputs that are Pulumi secrets (their values must never be printed). */
+  readonly secretOutputs: readonly string[];
+  readonly error?: Error;
 }
 
 /** Stacks that have a Pulumi.<stack>.yaml next to Pulumi.yaml. */
 export function listStacks(): string[] {
-    return fs
-        .readdirSync(ROOT)
-        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-        .filter((s): s is string => s !== undefined)
-        .sort();
+  return fs
+    .readdirSync(ROOT)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .sort();
 }
 
 /** The `config:` map of Pulumi.<stack>.yaml, values as strings (as the CLI hands them over). */
 export function loadStackConfig(stack: string): Record<string, string> {
-    const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
-    const config: Record<string, string> = {};
-    for (const [key, value] of Object.entries(doc.config ?? {})) config[key] = String(value);
-    return config;
+  const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config?: Record<string, unknown>;
+  };
+  const config: Record<string, string> = {};
+  for (const [key, value] of Object.entries(doc.config ?? {})) config[key] = String(value);
+  return config;
 }
 
 /** Pulumi.yaml parsed. */
-export function loadProjectFile(): { name: string; runtime: unknown; config: Record<string, { type: string; default: unknown; description: string }> } {
-    return yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as ReturnType<typeof loadProjectFile>;
+export function loadProjectFile(): {
+  name: string;
+  runtime: unknown;
+  config: Record<string, { type: string; default: unknown; description: string }>;
+} {
+  return yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as ReturnType<
+    typeof loadProjectFile
+  >;
 }
 
 function fakeHex(seed: string): string {
-    return createHash("sha256").update(seed).digest("hex");
+  return createHash("sha256").update(seed).digest("hex");
 }
 
 /** The id the mock gives every resource. */
 export function mockId(name: string): string {
-    return `${name}-id`;
+  return `${name}-id`;
 }
 
 /** The ARN the mock gives a resource unless its type has a more specific one below. */
 export function mockArn(type: string, name: string): string {
-    return `arn:aws:${(type.split(":")[1] ?? "mock").split("/")[0]}:${REGION}:${MOCK_ACCOUNT}:${name}`;
+  return `arn:aws:${(type.split(":")[1] ?? "mock").split("/")[0]}:${REGION}:${MOCK_ACCOUNT}:${name}`;
 }
 
 /** Provider-computed outputs the program reads, by type. */
 function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
-    const base = { ...inputs, name: inputs.name ?? name, arn: mockArn(type, name) };
-    switch (type) {
-        case "awsx:ec2:Vpc": {
-            const azs = Number(inputs.numberOfAvailabilityZones ?? 3);
-            const ids = (kind: string) => Array.from({ length: azs }, (_, i) => `subnet-${kind}-${i}`);
-            return { vpcId: "vpc-mock", publicSubnetIds: ids("public"), privateSubnetIds: ids("private") };
-        }
-        case "aws:servicediscovery/service:Service":
-            return { ...base, arn: `arn:aws:servicediscovery:${REGION}:${MOCK_ACCOUNT}:service/srv-${fakeHex(name).slice(0, 16)}` };
-        case "random:index/randomUuid:RandomUuid":
-            return { result: MOCK_UUID };
-        case "aws:secretsmanager/secret:Secret":
-            return { ...base, arn: `arn:aws:secretsmanager:${REGION}:${MOCK_ACCOUNT}:secret:${name}-AbCdEf` };
-        case "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace":
-            return { ...base, arn: `arn:aws:servicediscovery:${REGION}:${MOCK_ACCOUNT}:namespace/ns-mock1234`, hostedZone: "Z0MOCKZONE" };
-        case "aws:ecr/repository:Repository":
-            return { ...base, registryId: MOCK_ACCOUNT, repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${name}` };
-        case "docker:index/image:Image": {
-            const imageName = String(inputs.imageName);
-            return { ...base, repoDigest: `${imageName.replace(/:[^:/]+$/, "")}@sha256:${fakeHex(imageName)}` };
-        }
-        case "aws:lb/loadBalancer:LoadBalancer":
-            return { ...base, dnsName: `${name}-123.${REGION}.elb.amazonaws.com` };
-        case "aws:apigatewayv2/api:Api":
-            return { ...base, apiEndpoint: `https://${name}-mock.execute-api.${REGION}.amazonaws.com`, executionArn: `arn:aws:execute-api:${REGION}:${MOCK_ACCOUNT}:${name}-mock` };
-        case "aws:apigatewayv2/stage:Stage":
-            // A `$default` stage is served at the API's root.
-            return { ...base, invokeUrl: `https://${String(inputs.apiId).replace(/-id$/, "")}-mock.execute-api.${REGION}.amazonaws.com/` };
-        default:
-            return base;
+  const base = { ...inputs, name: inputs.name ?? name, arn: mockArn(type, name) };
+  switch (type) {
+    case "awsx:ec2:Vpc": {
+      const azs = Number(inputs.numberOfAvailabilityZones ?? 3);
+      const ids = (kind: string) => Array.from({ length: azs }, (_, i) => `subnet-${kind}-${i}`);
+      return { vpcId: "vpc-mock", publicSubnetIds: ids("public"), privateSubnetIds: ids("private") };
     }
+    case "aws:servicediscovery/service:Service":
+      return {
+        ...base,
+        arn: `arn:aws:servicediscovery:${REGION}:${MOCK_ACCOUNT}:service/srv-${fakeHex(name).slice(0, 16)}`,
+      };
+    case "random:index/randomUuid:RandomUuid":
+      return { result: MOCK_UUID };
+    case "aws:secretsmanager/secret:Secret":
+      return { ...base, arn: `arn:aws:secretsmanager:${REGION}:${MOCK_ACCOUNT}:secret:${name}-AbCdEf` };
+    case "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace":
+      return {
+        ...base,
+        arn: `arn:aws:servicediscovery:${REGION}:${MOCK_ACCOUNT}:namespace/ns-mock1234`,
+        hostedZone: "Z0MOCKZONE",
+      };
+    case "aws:ecr/repository:Repository":
+      return {
+        ...base,
+        registryId: MOCK_ACCOUNT,
+        repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${name}`,
+      };
+    case "docker:index/image:Image": {
+      const imageName = String(inputs.imageName);
+      return { ...base, repoDigest: `${imageName.replace(/:[^:/]+$/, "")}@sha256:${fakeHex(imageName)}` };
+    }
+    case "aws:lb/loadBalancer:LoadBalancer":
+      return { ...base, dnsName: `${name}-123.${REGION}.elb.amazonaws.com` };
+    case "aws:apigatewayv2/api:Api":
+      return {
+        ...base,
+        apiEndpoint: `https://${name}-mock.execute-api.${REGION}.amazonaws.com`,
+        executionArn: `arn:aws:execute-api:${REGION}:${MOCK_ACCOUNT}:${name}-mock`,
+      };
+    case "aws:apigatewayv2/stage:Stage":
+      // A `$default` stage is served at the API's root.
+      return {
+        ...base,
+        invokeUrl: `https://${String(inputs.apiId).replace(/-id$/, "")}-mock.execute-api.${REGION}.amazonaws.com/`,
+      };
+    default:
+      return base;
+  }
 }
 
 function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
-    switch (args.token) {
-        case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
-            return { userName: "AWS", password: "mock-registry-password", proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com` };
-        case "aws:ec2/getRouteTables:getRouteTables": {
-            // One route table per private subnet, as awsx creates them.
-            const filters = (args.inputs.filters ?? []) as { values: string[] }[];
-            return { ids: (filters[0]?.values ?? []).map((_, i) => `rtb-private-${i}`) };
-        }
-        default:
-            throw new Error(`unexpected invoke ${args.token}`);
+  switch (args.token) {
+    case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+      return {
+        userName: "AWS",
+        password: "mock-registry-password",
+        proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`,
+      };
+    case "aws:ec2/getRouteTables:getRouteTables": {
+      // One route table per private subnet, as awsx creates them.
+      const filters = (args.inputs.filters ?? []) as { values: string[] }[];
+      return { ids: (filters[0]?.values ?? []).map((_, i) => `rtb-private-${i}`) };
     }
+    default:
+      throw new Error(`unexpected invoke ${args.token}`);
+  }
 }
 
 async function resolve(value: unknown): Promise<unknown> {
-    const out = pulumi.output(value) as unknown as pulumi.Output<unknown>;
-    return new Promise((done) => out.apply((v) => done(v)));
+  const out = pulumi.output(value) as unknown as pulumi.Output<unknown>;
+  return new Promise((done) => out.apply((v) => done(v)));
 }
 
 /** The parts of Pulumi's MockMonitor this runner reads: registrations and their parents. */
 interface RegisterRequest {
-    getType(): string;
-    getName(): string;
-    getParent(): string;
-    getDependenciesList(): string[];
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getDependenciesList(): string[];
 }
 interface MockMonitorLike {
-    registerResource(req: RegisterRequest, callback: unknown): Promise<void>;
-    getRegisteredResources(): Map<string, { urn: string }>;
+  registerResource(req: RegisterRequest, callback: unknown): Promise<void>;
+  getRegisteredResources(): Map<string, { urn: string }>;
 }
 
 function forgetProgram(): void {
-    for (const file of Object.keys(require.cache)) {
-        const rel = path.relative(ROOT, file);
-        if (rel === "index.ts" || rel.startsWith(`components${path.sep}`)) delete require.cache[file];
-    }
+  for (const file of Object.keys(require.cache)) {
+    const rel = path.relative(ROOT, file);
+    if (rel === "index.ts" || rel.startsWith(`components${path.sep}`)) delete require.cache[file];
+  }
 }
 
 /** `urn:pulumi:stack::project::a$b$type::name` → the last type of the chain and the name. */
 export function parseUrn(urn: string): { type: string; name: string; parentType: string | undefined } {
-    const [, , qualifiedType, name] = urn.split("::");
-    const chain = qualifiedType.split("$");
-    return { type: chain[chain.length - 1], name, parentType: chain.length > 1 ? chain[chain.length - 2] : undefined };
+  const [, , qualifiedType, name] = urn.split("::");
+  const chain = qualifiedType.split("$");
+  return {
+    type: chain[chain.length - 1],
+    name,
+    parentType: chain.length > 1 ? chain[chain.length - 2] : undefined,
+  };
 }
 
 /** Runs index.ts with this config; never throws, the program's error is returned. */
 export async function runProgram(config: Record<string, string>, stack = "test"): Promise<ProgramRun> {
-    const resources: RecordedResource[] = [];
-    await pulumi.runtime.setMocks(
-        {
-            newResource(args: pulumi.runtime.MockResourceArgs) {
-                const inputs = args.inputs as Record<string, unknown>;
-                const state = computedState(args.type, args.name, inputs);
-                resources.push({ type: args.type, name: args.name, custom: args.custom ?? false, inputs, state, dependencies: [] });
-                return { id: mockId(args.name), state };
-            },
-            call: mockCall,
-        },
-        PROJECT,
-        stack,
-        false,
-    );
-    pulumi.runtime.setAllConfig(config);
-    const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitorLike;
-    // Mock args carry no parent or dependencies; the registration request does.
-    const requests = new Map<string, { parent: string; dependencies: string[] }>();
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req, callback) => {
-        requests.set(`${req.getType()}::${req.getName()}`, { parent: req.getParent(), dependencies: req.getDependenciesList() });
-        return register(req, callback);
-    };
-    forgetProgram();
+  const resources: RecordedResource[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs) {
+        const inputs = args.inputs as Record<string, unknown>;
+        const state = computedState(args.type, args.name, inputs);
+        resources.push({
+          type: args.type,
+          name: args.name,
+          custom: args.custom ?? false,
+          inputs,
+          state,
+          dependencies: [],
+        });
+        return { id: mockId(args.name), state };
+      },
+      call: mockCall,
+    },
+    PROJECT,
+    stack,
+    false,
+  );
+  pulumi.runtime.setAllConfig(config);
+  const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitorLike;
+  // Mock args carry no parent or dependencies; the registration request does.
+  const requests = new Map<string, { parent: string; dependencies: string[] }>();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    requests.set(`${req.getType()}::${req.getName()}`, {
+      parent: req.getParent(),
+      dependencies: req.getDependenciesList(),
+    });
+    return register(req, callback);
+  };
+  forgetProgram();
 
-    const outputs: Record<string, unknown> = {};
-    const secretOutputs: string[] = [];
-    let error: Error | undefined;
-    try {
-        const program = (await import(path.join(ROOT, "index"))) as Record<string, unknown>;
-        for (const [key, value] of Object.entries(program)) {
-            outputs[key] = await resolve(value);
-            if (pulumi.Output.isInstance(value) && (await pulumi.isSecret(value))) secretOutputs.push(key);
-        }
-    } catch (e) {
-        error = e instanceof Error ? e : new Error(String(e));
+  const outputs: Record<string, unknown> = {};
+  const secretOutputs: string[] = [];
+  let error: Error | undefined;
+  try {
+    const program = (await import(path.join(ROOT, "index"))) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(program)) {
+      outputs[key] = await resolve(value);
+      if (pulumi.Output.isInstance(value) && (await pulumi.isSecret(value))) secretOutputs.push(key);
     }
-    await pulumi.runtime.disconnect();
+  } catch (e) {
+    error = e instanceof Error ? e : new Error(String(e));
+  }
+  await pulumi.runtime.disconnect();
 
-    for (const { urn } of monitor.getRegisteredResources().values()) {
-        const { type, name, parentType } = parseUrn(urn);
-        const resource = resources.find((r) => r.name === name && r.type === type);
-        if (!resource) continue;
-        resource.urn = urn;
-        resource.parentType = parentType;
-        const request = requests.get(`${type}::${name}`);
-        resource.parentUrn = request?.parent || undefined;
-        resource.dependencies = request?.dependencies ?? [];
-    }
-    return { resources, outputs, secretOutputs, error };
+  for (const { urn } of monitor.getRegisteredResources().values()) {
+    const { type, name, parentType } = parseUrn(urn);
+    const resource = resources.find((r) => r.name === name && r.type === type);
+    if (!resource) continue;
+    resource.urn = urn;
+    resource.parentType = parentType;
+    const request = requests.get(`${type}::${name}`);
+    resource.parentUrn = request?.parent || undefined;
+    resource.dependencies = request?.dependencies ?? [];
+  }
+  return { resources, outputs, secretOutputs, error };
 }

@@ -27,7 +27,11 @@ function element(tag, className, text) {
 }
 
 async function post(path, body, method = "POST") {
-  const res = await fetch(path, { method, headers: { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(path, {
+    method,
+    headers: { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const answer = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(answer.error || `HTTP ${res.status}`);
   return answer;
@@ -102,7 +106,10 @@ function drawTask(task, now) {
   const { li, parts } = tiles.get(task.id) || createTile(task);
   li.dataset.state = task.state;
   setText(parts.state, task.exit && task.state !== "draining" ? `${task.state} (${task.exit})` : task.state);
-  setText(parts.flags, `${task.registered ? "in DNS" : "not in DNS"} · ${task.inRecordSet ? "used by hello" : "not used"}`);
+  setText(
+    parts.flags,
+    `${task.registered ? "in DNS" : "not in DNS"} · ${task.inRecordSet ? "used by hello" : "not used"}`,
+  );
   setText(parts.rate, `${perSecond(task.requestsPerSecond)} req/s · ${Math.round(task.share * 100)} %`);
   parts.bar.firstChild.style.width = `${(task.share * 100).toFixed(1)}%`;
   parts.ejected.hidden = !task.ejected;
@@ -143,7 +150,8 @@ function drawHello(snapshot) {
     $("ttl-fill").style.width = "0";
   } else {
     setText($("ttl"), `TTL ${h.ttlSeconds} s · hello asks DNS again in ${seconds(h.ttlRemainingMs)}`);
-    $("ttl-fill").style.width = `${Math.min(100, (h.ttlRemainingMs / (h.ttlSeconds * 1000)) * 100).toFixed(1)}%`;
+    $("ttl-fill").style.width =
+      `${Math.min(100, (h.ttlRemainingMs / (h.ttlSeconds * 1000)) * 100).toFixed(1)}%`;
   }
   const records = $("records");
   const text = h.recordSet.map((r) => `${r.task}${r.ejected ? " (ejected)" : ""}`).join("|");
@@ -190,7 +198,10 @@ function drawEvents(events) {
 }
 
 function draw(snapshot) {
-  setText($("about"), `hello ${snapshot.about.helloUrl} · DNS ${snapshot.about.dnsAddress} · ${snapshot.about.service}.${snapshot.about.namespace} TTL ${snapshot.about.ttlSeconds} s, deregistration delay ${seconds(snapshot.about.deregisterDelayMs)}`);
+  setText(
+    $("about"),
+    `hello ${snapshot.about.helloUrl} · DNS ${snapshot.about.dnsAddress} · ${snapshot.about.service}.${snapshot.about.namespace} TTL ${snapshot.about.ttlSeconds} s, deregistration delay ${seconds(snapshot.about.deregisterDelayMs)}`,
+  );
   drawTasks(snapshot);
   drawHello(snapshot);
   drawLoad(snapshot.load, snapshot.at);

@@ -1,9 +1,19 @@
 // Balancer choice, back-off growth and ejection rules: pure functions, called directly.
 import assert from "node:assert/strict";
 import { MAX_DEBT, pickTarget, type Candidate } from "../../apps/hello/src/discovery/balancer";
-import { ejectionDurationMs, HEALTHY, isEjected, maxEjectable, recordFailure, recordSuccess, type EjectionPolicy, type OutlierState } from "../../apps/hello/src/discovery/outlier";
+import {
+  ejectionDurationMs,
+  HEALTHY,
+  isEjected,
+  maxEjectable,
+  recordFailure,
+  recordSuccess,
+  type EjectionPolicy,
+  type OutlierState,
+} from "../../apps/hello/src/discovery/outlier";
 
-const idle = (n: number): Candidate[] => Array.from({ length: n }, () => ({ outstanding: 0, eligible: true }));
+const idle = (n: number): Candidate[] =>
+  Array.from({ length: n }, () => ({ outstanding: 0, eligible: true }));
 
 describe("discovery: balancer", () => {
   it("spreads exactly evenly over equal targets (round robin)", () => {
@@ -79,7 +89,13 @@ describe("discovery: balancer", () => {
   });
 });
 
-const policy: EjectionPolicy = { consecutiveFailures: 3, baseMs: 1000, maxMs: 8000, maxEjectionPercent: 50, jitter: 0.2 };
+const policy: EjectionPolicy = {
+  consecutiveFailures: 3,
+  baseMs: 1000,
+  maxMs: 8000,
+  maxEjectionPercent: 50,
+  jitter: 0.2,
+};
 
 describe("discovery: back-off", () => {
   it("doubles with each ejection and stops at the cap", () => {
@@ -91,7 +107,10 @@ describe("discovery: back-off", () => {
   });
 
   it("jitter only shortens, by at most the jitter fraction", () => {
-    assert.equal(ejectionDurationMs(2, policy, () => 0.999999), 1600);
+    assert.equal(
+      ejectionDurationMs(2, policy, () => 0.999999),
+      1600,
+    );
     for (let i = 0; i < 200; i++) {
       const d = ejectionDurationMs(4, policy, Math.random);
       assert.ok(d > 6400 - 1 && d <= 8000, String(d));
@@ -102,7 +121,13 @@ describe("discovery: back-off", () => {
 describe("discovery: ejection rules", () => {
   const ctx = (now: number, total = 3, ejectedNow = 0) => ({ now, total, ejectedNow, random: () => 0 });
 
-  function failTimes(state: OutlierState, n: number, now: number, total = 3, ejectedNow = 0): { state: OutlierState; ejected: boolean } {
+  function failTimes(
+    state: OutlierState,
+    n: number,
+    now: number,
+    total = 3,
+    ejectedNow = 0,
+  ): { state: OutlierState; ejected: boolean } {
     let result = { state, ejected: false };
     for (let i = 0; i < n; i++) result = recordFailure(result.state, policy, ctx(now, total, ejectedNow));
     return result;
@@ -179,24 +204,62 @@ describe("discovery: balancer and ejection edge cases", () => {
     assert.equal(pickTarget(candidates, { cursor: 0 }, 4), 0); // 6 <= 2 + 4
     assert.equal(pickTarget(candidates, { cursor: 0 }, 3), 2); // 6 > 2 + 3
     // An excluded idle target does not make the only eligible one look too busy to pick.
-    assert.equal(pickTarget([{ outstanding: 6, eligible: true }, { outstanding: 0, eligible: false }], { cursor: 1 }, 4), 0);
+    assert.equal(
+      pickTarget(
+        [
+          { outstanding: 6, eligible: true },
+          { outstanding: 0, eligible: false },
+        ],
+        { cursor: 1 },
+        4,
+      ),
+      0,
+    );
     // The least busy count is the minimum, not the last one seen.
-    assert.equal(pickTarget([{ outstanding: 2, eligible: true }, { outstanding: 6, eligible: true }], { cursor: 1 }, 3), 0);
+    assert.equal(
+      pickTarget(
+        [
+          { outstanding: 2, eligible: true },
+          { outstanding: 6, eligible: true },
+        ],
+        { cursor: 1 },
+        3,
+      ),
+      0,
+    );
   });
 
   it("back-off: the first ejection is the base; n below 1 counts as the first", () => {
-    assert.equal(ejectionDurationMs(0, policy, () => 0), 1000);
-    assert.equal(ejectionDurationMs(1, { ...policy, maxMs: 500 }, () => 0), 500);
-    assert.equal(ejectionDurationMs(1, { ...policy, jitter: 0.5 }, () => 0.5), 750);
-    assert.equal(ejectionDurationMs(1000, { ...policy, maxMs: Number.MAX_SAFE_INTEGER }, () => 0), 1000 * 2 ** 30);
+    assert.equal(
+      ejectionDurationMs(0, policy, () => 0),
+      1000,
+    );
+    assert.equal(
+      ejectionDurationMs(1, { ...policy, maxMs: 500 }, () => 0),
+      500,
+    );
+    assert.equal(
+      ejectionDurationMs(1, { ...policy, jitter: 0.5 }, () => 0.5),
+      750,
+    );
+    assert.equal(
+      ejectionDurationMs(1000, { ...policy, maxMs: Number.MAX_SAFE_INTEGER }, () => 0),
+      1000 * 2 ** 30,
+    );
   });
 
   it("ejection state: the streak and the back-off count are kept; the ejection ends at now + duration", () => {
     const ctx = { now: 5000, total: 4, ejectedNow: 0, random: () => 0 };
     const one = recordFailure(HEALTHY, policy, ctx);
-    assert.deepEqual(one, { state: { consecutiveFailures: 1, ejections: 0, ejectedUntil: 0 }, ejected: false });
+    assert.deepEqual(one, {
+      state: { consecutiveFailures: 1, ejections: 0, ejectedUntil: 0 },
+      ejected: false,
+    });
     const state: OutlierState = { consecutiveFailures: 2, ejections: 1, ejectedUntil: 4000 };
-    assert.deepEqual(recordFailure(state, policy, ctx), { state: { consecutiveFailures: 3, ejections: 2, ejectedUntil: 7000 }, ejected: true });
+    assert.deepEqual(recordFailure(state, policy, ctx), {
+      state: { consecutiveFailures: 3, ejections: 2, ejectedUntil: 7000 },
+      ejected: true,
+    });
     assert.deepEqual(recordFailure(state, { ...policy, consecutiveFailures: 4 }, ctx).ejected, false);
     assert.ok(!isEjected(HEALTHY, 0));
     assert.ok(Object.isFrozen(HEALTHY));

@@ -1,6 +1,11 @@
 // The discovery client against a real DNS server and real HTTP servers on loopback addresses.
 import assert from "node:assert/strict";
-import { createServiceClient, ServiceUnavailableError, type ServiceClient, type ServiceClientOptions } from "../../apps/hello/src/discovery";
+import {
+  createServiceClient,
+  ServiceUnavailableError,
+  type ServiceClient,
+  type ServiceClientOptions,
+} from "../../apps/hello/src/discovery";
 import { aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
 import { sleep, startTaskGroup, type TaskServer } from "./support/http-servers";
 
@@ -31,11 +36,18 @@ describe("discovery client (real DNS and HTTP on loopback)", function () {
 
   function serveA(list: () => TaskServer[], ttl: number): void {
     dns.handler = (q) =>
-      q.type === "A" && q.name === SERVICE ? { answers: list().map((t) => aRecord(SERVICE, t.host, ttl)) } : { rcode: "NXDOMAIN", authorities: [soaRecord("internal", 1)] };
+      q.type === "A" && q.name === SERVICE
+        ? { answers: list().map((t) => aRecord(SERVICE, t.host, ttl)) }
+        : { rcode: "NXDOMAIN", authorities: [soaRecord("internal", 1)] };
   }
 
   function connect(port: number, extra: Partial<ServiceClientOptions> = {}): ServiceClient {
-    client = createServiceClient({ url: `http://${SERVICE}:${port}/`, dnsServers: [{ host: "127.0.0.1", port: dns.port }], log: quiet, ...extra });
+    client = createServiceClient({
+      url: `http://${SERVICE}:${port}/`,
+      dnsServers: [{ host: "127.0.0.1", port: dns.port }],
+      log: quiet,
+      ...extra,
+    });
     return client;
   }
 
@@ -110,7 +122,8 @@ describe("discovery client (real DNS and HTTP on loopback)", function () {
           additionals: [aRecord(`task-0.${SERVICE}`, two[0].host, 10)], // task-1's address left out
         };
       }
-      if (q.type === "A" && q.name === `task-1.${SERVICE}`) return { answers: [aRecord(q.name, two[1].host, 10)] };
+      if (q.type === "A" && q.name === `task-1.${SERVICE}`)
+        return { answers: [aRecord(q.name, two[1].host, 10)] };
       return { rcode: "NXDOMAIN" };
     };
     const c = connect(1, { recordType: "SRV" }); // the URL's port is not used with SRV

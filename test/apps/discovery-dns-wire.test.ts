@@ -25,7 +25,8 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
   });
 
   const good = (ip = "10.0.0.1") => ({ answers: [aRecord(NAME, ip, 10)] });
-  const addressesIn = (r: { answers: readonly dnsPacket.Answer[] }) => r.answers.map((a) => (a as { data: string }).data);
+  const addressesIn = (r: { answers: readonly dnsPacket.Answer[] }) =>
+    r.answers.map((a) => (a as { data: string }).data);
 
   it("asks one question, IN class, recursion desired, EDNS(0) with a 1232-byte UDP size", async () => {
     dns.onUdp = ({ packet, client }) => dns.send(reply(packet, good()), client);
@@ -38,10 +39,17 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
       [[NAME, "A", "IN"]],
     );
     assert.ok(((query.flags ?? 0) & dnsPacket.RECURSION_DESIRED) !== 0, "RD set");
-    const opt = query.additionals?.find((a) => a.type === "OPT") as { udpPayloadSize: number; flag_do: boolean } | undefined;
+    const opt = query.additionals?.find((a) => a.type === "OPT") as
+      { udpPayloadSize: number; flag_do: boolean } | undefined;
     assert.equal(opt?.udpPayloadSize, 1232);
     assert.equal(opt?.flag_do, false, "no DNSSEC records asked for");
-    assert.deepEqual(response, { rcode: "NOERROR", truncated: false, answers: response.answers, additionals: [], authorities: [] });
+    assert.deepEqual(response, {
+      rcode: "NOERROR",
+      truncated: false,
+      answers: response.answers,
+      additionals: [],
+      authorities: [],
+    });
   });
 
   it("passes the rcode, authorities and additionals (without the OPT record) through", async () => {
@@ -52,8 +60,32 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
           id: packet.id,
           flags: 3, // NXDOMAIN
           questions: packet.questions,
-          authorities: [{ type: "SOA", name: "internal", ttl: 5, data: { mname: "ns.internal", rname: "h.internal", serial: 1, refresh: 1, retry: 1, expire: 1, minimum: 5 } }],
-          additionals: [aRecord("extra.internal", "10.0.0.9", 5), { type: "OPT", name: ".", udpPayloadSize: 1232, flags: 0, options: [] } as unknown as dnsPacket.Answer],
+          authorities: [
+            {
+              type: "SOA",
+              name: "internal",
+              ttl: 5,
+              data: {
+                mname: "ns.internal",
+                rname: "h.internal",
+                serial: 1,
+                refresh: 1,
+                retry: 1,
+                expire: 1,
+                minimum: 5,
+              },
+            },
+          ],
+          additionals: [
+            aRecord("extra.internal", "10.0.0.9", 5),
+            {
+              type: "OPT",
+              name: ".",
+              udpPayloadSize: 1232,
+              flags: 0,
+              options: [],
+            } as unknown as dnsPacket.Answer,
+          ],
         }),
         client,
       );
@@ -72,13 +104,29 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
   // Each of these arrives first and must be ignored; the real answer (10.0.0.1) follows.
   const decoys: Array<[string, (q: dnsPacket.Packet) => Buffer]> = [
     ["another id (stale or forged)", (q) => reply(q, { id: (q.id! + 1) % 65536, ...good("10.6.6.6") })],
-    ["another name", (q) => reply(q, { question: { name: "evil.internal", type: "A", class: "IN" }, ...good("10.6.6.6") })],
-    ["another type", (q) => reply(q, { question: { name: NAME, type: "AAAA", class: "IN" }, ...good("10.6.6.6") })],
-    ["another class", (q) => reply(q, { question: { name: NAME, type: "A", class: "CH" }, ...good("10.6.6.6") })],
+    [
+      "another name",
+      (q) => reply(q, { question: { name: "evil.internal", type: "A", class: "IN" }, ...good("10.6.6.6") }),
+    ],
+    [
+      "another type",
+      (q) => reply(q, { question: { name: NAME, type: "AAAA", class: "IN" }, ...good("10.6.6.6") }),
+    ],
+    [
+      "another class",
+      (q) => reply(q, { question: { name: NAME, type: "A", class: "CH" }, ...good("10.6.6.6") }),
+    ],
     ["no question", (q) => reply(q, { questions: [], ...good("10.6.6.6") })],
     [
       "a second question",
-      (q) => reply(q, { questions: [{ name: NAME, type: "A", class: "IN" }, { name: "evil.internal", type: "A", class: "IN" }], ...good("10.6.6.6") }),
+      (q) =>
+        reply(q, {
+          questions: [
+            { name: NAME, type: "A", class: "IN" },
+            { name: "evil.internal", type: "A", class: "IN" },
+          ],
+          ...good("10.6.6.6"),
+        }),
     ],
     ["a query, not a response", (q) => reply(q, { type: "query", ...good("10.6.6.6") })],
     ["garbage", () => Buffer.from([1, 2, 3])],
@@ -95,7 +143,11 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
   }
 
   it("accepts the question name in any case and with a trailing dot", async () => {
-    dns.onUdp = ({ packet, client }) => dns.send(reply(packet, { question: { name: "Name.Internal.", type: "A", class: "IN" }, ...good() }), client);
+    dns.onUdp = ({ packet, client }) =>
+      dns.send(
+        reply(packet, { question: { name: "Name.Internal.", type: "A", class: "IN" }, ...good() }),
+        client,
+      );
     assert.deepEqual(addressesIn(await queryDns([server], NAME, "A", { timeoutMs: TIMEOUT })), ["10.0.0.1"]);
   });
 
@@ -121,20 +173,27 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
     const spoofer = await dns.socketAt("127.0.0.2", dns.port);
     dns.onUdp = ({ packet, client }) => dns.send(reply(packet, good("10.6.6.6")), client, spoofer);
     const started = Date.now();
-    await assert.rejects(queryDns([server], NAME, "A", { timeoutMs: TIMEOUT }), new RegExp(`^Error: DNS timeout after ${TIMEOUT} ms from 127\\.0\\.0\\.1:${dns.port}$`));
+    await assert.rejects(
+      queryDns([server], NAME, "A", { timeoutMs: TIMEOUT }),
+      new RegExp(`^Error: DNS timeout after ${TIMEOUT} ms from 127\\.0\\.0\\.1:${dns.port}$`),
+    );
     assert.ok(Date.now() - started >= TIMEOUT - 20);
   });
 
   describe("truncated answers and TCP", () => {
-    const truncatedWith = (answers: dnsPacket.Answer[]) => (q: { packet: dnsPacket.Packet; client: import("node:dgram").RemoteInfo }) =>
-      dns.send(reply(q.packet, { truncated: true, answers }), q.client);
+    const truncatedWith =
+      (answers: dnsPacket.Answer[]) =>
+      (q: { packet: dnsPacket.Packet; client: import("node:dgram").RemoteInfo }) =>
+        dns.send(reply(q.packet, { truncated: true, answers }), q.client);
 
     it("asks again over TCP and reassembles a reply sent in pieces (the length prefix split too)", async () => {
       let truncations = 0;
       let queries = 0;
       dns.onUdp = truncatedWith([]);
       dns.onTcp = (packet, socket) => {
-        const bytes = framed(reply(packet, { answers: [aRecord(NAME, "10.0.0.1", 10), aRecord(NAME, "10.0.0.2", 10)] }));
+        const bytes = framed(
+          reply(packet, { answers: [aRecord(NAME, "10.0.0.1", 10), aRecord(NAME, "10.0.0.2", 10)] }),
+        );
         void (async () => {
           for (const cut of [1, 2, 7]) {
             socket.write(bytes.subarray(cut === 1 ? 0 : cut === 2 ? 1 : 2, cut));
@@ -143,7 +202,11 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
           socket.write(bytes.subarray(7));
         })();
       };
-      const response = await queryDns([server], NAME, "A", { timeoutMs: TIMEOUT, onQuery: () => (queries += 1), onTruncated: () => (truncations += 1) });
+      const response = await queryDns([server], NAME, "A", {
+        timeoutMs: TIMEOUT,
+        onQuery: () => (queries += 1),
+        onTruncated: () => (truncations += 1),
+      });
       assert.deepEqual(addressesIn(response), ["10.0.0.1", "10.0.0.2"]);
       assert.equal(response.truncated, false);
       assert.equal(truncations, 1);
@@ -163,14 +226,40 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
       assert.equal(dns.tcpQueries.length, 0);
     });
 
-    const tcpFailures: Array<[string, (packet: dnsPacket.Packet, socket: import("node:net").Socket) => void, RegExp]> = [
-      ["an unrelated TCP reply (another id)", (p, s) => s.write(framed(reply(p, { id: (p.id! + 1) % 65536, ...good("10.6.6.6") }))), /DNS over TCP: unrelated answer from 127\.0\.0\.1:\d+/],
-      ["a TCP reply for another name", (p, s) => s.write(framed(reply(p, { question: { name: "evil.internal", type: "A", class: "IN" } }))), /unrelated answer/],
-      ["a malformed TCP reply", (_p, s) => s.write(framed(Buffer.from([0, 1, 2, 3, 4]))), /DNS over TCP: malformed answer from 127\.0\.0\.1:\d+: /],
-      ["a TCP connection closed without a reply", (_p, s) => s.end(), /DNS over TCP: 127\.0\.0\.1:\d+ closed without an answer/],
-      ["a TCP connection closed after half a reply", (p, s) => s.end(framed(reply(p, good())).subarray(0, 10)), /closed without an answer/],
+    const tcpFailures: Array<
+      [string, (packet: dnsPacket.Packet, socket: import("node:net").Socket) => void, RegExp]
+    > = [
+      [
+        "an unrelated TCP reply (another id)",
+        (p, s) => s.write(framed(reply(p, { id: (p.id! + 1) % 65536, ...good("10.6.6.6") }))),
+        /DNS over TCP: unrelated answer from 127\.0\.0\.1:\d+/,
+      ],
+      [
+        "a TCP reply for another name",
+        (p, s) => s.write(framed(reply(p, { question: { name: "evil.internal", type: "A", class: "IN" } }))),
+        /unrelated answer/,
+      ],
+      [
+        "a malformed TCP reply",
+        (_p, s) => s.write(framed(Buffer.from([0, 1, 2, 3, 4]))),
+        /DNS over TCP: malformed answer from 127\.0\.0\.1:\d+: /,
+      ],
+      [
+        "a TCP connection closed without a reply",
+        (_p, s) => s.end(),
+        /DNS over TCP: 127\.0\.0\.1:\d+ closed without an answer/,
+      ],
+      [
+        "a TCP connection closed after half a reply",
+        (p, s) => s.end(framed(reply(p, good())).subarray(0, 10)),
+        /closed without an answer/,
+      ],
       ["a zero-length TCP reply", (_p, s) => s.write(Buffer.from([0, 0])), /DNS over TCP: malformed answer/],
-      ["a silent TCP server", () => undefined, new RegExp(`DNS over TCP timeout after ${TIMEOUT} ms from 127\\.0\\.0\\.1:\\d+`)],
+      [
+        "a silent TCP server",
+        () => undefined,
+        new RegExp(`DNS over TCP timeout after ${TIMEOUT} ms from 127\\.0\\.0\\.1:\\d+`),
+      ],
     ];
     for (const [what, onTcp, message] of tcpFailures) {
       it(`${what} after an empty truncated answer: a failure saying both`, async () => {
@@ -188,7 +277,10 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
       dns.onUdp = truncatedWith([]);
       await dns.closeTcp();
       const started = Date.now();
-      await assert.rejects(queryDns([server], NAME, "A", { timeoutMs: 2000 }), /^Error: truncated answer and TCP failed: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
+      await assert.rejects(
+        queryDns([server], NAME, "A", { timeoutMs: 2000 }),
+        /^Error: truncated answer and TCP failed: connect ECONNREFUSED 127\.0\.0\.1:\d+$/,
+      );
       assert.ok(Date.now() - started < 1000, "not a timeout");
     });
 
@@ -205,7 +297,8 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
     const open = (kind: string) => process.getActiveResourcesInfo().filter((r) => r === kind).length;
     const udpBefore = open("UDPWrap");
     const tcpBefore = open("TCPSocketWrap");
-    dns.onUdp = ({ packet, client }) => dns.send(reply(packet, { truncated: packet.questions?.[0].name === "big.internal" }), client);
+    dns.onUdp = ({ packet, client }) =>
+      dns.send(reply(packet, { truncated: packet.questions?.[0].name === "big.internal" }), client);
     dns.onTcp = (packet, socket) => socket.write(framed(reply(packet, good())));
     await queryDns([server], NAME, "A", { timeoutMs: TIMEOUT });
     await queryDns([server], "big.internal", "A", { timeoutMs: TIMEOUT }).catch(() => undefined);
@@ -218,7 +311,9 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
     const v6 = await ScriptedDns.start("::1");
     try {
       v6.onUdp = ({ packet, client }) => v6.send(reply(packet, good()), client);
-      const response = await queryDns([{ host: "0:0:0:0:0:0:0:1", port: v6.port }], NAME, "A", { timeoutMs: TIMEOUT });
+      const response = await queryDns([{ host: "0:0:0:0:0:0:0:1", port: v6.port }], NAME, "A", {
+        timeoutMs: TIMEOUT,
+      });
       assert.deepEqual(addressesIn(response), ["10.0.0.1"]);
     } finally {
       await v6.stop();
@@ -236,7 +331,9 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
         second.onUdp = () => undefined;
         await assert.rejects(
           queryDns(both, NAME, "A", { timeoutMs: 200 }),
-          new RegExp(`^Error: DNS timeout after 200 ms from 127\\.0\\.0\\.1:${dns.port}; DNS timeout after 200 ms from 127\\.0\\.0\\.1:${second.port}$`),
+          new RegExp(
+            `^Error: DNS timeout after 200 ms from 127\\.0\\.0\\.1:${dns.port}; DNS timeout after 200 ms from 127\\.0\\.0\\.1:${second.port}$`,
+          ),
         );
       } finally {
         await second.stop();
@@ -246,11 +343,16 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
     it("the first server that answers wins; later ones are not asked", async () => {
       dns.onUdp = ({ packet, client }) => dns.send(reply(packet, good()), client);
       const other = { host: "127.0.0.1", port: 9 };
-      assert.deepEqual(addressesIn(await queryDns([server, other], NAME, "A", { timeoutMs: TIMEOUT })), ["10.0.0.1"]);
+      assert.deepEqual(addressesIn(await queryDns([server, other], NAME, "A", { timeoutMs: TIMEOUT })), [
+        "10.0.0.1",
+      ]);
     });
 
     it("no server at all is a clear error", async () => {
-      await assert.rejects(queryDns([], NAME, "A", { timeoutMs: TIMEOUT }), /no DNS server configured \(none in \/etc\/resolv\.conf and DNS_SERVER unset\)/);
+      await assert.rejects(
+        queryDns([], NAME, "A", { timeoutMs: TIMEOUT }),
+        /no DNS server configured \(none in \/etc\/resolv\.conf and DNS_SERVER unset\)/,
+      );
     });
   });
 });

@@ -46,25 +46,66 @@ async function ipv6Loopback(): Promise<boolean> {
 }
 
 describe("discovery library: options", () => {
-  const base: ServiceClientOptions = { url: "http://name.internal:3000/", dnsServers: [{ host: "127.0.0.1", port: 53 }], log: quiet };
+  const base: ServiceClientOptions = {
+    url: "http://name.internal:3000/",
+    dnsServers: [{ host: "127.0.0.1", port: 53 }],
+    log: quiet,
+  };
   const cases: Array<[string, Partial<ServiceClientOptions> | Record<string, unknown>, RegExp]> = [
     ["url", { url: "https://name.internal/" }, /^invalid option url: expected an http:\/\/ URL/],
     ["url", { url: "http://user:pw@name.internal/" }, /^invalid option url/],
     ["mode", { mode: "mesh" }, /^invalid option mode: expected one of dns, proxy, got "mesh"$/],
-    ["recordType", { recordType: "MX" }, /^invalid option recordType: expected one of A, AAAA, SRV, got "MX"$/],
+    [
+      "recordType",
+      { recordType: "MX" },
+      /^invalid option recordType: expected one of A, AAAA, SRV, got "MX"$/,
+    ],
     ["maxTries", { maxTries: 0 }, /^invalid option maxTries: expected an integer from 1 to 10, got 0$/],
     ["maxTries", { maxTries: 2.5 }, /^invalid option maxTries: expected an integer from 1 to 10, got 2.5$/],
-    ["connectTimeoutMs", { connectTimeoutMs: 0 }, /^invalid option connectTimeoutMs: expected an integer from 1 to 60000, got 0$/],
+    [
+      "connectTimeoutMs",
+      { connectTimeoutMs: 0 },
+      /^invalid option connectTimeoutMs: expected an integer from 1 to 60000, got 0$/,
+    ],
     ["responseTimeoutMs", { responseTimeoutMs: -1 }, /^invalid option responseTimeoutMs/],
-    ["deadlineMs", { deadlineMs: Number.NaN }, /^invalid option deadlineMs: expected an integer from 1 to 600000, got NaN$/],
-    ["dnsTimeoutMs", { dnsTimeoutMs: "fast" }, /^invalid option dnsTimeoutMs: expected an integer from 10 to 30000, got "fast"$/],
+    [
+      "deadlineMs",
+      { deadlineMs: Number.NaN },
+      /^invalid option deadlineMs: expected an integer from 1 to 600000, got NaN$/,
+    ],
+    [
+      "dnsTimeoutMs",
+      { dnsTimeoutMs: "fast" },
+      /^invalid option dnsTimeoutMs: expected an integer from 10 to 30000, got "fast"$/,
+    ],
     ["refreshAt", { refreshAt: 0.2 }, /^invalid option refreshAt: expected a number from 0.5 to 1, got 0.2$/],
-    ["ttlMinSeconds", { ttlMinSeconds: 90, ttlMaxSeconds: 30 }, /^invalid option ttlMinSeconds: expected at most ttlMaxSeconds \(30\), got 90$/],
+    [
+      "ttlMinSeconds",
+      { ttlMinSeconds: 90, ttlMaxSeconds: 30 },
+      /^invalid option ttlMinSeconds: expected at most ttlMaxSeconds \(30\), got 90$/,
+    ],
     ["busySlack", { busySlack: -1 }, /^invalid option busySlack/],
     ["maxSocketsPerTarget", { maxSocketsPerTarget: 0 }, /^invalid option maxSocketsPerTarget/],
-    ["ejection.jitter", { ejection: { jitter: 2 } }, /^invalid option ejection\.jitter: expected a number from 0 to 1, got 2$/],
-    ["ejection.baseMs", { ejection: { baseMs: 5000, maxMs: 1000 } }, /^invalid option ejection\.baseMs: expected at most ejection\.maxMs \(1000\), got 5000$/],
-    ["dnsServers[1]", { dnsServers: [{ host: "127.0.0.1", port: 53 }, { host: "dns.local", port: 53 }] }, /^invalid option dnsServers\[1\]/],
+    [
+      "ejection.jitter",
+      { ejection: { jitter: 2 } },
+      /^invalid option ejection\.jitter: expected a number from 0 to 1, got 2$/,
+    ],
+    [
+      "ejection.baseMs",
+      { ejection: { baseMs: 5000, maxMs: 1000 } },
+      /^invalid option ejection\.baseMs: expected at most ejection\.maxMs \(1000\), got 5000$/,
+    ],
+    [
+      "dnsServers[1]",
+      {
+        dnsServers: [
+          { host: "127.0.0.1", port: 53 },
+          { host: "dns.local", port: 53 },
+        ],
+      },
+      /^invalid option dnsServers\[1\]/,
+    ],
     ["log", { log: "stdout" }, /^invalid option log: expected a function, got "stdout"$/],
     ["now", { now: 5 }, /^invalid option now: expected a function/],
   ];
@@ -87,7 +128,15 @@ describe("discovery library: options", () => {
   it("creates nothing when an option is bad: no DNS query is sent", async () => {
     const dns = await new TestDnsServer().start();
     try {
-      assert.throws(() => createServiceClient({ url: `http://${SERVICE}:3000/`, dnsServers: [{ host: "127.0.0.1", port: dns.port }], maxTries: 0 }), InvalidOptionError);
+      assert.throws(
+        () =>
+          createServiceClient({
+            url: `http://${SERVICE}:3000/`,
+            dnsServers: [{ host: "127.0.0.1", port: dns.port }],
+            maxTries: 0,
+          }),
+        InvalidOptionError,
+      );
       await sleep(100);
       assert.equal(dns.queries, 0);
     } finally {
@@ -111,8 +160,30 @@ describe("discovery library: options", () => {
     assert.ok(parsed.ok);
     const c = parsed.config;
     assert.deepEqual(
-      [c.ttlMinSeconds, c.ttlMaxSeconds, c.refreshAt, c.dnsTimeoutMs, c.connectTimeoutMs, c.responseTimeoutMs, c.deadlineMs, c.maxTries, c.busySlack, c.ejection],
-      [D.ttlMinSeconds, D.ttlMaxSeconds, D.refreshAt, D.dnsTimeoutMs, D.connectTimeoutMs, D.responseTimeoutMs, D.deadlineMs, D.maxTries, D.busySlack, D.ejection],
+      [
+        c.ttlMinSeconds,
+        c.ttlMaxSeconds,
+        c.refreshAt,
+        c.dnsTimeoutMs,
+        c.connectTimeoutMs,
+        c.responseTimeoutMs,
+        c.deadlineMs,
+        c.maxTries,
+        c.busySlack,
+        c.ejection,
+      ],
+      [
+        D.ttlMinSeconds,
+        D.ttlMaxSeconds,
+        D.refreshAt,
+        D.dnsTimeoutMs,
+        D.connectTimeoutMs,
+        D.responseTimeoutMs,
+        D.deadlineMs,
+        D.maxTries,
+        D.busySlack,
+        D.ejection,
+      ],
     );
     const bounds: Array<[string, { min: number; max: number }]> = [
       ["DISCOVERY_TTL_MAX_SECONDS", L.ttlMaxSeconds],
@@ -129,12 +200,28 @@ describe("discovery library: options", () => {
       const env = { NAME_SERVER: "http://name.internal:3000/" };
       assert.ok(parseHelloConfig({ ...env, [name]: String(range.max) }, "h").ok, `${name}=${range.max}`);
       const over = parseHelloConfig({ ...env, [name]: String(range.max + 1) }, "h");
-      assert.ok(!over.ok && over.errors[0].includes(`from ${range.min} to ${range.max}`), `${name}=${range.max + 1}`);
+      assert.ok(
+        !over.ok && over.errors[0].includes(`from ${range.min} to ${range.max}`),
+        `${name}=${range.max + 1}`,
+      );
     }
     // Whatever the environment accepts, the client accepts.
-    const max = parseHelloConfig({ NAME_SERVER: "http://name.internal:3000/", MAX_TRIES: String(L.maxTries.max), DISCOVERY_REFRESH_AT_PERCENT: "50" }, "h");
+    const max = parseHelloConfig(
+      {
+        NAME_SERVER: "http://name.internal:3000/",
+        MAX_TRIES: String(L.maxTries.max),
+        DISCOVERY_REFRESH_AT_PERCENT: "50",
+      },
+      "h",
+    );
     assert.ok(max.ok);
-    const client = createServiceClient({ url: max.config.nameServer, maxTries: max.config.maxTries, refreshAt: max.config.refreshAt, ejection: max.config.ejection, dnsServers: [{ host: "127.0.0.1", port: 9 }] });
+    const client = createServiceClient({
+      url: max.config.nameServer,
+      maxTries: max.config.maxTries,
+      refreshAt: max.config.refreshAt,
+      ejection: max.config.ejection,
+      dnsServers: [{ host: "127.0.0.1", port: 9 }],
+    });
     void client.close();
   });
 });
@@ -198,7 +285,11 @@ describe("discovery library: SRV weights and priorities (balancer, pure)", () =>
       { outstanding: 20, eligible: true, weight: 100 }, // stuck
       { outstanding: 0, eligible: true, weight: 1 },
     ];
-    for (const r of [0, 0.5, 0.99]) assert.equal(pickTarget(candidates, { cursor: 0 }, 8, () => r), 1);
+    for (const r of [0, 0.5, 0.99])
+      assert.equal(
+        pickTarget(candidates, { cursor: 0 }, 8, () => r),
+        1,
+      );
   });
 });
 
@@ -232,11 +323,18 @@ describe("discovery library: behaviour on real sockets", function () {
 
   function serveA(list: () => readonly { host: string }[], ttl = 30): void {
     dns.handler = (q) =>
-      q.type === "A" && q.name === SERVICE ? { answers: list().map((t) => aRecord(SERVICE, t.host, ttl)) } : { rcode: "NXDOMAIN", authorities: [soaRecord("internal", 1)] };
+      q.type === "A" && q.name === SERVICE
+        ? { answers: list().map((t) => aRecord(SERVICE, t.host, ttl)) }
+        : { rcode: "NXDOMAIN", authorities: [soaRecord("internal", 1)] };
   }
 
   function connect(port: number, extra: Partial<ServiceClientOptions> = {}): ServiceClient {
-    client = createServiceClient({ url: `http://${SERVICE}:${port}/`, dnsServers: [{ host: "127.0.0.1", port: dns.port }], log: quiet, ...extra });
+    client = createServiceClient({
+      url: `http://${SERVICE}:${port}/`,
+      dnsServers: [{ host: "127.0.0.1", port: dns.port }],
+      log: quiet,
+      ...extra,
+    });
     return client;
   }
 
@@ -294,7 +392,10 @@ describe("discovery library: behaviour on real sockets", function () {
       assert.equal(err.code, "DISCOVERY_ALL_TRIES_FAILED");
       assert.equal(err.tries, 2);
       assert.deepEqual(err.reasons.map((r) => r.split(": ")[0]).sort(), two.map((t) => t.key).sort());
-      assert.ok(err.reasons.every((r) => r.includes("ECONNREFUSED")), err.reasons.join("; "));
+      assert.ok(
+        err.reasons.every((r) => r.includes("ECONNREFUSED")),
+        err.reasons.join("; "),
+      );
     });
 
     it("DISCOVERY_DEADLINE_EXCEEDED: hung tasks, the deadline (not the response timeout) ends the request", async () => {
@@ -316,8 +417,12 @@ describe("discovery library: behaviour on real sockets", function () {
       const host = (i: number) => `127.0.0.${i + 2}`;
       const port = await refusingPort(host(0));
       let listed = [0, 1, 2];
-      dns.handler = (q) => (q.type === "A" ? { answers: listed.map((i) => aRecord(SERVICE, host(i), 1)) } : { rcode: "NXDOMAIN" });
-      const c = connect(port, { ttlMinSeconds: 1, ejection: { consecutiveFailures: 1, maxEjectionPercent: 100, baseMs: 30_000, maxMs: 30_000 } });
+      dns.handler = (q) =>
+        q.type === "A" ? { answers: listed.map((i) => aRecord(SERVICE, host(i), 1)) } : { rcode: "NXDOMAIN" };
+      const c = connect(port, {
+        ttlMinSeconds: 1,
+        ejection: { consecutiveFailures: 1, maxEjectionPercent: 100, baseMs: 30_000, maxMs: 30_000 },
+      });
       const first = await failure(c.request("/"));
       assert.equal((first as AllTriesFailedError).code, "DISCOVERY_ALL_TRIES_FAILED"); // 2 of 3 ejected: one always stays in
       const ejected = Object.entries(c.metrics().targets).filter(([, t]) => t.ejected);
@@ -419,7 +524,11 @@ describe("discovery library: behaviour on real sockets", function () {
       }) as typeof process.stdout.write;
       const logged: string[] = [];
       try {
-        const silent = createServiceClient({ url: `http://${SERVICE}:${port}/`, dnsServers: [{ host: "127.0.0.1", port: dns.port }], ejection: { consecutiveFailures: 1 } });
+        const silent = createServiceClient({
+          url: `http://${SERVICE}:${port}/`,
+          dnsServers: [{ host: "127.0.0.1", port: dns.port }],
+          ejection: { consecutiveFailures: 1 },
+        });
         await failure(silent.request("/"));
         await silent.close();
         client = connect(port, { ejection: { consecutiveFailures: 1 }, log: (msg) => logged.push(msg) });
@@ -463,7 +572,10 @@ describe("discovery library: behaviour on real sockets", function () {
       if (!(await ipv6Loopback())) this.skip(); // no IPv6 loopback on this machine
       const v6 = await startTaskServer("::1");
       tasks.push(v6);
-      dns.handler = (q) => (q.type === "AAAA" && q.name === SERVICE ? { answers: [aaaaRecord(SERVICE, "::1", 30)] } : { rcode: "NXDOMAIN" });
+      dns.handler = (q) =>
+        q.type === "AAAA" && q.name === SERVICE
+          ? { answers: [aaaaRecord(SERVICE, "::1", 30)] }
+          : { rcode: "NXDOMAIN" };
       const c = connect(v6.port, { recordType: "AAAA" });
       const r = await c.request("/");
       assert.equal(r.status, 200);
@@ -481,12 +593,19 @@ describe("discovery library: behaviour on real sockets", function () {
       dns.handler = (q) => {
         if (q.type === "SRV" && q.name === SERVICE) {
           return {
-            answers: [srvRecord(SERVICE, `six.${SERVICE}`, v6.port, 30), srvRecord(SERVICE, `four.${SERVICE}`, v4.port, 30)],
-            additionals: withAdditionals ? [aaaaRecord(`six.${SERVICE}`, "::1", 30), aRecord(`four.${SERVICE}`, "127.0.0.2", 30)] : [],
+            answers: [
+              srvRecord(SERVICE, `six.${SERVICE}`, v6.port, 30),
+              srvRecord(SERVICE, `four.${SERVICE}`, v4.port, 30),
+            ],
+            additionals: withAdditionals
+              ? [aaaaRecord(`six.${SERVICE}`, "::1", 30), aRecord(`four.${SERVICE}`, "127.0.0.2", 30)]
+              : [],
           };
         }
-        if (q.name === `six.${SERVICE}` && q.type === "AAAA") return { answers: [aaaaRecord(q.name, "::1", 30)] };
-        if (q.name === `four.${SERVICE}` && q.type === "A") return { answers: [aRecord(q.name, "127.0.0.2", 30)] };
+        if (q.name === `six.${SERVICE}` && q.type === "AAAA")
+          return { answers: [aaaaRecord(q.name, "::1", 30)] };
+        if (q.name === `four.${SERVICE}` && q.type === "A")
+          return { answers: [aRecord(q.name, "127.0.0.2", 30)] };
         return { rcode: "NOERROR", authorities: [soaRecord("internal", 30)] }; // NODATA
       };
       for (const additionals of [true, false]) {
@@ -495,7 +614,10 @@ describe("discovery library: behaviour on real sockets", function () {
         const before = dns.queries;
         const c = connect(1, { recordType: "SRV" });
         for (let i = 0; i < 4; i++) assert.equal((await c.request("/")).status, 200);
-        assert.deepEqual(Object.keys(c.metrics().targets).sort(), [`127.0.0.2:${v4.port}`, `[::1]:${v6.port}`].sort());
+        assert.deepEqual(
+          Object.keys(c.metrics().targets).sort(),
+          [`127.0.0.2:${v4.port}`, `[::1]:${v6.port}`].sort(),
+        );
         // Without additionals: SRV, A for each task, then AAAA for the one without an A record.
         assert.equal(dns.queries - before, additionals ? 1 : 4);
       }
@@ -505,8 +627,15 @@ describe("discovery library: behaviour on real sockets", function () {
       const three = await startTasks(3);
       dns.handler = (q) => {
         if (q.type !== "SRV") return { rcode: "NXDOMAIN" };
-        const records = [srvRecord(SERVICE, `a.${SERVICE}`, three[0].port, 30, 1, 1), srvRecord(SERVICE, `b.${SERVICE}`, three[1].port, 30, 1, 3), srvRecord(SERVICE, `c.${SERVICE}`, three[2].port, 30, 2, 1)];
-        return { answers: records, additionals: three.map((t, i) => aRecord(`${"abc"[i]}.${SERVICE}`, t.host, 30)) };
+        const records = [
+          srvRecord(SERVICE, `a.${SERVICE}`, three[0].port, 30, 1, 1),
+          srvRecord(SERVICE, `b.${SERVICE}`, three[1].port, 30, 1, 3),
+          srvRecord(SERVICE, `c.${SERVICE}`, three[2].port, 30, 2, 1),
+        ];
+        return {
+          answers: records,
+          additionals: three.map((t, i) => aRecord(`${"abc"[i]}.${SERVICE}`, t.host, 30)),
+        };
       };
       let i = 0;
       const c = connect(1, { recordType: "SRV", random: () => (i++ % 100) / 100 });
@@ -523,7 +652,9 @@ describe("discovery library: behaviour on real sockets", function () {
   });
 
   describe("proxy mode (DISCOVERY_MODE=proxy)", () => {
-    async function upstream(handler: http.RequestListener): Promise<{ port: number; connections: () => number }> {
+    async function upstream(
+      handler: http.RequestListener,
+    ): Promise<{ port: number; connections: () => number }> {
       let connections = 0;
       const s = http.createServer(handler);
       s.on("connection", () => (connections += 1));
@@ -558,7 +689,12 @@ describe("discovery library: behaviour on real sockets", function () {
         if (calls % 2 === 1) return; // every other request hangs (the proxy picked a stuck task)
         res.end("ok");
       });
-      const c = connect(up.port, { mode: "proxy", url: `http://localhost:${up.port}/`, responseTimeoutMs: 150, ejection: { consecutiveFailures: 1 } });
+      const c = connect(up.port, {
+        mode: "proxy",
+        url: `http://localhost:${up.port}/`,
+        responseTimeoutMs: 150,
+        ejection: { consecutiveFailures: 1 },
+      });
       const r = await c.request("/");
       assert.equal(r.tries, 2); // the same upstream, tried again
       for (let k = 0; k < 3; k++) await failure(c.request("/", { method: "POST" })); // hangs: POST not retried

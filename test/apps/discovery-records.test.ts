@@ -14,7 +14,11 @@ import {
   uniqueTargets,
 } from "../../apps/hello/src/discovery/records";
 import dns from "node:dns";
-import { formatDnsServer, parseDnsServer, systemDnsServers } from "../../apps/hello/src/discovery/dns-servers";
+import {
+  formatDnsServer,
+  parseDnsServer,
+  systemDnsServers,
+} from "../../apps/hello/src/discovery/dns-servers";
 import { aRecord, soaRecord, srvRecord } from "./support/test-dns-server";
 
 describe("discovery: TTL", () => {
@@ -43,23 +47,40 @@ describe("discovery: TTL", () => {
 
 describe("discovery: A records", () => {
   it("collects the addresses of the name, deduplicated, with the smallest TTL", () => {
-    const answers = [aRecord("name.internal", "10.0.0.1", 10), aRecord("Name.Internal.", "10.0.0.2", 5), aRecord("name.internal", "10.0.0.1", 10), aRecord("other.internal", "10.9.9.9", 1)];
-    assert.deepEqual(addressesOf("name.internal", answers), { addresses: ["10.0.0.1", "10.0.0.2"], ttlSeconds: 5 });
+    const answers = [
+      aRecord("name.internal", "10.0.0.1", 10),
+      aRecord("Name.Internal.", "10.0.0.2", 5),
+      aRecord("name.internal", "10.0.0.1", 10),
+      aRecord("other.internal", "10.9.9.9", 1),
+    ];
+    assert.deepEqual(addressesOf("name.internal", answers), {
+      addresses: ["10.0.0.1", "10.0.0.2"],
+      ttlSeconds: 5,
+    });
   });
 
   it("follows a CNAME chain inside the answer", () => {
-    const answers: Answer[] = [{ type: "CNAME", name: "name.internal", ttl: 30, data: "real.internal" }, aRecord("real.internal", "10.0.0.7", 20)];
+    const answers: Answer[] = [
+      { type: "CNAME", name: "name.internal", ttl: 30, data: "real.internal" },
+      aRecord("real.internal", "10.0.0.7", 20),
+    ];
     assert.deepEqual(addressesOf("name.internal", answers).addresses, ["10.0.0.7"]);
   });
 
   it("finds nothing for another name", () => {
-    assert.deepEqual(addressesOf("name.internal", [aRecord("x.internal", "10.0.0.1", 5)]), { addresses: [], ttlSeconds: 0 });
+    assert.deepEqual(addressesOf("name.internal", [aRecord("x.internal", "10.0.0.1", 5)]), {
+      addresses: [],
+      ttlSeconds: 0,
+    });
   });
 });
 
 describe("discovery: SRV records", () => {
   it("orders the records lowest priority first, keeping priority and weight (higher priorities are fallbacks)", () => {
-    const answers = [srvRecord("name.internal", "b.name.internal", 3001, 10, 2), srvRecord("name.internal", "a.name.internal", 3000, 10, 1)];
+    const answers = [
+      srvRecord("name.internal", "b.name.internal", 3001, 10, 2),
+      srvRecord("name.internal", "a.name.internal", 3000, 10, 1),
+    ];
     assert.deepEqual(
       srvRecordsOf("name.internal", answers).map((r) => [r.target, r.priority, r.weight]),
       [
@@ -70,8 +91,14 @@ describe("discovery: SRV records", () => {
   });
 
   it("maps SRV to targets: port from the record, address from the additional section", () => {
-    const srv = srvRecordsOf("name.internal", [srvRecord("name.internal", "t1.name.internal", 3000, 10), srvRecord("name.internal", "t2.name.internal", 4000, 8)]);
-    const mapped = srvTargets(srv, [aRecord("t1.name.internal", "10.0.1.1", 6), aRecord("t2.name.internal", "10.0.1.2", 10)]);
+    const srv = srvRecordsOf("name.internal", [
+      srvRecord("name.internal", "t1.name.internal", 3000, 10),
+      srvRecord("name.internal", "t2.name.internal", 4000, 8),
+    ]);
+    const mapped = srvTargets(srv, [
+      aRecord("t1.name.internal", "10.0.1.1", 6),
+      aRecord("t2.name.internal", "10.0.1.2", 10),
+    ]);
     assert.deepEqual(mapped.targets, [
       { host: "10.0.1.1", port: 3000, priority: 1, weight: 1 },
       { host: "10.0.1.2", port: 4000, priority: 1, weight: 1 },
@@ -81,7 +108,10 @@ describe("discovery: SRV records", () => {
   });
 
   it("lists SRV targets without an address as unresolved (to be queried)", () => {
-    const srv = srvRecordsOf("name.internal", [srvRecord("name.internal", "t1.name.internal", 3000, 10), srvRecord("name.internal", "t2.name.internal", 3000, 10)]);
+    const srv = srvRecordsOf("name.internal", [
+      srvRecord("name.internal", "t1.name.internal", 3000, 10),
+      srvRecord("name.internal", "t2.name.internal", 3000, 10),
+    ]);
     const mapped = srvTargets(srv, [aRecord("t1.name.internal", "10.0.1.1", 10)]);
     assert.deepEqual(mapped.targets, [{ host: "10.0.1.1", port: 3000, priority: 1, weight: 1 }]);
     assert.deepEqual(
@@ -98,7 +128,10 @@ describe("discovery: SRV records", () => {
 describe("discovery: answer classification and servers", () => {
   it("treats NXDOMAIN as an empty set, other error codes as a failure", () => {
     const base = { truncated: false, answers: [], additionals: [] };
-    assert.deepEqual(classifyResponse({ ...base, rcode: "NXDOMAIN", authorities: [soaRecord("internal", 2)] }), { kind: "empty", ttlSeconds: 2, reason: "NXDOMAIN" });
+    assert.deepEqual(
+      classifyResponse({ ...base, rcode: "NXDOMAIN", authorities: [soaRecord("internal", 2)] }),
+      { kind: "empty", ttlSeconds: 2, reason: "NXDOMAIN" },
+    );
     assert.equal(classifyResponse({ ...base, rcode: "SERVFAIL", authorities: [] }).kind, "failure");
     assert.equal(classifyResponse({ ...base, rcode: "REFUSED", authorities: [] }).kind, "failure");
     assert.equal(classifyResponse({ ...base, rcode: "NOERROR", authorities: [] }).kind, "ok");
@@ -131,16 +164,37 @@ describe("discovery: record edge cases", () => {
     ];
     assert.deepEqual(addressesOf("c0.internal", chain(8)).addresses, ["10.0.0.8"]);
     assert.deepEqual(addressesOf("c0.internal", chain(9)).addresses, []);
-    const loop = [cname("a.internal", "b.internal"), cname("B.internal.", "a.internal"), aRecord("b.internal", "10.0.0.2", 5)];
+    const loop = [
+      cname("a.internal", "b.internal"),
+      cname("B.internal.", "a.internal"),
+      aRecord("b.internal", "10.0.0.2", 5),
+    ];
     assert.deepEqual(addressesOf("a.internal", loop), { addresses: ["10.0.0.2"], ttlSeconds: 5 });
   });
 
   it("takes only the asked address type of the name (an AAAA in an A answer neither counts nor shortens the TTL), both for SRV additionals, never other types", () => {
-    const answers: Answer[] = [{ type: "AAAA", name: "name.internal", ttl: 1, data: "fd00::1" }, { type: "TXT", name: "name.internal", ttl: 1, data: "x" } as Answer, aRecord("name.internal", "10.0.0.1", 9)];
-    assert.deepEqual(addressesOf("name.internal", answers, ["A"]), { addresses: ["10.0.0.1"], ttlSeconds: 9 });
-    assert.deepEqual(addressesOf("name.internal", answers, ["AAAA"]), { addresses: ["fd00::1"], ttlSeconds: 1 });
-    assert.deepEqual(addressesOf("name.internal", answers), { addresses: ["fd00::1", "10.0.0.1"], ttlSeconds: 1 }); // default: A and AAAA, not TXT
-    assert.equal(addressesOf("name.internal", [{ type: "A", name: "name.internal", data: "10.0.0.3" } as Answer]).ttlSeconds, 0); // no TTL field: 0
+    const answers: Answer[] = [
+      { type: "AAAA", name: "name.internal", ttl: 1, data: "fd00::1" },
+      { type: "TXT", name: "name.internal", ttl: 1, data: "x" } as Answer,
+      aRecord("name.internal", "10.0.0.1", 9),
+    ];
+    assert.deepEqual(addressesOf("name.internal", answers, ["A"]), {
+      addresses: ["10.0.0.1"],
+      ttlSeconds: 9,
+    });
+    assert.deepEqual(addressesOf("name.internal", answers, ["AAAA"]), {
+      addresses: ["fd00::1"],
+      ttlSeconds: 1,
+    });
+    assert.deepEqual(addressesOf("name.internal", answers), {
+      addresses: ["fd00::1", "10.0.0.1"],
+      ttlSeconds: 1,
+    }); // default: A and AAAA, not TXT
+    assert.equal(
+      addressesOf("name.internal", [{ type: "A", name: "name.internal", data: "10.0.0.3" } as Answer])
+        .ttlSeconds,
+      0,
+    ); // no TTL field: 0
   });
 
   it("SRV: other names, empty targets and other types are left out; a missing priority or weight is 0; every priority kept, lowest first; names normalized", () => {
@@ -159,8 +213,14 @@ describe("discovery: record edge cases", () => {
   });
 
   it("SRV -> targets: duplicates merged, TTL 0 with none resolved, several addresses per target", () => {
-    const srv = srvRecordsOf("name.internal", [srvRecord("name.internal", "t1.internal", 3000, 20, 2, 3), srvRecord("name.internal", "t1.internal", 3000, 20, 2, 3)]);
-    const mapped = srvTargets(srv, [aRecord("t1.internal", "10.0.0.1", 30), aRecord("t1.internal", "10.0.0.2", 25)]);
+    const srv = srvRecordsOf("name.internal", [
+      srvRecord("name.internal", "t1.internal", 3000, 20, 2, 3),
+      srvRecord("name.internal", "t1.internal", 3000, 20, 2, 3),
+    ]);
+    const mapped = srvTargets(srv, [
+      aRecord("t1.internal", "10.0.0.1", 30),
+      aRecord("t1.internal", "10.0.0.2", 25),
+    ]);
     assert.deepEqual(mapped, {
       targets: [
         { host: "10.0.0.1", port: 3000, priority: 2, weight: 3 },
@@ -183,15 +243,30 @@ describe("discovery: record edge cases", () => {
 
   it("negative TTL: the SOA's TTL when its minimum is larger or missing; the first SOA only", () => {
     const soa = soaRecord("internal", 30);
-    assert.equal(negativeTtlSeconds([aRecord("x.internal", "10.0.0.1", 1), { ...soa, ttl: 12 } as Answer]), 12);
-    assert.equal(negativeTtlSeconds([{ ...soa, data: { ...(soa as { data: object }).data, minimum: undefined } } as unknown as Answer]), 30);
+    assert.equal(
+      negativeTtlSeconds([aRecord("x.internal", "10.0.0.1", 1), { ...soa, ttl: 12 } as Answer]),
+      12,
+    );
+    assert.equal(
+      negativeTtlSeconds([
+        { ...soa, data: { ...(soa as { data: object }).data, minimum: undefined } } as unknown as Answer,
+      ]),
+      30,
+    );
     assert.equal(negativeTtlSeconds([soaRecord("internal", 3), soaRecord("internal", 9)]), 3);
   });
 
   it("failure reasons name the rcode", () => {
     const base = { truncated: false, answers: [], additionals: [], authorities: [] };
-    assert.deepEqual(classifyResponse({ ...base, rcode: "NOTIMP" }), { kind: "failure", reason: "DNS answered NOTIMP" });
-    assert.deepEqual(classifyResponse({ ...base, rcode: "NXDOMAIN" }), { kind: "empty", ttlSeconds: 0, reason: "NXDOMAIN" });
+    assert.deepEqual(classifyResponse({ ...base, rcode: "NOTIMP" }), {
+      kind: "failure",
+      reason: "DNS answered NOTIMP",
+    });
+    assert.deepEqual(classifyResponse({ ...base, rcode: "NXDOMAIN" }), {
+      kind: "empty",
+      ttlSeconds: 0,
+      reason: "NXDOMAIN",
+    });
     assert.deepEqual(classifyResponse({ ...base, rcode: "NOERROR" }), { kind: "ok" });
   });
 
@@ -218,7 +293,15 @@ describe("discovery: DNS server settings", () => {
     assert.deepEqual(parseDnsServer("[::1]"), { host: "::1", port: 53 });
     assert.deepEqual(parseDnsServer("127.0.0.1:1"), { host: "127.0.0.1", port: 1 });
     assert.deepEqual(parseDnsServer("[fd00::2]:65535"), { host: "fd00::2", port: 65535 });
-    for (const bad of ["x[::1]:53", "[::1]:53x", "a:10.0.0.1:53", "10.0.0.1:53x", "10.0.0.1:65536", "[::1]:0", "10.0.0.1:"]) {
+    for (const bad of [
+      "x[::1]:53",
+      "[::1]:53x",
+      "a:10.0.0.1:53",
+      "10.0.0.1:53x",
+      "10.0.0.1:65536",
+      "[::1]:0",
+      "10.0.0.1:",
+    ]) {
       assert.equal(parseDnsServer(bad), undefined, bad);
     }
   });

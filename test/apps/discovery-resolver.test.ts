@@ -3,7 +3,11 @@
 // DNS is asked while it is down.
 import assert from "node:assert/strict";
 import { lookupTargets } from "../../apps/hello/src/discovery/lookup";
-import { TargetResolver, type DnsCounters, type ResolverOptions } from "../../apps/hello/src/discovery/resolver";
+import {
+  TargetResolver,
+  type DnsCounters,
+  type ResolverOptions,
+} from "../../apps/hello/src/discovery/resolver";
 import type { Target } from "../../apps/hello/src/discovery/records";
 import { aaaaRecord, aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
 import { sleep } from "./support/http-servers";
@@ -34,33 +38,59 @@ describe("discovery: lookup (real DNS on loopback)", () => {
 
   it("A: NXDOMAIN is an empty set kept for the SOA's negative TTL, with the reason", async () => {
     dns.handler = () => ({ rcode: "NXDOMAIN", authorities: [soaRecord("internal", 7)] });
-    assert.deepEqual(await lookupTargets(servers(), NAME, "A", 3000, q), { targets: [], ttlSeconds: 7, emptyReason: `NXDOMAIN for A ${NAME}` });
+    assert.deepEqual(await lookupTargets(servers(), NAME, "A", 3000, q), {
+      targets: [],
+      ttlSeconds: 7,
+      emptyReason: `NXDOMAIN for A ${NAME}`,
+    });
   });
 
   it("A: no record of the name (NODATA) is an empty set with TTL 0", async () => {
     dns.handler = () => ({ answers: [aRecord("other.internal", "10.0.0.9", 30)] });
-    assert.deepEqual(await lookupTargets(servers(), NAME, "A", 3000, q), { targets: [], ttlSeconds: 0, emptyReason: `no A record for ${NAME} (NODATA)` });
+    assert.deepEqual(await lookupTargets(servers(), NAME, "A", 3000, q), {
+      targets: [],
+      ttlSeconds: 0,
+      emptyReason: `no A record for ${NAME} (NODATA)`,
+    });
   });
 
   it("A and SRV: SERVFAIL or REFUSED is a failure, not an empty set", async () => {
     dns.handler = () => ({ rcode: "SERVFAIL" });
-    await assert.rejects(lookupTargets(servers(), NAME, "A", 3000, q), new RegExp(`^Error: DNS answered SERVFAIL for A ${NAME}$`));
+    await assert.rejects(
+      lookupTargets(servers(), NAME, "A", 3000, q),
+      new RegExp(`^Error: DNS answered SERVFAIL for A ${NAME}$`),
+    );
     dns.handler = () => ({ rcode: "REFUSED" });
-    await assert.rejects(lookupTargets(servers(), NAME, "SRV", 3000, q), new RegExp(`^Error: DNS answered REFUSED for SRV ${NAME}$`));
+    await assert.rejects(
+      lookupTargets(servers(), NAME, "SRV", 3000, q),
+      new RegExp(`^Error: DNS answered REFUSED for SRV ${NAME}$`),
+    );
   });
 
   it("SRV: NXDOMAIN and NODATA are empty sets with their reasons", async () => {
     dns.handler = () => ({ rcode: "NXDOMAIN", authorities: [soaRecord("internal", 4)] });
-    assert.deepEqual(await lookupTargets(servers(), NAME, "SRV", 1, q), { targets: [], ttlSeconds: 4, emptyReason: `NXDOMAIN for SRV ${NAME}` });
+    assert.deepEqual(await lookupTargets(servers(), NAME, "SRV", 1, q), {
+      targets: [],
+      ttlSeconds: 4,
+      emptyReason: `NXDOMAIN for SRV ${NAME}`,
+    });
     dns.handler = () => ({ answers: [srvRecord("other.internal", "t.internal", 3000, 10)] });
-    assert.deepEqual(await lookupTargets(servers(), NAME, "SRV", 1, q), { targets: [], ttlSeconds: 0, emptyReason: `no SRV record for ${NAME} (NODATA)` });
+    assert.deepEqual(await lookupTargets(servers(), NAME, "SRV", 1, q), {
+      targets: [],
+      ttlSeconds: 0,
+      emptyReason: `no SRV record for ${NAME} (NODATA)`,
+    });
   });
 
   it("SRV: ports, priorities and weights from the records, addresses from the additional section and from follow-up A queries, the smallest TTL of all", async () => {
     dns.handler = (question) => {
       if (question.type === "SRV") {
         return {
-          answers: [srvRecord(NAME, "t2.internal", 3002, 30, 2, 3), srvRecord(NAME, "t1.internal", 3001, 40, 1, 5), srvRecord(NAME, "t3.internal", 3003, 25, 3, 7)],
+          answers: [
+            srvRecord(NAME, "t2.internal", 3002, 30, 2, 3),
+            srvRecord(NAME, "t1.internal", 3001, 40, 1, 5),
+            srvRecord(NAME, "t3.internal", 3003, 25, 3, 7),
+          ],
           additionals: [aRecord("t1.internal", "10.0.0.1", 50)],
         };
       }
@@ -68,7 +98,10 @@ describe("discovery: lookup (real DNS on loopback)", () => {
       return { rcode: "NXDOMAIN", authorities: [soaRecord("internal", 1)] }; // t3 has no address
     };
     let queries = 0;
-    const result = await lookupTargets(servers(), NAME, "SRV", 1, { timeoutMs: 1500, onQuery: () => (queries += 1) });
+    const result = await lookupTargets(servers(), NAME, "SRV", 1, {
+      timeoutMs: 1500,
+      onQuery: () => (queries += 1),
+    });
     assert.deepEqual(result, {
       targets: [
         { host: "10.0.0.1", port: 3001, priority: 1, weight: 5 },
@@ -81,7 +114,9 @@ describe("discovery: lookup (real DNS on loopback)", () => {
 
   it("SRV: the SRV record's own TTL counts when it is the smallest", async () => {
     dns.handler = (question) =>
-      question.type === "SRV" ? { answers: [srvRecord(NAME, "t1.internal", 3001, 40), srvRecord(NAME, "t2.internal", 3002, 6)] } : { answers: [aRecord(question.name, "10.0.0.7", 60)] };
+      question.type === "SRV"
+        ? { answers: [srvRecord(NAME, "t1.internal", 3001, 40), srvRecord(NAME, "t2.internal", 3002, 6)] }
+        : { answers: [aRecord(question.name, "10.0.0.7", 60)] };
     const result = await lookupTargets(servers(), NAME, "SRV", 1, q);
     assert.deepEqual(result, {
       targets: [
@@ -94,30 +129,53 @@ describe("discovery: lookup (real DNS on loopback)", () => {
 
   it("SRV: only additional-section targets: their TTL (SRV and A), no follow-up query", async () => {
     dns.handler = (question) =>
-      question.type === "SRV" ? { answers: [srvRecord(NAME, "t1.internal", 3001, 40)], additionals: [aRecord("t1.internal", "10.0.0.1", 35)] } : { rcode: "SERVFAIL" };
-    assert.deepEqual(await lookupTargets(servers(), NAME, "SRV", 1, q), { targets: [{ host: "10.0.0.1", port: 3001, priority: 1, weight: 1 }], ttlSeconds: 35 });
+      question.type === "SRV"
+        ? {
+            answers: [srvRecord(NAME, "t1.internal", 3001, 40)],
+            additionals: [aRecord("t1.internal", "10.0.0.1", 35)],
+          }
+        : { rcode: "SERVFAIL" };
+    assert.deepEqual(await lookupTargets(servers(), NAME, "SRV", 1, q), {
+      targets: [{ host: "10.0.0.1", port: 3001, priority: 1, weight: 1 }],
+      ttlSeconds: 35,
+    });
     assert.equal(dns.udpQueries, 1);
   });
 
   it("SRV: no target resolves: a failure naming each follow-up's last reason (a failed A is not retried as AAAA; no A data is)", async () => {
     dns.handler = (question) => {
-      if (question.type === "SRV") return { answers: [srvRecord(NAME, "t1.internal", 3001, 40), srvRecord(NAME, "t2.internal", 3002, 40)] };
+      if (question.type === "SRV")
+        return {
+          answers: [srvRecord(NAME, "t1.internal", 3001, 40), srvRecord(NAME, "t2.internal", 3002, 40)],
+        };
       return question.name === "t1.internal" ? { rcode: "SERVFAIL" } : { answers: [] };
     };
     let queries = 0;
     await assert.rejects(
       lookupTargets(servers(), NAME, "SRV", 1, { ...q, onQuery: () => (queries += 1) }),
-      new RegExp(`^Error: SRV ${NAME}: no target could be resolved \\(DNS answered SERVFAIL for A t1\\.internal; no AAAA record for t2\\.internal \\(NODATA\\)\\)$`),
+      new RegExp(
+        `^Error: SRV ${NAME}: no target could be resolved \\(DNS answered SERVFAIL for A t1\\.internal; no AAAA record for t2\\.internal \\(NODATA\\)\\)$`,
+      ),
     );
     assert.equal(queries, 4); // SRV, A for t1 and t2, AAAA for t2 only
   });
 
   it("A and AAAA: the answer's records of the other address type are neither targets nor TTL", async () => {
     dns.handler = () => ({ answers: [aaaaRecord(NAME, "fd00::1", 2), aRecord(NAME, "10.0.0.1", 30)] }); // both types, whatever is asked
-    assert.deepEqual(await lookupTargets(servers(), NAME, "A", 3000, q), { targets: [{ host: "10.0.0.1", port: 3000 }], ttlSeconds: 30 });
-    assert.deepEqual(await lookupTargets(servers(), NAME, "AAAA", 3000, q), { targets: [{ host: "fd00::1", port: 3000 }], ttlSeconds: 2 });
+    assert.deepEqual(await lookupTargets(servers(), NAME, "A", 3000, q), {
+      targets: [{ host: "10.0.0.1", port: 3000 }],
+      ttlSeconds: 30,
+    });
+    assert.deepEqual(await lookupTargets(servers(), NAME, "AAAA", 3000, q), {
+      targets: [{ host: "fd00::1", port: 3000 }],
+      ttlSeconds: 2,
+    });
     dns.handler = () => ({ answers: [aaaaRecord(NAME, "fd00::1", 2)] });
-    assert.deepEqual(await lookupTargets(servers(), NAME, "A", 3000, q), { targets: [], ttlSeconds: 0, emptyReason: `no A record for ${NAME} (NODATA)` });
+    assert.deepEqual(await lookupTargets(servers(), NAME, "A", 3000, q), {
+      targets: [],
+      ttlSeconds: 0,
+      emptyReason: `no A record for ${NAME} (NODATA)`,
+    });
   });
 });
 
@@ -175,15 +233,29 @@ describe("discovery: resolver (real DNS on loopback)", () => {
     const before = Date.now();
     const run = start({ ttlMaxSeconds: 30 });
     await run.resolver.ready(2000);
-    assert.deepEqual(run.sets, [[{ host: "10.0.0.2", port: 3000 }, { host: "10.0.0.1", port: 3000 }]]);
+    assert.deepEqual(run.sets, [
+      [
+        { host: "10.0.0.2", port: 3000 },
+        { host: "10.0.0.1", port: 3000 },
+      ],
+    ]);
     const status = run.resolver.status();
     assert.equal(status.ttlSeconds, 30);
     assert.equal(status.lastError, null);
-    assert.ok(Date.parse(String(status.lastAnswerAt)) >= before - 1 && Date.parse(String(status.lastAnswerAt)) <= Date.now());
+    assert.ok(
+      Date.parse(String(status.lastAnswerAt)) >= before - 1 &&
+        Date.parse(String(status.lastAnswerAt)) <= Date.now(),
+    );
     assert.deepEqual(run.counters, { dnsQueries: 1, dnsRefreshes: 1, dnsFailures: 0, dnsTruncated: 0 });
     await run.resolver.refresh(); // same set again: announced, not logged
     assert.equal(run.sets.length, 2);
-    assert.deepEqual(run.logs, [{ msg: "targets changed", fields: { name: NAME, targets: ["10.0.0.1:3000", "10.0.0.2:3000"] }, level: undefined }]);
+    assert.deepEqual(run.logs, [
+      {
+        msg: "targets changed",
+        fields: { name: NAME, targets: ["10.0.0.1:3000", "10.0.0.2:3000"] },
+        level: undefined,
+      },
+    ]);
   });
 
   it("an empty set is logged with its reason", async () => {
@@ -193,7 +265,11 @@ describe("discovery: resolver (real DNS on loopback)", () => {
     dns.handler = () => ({ rcode: "NXDOMAIN", authorities: [soaRecord("internal", 1)] });
     await run.resolver.refresh();
     assert.deepEqual(run.sets.at(-1), []);
-    assert.deepEqual(run.logs.at(-1), { msg: "targets changed", fields: { name: NAME, targets: [], reason: `NXDOMAIN for A ${NAME}` }, level: undefined });
+    assert.deepEqual(run.logs.at(-1), {
+      msg: "targets changed",
+      fields: { name: NAME, targets: [], reason: `NXDOMAIN for A ${NAME}` },
+      level: undefined,
+    });
   });
 
   it("a first answer with no targets is no change: nothing is logged", async () => {

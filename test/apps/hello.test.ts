@@ -34,7 +34,14 @@ describe("hello: configuration (pure)", () => {
 
   it("reads every tuning variable", () => {
     const parsed = parseHelloConfig(
-      { NAME_SERVER: "http://10.0.0.5/", DNS_SERVER: "127.0.0.1:5353", DISCOVERY_RECORD_TYPE: "srv", DISCOVERY_TTL_MIN_SECONDS: "2", DISCOVERY_REFRESH_AT_PERCENT: "80", EJECTION_MAX_PERCENT: "100" },
+      {
+        NAME_SERVER: "http://10.0.0.5/",
+        DNS_SERVER: "127.0.0.1:5353",
+        DISCOVERY_RECORD_TYPE: "srv",
+        DISCOVERY_TTL_MIN_SECONDS: "2",
+        DISCOVERY_REFRESH_AT_PERCENT: "80",
+        EJECTION_MAX_PERCENT: "100",
+      },
       "h",
     );
     assert.ok(parsed.ok);
@@ -47,22 +54,41 @@ describe("hello: configuration (pure)", () => {
 
   it("reports every bad variable at once, naming it and what is allowed", () => {
     const parsed = parseHelloConfig(
-      { DNS_SERVER: "dns.local", DISCOVERY_RECORD_TYPE: "MX", DISCOVERY_MODE: "mesh", DISCOVERY_TTL_MIN_SECONDS: "90", DISCOVERY_TTL_MAX_SECONDS: "30", MAX_TRIES: "0" },
+      {
+        DNS_SERVER: "dns.local",
+        DISCOVERY_RECORD_TYPE: "MX",
+        DISCOVERY_MODE: "mesh",
+        DISCOVERY_TTL_MIN_SECONDS: "90",
+        DISCOVERY_TTL_MAX_SECONDS: "30",
+        MAX_TRIES: "0",
+      },
       "h",
     );
     assert.ok(!parsed.ok);
     const text = parsed.errors.join("\n");
     assert.match(text, /NAME_SERVER is required: expected an http:\/\/ URL/);
-    assert.match(text, /DNS_SERVER="dns.local" is invalid: expected an IP address, "ip:port" or "\[ipv6\]:port"/);
+    assert.match(
+      text,
+      /DNS_SERVER="dns.local" is invalid: expected an IP address, "ip:port" or "\[ipv6\]:port"/,
+    );
     assert.match(text, /DISCOVERY_RECORD_TYPE="MX" is invalid: expected one of A, AAAA, SRV/);
     assert.match(text, /DISCOVERY_MODE="mesh" is invalid: expected one of dns, proxy/);
-    assert.match(text, /DISCOVERY_TTL_MIN_SECONDS \(90\) is invalid: expected at most DISCOVERY_TTL_MAX_SECONDS \(30\)/);
+    assert.match(
+      text,
+      /DISCOVERY_TTL_MIN_SECONDS \(90\) is invalid: expected at most DISCOVERY_TTL_MAX_SECONDS \(30\)/,
+    );
     assert.match(text, /MAX_TRIES="0" is invalid: expected an integer from 1 to 10/);
     assert.equal(parsed.errors.length, 6);
   });
 
   it("rejects NAME_SERVER values that are not plain http URLs", () => {
-    for (const bad of ["name.internal:3000", "https://name.internal/", "http://user:pw@name.internal/", "http://name.internal/?q=1", "ftp://x/"]) {
+    for (const bad of [
+      "name.internal:3000",
+      "https://name.internal/",
+      "http://user:pw@name.internal/",
+      "http://name.internal/?q=1",
+      "ftp://x/",
+    ]) {
       const parsed = parseHelloConfig({ NAME_SERVER: bad }, "h");
       assert.ok(!parsed.ok, bad);
       assert.match(parsed.errors[0], /^NAME_SERVER=.* is invalid: expected an http:\/\/ URL/);
@@ -81,14 +107,20 @@ describe("hello: latency histogram (pure)", () => {
     assert.equal(at(3), 1);
     assert.equal(at(10_000), 1);
     assert.equal(counts[counts.length - 1], 2);
-    assert.equal(counts.reduce((a, b) => a + b, 0), 8);
+    assert.equal(
+      counts.reduce((a, b) => a + b, 0),
+      8,
+    );
   });
 
   it("hands out copies: a snapshot does not change when more is recorded", () => {
     const r = new LatencyRecorder();
     const before = r.snapshot();
     r.record(1);
-    assert.equal(before.counts.reduce((a, b) => a + b, 0), 0);
+    assert.equal(
+      before.counts.reduce((a, b) => a + b, 0),
+      0,
+    );
   });
 });
 
@@ -118,7 +150,9 @@ describe("hello: process", () => {
     for (let attempt = 0; attempt < 5; attempt++) {
       const first = run("name", { PORT: "0", HOST: "127.0.0.2", TASK_NAME: "task-1", ...nameEnv });
       const { port } = await first.listening;
-      const rest = Array.from({ length: tasks - 1 }, (_, i) => run("name", { PORT: String(port), HOST: `127.0.0.${i + 3}`, TASK_NAME: `task-${i + 2}`, ...nameEnv }));
+      const rest = Array.from({ length: tasks - 1 }, (_, i) =>
+        run("name", { PORT: String(port), HOST: `127.0.0.${i + 3}`, TASK_NAME: `task-${i + 2}`, ...nameEnv }),
+      );
       try {
         await Promise.all(rest.map((a) => a.listening));
         return port;
@@ -131,17 +165,31 @@ describe("hello: process", () => {
   }
 
   /** Name tasks on 127.0.0.2.. sharing one port, and hello pointed at them through the test DNS. */
-  async function topology(tasks: number, helloEnv: Record<string, string> = {}, nameEnv: Record<string, string> = {}): Promise<{ hello: RunningApp; url: string; port: number }> {
+  async function topology(
+    tasks: number,
+    helloEnv: Record<string, string> = {},
+    nameEnv: Record<string, string> = {},
+  ): Promise<{ hello: RunningApp; url: string; port: number }> {
     const port = await startNames(tasks, nameEnv);
     const ips = Array.from({ length: tasks }, (_, i) => `127.0.0.${i + 2}`);
     dns.handler = (q) => {
       if (q.name !== SERVICE) return { rcode: "NXDOMAIN", authorities: [soaRecord("internal", 1)] };
       if (q.type === "SRV") {
-        return { answers: ips.map((_ip, i) => srvRecord(SERVICE, `t${i}.${SERVICE}`, port, 5)), additionals: ips.map((ip, i) => aRecord(`t${i}.${SERVICE}`, ip, 5)) };
+        return {
+          answers: ips.map((_ip, i) => srvRecord(SERVICE, `t${i}.${SERVICE}`, port, 5)),
+          additionals: ips.map((ip, i) => aRecord(`t${i}.${SERVICE}`, ip, 5)),
+        };
       }
       return { answers: ips.map((ip) => aRecord(SERVICE, ip, 5)) };
     };
-    const hello = run("hello", { PORT: "0", HOST: "127.0.0.1", TASK_NAME: "hello-1", NAME_SERVER: `http://${SERVICE}:${port}/`, DNS_SERVER: `127.0.0.1:${dns.port}`, ...helloEnv });
+    const hello = run("hello", {
+      PORT: "0",
+      HOST: "127.0.0.1",
+      TASK_NAME: "hello-1",
+      NAME_SERVER: `http://${SERVICE}:${port}/`,
+      DNS_SERVER: `127.0.0.1:${dns.port}`,
+      ...helloEnv,
+    });
     const bound = await hello.listening;
     return { hello, url: `http://127.0.0.1:${bound.port}`, port };
   }
@@ -149,7 +197,10 @@ describe("hello: process", () => {
   it("exits 2 when NAME_SERVER is missing, naming the variable", async () => {
     const hello = run("hello", { PORT: "0" });
     assert.equal((await hello.exited).code, 2);
-    assert.match(hello.stderr(), /NAME_SERVER is required: expected an http:\/\/ URL such as http:\/\/name.internal:3000\//);
+    assert.match(
+      hello.stderr(),
+      /NAME_SERVER is required: expected an http:\/\/ URL such as http:\/\/name.internal:3000\//,
+    );
   });
 
   it("exits 2 on a malformed NAME_SERVER and bad tuning, reporting all of them", async () => {
@@ -182,19 +233,53 @@ describe("hello: process", () => {
     const m = JSON.parse((await get(`${url}/metrics`)).body) as Record<string, unknown>;
     assert.deepEqual(
       Object.keys(m).sort(),
-      ["aborted", "discovery", "dnsFailures", "dnsQueries", "dnsRefreshes", "dnsTruncated", "ejections", "failures", "latencyMs", "requests", "responses", "retries", "served", "targets", "task"].sort(),
+      [
+        "aborted",
+        "discovery",
+        "dnsFailures",
+        "dnsQueries",
+        "dnsRefreshes",
+        "dnsTruncated",
+        "ejections",
+        "failures",
+        "latencyMs",
+        "requests",
+        "responses",
+        "retries",
+        "served",
+        "targets",
+        "task",
+      ].sort(),
     );
     assert.equal(m.requests, 4);
     assert.deepEqual(m.responses, { "200": 4 });
     const latency = m.latencyMs as LatencyHistogram;
     assert.deepEqual(latency.le, LATENCY_BOUNDS_MS);
     assert.equal(latency.counts.length, LATENCY_BOUNDS_MS.length + 1);
-    assert.equal(latency.counts.reduce((a, b) => a + b, 0), 4, "one latency per GET / answered");
+    assert.equal(
+      latency.counts.reduce((a, b) => a + b, 0),
+      4,
+      "one latency per GET / answered",
+    );
     assert.equal(m.dnsQueries, 1);
     assert.equal(m.dnsRefreshes, 1);
     assert.deepEqual(m.targets, {
-      [`127.0.0.2:${port}`]: { requests: 2, failures: 0, outstanding: 0, ejected: false, ejections: 0, consecutiveFailures: 0 },
-      [`127.0.0.3:${port}`]: { requests: 2, failures: 0, outstanding: 0, ejected: false, ejections: 0, consecutiveFailures: 0 },
+      [`127.0.0.2:${port}`]: {
+        requests: 2,
+        failures: 0,
+        outstanding: 0,
+        ejected: false,
+        ejections: 0,
+        consecutiveFailures: 0,
+      },
+      [`127.0.0.3:${port}`]: {
+        requests: 2,
+        failures: 0,
+        outstanding: 0,
+        ejected: false,
+        ejections: 0,
+        consecutiveFailures: 0,
+      },
     });
   });
 
@@ -204,7 +289,10 @@ describe("hello: process", () => {
     for (const task of running.filter((a) => a !== running[running.length - 1])) await task.kill();
     const r = await get(`${url}/`);
     assert.equal(r.status, 503);
-    assert.match(r.body, /^503 Service Unavailable: no name\.internal task answered \(2 tries in \d+ ms: .*ECONNREFUSED/);
+    assert.match(
+      r.body,
+      /^503 Service Unavailable: no name\.internal task answered \(2 tries in \d+ ms: .*ECONNREFUSED/,
+    );
     assert.ok(r.ms < 1000, `took ${r.ms} ms`); // RESPONSE_TIMEOUT_MS is 1000: none was waited for
   });
 
@@ -212,7 +300,14 @@ describe("hello: process", () => {
     const name = run("name", { PORT: "0", HOST: "127.0.0.1", TASK_NAME: "task-p" });
     const { port } = await name.listening;
     // localhost comes from the hosts file, as a Service Connect alias does; DNS_SERVER must go unused.
-    const hello = run("hello", { PORT: "0", HOST: "127.0.0.1", TASK_NAME: "hello-1", NAME_SERVER: `http://localhost:${port}/`, DNS_SERVER: `127.0.0.1:${dns.port}`, DISCOVERY_MODE: "proxy" });
+    const hello = run("hello", {
+      PORT: "0",
+      HOST: "127.0.0.1",
+      TASK_NAME: "hello-1",
+      NAME_SERVER: `http://localhost:${port}/`,
+      DNS_SERVER: `127.0.0.1:${dns.port}`,
+      DISCOVERY_MODE: "proxy",
+    });
     const url = `http://127.0.0.1:${(await hello.listening).port}`;
     assert.equal(hello.lines[0].discoveryMode, "proxy");
     for (let i = 0; i < 5; i++) {
@@ -220,7 +315,11 @@ describe("hello: process", () => {
       assert.equal(r.status, 200);
       assert.match(r.body, /^Hello \(from hello-1\) [A-Z][a-z]+ \(from task-p\)$/);
     }
-    const m = JSON.parse((await get(`${url}/metrics`)).body) as { dnsQueries: number; discovery: { mode: string }; targets: Record<string, { requests: number; ejected: boolean }> };
+    const m = JSON.parse((await get(`${url}/metrics`)).body) as {
+      dnsQueries: number;
+      discovery: { mode: string };
+      targets: Record<string, { requests: number; ejected: boolean }>;
+    };
     assert.equal(dns.queries, 0);
     assert.equal(m.dnsQueries, 0);
     assert.equal(m.discovery.mode, "proxy");
@@ -229,7 +328,10 @@ describe("hello: process", () => {
     await name.kill();
     const down = await get(`${url}/`);
     assert.equal(down.status, 503);
-    assert.match(down.body, /^503 Service Unavailable: no localhost task answered \(3 tries in \d+ ms: .*ECONNREFUSED/);
+    assert.match(
+      down.body,
+      /^503 Service Unavailable: no localhost task answered \(3 tries in \d+ ms: .*ECONNREFUSED/,
+    );
     assert.ok(down.ms < 1000, `took ${down.ms} ms`);
   });
 

@@ -12,7 +12,13 @@ describe("name: configuration and answer (pure)", () => {
   it("uses the contract's defaults", () => {
     const parsed = parseNameConfig({}, "host-a");
     assert.ok(parsed.ok);
-    assert.deepEqual(parsed.config, { port: 3000, host: "0.0.0.0", taskName: "host-a", responseDelayMs: 0, drainTimeoutMs: 10_000 });
+    assert.deepEqual(parsed.config, {
+      port: 3000,
+      host: "0.0.0.0",
+      taskName: "host-a",
+      responseDelayMs: 0,
+      drainTimeoutMs: 10_000,
+    });
   });
 
   it("reports every bad variable at once, naming it and what is allowed", () => {
@@ -25,8 +31,17 @@ describe("name: configuration and answer (pure)", () => {
   });
 
   it("answers '<first name> (from <task>)' with a name from the list", () => {
-    assert.equal(nameAnswer(pickName(() => 0), "ip-10-0-1-23"), `${FIRST_NAMES[0]} (from ip-10-0-1-23)`);
-    assert.equal(pickName(() => 0.9999999), FIRST_NAMES[FIRST_NAMES.length - 1]);
+    assert.equal(
+      nameAnswer(
+        pickName(() => 0),
+        "ip-10-0-1-23",
+      ),
+      `${FIRST_NAMES[0]} (from ip-10-0-1-23)`,
+    );
+    assert.equal(
+      pickName(() => 0.9999999),
+      FIRST_NAMES[FIRST_NAMES.length - 1],
+    );
   });
 });
 
@@ -59,7 +74,11 @@ describe("name: process", () => {
   it("dist/healthcheck.js exits 0 iff 127.0.0.1:$PORT/health answers 200", async () => {
     const url = await start();
     const port = new URL(url).port;
-    const check = (p: string) => spawnSync(process.execPath, [path.join(APPS_DIR, "name", "dist", "healthcheck.js")], { env: { PORT: p }, timeout: 5000 }).status;
+    const check = (p: string) =>
+      spawnSync(process.execPath, [path.join(APPS_DIR, "name", "dist", "healthcheck.js")], {
+        env: { PORT: p },
+        timeout: 5000,
+      }).status;
     assert.equal(check(port), 0);
     await app?.kill();
     assert.equal(check(port), 1);
@@ -91,7 +110,9 @@ describe("name: process", () => {
     const url = await start();
     const agent = new http.Agent({ keepAlive: true });
     try {
-      await new Promise<void>((resolve, reject) => http.get(`${url}/health`, { agent }, (res) => res.resume().on("end", resolve)).on("error", reject));
+      await new Promise<void>((resolve, reject) =>
+        http.get(`${url}/health`, { agent }, (res) => res.resume().on("end", resolve)).on("error", reject),
+      );
       const started = Date.now();
       app?.child.kill("SIGTERM");
       const { code } = await (app as RunningApp).exited;

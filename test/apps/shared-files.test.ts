@@ -24,8 +24,12 @@ describe("apps: shared files and helpers", () => {
       assert.equal(pkg.private, true);
       assert.equal(pkg.scripts.start, "node dist/server.js");
       assert.equal(pkg.scripts.build, "tsc -p .");
-      for (const [dep, version] of Object.entries(pkg.dependencies ?? {})) assert.match(version, /^\d+\.\d+\.\d+$/, `${app}: ${dep}@${version} is not pinned`);
-      assert.ok(fs.existsSync(path.join(APPS_DIR, app, "package-lock.json")), `${app} has no package-lock.json`);
+      for (const [dep, version] of Object.entries(pkg.dependencies ?? {}))
+        assert.match(version, /^\d+\.\d+\.\d+$/, `${app}: ${dep}@${version} is not pinned`);
+      assert.ok(
+        fs.existsSync(path.join(APPS_DIR, app, "package-lock.json")),
+        `${app} has no package-lock.json`,
+      );
       const dockerfile = fs.readFileSync(path.join(APPS_DIR, app, "Dockerfile"), "utf8");
       assert.match(dockerfile, /^ARG BASE_IMAGE=public\.ecr\.aws\/docker\/library\/node:20-bookworm-slim$/m);
       assert.match(dockerfile, /^RUN npm ci --omit=dev/m);

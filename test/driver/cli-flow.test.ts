@@ -40,176 +40,236 @@ exit 0
 `;
 
 describe("driver: order of work through the SDK (stand-in pulumi executable)", function () {
-    this.timeout(60_000);
-    const pins = readPinnedVersions(REPO_DIR);
-    let dir: string;
-    let log: string;
-    let env: NodeJS.ProcessEnv;
-    beforeEach(function () {
-        if (!fs.existsSync(path.join(REPO_DIR, "Pulumi.dev.yaml"))) this.skip(); // the infra stack files
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "driver-flow-"));
-        fs.mkdirSync(path.join(dir, "bin"));
-        fs.writeFileSync(path.join(dir, "bin", "pulumi"), STAND_IN, { mode: 0o755 });
-        log = path.join(dir, "calls.log");
-        env = {
-            PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`,
-            HOME: dir,
-            FAKE_PULUMI_LOG: log,
-            FAKE_PULUMI_VERSION: pins.cli,
-            PULUMI_ACCESS_TOKEN: "pul-test-not-a-token",
-            AWS_ACCESS_KEY_ID: "AKIATESTNOTAKEY",
-            AWS_SECRET_ACCESS_KEY: "not-a-secret",
-        };
+  this.timeout(60_000);
+  const pins = readPinnedVersions(REPO_DIR);
+  let dir: string;
+  let log: string;
+  let env: NodeJS.ProcessEnv;
+  beforeEach(function () {
+    if (!fs.existsSync(path.join(REPO_DIR, "Pulumi.dev.yaml"))) this.skip(); // the infra stack files
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "driver-flow-"));
+    fs.mkdirSync(path.join(dir, "bin"));
+    fs.writeFileSync(path.join(dir, "bin", "pulumi"), STAND_IN, { mode: 0o755 });
+    log = path.join(dir, "calls.log");
+    env = {
+      PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`,
+      HOME: dir,
+      FAKE_PULUMI_LOG: log,
+      FAKE_PULUMI_VERSION: pins.cli,
+      PULUMI_ACCESS_TOKEN: "pul-test-not-a-token",
+      AWS_ACCESS_KEY_ID: "AKIATESTNOTAKEY",
+      AWS_SECRET_ACCESS_KEY: "not-a-secret",
+    };
+  });
+  afterEach(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
+  const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : []);
+
+  it("a locked stack: exit 6 with the CLI's lock message and no stack trace, after the pinned plugins", async () => {
+    const run = await runDriver(["dev", "preview"], { ...env, FAKE_FAIL: "lock" });
+    assert.equal(run.code, ExitCode.StackLocked, run.stderr);
+    assert.match(run.stderr, /the stack is locked by another update/);
+    assert.match(run.stderr, /error: \[409\] Conflict: Another update is currently in progress\./);
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
+    const seen = calls();
+    for (const p of pins.plugins)
+      assert.ok(
+        seen.includes(`plugin install resource ${p.name} v${p.version} --non-interactive`),
+        seen.join("\n"),
+      );
+    assert.ok(seen.some((c) => /^stack select .*--stack dev/.test(c)));
+    assert.ok(seen.some((c) => /^preview .*--stack dev/.test(c)));
+  });
+
+  it("up refreshes first; a locked stack stops it there", async () => {
+    const run = await runDriver(["dev", "up", "--yes", "--json"], { ...env, FAKE_FAIL: "lock" });
+    assert.equal(run.code, ExitCode.StackLocked);
+    const ops = calls()
+      .filter((c) => /^(preview|up|refresh|destroy) /.test(c))
+      .map((c) => c.split(" ")[0]);
+    assert.deepEqual(ops, ["refresh"]);
+    const report = JSON.parse(run.stdout) as { exitCode: number; error: string };
+    assert.equal(report.exitCode, 6);
+    assert.match(report.error, /refresh of dev: the stack is locked/);
+  });
+
+  it("preview and up run the project's policy pack", async () => {
+    const pack = path.join(REPO_DIR, "policy");
+    await runDriver(["dev", "preview"], env);
+    await runDriver(["dev", "up", "--yes", "--no-refresh", "--smoke-requests", "0"], env);
+    const ops = calls().filter((c) => /^(preview|up) /.test(c));
+    assert.equal(ops.length, 2, ops.join("\n"));
+    for (const c of ops) assert.ok(c.includes(`--policy-pack ${pack}`), c);
+  });
+
+  it("--no-refresh goes straight to up", async () => {
+    const run = await runDriver(["dev", "up", "--yes", "--no-refresh"], { ...env, FAKE_FAIL: "lock" });
+    assert.equal(run.code, ExitCode.StackLocked);
+    assert.deepEqual(
+      calls()
+        .filter((c) => /^(up|refresh) /.test(c))
+        .map((c) => c.split(" ")[0]),
+      ["up"],
+    );
+  });
+
+  it("overrides apply to this run only: set before the operation, undone after it (even when it fails)", async () => {
+    const run = await runDriver(
+      ["dev", "preview", "--region", "eu-central-1", "--config", "nameDesiredCount=3"],
+      { ...env, FAKE_FAIL: "lock" },
+    );
+    assert.equal(run.code, ExitCode.StackLocked);
+    assert.match(run.stdout, /config aws:region=eu-central-1 \(from --region, this run only\)/);
+    const seen = calls()
+      .filter((c) => /^(config set-all|config rm-all|preview) /.test(c))
+      .map((c) => c.replace(/ --non-interactive$/, ""));
+    assert.equal(seen.length, 4, seen.join("\n"));
+    assert.equal(
+      seen[0],
+      "config set-all --stack dev --plaintext nameDesiredCount=3 --plaintext aws:region=eu-central-1",
+    );
+    assert.match(seen[1], /^preview /);
+    assert.equal(seen[2], "config set-all --stack dev --plaintext aws:region=eu-west-1"); // the value it had
+    assert.equal(seen[3], "config rm-all --stack dev nameDesiredCount"); // it had none
+  });
+
+  it("a plugin that cannot be installed is a missing prerequisite (exit 3), before any stack is selected", async () => {
+    const run = await runDriver(["dev", "preview"], { ...env, FAKE_FAIL: "plugin" });
+    assert.equal(run.code, ExitCode.MissingPrerequisite);
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `could not install the aws provider plugin v${pins.plugins[0].version.replace(/\./g, "\\.")}`,
+      ),
+    );
+    assert.ok(!calls().some((c) => c.startsWith("stack ")));
+  });
+
+  it("an unknown stack or an undeclared config key: exit 2 before any stack is touched", async () => {
+    const typo = await runDriver(["prdo", "preview"], env);
+    assert.equal(typo.code, ExitCode.Usage);
+    assert.match(
+      typo.stderr,
+      /no Pulumi\.prdo\.yaml: unknown stack "prdo"; stacks with settings here: .*dev/,
+    );
+    const undeclared = await runDriver(["dev", "preview", "--config", "nameDesiredCout=3"], env);
+    assert.equal(undeclared.code, ExitCode.Usage);
+    assert.match(undeclared.stderr, /config override "nameDesiredCout": Pulumi\.yaml declares no such key/);
+    assert.deepEqual([...new Set(calls())], ["version"], "only the CLI version was asked");
+  });
+
+  it("a CLI of another version is refused with the pinned one named (exit 3)", async () => {
+    const run = await runDriver(["dev", "preview"], { ...env, FAKE_PULUMI_VERSION: "3.100.0" });
+    assert.equal(run.code, ExitCode.MissingPrerequisite);
+    assert.match(
+      run.stderr,
+      new RegExp(`found Pulumi CLI 3\\.100\\.0 at .*, but the driver pins ${pins.cli.replace(/\./g, "\\.")}`),
+    );
+  });
+
+  it("up without --yes and without a terminal: exit 2, nothing run", async () => {
+    const run = await runDriver(["dev", "up"], env);
+    assert.equal(run.code, ExitCode.Usage);
+    assert.match(run.stderr, /up of dev changes the stack: pass --yes/);
+    assert.deepEqual(calls(), []);
+  });
+
+  describe("ephemeral stacks", () => {
+    const ops = () =>
+      calls()
+        .filter((c) => /^(up|refresh|destroy|stack rm|config set-all) /.test(c))
+        .map((c) => c.split(" --")[0]);
+
+    it("a failed deploy is still destroyed and removed; exit 4 with the deploy's error", async () => {
+      const run = await runDriver(["ephemeral", "42", "--json"], { ...env, FAKE_UP: "fail" });
+      assert.equal(run.code, ExitCode.OperationFailed, run.stderr);
+      const report = JSON.parse(run.stdout) as { stack: string; removed: boolean; error: string };
+      assert.equal(report.stack, "pr-42");
+      assert.equal(report.removed, true);
+      assert.match(report.error, /up of pr-42 failed:\nerror: update failed/);
+      assert.deepEqual(ops(), ["config set-all", "refresh", "up", "destroy", "stack rm"]);
+      assert.ok(
+        calls().some((c) => c.startsWith("config --show-secrets --json --stack dev")),
+        "config copied from dev",
+      );
     });
-    afterEach(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
-    const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : []);
 
-    it("a locked stack: exit 6 with the CLI's lock message and no stack trace, after the pinned plugins", async () => {
-        const run = await runDriver(["dev", "preview"], { ...env, FAKE_FAIL: "lock" });
-        assert.equal(run.code, ExitCode.StackLocked, run.stderr);
-        assert.match(run.stderr, /the stack is locked by another update/);
-        assert.match(run.stderr, /error: \[409\] Conflict: Another update is currently in progress\./);
-        assert.doesNotMatch(run.stderr, /\n\s+at /);
-        const seen = calls();
-        for (const p of pins.plugins) assert.ok(seen.includes(`plugin install resource ${p.name} v${p.version} --non-interactive`), seen.join("\n"));
-        assert.ok(seen.some((c) => /^stack select .*--stack dev/.test(c)));
-        assert.ok(seen.some((c) => /^preview .*--stack dev/.test(c)));
-    });
-
-    it("up refreshes first; a locked stack stops it there", async () => {
-        const run = await runDriver(["dev", "up", "--yes", "--json"], { ...env, FAKE_FAIL: "lock" });
-        assert.equal(run.code, ExitCode.StackLocked);
-        const ops = calls().filter((c) => /^(preview|up|refresh|destroy) /.test(c)).map((c) => c.split(" ")[0]);
-        assert.deepEqual(ops, ["refresh"]);
-        const report = JSON.parse(run.stdout) as { exitCode: number; error: string };
-        assert.equal(report.exitCode, 6);
-        assert.match(report.error, /refresh of dev: the stack is locked/);
-    });
-
-    it("preview and up run the project's policy pack", async () => {
-        const pack = path.join(REPO_DIR, "policy");
-        await runDriver(["dev", "preview"], env);
-        await runDriver(["dev", "up", "--yes", "--no-refresh", "--smoke-requests", "0"], env);
-        const ops = calls().filter((c) => /^(preview|up) /.test(c));
-        assert.equal(ops.length, 2, ops.join("\n"));
-        for (const c of ops) assert.ok(c.includes(`--policy-pack ${pack}`), c);
-    });
-
-    it("--no-refresh goes straight to up", async () => {
-        const run = await runDriver(["dev", "up", "--yes", "--no-refresh"], { ...env, FAKE_FAIL: "lock" });
-        assert.equal(run.code, ExitCode.StackLocked);
-        assert.deepEqual(calls().filter((c) => /^(up|refresh) /.test(c)).map((c) => c.split(" ")[0]), ["up"]);
-    });
-
-    it("overrides apply to this run only: set before the operation, undone after it (even when it fails)", async () => {
-        const run = await runDriver(["dev", "preview", "--region", "eu-central-1", "--config", "nameDesiredCount=3"], { ...env, FAKE_FAIL: "lock" });
-        assert.equal(run.code, ExitCode.StackLocked);
-        assert.match(run.stdout, /config aws:region=eu-central-1 \(from --region, this run only\)/);
-        const seen = calls().filter((c) => /^(config set-all|config rm-all|preview) /.test(c)).map((c) => c.replace(/ --non-interactive$/, ""));
-        assert.equal(seen.length, 4, seen.join("\n"));
-        assert.equal(seen[0], "config set-all --stack dev --plaintext nameDesiredCount=3 --plaintext aws:region=eu-central-1");
-        assert.match(seen[1], /^preview /);
-        assert.equal(seen[2], "config set-all --stack dev --plaintext aws:region=eu-west-1"); // the value it had
-        assert.equal(seen[3], "config rm-all --stack dev nameDesiredCount"); // it had none
-    });
-
-    it("a plugin that cannot be installed is a missing prerequisite (exit 3), before any stack is selected", async () => {
-        const run = await runDriver(["dev", "preview"], { ...env, FAKE_FAIL: "plugin" });
-        assert.equal(run.code, ExitCode.MissingPrerequisite);
-        assert.match(run.stderr, new RegExp(`could not install the aws provider plugin v${pins.plugins[0].version.replace(/\./g, "\\.")}`));
-        assert.ok(!calls().some((c) => c.startsWith("stack ")));
-    });
-
-    it("an unknown stack or an undeclared config key: exit 2 before any stack is touched", async () => {
-        const typo = await runDriver(["prdo", "preview"], env);
-        assert.equal(typo.code, ExitCode.Usage);
-        assert.match(typo.stderr, /no Pulumi\.prdo\.yaml: unknown stack "prdo"; stacks with settings here: .*dev/);
-        const undeclared = await runDriver(["dev", "preview", "--config", "nameDesiredCout=3"], env);
-        assert.equal(undeclared.code, ExitCode.Usage);
-        assert.match(undeclared.stderr, /config override "nameDesiredCout": Pulumi\.yaml declares no such key/);
-        assert.deepEqual([...new Set(calls())], ["version"], "only the CLI version was asked");
-    });
-
-    it("a CLI of another version is refused with the pinned one named (exit 3)", async () => {
-        const run = await runDriver(["dev", "preview"], { ...env, FAKE_PULUMI_VERSION: "3.100.0" });
-        assert.equal(run.code, ExitCode.MissingPrerequisite);
-        assert.match(run.stderr, new RegExp(`found Pulumi CLI 3\\.100\\.0 at .*, but the driver pins ${pins.cli.replace(/\./g, "\\.")}`));
-    });
-
-    it("up without --yes and without a terminal: exit 2, nothing run", async () => {
-        const run = await runDriver(["dev", "up"], env);
-        assert.equal(run.code, ExitCode.Usage);
-        assert.match(run.stderr, /up of dev changes the stack: pass --yes/);
-        assert.deepEqual(calls(), []);
-    });
-
-    describe("ephemeral stacks", () => {
-        const ops = () => calls().filter((c) => /^(up|refresh|destroy|stack rm|config set-all) /.test(c)).map((c) => c.split(" --")[0]);
-
-        it("a failed deploy is still destroyed and removed; exit 4 with the deploy's error", async () => {
-            const run = await runDriver(["ephemeral", "42", "--json"], { ...env, FAKE_UP: "fail" });
-            assert.equal(run.code, ExitCode.OperationFailed, run.stderr);
-            const report = JSON.parse(run.stdout) as { stack: string; removed: boolean; error: string };
-            assert.equal(report.stack, "pr-42");
-            assert.equal(report.removed, true);
-            assert.match(report.error, /up of pr-42 failed:\nerror: update failed/);
-            assert.deepEqual(ops(), ["config set-all", "refresh", "up", "destroy", "stack rm"]);
-            assert.ok(calls().some((c) => c.startsWith("config --show-secrets --json --stack dev")), "config copied from dev");
+    for (const [signal, pr] of [
+      ["SIGINT", "43"],
+      ["SIGTERM", "46"],
+    ] as const) {
+      it(`${signal} during the deploy cancels it, then destroys and removes the stack; exit 130`, async () => {
+        // The signal goes once the stand-in CLI is really running `up`: the driver's
+        // "up of …" line comes before the SDK spawns it, and a signal in between (a busy
+        // machine) rightly cancels before any up starts.
+        let armed = false;
+        const run = await runDriver(["ephemeral", pr], { ...env, FAKE_UP: "hang" }, 60_000, (out, child) => {
+          if (armed || !out.includes(`up of pr-${pr}…`)) return;
+          armed = true;
+          const poll = setInterval(() => {
+            if (!calls().some((c) => c.startsWith("up "))) return;
+            clearInterval(poll);
+            child.kill(signal);
+          }, 20);
+          child.once("exit", () => clearInterval(poll));
         });
+        assert.equal(run.code, ExitCode.Interrupted, run.stderr);
+        assert.match(
+          run.stdout,
+          new RegExp(`${signal}: cancelling the current operation, then destroying pr-${pr}`),
+        );
+        assert.match(run.stdout, new RegExp(`ephemeral stack pr-${pr} destroyed and removed`));
+        assert.deepEqual(ops(), ["config set-all", "refresh", "up", "destroy", "stack rm"]);
+      });
+    }
 
-        for (const [signal, pr] of [["SIGINT", "43"], ["SIGTERM", "46"]] as const) {
-            it(`${signal} during the deploy cancels it, then destroys and removes the stack; exit 130`, async () => {
-                // The signal goes once the stand-in CLI is really running `up`: the driver's
-                // "up of …" line comes before the SDK spawns it, and a signal in between (a busy
-                // machine) rightly cancels before any up starts.
-                let armed = false;
-                const run = await runDriver(["ephemeral", pr], { ...env, FAKE_UP: "hang" }, 60_000, (out, child) => {
-                    if (armed || !out.includes(`up of pr-${pr}…`)) return;
-                    armed = true;
-                    const poll = setInterval(() => {
-                        if (!calls().some((c) => c.startsWith("up "))) return;
-                        clearInterval(poll);
-                        child.kill(signal);
-                    }, 20);
-                    child.once("exit", () => clearInterval(poll));
-                });
-                assert.equal(run.code, ExitCode.Interrupted, run.stderr);
-                assert.match(run.stdout, new RegExp(`${signal}: cancelling the current operation, then destroying pr-${pr}`));
-                assert.match(run.stdout, new RegExp(`ephemeral stack pr-${pr} destroyed and removed`));
-                assert.deepEqual(ops(), ["config set-all", "refresh", "up", "destroy", "stack rm"]);
-            });
-        }
-
-        it("--keep-on-failure leaves a failed stack up and says how to remove it", async () => {
-            const run = await runDriver(["ephemeral", "44", "--keep-on-failure"], { ...env, FAKE_UP: "fail" });
-            assert.equal(run.code, ExitCode.OperationFailed);
-            assert.match(run.stdout, /--keep-on-failure: leaving pr-44 up; remove it with: npm run driver -- pr-44 destroy --yes/);
-            assert.deepEqual(ops(), ["config set-all", "refresh", "up"]);
-        });
-
-        it("teardown whose destroy is stopped by consul-aws's services empties the namespace with the cleanup code, then destroys again", async () => {
-            const cloudMap = await standInCloudMap();
-            try {
-                const run = await runDriver(["ephemeral", "47"], { ...env, FAKE_UP: "fail", FAKE_DESTROY: "ns-in-use", AWS_ENDPOINT_URL_SERVICEDISCOVERY: cloudMap.url });
-                assert.equal(run.code, ExitCode.OperationFailed, run.stderr);
-                assert.match(run.stdout, /destroy stopped with 1 service\(s\) consul-aws created still in namespace ns-1: removing them, then destroying again/);
-                assert.match(run.stdout, /ephemeral stack pr-47 destroyed and removed/);
-                assert.deepEqual(ops(), ["config set-all", "refresh", "up", "destroy", "destroy", "stack rm"]);
-                assert.deepEqual(
-                    cloudMap.calls.map((c) => c.action),
-                    ["ListServices", "ListServices", "ListInstances", "DeregisterInstance", "GetOperation", "DeleteService"],
-                );
-                assert.deepEqual(cloudMap.calls[5].body, { Id: "srv-consul" });
-            } finally {
-                await cloudMap.close();
-            }
-        });
-
-        it("a leftover pr-* stack is destroyed and removed without a settings file", async () => {
-            const run = await runDriver(["pr-45", "destroy", "--yes", "--no-refresh"], env);
-            assert.equal(run.code, ExitCode.Ok, run.stderr);
-            assert.match(run.stdout, /destroy of pr-45: .*; stack removed/);
-            assert.deepEqual(ops(), ["destroy", "stack rm"]);
-        });
+    it("--keep-on-failure leaves a failed stack up and says how to remove it", async () => {
+      const run = await runDriver(["ephemeral", "44", "--keep-on-failure"], { ...env, FAKE_UP: "fail" });
+      assert.equal(run.code, ExitCode.OperationFailed);
+      assert.match(
+        run.stdout,
+        /--keep-on-failure: leaving pr-44 up; remove it with: npm run driver -- pr-44 destroy --yes/,
+      );
+      assert.deepEqual(ops(), ["config set-all", "refresh", "up"]);
     });
+
+    it("teardown whose destroy is stopped by consul-aws's services empties the namespace with the cleanup code, then destroys again", async () => {
+      const cloudMap = await standInCloudMap();
+      try {
+        const run = await runDriver(["ephemeral", "47"], {
+          ...env,
+          FAKE_UP: "fail",
+          FAKE_DESTROY: "ns-in-use",
+          AWS_ENDPOINT_URL_SERVICEDISCOVERY: cloudMap.url,
+        });
+        assert.equal(run.code, ExitCode.OperationFailed, run.stderr);
+        assert.match(
+          run.stdout,
+          /destroy stopped with 1 service\(s\) consul-aws created still in namespace ns-1: removing them, then destroying again/,
+        );
+        assert.match(run.stdout, /ephemeral stack pr-47 destroyed and removed/);
+        assert.deepEqual(ops(), ["config set-all", "refresh", "up", "destroy", "destroy", "stack rm"]);
+        assert.deepEqual(
+          cloudMap.calls.map((c) => c.action),
+          [
+            "ListServices",
+            "ListServices",
+            "ListInstances",
+            "DeregisterInstance",
+            "GetOperation",
+            "DeleteService",
+          ],
+        );
+        assert.deepEqual(cloudMap.calls[5].body, { Id: "srv-consul" });
+      } finally {
+        await cloudMap.close();
+      }
+    });
+
+    it("a leftover pr-* stack is destroyed and removed without a settings file", async () => {
+      const run = await runDriver(["pr-45", "destroy", "--yes", "--no-refresh"], env);
+      assert.equal(run.code, ExitCode.Ok, run.stderr);
+      assert.match(run.stdout, /destroy of pr-45: .*; stack removed/);
+      assert.deepEqual(ops(), ["destroy", "stack rm"]);
+    });
+  });
 });

@@ -5,53 +5,60 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ExitCode } from "../../driver/exitCodes";
-import { checkAwsCredentials, checkPulumiBackend, checkPulumiCli, realFiles } from "../../driver/prerequisites";
+import {
+  checkAwsCredentials,
+  checkPulumiBackend,
+  checkPulumiCli,
+  realFiles,
+} from "../../driver/prerequisites";
 import type { RunReport } from "../../driver/summary";
 import { readPinnedVersions } from "../../driver/versions";
 import { REPO_DIR, runDriver } from "./run-driver";
 
 async function missingForRealRuns(): Promise<string | undefined> {
-    const home = os.homedir();
-    const checks = [
-        await checkPulumiCli(readPinnedVersions(REPO_DIR).cli, process.env, home),
-        checkPulumiBackend(process.env, home, realFiles),
-        checkAwsCredentials(process.env, home, realFiles),
-    ];
-    const problems = checks.flatMap((c) => (c.ok ? [] : [`${c.problem.prerequisite}: ${c.problem.problem}`]));
-    if (!fs.existsSync(path.join(REPO_DIR, "Pulumi.dev.yaml"))) problems.push("no Pulumi.dev.yaml");
-    return problems.length ? problems.join("; ") : undefined;
+  const home = os.homedir();
+  const checks = [
+    await checkPulumiCli(readPinnedVersions(REPO_DIR).cli, process.env, home),
+    checkPulumiBackend(process.env, home, realFiles),
+    checkAwsCredentials(process.env, home, realFiles),
+  ];
+  const problems = checks.flatMap((c) => (c.ok ? [] : [`${c.problem.prerequisite}: ${c.problem.problem}`]));
+  if (!fs.existsSync(path.join(REPO_DIR, "Pulumi.dev.yaml"))) problems.push("no Pulumi.dev.yaml");
+  return problems.length ? problems.join("; ") : undefined;
 }
 
 describe("driver: integration with the Pulumi CLI and AWS", function () {
-    this.timeout(30 * 60_000);
+  this.timeout(30 * 60_000);
 
-    it("previews the dev stack through the driver (--json: ok, change summary)", async function () {
-        const missing = await missingForRealRuns();
-        if (missing) {
-            console.log(`      skipped: needs the Pulumi CLI, a backend and AWS credentials — ${missing}`);
-            this.skip();
-        }
-        const run = await runDriver(["dev", "preview", "--json"], process.env, 15 * 60_000);
-        assert.equal(run.code, ExitCode.Ok, run.stderr);
-        const report = JSON.parse(run.stdout) as RunReport;
-        assert.equal(report.ok, true);
-        assert.equal(report.stack, "dev");
-        assert.equal(typeof report.changeSummary, "object");
-        assert.match(run.stderr, /preview of dev…/);
-    });
+  it("previews the dev stack through the driver (--json: ok, change summary)", async function () {
+    const missing = await missingForRealRuns();
+    if (missing) {
+      console.log(`      skipped: needs the Pulumi CLI, a backend and AWS credentials — ${missing}`);
+      this.skip();
+    }
+    const run = await runDriver(["dev", "preview", "--json"], process.env, 15 * 60_000);
+    assert.equal(run.code, ExitCode.Ok, run.stderr);
+    const report = JSON.parse(run.stdout) as RunReport;
+    assert.equal(report.ok, true);
+    assert.equal(report.stack, "dev");
+    assert.equal(typeof report.changeSummary, "object");
+    assert.match(run.stderr, /preview of dev…/);
+  });
 
-    it("deploys, smoke-tests and removes an ephemeral stack (opt-in: DRIVER_IT_EPHEMERAL=1, it costs money)", async function () {
-        const missing = await missingForRealRuns();
-        if (missing || process.env.DRIVER_IT_EPHEMERAL !== "1") {
-            console.log(`      skipped: ${missing ?? "set DRIVER_IT_EPHEMERAL=1 to deploy a real throw-away stack"}`);
-            this.skip();
-        }
-        const name = `it-${Date.now().toString(36)}`;
-        const run = await runDriver(["ephemeral", name, "--json"], process.env, 28 * 60_000);
-        const report = JSON.parse(run.stdout) as RunReport;
-        assert.equal(report.removed, true, `pr-${name} must be removed whatever happened: ${run.stderr}`);
-        assert.equal(run.code, ExitCode.Ok, run.stderr);
-        assert.equal(report.smoke?.ok, true);
-        assert.equal(fs.existsSync(path.join(REPO_DIR, `Pulumi.pr-${name}.yaml`)), false);
-    });
+  it("deploys, smoke-tests and removes an ephemeral stack (opt-in: DRIVER_IT_EPHEMERAL=1, it costs money)", async function () {
+    const missing = await missingForRealRuns();
+    if (missing || process.env.DRIVER_IT_EPHEMERAL !== "1") {
+      console.log(
+        `      skipped: ${missing ?? "set DRIVER_IT_EPHEMERAL=1 to deploy a real throw-away stack"}`,
+      );
+      this.skip();
+    }
+    const name = `it-${Date.now().toString(36)}`;
+    const run = await runDriver(["ephemeral", name, "--json"], process.env, 28 * 60_000);
+    const report = JSON.parse(run.stdout) as RunReport;
+    assert.equal(report.removed, true, `pr-${name} must be removed whatever happened: ${run.stderr}`);
+    assert.equal(run.code, ExitCode.Ok, run.stderr);
+    assert.equal(report.smoke?.ok, true);
+    assert.equal(fs.existsSync(path.join(REPO_DIR, `Pulumi.pr-${name}.yaml`)), false);
+  });
 });

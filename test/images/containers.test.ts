@@ -8,7 +8,13 @@ import * as path from "node:path";
 import { APP_USER } from "../../components/containerDefinition";
 import { ensureBaseImage } from "../../images/base-image";
 import { buildAppImage, PROGRAM_DIR, type BuiltImage } from "../../images/build";
-import { appFiles, imageContentProblems, installedPackages, load, productionPackages } from "../../images/checks";
+import {
+  appFiles,
+  imageContentProblems,
+  installedPackages,
+  load,
+  productionPackages,
+} from "../../images/checks";
 import { startContainerTopology, type ContainerTopology } from "../../images/containers";
 import { docker, dockerOut, engineStatus, pickBuilder, run } from "../../images/docker";
 
@@ -19,7 +25,11 @@ const CLI_PREFIX = `ecc-test-cli-${process.pid}`;
 
 function runCli(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "images/cli.ts", ...args], { cwd: ROOT });
+    const child = spawn(
+      process.execPath,
+      [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "images/cli.ts", ...args],
+      { cwd: ROOT },
+    );
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));
@@ -37,7 +47,13 @@ describe("images: built and run as containers (Docker engine)", function () {
     const engine = await engineStatus();
     if (!engine.ok) skipReason = engine.reason;
     else if (process.getuid?.() !== 0) skipReason = "making the base image needs root (debootstrap)";
-    else if (!(await run("debootstrap", ["--version"]).then(() => true, () => false))) skipReason = "debootstrap is not installed";
+    else if (
+      !(await run("debootstrap", ["--version"]).then(
+        () => true,
+        () => false,
+      ))
+    )
+      skipReason = "debootstrap is not installed";
     if (skipReason) {
       console.log(`      skipped: ${skipReason}`);
       this.skip();
@@ -54,7 +70,10 @@ describe("images: built and run as containers (Docker engine)", function () {
     assert.match(output, /6 of 6 checks passed/);
     assert.doesNotMatch(output, /^FAIL/m);
     assert.match(output, /ecs-cloudmap-consul\/hello:local: [\d.]+ MB/);
-    assert.equal(await dockerOut(["ps", "-aq", "--filter", `label=ecs-cloudmap-consul.images=${CLI_PREFIX}`]), "");
+    assert.equal(
+      await dockerOut(["ps", "-aq", "--filter", `label=ecs-cloudmap-consul.images=${CLI_PREFIX}`]),
+      "",
+    );
     assert.equal(await dockerOut(["network", "ls", "-q", "--filter", `name=${CLI_PREFIX}-net`]), "");
   });
 
@@ -63,15 +82,31 @@ describe("images: built and run as containers (Docker engine)", function () {
       const builder = await pickBuilder();
       const base = await ensureBaseImage({ builder });
       const built = await Promise.all(
-        (["hello", "name"] as const).map((app) => buildAppImage(app, { baseImage: base.ref, builder, repository: "ecs-cloudmap-consul-test" })),
+        (["hello", "name"] as const).map((app) =>
+          buildAppImage(app, { baseImage: base.ref, builder, repository: "ecs-cloudmap-consul-test" }),
+        ),
       );
       images = { hello: built[0], name: built[1] };
-      topology = await startContainerTopology({ prefix: PREFIX, images: { hello: images.hello.ref, name: images.name.ref }, nameTasks: 3, helloPort: 0 });
+      topology = await startContainerTopology({
+        prefix: PREFIX,
+        images: { hello: images.hello.ref, name: images.name.ref },
+        nameTasks: 3,
+        helloPort: 0,
+      });
     });
 
     it("the images are linux/amd64, built FROM the local base with its node user", async () => {
       for (const image of Object.values(images)) {
-        assert.equal(await dockerOut(["image", "inspect", "--format", "{{.Os}}/{{.Architecture}} {{.Config.User}}", image.ref]), "linux/amd64 node");
+        assert.equal(
+          await dockerOut([
+            "image",
+            "inspect",
+            "--format",
+            "{{.Os}}/{{.Architecture}} {{.Config.User}}",
+            image.ref,
+          ]),
+          "linux/amd64 node",
+        );
       }
     });
 
@@ -82,21 +117,40 @@ describe("images: built and run as containers (Docker engine)", function () {
       assert.deepEqual(Object.keys(r.byTask).sort(), ["name-1", "name-2", "name-3"]);
       const listed = await topology!.instances();
       assert.deepEqual(listed.map((i) => i.id).sort(), ["name-1", "name-2", "name-3"]);
-      for (const t of topology!.tasks()) assert.deepEqual(listed.find((i) => i.id === t.id), { id: t.id, ip: t.ip, port: 3000 });
+      for (const t of topology!.tasks())
+        assert.deepEqual(
+          listed.find((i) => i.id === t.id),
+          { id: t.id, ip: t.ip, port: 3000 },
+        );
     });
 
     it("every container runs as the task definitions' user with a read-only root filesystem", async () => {
       assert.equal(topology!.containers().length, 5);
       for (const c of topology!.containers()) {
-        assert.equal(await dockerOut(["inspect", "--format", "{{.Config.User}} {{.HostConfig.ReadonlyRootfs}}", c]), `${APP_USER} true`, c);
+        assert.equal(
+          await dockerOut(["inspect", "--format", "{{.Config.User}} {{.HostConfig.ReadonlyRootfs}}", c]),
+          `${APP_USER} true`,
+          c,
+        );
         assert.equal(await dockerOut(["exec", c, "id", "-u"]), "1000", c);
-        await assert.rejects(docker(["exec", c, "sh", "-c", "echo x > /tmp/probe"]), /Read-only file system/, c);
+        await assert.rejects(
+          docker(["exec", c, "sh", "-c", "echo x > /tmp/probe"]),
+          /Read-only file system/,
+          c,
+        );
       }
     });
 
     it("each container's HEALTHCHECK is the Dockerfile's and reports healthy", async () => {
       for (const c of topology!.containers()) {
-        const [status, test] = (await dockerOut(["inspect", "--format", "{{.State.Health.Status}}|{{json .Config.Healthcheck.Test}}", c])).split("|");
+        const [status, test] = (
+          await dockerOut([
+            "inspect",
+            "--format",
+            "{{.State.Health.Status}}|{{json .Config.Healthcheck.Test}}",
+            c,
+          ])
+        ).split("|");
         assert.equal(status, "healthy", c);
         assert.deepEqual(JSON.parse(test), ["CMD", "node", "/app/dist/healthcheck.js"], c);
       }
@@ -104,12 +158,17 @@ describe("images: built and run as containers (Docker engine)", function () {
 
     it("the images hold exactly the production packages and no TypeScript sources or source maps", async () => {
       for (const image of Object.values(images)) {
-        const lock = JSON.parse(fs.readFileSync(path.join(PROGRAM_DIR, image.spec.context, "package-lock.json"), "utf8"));
+        const lock = JSON.parse(
+          fs.readFileSync(path.join(PROGRAM_DIR, image.spec.context, "package-lock.json"), "utf8"),
+        );
         const files = await appFiles(image.ref);
         assert.deepEqual(installedPackages(files), productionPackages(lock), image.app);
         assert.deepEqual(imageContentProblems(files, lock), [], image.app);
         assert.ok(files.includes("dist/server.js"));
-        assert.ok(!files.some((f) => f.endsWith(".map") || (f.endsWith(".ts") && !f.startsWith("node_modules/"))), image.app);
+        assert.ok(
+          !files.some((f) => f.endsWith(".map") || (f.endsWith(".ts") && !f.startsWith("node_modules/"))),
+          image.app,
+        );
       }
     });
 
@@ -138,7 +197,10 @@ describe("images: built and run as containers (Docker engine)", function () {
     it("stop() removes every container and the network", async () => {
       await topology!.stop();
       topology = undefined;
-      assert.equal(await dockerOut(["ps", "-aq", "--filter", `label=ecs-cloudmap-consul.images=${PREFIX}`]), "");
+      assert.equal(
+        await dockerOut(["ps", "-aq", "--filter", `label=ecs-cloudmap-consul.images=${PREFIX}`]),
+        "",
+      );
       assert.equal(await dockerOut(["network", "ls", "-q", "--filter", `name=${PREFIX}-net`]), "");
     });
   });

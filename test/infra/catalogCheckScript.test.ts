@@ -11,84 +11,111 @@ import { catalogCheckScript } from "../../components/consulCatalogCheck";
 import { judgeConsulSide, parseCatalogLog } from "../../driver/consulCheck";
 
 const TOKEN = "5f0c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f";
-const haveTools = ["sh", "curl", "jq"].every((tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0);
+const haveTools = ["sh", "curl", "jq"].every(
+  (tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0,
+);
 
 function entries(service: string): unknown[] {
-    return [{ Node: "consul-aws", ServiceName: service, ServicePort: 3000, ServiceTags: ["aws"], Address: "10.10.1.5" }];
+  return [
+    {
+      Node: "consul-aws",
+      ServiceName: service,
+      ServicePort: 3000,
+      ServiceTags: ["aws"],
+      Address: "10.10.1.5",
+    },
+  ];
 }
 
 /** A Consul catalog that knows hello and name only after `readyAfter` requests, and only for the right token. */
-async function standInConsul(readyAfter: number): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
-    const requests: string[] = [];
-    const server = http.createServer((req, res) => {
-        requests.push(`${req.method} ${req.url}`);
-        if (req.headers["x-consul-token"] !== TOKEN) {
-            res.writeHead(403).end("ACL not found");
-            return;
-        }
-        const service = /^\/v1\/catalog\/service\/([a-z0-9-]+)$/.exec(req.url ?? "")?.[1];
-        res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(service && requests.length > readyAfter ? entries(service) : []));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((resolve) => server.close(() => resolve())) };
+async function standInConsul(
+  readyAfter: number,
+): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
+  const requests: string[] = [];
+  const server = http.createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    if (req.headers["x-consul-token"] !== TOKEN) {
+      res.writeHead(403).end("ACL not found");
+      return;
+    }
+    const service = /^\/v1\/catalog\/service\/([a-z0-9-]+)$/.exec(req.url ?? "")?.[1];
+    res
+      .writeHead(200, { "Content-Type": "application/json" })
+      .end(JSON.stringify(service && requests.length > readyAfter ? entries(service) : []));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
-function runScript(script: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string }> {
-    return new Promise((resolve, reject) => {
-        const child = spawn("sh", ["-c", script], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } });
-        let stdout = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-        child.on("error", reject);
-        child.on("close", (code) => {
-            clearTimeout(timer);
-            resolve({ code, stdout });
-        });
+function runScript(
+  script: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("sh", ["-c", script], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout });
     });
+  });
 }
 
 describe("infra catalog check script (sh + curl + jq against a stand-in Consul)", function () {
-    before(function () {
-        if (!haveTools) {
-            console.log("      skipped: needs sh, curl and jq (apt: curl jq), as in the Consul image");
-            this.skip();
-        }
-    });
+  before(function () {
+    if (!haveTools) {
+      console.log("      skipped: needs sh, curl and jq (apt: curl jq), as in the Consul image");
+      this.skip();
+    }
+  });
 
-    it("polls until hello and name are in the catalog, prints them, exits 0, and never prints the token", async () => {
-        const consul = await standInConsul(3);
-        try {
-            const run = await runScript(catalogCheckScript(["hello", "name"], 5, 0), { CONSUL_HTTP_ADDR: consul.url, CONSUL_HTTP_TOKEN: TOKEN });
-            assert.strictEqual(run.code, 0, run.stdout);
-            const verdict = judgeConsulSide(
-                [
-                    { service: "hello", consulName: "hello", port: 3000 },
-                    { service: "name", consulName: "name", port: 3000 },
-                ],
-                parseCatalogLog(run.stdout.split("\n")),
-                run.code ?? undefined,
-            );
-            assert.ok(verdict.ok, verdict.lines.join("\n"));
-            assert.ok(consul.requests.length > 4, "it asked again after empty answers");
-            assert.ok(!run.stdout.includes(TOKEN));
-        } finally {
-            await consul.close();
-        }
-    });
+  it("polls until hello and name are in the catalog, prints them, exits 0, and never prints the token", async () => {
+    const consul = await standInConsul(3);
+    try {
+      const run = await runScript(catalogCheckScript(["hello", "name"], 5, 0), {
+        CONSUL_HTTP_ADDR: consul.url,
+        CONSUL_HTTP_TOKEN: TOKEN,
+      });
+      assert.strictEqual(run.code, 0, run.stdout);
+      const verdict = judgeConsulSide(
+        [
+          { service: "hello", consulName: "hello", port: 3000 },
+          { service: "name", consulName: "name", port: 3000 },
+        ],
+        parseCatalogLog(run.stdout.split("\n")),
+        run.code ?? undefined,
+      );
+      assert.ok(verdict.ok, verdict.lines.join("\n"));
+      assert.ok(consul.requests.length > 4, "it asked again after empty answers");
+      assert.ok(!run.stdout.includes(TOKEN));
+    } finally {
+      await consul.close();
+    }
+  });
 
-    it("a refused token leaves both services empty and exits non-zero after the attempts run out", async () => {
-        const consul = await standInConsul(0);
-        try {
-            const run = await runScript(catalogCheckScript(["hello", "name"], 2, 0), { CONSUL_HTTP_ADDR: consul.url, CONSUL_HTTP_TOKEN: "wrong" });
-            assert.strictEqual(run.code, 1);
-            assert.deepStrictEqual(run.stdout.trim().split("\n"), ["CATALOG hello []", "CATALOG name []"]);
-        } finally {
-            await consul.close();
-        }
-    });
+  it("a refused token leaves both services empty and exits non-zero after the attempts run out", async () => {
+    const consul = await standInConsul(0);
+    try {
+      const run = await runScript(catalogCheckScript(["hello", "name"], 2, 0), {
+        CONSUL_HTTP_ADDR: consul.url,
+        CONSUL_HTTP_TOKEN: "wrong",
+      });
+      assert.strictEqual(run.code, 1);
+      assert.deepStrictEqual(run.stdout.trim().split("\n"), ["CATALOG hello []", "CATALOG name []"]);
+    } finally {
+      await consul.close();
+    }
+  });
 
-    it("refuses a service name that is not a plain Consul name (it goes into the script)", () => {
-        assert.throws(() => catalogCheckScript(["hello; rm -rf /"], 1, 1), /not a Consul service name/);
-    });
+  it("refuses a service name that is not a plain Consul name (it goes into the script)", () => {
+    assert.throws(() => catalogCheckScript(["hello; rm -rf /"], 1, 1), /not a Consul service name/);
+  });
 });

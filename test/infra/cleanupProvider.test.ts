@@ -23,58 +23,74 @@ provider.delete("cleanup-ns-1", { namespaceId: "ns-1", region: "eu-west-1" })
 `;
 
 describe("infra namespace cleanup: the serialized provider in Pulumi's way of loading it", function () {
-    this.timeout(60_000);
-    let providerFile: string;
-    before(async () => {
-        const run = await runProgram(loadStackConfig("dev"), "dev");
-        if (run.error) throw run.error;
-        const cleanup = run.resources.find((r) => r.type === "pulumi-nodejs:dynamic/namespaceCleanup:NamespaceCleanup");
-        assert.ok(cleanup, "the program declares the cleanup");
-        providerFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cleanup-provider-")), "provider.js");
-        fs.writeFileSync(providerFile, String(cleanup.inputs.__provider));
-    });
-    after(() => providerFile && fs.rmSync(path.dirname(providerFile), { recursive: true, force: true }));
+  this.timeout(60_000);
+  let providerFile: string;
+  before(async () => {
+    const run = await runProgram(loadStackConfig("dev"), "dev");
+    if (run.error) throw run.error;
+    const cleanup = run.resources.find(
+      (r) => r.type === "pulumi-nodejs:dynamic/namespaceCleanup:NamespaceCleanup",
+    );
+    assert.ok(cleanup, "the program declares the cleanup");
+    providerFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cleanup-provider-")), "provider.js");
+    fs.writeFileSync(providerFile, String(cleanup.inputs.__provider));
+  });
+  after(() => providerFile && fs.rmSync(path.dirname(providerFile), { recursive: true, force: true }));
 
-    it("captures no project module and loads only packages and node built-ins", () => {
-        const text = fs.readFileSync(providerFile, "utf8");
-        const required = [...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]).sort();
-        assert.deepStrictEqual(required, ["@aws-sdk/client-secrets-manager", "@aws-sdk/client-servicediscovery", "http", "https"]);
-        assert.ok(!/ts-node|\/components\//.test(text), "no ts-node or project source path in the serialized provider");
-    });
+  it("captures no project module and loads only packages and node built-ins", () => {
+    const text = fs.readFileSync(providerFile, "utf8");
+    const required = [...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]).sort();
+    assert.deepStrictEqual(required, [
+      "@aws-sdk/client-secrets-manager",
+      "@aws-sdk/client-servicediscovery",
+      "http",
+      "https",
+    ]);
+    assert.ok(
+      !/ts-node|\/components\//.test(text),
+      "no ts-node or project source path in the serialized provider",
+    );
+  });
 
-    it("delete empties the namespace of consul-aws's service: deregister, wait for the operation, delete", async () => {
-        const cloudMap = await standInCloudMap();
-        try {
-            const result = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-                const child = spawn(process.execPath, ["-e", HOST_SCRIPT, providerFile], {
-                    cwd: ROOT,
-                    env: {
-                        PATH: process.env.PATH,
-                        AWS_ENDPOINT_URL_SERVICEDISCOVERY: cloudMap.url,
-                        AWS_ACCESS_KEY_ID: "AKIATESTNOTAKEY",
-                        AWS_SECRET_ACCESS_KEY: "not-a-secret",
-                        AWS_EC2_METADATA_DISABLED: "true",
-                    },
-                });
-                let out = "";
-                child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-                child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-                const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-                child.on("error", reject);
-                child.on("close", (code) => {
-                    clearTimeout(timer);
-                    resolve({ code, out });
-                });
-            });
-            assert.strictEqual(result.code, 0, result.out);
-            assert.deepStrictEqual(
-                cloudMap.calls.map((c) => c.action),
-                ["ListServices", "ListInstances", "DeregisterInstance", "GetOperation", "DeleteService"],
-            );
-            assert.deepStrictEqual(cloudMap.calls[0].body.Filters, [{ Name: "NAMESPACE_ID", Values: ["ns-1"], Condition: "EQ" }]);
-            assert.deepStrictEqual(cloudMap.calls[4].body, { Id: "srv-consul" }, "only consul-aws's service is deleted");
-        } finally {
-            await cloudMap.close();
-        }
-    });
+  it("delete empties the namespace of consul-aws's service: deregister, wait for the operation, delete", async () => {
+    const cloudMap = await standInCloudMap();
+    try {
+      const result = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, ["-e", HOST_SCRIPT, providerFile], {
+          cwd: ROOT,
+          env: {
+            PATH: process.env.PATH,
+            AWS_ENDPOINT_URL_SERVICEDISCOVERY: cloudMap.url,
+            AWS_ACCESS_KEY_ID: "AKIATESTNOTAKEY",
+            AWS_SECRET_ACCESS_KEY: "not-a-secret",
+            AWS_EC2_METADATA_DISABLED: "true",
+          },
+        });
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+        const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+        child.on("error", reject);
+        child.on("close", (code) => {
+          clearTimeout(timer);
+          resolve({ code, out });
+        });
+      });
+      assert.strictEqual(result.code, 0, result.out);
+      assert.deepStrictEqual(
+        cloudMap.calls.map((c) => c.action),
+        ["ListServices", "ListInstances", "DeregisterInstance", "GetOperation", "DeleteService"],
+      );
+      assert.deepStrictEqual(cloudMap.calls[0].body.Filters, [
+        { Name: "NAMESPACE_ID", Values: ["ns-1"], Condition: "EQ" },
+      ]);
+      assert.deepStrictEqual(
+        cloudMap.calls[4].body,
+        { Id: "srv-consul" },
+        "only consul-aws's service is deleted",
+      );
+    } finally {
+      await cloudMap.close();
+    }
+  });
 });

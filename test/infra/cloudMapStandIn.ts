@@ -7,37 +7,54 @@ import * as http from "http";
 import { AddressInfo } from "net";
 
 export interface CloudMapCall {
-    action: string;
-    body: Record<string, unknown>;
+  action: string;
+  body: Record<string, unknown>;
 }
 
 /** Cloud Map's JSON 1.1 API for one imported service with one instance, plus the stack's own service. */
-export async function standInCloudMap(): Promise<{ url: string; calls: CloudMapCall[]; close: () => Promise<void> }> {
-    const calls: CloudMapCall[] = [];
-    const answers: Record<string, (body: Record<string, unknown>) => unknown> = {
-        ListServices: () => ({ Services: [{ Id: "srv-hello", Name: "hello" }, { Id: "srv-consul", Name: "consul", Description: "Imported from Consul" }] }),
-        ListInstances: () => ({ Instances: [{ Id: "10.50.0.4:8300" }] }),
-        DeregisterInstance: () => ({ OperationId: "op-1" }),
-        GetOperation: (body) => ({ Operation: { Id: body.OperationId, Status: "SUCCESS" } }),
-        DeleteService: () => ({}),
-    };
-    const server = http.createServer((req, res) => {
-        let text = "";
-        req.on("data", (chunk: Buffer) => (text += chunk.toString()));
-        req.on("end", () => {
-            const action = String(req.headers["x-amz-target"] ?? "").split(".").pop() ?? "";
-            const body = JSON.parse(text || "{}") as Record<string, unknown>;
-            calls.push({ action, body });
-            const answer = answers[action];
-            if (!answer) {
-                res.writeHead(400, { "Content-Type": "application/x-amz-json-1.1" }).end(JSON.stringify({ __type: "InvalidInput", message: `unexpected ${action}` }));
-                return;
-            }
-            res.writeHead(200, { "Content-Type": "application/x-amz-json-1.1" }).end(JSON.stringify(answer(body)));
-        });
+export async function standInCloudMap(): Promise<{
+  url: string;
+  calls: CloudMapCall[];
+  close: () => Promise<void>;
+}> {
+  const calls: CloudMapCall[] = [];
+  const answers: Record<string, (body: Record<string, unknown>) => unknown> = {
+    ListServices: () => ({
+      Services: [
+        { Id: "srv-hello", Name: "hello" },
+        { Id: "srv-consul", Name: "consul", Description: "Imported from Consul" },
+      ],
+    }),
+    ListInstances: () => ({ Instances: [{ Id: "10.50.0.4:8300" }] }),
+    DeregisterInstance: () => ({ OperationId: "op-1" }),
+    GetOperation: (body) => ({ Operation: { Id: body.OperationId, Status: "SUCCESS" } }),
+    DeleteService: () => ({}),
+  };
+  const server = http.createServer((req, res) => {
+    let text = "";
+    req.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    req.on("end", () => {
+      const action =
+        String(req.headers["x-amz-target"] ?? "")
+          .split(".")
+          .pop() ?? "";
+      const body = JSON.parse(text || "{}") as Record<string, unknown>;
+      calls.push({ action, body });
+      const answer = answers[action];
+      if (!answer) {
+        res
+          .writeHead(400, { "Content-Type": "application/x-amz-json-1.1" })
+          .end(JSON.stringify({ __type: "InvalidInput", message: `unexpected ${action}` }));
+        return;
+      }
+      res.writeHead(200, { "Content-Type": "application/x-amz-json-1.1" }).end(JSON.stringify(answer(body)));
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    return { url: `http://127.0.0.1:${port}`, calls, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
-

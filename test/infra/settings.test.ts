@@ -3,171 +3,220 @@ import * as assert from "assert";
 import { capacityProviderStrategy } from "../../components/capacity";
 import { allowedMemoryFor, isValidFargateSize } from "../../components/fargateSizes";
 import {
-    CONFIG_KEYS,
-    isDnsName,
-    parseConsulAddress,
-    parseIpv4Cidr,
-    parseSettings,
-    qualifiedKey,
-    RawConfig,
-    secretArnsOf,
-    Settings,
+  CONFIG_KEYS,
+  isDnsName,
+  parseConsulAddress,
+  parseIpv4Cidr,
+  parseSettings,
+  qualifiedKey,
+  RawConfig,
+  secretArnsOf,
+  Settings,
 } from "../../components/settings";
 import { loadProjectFile, loadStackConfig, PROJECT } from "./harness";
 
 const REGION = { "aws:region": "us-east-1" };
 
 function ok(raw: RawConfig): Settings {
-    const result = parseSettings(raw);
-    if (!result.ok) assert.fail(result.errors.join("\n"));
-    return result.settings;
+  const result = parseSettings(raw);
+  if (!result.ok) assert.fail(result.errors.join("\n"));
+  return result.settings;
 }
 
 function errorsOf(raw: RawConfig): string[] {
-    const result = parseSettings(raw);
-    assert.strictEqual(result.ok, false, "expected errors");
-    return result.ok ? [] : result.errors;
+  const result = parseSettings(raw);
+  assert.strictEqual(result.ok, false, "expected errors");
+  return result.ok ? [] : result.errors;
 }
 
 describe("infra settings: parseSettings", () => {
-    it("applies the documented defaults when only the region is set", () => {
-        const s = ok(REGION);
-        assert.strictEqual(s.network.vpcCidr, "10.0.0.0/16");
-        assert.strictEqual(s.network.azCount, 2);
-        assert.strictEqual(s.network.natGateways, "Single");
-        assert.strictEqual(s.discovery.namespaceName, "internal");
-        assert.deepStrictEqual(s.hello, { port: 3000, cpu: 256, memory: 512, desiredCount: 2, minCount: 1, maxCount: 4 });
-        assert.strictEqual(s.consulSync, undefined, "sync is off by default");
-        assert.strictEqual(s.discovery.mode, "dns");
-        assert.deepStrictEqual(s.frontDoor, { kind: "alb", throttle: { rateLimit: 100, burstLimit: 200 } });
-        assert.strictEqual(s.loadBalancer.certificateArn, undefined);
-        assert.deepStrictEqual(secretArnsOf(s), []);
+  it("applies the documented defaults when only the region is set", () => {
+    const s = ok(REGION);
+    assert.strictEqual(s.network.vpcCidr, "10.0.0.0/16");
+    assert.strictEqual(s.network.azCount, 2);
+    assert.strictEqual(s.network.natGateways, "Single");
+    assert.strictEqual(s.discovery.namespaceName, "internal");
+    assert.deepStrictEqual(s.hello, {
+      port: 3000,
+      cpu: 256,
+      memory: 512,
+      desiredCount: 2,
+      minCount: 1,
+      maxCount: 4,
     });
+    assert.strictEqual(s.consulSync, undefined, "sync is off by default");
+    assert.strictEqual(s.discovery.mode, "dns");
+    assert.deepStrictEqual(s.frontDoor, { kind: "alb", throttle: { rateLimit: 100, burstLimit: 200 } });
+    assert.strictEqual(s.loadBalancer.certificateArn, undefined);
+    assert.deepStrictEqual(secretArnsOf(s), []);
+  });
 
-    it("reads a full external consul-aws setup; https means TLS and port 8501 by default", () => {
-        const s = ok({
-            ...REGION,
-            [qualifiedKey("consulMode")]: "external",
-            [qualifiedKey("consulHttpAddr")]: "https://10.9.0.5",
-            [qualifiedKey("consulCidr")]: "10.9.0.0/16",
-            [qualifiedKey("consulPeeringConnectionId")]: "pcx-0123456789abcdef0",
-            [qualifiedKey("consulTokenSecretArn")]: "arn:aws:secretsmanager:us-east-1:111111111111:secret:t-AbCdEf",
-            [qualifiedKey("consulCaCertSecretArn")]: "arn:aws:secretsmanager:us-east-1:111111111111:secret:ca-AbCdEf",
-            [qualifiedKey("consulSyncPrefixInConsul")]: "aws-",
-        });
-        assert.ok(s.consulSync?.consul.kind === "external");
-        assert.strictEqual(s.consulSync.consul.tls, true);
-        assert.strictEqual(s.consulSync.consul.port, 8501);
-        assert.deepStrictEqual(s.consulSync.consul.route, { kind: "peering", id: "pcx-0123456789abcdef0" });
-        assert.deepStrictEqual(s.consulSync.consul.dns, { kind: "ip" });
-        assert.strictEqual(s.consulSync.consul.deregisterOnDestroy, true);
-        assert.strictEqual(s.consulSync.image, "public.ecr.aws/hashicorp/consul-aws:0.1.3");
-        assert.deepStrictEqual(s.consulSync.prefixes, { inConsul: "aws-", inCloudMap: "" });
-        assert.deepStrictEqual(secretArnsOf(s), [
-            "arn:aws:secretsmanager:us-east-1:111111111111:secret:t-AbCdEf",
-            "arn:aws:secretsmanager:us-east-1:111111111111:secret:ca-AbCdEf",
-        ]);
+  it("reads a full external consul-aws setup; https means TLS and port 8501 by default", () => {
+    const s = ok({
+      ...REGION,
+      [qualifiedKey("consulMode")]: "external",
+      [qualifiedKey("consulHttpAddr")]: "https://10.9.0.5",
+      [qualifiedKey("consulCidr")]: "10.9.0.0/16",
+      [qualifiedKey("consulPeeringConnectionId")]: "pcx-0123456789abcdef0",
+      [qualifiedKey("consulTokenSecretArn")]: "arn:aws:secretsmanager:us-east-1:111111111111:secret:t-AbCdEf",
+      [qualifiedKey("consulCaCertSecretArn")]:
+        "arn:aws:secretsmanager:us-east-1:111111111111:secret:ca-AbCdEf",
+      [qualifiedKey("consulSyncPrefixInConsul")]: "aws-",
     });
+    assert.ok(s.consulSync?.consul.kind === "external");
+    assert.strictEqual(s.consulSync.consul.tls, true);
+    assert.strictEqual(s.consulSync.consul.port, 8501);
+    assert.deepStrictEqual(s.consulSync.consul.route, { kind: "peering", id: "pcx-0123456789abcdef0" });
+    assert.deepStrictEqual(s.consulSync.consul.dns, { kind: "ip" });
+    assert.strictEqual(s.consulSync.consul.deregisterOnDestroy, true);
+    assert.strictEqual(s.consulSync.image, "public.ecr.aws/hashicorp/consul-aws:0.1.3");
+    assert.deepStrictEqual(s.consulSync.prefixes, { inConsul: "aws-", inCloudMap: "" });
+    assert.deepStrictEqual(secretArnsOf(s), [
+      "arn:aws:secretsmanager:us-east-1:111111111111:secret:t-AbCdEf",
+      "arn:aws:secretsmanager:us-east-1:111111111111:secret:ca-AbCdEf",
+    ]);
+  });
 
-    it("checks autoscaling bounds only when autoscaling is on", () => {
-        const bounds = { ...REGION, [qualifiedKey("helloMinCount")]: "5", [qualifiedKey("helloMaxCount")]: "2" };
-        ok(bounds);
-        assert.deepStrictEqual(errorsOf({ ...bounds, [qualifiedKey("autoscaling")]: "true" }), [
-            `${PROJECT}:helloMinCount: must not exceed helloMaxCount (5 > 2)`,
-        ]);
-    });
+  it("checks autoscaling bounds only when autoscaling is on", () => {
+    const bounds = { ...REGION, [qualifiedKey("helloMinCount")]: "5", [qualifiedKey("helloMaxCount")]: "2" };
+    ok(bounds);
+    assert.deepStrictEqual(errorsOf({ ...bounds, [qualifiedKey("autoscaling")]: "true" }), [
+      `${PROJECT}:helloMinCount: must not exceed helloMaxCount (5 > 2)`,
+    ]);
+  });
 
-    it("accepts the edges of every range and rejects one past them", () => {
-        ok({ ...REGION, [qualifiedKey("dnsTtl")]: "0", [qualifiedKey("namespaceSoaTtl")]: "300", [qualifiedKey("helloPort")]: "65535", [qualifiedKey("azCount")]: "6" });
-        assert.strictEqual(errorsOf({ ...REGION, [qualifiedKey("dnsTtl")]: "301" }).length, 1);
-        assert.strictEqual(errorsOf({ ...REGION, [qualifiedKey("azCount")]: "7" }).length, 1);
-        assert.strictEqual(errorsOf({ ...REGION, [qualifiedKey("helloPort")]: "0" }).length, 1);
-        assert.strictEqual(errorsOf({ ...REGION, [qualifiedKey("stopTimeout")]: "121" }).length, 1);
-        assert.strictEqual(errorsOf({ ...REGION, [qualifiedKey("helloDesiredCount")]: "2.5" }).length, 1);
+  it("accepts the edges of every range and rejects one past them", () => {
+    ok({
+      ...REGION,
+      [qualifiedKey("dnsTtl")]: "0",
+      [qualifiedKey("namespaceSoaTtl")]: "300",
+      [qualifiedKey("helloPort")]: "65535",
+      [qualifiedKey("azCount")]: "6",
     });
+    assert.strictEqual(errorsOf({ ...REGION, [qualifiedKey("dnsTtl")]: "301" }).length, 1);
+    assert.strictEqual(errorsOf({ ...REGION, [qualifiedKey("azCount")]: "7" }).length, 1);
+    assert.strictEqual(errorsOf({ ...REGION, [qualifiedKey("helloPort")]: "0" }).length, 1);
+    assert.strictEqual(errorsOf({ ...REGION, [qualifiedKey("stopTimeout")]: "121" }).length, 1);
+    assert.strictEqual(errorsOf({ ...REGION, [qualifiedKey("helloDesiredCount")]: "2.5" }).length, 1);
+  });
 
-    it("collects all errors instead of stopping at the first", () => {
-        const errors = errorsOf({
-            [qualifiedKey("azCount")]: "x",
-            [qualifiedKey("natGateways")]: "many",
-            [qualifiedKey("logRetentionDays")]: "0",
-        });
-        assert.deepStrictEqual(errors.map((e) => e.split(":").slice(0, 2).join(":")).sort(), [
-            "aws:region",
-            `${PROJECT}:azCount`,
-            `${PROJECT}:logRetentionDays`,
-            `${PROJECT}:natGateways`,
-        ]);
+  it("collects all errors instead of stopping at the first", () => {
+    const errors = errorsOf({
+      [qualifiedKey("azCount")]: "x",
+      [qualifiedKey("natGateways")]: "many",
+      [qualifiedKey("logRetentionDays")]: "0",
     });
+    assert.deepStrictEqual(errors.map((e) => e.split(":").slice(0, 2).join(":")).sort(), [
+      "aws:region",
+      `${PROJECT}:azCount`,
+      `${PROJECT}:logRetentionDays`,
+      `${PROJECT}:natGateways`,
+    ]);
+  });
 
-    it("refuses Consul services that would collide with the app services in Cloud Map", () => {
-        const base = {
-            ...REGION,
-            [qualifiedKey("consulMode")]: "external",
-            [qualifiedKey("consulHttpAddr")]: "http://10.9.0.5:8500",
-            [qualifiedKey("consulCidr")]: "10.9.0.0/16",
-            [qualifiedKey("consulTransitGatewayId")]: "tgw-0123456789abcdef0",
-            [qualifiedKey("consulTokenSecretArn")]: "arn:aws:secretsmanager:us-east-1:111111111111:secret:t-AbCdEf",
-            [qualifiedKey("consulKnownServices")]: "consul,hello",
-        };
-        assert.match(errorsOf(base)[0], /consulKnownServices: must not list hello or name/);
-        ok({ ...base, [qualifiedKey("consulSyncPrefixInCloudMap")]: "consul-" });
-    });
+  it("refuses Consul services that would collide with the app services in Cloud Map", () => {
+    const base = {
+      ...REGION,
+      [qualifiedKey("consulMode")]: "external",
+      [qualifiedKey("consulHttpAddr")]: "http://10.9.0.5:8500",
+      [qualifiedKey("consulCidr")]: "10.9.0.0/16",
+      [qualifiedKey("consulTransitGatewayId")]: "tgw-0123456789abcdef0",
+      [qualifiedKey("consulTokenSecretArn")]: "arn:aws:secretsmanager:us-east-1:111111111111:secret:t-AbCdEf",
+      [qualifiedKey("consulKnownServices")]: "consul,hello",
+    };
+    assert.match(errorsOf(base)[0], /consulKnownServices: must not list hello or name/);
+    ok({ ...base, [qualifiedKey("consulSyncPrefixInCloudMap")]: "consul-" });
+  });
 });
 
 describe("infra settings: format checks", () => {
-    it("Fargate sizes follow the AWS table", () => {
-        for (const [cpu, memory] of [[256, 512], [256, 2048], [512, 4096], [1024, 8192], [4096, 30720], [8192, 61440], [16384, 122880]]) {
-            assert.ok(isValidFargateSize(cpu, memory), `${cpu}/${memory}`);
-        }
-        for (const [cpu, memory] of [[256, 768], [256, 4096], [512, 512], [1024, 1024], [8192, 18432], [16384, 36864], [300, 1024]]) {
-            assert.ok(!isValidFargateSize(cpu, memory), `${cpu}/${memory}`);
-        }
-        assert.strictEqual(allowedMemoryFor(8192), "16384-61440 in steps of 4096");
-    });
+  it("Fargate sizes follow the AWS table", () => {
+    for (const [cpu, memory] of [
+      [256, 512],
+      [256, 2048],
+      [512, 4096],
+      [1024, 8192],
+      [4096, 30720],
+      [8192, 61440],
+      [16384, 122880],
+    ]) {
+      assert.ok(isValidFargateSize(cpu, memory), `${cpu}/${memory}`);
+    }
+    for (const [cpu, memory] of [
+      [256, 768],
+      [256, 4096],
+      [512, 512],
+      [1024, 1024],
+      [8192, 18432],
+      [16384, 36864],
+      [300, 1024],
+    ]) {
+      assert.ok(!isValidFargateSize(cpu, memory), `${cpu}/${memory}`);
+    }
+    assert.strictEqual(allowedMemoryFor(8192), "16384-61440 in steps of 4096");
+  });
 
-    it("DNS names: lowercase labels, no leading or trailing hyphen, at most 63 per label", () => {
-        for (const good of ["internal", "svc.local", "a-b.c1", "x".repeat(63)]) assert.ok(isDnsName(good), good);
-        for (const bad of ["", "Internal", "-a", "a-", "a..b", "a_b", "x".repeat(64), "a.b."]) assert.ok(!isDnsName(bad), bad);
-    });
+  it("DNS names: lowercase labels, no leading or trailing hyphen, at most 63 per label", () => {
+    for (const good of ["internal", "svc.local", "a-b.c1", "x".repeat(63)]) assert.ok(isDnsName(good), good);
+    for (const bad of ["", "Internal", "-a", "a-", "a..b", "a_b", "x".repeat(64), "a.b."])
+      assert.ok(!isDnsName(bad), bad);
+  });
 
-    it("CIDRs must be network addresses", () => {
-        assert.deepStrictEqual(parseIpv4Cidr("10.0.0.0/16"), { prefix: 16 });
-        for (const bad of ["10.0.0.1/16", "10.0.0.0/33", "256.0.0.0/8", "10.0.0.0", "10.0.0/16"]) assert.strictEqual(parseIpv4Cidr(bad), undefined, bad);
-    });
+  it("CIDRs must be network addresses", () => {
+    assert.deepStrictEqual(parseIpv4Cidr("10.0.0.0/16"), { prefix: 16 });
+    for (const bad of ["10.0.0.1/16", "10.0.0.0/33", "256.0.0.0/8", "10.0.0.0", "10.0.0/16"])
+      assert.strictEqual(parseIpv4Cidr(bad), undefined, bad);
+  });
 
-    it("Consul addresses need a scheme; the port defaults by scheme", () => {
-        assert.deepStrictEqual(parseConsulAddress("http://consul.service:8500"), { tls: false, host: "consul.service", port: 8500 });
-        assert.deepStrictEqual(parseConsulAddress("https://consul"), { tls: true, host: "consul", port: 8501 });
-        for (const bad of ["consul:8500", "ftp://consul", "http://consul:99999", "http://user@consul"]) assert.strictEqual(parseConsulAddress(bad), undefined, bad);
+  it("Consul addresses need a scheme; the port defaults by scheme", () => {
+    assert.deepStrictEqual(parseConsulAddress("http://consul.service:8500"), {
+      tls: false,
+      host: "consul.service",
+      port: 8500,
     });
+    assert.deepStrictEqual(parseConsulAddress("https://consul"), { tls: true, host: "consul", port: 8501 });
+    for (const bad of ["consul:8500", "ftp://consul", "http://consul:99999", "http://user@consul"])
+      assert.strictEqual(parseConsulAddress(bad), undefined, bad);
+  });
 
-    it("capacity strategies map to FARGATE / FARGATE_SPOT with an on-demand base for mixed", () => {
-        assert.deepStrictEqual(capacityProviderStrategy("ondemand"), [{ capacityProvider: "FARGATE", weight: 1, base: 0 }]);
-        assert.deepStrictEqual(capacityProviderStrategy("spot"), [{ capacityProvider: "FARGATE_SPOT", weight: 1, base: 0 }]);
-        assert.strictEqual(capacityProviderStrategy("mixed")[0].base, 1);
-    });
+  it("capacity strategies map to FARGATE / FARGATE_SPOT with an on-demand base for mixed", () => {
+    assert.deepStrictEqual(capacityProviderStrategy("ondemand"), [
+      { capacityProvider: "FARGATE", weight: 1, base: 0 },
+    ]);
+    assert.deepStrictEqual(capacityProviderStrategy("spot"), [
+      { capacityProvider: "FARGATE_SPOT", weight: 1, base: 0 },
+    ]);
+    assert.strictEqual(capacityProviderStrategy("mixed")[0].base, 1);
+  });
 });
 
 describe("infra settings: project and stack files", () => {
-    it("Pulumi.yaml declares exactly the keys parseSettings reads, with the same types, defaults and descriptions", () => {
-        const project = loadProjectFile();
-        assert.strictEqual(project.name, PROJECT);
-        assert.deepStrictEqual(project.runtime, { name: "nodejs", options: { typescript: true } });
-        assert.deepStrictEqual(Object.keys(project.config).sort(), Object.keys(CONFIG_KEYS).sort());
-        for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
-            assert.deepStrictEqual(project.config[key], { type: spec.type, default: spec.default, description: spec.description }, key);
-        }
-    });
-
-    for (const stack of ["dev", "prod"]) {
-        it(`Pulumi.${stack}.yaml sets only declared keys, holds no encrypted secrets, and parses cleanly`, () => {
-            const config = loadStackConfig(stack);
-            for (const key of Object.keys(config)) {
-                assert.ok(key === "aws:region" || (key.startsWith(`${PROJECT}:`) && key.slice(PROJECT.length + 1) in CONFIG_KEYS), `undeclared key ${key}`);
-            }
-            for (const value of Object.values(config)) assert.ok(!/secure:/i.test(value), "no encrypted values");
-            ok(config);
-        });
+  it("Pulumi.yaml declares exactly the keys parseSettings reads, with the same types, defaults and descriptions", () => {
+    const project = loadProjectFile();
+    assert.strictEqual(project.name, PROJECT);
+    assert.deepStrictEqual(project.runtime, { name: "nodejs", options: { typescript: true } });
+    assert.deepStrictEqual(Object.keys(project.config).sort(), Object.keys(CONFIG_KEYS).sort());
+    for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
+      assert.deepStrictEqual(
+        project.config[key],
+        { type: spec.type, default: spec.default, description: spec.description },
+        key,
+      );
     }
+  });
+
+  for (const stack of ["dev", "prod"]) {
+    it(`Pulumi.${stack}.yaml sets only declared keys, holds no encrypted secrets, and parses cleanly`, () => {
+      const config = loadStackConfig(stack);
+      for (const key of Object.keys(config)) {
+        assert.ok(
+          key === "aws:region" ||
+            (key.startsWith(`${PROJECT}:`) && key.slice(PROJECT.length + 1) in CONFIG_KEYS),
+          `undeclared key ${key}`,
+        );
+      }
+      for (const value of Object.values(config)) assert.ok(!/secure:/i.test(value), "no encrypted values");
+      ok(config);
+    });
+  }
 });

@@ -16,10 +16,23 @@ describe("bench arithmetic (pure)", () => {
     assert.equal(median([3, 1, 2]), 2);
     assert.equal(median([4, 1, 3, 2]), 2.5);
     assert.ok(Number.isNaN(median([])));
-    assert.deepEqual(medianOf([{ a: 1, b: 10 }, { a: 3, b: 30 }, { a: 2, b: 20 }]), { a: 2, b: 20 });
+    assert.deepEqual(
+      medianOf([
+        { a: 1, b: 10 },
+        { a: 3, b: 30 },
+        { a: 2, b: 20 },
+      ]),
+      { a: 2, b: 20 },
+    );
   });
 
   it("table pads the first column left, the others right", () => {
-    assert.equal(table([["x", "n"], ["steady", "12"]]), "x        n\nsteady  12");
+    assert.equal(
+      table([
+        ["x", "n"],
+        ["steady", "12"],
+      ]),
+      "x        n\nsteady  12",
+    );
   });
 });

@@ -25,10 +25,38 @@ describe("local CLI flags and commands (pure)", () => {
   });
 
   it("reads every flag", () => {
-    const r = parseCliArgs(["--namespace", "local.example", "--tasks", "5", "--ttl", "1", "--deregister-delay", "0.5", "--port", "0", "--dns-port", "5353", "--ui-port", "8081", "--record-type", "srv", "--verbose"]);
+    const r = parseCliArgs([
+      "--namespace",
+      "local.example",
+      "--tasks",
+      "5",
+      "--ttl",
+      "1",
+      "--deregister-delay",
+      "0.5",
+      "--port",
+      "0",
+      "--dns-port",
+      "5353",
+      "--ui-port",
+      "8081",
+      "--record-type",
+      "srv",
+      "--verbose",
+    ]);
     assert.deepEqual(r, {
       kind: "run",
-      options: { namespace: "local.example", tasks: 5, ttlSeconds: 1, deregisterDelayMs: 500, helloPort: 0, dnsPort: 5353, uiPort: 8081, recordType: "SRV", verbose: true },
+      options: {
+        namespace: "local.example",
+        tasks: 5,
+        ttlSeconds: 1,
+        deregisterDelayMs: 500,
+        helloPort: 0,
+        dnsPort: 5353,
+        uiPort: 8081,
+        recordType: "SRV",
+        verbose: true,
+      },
     });
     assert.deepEqual(parseCliArgs(["-h"]), { kind: "help" });
   });
@@ -55,17 +83,32 @@ describe("local CLI flags and commands (pure)", () => {
     assert.deepEqual(parseCommand("exit", "name"), { kind: "quit" });
     assert.equal(parseCommand("stop", "name").kind, "error");
     assert.equal(parseCommand("add 2", "name").kind, "error");
-    assert.deepEqual(parseCommand("reboot", "name"), { kind: "error", message: 'unknown command "reboot"; type help for the list' });
+    assert.deepEqual(parseCommand("reboot", "name"), {
+      kind: "error",
+      message: 'unknown command "reboot"; type help for the list',
+    });
   });
 
   it("formats the task table in aligned columns", () => {
     const table = formatTaskTable([
       { id: "name-1", ip: "127.0.0.2", port: 3000, url: "", pid: 11, state: "running", registered: true },
-      { id: "name-10", ip: "127.0.0.11", port: 3000, url: "", pid: undefined, state: "stopped", registered: false },
+      {
+        id: "name-10",
+        ip: "127.0.0.11",
+        port: 3000,
+        url: "",
+        pid: undefined,
+        state: "stopped",
+        registered: false,
+      },
     ]);
     assert.equal(
       table,
-      ["ID       ADDRESS          PID  STATE    IN DNS", "name-1   127.0.0.2:3000   11   running  yes", "name-10  127.0.0.11:3000  -    stopped  no"].join("\n"),
+      [
+        "ID       ADDRESS          PID  STATE    IN DNS",
+        "name-1   127.0.0.2:3000   11   running  yes",
+        "name-10  127.0.0.11:3000  -    stopped  no",
+      ].join("\n"),
     );
   });
 });

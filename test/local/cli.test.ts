@@ -7,8 +7,15 @@ import { httpGet, waitUntil } from "../../local/net-util";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-function startCli(args: string[]): { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "local/cli.ts", ...args], { cwd: ROOT, env: { ...process.env } });
+function startCli(args: string[]): {
+  child: ChildProcessWithoutNullStreams;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "local/cli.ts", ...args], {
+    cwd: ROOT,
+    env: { ...process.env },
+  });
   let out = "";
   child.stdout.on("data", (d) => (out += d));
   child.stderr.on("data", (d) => (out += d));
@@ -45,7 +52,10 @@ describe("local CLI (npm start)", function () {
       try {
         cli = startCli(flag === "--port" ? ["--port", String(port)] : ["--port", "0", flag, String(port)]);
         assert.equal(await cli.exited, 2);
-        assert.match(cli.output(), new RegExp(`error: ${flag} ${port}: 127\\.0\\.0\\.1:${port} is already in use`));
+        assert.match(
+          cli.output(),
+          new RegExp(`error: ${flag} ${port}: 127\\.0\\.0\\.1:${port} is already in use`),
+        );
       } finally {
         await new Promise((r) => blocker.close(r));
       }
@@ -55,7 +65,10 @@ describe("local CLI (npm start)", function () {
   it("starts, prints hello's URL, DNS and the tasks, obeys kill/list/quit, and stops everything", async () => {
     cli = startCli(["--port", "0", "--ttl", "1", "--tasks", "2", "--deregister-delay", "0.2"]);
     const current = cli;
-    assert.ok(await waitUntil(() => /> $/.test(current.output()), 30_000, 100), `no prompt:\n${current.output()}`);
+    assert.ok(
+      await waitUntil(() => /> $/.test(current.output()), 30_000, 100),
+      `no prompt:\n${current.output()}`,
+    );
     const out = current.output();
     const helloUrl = /hello:\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1];
     assert.ok(helloUrl, out);
@@ -70,9 +83,15 @@ describe("local CLI (npm start)", function () {
 
     current.child.stdin.write("kill 1\n");
     assert.ok(await waitUntil(() => /name-1 killed/.test(current.output()), 10_000), current.output());
-    assert.ok(await waitUntil(() => /name-1 deregistered from DNS/.test(current.output()), 10_000), current.output());
+    assert.ok(
+      await waitUntil(() => /name-1 deregistered from DNS/.test(current.output()), 10_000),
+      current.output(),
+    );
     current.child.stdin.write("list\n");
-    assert.ok(await waitUntil(() => /name-1\s+127\.0\.0\.2:\d+\s+\d+\s+stopped\s+no/.test(current.output()), 10_000), current.output());
+    assert.ok(
+      await waitUntil(() => /name-1\s+127\.0\.0\.2:\d+\s+\d+\s+stopped\s+no/.test(current.output()), 10_000),
+      current.output(),
+    );
     assert.equal((await httpGet(helloUrl, 5000)).status, 200, "hello rides on name-2");
 
     current.child.stdin.write("quit\n");

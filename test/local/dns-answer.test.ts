@@ -10,7 +10,12 @@ import {
   type ZoneSettings,
 } from "../../local/dns-answer";
 
-const zone: ZoneSettings = { namespace: "internal", ttlSeconds: 5, negativeTtlSeconds: 1, services: ["name"] };
+const zone: ZoneSettings = {
+  namespace: "internal",
+  ttlSeconds: 5,
+  negativeTtlSeconds: 1,
+  services: ["name"],
+};
 
 function tasks(n: number, healthy = true): Instance[] {
   return Array.from({ length: n }, (_, k) => ({
@@ -33,12 +38,19 @@ describe("local DNS answers (pure)", () => {
     const r = buildResponse(query("name.internal", "A"), tasks(3), zone);
     assert.equal(rcode(r), 0);
     assert.equal(r.id, 42);
-    assert.deepEqual(r.answers?.map((a) => (a.type === "A" ? a.data : "")).sort(), ["127.0.0.2", "127.0.0.3", "127.0.0.4"]);
+    assert.deepEqual(r.answers?.map((a) => (a.type === "A" ? a.data : "")).sort(), [
+      "127.0.0.2",
+      "127.0.0.3",
+      "127.0.0.4",
+    ]);
     assert.ok(r.answers?.every((a) => a.type === "A" && a.ttl === 5 && a.name === "name.internal"));
   });
 
   it("MULTIVALUE: at most 8 records, unhealthy ones left out", () => {
-    const instances = [...tasks(12), { id: "sick", service: "name", ip: "127.0.0.99", port: 3000, healthy: false }];
+    const instances = [
+      ...tasks(12),
+      { id: "sick", service: "name", ip: "127.0.0.99", port: 3000, healthy: false },
+    ];
     const seen = new Set<string>();
     for (let i = 0; i < 50; i++) {
       const answers = buildResponse(query("name.internal", "A"), instances, zone).answers ?? [];
@@ -59,8 +71,14 @@ describe("local DNS answers (pure)", () => {
   });
 
   it("shuffle is a permutation and follows the injected random source", () => {
-    assert.deepEqual(shuffled([1, 2, 3, 4], () => 0.999), [1, 2, 3, 4]);
-    assert.deepEqual(shuffled([1, 2, 3, 4], () => 0), [2, 3, 4, 1]);
+    assert.deepEqual(
+      shuffled([1, 2, 3, 4], () => 0.999),
+      [1, 2, 3, 4],
+    );
+    assert.deepEqual(
+      shuffled([1, 2, 3, 4], () => 0),
+      [2, 3, 4, 1],
+    );
     assert.deepEqual(selectMultivalue(tasks(2, false)), []);
   });
 
@@ -76,12 +94,19 @@ describe("local DNS answers (pure)", () => {
       const extra = r.additionals?.find((a) => a.name === s.target);
       assert.ok(extra && extra.type === "A", `additional A for ${s.target}`);
     }
-    assert.deepEqual(srv.map((s) => s.target).sort(), ["name-1.name.internal", "name-2.name.internal", "name-3.name.internal"]);
+    assert.deepEqual(srv.map((s) => s.target).sort(), [
+      "name-1.name.internal",
+      "name-2.name.internal",
+      "name-3.name.internal",
+    ]);
   });
 
   it("per-instance A name, case-insensitive and with a trailing dot", () => {
     const r = buildResponse(query("Name-2.NAME.internal.", "A"), tasks(3), zone);
-    assert.deepEqual(r.answers?.map((a) => (a.type === "A" ? a.data : "")), ["127.0.0.3"]);
+    assert.deepEqual(
+      r.answers?.map((a) => (a.type === "A" ? a.data : "")),
+      ["127.0.0.3"],
+    );
   });
 
   it("unknown name in the namespace -> NXDOMAIN with the SOA (negative TTL) in authority", () => {
@@ -95,7 +120,10 @@ describe("local DNS answers (pure)", () => {
   });
 
   it("known service with no task left, or a type it has no data for -> NODATA (NOERROR, empty, SOA)", () => {
-    for (const r of [buildResponse(query("name.internal", "A"), [], zone), buildResponse(query("name.internal", "AAAA"), tasks(2), zone)]) {
+    for (const r of [
+      buildResponse(query("name.internal", "A"), [], zone),
+      buildResponse(query("name.internal", "AAAA"), tasks(2), zone),
+    ]) {
       assert.equal(rcode(r), 0);
       assert.equal(r.answers?.length, 0);
       assert.equal(r.authorities?.[0]?.type, "SOA");

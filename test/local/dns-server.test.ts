@@ -54,7 +54,13 @@ describe("local DNS server (UDP and TCP on loopback)", () => {
     server = new DnsServer({ namespace: "internal", ttlSeconds: 5, services: ["name"] });
     await server.start();
     for (let k = 1; k <= 3; k++) {
-      server.register({ id: `name-${k}`, service: "name", ip: `127.0.0.${k + 1}`, port: 3000, healthy: true });
+      server.register({
+        id: `name-${k}`,
+        service: "name",
+        ip: `127.0.0.${k + 1}`,
+        port: 3000,
+        healthy: true,
+      });
     }
   });
   afterEach(() => server.stop());
@@ -95,7 +101,13 @@ describe("local DNS server (UDP and TCP on loopback)", () => {
 
   it("an SRV answer too big for 512 bytes is truncated on UDP and complete on TCP", async () => {
     for (let k = 4; k <= 10; k++) {
-      server.register({ id: `a-rather-long-task-identifier-${k}`, service: "name", ip: `127.0.0.${k + 1}`, port: 3000, healthy: true });
+      server.register({
+        id: `a-rather-long-task-identifier-${k}`,
+        service: "name",
+        ip: `127.0.0.${k + 1}`,
+        port: 3000,
+        healthy: true,
+      });
     }
     const q: dnsPacket.Packet = { type: "query", id: 7, questions: [{ name: "name.internal", type: "SRV" }] };
     const udp = await udpQuery(server, q);
@@ -110,7 +122,11 @@ describe("local DNS server (UDP and TCP on loopback)", () => {
   });
 
   it("REFUSED for names outside the namespace, over raw UDP", async () => {
-    const reply = await udpQuery(server, { type: "query", id: 9, questions: [{ name: "example.org", type: "A" }] });
+    const reply = await udpQuery(server, {
+      type: "query",
+      id: 9,
+      questions: [{ name: "example.org", type: "A" }],
+    });
     assert.equal(reply.id, 9);
     assert.equal(rcodeOf(reply), "REFUSED");
   });

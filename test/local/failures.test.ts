@@ -25,7 +25,11 @@ describe("local topology: failures (real processes)", function () {
     assert.deepEqual(load.failures, []);
     const victim = current.tasks().find((t) => t.id === "name-2");
     assert.equal(victim?.state, "stopped");
-    assert.equal(victim?.registered, true, "the killed task must still be in DNS for this test to mean anything");
+    assert.equal(
+      victim?.registered,
+      true,
+      "the killed task must still be in DNS for this test to mean anything",
+    );
     const after = await runLoad(current.helloUrl, { concurrency: 4, durationMs: 5000, maxRequests: 300 });
     assert.deepEqual(after.failures, []);
     assert.deepEqual(Object.keys(after.byTask).sort(), ["name-1", "name-3"], "only live tasks answer");
@@ -37,7 +41,12 @@ describe("local topology: failures (real processes)", function () {
     await runLoad(current.helloUrl, { concurrency: 8, durationMs: 2000, maxRequests: 300 }); // pooled connections to every task
     const ejectionsBefore = counter(await helloMetrics(current), "ejections");
     current.hangTask("name-2");
-    const load = await runLoad(current.helloUrl, { concurrency: 8, durationMs: 6000, maxRequests: 100_000, timeoutMs: 10_000 });
+    const load = await runLoad(current.helloUrl, {
+      concurrency: 8,
+      durationMs: 6000,
+      maxRequests: 100_000,
+      timeoutMs: 10_000,
+    });
     const metrics = await helloMetrics(current);
     current.resumeTask("name-2");
 
@@ -64,7 +73,11 @@ describe("local topology: failures (real processes)", function () {
 
   for (const listed of [true, false]) {
     it(`all tasks down (${listed ? "still listed in DNS" : "deregistered"}) -> fast 503 with a clear message`, async () => {
-      topology = await startTopology({ ttlSeconds: 1, deregisterDelayMs: listed ? 120_000 : 0, helloEnv: HELLO_TEST_ENV });
+      topology = await startTopology({
+        ttlSeconds: 1,
+        deregisterDelayMs: listed ? 120_000 : 0,
+        helloEnv: HELLO_TEST_ENV,
+      });
       for (const t of topology.tasks()) await topology.stopTask(t.id, { graceful: false });
       if (!listed) await sleep(2500); // deregistered, and the cached set expired
       const latencies: number[] = [];

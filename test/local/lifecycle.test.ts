@@ -43,10 +43,19 @@ describe("local topology: lifecycle (real processes)", function () {
   it("tasks have their own addresses and one port; DNS lists them; stop() leaves no process behind", async () => {
     topology = await startTopology({ ttlSeconds: 1, helloEnv: HELLO_TEST_ENV });
     const tasks = topology.tasks();
-    assert.deepEqual(tasks.map((t) => `${t.id}@${t.ip}`), ["name-1@127.0.0.2", "name-2@127.0.0.3", "name-3@127.0.0.4"]);
+    assert.deepEqual(
+      tasks.map((t) => `${t.id}@${t.ip}`),
+      ["name-1@127.0.0.2", "name-2@127.0.0.3", "name-3@127.0.0.4"],
+    );
     assert.equal(new Set(tasks.map((t) => t.port)).size, 1);
     assert.ok(tasks.every((t) => t.state === "running" && t.registered));
-    assert.deepEqual(topology.dns.instances().map((i) => i.ip).sort(), ["127.0.0.2", "127.0.0.3", "127.0.0.4"]);
+    assert.deepEqual(
+      topology.dns
+        .instances()
+        .map((i) => i.ip)
+        .sort(),
+      ["127.0.0.2", "127.0.0.3", "127.0.0.4"],
+    );
     assert.match(topology.helloUrl, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     assert.equal(topology.nameServerUrl, `http://name.internal:${tasks[0].port}/`);
     const r = await httpGet(topology.helloUrl, 5000);
@@ -70,7 +79,13 @@ describe("local topology: lifecycle (real processes)", function () {
     if (elapsed < 1000) assert.equal(listedRightAfter, true, "still in DNS right after the stop");
     await sleep(Math.max(0, 1500 - (Date.now() - t0)) + 500);
     assert.equal(topology.tasks().find((t) => t.id === "name-1")?.registered, false);
-    assert.deepEqual(topology.dns.instances().map((i) => i.id).sort(), ["name-2", "name-3"]);
+    assert.deepEqual(
+      topology.dns
+        .instances()
+        .map((i) => i.id)
+        .sort(),
+      ["name-2", "name-3"],
+    );
   });
 
   it("a failure during start stops what was started and says which process failed", async () => {
@@ -78,7 +93,10 @@ describe("local topology: lifecycle (real processes)", function () {
     const blocker = net.createServer();
     await listen(blocker, port, "127.0.0.3"); // name-2's address and port are taken
     try {
-      await assert.rejects(startTopology({ namePort: port, helloEnv: HELLO_TEST_ENV, startTimeoutMs: 10_000 }), /name-2/);
+      await assert.rejects(
+        startTopology({ namePort: port, helloEnv: HELLO_TEST_ENV, startTimeoutMs: 10_000 }),
+        /name-2/,
+      );
       assert.deepEqual(childPids(), [], "no process left behind");
     } finally {
       await new Promise((r) => blocker.close(r));

@@ -15,7 +15,12 @@ import { helloMetrics } from "./load";
 const ROOT = path.resolve(__dirname, "..", "..");
 /** Where the test run leaves its screenshots (git-ignored). */
 const SCREENSHOT_DIR = path.join(ROOT, "test-results");
-const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].filter((p): p is string => Boolean(p));
+const CHROMIUM_CANDIDATES = [
+  process.env.CHROMIUM_PATH,
+  "/usr/bin/chromium",
+  "/usr/bin/chromium-browser",
+  "/usr/bin/google-chrome",
+].filter((p): p is string => Boolean(p));
 const CHROMIUM = CHROMIUM_CANDIDATES.find((p) => fs.existsSync(p));
 const CHROMIUM_ARGS = [
   "--headless",
@@ -29,9 +34,16 @@ const CHROMIUM_ARGS = [
 ];
 
 /** A fresh profile every time; the caller removes it. */
-async function openBrowser(executablePath: string): Promise<{ context: BrowserContext; page: Page; profile: string }> {
+async function openBrowser(
+  executablePath: string,
+): Promise<{ context: BrowserContext; page: Page; profile: string }> {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), "live-view-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 900 },
+  });
   const page = context.pages()[0] ?? (await context.newPage());
   return { context, page, profile };
 }
@@ -62,7 +74,9 @@ async function readTiles(page: Page): Promise<Record<string, TileReading>> {
 }
 
 const describeBrowser = CHROMIUM ? describe : describe.skip;
-const reason = CHROMIUM ? "" : ` — SKIPPED: no Chromium at ${CHROMIUM_CANDIDATES.join(" or ")} (apt-get install chromium, or set CHROMIUM_PATH)`;
+const reason = CHROMIUM
+  ? ""
+  : ` — SKIPPED: no Chromium at ${CHROMIUM_CANDIDATES.join(" or ")} (apt-get install chromium, or set CHROMIUM_PATH)`;
 
 describeBrowser(`live page in Chromium (playwright-core, real processes)${reason}`, function () {
   this.timeout(120_000);
@@ -82,15 +96,28 @@ describeBrowser(`live page in Chromium (playwright-core, real processes)${reason
 
   async function open(nameTasks: number): Promise<{ page: Page; topology: Topology; live: LiveServer }> {
     // 50 processes starting at once on a busy machine need more than the default 15 s.
-    topology = await startTopology({ nameTasks, ttlSeconds: 1, deregisterDelayMs: 1000, startTimeoutMs: 60_000 });
+    topology = await startTopology({
+      nameTasks,
+      ttlSeconds: 1,
+      deregisterDelayMs: 1000,
+      startTimeoutMs: 60_000,
+    });
     live = await startLiveServer({ topology, ttlSeconds: 1, deregisterDelayMs: 1000 });
     browser = await openBrowser(CHROMIUM as string);
     const { page } = browser;
     page.on("pageerror", (err) => pageErrors.push(err.message));
     page.on("console", (m) => m.type() === "error" && pageErrors.push(m.text()));
-    page.on("request", (r) => !r.url().startsWith(live?.url ?? "-") && !r.url().startsWith("data:") && pageErrors.push(`request outside the topology: ${r.url()}`));
+    page.on(
+      "request",
+      (r) =>
+        !r.url().startsWith(live?.url ?? "-") &&
+        !r.url().startsWith("data:") &&
+        pageErrors.push(`request outside the topology: ${r.url()}`),
+    );
     await page.goto(live.url);
-    await page.waitForFunction((n) => document.querySelectorAll("#tiles > li").length === n, nameTasks, { timeout: 15_000 });
+    await page.waitForFunction((n) => document.querySelectorAll("#tiles > li").length === n, nameTasks, {
+      timeout: 15_000,
+    });
     return { page, topology, live };
   }
 
@@ -99,7 +126,9 @@ describeBrowser(`live page in Chromium (playwright-core, real processes)${reason
     const rate = 100;
 
     // Three tiles, all running, in DNS and in hello's record set.
-    await page.waitForFunction(() => document.querySelectorAll('#tiles > li[data-state="running"]').length === 3);
+    await page.waitForFunction(
+      () => document.querySelectorAll('#tiles > li[data-state="running"]').length === 3,
+    );
     assert.deepEqual(Object.keys(await readTiles(page)), ["name-1", "name-2", "name-3"]);
     assert.equal(await page.locator("#connection").getAttribute("data-ok"), "true");
     assert.match(await page.locator("#records").innerText(), /name-1\s+name-2\s+name-3/);
@@ -108,43 +137,90 @@ describeBrowser(`live page in Chromium (playwright-core, real processes)${reason
     await page.getByLabel("Rate").fill(String(rate));
     await page.getByLabel("for").fill("60");
     await page.getByRole("button", { name: /Start load/ }).click();
-    await page.waitForFunction(() => /^Load: 100 requests\/s/.test(document.getElementById("load-status")?.textContent ?? ""));
-    const spread = await waitUntil(async () => {
-      const t = await readTiles(page);
-      return ["name-1", "name-2", "name-3"].every((id) => t[id].share >= 0.25 && t[id].share <= 0.42);
-    }, 10_000, 200);
+    await page.waitForFunction(() =>
+      /^Load: 100 requests\/s/.test(document.getElementById("load-status")?.textContent ?? ""),
+    );
+    const spread = await waitUntil(
+      async () => {
+        const t = await readTiles(page);
+        return ["name-1", "name-2", "name-3"].every((id) => t[id].share >= 0.25 && t[id].share <= 0.42);
+      },
+      10_000,
+      200,
+    );
     assert.ok(spread, `traffic never spread over three tasks: ${JSON.stringify(await readTiles(page))}`);
 
     // Kill name-2 with the keyboard: focus its Kill button, press Enter.
     const kill = page.getByRole("button", { name: "Kill name-2" });
     await kill.focus();
     await page.keyboard.press("Enter");
-    await page.waitForFunction(() => document.querySelector('li[data-task="name-2"]')?.getAttribute("data-state") === "killed", undefined, { timeout: 5000 });
+    await page.waitForFunction(
+      () => document.querySelector('li[data-task="name-2"]')?.getAttribute("data-state") === "killed",
+      undefined,
+      { timeout: 5000 },
+    );
     assert.equal(await page.locator('li[data-task="name-2"] .state').innerText(), "killed (SIGKILL)");
-    assert.equal(await page.getByRole("button", { name: /name-2$/ }).count(), 0, "a killed task offers no control");
+    assert.equal(
+      await page.getByRole("button", { name: /name-2$/ }).count(),
+      0,
+      "a killed task offers no control",
+    );
     assert.equal(await page.getByRole("button", { name: "Kill name-1" }).count(), 1);
-    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("data-task")), "name-2", "keyboard focus stays on the killed task's tile");
-    await page.waitForFunction(() => /name-2 killed \(SIGKILL\)/.test(document.getElementById("event-log")?.textContent ?? ""), undefined, { timeout: 5000 });
-    await page.waitForFunction(() => /name-2 deregistered from DNS/.test(document.getElementById("event-log")?.textContent ?? ""), undefined, { timeout: 5000 });
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.getAttribute("data-task")),
+      "name-2",
+      "keyboard focus stays on the killed task's tile",
+    );
+    await page.waitForFunction(
+      () => /name-2 killed \(SIGKILL\)/.test(document.getElementById("event-log")?.textContent ?? ""),
+      undefined,
+      { timeout: 5000 },
+    );
+    await page.waitForFunction(
+      () => /name-2 deregistered from DNS/.test(document.getElementById("event-log")?.textContent ?? ""),
+      undefined,
+      { timeout: 5000 },
+    );
     assert.equal(await page.locator("#event-log").getAttribute("aria-live"), "polite");
-    assert.match(await page.locator("#command-status").innerText(), /name-2 killed; DNS still lists it for 1 s/);
+    assert.match(
+      await page.locator("#command-status").innerText(),
+      /name-2 killed; DNS still lists it for 1 s/,
+    );
 
     // Traffic moves to name-1 and name-3: the page says so, and so do the tasks' own counters.
     const servedAtKill = await servedByTask(topology);
-    const moved = await waitUntil(async () => {
-      const t = await readTiles(page);
-      return t["name-2"].rate === 0 && t["name-1"].share >= 0.4 && t["name-3"].share >= 0.4 && t["name-1"].rate + t["name-3"].rate >= rate * 0.8;
-    }, 10_000, 200);
+    const moved = await waitUntil(
+      async () => {
+        const t = await readTiles(page);
+        return (
+          t["name-2"].rate === 0 &&
+          t["name-1"].share >= 0.4 &&
+          t["name-3"].share >= 0.4 &&
+          t["name-1"].rate + t["name-3"].rate >= rate * 0.8
+        );
+      },
+      10_000,
+      200,
+    );
     assert.ok(moved, `traffic did not move to name-1 and name-3: ${JSON.stringify(await readTiles(page))}`);
     await sleep(500);
     const servedAfter = await servedByTask(topology);
     assert.deepEqual(Object.keys(servedAfter), ["name-1", "name-3"]);
-    for (const id of ["name-1", "name-3"]) assert.ok(servedAfter[id] > servedAtKill[id], `${id} served nothing after the kill`);
-    await page.waitForFunction(() => !/name-2/.test(document.getElementById("records")?.textContent ?? ""), undefined, { timeout: 5000 });
+    for (const id of ["name-1", "name-3"])
+      assert.ok(servedAfter[id] > servedAtKill[id], `${id} served nothing after the kill`);
+    await page.waitForFunction(
+      () => !/name-2/.test(document.getElementById("records")?.textContent ?? ""),
+      undefined,
+      { timeout: 5000 },
+    );
 
     // Add a task from the page; it joins hello's set within the TTL and gets its share.
     await page.getByRole("button", { name: "Add a name task" }).click();
-    await page.waitForFunction(() => document.querySelector('li[data-task="name-4"]')?.getAttribute("data-state") === "running", undefined, { timeout: 15_000 });
+    await page.waitForFunction(
+      () => document.querySelector('li[data-task="name-4"]')?.getAttribute("data-state") === "running",
+      undefined,
+      { timeout: 15_000 },
+    );
     const joined = await waitUntil(async () => (await readTiles(page))["name-4"].share >= 0.2, 10_000, 200);
     assert.ok(joined, `name-4 got no traffic: ${JSON.stringify(await readTiles(page))}`);
     assert.match(await page.locator("#event-log").innerText(), /name-4 started on 127\.0\.0\.5:\d+/);
@@ -154,7 +230,11 @@ describeBrowser(`live page in Chromium (playwright-core, real processes)${reason
     assert.equal(await page.locator("#hello-failed").innerText(), "0");
     const metrics = await helloMetrics(topology);
     assert.equal(metrics.failures, 0);
-    assert.deepEqual(Object.keys(metrics.responses as Record<string, number>), ["200"], JSON.stringify(metrics.responses));
+    assert.deepEqual(
+      Object.keys(metrics.responses as Record<string, number>),
+      ["200"],
+      JSON.stringify(metrics.responses),
+    );
     const load = live.load.status();
     assert.equal(load.failed, 0, String(load.lastFailure));
     assert.ok(load.ok > rate * 2, `only ${load.ok} requests answered`);
@@ -163,17 +243,34 @@ describeBrowser(`live page in Chromium (playwright-core, real processes)${reason
     fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, "live-view.png"), fullPage: true });
     await page.getByRole("button", { name: "Stop load" }).click();
-    await page.waitForFunction(() => /^Load is off/.test(document.getElementById("load-status")?.textContent ?? ""));
+    await page.waitForFunction(() =>
+      /^Load is off/.test(document.getElementById("load-status")?.textContent ?? ""),
+    );
     assert.deepEqual(pageErrors, []);
   });
 
   it("is readable: every control has a name, and text keeps at least 4.5:1 contrast", async () => {
     const { page } = await open(3);
     await page.getByRole("button", { name: "Hang name-3" }).click();
-    await page.waitForFunction(() => document.querySelector('li[data-task="name-3"]')?.getAttribute("data-state") === "hung");
+    await page.waitForFunction(
+      () => document.querySelector('li[data-task="name-3"]')?.getAttribute("data-state") === "hung",
+    );
     await page.getByRole("button", { name: "Kill name-1" }).click();
-    await page.waitForFunction(() => document.querySelector('li[data-task="name-1"]')?.getAttribute("data-state") === "killed");
-    const unnamed = await page.$$eval("button, input", (els) => els.filter((e) => !(e.getAttribute("aria-label") || e.textContent?.trim() || (e as HTMLInputElement).labels?.length)).length);
+    await page.waitForFunction(
+      () => document.querySelector('li[data-task="name-1"]')?.getAttribute("data-state") === "killed",
+    );
+    const unnamed = await page.$$eval(
+      "button, input",
+      (els) =>
+        els.filter(
+          (e) =>
+            !(
+              e.getAttribute("aria-label") ||
+              e.textContent?.trim() ||
+              (e as HTMLInputElement).labels?.length
+            ),
+        ).length,
+    );
     assert.equal(unnamed, 0);
     const worst = await page.evaluate(() => {
       const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
@@ -196,7 +293,10 @@ describeBrowser(`live page in Chromium (playwright-core, real processes)${reason
         const own = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent?.trim());
         if (!own || (el as HTMLElement).offsetParent === null) continue;
         const [a, b] = [lum(getComputedStyle(el).color), lum(background(el))].sort((x, y) => y - x);
-        results.push({ text: `${el.tagName}.${el.className}: ${el.textContent?.trim().slice(0, 30)}`, ratio: (a + 0.05) / (b + 0.05) });
+        results.push({
+          text: `${el.tagName}.${el.className}: ${el.textContent?.trim().slice(0, 30)}`,
+          ratio: (a + 0.05) / (b + 0.05),
+        });
       }
       return results.sort((x, y) => x.ratio - y.ratio).slice(0, 3);
     });
@@ -209,7 +309,9 @@ describeBrowser(`live page in Chromium (playwright-core, real processes)${reason
     const layout = await page.evaluate(() => ({
       sideways: document.documentElement.scrollWidth > document.documentElement.clientWidth,
       tileHeight: document.querySelector("#tiles > li")?.getBoundingClientRect().height ?? 0,
-      rows: new Set([...document.querySelectorAll("#tiles > li")].map((li) => Math.round(li.getBoundingClientRect().top))).size,
+      rows: new Set(
+        [...document.querySelectorAll("#tiles > li")].map((li) => Math.round(li.getBoundingClientRect().top)),
+      ).size,
     }));
     fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, "live-view-50.png"), fullPage: true });
@@ -221,7 +323,10 @@ describeBrowser(`live page in Chromium (playwright-core, real processes)${reason
     const [first, start] = [await drawn(), Date.now()];
     await page.waitForTimeout(3000);
     const perSecond = ((await drawn()) - first) / ((Date.now() - start) / 1000);
-    assert.ok(perSecond >= 2, `${perSecond.toFixed(2)} snapshots/s drawn with 50 tasks (feed: ${live.feed.stats.ticks} ticks)`);
+    assert.ok(
+      perSecond >= 2,
+      `${perSecond.toFixed(2)} snapshots/s drawn with 50 tasks (feed: ${live.feed.stats.ticks} ticks)`,
+    );
     assert.deepEqual(pageErrors, []);
   });
 });

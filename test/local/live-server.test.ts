@@ -15,7 +15,10 @@ interface Received {
 }
 
 /** Reads /events for `ms` and returns every message with when it arrived. */
-function readStream(url: string, ms: number): Promise<{ status: number; type: string; messages: Received[] }> {
+function readStream(
+  url: string,
+  ms: number,
+): Promise<{ status: number; type: string; messages: Received[] }> {
   return new Promise((resolve, reject) => {
     const messages: Received[] = [];
     const req = http.get(`${url}events`, { agent: false }, (res) => {
@@ -41,20 +44,36 @@ function readStream(url: string, ms: number): Promise<{ status: number; type: st
   });
 }
 
-function request(url: string, method: string, body: string | undefined, headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; json: Record<string, unknown> }> {
+function request(
+  url: string,
+  method: string,
+  body: string | undefined,
+  headers: http.OutgoingHttpHeaders = {},
+): Promise<{ status: number; json: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent: false, headers: { ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...headers } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (text += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }));
-    });
+    const req = http.request(
+      url,
+      {
+        method,
+        agent: false,
+        headers: { ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...headers },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (text += c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }),
+        );
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
 }
 
-const post = (url: string, body: unknown, headers?: http.OutgoingHttpHeaders) => request(url, "POST", JSON.stringify(body), headers);
+const post = (url: string, body: unknown, headers?: http.OutgoingHttpHeaders) =>
+  request(url, "POST", JSON.stringify(body), headers);
 const snapshot = (live: LiveServer) => getJson<LiveSnapshot>(`${live.url}api/snapshot`);
 
 describe("live page server (real processes, HTTP on loopback)", function () {
@@ -67,7 +86,9 @@ describe("live page server (real processes, HTTP on loopback)", function () {
     live = topology = undefined;
   });
 
-  async function start(o: { deregisterDelayMs?: number } = {}): Promise<{ topology: Topology; live: LiveServer }> {
+  async function start(
+    o: { deregisterDelayMs?: number } = {},
+  ): Promise<{ topology: Topology; live: LiveServer }> {
     const deregisterDelayMs = o.deregisterDelayMs ?? 500;
     topology = await startTopology({ ttlSeconds: 1, deregisterDelayMs });
     live = await startLiveServer({ topology, ttlSeconds: 1, deregisterDelayMs });
@@ -80,8 +101,11 @@ describe("live page server (real processes, HTTP on loopback)", function () {
     assert.equal(page.status, 200);
     assert.match(page.body, /<script src="\/live\.js" defer><\/script>/);
     assert.doesNotMatch(page.body, /https?:\/\//, "no external URL in the page");
-    for (const asset of ["live.js", "live.css"]) assert.equal((await httpGet(`${live.url}${asset}`, 2000)).status, 200, asset);
-    const res = await new Promise<http.IncomingMessage>((resolve) => http.get(live.url, { agent: false }, resolve));
+    for (const asset of ["live.js", "live.css"])
+      assert.equal((await httpGet(`${live.url}${asset}`, 2000)).status, 200, asset);
+    const res = await new Promise<http.IncomingMessage>((resolve) =>
+      http.get(live.url, { agent: false }, resolve),
+    );
     res.resume();
     assert.match(String(res.headers["content-security-policy"]), /default-src 'self'/);
     assert.equal((await httpGet(`${live.url}nope`, 2000)).status, 404);
@@ -110,71 +134,132 @@ describe("live page server (real processes, HTTP on loopback)", function () {
     // hello + 3 name tasks: 4 requests per tick whatever the number of clients.
     assert.ok(requests <= ticks * 4, `${requests} /metrics requests in ${ticks} ticks`);
     const last = JSON.parse(a.messages[a.messages.length - 1].data) as LiveSnapshot;
-    assert.deepEqual(last.tasks.map((t) => [t.id, t.state, t.registered, t.inRecordSet]), [
-      ["name-1", "running", true, true],
-      ["name-2", "running", true, true],
-      ["name-3", "running", true, true],
-    ]);
+    assert.deepEqual(
+      last.tasks.map((t) => [t.id, t.state, t.registered, t.inRecordSet]),
+      [
+        ["name-1", "running", true, true],
+        ["name-2", "running", true, true],
+        ["name-3", "running", true, true],
+      ],
+    );
     assert.equal(last.hello.up, true);
   });
 
   it("controls run the prompt's commands: kill shows in the snapshot and the event log; errors are clear", async () => {
     const { live, topology } = await start();
     const killed = await post(`${live.url}api/command`, { command: "kill name-2" });
-    assert.deepEqual(killed, { status: 200, json: { message: "name-2 killed; DNS still lists it for 0.5 s" } });
+    assert.deepEqual(killed, {
+      status: 200,
+      json: { message: "name-2 killed; DNS still lists it for 0.5 s" },
+    });
     assert.equal(topology.tasks().find((t) => t.id === "name-2")?.state, "stopped");
     assert.ok(
       await waitUntil(async () => {
         const s = await snapshot(live);
         const t = s.tasks.find((x) => x.id === "name-2");
-        return t?.state === "killed" && !t.registered && s.events.some((e) => e.text === "name-2 deregistered from DNS");
+        return (
+          t?.state === "killed" &&
+          !t.registered &&
+          s.events.some((e) => e.text === "name-2 deregistered from DNS")
+        );
       }, 5000),
     );
     const events = (await snapshot(live)).events.map((e) => e.text);
-    assert.ok(events.indexOf("name-2 killed (SIGKILL)") < events.indexOf("name-2 deregistered from DNS"), events.join("\n"));
+    assert.ok(
+      events.indexOf("name-2 killed (SIGKILL)") < events.indexOf("name-2 deregistered from DNS"),
+      events.join("\n"),
+    );
 
-    assert.deepEqual(await post(`${live.url}api/command`, { command: "hang 1" }), { status: 200, json: { message: "name-1 hung (SIGSTOP); resume name-1 to wake it" } });
-    assert.deepEqual(await post(`${live.url}api/command`, { command: "resume name-1" }), { status: 200, json: { message: "name-1 resumed" } });
-    assert.deepEqual(await post(`${live.url}api/command`, { command: "hang name-2" }), { status: 409, json: { error: "task name-2 is stopped, can only hang a running task" } });
-    assert.deepEqual(await post(`${live.url}api/command`, { command: "kill name-9" }), { status: 409, json: { error: 'no task "name-9"; tasks: name-1, name-2, name-3' } });
+    assert.deepEqual(await post(`${live.url}api/command`, { command: "hang 1" }), {
+      status: 200,
+      json: { message: "name-1 hung (SIGSTOP); resume name-1 to wake it" },
+    });
+    assert.deepEqual(await post(`${live.url}api/command`, { command: "resume name-1" }), {
+      status: 200,
+      json: { message: "name-1 resumed" },
+    });
+    assert.deepEqual(await post(`${live.url}api/command`, { command: "hang name-2" }), {
+      status: 409,
+      json: { error: "task name-2 is stopped, can only hang a running task" },
+    });
+    assert.deepEqual(await post(`${live.url}api/command`, { command: "kill name-9" }), {
+      status: 409,
+      json: { error: 'no task "name-9"; tasks: name-1, name-2, name-3' },
+    });
     assert.deepEqual(await post(`${live.url}api/command`, { command: "quit" }), {
       status: 400,
       json: { error: '"quit" is a prompt command; the page can send add, stop, kill, hang and resume' },
     });
-    assert.deepEqual(await post(`${live.url}api/command`, { command: "explode 1" }), { status: 400, json: { error: 'unknown command "explode"; type help for the list' } });
+    assert.deepEqual(await post(`${live.url}api/command`, { command: "explode 1" }), {
+      status: 400,
+      json: { error: 'unknown command "explode"; type help for the list' },
+    });
     assert.equal((await post(`${live.url}api/command`, { cmd: "add" })).status, 400);
-    assert.deepEqual(await post(`${live.url}api/command`, { command: "add" }), { status: 200, json: { message: `added name-4 on 127.0.0.5:${topology.tasks()[0].port}` } });
+    assert.deepEqual(await post(`${live.url}api/command`, { command: "add" }), {
+      status: 200,
+      json: { message: `added name-4 on 127.0.0.5:${topology.tasks()[0].port}` },
+    });
   });
 
   it("refuses requests from other origins, other Host names and non-JSON bodies", async () => {
     const { live, topology } = await start();
     const add = JSON.stringify({ command: "add" });
-    assert.equal((await request(`${live.url}api/command`, "POST", add, { Origin: "http://evil.example" })).status, 403);
-    assert.equal((await request(`${live.url}api/command`, "POST", add, { Host: "rebound.example:80" })).status, 403);
-    assert.equal((await request(`${live.url}api/command`, "POST", add, { "Content-Type": "text/plain" })).status, 415);
+    assert.equal(
+      (await request(`${live.url}api/command`, "POST", add, { Origin: "http://evil.example" })).status,
+      403,
+    );
+    assert.equal(
+      (await request(`${live.url}api/command`, "POST", add, { Host: "rebound.example:80" })).status,
+      403,
+    );
+    assert.equal(
+      (await request(`${live.url}api/command`, "POST", add, { "Content-Type": "text/plain" })).status,
+      415,
+    );
     assert.equal((await request(`${live.url}api/command`, "GET", undefined)).status, 405);
     assert.equal(topology.tasks().length, 3, "nothing was added");
     const port = new URL(live.url).port;
-    assert.equal((await request(`${live.url}api/command`, "POST", add, { Origin: `http://127.0.0.1:${port}` })).status, 200);
+    assert.equal(
+      (await request(`${live.url}api/command`, "POST", add, { Origin: `http://127.0.0.1:${port}` })).status,
+      200,
+    );
   });
 
   it("the load switch: bounded settings, steady rate through hello, stops by itself, zero failures", async () => {
     const { live, topology } = await start();
     const refused = await post(`${live.url}api/load`, { rate: 5000 });
-    assert.deepEqual(refused, { status: 400, json: { error: "rate must be a whole number of requests per second from 1 to 1000, got 5000" } });
+    assert.deepEqual(refused, {
+      status: 400,
+      json: { error: "rate must be a whole number of requests per second from 1 to 1000, got 5000" },
+    });
     const servedBefore = counter(await helloMetrics(topology), "served");
 
     const started = await post(`${live.url}api/load`, { rate: 50, durationSeconds: 2 });
     assert.equal(started.status, 200);
     assert.equal(started.json.running, true);
-    assert.ok(await waitUntil(async () => (await snapshot(live)).load.running, 2000), "the snapshot shows the load running");
-    assert.ok(await waitUntil(() => !live.load.status().running && live.load.status().inFlight === 0, 5000), "it stopped by itself");
+    assert.ok(
+      await waitUntil(async () => (await snapshot(live)).load.running, 2000),
+      "the snapshot shows the load running",
+    );
+    assert.ok(
+      await waitUntil(() => !live.load.status().running && live.load.status().inFlight === 0, 5000),
+      "it stopped by itself",
+    );
     const status: LoadStatus = live.load.status();
     assert.equal(status.sent, 100, "50/s for 2 s");
     assert.equal(status.ok, status.sent);
     assert.equal(status.failed, 0);
-    assert.equal(counter(await helloMetrics(topology), "served") - servedBefore, status.sent, "every request reached hello");
-    assert.ok(await waitUntil(async () => (await snapshot(live)).events.some((e) => e.text === "load stopped after 100 requests"), 2000));
+    assert.equal(
+      counter(await helloMetrics(topology), "served") - servedBefore,
+      status.sent,
+      "every request reached hello",
+    );
+    assert.ok(
+      await waitUntil(
+        async () => (await snapshot(live)).events.some((e) => e.text === "load stopped after 100 requests"),
+        2000,
+      ),
+    );
 
     await post(`${live.url}api/load`, { rate: 20, durationSeconds: 60 });
     await sleep(300);

@@ -66,7 +66,8 @@ export function helloMetrics(topology: Topology): Promise<HelloMetrics> {
 /** A numeric top-level counter of hello's /metrics; fails clearly when the contract's field is missing. */
 export function counter(metrics: HelloMetrics, key: string): number {
   const v = metrics[key];
-  if (typeof v !== "number") throw new Error(`hello /metrics has no numeric "${key}": ${JSON.stringify(metrics).slice(0, 300)}`);
+  if (typeof v !== "number")
+    throw new Error(`hello /metrics has no numeric "${key}": ${JSON.stringify(metrics).slice(0, 300)}`);
   return v;
 }
 

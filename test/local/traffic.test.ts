@@ -28,11 +28,16 @@ describe("local topology: traffic spread (real processes)", function () {
     assert.equal(load.ok, 3000);
     const served = Object.keys(after).map((id) => after[id] - before[id]);
     assert.deepEqual(Object.keys(after).sort(), ["name-1", "name-2", "name-3"]);
-    for (const id of Object.keys(after)) assert.equal(load.byTask[id], after[id] - before[id], `${id}: bodies vs its /metrics`);
+    for (const id of Object.keys(after))
+      assert.equal(load.byTask[id], after[id] - before[id], `${id}: bodies vs its /metrics`);
     // Even: every task within 10 % of a third (for a uniform random pick that is ~4 standard deviations).
-    for (const n of served) assert.ok(Math.abs(n / 3000 - 1 / 3) <= 0.1 / 3, `uneven spread: ${served.join(" / ")}`);
+    for (const n of served)
+      assert.ok(Math.abs(n / 3000 - 1 / 3) <= 0.1 / 3, `uneven spread: ${served.join(" / ")}`);
     // One process asks for one record set: at most one query per TTL (+1 for a refresh straddling the window).
-    assert.ok(dnsQueries <= Math.ceil(seconds / 1) + 1, `${dnsQueries} DNS queries in ${seconds.toFixed(1)} s with TTL 1 s`);
+    assert.ok(
+      dnsQueries <= Math.ceil(seconds / 1) + 1,
+      `${dnsQueries} DNS queries in ${seconds.toFixed(1)} s with TTL 1 s`,
+    );
     assert.ok(dnsQueries >= 1, "hello refreshed its records at least once during the run");
   });
 

@@ -5,50 +5,52 @@
  */
 
 export interface ParsedFlowchart {
-    readonly diagramType: string;
-    /** Node id → label text. */
-    readonly vertices: Map<string, string>;
-    readonly edges: readonly { start: string; end: string; text: string; stroke: string }[];
-    readonly subgraphs: readonly { id: string; title: string; nodes: readonly string[] }[];
+  readonly diagramType: string;
+  /** Node id → label text. */
+  readonly vertices: Map<string, string>;
+  readonly edges: readonly { start: string; end: string; text: string; stroke: string }[];
+  readonly subgraphs: readonly { id: string; title: string; nodes: readonly string[] }[];
 }
 
 interface FlowDb {
-    getVertices(): Map<string, { id: string; text?: string }>;
-    getEdges(): { start: string; end: string; text?: string; stroke?: string }[];
-    getSubGraphs(): { id: string; title: string; nodes: string[] }[];
+  getVertices(): Map<string, { id: string; text?: string }>;
+  getEdges(): { start: string; end: string; text?: string; stroke?: string }[];
+  getSubGraphs(): { id: string; title: string; nodes: string[] }[];
 }
 
 interface MermaidApi {
-    parse(text: string): Promise<{ diagramType: string }>;
-    mermaidAPI: { getDiagramFromText(text: string): Promise<{ db: unknown }> };
+  parse(text: string): Promise<{ diagramType: string }>;
+  mermaidAPI: { getDiagramFromText(text: string): Promise<{ db: unknown }> };
 }
 
 let loaded: MermaidApi | undefined;
 
 function loadMermaid(): MermaidApi {
-    if (loaded) return loaded;
-    const { JSDOM } = require("jsdom") as { JSDOM: new (html: string) => { window: unknown } };
-    const g = globalThis as { window?: unknown };
-    const had = "window" in g;
-    g.window = new JSDOM("").window;
-    try {
-        const mod = require("mermaid") as { default?: MermaidApi } & MermaidApi;
-        loaded = mod.default ?? mod;
-    } finally {
-        if (!had) delete g.window;
-    }
-    return loaded;
+  if (loaded) return loaded;
+  const { JSDOM } = require("jsdom") as { JSDOM: new (html: string) => { window: unknown } };
+  const g = globalThis as { window?: unknown };
+  const had = "window" in g;
+  g.window = new JSDOM("").window;
+  try {
+    const mod = require("mermaid") as { default?: MermaidApi } & MermaidApi;
+    loaded = mod.default ?? mod;
+  } finally {
+    if (!had) delete g.window;
+  }
+  return loaded;
 }
 
 /** Parses with Mermaid; throws Mermaid's own error on invalid syntax. */
 export async function parseFlowchart(text: string): Promise<ParsedFlowchart> {
-    const mermaid = loadMermaid();
-    const { diagramType } = await mermaid.parse(text);
-    const db = (await mermaid.mermaidAPI.getDiagramFromText(text)).db as FlowDb;
-    return {
-        diagramType,
-        vertices: new Map([...db.getVertices().values()].map((v) => [v.id, v.text ?? v.id])),
-        edges: db.getEdges().map((e) => ({ start: e.start, end: e.end, text: e.text ?? "", stroke: e.stroke ?? "normal" })),
-        subgraphs: db.getSubGraphs().map((s) => ({ id: s.id, title: s.title, nodes: [...s.nodes] })),
-    };
+  const mermaid = loadMermaid();
+  const { diagramType } = await mermaid.parse(text);
+  const db = (await mermaid.mermaidAPI.getDiagramFromText(text)).db as FlowDb;
+  return {
+    diagramType,
+    vertices: new Map([...db.getVertices().values()].map((v) => [v.id, v.text ?? v.id])),
+    edges: db
+      .getEdges()
+      .map((e) => ({ start: e.start, end: e.end, text: e.text ?? "", stroke: e.stroke ?? "normal" })),
+    subgraphs: db.getSubGraphs().map((s) => ({ id: s.id, title: s.title, nodes: [...s.nodes] })),
+  };
 }

@@ -41,29 +41,51 @@ export type ConfigResult = { ok: true; config: HelloConfig } | { ok: false; erro
 
 export function parseHelloConfig(env: Env, hostname: string): ConfigResult {
   const read = new EnvReader(env);
-  const int = (name: string, fallback: number, range: { min: number; max: number }): number => read.int(name, fallback, range.min, range.max);
+  const int = (name: string, fallback: number, range: { min: number; max: number }): number =>
+    read.int(name, fallback, range.min, range.max);
   const ttlMinSeconds = int("DISCOVERY_TTL_MIN_SECONDS", D.ttlMinSeconds, L.ttlMinSeconds);
   const ttlMaxSeconds = int("DISCOVERY_TTL_MAX_SECONDS", D.ttlMaxSeconds, L.ttlMaxSeconds);
   if (ttlMinSeconds > ttlMaxSeconds) {
-    read.errors.push(`DISCOVERY_TTL_MIN_SECONDS (${ttlMinSeconds}) is invalid: expected at most DISCOVERY_TTL_MAX_SECONDS (${ttlMaxSeconds})`);
+    read.errors.push(
+      `DISCOVERY_TTL_MIN_SECONDS (${ttlMinSeconds}) is invalid: expected at most DISCOVERY_TTL_MAX_SECONDS (${ttlMaxSeconds})`,
+    );
   }
   const ejectionBaseMs = int("EJECTION_BASE_MS", D.ejection.baseMs, L.ejection.baseMs);
   const ejectionMaxMs = int("EJECTION_MAX_MS", D.ejection.maxMs, L.ejection.maxMs);
   if (ejectionBaseMs > ejectionMaxMs) {
-    read.errors.push(`EJECTION_BASE_MS (${ejectionBaseMs}) is invalid: expected at most EJECTION_MAX_MS (${ejectionMaxMs})`);
+    read.errors.push(
+      `EJECTION_BASE_MS (${ejectionBaseMs}) is invalid: expected at most EJECTION_MAX_MS (${ejectionMaxMs})`,
+    );
   }
   const config: HelloConfig = {
     port: read.int("PORT", 3000, 0, 65535),
     host: read.word("HOST", "0.0.0.0"),
     taskName: read.word("TASK_NAME", hostname),
-    nameServer: read.parsed("NAME_SERVER", "", parseServiceUrl, "an http:// URL such as http://name.internal:3000/", true),
+    nameServer: read.parsed(
+      "NAME_SERVER",
+      "",
+      parseServiceUrl,
+      "an http:// URL such as http://name.internal:3000/",
+      true,
+    ),
     discoveryMode: read.oneOf<DiscoveryMode>("DISCOVERY_MODE", D.mode, DISCOVERY_MODES),
-    dnsServer: read.parsed<DnsServer | undefined>("DNS_SERVER", undefined, parseDnsServer, 'an IP address, "ip:port" or "[ipv6]:port"'),
+    dnsServer: read.parsed<DnsServer | undefined>(
+      "DNS_SERVER",
+      undefined,
+      parseDnsServer,
+      'an IP address, "ip:port" or "[ipv6]:port"',
+    ),
     recordType: read.oneOf<RecordType>("DISCOVERY_RECORD_TYPE", D.recordType, RECORD_TYPES),
     ttlMinSeconds,
     ttlMaxSeconds,
     // A percentage in the environment, a fraction in the client.
-    refreshAt: read.int("DISCOVERY_REFRESH_AT_PERCENT", D.refreshAt * 100, L.refreshAt.min * 100, L.refreshAt.max * 100) / 100,
+    refreshAt:
+      read.int(
+        "DISCOVERY_REFRESH_AT_PERCENT",
+        D.refreshAt * 100,
+        L.refreshAt.min * 100,
+        L.refreshAt.max * 100,
+      ) / 100,
     dnsTimeoutMs: int("DNS_TIMEOUT_MS", D.dnsTimeoutMs, L.dnsTimeoutMs),
     connectTimeoutMs: int("CONNECT_TIMEOUT_MS", D.connectTimeoutMs, L.connectTimeoutMs),
     responseTimeoutMs: int("RESPONSE_TIMEOUT_MS", D.responseTimeoutMs, L.responseTimeoutMs),
@@ -71,10 +93,18 @@ export function parseHelloConfig(env: Env, hostname: string): ConfigResult {
     maxTries: int("MAX_TRIES", D.maxTries, L.maxTries),
     busySlack: int("BALANCER_BUSY_SLACK", D.busySlack, L.busySlack),
     ejection: {
-      consecutiveFailures: int("EJECTION_CONSECUTIVE_FAILURES", D.ejection.consecutiveFailures, L.ejection.consecutiveFailures),
+      consecutiveFailures: int(
+        "EJECTION_CONSECUTIVE_FAILURES",
+        D.ejection.consecutiveFailures,
+        L.ejection.consecutiveFailures,
+      ),
       baseMs: ejectionBaseMs,
       maxMs: ejectionMaxMs,
-      maxEjectionPercent: int("EJECTION_MAX_PERCENT", D.ejection.maxEjectionPercent, L.ejection.maxEjectionPercent),
+      maxEjectionPercent: int(
+        "EJECTION_MAX_PERCENT",
+        D.ejection.maxEjectionPercent,
+        L.ejection.maxEjectionPercent,
+      ),
       jitter: D.ejection.jitter,
     },
     drainTimeoutMs: read.int("DRAIN_TIMEOUT_MS", 10_000, 0, 600_000),

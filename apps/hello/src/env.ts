@@ -13,7 +13,9 @@ export class EnvReader {
     if (raw === undefined || raw.trim() === "") return fallback;
     const value = Number(raw.trim());
     if (!Number.isInteger(value) || value < min || value > max) {
-      this.errors.push(`${name}=${JSON.stringify(raw)} is invalid: expected an integer from ${min} to ${max}`);
+      this.errors.push(
+        `${name}=${JSON.stringify(raw)} is invalid: expected an integer from ${min} to ${max}`,
+      );
       return fallback;
     }
     return value;
@@ -31,7 +33,13 @@ export class EnvReader {
   }
 
   /** `parse` returns undefined for a bad value; `allowed` says what a good one looks like. */
-  parsed<T>(name: string, fallback: T, parse: (raw: string) => T | undefined, allowed: string, required = false): T {
+  parsed<T>(
+    name: string,
+    fallback: T,
+    parse: (raw: string) => T | undefined,
+    allowed: string,
+    required = false,
+  ): T {
     const raw = this.env[name];
     if (raw === undefined || raw.trim() === "") {
       if (required) this.errors.push(`${name} is required: expected ${allowed}`);

@@ -2,7 +2,9 @@
 // so a reader takes two snapshots and subtracts them for the quantiles of any window it likes.
 
 /** Upper bounds (ms, inclusive) of the buckets; one more bucket counts everything slower. */
-export const LATENCY_BOUNDS_MS: readonly number[] = [0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000, 3000, 5000, 10_000];
+export const LATENCY_BOUNDS_MS: readonly number[] = [
+  0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000, 3000, 5000, 10_000,
+];
 
 export interface LatencyHistogram {
   /** Bucket upper bounds in ms. */

@@ -40,7 +40,13 @@ class RootStats {
   }
 }
 
-async function answerRoot(client: ServiceClient, config: HelloConfig, res: http.ServerResponse, stats: RootStats, startedMs: number): Promise<void> {
+async function answerRoot(
+  client: ServiceClient,
+  config: HelloConfig,
+  res: http.ServerResponse,
+  stats: RootStats,
+  startedMs: number,
+): Promise<void> {
   let status: number;
   try {
     const answer = await client.request("/");
@@ -50,8 +56,11 @@ async function answerRoot(client: ServiceClient, config: HelloConfig, res: http.
       res.writeHead((status = 200), TEXT).end(greeting(config.taskName, answer.body.toString("utf8").trim()));
     }
   } catch (err) {
-    const message = err instanceof ServiceUnavailableError ? err.message : `unexpected error: ${(err as Error).message}`;
-    warnUnavailable((suppressed) => log("name unavailable", { error: message, similarSinceLastLine: suppressed }, "warn"));
+    const message =
+      err instanceof ServiceUnavailableError ? err.message : `unexpected error: ${(err as Error).message}`;
+    warnUnavailable((suppressed) =>
+      log("name unavailable", { error: message, similarSinceLastLine: suppressed }, "warn"),
+    );
     res.writeHead((status = 503), UNAVAILABLE).end(`503 Service Unavailable: ${message}\n`);
   }
   stats.answered(status, startedMs);
@@ -97,7 +106,17 @@ function startServer(config: HelloConfig): void {
       served += 1;
       void answerRoot(client, config, res, rootStats, performance.now());
     } else if (path === "/metrics") {
-      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ task: config.taskName, served, ...client.metrics(), responses: rootStats.responses(), latencyMs: rootStats.latency.snapshot() }));
+      res
+        .writeHead(200, { "Content-Type": "application/json" })
+        .end(
+          JSON.stringify({
+            task: config.taskName,
+            served,
+            ...client.metrics(),
+            responses: rootStats.responses(),
+            latencyMs: rootStats.latency.snapshot(),
+          }),
+        );
     } else {
       res.writeHead(404, { "Content-Type": "text/plain" }).end("not found\n");
     }
@@ -110,7 +129,15 @@ function startServer(config: HelloConfig): void {
   });
   server.listen(config.port, config.host, () => {
     const { address, port } = server.address() as AddressInfo;
-    log("listening", { app: "hello", task: config.taskName, address, port, nameServer: config.nameServer, discoveryMode: config.discoveryMode, recordType: config.recordType });
+    log("listening", {
+      app: "hello",
+      task: config.taskName,
+      address,
+      port,
+      nameServer: config.nameServer,
+      discoveryMode: config.discoveryMode,
+      recordType: config.recordType,
+    });
     client = clientFor(config);
   });
 }
@@ -118,7 +145,9 @@ function startServer(config: HelloConfig): void {
 if (require.main === module) {
   const parsed = parseHelloConfig(process.env, os.hostname());
   if (!parsed.ok) {
-    process.stderr.write(`hello: invalid configuration:\n${parsed.errors.map((e) => `  - ${e}`).join("\n")}\n`);
+    process.stderr.write(
+      `hello: invalid configuration:\n${parsed.errors.map((e) => `  - ${e}`).join("\n")}\n`,
+    );
     process.exit(2);
   }
   startServer(parsed.config);

@@ -12,7 +12,11 @@ export interface Drain {
  * finish, run `beforeExit`, exit 0. After `timeoutMs` the remaining connections are cut and the
  * process exits 1, so a stuck request cannot hold a stopping task forever.
  */
-export function drainOnSignals(server: Server, timeoutMs: number, beforeExit: () => Promise<void> = async () => {}): Drain {
+export function drainOnSignals(
+  server: Server,
+  timeoutMs: number,
+  beforeExit: () => Promise<void> = async () => {},
+): Drain {
   const state = { draining: false };
   const begin = (signal: string): void => {
     if (state.draining) return;

@@ -16,14 +16,18 @@ function startServer(config: NameConfig): void {
     } else if (path === "/") {
       const answer = (): void => {
         served += 1;
-        res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8" }).end(nameAnswer(pickName(), config.taskName));
+        res
+          .writeHead(200, { "Content-Type": "text/plain; charset=utf-8" })
+          .end(nameAnswer(pickName(), config.taskName));
       };
       if (config.responseDelayMs > 0) setTimeout(answer, config.responseDelayMs);
       else answer();
     } else if (path === "/health") {
       res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ status: "ok" }));
     } else if (path === "/metrics") {
-      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ task: config.taskName, requests: served }));
+      res
+        .writeHead(200, { "Content-Type": "application/json" })
+        .end(JSON.stringify({ task: config.taskName, requests: served }));
     } else {
       res.writeHead(404, { "Content-Type": "text/plain" }).end("not found\n");
     }

@@ -16,7 +16,11 @@ export interface RunningApp {
   kill(): Promise<void>;
 }
 
-export function runApp(app: "name" | "hello", env: Record<string, string>, startTimeoutMs = 10_000): RunningApp {
+export function runApp(
+  app: "name" | "hello",
+  env: Record<string, string>,
+  startTimeoutMs = 10_000,
+): RunningApp {
   const child = spawn(process.execPath, [path.join(APPS_DIR, app, "dist", "server.js")], {
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -24,9 +28,14 @@ export function runApp(app: "name" | "hello", env: Record<string, string>, start
   const lines: Record<string, unknown>[] = [];
   let err = "";
   let pending = "";
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
   const listening = new Promise<{ address: string; port: number }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${app} did not log "listening" within ${startTimeoutMs} ms; stderr: ${err}`)), startTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${app} did not log "listening" within ${startTimeoutMs} ms; stderr: ${err}`)),
+      startTimeoutMs,
+    );
     void exited.then(({ code }) => {
       clearTimeout(timer);
       reject(new Error(`${app} exited with ${code} before listening; stderr: ${err}`));

@@ -60,7 +60,8 @@ export async function startTaskGroup(count: number, firstHost = 2): Promise<Task
   for (let attempt = 0; attempt < 5; attempt++) {
     const group: TaskServer[] = [await startTaskServer(`127.0.0.${firstHost}`)];
     try {
-      for (let i = 1; i < count; i++) group.push(await startTaskServer(`127.0.0.${firstHost + i}`, group[0].port));
+      for (let i = 1; i < count; i++)
+        group.push(await startTaskServer(`127.0.0.${firstHost + i}`, group[0].port));
       return group;
     } catch (err) {
       lastError = err;

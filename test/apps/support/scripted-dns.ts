@@ -128,7 +128,9 @@ export interface ReplyShape {
 /** The reply to `query`, or a deliberately wrong one. */
 export function reply(query: Packet, shape: ReplyShape = {}): Buffer {
   const q = query.questions?.[0];
-  const questions = shape.questions ?? [shape.question ?? { name: q?.name ?? "", type: q?.type ?? "A", class: q?.class ?? "IN" }];
+  const questions = shape.questions ?? [
+    shape.question ?? { name: q?.name ?? "", type: q?.type ?? "A", class: q?.class ?? "IN" },
+  ];
   return dnsPacket.encode({
     type: shape.type ?? "response",
     id: shape.id ?? query.id,

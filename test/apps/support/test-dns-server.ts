@@ -61,7 +61,10 @@ export class TestDnsServer {
     const question = query.questions?.[0] as Question;
     const reply = this.handler(question);
     const truncated = overUdp && reply.truncateUdp === true;
-    const flags = dnsPacket.AUTHORITATIVE_ANSWER | (truncated ? dnsPacket.TRUNCATED_RESPONSE : 0) | RCODES[reply.rcode ?? "NOERROR"];
+    const flags =
+      dnsPacket.AUTHORITATIVE_ANSWER |
+      (truncated ? dnsPacket.TRUNCATED_RESPONSE : 0) |
+      RCODES[reply.rcode ?? "NOERROR"];
     return dnsPacket.encode({
       type: "response",
       id: query.id,
@@ -78,7 +81,14 @@ export function aRecord(name: string, ip: string, ttl: number): Answer {
   return { type: "A", name, ttl, data: ip };
 }
 
-export function srvRecord(name: string, target: string, port: number, ttl: number, priority = 1, weight = 1): Answer {
+export function srvRecord(
+  name: string,
+  target: string,
+  port: number,
+  ttl: number,
+  priority = 1,
+  weight = 1,
+): Answer {
   return { type: "SRV", name, ttl, data: { priority, weight, port, target } };
 }
 
@@ -87,5 +97,18 @@ export function aaaaRecord(name: string, ip: string, ttl: number): Answer {
 }
 
 export function soaRecord(zone: string, minimum: number): Answer {
-  return { type: "SOA", name: zone, ttl: minimum, data: { mname: `ns.${zone}`, rname: `hostmaster.${zone}`, serial: 1, refresh: 60, retry: 60, expire: 60, minimum } };
+  return {
+    type: "SOA",
+    name: zone,
+    ttl: minimum,
+    data: {
+      mname: `ns.${zone}`,
+      rname: `hostmaster.${zone}`,
+      serial: 1,
+      refresh: 60,
+      retry: 60,
+      expire: 60,
+      minimum,
+    },
+  };
 }

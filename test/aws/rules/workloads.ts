@@ -8,107 +8,126 @@ import { ACCOUNT, ProgramRun, RecordedResource } from "../../infra/harness";
 import { Call, defaultKeyPolicy, managedPolicy, PolicyDocument, RoleUnderTest } from "./iam";
 
 const TYPES = {
-    role: "aws:iam/role:Role",
-    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-    attachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
-    ecsService: "aws:ecs/service:Service",
-    namespace: "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace",
-    cloudMapService: "aws:servicediscovery/service:Service",
+  role: "aws:iam/role:Role",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  attachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+  taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
+  ecsService: "aws:ecs/service:Service",
+  namespace: "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace",
+  cloudMapService: "aws:servicediscovery/service:Service",
 } as const;
 
 const ofType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
 
 /** The mock names a role's ARN, id and name after its resource name; the ARN's last segment is it. */
 function roleNameOfArn(arn: unknown): string {
-    return String(arn).split(/[:/]/).pop() ?? "";
+  return String(arn).split(/[:/]/).pop() ?? "";
 }
 
 /** Every role of the graph with the documents it will hold: inline policies and attached managed policies. */
 export function rolesOf(run: ProgramRun): Map<string, RoleUnderTest> {
-    const roles = new Map<string, RoleUnderTest>();
-    for (const role of ofType(run, TYPES.role)) {
-        const refersToRole = (r: RecordedResource) => r.inputs.role === `${role.name}-id` || r.inputs.role === role.name;
-        const inline = ofType(run, TYPES.rolePolicy)
-            .filter(refersToRole)
-            .map((p) => ({ name: p.name, document: JSON.parse(String(p.inputs.policy)) as PolicyDocument }));
-        const managed = ofType(run, TYPES.attachment)
-            .filter(refersToRole)
-            .map((a) => managedPolicy(String(a.inputs.policyArn)));
-        roles.set(role.name, { name: role.name, account: ACCOUNT, policies: [...inline, ...managed] });
-    }
-    return roles;
+  const roles = new Map<string, RoleUnderTest>();
+  for (const role of ofType(run, TYPES.role)) {
+    const refersToRole = (r: RecordedResource) =>
+      r.inputs.role === `${role.name}-id` || r.inputs.role === role.name;
+    const inline = ofType(run, TYPES.rolePolicy)
+      .filter(refersToRole)
+      .map((p) => ({ name: p.name, document: JSON.parse(String(p.inputs.policy)) as PolicyDocument }));
+    const managed = ofType(run, TYPES.attachment)
+      .filter(refersToRole)
+      .map((a) => managedPolicy(String(a.inputs.policyArn)));
+    roles.set(role.name, { name: role.name, account: ACCOUNT, policies: [...inline, ...managed] });
+  }
+  return roles;
 }
 
 interface ContainerJson {
-    name: string;
-    image: string;
-    secrets?: { valueFrom: string }[];
-    logConfiguration?: { logDriver: string; options: Record<string, string> };
+  name: string;
+  image: string;
+  secrets?: { valueFrom: string }[];
+  logConfiguration?: { logDriver: string; options: Record<string, string> };
 }
 
 function containersOf(td: RecordedResource): ContainerJson[] {
-    return JSON.parse(String(td.inputs.containerDefinitions)) as ContainerJson[];
+  return JSON.parse(String(td.inputs.containerDefinitions)) as ContainerJson[];
 }
 
 const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([^@:]+)/;
 
 export interface StackFacts {
-    readonly region: string;
-    /** Customer-managed key of the secrets, when the stack sets one. */
-    readonly secretsKmsKeyArn?: string;
+  readonly region: string;
+  /** Customer-managed key of the secrets, when the stack sets one. */
+  readonly secretsKmsKeyArn?: string;
 }
 
 /** A role and the calls made with it. */
 export interface Workload {
-    readonly role: string;
-    readonly calls: Call[];
+  readonly role: string;
+  readonly calls: Call[];
 }
 
 /** What the ECS agent does with each task definition's execution role before and while a task runs. */
 export function executionRoleCalls(run: ProgramRun, facts: StackFacts): Workload[] {
-    return ofType(run, TYPES.taskDefinition).map((td) => {
-        const calls: Call[] = [];
-        for (const c of containersOf(td)) {
-            const ecr = ECR_IMAGE.exec(c.image);
-            if (ecr) {
-                const repository = `arn:aws:ecr:${ecr[2]}:${ecr[1]}:repository/${ecr[3]}`;
-                const why = `ECS agent: pull ${c.name}'s image`;
-                calls.push({ why, action: "ecr:GetAuthorizationToken", resource: "*" });
-                for (const action of ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]) calls.push({ why, action, resource: repository });
-            }
-            const log = c.logConfiguration;
-            if (log?.logDriver === "awslogs") {
-                const stream = `arn:aws:logs:${log.options["awslogs-region"]}:${ACCOUNT}:log-group:${log.options["awslogs-group"]}:log-stream:${log.options["awslogs-stream-prefix"]}/${c.name}/0123456789abcdef`;
-                for (const action of ["logs:CreateLogStream", "logs:PutLogEvents"]) calls.push({ why: `ECS agent: ${c.name}'s logs`, action, resource: stream });
-            }
-            for (const s of c.secrets ?? []) {
-                calls.push({ why: `ECS agent: inject ${c.name}'s secret`, action: "secretsmanager:GetSecretValue", resource: s.valueFrom });
-                if (facts.secretsKmsKeyArn) {
-                    calls.push({
-                        why: `Secrets Manager decrypts ${c.name}'s secret for the ECS agent`,
-                        action: "kms:Decrypt",
-                        resource: facts.secretsKmsKeyArn,
-                        context: { "kms:ViaService": `secretsmanager.${facts.region}.amazonaws.com` },
-                        resourcePolicy: defaultKeyPolicy,
-                    });
-                }
-            }
+  return ofType(run, TYPES.taskDefinition).map((td) => {
+    const calls: Call[] = [];
+    for (const c of containersOf(td)) {
+      const ecr = ECR_IMAGE.exec(c.image);
+      if (ecr) {
+        const repository = `arn:aws:ecr:${ecr[2]}:${ecr[1]}:repository/${ecr[3]}`;
+        const why = `ECS agent: pull ${c.name}'s image`;
+        calls.push({ why, action: "ecr:GetAuthorizationToken", resource: "*" });
+        for (const action of [
+          "ecr:BatchCheckLayerAvailability",
+          "ecr:GetDownloadUrlForLayer",
+          "ecr:BatchGetImage",
+        ])
+          calls.push({ why, action, resource: repository });
+      }
+      const log = c.logConfiguration;
+      if (log?.logDriver === "awslogs") {
+        const stream = `arn:aws:logs:${log.options["awslogs-region"]}:${ACCOUNT}:log-group:${log.options["awslogs-group"]}:log-stream:${log.options["awslogs-stream-prefix"]}/${c.name}/0123456789abcdef`;
+        for (const action of ["logs:CreateLogStream", "logs:PutLogEvents"])
+          calls.push({ why: `ECS agent: ${c.name}'s logs`, action, resource: stream });
+      }
+      for (const s of c.secrets ?? []) {
+        calls.push({
+          why: `ECS agent: inject ${c.name}'s secret`,
+          action: "secretsmanager:GetSecretValue",
+          resource: s.valueFrom,
+        });
+        if (facts.secretsKmsKeyArn) {
+          calls.push({
+            why: `Secrets Manager decrypts ${c.name}'s secret for the ECS agent`,
+            action: "kms:Decrypt",
+            resource: facts.secretsKmsKeyArn,
+            context: { "kms:ViaService": `secretsmanager.${facts.region}.amazonaws.com` },
+            resourcePolicy: defaultKeyPolicy,
+          });
         }
-        return { role: roleNameOfArn(td.inputs.executionRoleArn), calls };
-    });
+      }
+    }
+    return { role: roleNameOfArn(td.inputs.executionRoleArn), calls };
+  });
 }
 
 /** ECS Exec: the SSM agent in each task of a service with exec on opens its channels with the task role. */
 export function ecsExecCalls(run: ProgramRun): Workload[] {
-    const tasks = new Map(ofType(run, TYPES.taskDefinition).map((td) => [td.state.arn, td]));
-    return ofType(run, TYPES.ecsService)
-        .filter((s) => s.inputs.enableExecuteCommand === true)
-        .map((s) => {
-            const td = tasks.get(s.inputs.taskDefinition);
-            const actions = ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"];
-            return { role: roleNameOfArn(td?.inputs.taskRoleArn), calls: actions.map((action) => ({ why: `ECS Exec into ${s.name}`, action, resource: "*" })) };
-        });
+  const tasks = new Map(ofType(run, TYPES.taskDefinition).map((td) => [td.state.arn, td]));
+  return ofType(run, TYPES.ecsService)
+    .filter((s) => s.inputs.enableExecuteCommand === true)
+    .map((s) => {
+      const td = tasks.get(s.inputs.taskDefinition);
+      const actions = [
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+      ];
+      return {
+        role: roleNameOfArn(td?.inputs.taskRoleArn),
+        calls: actions.map((action) => ({ why: `ECS Exec into ${s.name}`, action, resource: "*" })),
+      };
+    });
 }
 
 /**
@@ -117,41 +136,71 @@ export function ecsExecCalls(run: ProgramRun): Workload[] {
  * CreateService (SRV records), RegisterInstance, DeregisterInstance, DeleteService; and the
  * Route 53 changes Cloud Map makes for a DNS namespace on its behalf.
  */
-export function consulAwsCalls(run: ProgramRun, consulServices: readonly string[], prefixInCloudMap = ""): Workload[] {
-    const td = ofType(run, TYPES.taskDefinition).find((t) => containersOf(t).some((c) => c.name === "consul-aws"));
-    if (!td) return [];
-    const [ns] = ofType(run, TYPES.namespace);
-    const namespace = String(ns.state.arn);
-    const zone = `arn:aws:route53:::hostedzone/${String(ns.state.hostedZone)}`;
-    const servicePrefix = namespace.replace(/:namespace\/.*$/, ":service/");
-    const name = String(ns.inputs.name);
-    // The HttpName equals the name for a namespace created once in an account and region; created
-    // again (an ephemeral stack), AWS appends a suffix. consul-aws sends the HttpName either way.
-    const httpNames = [name, `${name}-8d2f7a1c`];
-    const calls: Call[] = [
-        { why: "consul-aws: read its namespace", action: "servicediscovery:GetNamespace", resource: namespace },
-        { why: "consul-aws: list the namespace's services", action: "servicediscovery:ListServices", resource: "*" },
-    ];
-    const cloudMapServices = ofType(run, TYPES.cloudMapService).map((s) => ({ name: String(s.inputs.name), arn: String(s.state.arn) }));
-    for (const s of cloudMapServices) {
-        for (const httpName of httpNames) {
-            const context = { "servicediscovery:NamespaceName": httpName, "servicediscovery:ServiceName": s.name };
-            const why = `consul-aws: discover ${s.name} in namespace ${httpName}`;
-            calls.push({ why, action: "servicediscovery:DiscoverInstances", resource: namespace, context });
-            calls.push({ why, action: "servicediscovery:DiscoverInstances", resource: s.arn, context });
-        }
-        calls.push({ why: `consul-aws: read ${s.name}'s health`, action: "servicediscovery:GetInstancesHealthStatus", resource: s.arn });
+export function consulAwsCalls(
+  run: ProgramRun,
+  consulServices: readonly string[],
+  prefixInCloudMap = "",
+): Workload[] {
+  const td = ofType(run, TYPES.taskDefinition).find((t) =>
+    containersOf(t).some((c) => c.name === "consul-aws"),
+  );
+  if (!td) return [];
+  const [ns] = ofType(run, TYPES.namespace);
+  const namespace = String(ns.state.arn);
+  const zone = `arn:aws:route53:::hostedzone/${String(ns.state.hostedZone)}`;
+  const servicePrefix = namespace.replace(/:namespace\/.*$/, ":service/");
+  const name = String(ns.inputs.name);
+  // The HttpName equals the name for a namespace created once in an account and region; created
+  // again (an ephemeral stack), AWS appends a suffix. consul-aws sends the HttpName either way.
+  const httpNames = [name, `${name}-8d2f7a1c`];
+  const calls: Call[] = [
+    { why: "consul-aws: read its namespace", action: "servicediscovery:GetNamespace", resource: namespace },
+    {
+      why: "consul-aws: list the namespace's services",
+      action: "servicediscovery:ListServices",
+      resource: "*",
+    },
+  ];
+  const cloudMapServices = ofType(run, TYPES.cloudMapService).map((s) => ({
+    name: String(s.inputs.name),
+    arn: String(s.state.arn),
+  }));
+  for (const s of cloudMapServices) {
+    for (const httpName of httpNames) {
+      const context = { "servicediscovery:NamespaceName": httpName, "servicediscovery:ServiceName": s.name };
+      const why = `consul-aws: discover ${s.name} in namespace ${httpName}`;
+      calls.push({ why, action: "servicediscovery:DiscoverInstances", resource: namespace, context });
+      calls.push({ why, action: "servicediscovery:DiscoverInstances", resource: s.arn, context });
     }
-    for (const [i, consulService] of consulServices.entries()) {
-        const created = `${servicePrefix}srv-consul${String(i).padStart(11, "0")}`;
-        const why = `consul-aws: copy Consul service ${consulService} into Cloud Map as ${prefixInCloudMap}${consulService}`;
-        calls.push({ why, action: "servicediscovery:CreateService", resource: namespace });
-        calls.push({ why, action: "servicediscovery:CreateService", resource: created });
-        for (const action of ["servicediscovery:RegisterInstance", "servicediscovery:DeregisterInstance", "servicediscovery:DeleteService"]) calls.push({ why, action, resource: created });
-        calls.push({ why: `Cloud Map writes ${consulService}'s records for consul-aws`, action: "route53:ChangeResourceRecordSets", resource: zone });
-        calls.push({ why: `Cloud Map reads the namespace's zone for consul-aws`, action: "route53:GetHostedZone", resource: zone });
-    }
-    return [{ role: roleNameOfArn(td.inputs.taskRoleArn), calls }];
+    calls.push({
+      why: `consul-aws: read ${s.name}'s health`,
+      action: "servicediscovery:GetInstancesHealthStatus",
+      resource: s.arn,
+    });
+  }
+  for (const [i, consulService] of consulServices.entries()) {
+    const created = `${servicePrefix}srv-consul${String(i).padStart(11, "0")}`;
+    const why = `consul-aws: copy Consul service ${consulService} into Cloud Map as ${prefixInCloudMap}${consulService}`;
+    calls.push({ why, action: "servicediscovery:CreateService", resource: namespace });
+    calls.push({ why, action: "servicediscovery:CreateService", resource: created });
+    for (const action of [
+      "servicediscovery:RegisterInstance",
+      "servicediscovery:DeregisterInstance",
+      "servicediscovery:DeleteService",
+    ])
+      calls.push({ why, action, resource: created });
+    calls.push({
+      why: `Cloud Map writes ${consulService}'s records for consul-aws`,
+      action: "route53:ChangeResourceRecordSets",
+      resource: zone,
+    });
+    calls.push({
+      why: `Cloud Map reads the namespace's zone for consul-aws`,
+      action: "route53:GetHostedZone",
+      resource: zone,
+    });
+  }
+  return [{ role: roleNameOfArn(td.inputs.taskRoleArn), calls }];
 }
 
 /**
@@ -161,19 +210,31 @@ export function consulAwsCalls(run: ProgramRun, consulServices: readonly string[
  * and, for an external Consul, reading its token (and CA) to deregister consul-aws there.
  */
 export function namespaceCleanupCalls(run: ProgramRun, consulSecretArns: readonly string[]): Call[] {
-    const [ns] = ofType(run, TYPES.namespace);
-    const namespace = String(ns.state.arn);
-    const created = namespace.replace(/:namespace\/.*$/, ":service/srv-consul00000000000");
-    const zone = `arn:aws:route53:::hostedzone/${String(ns.state.hostedZone)}`;
-    const why = "namespace cleanup: empty the namespace of consul-aws's services before it is deleted";
-    return [
-        { why, action: "servicediscovery:ListServices", resource: "*" },
-        { why, action: "servicediscovery:ListInstances", resource: created },
-        { why, action: "servicediscovery:DeregisterInstance", resource: created },
-        { why, action: "servicediscovery:GetOperation", resource: created },
-        { why, action: "servicediscovery:DeleteService", resource: created },
-        { why: "Cloud Map removes a deregistered instance's records for the caller", action: "route53:ChangeResourceRecordSets", resource: zone },
-        { why: "Cloud Map removes a deregistered instance's health check for the caller", action: "route53:DeleteHealthCheck", resource: "arn:aws:route53:::healthcheck/0a1b2c3d-0000-4000-8000-000000000000" },
-        ...consulSecretArns.map((arn) => ({ why: "namespace cleanup: read the external Consul's token/CA to deregister consul-aws", action: "secretsmanager:GetSecretValue", resource: arn })),
-    ];
+  const [ns] = ofType(run, TYPES.namespace);
+  const namespace = String(ns.state.arn);
+  const created = namespace.replace(/:namespace\/.*$/, ":service/srv-consul00000000000");
+  const zone = `arn:aws:route53:::hostedzone/${String(ns.state.hostedZone)}`;
+  const why = "namespace cleanup: empty the namespace of consul-aws's services before it is deleted";
+  return [
+    { why, action: "servicediscovery:ListServices", resource: "*" },
+    { why, action: "servicediscovery:ListInstances", resource: created },
+    { why, action: "servicediscovery:DeregisterInstance", resource: created },
+    { why, action: "servicediscovery:GetOperation", resource: created },
+    { why, action: "servicediscovery:DeleteService", resource: created },
+    {
+      why: "Cloud Map removes a deregistered instance's records for the caller",
+      action: "route53:ChangeResourceRecordSets",
+      resource: zone,
+    },
+    {
+      why: "Cloud Map removes a deregistered instance's health check for the caller",
+      action: "route53:DeleteHealthCheck",
+      resource: "arn:aws:route53:::healthcheck/0a1b2c3d-0000-4000-8000-000000000000",
+    },
+    ...consulSecretArns.map((arn) => ({
+      why: "namespace cleanup: read the external Consul's token/CA to deregister consul-aws",
+      action: "secretsmanager:GetSecretValue",
+      resource: arn,
+    })),
+  ];
 }

@@ -17,7 +17,9 @@ const NO_HEADERS: IncomingHttpHeaders = Object.freeze({});
 
 function timedOut(t: Try): void {
   t.timedOut = true;
-  t.cancel(t.phase === "connect" ? `connect timeout after ${t.armedMs} ms` : `no response within ${t.armedMs} ms`);
+  t.cancel(
+    t.phase === "connect" ? `connect timeout after ${t.armedMs} ms` : `no response within ${t.armedMs} ms`,
+  );
 }
 
 export class Try implements Dispatcher.DispatchHandler {
@@ -68,7 +70,11 @@ export class Try implements Dispatcher.DispatchHandler {
     this.arm(this.responseTimeoutMs);
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ): void {
     this.status = statusCode;
     this.headers = headers;
   }

@@ -45,7 +45,12 @@ const weightOf = (c: Candidate): number => c.weight ?? 1;
  * Index of the candidate to try, or -1 when none is eligible; advances `rotation`. `random`
  * (uniform [0, 1)) is used only when weights differ.
  */
-export function pickTarget(candidates: Candidate[], rotation: Rotation, busySlack: number, random: () => number = Math.random): number {
+export function pickTarget(
+  candidates: Candidate[],
+  rotation: Rotation,
+  busySlack: number,
+  random: () => number = Math.random,
+): number {
   const n = candidates.length;
   let priority = Infinity;
   for (let i = 0; i < n; i++) {
@@ -94,7 +99,12 @@ export function pickTarget(candidates: Candidate[], rotation: Rotation, busySlac
  * first record whose running sum reaches it (so weight 0 is chosen only on a 0). Without weight-0
  * records the number is drawn from [1, sum], which makes the shares exactly proportional.
  */
-function weightedPick(candidates: readonly Candidate[], priority: number, limit: number, random: () => number): number {
+function weightedPick(
+  candidates: readonly Candidate[],
+  priority: number,
+  limit: number,
+  random: () => number,
+): number {
   let sum = 0;
   let firstZero = -1;
   for (let i = 0; i < candidates.length; i++) {
@@ -103,7 +113,10 @@ function weightedPick(candidates: readonly Candidate[], priority: number, limit:
     sum += weightOf(c);
     if (weightOf(c) === 0 && firstZero < 0) firstZero = i;
   }
-  const chosen = firstZero >= 0 ? Math.min(sum, Math.floor(random() * (sum + 1))) : 1 + Math.min(sum - 1, Math.floor(random() * sum));
+  const chosen =
+    firstZero >= 0
+      ? Math.min(sum, Math.floor(random() * (sum + 1)))
+      : 1 + Math.min(sum - 1, Math.floor(random() * sum));
   if (chosen === 0) return firstZero;
   let running = 0;
   for (let i = 0; i < candidates.length; i++) {

@@ -15,7 +15,14 @@ import {
   RequestAbortedError,
   type ServiceUnavailableError,
 } from "./errors";
-import { describeRange, OPTION_LIMITS, resolveOptions, type DiscoveryMode, type ResolvedOptions, type ServiceClientOptions } from "./options";
+import {
+  describeRange,
+  OPTION_LIMITS,
+  resolveOptions,
+  type DiscoveryMode,
+  type ResolvedOptions,
+  type ServiceClientOptions,
+} from "./options";
 import { TargetPool, type TargetMetrics, type TargetState } from "./pool";
 import type { RecordType } from "./records";
 import { TargetResolver, type DnsCounters, type ResolverStatus } from "./resolver";
@@ -46,7 +53,13 @@ export interface ClientMetrics extends DnsCounters {
   /** Requests whose caller aborted them (not counted as failures). */
   aborted: number;
   ejections: number;
-  discovery: ResolverStatus & { name: string; mode: DiscoveryMode; recordType: RecordType; dnsServers: string[]; targets: number };
+  discovery: ResolverStatus & {
+    name: string;
+    mode: DiscoveryMode;
+    recordType: RecordType;
+    dnsServers: string[];
+    targets: number;
+  };
   targets: Record<string, TargetMetrics>;
 }
 
@@ -118,7 +131,10 @@ class Call implements TryOwner {
     if (this.aborted) return pool.release(state);
     if (failure === undefined) {
       pool.succeed(state);
-      return this.settle({ status: t.status, headers: t.headers, body: t.body, target: state.key, tries: this.tries }, undefined);
+      return this.settle(
+        { status: t.status, headers: t.headers, body: t.body, target: state.key, tries: this.tries },
+        undefined,
+      );
     }
     pool.fail(state, failure);
     (this.reasons ??= []).push(`${state.key}: ${failure}`);
@@ -143,7 +159,8 @@ class Call implements TryOwner {
       this.deadlineHit = true;
       return this.fail();
     }
-    const exclude = !core.distinctTargets || this.first === undefined ? undefined : (this.tried ??= [this.first]);
+    const exclude =
+      !core.distinctTargets || this.first === undefined ? undefined : (this.tried ??= [this.first]);
     const state = core.pool.pick(exclude);
     if (!state) return this.fail();
     if (this.first === undefined) this.first = state;
@@ -186,14 +203,32 @@ class Call implements TryOwner {
     const reasons = this.reasons ?? [];
     if (core.pool.size === 0) {
       const dns = core.resolver?.status();
-      if (dns?.lastError) return new DnsUnavailableError(`no ${name} task known: DNS lookup failed (${dns.lastError})`, dns.lastError);
+      if (dns?.lastError)
+        return new DnsUnavailableError(
+          `no ${name} task known: DNS lookup failed (${dns.lastError})`,
+          dns.lastError,
+        );
       if (core.resolver?.answered) return new NoTargetsError(`no ${name} task registered in DNS`);
-      return new DeadlineExceededError(`no ${name} task known: DNS gave no answer within the deadline of ${this.deadlineMs} ms`, 0, reasons);
+      return new DeadlineExceededError(
+        `no ${name} task known: DNS gave no answer within the deadline of ${this.deadlineMs} ms`,
+        0,
+        reasons,
+      );
     }
     const elapsed = core.o.now() - this.started;
     const tries = `${this.tries} ${this.tries === 1 ? "try" : "tries"} in ${elapsed} ms: ${reasons.join("; ")}`;
-    if (this.deadlineHit) return new DeadlineExceededError(`no ${name} task answered within the deadline of ${this.deadlineMs} ms (${tries})`, this.tries, reasons);
-    if (core.pool.allEjected()) return new AllTargetsEjectedError(`no ${name} task answered, every one is ejected (${tries})`, this.tries, reasons);
+    if (this.deadlineHit)
+      return new DeadlineExceededError(
+        `no ${name} task answered within the deadline of ${this.deadlineMs} ms (${tries})`,
+        this.tries,
+        reasons,
+      );
+    if (core.pool.allEjected())
+      return new AllTargetsEjectedError(
+        `no ${name} task answered, every one is ejected (${tries})`,
+        this.tries,
+        reasons,
+      );
     return new AllTriesFailedError(`no ${name} task answered (${tries})`, this.tries, reasons);
   }
 }
@@ -208,7 +243,16 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
   // The service's name, not the task's address: what a virtual host or a proxy routes on.
   const defaultHeaders: Record<string, string> = Object.freeze({ host: base.host });
 
-  const counters = { requests: 0, retries: 0, failures: 0, aborted: 0, dnsQueries: 0, dnsRefreshes: 0, dnsFailures: 0, dnsTruncated: 0 };
+  const counters = {
+    requests: 0,
+    retries: 0,
+    failures: 0,
+    aborted: 0,
+    dnsQueries: 0,
+    dnsRefreshes: 0,
+    dnsFailures: 0,
+    dnsTruncated: 0,
+  };
   const pool = new TargetPool({
     policy: o.ejection,
     eject: o.mode === "dns",
@@ -245,17 +289,32 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
     return new Promise((resolve, reject) => {
       const method = ro.method === undefined ? "GET" : ro.method.toUpperCase();
       const deadlineMs = ro.deadlineMs ?? o.deadlineMs;
-      if (ro.deadlineMs !== undefined && !(Number.isInteger(deadlineMs) && deadlineMs >= 1 && deadlineMs <= OPTION_LIMITS.deadlineMs.max)) {
+      if (
+        ro.deadlineMs !== undefined &&
+        !(Number.isInteger(deadlineMs) && deadlineMs >= 1 && deadlineMs <= OPTION_LIMITS.deadlineMs.max)
+      ) {
         throw new InvalidOptionError("deadlineMs", describeRange(OPTION_LIMITS.deadlineMs), ro.deadlineMs);
       }
       counters.requests += 1;
       const dispatch: Dispatcher.DispatchOptions = {
-        path: basePath === "" && path.startsWith("/") ? path : basePath + (path.startsWith("/") ? path : `/${path}`),
+        path:
+          basePath === "" && path.startsWith("/")
+            ? path
+            : basePath + (path.startsWith("/") ? path : `/${path}`),
         method: method as Dispatcher.HttpMethod,
         headers: ro.headers === undefined ? defaultHeaders : { ...ro.headers, host: base.host },
         body: ro.body,
       };
-      new Call(core, dispatch, IDEMPOTENT_METHODS.has(method), o.now(), deadlineMs, ro.signal, resolve, reject).begin();
+      new Call(
+        core,
+        dispatch,
+        IDEMPOTENT_METHODS.has(method),
+        o.now(),
+        deadlineMs,
+        ro.signal,
+        resolve,
+        reject,
+      ).begin();
     });
   }
 

@@ -23,7 +23,18 @@ function queryPacket(id: number, name: string, type: RecordType): Packet {
     id,
     flags: dnsPacket.RECURSION_DESIRED,
     questions: [{ type, name, class: "IN" }],
-    additionals: [{ type: "OPT", name: ".", udpPayloadSize: EDNS_UDP_SIZE, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }],
+    additionals: [
+      {
+        type: "OPT",
+        name: ".",
+        udpPayloadSize: EDNS_UDP_SIZE,
+        extendedRcode: 0,
+        ednsVersion: 0,
+        flags: 0,
+        flag_do: false,
+        options: [],
+      },
+    ],
   };
 }
 
@@ -63,7 +74,11 @@ function sameAddress(a: string, b: string): boolean {
 type Done = (err: Error | null, packet?: DecodedPacket) => void;
 
 /** One exchange: `open` starts it and returns how to close its socket; the first outcome wins. */
-function exchange(timeoutMs: number, timeoutMessage: string, open: (done: Done) => () => void): Promise<DecodedPacket> {
+function exchange(
+  timeoutMs: number,
+  timeoutMessage: string,
+  open: (done: Done) => () => void,
+): Promise<DecodedPacket> {
   return new Promise((resolve, reject) => {
     let finished = false;
     let close: (() => void) | undefined;
@@ -81,7 +96,12 @@ function exchange(timeoutMs: number, timeoutMessage: string, open: (done: Done) 
   });
 }
 
-function udpExchange(server: DnsServer, name: string, type: RecordType, timeoutMs: number): Promise<DecodedPacket> {
+function udpExchange(
+  server: DnsServer,
+  name: string,
+  type: RecordType,
+  timeoutMs: number,
+): Promise<DecodedPacket> {
   return exchange(timeoutMs, `DNS timeout after ${timeoutMs} ms from ${formatDnsServer(server)}`, (done) => {
     const id = randomInt(0, 65536);
     const socket = dgram.createSocket(net.isIPv6(server.host) ? "udp6" : "udp4");
@@ -104,27 +124,42 @@ function udpExchange(server: DnsServer, name: string, type: RecordType, timeoutM
   });
 }
 
-function tcpExchange(server: DnsServer, name: string, type: RecordType, timeoutMs: number): Promise<DecodedPacket> {
-  return exchange(timeoutMs, `DNS over TCP timeout after ${timeoutMs} ms from ${formatDnsServer(server)}`, (done) => {
-    const id = randomInt(0, 65536);
-    const socket = net.connect({ host: server.host, port: server.port });
-    let buffer = Buffer.alloc(0);
-    socket.on("error", (err) => done(err));
-    socket.on("connect", () => socket.write(dnsPacket.streamEncode(queryPacket(id, name, type))));
-    socket.on("data", (chunk: Buffer) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      if (buffer.length < 2 || buffer.length < 2 + buffer.readUInt16BE(0)) return;
-      try {
-        const packet = dnsPacket.decode(buffer.subarray(2, 2 + buffer.readUInt16BE(0)));
-        if (answersQuery(packet, id, name, type)) done(null, packet);
-        else done(new Error(`DNS over TCP: unrelated answer from ${formatDnsServer(server)}`));
-      } catch (err) {
-        done(new Error(`DNS over TCP: malformed answer from ${formatDnsServer(server)}: ${(err as Error).message}`));
-      }
-    });
-    socket.on("end", () => done(new Error(`DNS over TCP: ${formatDnsServer(server)} closed without an answer`)));
-    return () => socket.destroy();
-  });
+function tcpExchange(
+  server: DnsServer,
+  name: string,
+  type: RecordType,
+  timeoutMs: number,
+): Promise<DecodedPacket> {
+  return exchange(
+    timeoutMs,
+    `DNS over TCP timeout after ${timeoutMs} ms from ${formatDnsServer(server)}`,
+    (done) => {
+      const id = randomInt(0, 65536);
+      const socket = net.connect({ host: server.host, port: server.port });
+      let buffer = Buffer.alloc(0);
+      socket.on("error", (err) => done(err));
+      socket.on("connect", () => socket.write(dnsPacket.streamEncode(queryPacket(id, name, type))));
+      socket.on("data", (chunk: Buffer) => {
+        buffer = Buffer.concat([buffer, chunk]);
+        if (buffer.length < 2 || buffer.length < 2 + buffer.readUInt16BE(0)) return;
+        try {
+          const packet = dnsPacket.decode(buffer.subarray(2, 2 + buffer.readUInt16BE(0)));
+          if (answersQuery(packet, id, name, type)) done(null, packet);
+          else done(new Error(`DNS over TCP: unrelated answer from ${formatDnsServer(server)}`));
+        } catch (err) {
+          done(
+            new Error(
+              `DNS over TCP: malformed answer from ${formatDnsServer(server)}: ${(err as Error).message}`,
+            ),
+          );
+        }
+      });
+      socket.on("end", () =>
+        done(new Error(`DNS over TCP: ${formatDnsServer(server)} closed without an answer`)),
+      );
+      return () => socket.destroy();
+    },
+  );
 }
 
 /**
@@ -132,8 +167,14 @@ function tcpExchange(server: DnsServer, name: string, type: RecordType, timeoutM
  * if TCP fails too, the truncated answer is used when it holds records (a partial set beats none),
  * and counts as a failure when it is empty.
  */
-export async function queryDns(servers: readonly DnsServer[], name: string, type: RecordType, options: QueryOptions): Promise<DnsResponse> {
-  if (servers.length === 0) throw new Error("no DNS server configured (none in /etc/resolv.conf and DNS_SERVER unset)");
+export async function queryDns(
+  servers: readonly DnsServer[],
+  name: string,
+  type: RecordType,
+  options: QueryOptions,
+): Promise<DnsResponse> {
+  if (servers.length === 0)
+    throw new Error("no DNS server configured (none in /etc/resolv.conf and DNS_SERVER unset)");
   const errors: string[] = [];
   for (const server of servers) {
     try {

@@ -101,7 +101,8 @@ export class RequestAbortedError extends ServiceClientError {
 function describe(value: unknown): string {
   if (typeof value === "function") return "a function";
   if (typeof value === "string") return JSON.stringify(value);
-  if (value === undefined || typeof value === "number" || typeof value === "boolean" || value === null) return String(value);
+  if (value === undefined || typeof value === "number" || typeof value === "boolean" || value === null)
+    return String(value);
   try {
     return JSON.stringify(value);
   } catch {

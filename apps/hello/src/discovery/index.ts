@@ -1,7 +1,14 @@
 // Public API of the discovery module: everything another Node service needs to call a DNS-discovered service.
 export { createServiceClient, IDEMPOTENT_METHODS } from "./client";
 export type { ServiceClient, RequestOptions, ServiceResponse, ClientMetrics } from "./client";
-export { CLIENT_DEFAULTS, OPTION_LIMITS, RECORD_TYPES, DISCOVERY_MODES, describeRange, parseServiceUrl } from "./options";
+export {
+  CLIENT_DEFAULTS,
+  OPTION_LIMITS,
+  RECORD_TYPES,
+  DISCOVERY_MODES,
+  describeRange,
+  parseServiceUrl,
+} from "./options";
 export type { ServiceClientOptions, DiscoveryMode, Range } from "./options";
 export {
   ServiceClientError,

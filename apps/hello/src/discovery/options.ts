@@ -78,7 +78,17 @@ export interface ResolvedOptions {
   random: () => number;
 }
 
-type NumericOption = "ttlMinSeconds" | "ttlMaxSeconds" | "refreshAt" | "dnsTimeoutMs" | "connectTimeoutMs" | "responseTimeoutMs" | "deadlineMs" | "maxTries" | "busySlack" | "maxSocketsPerTarget";
+type NumericOption =
+  | "ttlMinSeconds"
+  | "ttlMaxSeconds"
+  | "refreshAt"
+  | "dnsTimeoutMs"
+  | "connectTimeoutMs"
+  | "responseTimeoutMs"
+  | "deadlineMs"
+  | "maxTries"
+  | "busySlack"
+  | "maxSocketsPerTarget";
 
 export interface Range {
   min: number;
@@ -99,13 +109,21 @@ export const CLIENT_DEFAULTS = {
   maxTries: 3,
   busySlack: 8,
   maxSocketsPerTarget: 256,
-  ejection: { consecutiveFailures: 3, baseMs: 2000, maxMs: 30_000, maxEjectionPercent: 50, jitter: 0.2 } as EjectionPolicy,
+  ejection: {
+    consecutiveFailures: 3,
+    baseMs: 2000,
+    maxMs: 30_000,
+    maxEjectionPercent: 50,
+    jitter: 0.2,
+  } as EjectionPolicy,
 } as const;
 
 const int = (min: number, max: number): Range => ({ min, max, integer: true });
 
 /** Allowed values of every numeric option (hello's variables use the same bounds). */
-export const OPTION_LIMITS: { readonly [K in NumericOption]: Range } & { readonly ejection: { readonly [K in keyof EjectionPolicy]: Range } } = {
+export const OPTION_LIMITS: { readonly [K in NumericOption]: Range } & {
+  readonly ejection: { readonly [K in keyof EjectionPolicy]: Range };
+} = {
   ttlMinSeconds: int(1, 3600),
   ttlMaxSeconds: int(1, 86_400),
   refreshAt: { min: 0.5, max: 1, integer: false },
@@ -130,7 +148,13 @@ export function describeRange(r: Range): string {
 }
 
 function checkNumber(option: string, value: unknown, r: Range): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < r.min || value > r.max || (r.integer && !Number.isInteger(value))) {
+  if (
+    typeof value !== "number" ||
+    !Number.isFinite(value) ||
+    value < r.min ||
+    value > r.max ||
+    (r.integer && !Number.isInteger(value))
+  ) {
     throw new InvalidOptionError(option, describeRange(r), value);
   }
   return value;
@@ -142,7 +166,12 @@ function checkFunction<T>(option: string, value: T | undefined, fallback: T): T 
   return value;
 }
 
-function checkChoice<T extends string>(option: string, value: T | undefined, choices: readonly T[], fallback: T): T {
+function checkChoice<T extends string>(
+  option: string,
+  value: T | undefined,
+  choices: readonly T[],
+  fallback: T,
+): T {
   if (value === undefined) return fallback;
   if (!choices.includes(value)) throw new InvalidOptionError(option, `one of ${choices.join(", ")}`, value);
   return value;
@@ -156,7 +185,15 @@ export function parseServiceUrl(raw: string): string | undefined {
   } catch {
     return undefined;
   }
-  if (url.protocol !== "http:" || url.hostname === "" || url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") return undefined;
+  if (
+    url.protocol !== "http:" ||
+    url.hostname === "" ||
+    url.username !== "" ||
+    url.password !== "" ||
+    url.search !== "" ||
+    url.hash !== ""
+  )
+    return undefined;
   return url.toString();
 }
 
@@ -165,7 +202,14 @@ function checkDnsServers(value: readonly DnsServer[] | undefined): readonly DnsS
   const expected = "an array of { host: an IP address, port: 1-65535 }";
   if (!Array.isArray(value)) throw new InvalidOptionError("dnsServers", expected, value);
   value.forEach((s: DnsServer, i) => {
-    if (typeof s !== "object" || s === null || net.isIP(String(s.host)) === 0 || !Number.isInteger(s.port) || s.port < 1 || s.port > 65535) {
+    if (
+      typeof s !== "object" ||
+      s === null ||
+      net.isIP(String(s.host)) === 0 ||
+      !Number.isInteger(s.port) ||
+      s.port < 1 ||
+      s.port > 65535
+    ) {
       throw new InvalidOptionError(`dnsServers[${i}]`, "{ host: an IP address, port: 1-65535 }", s);
     }
   });
@@ -174,15 +218,23 @@ function checkDnsServers(value: readonly DnsServer[] | undefined): readonly DnsS
 
 /** Defaults applied and every option checked; throws InvalidOptionError naming the first bad one. */
 export function resolveOptions(options: ServiceClientOptions): ResolvedOptions {
-  if (typeof options !== "object" || options === null) throw new InvalidOptionError("options", "an object with at least url", options);
+  if (typeof options !== "object" || options === null)
+    throw new InvalidOptionError("options", "an object with at least url", options);
   const D = CLIENT_DEFAULTS;
   const L = OPTION_LIMITS;
   const url = typeof options.url === "string" ? parseServiceUrl(options.url) : undefined;
-  if (url === undefined) throw new InvalidOptionError("url", "an http:// URL with a host and no credentials, query or fragment, e.g. http://name.internal:3000/", options.url);
-  const num = (option: NumericOption): number => (options[option] === undefined ? D[option] : checkNumber(option, options[option], L[option]));
+  if (url === undefined)
+    throw new InvalidOptionError(
+      "url",
+      "an http:// URL with a host and no credentials, query or fragment, e.g. http://name.internal:3000/",
+      options.url,
+    );
+  const num = (option: NumericOption): number =>
+    options[option] === undefined ? D[option] : checkNumber(option, options[option], L[option]);
   const e = options.ejection ?? {};
   if (typeof e !== "object" || e === null) throw new InvalidOptionError("ejection", "an object", e);
-  const ejectionNum = (key: keyof EjectionPolicy): number => (e[key] === undefined ? D.ejection[key] : checkNumber(`ejection.${key}`, e[key], L.ejection[key]));
+  const ejectionNum = (key: keyof EjectionPolicy): number =>
+    e[key] === undefined ? D.ejection[key] : checkNumber(`ejection.${key}`, e[key], L.ejection[key]);
 
   const resolved: ResolvedOptions = {
     url,
@@ -211,10 +263,18 @@ export function resolveOptions(options: ServiceClientOptions): ResolvedOptions {
     random: checkFunction("random", options.random, Math.random),
   };
   if (resolved.ttlMinSeconds > resolved.ttlMaxSeconds) {
-    throw new InvalidOptionError("ttlMinSeconds", `at most ttlMaxSeconds (${resolved.ttlMaxSeconds})`, resolved.ttlMinSeconds);
+    throw new InvalidOptionError(
+      "ttlMinSeconds",
+      `at most ttlMaxSeconds (${resolved.ttlMaxSeconds})`,
+      resolved.ttlMinSeconds,
+    );
   }
   if (resolved.ejection.baseMs > resolved.ejection.maxMs) {
-    throw new InvalidOptionError("ejection.baseMs", `at most ejection.maxMs (${resolved.ejection.maxMs})`, resolved.ejection.baseMs);
+    throw new InvalidOptionError(
+      "ejection.baseMs",
+      `at most ejection.maxMs (${resolved.ejection.maxMs})`,
+      resolved.ejection.baseMs,
+    );
   }
   return resolved;
 }

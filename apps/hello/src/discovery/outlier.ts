@@ -52,7 +52,11 @@ export interface FailureContext {
  * A failed try. The failure streak is kept across an ejection, so a target that fails its first
  * try after coming back is ejected again at once, for twice as long.
  */
-export function recordFailure(state: OutlierState, policy: EjectionPolicy, ctx: FailureContext): { state: OutlierState; ejected: boolean } {
+export function recordFailure(
+  state: OutlierState,
+  policy: EjectionPolicy,
+  ctx: FailureContext,
+): { state: OutlierState; ejected: boolean } {
   const consecutiveFailures = state.consecutiveFailures + 1;
   const canEject =
     !isEjected(state, ctx.now) &&

@@ -1,7 +1,14 @@
 // The live targets of one service: an undici keep-alive Pool, counters and outlier state for each.
 import { Pool } from "undici";
 import { pickTarget, type Candidate, type Rotation } from "./balancer";
-import { HEALTHY, isEjected, recordFailure, recordSuccess, type EjectionPolicy, type OutlierState } from "./outlier";
+import {
+  HEALTHY,
+  isEjected,
+  recordFailure,
+  recordSuccess,
+  type EjectionPolicy,
+  type OutlierState,
+} from "./outlier";
 import { targetKey, type Target } from "./records";
 import type { Logger } from "./logger";
 
@@ -114,7 +121,8 @@ export class TargetPool {
   pick(exclude: readonly TargetState[] | undefined): TargetState | undefined {
     const list = this.list;
     const now = this.opts.now();
-    for (const s of list) s.eligible = (exclude === undefined || !exclude.includes(s)) && !isEjected(s.outlier, now);
+    for (const s of list)
+      s.eligible = (exclude === undefined || !exclude.includes(s)) && !isEjected(s.outlier, now);
     let index = pickTarget(list, this.rotation, this.opts.busySlack, this.opts.random);
     if (index < 0) {
       for (const s of list) s.eligible = exclude === undefined || !exclude.includes(s);
@@ -153,12 +161,26 @@ export class TargetPool {
     const now = this.opts.now();
     let ejectedNow = 0;
     for (const s of this.list) if (s !== state && isEjected(s.outlier, now)) ejectedNow += 1;
-    const result = recordFailure(state.outlier, this.opts.policy, { now, total: this.list.length, ejectedNow, random: this.opts.random });
+    const result = recordFailure(state.outlier, this.opts.policy, {
+      now,
+      total: this.list.length,
+      ejectedNow,
+      random: this.opts.random,
+    });
     state.outlier = result.state;
     if (result.ejected) {
       state.ejectionsTotal += 1;
       this.ejections += 1;
-      this.opts.log("target ejected", { target: state.key, forMs: result.state.ejectedUntil - now, consecutiveFailures: result.state.consecutiveFailures, reason }, "warn");
+      this.opts.log(
+        "target ejected",
+        {
+          target: state.key,
+          forMs: result.state.ejectedUntil - now,
+          consecutiveFailures: result.state.consecutiveFailures,
+          reason,
+        },
+        "warn",
+      );
     }
   }
 

@@ -37,7 +37,12 @@ export function clampTtl(ttlSeconds: number, minSeconds: number, maxSeconds: num
 }
 
 /** When the next refresh is due after an answer, in ms: the clamped TTL times refreshAt (0.5..1]. */
-export function refreshDelayMs(ttlSeconds: number, minSeconds: number, maxSeconds: number, refreshAt: number): number {
+export function refreshDelayMs(
+  ttlSeconds: number,
+  minSeconds: number,
+  maxSeconds: number,
+  refreshAt: number,
+): number {
   return Math.max(1, Math.round(clampTtl(ttlSeconds, minSeconds, maxSeconds) * 1000 * refreshAt));
 }
 
@@ -78,9 +83,15 @@ export interface AddressSet {
  * them. An A or AAAA answer passes its own type only, so a record of a type not asked for neither
  * becomes a target nor shortens the TTL; an SRV additional section may carry both.
  */
-export function addressesOf(name: string, records: readonly Answer[], types: readonly AddressType[] = ["A", "AAAA"]): AddressSet {
+export function addressesOf(
+  name: string,
+  records: readonly Answer[],
+  types: readonly AddressType[] = ["A", "AAAA"],
+): AddressSet {
   const names = aliasesOf(name, records);
-  const matching = records.filter(isAddress).filter((r) => types.includes(r.type as AddressType) && names.has(normalizeName(r.name)));
+  const matching = records
+    .filter(isAddress)
+    .filter((r) => types.includes(r.type as AddressType) && names.has(normalizeName(r.name)));
   const addresses = [...new Set(matching.map((r) => r.data))];
   const ttlSeconds = matching.length > 0 ? Math.min(...matching.map(ttlOf)) : 0;
   return { addresses, ttlSeconds };
@@ -100,7 +111,13 @@ export function srvRecordsOf(name: string, answers: readonly Answer[]): SrvRecor
   const all = answers
     .filter(isSrv)
     .filter((r) => normalizeName(r.name) === wanted && r.data.target !== "" && r.data.target !== ".")
-    .map((r) => ({ target: normalizeName(r.data.target), port: r.data.port, priority: r.data.priority ?? 0, weight: r.data.weight ?? 0, ttlSeconds: ttlOf(r) }));
+    .map((r) => ({
+      target: normalizeName(r.data.target),
+      port: r.data.port,
+      priority: r.data.priority ?? 0,
+      weight: r.data.weight ?? 0,
+      ttlSeconds: ttlOf(r),
+    }));
   return all.sort((a, b) => a.priority - b.priority);
 }
 
@@ -123,7 +140,8 @@ export function srvTargets(srv: readonly SrvRecord[], additionals: readonly Answ
       continue;
     }
     ttls.push(record.ttlSeconds, ttlSeconds);
-    for (const host of addresses) targets.push({ host, port: record.port, priority: record.priority, weight: record.weight });
+    for (const host of addresses)
+      targets.push({ host, port: record.port, priority: record.priority, weight: record.weight });
   }
   return { targets: uniqueTargets(targets), unresolved, ttlSeconds: ttls.length > 0 ? Math.min(...ttls) : 0 };
 }
@@ -142,7 +160,10 @@ export function negativeTtlSeconds(authorities: readonly Answer[]): number {
 }
 
 /** How an answer is to be treated: records, an authoritative "nothing there", or a failure. */
-export type AnswerKind = { kind: "ok" } | { kind: "empty"; ttlSeconds: number; reason: string } | { kind: "failure"; reason: string };
+export type AnswerKind =
+  | { kind: "ok" }
+  | { kind: "empty"; ttlSeconds: number; reason: string }
+  | { kind: "failure"; reason: string };
 
 export function classifyResponse(response: DnsResponse): AnswerKind {
   if (response.rcode === "NXDOMAIN") {

@@ -68,7 +68,10 @@ export class TargetResolver {
   async ready(waitMs: number): Promise<void> {
     if (this.answered || this.closed) return;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.firstSettled, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    await Promise.race([
+      this.firstSettled,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs))),
+    ]);
     clearTimeout(timer);
   }
 
@@ -116,7 +119,11 @@ export class TargetResolver {
       this.lastError = (err as Error).message;
       // Retry after the last good TTL (or the minimum): still at most one query per TTL.
       nextMs = Math.round((this.ttlSeconds ?? opts.ttlMinSeconds) * 1000 * opts.refreshAt) || 1000;
-      opts.log("DNS lookup failed; keeping the last good targets", { name: opts.hostname, error: this.lastError, retryInMs: nextMs }, "warn");
+      opts.log(
+        "DNS lookup failed; keeping the last good targets",
+        { name: opts.hostname, error: this.lastError, retryInMs: nextMs },
+        "warn",
+      );
     } finally {
       this.settleFirst();
     }
@@ -128,7 +135,11 @@ export class TargetResolver {
   private announce(targets: Target[], emptyReason: string | undefined): void {
     const keys = targets.map(targetKey).sort().join(",");
     if (keys !== this.currentKeys) {
-      this.opts.log("targets changed", { name: this.opts.hostname, targets: keys === "" ? [] : keys.split(","), ...(emptyReason ? { reason: emptyReason } : {}) });
+      this.opts.log("targets changed", {
+        name: this.opts.hostname,
+        targets: keys === "" ? [] : keys.split(","),
+        ...(emptyReason ? { reason: emptyReason } : {}),
+      });
       this.currentKeys = keys;
     }
     this.opts.onTargets(targets);
