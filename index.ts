@@ -2,6 +2,7 @@
  * Composition root: read and validate the stack's settings, build the components,
  * export the outputs. Nothing is registered when a setting is invalid.
  */
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ApiGateway } from "./components/apiGateway";
 import { AppImage } from "./components/appImage";
@@ -30,6 +31,7 @@ import {
   Settings,
   settingsErrorMessage,
 } from "./components/settings";
+import { ignoredProviderSettings, providerDefaultTags, Tags } from "./components/tags";
 
 function readSettings(): Settings {
   const project = new pulumi.Config();
@@ -42,53 +44,89 @@ function readSettings(): Settings {
 }
 
 const settings = readSettings();
+
+/**
+ * One explicit AWS provider for every component: its default tags name the stack actually
+ * deployed (an ephemeral pr-123 stack made from dev's settings too), which a fixed
+ * `aws:defaultTags` in a stack file cannot. An explicit provider reads no `aws:` settings of its
+ * own, so it takes the region and `aws:defaultTags` here and refuses the others rather than
+ * ignore them; credentials come from the environment (AWS_PROFILE, SSO, a CI role).
+ */
+function createAwsProvider(): aws.Provider {
+  const ignored = ignoredProviderSettings(Object.keys(pulumi.runtime.allConfig()));
+  if (ignored.length > 0) {
+    throw new Error(
+      `${ignored.join(", ")}: this program's AWS provider reads only aws:region and aws:defaultTags; ` +
+        "set credentials in the environment (AWS_PROFILE, AWS_REGION, SSO) and remove these settings",
+    );
+  }
+  const configured = new pulumi.Config("aws").getObject<{ tags?: Tags }>("defaultTags");
+  return new aws.Provider("aws", {
+    region: settings.region as aws.Region,
+    defaultTags: { tags: providerDefaultTags(configured?.tags) },
+  });
+}
+/** Every component's children use the tagging provider (awsx's VPC passes it on to its own). */
+const withAws: pulumi.ComponentResourceOptions = { providers: [createAwsProvider()] };
 const appCapacity = capacityProviderStrategy(settings.cluster.capacityStrategy);
 
-const network = new Network("net", {
-  cidrBlock: settings.network.vpcCidr,
-  availabilityZoneCount: settings.network.azCount,
-  natGateways: settings.network.natGateways,
-  vpcEndpoints: settings.network.vpcEndpoints,
-  extraInterfaceEndpoints: settings.deployment.enableExecuteCommand ? ["ssmmessages"] : [],
-  region: settings.region,
-});
+const network = new Network(
+  "net",
+  {
+    cidrBlock: settings.network.vpcCidr,
+    availabilityZoneCount: settings.network.azCount,
+    natGateways: settings.network.natGateways,
+    vpcEndpoints: settings.network.vpcEndpoints,
+    extraInterfaceEndpoints: settings.deployment.enableExecuteCommand ? ["ssmmessages"] : [],
+    region: settings.region,
+  },
+  withAws,
+);
 
 const sync = settings.consulSync;
 const embedded = sync?.consul.kind === "embedded" ? sync.consul : undefined;
 const external = sync?.consul.kind === "external" ? sync.consul : undefined;
 const consulToken = embedded
-  ? new ConsulManagementToken("consul-token", { kmsKeyArn: settings.secretsKmsKeyArn })
+  ? new ConsulManagementToken("consul-token", { kmsKeyArn: settings.secretsKmsKeyArn }, withAws)
   : undefined;
 
-const cluster = new Cluster("ecs", {
-  containerInsights: settings.cluster.containerInsights,
-  defaultStrategy: appCapacity,
-  secretArns: [
-    ...secretArnsOf(settings),
-    ...(consulToken ? [consulToken.tokenSecretArn, consulToken.serverConfigSecretArn] : []),
-  ],
-  secretsKmsKeyArn: settings.secretsKmsKeyArn,
-  region: settings.region,
-  logRetentionDays: settings.logRetentionDays,
-});
+const cluster = new Cluster(
+  "ecs",
+  {
+    containerInsights: settings.cluster.containerInsights,
+    defaultStrategy: appCapacity,
+    secretArns: [
+      ...secretArnsOf(settings),
+      ...(consulToken ? [consulToken.tokenSecretArn, consulToken.serverConfigSecretArn] : []),
+    ],
+    secretsKmsKeyArn: settings.secretsKmsKeyArn,
+    region: settings.region,
+    logRetentionDays: settings.logRetentionDays,
+  },
+  withAws,
+);
 
-const namespace = new Namespace("discovery", {
-  name: settings.discovery.namespaceName,
-  vpcId: network.vpcId,
-  soaTtlSeconds: settings.discovery.soaTtl,
-  cleanupOnDelete: sync
-    ? {
-        region: settings.region,
-        consul: external?.deregisterOnDestroy
-          ? {
-              httpAddr: external.httpAddr,
-              tokenSecretArn: external.tokenSecretArn,
-              caCertSecretArn: external.caCertSecretArn,
-            }
-          : undefined,
-      }
-    : undefined,
-});
+const namespace = new Namespace(
+  "discovery",
+  {
+    name: settings.discovery.namespaceName,
+    vpcId: network.vpcId,
+    soaTtlSeconds: settings.discovery.soaTtl,
+    cleanupOnDelete: sync
+      ? {
+          region: settings.region,
+          consul: external?.deregisterOnDestroy
+            ? {
+                httpAddr: external.httpAddr,
+                tokenSecretArn: external.tokenSecretArn,
+                caCertSecretArn: external.caCertSecretArn,
+              }
+            : undefined,
+        }
+      : undefined,
+  },
+  withAws,
+);
 
 const imageArgs = {
   baseImage: settings.images.baseImage,
@@ -96,20 +134,24 @@ const imageArgs = {
   tag: settings.images.tag,
   forceDelete: !settings.production,
 };
-const helloImage = new AppImage("hello-image", { app: "hello", ...imageArgs });
-const nameImage = new AppImage("name-image", { app: "name", ...imageArgs });
+const helloImage = new AppImage("hello-image", { app: "hello", ...imageArgs }, withAws);
+const nameImage = new AppImage("name-image", { app: "name", ...imageArgs }, withAws);
 
 const lb =
   settings.frontDoor.kind === "alb"
-    ? new LoadBalancer("public", {
-        vpcId: network.vpcId,
-        publicSubnetIds: network.publicSubnetIds,
-        targetPort: settings.hello.port,
-        healthCheckPath: "/health",
-        certificateArn: settings.loadBalancer.certificateArn,
-        deregistrationDelaySeconds: settings.loadBalancer.deregistrationDelaySeconds,
-        deletionProtection: settings.production,
-      })
+    ? new LoadBalancer(
+        "public",
+        {
+          vpcId: network.vpcId,
+          publicSubnetIds: network.publicSubnetIds,
+          targetPort: settings.hello.port,
+          healthCheckPath: "/health",
+          certificateArn: settings.loadBalancer.certificateArn,
+          deregistrationDelaySeconds: settings.loadBalancer.deregistrationDelaySeconds,
+          deletionProtection: settings.production,
+        },
+        withAws,
+      )
     : undefined;
 
 interface AppServiceExtras {
@@ -117,47 +159,51 @@ interface AppServiceExtras {
   dnsRegistration?: boolean;
   serviceConnect?: ServiceConnectArgs;
   targetGroupArn?: pulumi.Input<string>;
-  dependsOn?: pulumi.Resource[];
+  startAfter?: pulumi.Resource[];
   connections?: (self: DiscoverableService) => pulumi.Resource[];
 }
 
 function appService(app: "hello" | "name", image: AppImage, extra: AppServiceExtras): DiscoverableService {
   const s = settings[app];
-  return new DiscoverableService(app, {
-    clusterArn: cluster.clusterArn,
-    clusterName: cluster.clusterName,
-    vpcId: network.vpcId,
-    subnetIds: network.privateSubnetIds,
-    namespaceId: namespace.namespaceId,
-    namespaceName: namespace.namespaceName,
-    executionRoleArn: cluster.executionRoleArn,
-    image: image.imageDigestRef,
-    containerPort: s.port,
-    cpu: s.cpu,
-    memory: s.memory,
-    desiredCount: s.desiredCount,
-    environment: extra.environment,
-    logRetentionDays: settings.logRetentionDays,
-    region: settings.region,
-    dnsTtlSeconds: settings.discovery.dnsTtl,
-    capacityProviderStrategies: appCapacity,
-    minHealthyPercent: settings.deployment.minHealthyPercent,
-    maxPercent: settings.deployment.maxPercent,
-    stopTimeoutSeconds: settings.deployment.stopTimeoutSeconds,
-    enableExecuteCommand: settings.deployment.enableExecuteCommand,
-    autoscaling: settings.autoscaling.enabled
-      ? {
-          minCount: s.minCount,
-          maxCount: s.maxCount,
-          cpuTargetPercent: settings.autoscaling.cpuTargetPercent,
-        }
-      : undefined,
-    dnsRegistration: extra.dnsRegistration,
-    serviceConnect: extra.serviceConnect,
-    targetGroupArn: extra.targetGroupArn,
-    dependsOn: [cluster.capacityProviders, ...cluster.executionRolePolicies, ...(extra.dependsOn ?? [])],
-    connections: extra.connections,
-  });
+  return new DiscoverableService(
+    app,
+    {
+      clusterArn: cluster.clusterArn,
+      clusterName: cluster.clusterName,
+      vpcId: network.vpcId,
+      subnetIds: network.privateSubnetIds,
+      namespaceId: namespace.namespaceId,
+      namespaceName: namespace.namespaceName,
+      executionRoleArn: cluster.executionRoleArn,
+      image: image.imageDigestRef,
+      containerPort: s.port,
+      cpu: s.cpu,
+      memory: s.memory,
+      desiredCount: s.desiredCount,
+      environment: extra.environment,
+      logRetentionDays: settings.logRetentionDays,
+      region: settings.region,
+      dnsTtlSeconds: settings.discovery.dnsTtl,
+      capacityProviderStrategies: appCapacity,
+      minHealthyPercent: settings.deployment.minHealthyPercent,
+      maxPercent: settings.deployment.maxPercent,
+      stopTimeoutSeconds: settings.deployment.stopTimeoutSeconds,
+      enableExecuteCommand: settings.deployment.enableExecuteCommand,
+      autoscaling: settings.autoscaling.enabled
+        ? {
+            minCount: s.minCount,
+            maxCount: s.maxCount,
+            cpuTargetPercent: settings.autoscaling.cpuTargetPercent,
+          }
+        : undefined,
+      dnsRegistration: extra.dnsRegistration,
+      serviceConnect: extra.serviceConnect,
+      targetGroupArn: extra.targetGroupArn,
+      startAfter: [cluster.capacityProviders, ...cluster.executionRolePolicies, ...(extra.startAfter ?? [])],
+      connections: extra.connections,
+    },
+    withAws,
+  );
 }
 
 // dns: hello resolves name.<namespace> itself (SRV). serviceConnect: name publishes the alias
@@ -183,11 +229,12 @@ const helloService = appService("hello", helloImage, {
   serviceConnect: serviceConnect ? { ...scNamespace, publish: false } : undefined,
   targetGroupArn: lb?.targetGroupArn,
   // A Service Connect client learns aliases when its tasks start: name's endpoint must exist first.
-  dependsOn: [...(lb?.listeners ?? []), ...(serviceConnect ? [nameService] : [])],
+  startAfter: [...(lb?.listeners ?? []), ...(serviceConnect ? [nameService] : [])],
   // hello -> name (and ALB -> hello) exist before hello's first task starts.
   connections: (hello) => [
-    ...nameService.allowFrom("hello", hello),
-    ...(lb ? [...hello.allowFrom("alb", lb), lb.allowTo("hello", hello)] : []),
+    ...nameService.allowFrom(hello),
+    // The ALB component is "public"; this rule was named after a free-form "alb" before.
+    ...(lb ? [...hello.allowFrom(lb, { formerNames: ["hello-from-alb"] }), lb.allowTo(hello)] : []),
   ],
 });
 
@@ -198,48 +245,60 @@ if (lb) {
   // The integration needs hello's Cloud Map service, so the API (and its one rule) comes after hello.
   const helloCloudMapArn = helloService.cloudMapServiceArn;
   if (!helloCloudMapArn) throw new Error("frontDoor apiGateway needs hello registered in Cloud Map");
-  const api = new ApiGateway("api", {
-    vpcId: network.vpcId,
-    subnetIds: network.privateSubnetIds,
-    cloudMapServiceArn: helloCloudMapArn,
-    targetPort: settings.hello.port,
-    throttle: settings.frontDoor.throttle,
-    logRetentionDays: settings.logRetentionDays,
-  });
-  helloService.allowFrom("api", api);
-  api.allowTo("hello", helloService);
+  const api = new ApiGateway(
+    "api",
+    {
+      vpcId: network.vpcId,
+      subnetIds: network.privateSubnetIds,
+      cloudMapServiceArn: helloCloudMapArn,
+      targetPort: settings.hello.port,
+      throttle: settings.frontDoor.throttle,
+      logRetentionDays: settings.logRetentionDays,
+    },
+    withAws,
+  );
+  helloService.allowFrom(api);
+  api.allowTo(helloService);
   helloUrlOutput = api.url;
 }
 
 const consulServer =
   embedded && consulToken
-    ? new ConsulServer("consul-server", {
-        clusterArn: cluster.clusterArn,
-        vpcId: network.vpcId,
-        subnetIds: network.privateSubnetIds,
-        executionRoleArn: cluster.executionRoleArn,
-        namespaceId: namespace.namespaceId,
-        namespaceName: namespace.namespaceName,
-        image: embedded.serverImage,
-        serverConfigSecretArn: consulToken.serverConfigSecretArn,
-        logRetentionDays: settings.logRetentionDays,
-        region: settings.region,
-        enableExecuteCommand: settings.deployment.enableExecuteCommand,
-        dependsOn: [cluster.capacityProviders, ...cluster.executionRolePolicies],
-      })
+    ? new ConsulServer(
+        "consul-server",
+        {
+          clusterArn: cluster.clusterArn,
+          vpcId: network.vpcId,
+          subnetIds: network.privateSubnetIds,
+          executionRoleArn: cluster.executionRoleArn,
+          namespaceId: namespace.namespaceId,
+          namespaceName: namespace.namespaceName,
+          image: embedded.serverImage,
+          serverConfigSecretArn: consulToken.serverConfigSecretArn,
+          logRetentionDays: settings.logRetentionDays,
+          region: settings.region,
+          enableExecuteCommand: settings.deployment.enableExecuteCommand,
+          startAfter: [cluster.capacityProviders, ...cluster.executionRolePolicies],
+        },
+        withAws,
+      )
     : undefined;
 embedded?.allowedCidrs.forEach((cidr, i) => consulServer?.allowCidr(i, cidr));
 
 if (external) {
-  new ConsulReach("consul-reach", {
-    vpcId: network.vpcId,
-    privateSubnetIds: network.privateSubnetIds,
-    privateRouteTableIds: network.privateRouteTableIds(),
-    routeTableCount: settings.network.azCount,
-    consulCidr: external.cidr,
-    route: external.route,
-    dns: external.dns,
-  });
+  new ConsulReach(
+    "consul-reach",
+    {
+      vpcId: network.vpcId,
+      privateSubnetIds: network.privateSubnetIds,
+      privateRouteTableIds: network.privateRouteTableIds(),
+      routeTableCount: settings.network.azCount,
+      consulCidr: external.cidr,
+      route: external.route,
+      dns: external.dns,
+    },
+    withAws,
+  );
 }
 
 /** Where consul-aws and the catalog check find Consul, whichever mode. */
@@ -268,40 +327,43 @@ const consulEndpoint =
 
 const consulSync =
   sync && consulEndpoint
-    ? new ConsulSync("consul-sync", {
-        clusterArn: cluster.clusterArn,
-        vpcId: network.vpcId,
-        subnetIds: network.privateSubnetIds,
-        namespaceId: namespace.namespaceId,
-        namespaceArn: namespace.namespaceArn,
-        namespaceName: namespace.namespaceName,
-        hostedZoneId: namespace.hostedZoneId,
-        executionRoleArn: cluster.executionRoleArn,
-        image: sync.image,
-        consulHttpAddr: consulEndpoint.httpAddr,
-        tls: consulEndpoint.tls,
-        consulPort: consulEndpoint.port,
-        consulCidr: consulEndpoint.cidr,
-        consulSecurityGroupId: consulEndpoint.securityGroupId,
-        tokenSecretArn: consulEndpoint.tokenSecretArn,
-        caCertSecretArn: consulEndpoint.caCertSecretArn,
-        caInitImage: sync.caInitImage,
-        pollInterval: sync.pollInterval,
-        dnsTtlSeconds: sync.dnsTtl,
-        prefixes: sync.prefixes,
-        logRetentionDays: settings.logRetentionDays,
-        region: settings.region,
-        // consul-aws stops before the namespace cleanup runs, so it cannot re-create what was removed.
-        dependsOn: [
-          cluster.capacityProviders,
-          ...cluster.executionRolePolicies,
-          ...(namespace.cleanup ? [namespace.cleanup] : []),
-        ],
-      })
+    ? new ConsulSync(
+        "consul-sync",
+        {
+          clusterArn: cluster.clusterArn,
+          vpcId: network.vpcId,
+          subnetIds: network.privateSubnetIds,
+          namespaceId: namespace.namespaceId,
+          namespaceArn: namespace.namespaceArn,
+          namespaceName: namespace.namespaceName,
+          hostedZoneId: namespace.hostedZoneId,
+          executionRoleArn: cluster.executionRoleArn,
+          image: sync.image,
+          consulHttpAddr: consulEndpoint.httpAddr,
+          tls: consulEndpoint.tls,
+          consulPort: consulEndpoint.port,
+          consulCidr: consulEndpoint.cidr,
+          consulSecurityGroupId: consulEndpoint.securityGroupId,
+          tokenSecretArn: consulEndpoint.tokenSecretArn,
+          caCertSecretArn: consulEndpoint.caCertSecretArn,
+          caInitImage: sync.caInitImage,
+          pollInterval: sync.pollInterval,
+          dnsTtlSeconds: sync.dnsTtl,
+          prefixes: sync.prefixes,
+          logRetentionDays: settings.logRetentionDays,
+          region: settings.region,
+          // consul-aws stops before the namespace cleanup runs, so it cannot re-create what was removed.
+          startAfter: [
+            cluster.capacityProviders,
+            ...cluster.executionRolePolicies,
+            ...(namespace.cleanup ? [namespace.cleanup] : []),
+          ],
+        },
+        withAws,
+      )
     : undefined;
 // consul-aws opens its own egress to the server (its tasks wait for it); the server admits it.
-if (consulServer && consulSync)
-  consulServer.allowFrom("consul-sync", consulSync.securityGroupId, { callerEgress: false });
+if (consulServer && consulSync) consulServer.allowFrom(consulSync, { callerEgress: false });
 if (sync && !sync.image.includes("@sha256:")) {
   pulumi.log.warn(
     `consul-aws runs by tag (${sync.image}): set consulAwsDigest to pin it; the policy pack refuses a tag.`,
@@ -311,21 +373,25 @@ if (sync && !sync.image.includes("@sha256:")) {
 const checkImage = embedded?.serverImage ?? external?.checkImage;
 const consulCheck =
   sync && consulEndpoint && checkImage
-    ? new ConsulCatalogCheck("consul-check", {
-        vpcId: network.vpcId,
-        executionRoleArn: cluster.executionRoleArn,
-        image: checkImage,
-        consulHttpAddr: consulEndpoint.httpAddr,
-        tokenSecretArn: consulEndpoint.tokenSecretArn,
-        caCertSecretArn: consulEndpoint.caCertSecretArn,
-        services: (["hello", "name"] as const).map((app) => sync.prefixes.inConsul + app),
-        logRetentionDays: settings.logRetentionDays,
-        region: settings.region,
-        consulCidr: consulEndpoint.cidr,
-        consulPort: consulEndpoint.port,
-      })
+    ? new ConsulCatalogCheck(
+        "consul-check",
+        {
+          vpcId: network.vpcId,
+          executionRoleArn: cluster.executionRoleArn,
+          image: checkImage,
+          consulHttpAddr: consulEndpoint.httpAddr,
+          tokenSecretArn: consulEndpoint.tokenSecretArn,
+          caCertSecretArn: consulEndpoint.caCertSecretArn,
+          services: (["hello", "name"] as const).map((app) => sync.prefixes.inConsul + app),
+          logRetentionDays: settings.logRetentionDays,
+          region: settings.region,
+          consulCidr: consulEndpoint.cidr,
+          consulPort: consulEndpoint.port,
+        },
+        withAws,
+      )
     : undefined;
-if (consulServer && consulCheck) consulServer.allowFrom("consul-check", consulCheck.securityGroupId);
+if (consulServer && consulCheck) consulServer.allowFrom(consulCheck);
 
 const ns = settings.discovery.namespaceName;
 const catalog: Record<string, CatalogNames> = {

@@ -1,8 +1,16 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createSecurityGroup, tcpRule } from "./taskResources";
+import { componentTags, TaggedArgs } from "./tags";
+import {
+  createLogGroup,
+  createSecurityGroup,
+  egressTo,
+  Scope,
+  SecurityGroupMember,
+  stackScopedName,
+} from "./taskResources";
 
-export interface ApiGatewayArgs {
+export interface ApiGatewayArgs extends TaggedArgs {
   readonly vpcId: pulumi.Input<string>;
   /** Private subnets the VPC Link places its network interfaces in. */
   readonly subnetIds: pulumi.Input<string[]>;
@@ -36,38 +44,43 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
  * `$default` stage (served at the root, so no stage prefix reaches the app) with access logs
  * and throttling. Reachable from the internet on HTTPS only, with AWS's certificate.
  */
-export class ApiGateway extends pulumi.ComponentResource {
+export class ApiGateway extends pulumi.ComponentResource implements SecurityGroupMember {
+  public readonly componentName: string;
   public readonly securityGroupId: pulumi.Output<string>;
   public readonly apiId: pulumi.Output<string>;
   /** `https://<api-id>.execute-api.<region>.amazonaws.com/` */
   public readonly url: pulumi.Output<string>;
-  private readonly componentName: string;
-  private readonly targetPort: number;
+  /** The port the VPC Link reaches its targets on. */
+  public readonly targetPort: number;
+  private readonly scope: Scope;
 
   constructor(name: string, args: ApiGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ecs-cloudmap-consul:apiGateway:ApiGateway", name, {}, opts);
     this.componentName = name;
     this.targetPort = args.targetPort;
+    const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
+    this.scope = scope;
 
     // Egress only, added by allowTo: the link opens connections, nothing connects to it.
     const securityGroup = createSecurityGroup(
       `${name}-link`,
       args.vpcId,
       `${name} API Gateway VPC Link`,
-      this,
+      scope,
     );
     const vpcLink = new aws.apigatewayv2.VpcLink(
       `${name}-link`,
       {
-        name: `${pulumi.getProject()}-${pulumi.getStack()}-${name}`,
+        name: stackScopedName(name),
         subnetIds: args.subnetIds,
         securityGroupIds: [securityGroup.id],
+        tags: scope.tags,
       },
       { parent: this },
     );
     const api = new aws.apigatewayv2.Api(
       `${name}-api`,
-      { name: `${pulumi.getProject()}-${pulumi.getStack()}-${name}`, protocolType: "HTTP" },
+      { name: stackScopedName(name), protocolType: "HTTP", tags: scope.tags },
       { parent: this },
     );
     const integration = new aws.apigatewayv2.Integration(
@@ -89,14 +102,10 @@ export class ApiGateway extends pulumi.ComponentResource {
       { apiId: api.id, routeKey: "$default", target: pulumi.interpolate`integrations/${integration.id}` },
       { parent: this },
     );
-    const accessLogs = new aws.cloudwatch.LogGroup(
-      `${name}-access-logs`,
-      {
-        name: `/apigateway/${pulumi.getProject()}-${pulumi.getStack()}/${name}`,
-        retentionInDays: args.logRetentionDays,
-      },
-      { parent: this },
-    );
+    const accessLogs = createLogGroup(name, args.logRetentionDays, scope, {
+      prefix: "/apigateway",
+      suffix: "-access-logs",
+    });
     const stage = new aws.apigatewayv2.Stage(
       `${name}-stage`,
       {
@@ -108,6 +117,7 @@ export class ApiGateway extends pulumi.ComponentResource {
           throttlingRateLimit: args.throttle.rateLimit,
           throttlingBurstLimit: args.throttle.burstLimit,
         },
+        tags: scope.tags,
       },
       { parent: this },
     );
@@ -115,21 +125,18 @@ export class ApiGateway extends pulumi.ComponentResource {
     this.securityGroupId = securityGroup.id;
     this.apiId = api.id;
     this.url = stage.invokeUrl;
-    this.registerOutputs({ securityGroupId: this.securityGroupId, apiId: this.apiId, url: this.url });
+    this.registerOutputs({
+      componentName: this.componentName,
+      targetPort: this.targetPort,
+      securityGroupId: this.securityGroupId,
+      apiId: this.apiId,
+      url: this.url,
+    });
   }
 
-  /** Let the VPC Link reach a target security group on the target port only, over tcp. */
-  public allowTo(targetName: string, target: { readonly securityGroupId: pulumi.Input<string> }): void {
-    tcpRule(
-      "egress",
-      {
-        name: `${this.componentName}-to-${targetName}`,
-        securityGroupId: this.securityGroupId,
-        port: this.targetPort,
-        peer: { securityGroupId: target.securityGroupId },
-        description: `API Gateway VPC Link to ${targetName} on ${this.targetPort}/tcp`,
-      },
-      this,
-    );
+  /** Let the VPC Link reach a target component on the target port only, over tcp. */
+  public allowTo(target: SecurityGroupMember): pulumi.Resource {
+    const description = `API Gateway VPC Link to ${target.componentName} on ${this.targetPort}/tcp`;
+    return egressTo(this, target, this.targetPort, description, this.scope);
   }
 }

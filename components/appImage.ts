@@ -1,8 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { componentTags, TaggedArgs } from "./tags";
 
-export interface AppImageArgs {
+export interface AppImageArgs extends TaggedArgs {
   /** Directory under apps/ holding the app's Dockerfile. */
   readonly app: string;
   /** BASE_IMAGE build argument. Default: the Dockerfile's own default. */
@@ -67,6 +68,7 @@ export class AppImage extends pulumi.ComponentResource {
         imageScanningConfiguration: { scanOnPush: true },
         imageTagMutability: "MUTABLE",
         forceDelete: args.forceDelete ?? false,
+        tags: componentTags(name, args.tags),
       },
       { parent: this },
     );

@@ -3,8 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { CapacityProviderStrategyItem } from "./capacity";
 import { ecsTasksTrustPolicy, executionSecretsPolicy, managedExecutionPolicyArn } from "./policies";
 import { ContainerInsights } from "./settings";
+import { componentTags, TaggedArgs } from "./tags";
 
-export interface ClusterArgs {
+export interface ClusterArgs extends TaggedArgs {
   /** Container Insights level. Default: "enabled". */
   readonly containerInsights?: ContainerInsights;
   /** Default capacity-provider strategy for services that set none. */
@@ -31,10 +32,11 @@ export class Cluster extends pulumi.ComponentResource {
   /** Services using capacity providers must be created after this association. */
   public readonly capacityProviders: aws.ecs.ClusterCapacityProviders;
   /** The execution role's policies: services wait for them, or their first tasks cannot pull or read secrets. */
-  public readonly executionRolePolicies: pulumi.Resource[];
+  public readonly executionRolePolicies: readonly pulumi.Resource[];
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ecs-cloudmap-consul:cluster:Cluster", name, {}, opts);
+    const tags = componentTags(name, args.tags);
 
     const insights = args.containerInsights ?? "enabled";
     // Named up front so the Container Insights log group exists (with retention, owned by the stack)
@@ -46,13 +48,17 @@ export class Cluster extends pulumi.ComponentResource {
         : [
             new aws.cloudwatch.LogGroup(
               `${name}-insights-logs`,
-              { name: containerInsightsLogGroupName(clusterName), retentionInDays: args.logRetentionDays },
+              {
+                name: containerInsightsLogGroupName(clusterName),
+                retentionInDays: args.logRetentionDays,
+                tags,
+              },
               { parent: this },
             ),
           ];
     const cluster = new aws.ecs.Cluster(
       `${name}-cluster`,
-      { name: clusterName, settings: [{ name: "containerInsights", value: insights }] },
+      { name: clusterName, settings: [{ name: "containerInsights", value: insights }], tags },
       { parent: this, dependsOn: insightsLogs },
     );
     this.capacityProviders = new aws.ecs.ClusterCapacityProviders(
@@ -67,10 +73,10 @@ export class Cluster extends pulumi.ComponentResource {
 
     const executionRole = new aws.iam.Role(
       `${name}-execution-role`,
-      { assumeRolePolicy: JSON.stringify(ecsTasksTrustPolicy()) },
+      { assumeRolePolicy: JSON.stringify(ecsTasksTrustPolicy()), tags },
       { parent: this },
     );
-    this.executionRolePolicies = [
+    const executionRolePolicies: pulumi.Resource[] = [
       new aws.iam.RolePolicyAttachment(
         `${name}-execution-managed`,
         { role: executionRole.name, policyArn: managedExecutionPolicyArn(args.region) },
@@ -80,18 +86,16 @@ export class Cluster extends pulumi.ComponentResource {
     const secretArns = args.secretArns ?? [];
     if (secretArns.length > 0) {
       // Some ARNs are known only once their secret exists (the embedded Consul's).
-      const secretsPolicy = pulumi
-        .all([...secretArns])
-        .apply((arns) =>
-          JSON.stringify(
-            executionSecretsPolicy({
-              secretArns: arns,
-              kmsKeyArn: args.secretsKmsKeyArn,
-              region: args.region,
-            }),
-          ),
-        );
-      this.executionRolePolicies.push(
+      const secretsPolicy = pulumi.all([...secretArns]).apply((arns) =>
+        JSON.stringify(
+          executionSecretsPolicy({
+            secretArns: arns,
+            kmsKeyArn: args.secretsKmsKeyArn,
+            region: args.region,
+          }),
+        ),
+      );
+      executionRolePolicies.push(
         new aws.iam.RolePolicy(
           `${name}-execution-secrets`,
           { role: executionRole.id, policy: secretsPolicy },
@@ -100,6 +104,7 @@ export class Cluster extends pulumi.ComponentResource {
       );
     }
 
+    this.executionRolePolicies = executionRolePolicies;
     this.clusterArn = cluster.arn;
     this.clusterName = cluster.name;
     this.executionRoleArn = executionRole.arn;

@@ -7,13 +7,15 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { containerDefinition } from "./containerDefinition";
+import { componentTags, TaggedArgs } from "./tags";
 import {
-  createFargateTaskDefinition,
+  consulEgress,
+  createFargateTask,
   createLogGroup,
   createSecurityGroup,
-  createTaskRole,
   httpsEgress,
-  tcpRule,
+  Scope,
+  SecurityGroupMember,
 } from "./taskResources";
 
 export const CHECK_CONTAINER = "catalog-check";
@@ -49,7 +51,7 @@ export function catalogCheckScript(
   ].join("\n");
 }
 
-export interface ConsulCatalogCheckArgs {
+export interface ConsulCatalogCheckArgs extends TaggedArgs {
   readonly vpcId: pulumi.Input<string>;
   readonly executionRoleArn: pulumi.Input<string>;
   /** Consul image by digest. */
@@ -66,44 +68,34 @@ export interface ConsulCatalogCheckArgs {
   readonly consulPort: number;
 }
 
-export class ConsulCatalogCheck extends pulumi.ComponentResource {
+export class ConsulCatalogCheck extends pulumi.ComponentResource implements SecurityGroupMember {
+  public readonly componentName: string;
   public readonly taskDefinitionArn: pulumi.Output<string>;
   public readonly securityGroupId: pulumi.Output<string>;
   public readonly logGroupName: pulumi.Output<string>;
 
   constructor(name: string, args: ConsulCatalogCheckArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ecs-cloudmap-consul:consulCatalogCheck:ConsulCatalogCheck", name, {}, opts);
+    this.componentName = name;
+    const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
     const securityGroup = createSecurityGroup(
       name,
       args.vpcId,
       "Consul catalog check: HTTPS to AWS APIs and the Consul port only",
-      this,
+      scope,
     );
-    httpsEgress(name, securityGroup.id, this);
+    httpsEgress(name, securityGroup.id, scope);
     if (args.consulCidr) {
-      tcpRule(
-        "egress",
-        {
-          name: `${name}-egress-consul`,
-          securityGroupId: securityGroup.id,
-          port: args.consulPort,
-          peer: { cidr: args.consulCidr },
-          description: "Consul HTTP API",
-        },
-        this,
-      );
+      consulEgress(name, securityGroup.id, args.consulPort, { cidr: args.consulCidr }, scope);
     }
-    const logGroup = createLogGroup(name, args.logRetentionDays, this);
-    const taskRole = createTaskRole(name, [], this);
+    const logGroup = createLogGroup(name, args.logRetentionDays, scope);
     const secrets: Record<string, pulumi.Input<string>> = { CONSUL_HTTP_TOKEN: args.tokenSecretArn };
     if (args.caCertSecretArn) secrets.CONSUL_CACERT_PEM = args.caCertSecretArn;
-    const taskDefinition = createFargateTaskDefinition(
+    // A role with no permissions: the check only talks to Consul.
+    const { taskDefinition } = createFargateTask(
       name,
       {
-        cpu: 256,
-        memory: 512,
         executionRoleArn: args.executionRoleArn,
-        taskRoleArn: taskRole.role.arn,
         containerDefinitions: pulumi.jsonStringify([
           containerDefinition<pulumi.Input<string>>({
             name: CHECK_CONTAINER,
@@ -116,12 +108,13 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource {
           }),
         ]),
       },
-      this,
+      scope,
     );
     this.taskDefinitionArn = taskDefinition.arn;
     this.securityGroupId = securityGroup.id;
     this.logGroupName = logGroup.name;
     this.registerOutputs({
+      componentName: this.componentName,
       taskDefinitionArn: this.taskDefinitionArn,
       securityGroupId: this.securityGroupId,
       logGroupName: this.logGroupName,

@@ -7,9 +7,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ConsulDns, ConsulRoute } from "./settings";
-import { createSecurityGroup, tcpRule } from "./taskResources";
+import { componentTags, TaggedArgs } from "./tags";
+import { createSecurityGroup, Scope, tcpRule } from "./taskResources";
 
-export interface ConsulReachArgs {
+export interface ConsulReachArgs extends TaggedArgs {
   readonly vpcId: pulumi.Input<string>;
   readonly privateSubnetIds: pulumi.Input<string[]>;
   /** Route tables of the private subnets; one route each. */
@@ -33,9 +34,11 @@ export function resolverIpAddresses(subnetIds: readonly string[]): { subnetId: s
 export class ConsulReach extends pulumi.ComponentResource {
   /** The Resolver rule's id; undefined when the address is an IP. */
   public readonly resolverRuleId: pulumi.Output<string> | undefined;
+  private readonly scope: Scope;
 
   constructor(name: string, args: ConsulReachArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ecs-cloudmap-consul:consulReach:ConsulReach", name, {}, opts);
+    this.scope = { parent: this, tags: componentTags(name, args.tags) };
     const nextHop =
       args.route.kind === "peering"
         ? { vpcPeeringConnectionId: args.route.id }
@@ -73,7 +76,7 @@ export class ConsulReach extends pulumi.ComponentResource {
       `${name}-resolver`,
       args.vpcId,
       `Resolver outbound endpoint: DNS to the servers of ${dns.domain}`,
-      this,
+      this.scope,
     );
     dns.servers.forEach((ip, i) => {
       const description = `DNS for ${dns.domain}`;
@@ -86,7 +89,7 @@ export class ConsulReach extends pulumi.ComponentResource {
           peer: { cidr: `${ip}/32` },
           description,
         },
-        this,
+        this.scope,
       );
       new aws.vpc.SecurityGroupEgressRule(
         `${name}-resolver-dns-udp-${i}`,
@@ -97,6 +100,7 @@ export class ConsulReach extends pulumi.ComponentResource {
           toPort: 53,
           cidrIpv4: `${ip}/32`,
           description,
+          tags: this.scope.tags,
         },
         { parent: this },
       );
@@ -108,6 +112,7 @@ export class ConsulReach extends pulumi.ComponentResource {
         securityGroupIds: [sg.id],
         ipAddresses: pulumi.output(args.privateSubnetIds).apply(resolverIpAddresses),
         protocols: ["Do53"],
+        tags: this.scope.tags,
       },
       { parent: this },
     );
@@ -118,6 +123,7 @@ export class ConsulReach extends pulumi.ComponentResource {
         ruleType: "FORWARD",
         resolverEndpointId: endpoint.id,
         targetIps: dns.servers.map((ip) => ({ ip, port: 53 })),
+        tags: this.scope.tags,
       },
       { parent: this },
     );

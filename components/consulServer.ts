@@ -11,16 +11,20 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { containerDefinition } from "./containerDefinition";
+import { createCloudMapService } from "./discoverableService";
 import { cloudMapDnsName } from "./naming";
-import { ecsExecTaskPolicy } from "./policies";
+import { componentTags, TaggedArgs } from "./tags";
 import {
-  createFargateTaskDefinition,
+  createFargateTask,
   createLogGroup,
   createSecurityGroup,
-  createTaskRole,
+  createSingletonService,
+  egressTo,
+  execPolicies,
   FargatePlacementArgs,
   httpsEgress,
-  NamedPolicy,
+  Scope,
+  SecurityGroupMember,
   tcpRule,
 } from "./taskResources";
 
@@ -54,7 +58,7 @@ export function consulServerConfig(managementToken: string): Record<string, unkn
   };
 }
 
-export interface ConsulManagementTokenArgs {
+export interface ConsulManagementTokenArgs extends TaggedArgs {
   /** Customer-managed KMS key for the secrets. Default: the AWS-managed key. */
   readonly kmsKeyArn?: string;
 }
@@ -70,6 +74,7 @@ export class ConsulManagementToken extends pulumi.ComponentResource {
 
   constructor(name: string, args: ConsulManagementTokenArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ecs-cloudmap-consul:consulServer:ConsulManagementToken", name, {}, opts);
+    const tags = componentTags(name, args.tags);
     // Consul wants a UUID; the random provider marks nothing secret by default, so ask for it.
     const uuid = new random.RandomUuid(
       `${name}-uuid`,
@@ -86,7 +91,7 @@ export class ConsulManagementToken extends pulumi.ComponentResource {
       const s = new aws.secretsmanager.Secret(
         `${name}-${suffix}`,
         // Stack-owned dev secrets: delete at once so a re-created stack never waits out a recovery window.
-        { description, kmsKeyId: args.kmsKeyArn, recoveryWindowInDays: 0 },
+        { description, kmsKeyId: args.kmsKeyArn, recoveryWindowInDays: 0, tags },
         { parent: this },
       );
       new aws.secretsmanager.SecretVersion(
@@ -112,7 +117,7 @@ export class ConsulManagementToken extends pulumi.ComponentResource {
   }
 }
 
-export interface ConsulServerArgs extends FargatePlacementArgs {
+export interface ConsulServerArgs extends FargatePlacementArgs, TaggedArgs {
   readonly namespaceId: pulumi.Input<string>;
   readonly namespaceName: string;
   /** Consul image by digest. */
@@ -123,11 +128,17 @@ export interface ConsulServerArgs extends FargatePlacementArgs {
   readonly region: string;
   /** ECS Exec, which also gives port forwarding to the UI. Default: false. */
   readonly enableExecuteCommand?: boolean;
-  readonly dependsOn?: pulumi.Resource[];
+  /**
+   * Resources the server's task needs before it starts (capacity providers, execution-role
+   * policies): its ECS service is created after them.
+   * @default none (the service still waits for its own role policies and egress)
+   */
+  readonly startAfter?: pulumi.Resource[];
 }
 
 /** The embedded Consul server. Its security group admits nothing until `allowFrom` / `allowCidr`. */
-export class ConsulServer extends pulumi.ComponentResource {
+export class ConsulServer extends pulumi.ComponentResource implements SecurityGroupMember {
+  public readonly componentName: string;
   public readonly securityGroupId: pulumi.Output<string>;
   public readonly serviceName: pulumi.Output<string>;
   /** `consul-server.<namespace>`. */
@@ -135,33 +146,28 @@ export class ConsulServer extends pulumi.ComponentResource {
   /** What consul-aws and the catalog check use as CONSUL_HTTP_ADDR. */
   public readonly httpAddr: string;
   public readonly image: string;
-  private readonly componentName: string;
+  private readonly scope: Scope;
 
   constructor(name: string, args: ConsulServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ecs-cloudmap-consul:consulServer:ConsulServer", name, {}, opts);
     this.componentName = name;
+    const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
+    this.scope = scope;
 
     // Outbound: only 443 (image pull, logs and the secret go through the task's ENI).
     const securityGroup = createSecurityGroup(
       name,
       args.vpcId,
       "Embedded Consul server: 8500 from allowed callers only",
-      this,
+      scope,
     );
-    const egress = httpsEgress(name, securityGroup.id, this);
-    const logGroup = createLogGroup(name, args.logRetentionDays, this);
-    const taskPolicies: NamedPolicy[] = args.enableExecuteCommand
-      ? [{ name: "ecs-exec", document: ecsExecTaskPolicy() }]
-      : [];
-    const taskRole = createTaskRole(name, taskPolicies, this);
-
-    const taskDefinition = createFargateTaskDefinition(
+    const egress = httpsEgress(name, securityGroup.id, scope);
+    const logGroup = createLogGroup(name, args.logRetentionDays, scope);
+    const task = createFargateTask(
       name,
       {
-        cpu: 256,
-        memory: 512,
         executionRoleArn: args.executionRoleArn,
-        taskRoleArn: taskRole.role.arn,
+        taskPolicies: execPolicies(args.enableExecuteCommand),
         containerDefinitions: pulumi.jsonStringify([
           containerDefinition<pulumi.Input<string>>({
             name: "consul",
@@ -180,58 +186,34 @@ export class ConsulServer extends pulumi.ComponentResource {
           }),
         ]),
       },
-      this,
+      scope,
     );
 
-    const discovery = new aws.servicediscovery.Service(
-      `${name}-discovery`,
-      {
-        name: CONSUL_SERVER_SERVICE,
-        namespaceId: args.namespaceId,
-        // SRV as well as A: ECS then sets the instance's port, which consul-aws copies when it
-        // syncs this service into Consul (without it, consul-server appears there portless).
-        dnsConfig: {
-          namespaceId: args.namespaceId,
-          routingPolicy: "MULTIVALUE",
-          dnsRecords: [
-            { type: "A", ttl: 10 },
-            { type: "SRV", ttl: 10 },
-          ],
-        },
-        // An empty block is dropped by the provider; failureThreshold 1 is what makes it reach AWS.
-        healthCheckCustomConfig: { failureThreshold: 1 },
-        forceDestroy: true,
-      },
-      { parent: this, deleteBeforeReplace: true },
+    // SRV as well as A: ECS then sets the instance's port, which consul-aws copies when it
+    // syncs this service into Consul (without it, consul-server appears there portless).
+    const discovery = createCloudMapService(
+      name,
+      { serviceName: CONSUL_SERVER_SERVICE, namespaceId: args.namespaceId, ttlSeconds: 10 },
+      scope,
     );
 
-    const service = new aws.ecs.Service(
-      `${name}-service`,
+    // One server: a deployment replaces it (a new, empty catalog that consul-aws refills).
+    const service = createSingletonService(
+      name,
+      args,
       {
-        cluster: args.clusterArn,
-        taskDefinition: taskDefinition.arn,
-        desiredCount: 1,
-        // One server: a deployment replaces it (a new, empty catalog that consul-aws refills).
-        deploymentMaximumPercent: 100,
-        deploymentMinimumHealthyPercent: 0,
-        deploymentCircuitBreaker: { enable: true, rollback: true },
-        capacityProviderStrategies: [{ capacityProvider: "FARGATE", weight: 1, base: 1 }],
-        networkConfiguration: {
-          subnets: args.subnetIds,
-          securityGroups: [securityGroup.id],
-          assignPublicIp: false,
-        },
+        task,
+        securityGroupId: securityGroup.id,
         serviceRegistries: {
           registryArn: discovery.arn,
           containerName: "consul",
           containerPort: CONSUL_HTTP_PORT,
         },
         enableExecuteCommand: args.enableExecuteCommand ?? false,
-        propagateTags: "SERVICE",
-        enableEcsManagedTags: true,
+        // Its task starts only once its permissions and its egress (image pull, secret) exist.
+        startAfter: [...(args.startAfter ?? []), egress],
       },
-      // Its task starts only once its permissions and its egress (image pull, secret) exist.
-      { parent: this, dependsOn: [...(args.dependsOn ?? []), ...taskRole.policies, egress] },
+      scope,
     );
 
     this.securityGroupId = securityGroup.id;
@@ -240,6 +222,7 @@ export class ConsulServer extends pulumi.ComponentResource {
     this.httpAddr = `http://${this.dnsName}:${CONSUL_HTTP_PORT}`;
     this.image = args.image;
     this.registerOutputs({
+      componentName: this.componentName,
       securityGroupId: this.securityGroupId,
       serviceName: this.serviceName,
       dnsName: this.dnsName,
@@ -249,39 +232,23 @@ export class ConsulServer extends pulumi.ComponentResource {
   }
 
   /**
-   * Admit a security group on 8500/tcp and, unless the caller opens it itself (`callerEgress:
-   * false`), that group's egress to this server on 8500.
+   * Admit a component's security group on 8500/tcp and, unless the caller opens it itself
+   * (`callerEgress: false`), that group's egress to this server on 8500.
    */
-  public allowFrom(
-    peerName: string,
-    peerSecurityGroupId: pulumi.Input<string>,
-    options: { readonly callerEgress?: boolean } = {},
-  ): void {
-    const description = `${peerName} to Consul on ${CONSUL_HTTP_PORT}/tcp`;
+  public allowFrom(peer: SecurityGroupMember, options: { readonly callerEgress?: boolean } = {}): void {
+    const description = `${peer.componentName} to Consul on ${CONSUL_HTTP_PORT}/tcp`;
     tcpRule(
       "ingress",
       {
-        name: `${this.componentName}-from-${peerName}`,
+        name: `${this.componentName}-from-${peer.componentName}`,
         securityGroupId: this.securityGroupId,
         port: CONSUL_HTTP_PORT,
-        peer: { securityGroupId: peerSecurityGroupId },
+        peer: { securityGroupId: peer.securityGroupId },
         description,
       },
-      this,
+      this.scope,
     );
-    if (options.callerEgress ?? true) {
-      tcpRule(
-        "egress",
-        {
-          name: `${peerName}-to-${this.componentName}`,
-          securityGroupId: peerSecurityGroupId,
-          port: CONSUL_HTTP_PORT,
-          peer: { securityGroupId: this.securityGroupId },
-          description,
-        },
-        this,
-      );
-    }
+    if (options.callerEgress ?? true) egressTo(peer, this, CONSUL_HTTP_PORT, description, this.scope);
   }
 
   /** Admit a CIDR the user allowed (e.g. a VPN range) on 8500/tcp. */
@@ -295,7 +262,7 @@ export class ConsulServer extends pulumi.ComponentResource {
         peer: { cidr },
         description: `consulAllowedCidrs: ${cidr} to Consul on ${CONSUL_HTTP_PORT}/tcp`,
       },
-      this,
+      this.scope,
     );
   }
 }

@@ -1,17 +1,19 @@
-import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { containerDefinition, ContainerSpec } from "./containerDefinition";
 import { SyncPrefixes, syncCatalogCommand } from "./naming";
 import { consulAwsTaskPolicy } from "./policies";
+import { componentTags, TaggedArgs } from "./tags";
 import {
-  createFargateTaskDefinition,
+  consulEgress,
+  createFargateTask,
   createLogGroup,
   createSecurityGroup,
-  createTaskRole,
+  createSingletonService,
   FargatePlacementArgs,
   httpsEgress,
   Peer,
-  tcpRule,
+  Scope,
+  SecurityGroupMember,
 } from "./taskResources";
 
 /** Where the init container leaves the CA certificate for consul-aws. */
@@ -23,6 +25,7 @@ const CA_WRITER = "consul-ca-writer";
 export interface ConsulSyncArgs
   extends
     FargatePlacementArgs,
+    TaggedArgs,
     Omit<ConsulSyncContainerInput, "namespaceId" | "logGroupName" | "tokenSecretArn"> {
   readonly namespaceId: pulumi.Input<string>;
   readonly namespaceArn: pulumi.Input<string>;
@@ -36,14 +39,20 @@ export interface ConsulSyncArgs
   readonly consulCidr?: string;
   readonly consulSecurityGroupId?: pulumi.Input<string>;
   readonly logRetentionDays: number;
-  readonly dependsOn?: pulumi.Resource[];
+  /**
+   * Resources consul-aws's task needs before it starts (capacity providers, execution-role
+   * policies, the namespace cleanup it must stop before): its ECS service is created after them.
+   * @default none (the service still waits for its own role policy and egress)
+   */
+  readonly startAfter?: pulumi.Resource[];
 }
 
 /**
  * consul-aws as a singleton Fargate service. It has no leader election, so a deployment
  * stops the old task before starting the new one (max 100 %, min 0 %).
  */
-export class ConsulSync extends pulumi.ComponentResource {
+export class ConsulSync extends pulumi.ComponentResource implements SecurityGroupMember {
+  public readonly componentName: string;
   public readonly serviceName: pulumi.Output<string>;
   public readonly securityGroupId: pulumi.Output<string>;
   public readonly taskRoleArn: pulumi.Output<string>;
@@ -51,12 +60,14 @@ export class ConsulSync extends pulumi.ComponentResource {
 
   constructor(name: string, args: ConsulSyncArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ecs-cloudmap-consul:consulSync:ConsulSync", name, {}, opts);
+    this.componentName = name;
+    const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
 
     const securityGroup = createSecurityGroup(
       name,
       args.vpcId,
       "consul-aws: HTTPS to AWS APIs and the Consul port only",
-      this,
+      scope,
     );
     const consulPeer: Peer | undefined =
       args.consulSecurityGroupId !== undefined
@@ -65,86 +76,53 @@ export class ConsulSync extends pulumi.ComponentResource {
           ? { cidr: args.consulCidr }
           : undefined;
     const egress = [
-      httpsEgress(name, securityGroup.id, this),
-      ...(consulPeer
-        ? [
-            tcpRule(
-              "egress",
-              {
-                name: `${name}-egress-consul`,
-                securityGroupId: securityGroup.id,
-                port: args.consulPort,
-                peer: consulPeer,
-                description: "Consul HTTP API",
-              },
-              this,
-            ),
-          ]
-        : []),
+      httpsEgress(name, securityGroup.id, scope),
+      ...(consulPeer ? [consulEgress(name, securityGroup.id, args.consulPort, consulPeer, scope)] : []),
     ];
 
-    const logGroup = createLogGroup(name, args.logRetentionDays, this);
-    const taskRole = createTaskRole(
-      name,
-      [
-        {
-          name: "cloud-map",
-          document: pulumi
-            .all([args.namespaceArn, args.hostedZoneId])
-            .apply(([namespaceArn, hostedZoneId]) => consulAwsTaskPolicy({ namespaceArn, hostedZoneId })),
-        },
-      ],
-      this,
-    );
-
+    const logGroup = createLogGroup(name, args.logRetentionDays, scope);
     const withCa = args.caCertSecretArn !== undefined;
     const containerDefinitions = pulumi
       .all([args.namespaceId, logGroup.name, args.tokenSecretArn])
       .apply(([namespaceId, logGroupName, tokenSecretArn]) =>
         JSON.stringify(consulSyncContainers({ ...args, namespaceId, logGroupName, tokenSecretArn })),
       );
-
-    const taskDefinition = createFargateTaskDefinition(
+    const task = createFargateTask(
       name,
       {
-        cpu: 256,
-        memory: 512,
         executionRoleArn: args.executionRoleArn,
-        taskRoleArn: taskRole.role.arn,
+        taskPolicies: [
+          {
+            name: "cloud-map",
+            document: pulumi
+              .all([args.namespaceArn, args.hostedZoneId])
+              .apply(([namespaceArn, hostedZoneId]) => consulAwsTaskPolicy({ namespaceArn, hostedZoneId })),
+          },
+        ],
         volumes: withCa ? [{ name: CA_VOLUME }] : [],
         containerDefinitions,
       },
-      this,
+      scope,
     );
 
-    const service = new aws.ecs.Service(
-      `${name}-service`,
+    const service = createSingletonService(
+      name,
+      args,
       {
-        cluster: args.clusterArn,
-        taskDefinition: taskDefinition.arn,
-        desiredCount: 1,
-        deploymentMaximumPercent: 100,
-        deploymentMinimumHealthyPercent: 0,
-        deploymentCircuitBreaker: { enable: true, rollback: true },
-        // On-demand only: a Spot reclaim would pause the sync.
-        capacityProviderStrategies: [{ capacityProvider: "FARGATE", weight: 1, base: 1 }],
-        networkConfiguration: {
-          subnets: args.subnetIds,
-          securityGroups: [securityGroup.id],
-          assignPublicIp: false,
-        },
-        propagateTags: "SERVICE",
-        enableEcsManagedTags: true,
+        task,
+        securityGroupId: securityGroup.id,
+        // Tasks start only once their permissions and egress exist (a first deploy would race them).
+        startAfter: [...(args.startAfter ?? []), ...egress],
       },
-      // Tasks start only once their permissions and egress exist (a first deploy would race them).
-      { parent: this, dependsOn: [...(args.dependsOn ?? []), ...taskRole.policies, ...egress] },
+      scope,
     );
 
     this.serviceName = service.name;
     this.securityGroupId = securityGroup.id;
-    this.taskRoleArn = taskRole.role.arn;
+    this.taskRoleArn = task.taskRole.role.arn;
     this.image = args.image;
     this.registerOutputs({
+      componentName: this.componentName,
       serviceName: this.serviceName,
       securityGroupId: this.securityGroupId,
       taskRoleArn: this.taskRoleArn,

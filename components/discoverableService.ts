@@ -3,15 +3,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { CapacityProviderStrategyItem } from "./capacity";
 import { APP_HEALTH_CHECK, APP_USER, containerDefinition } from "./containerDefinition";
 import { cloudMapDnsName } from "./naming";
-import { ecsExecTaskPolicy } from "./policies";
+import { componentTags, TaggedArgs } from "./tags";
 import {
-  createFargateTaskDefinition,
+  createFargateTask,
   createLogGroup,
   createSecurityGroup,
-  createTaskRole,
+  egressTo,
+  execPolicies,
   FargatePlacementArgs,
   httpsEgress,
-  NamedPolicy,
+  Scope,
+  SecurityGroupMember,
   tcpRule,
 } from "./taskResources";
 
@@ -41,7 +43,7 @@ export interface ServiceConnectArgs {
   readonly publish: boolean;
 }
 
-export interface DiscoverableServiceArgs extends FargatePlacementArgs {
+export interface DiscoverableServiceArgs extends FargatePlacementArgs, TaggedArgs {
   /** For the autoscaling resource id. */
   readonly clusterName: pulumi.Input<string>;
   readonly namespaceId: pulumi.Input<string>;
@@ -80,8 +82,13 @@ export interface DiscoverableServiceArgs extends FargatePlacementArgs {
   readonly serviceConnect?: ServiceConnectArgs;
   /** Register tasks in this ALB target group. Default: none. */
   readonly targetGroupArn?: pulumi.Input<string>;
-  /** Resources the ECS service must wait for (capacity providers, listeners, execution-role policies). */
-  readonly dependsOn?: pulumi.Resource[];
+  /**
+   * Resources whose existence the service's first tasks need (capacity providers, listeners,
+   * execution-role policies): the ECS service is created after them. Named apart from the
+   * `dependsOn` resource option, which would order the whole component instead.
+   * @default none (the service still waits for its own role policies and network rules)
+   */
+  readonly startAfter?: pulumi.Resource[];
   /**
    * Network rules this service's tasks need from the start (peers it calls, peers that call it),
    * created with its security group before its ECS service, which waits for them. Usually calls
@@ -94,7 +101,8 @@ export interface DiscoverableServiceArgs extends FargatePlacementArgs {
  * A Fargate service in private subnets whose tasks register in Cloud Map as A and SRV records
  * and/or join ECS Service Connect. Its security group admits nothing until `allowFrom` is called.
  */
-export class DiscoverableService extends pulumi.ComponentResource {
+export class DiscoverableService extends pulumi.ComponentResource implements SecurityGroupMember {
+  public readonly componentName: string;
   public readonly securityGroupId: pulumi.Output<string>;
   public readonly containerPort: number;
   public readonly serviceName: pulumi.Output<string>;
@@ -103,31 +111,28 @@ export class DiscoverableService extends pulumi.ComponentResource {
   /** `<service>.<namespace>`, what clients in the VPC resolve. */
   public readonly dnsName: string;
   public readonly taskRoleArn: pulumi.Output<string>;
-  private readonly componentName: string;
+  private readonly scope: Scope;
 
   constructor(name: string, args: DiscoverableServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ecs-cloudmap-consul:discoverableService:DiscoverableService", name, {}, opts);
     this.componentName = name;
     this.containerPort = args.containerPort;
+    const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
+    this.scope = scope;
     const discoveryName = args.serviceName ?? name;
 
-    const securityGroup = createSecurityGroup(name, args.vpcId, `${name} tasks`, this);
+    const securityGroup = createSecurityGroup(name, args.vpcId, `${name} tasks`, scope);
     this.securityGroupId = securityGroup.id;
-    const rules = [httpsEgress(name, securityGroup.id, this), ...(args.connections?.(this) ?? [])];
+    const rules = [httpsEgress(name, securityGroup.id, scope), ...(args.connections?.(this) ?? [])];
 
-    const logGroup = createLogGroup(name, args.logRetentionDays, this);
-    const taskPolicies: NamedPolicy[] = args.enableExecuteCommand
-      ? [{ name: "ecs-exec", document: ecsExecTaskPolicy() }]
-      : [];
-    const taskRole = createTaskRole(name, taskPolicies, this);
-
-    const taskDefinition = createFargateTaskDefinition(
+    const logGroup = createLogGroup(name, args.logRetentionDays, scope);
+    const { taskDefinition, taskRole } = createFargateTask(
       name,
       {
         cpu: args.cpu,
         memory: args.memory,
         executionRoleArn: args.executionRoleArn,
-        taskRoleArn: taskRole.role.arn,
+        taskPolicies: execPolicies(args.enableExecuteCommand),
         containerDefinitions: pulumi.jsonStringify([
           containerDefinition<pulumi.Input<string>>({
             name,
@@ -147,11 +152,21 @@ export class DiscoverableService extends pulumi.ComponentResource {
           }),
         ]),
       },
-      this,
+      scope,
     );
 
     const discovery =
-      args.dnsRegistration === false ? undefined : this.createCloudMapService(name, discoveryName, args);
+      args.dnsRegistration === false
+        ? undefined
+        : createCloudMapService(
+            name,
+            {
+              serviceName: discoveryName,
+              namespaceId: args.namespaceId,
+              ttlSeconds: args.dnsTtlSeconds ?? 10,
+            },
+            scope,
+          );
 
     const service = new aws.ecs.Service(
       `${name}-service`,
@@ -185,23 +200,26 @@ export class DiscoverableService extends pulumi.ComponentResource {
           ? [{ targetGroupArn: args.targetGroupArn, containerName: name, containerPort: args.containerPort }]
           : [],
         healthCheckGracePeriodSeconds: args.targetGroupArn ? 30 : undefined,
+        tags: scope.tags,
       },
       {
         parent: this,
         // Tasks start only once their permissions and network rules exist (a first deploy would race them).
-        dependsOn: [...(args.dependsOn ?? []), ...taskRole.policies, ...rules],
+        dependsOn: [...(args.startAfter ?? []), ...taskRole.policies, ...rules],
         // The autoscaler owns the task count once it exists.
         ignoreChanges: args.autoscaling ? ["desiredCount"] : [],
       },
     );
 
-    if (args.autoscaling) this.createAutoscaling(name, args.clusterName, service.name, args.autoscaling);
+    if (args.autoscaling) createAutoscaling(name, args.clusterName, service.name, args.autoscaling, scope);
 
     this.serviceName = service.name;
     this.cloudMapServiceArn = discovery?.arn;
     this.dnsName = cloudMapDnsName(discoveryName, args.namespaceName);
     this.taskRoleArn = taskRole.role.arn;
     this.registerOutputs({
+      componentName: this.componentName,
+      containerPort: this.containerPort,
       securityGroupId: this.securityGroupId,
       serviceName: this.serviceName,
       cloudMapServiceArn: this.cloudMapServiceArn,
@@ -216,105 +234,107 @@ export class DiscoverableService extends pulumi.ComponentResource {
    * Returns the rules, for a service that must wait for them (see `connections`).
    */
   public allowFrom(
-    peerName: string,
-    peer: DiscoverableService | { readonly securityGroupId: pulumi.Input<string> },
+    peer: SecurityGroupMember,
+    options: {
+      /** Names the ingress rule had before, kept as aliases. Default: none. */
+      readonly formerNames?: readonly string[];
+    } = {},
   ): pulumi.Resource[] {
     const port = this.containerPort;
-    const description = `${peerName} to ${this.componentName} on ${port}/tcp`;
+    const description = `${peer.componentName} to ${this.componentName} on ${port}/tcp`;
     const rules = [
       tcpRule(
         "ingress",
         {
-          name: `${this.componentName}-from-${peerName}`,
+          name: `${this.componentName}-from-${peer.componentName}`,
           securityGroupId: this.securityGroupId,
           port,
           peer: { securityGroupId: peer.securityGroupId },
           description,
+          formerNames: options.formerNames,
         },
-        this,
+        this.scope,
       ),
     ];
-    if (peer instanceof DiscoverableService) {
-      rules.push(
-        tcpRule(
-          "egress",
-          {
-            name: `${peerName}-to-${this.componentName}`,
-            securityGroupId: peer.securityGroupId,
-            port,
-            peer: { securityGroupId: this.securityGroupId },
-            description,
-          },
-          this,
-        ),
-      );
-    }
+    if (peer instanceof DiscoverableService) rules.push(egressTo(peer, this, port, description, this.scope));
     return rules;
   }
+}
 
-  private createCloudMapService(
-    name: string,
-    discoveryName: string,
-    args: DiscoverableServiceArgs,
-  ): aws.servicediscovery.Service {
-    return new aws.servicediscovery.Service(
-      `${name}-discovery`,
-      {
-        name: discoveryName,
+/**
+ * The Cloud Map service ECS registers a service's tasks in: A + SRV records, MULTIVALUE
+ * answers, task health from ECS.
+ */
+export function createCloudMapService(
+  name: string,
+  args: {
+    /** The first DNS label. */
+    readonly serviceName: string;
+    readonly namespaceId: pulumi.Input<string>;
+    readonly ttlSeconds: number;
+  },
+  scope: Scope,
+): aws.servicediscovery.Service {
+  return new aws.servicediscovery.Service(
+    `${name}-discovery`,
+    {
+      name: args.serviceName,
+      namespaceId: args.namespaceId,
+      dnsConfig: {
         namespaceId: args.namespaceId,
-        dnsConfig: {
-          namespaceId: args.namespaceId,
-          routingPolicy: "MULTIVALUE",
-          // SRV carries the port: ECS then puts AWS_INSTANCE_PORT on each instance, which
-          // consul-aws copies into Consul (A alone registers the service without a port),
-          // and API Gateway's Cloud Map integration reads it.
-          dnsRecords: discoveryRecords(args.dnsTtlSeconds ?? 10),
-        },
-        // Route 53 health checks are not allowed in private namespaces; ECS reports task health.
-        // An empty block is never sent by the provider (the service would get no custom health
-        // and every later update would plan a replacement), so set the deprecated field AWS
-        // fixes at 1 anyway.
-        healthCheckCustomConfig: { failureThreshold: 1 },
-        forceDestroy: true,
+        routingPolicy: "MULTIVALUE",
+        // SRV carries the port: ECS then puts AWS_INSTANCE_PORT on each instance, which
+        // consul-aws copies into Consul (A alone registers the service without a port),
+        // and API Gateway's Cloud Map integration reads it.
+        dnsRecords: discoveryRecords(args.ttlSeconds),
       },
-      { parent: this, deleteBeforeReplace: true },
-    );
-  }
+      // Route 53 health checks are not allowed in private namespaces; ECS reports task health.
+      // An empty block is never sent by the provider (the service would get no custom health
+      // and every later update would plan a replacement), so set the deprecated field AWS
+      // fixes at 1 anyway.
+      healthCheckCustomConfig: { failureThreshold: 1 },
+      forceDestroy: true,
+      tags: scope.tags,
+    },
+    { parent: scope.parent, deleteBeforeReplace: true },
+  );
+}
 
-  private createAutoscaling(
-    name: string,
-    clusterName: pulumi.Input<string>,
-    serviceName: pulumi.Output<string>,
-    scaling: AutoscalingArgs,
-  ): void {
-    const target = new aws.appautoscaling.Target(
-      `${name}-scaling-target`,
-      {
-        serviceNamespace: "ecs",
-        scalableDimension: "ecs:service:DesiredCount",
-        resourceId: pulumi.interpolate`service/${clusterName}/${serviceName}`,
-        minCapacity: scaling.minCount,
-        maxCapacity: scaling.maxCount,
+function createAutoscaling(
+  name: string,
+  clusterName: pulumi.Input<string>,
+  serviceName: pulumi.Output<string>,
+  scaling: AutoscalingArgs,
+  scope: Scope,
+): void {
+  const target = new aws.appautoscaling.Target(
+    `${name}-scaling-target`,
+    {
+      serviceNamespace: "ecs",
+      scalableDimension: "ecs:service:DesiredCount",
+      resourceId: pulumi.interpolate`service/${clusterName}/${serviceName}`,
+      minCapacity: scaling.minCount,
+      maxCapacity: scaling.maxCount,
+      tags: scope.tags,
+    },
+    { parent: scope.parent },
+  );
+  new aws.appautoscaling.Policy(
+    `${name}-scaling-cpu`,
+    {
+      policyType: "TargetTrackingScaling",
+      serviceNamespace: target.serviceNamespace,
+      scalableDimension: target.scalableDimension,
+      resourceId: target.resourceId,
+      targetTrackingScalingPolicyConfiguration: {
+        predefinedMetricSpecification: { predefinedMetricType: "ECSServiceAverageCPUUtilization" },
+        targetValue: scaling.cpuTargetPercent,
+        scaleInCooldown: 120,
+        scaleOutCooldown: 30,
       },
-      { parent: this },
-    );
-    new aws.appautoscaling.Policy(
-      `${name}-scaling-cpu`,
-      {
-        policyType: "TargetTrackingScaling",
-        serviceNamespace: target.serviceNamespace,
-        scalableDimension: target.scalableDimension,
-        resourceId: target.resourceId,
-        targetTrackingScalingPolicyConfiguration: {
-          predefinedMetricSpecification: { predefinedMetricType: "ECSServiceAverageCPUUtilization" },
-          targetValue: scaling.cpuTargetPercent,
-          scaleInCooldown: 120,
-          scaleOutCooldown: 30,
-        },
-      },
-      { parent: this },
-    );
-  }
+    },
+    { parent: scope.parent },
+  );
 }
 
 /**

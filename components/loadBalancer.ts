@@ -1,8 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { createSecurityGroup, tcpRule } from "./taskResources";
+import { componentTags, TaggedArgs } from "./tags";
+import { createSecurityGroup, egressTo, Scope, SecurityGroupMember, tcpRule } from "./taskResources";
 
-export interface LoadBalancerArgs {
+export interface LoadBalancerArgs extends TaggedArgs {
   readonly vpcId: pulumi.Input<string>;
   readonly publicSubnetIds: pulumi.Input<string[]>;
   /** Port the targets listen on. */
@@ -18,23 +19,27 @@ export interface LoadBalancerArgs {
 }
 
 /** Public ALB forwarding to an ip target group; the only thing open to the internet. */
-export class LoadBalancer extends pulumi.ComponentResource {
+export class LoadBalancer extends pulumi.ComponentResource implements SecurityGroupMember {
+  public readonly componentName: string;
   public readonly securityGroupId: pulumi.Output<string>;
   public readonly targetGroupArn: pulumi.Output<string>;
   public readonly dnsName: pulumi.Output<string>;
   public readonly url: pulumi.Output<string>;
   /** Listeners the target service must wait for (a target group must belong to a load balancer). */
-  public readonly listeners: aws.lb.Listener[];
-  private readonly componentName: string;
-  private readonly targetPort: number;
+  public readonly listeners: readonly aws.lb.Listener[];
+  /** The port the ALB reaches its targets on. */
+  public readonly targetPort: number;
+  private readonly scope: Scope;
 
   constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ecs-cloudmap-consul:loadBalancer:LoadBalancer", name, {}, opts);
     this.componentName = name;
     this.targetPort = args.targetPort;
+    const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
+    this.scope = scope;
     const https = args.certificateArn !== undefined;
 
-    const securityGroup = createSecurityGroup(name, args.vpcId, `${name} public load balancer`, this);
+    const securityGroup = createSecurityGroup(name, args.vpcId, `${name} public load balancer`, scope);
     for (const port of https ? [80, 443] : [80]) {
       tcpRule(
         "ingress",
@@ -45,7 +50,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
           peer: { cidr: "0.0.0.0/0" },
           description: `Public HTTP${port === 443 ? "S" : ""}`,
         },
-        this,
+        scope,
       );
     }
 
@@ -58,6 +63,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
         securityGroups: [securityGroup.id],
         enableDeletionProtection: args.deletionProtection ?? false,
         dropInvalidHeaderFields: true,
+        tags: scope.tags,
       },
       { parent: this },
     );
@@ -78,12 +84,13 @@ export class LoadBalancer extends pulumi.ComponentResource {
           healthyThreshold: 2,
           unhealthyThreshold: 3,
         },
+        tags: scope.tags,
       },
       { parent: this },
     );
     const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
 
-    this.listeners = [
+    const listeners = [
       new aws.lb.Listener(
         `${name}-http`,
         {
@@ -93,12 +100,13 @@ export class LoadBalancer extends pulumi.ComponentResource {
           defaultActions: https
             ? [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }]
             : forward,
+          tags: scope.tags,
         },
         { parent: this },
       ),
     ];
     if (https) {
-      this.listeners.push(
+      listeners.push(
         new aws.lb.Listener(
           `${name}-https`,
           {
@@ -108,17 +116,21 @@ export class LoadBalancer extends pulumi.ComponentResource {
             certificateArn: args.certificateArn,
             sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
             defaultActions: forward,
+            tags: scope.tags,
           },
           { parent: this },
         ),
       );
     }
+    this.listeners = listeners;
 
     this.securityGroupId = securityGroup.id;
     this.targetGroupArn = targetGroup.arn;
     this.dnsName = alb.dnsName;
     this.url = pulumi.interpolate`${https ? "https" : "http"}://${alb.dnsName}/`;
     this.registerOutputs({
+      componentName: this.componentName,
+      targetPort: this.targetPort,
       securityGroupId: this.securityGroupId,
       targetGroupArn: this.targetGroupArn,
       dnsName: this.dnsName,
@@ -126,21 +138,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
     });
   }
 
-  /** Let the ALB reach a target security group on the target port only. */
-  public allowTo(
-    targetName: string,
-    target: { readonly securityGroupId: pulumi.Input<string> },
-  ): pulumi.Resource {
-    return tcpRule(
-      "egress",
-      {
-        name: `${this.componentName}-to-${targetName}`,
-        securityGroupId: this.securityGroupId,
-        port: this.targetPort,
-        peer: { securityGroupId: target.securityGroupId },
-        description: `ALB to ${targetName} on ${this.targetPort}/tcp`,
-      },
-      this,
-    );
+  /** Let the ALB reach a target component on the target port only, over tcp. */
+  public allowTo(target: SecurityGroupMember): pulumi.Resource {
+    const description = `ALB to ${target.componentName} on ${this.targetPort}/tcp`;
+    return egressTo(this, target, this.targetPort, description, this.scope);
   }
 }

@@ -1,8 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ExternalConsulCleanup, NamespaceCleanup } from "./namespaceCleanup";
+import { componentTags, TaggedArgs } from "./tags";
 
-export interface NamespaceArgs {
+export interface NamespaceArgs extends TaggedArgs {
   /** DNS name of the namespace. Default: "internal". */
   readonly name?: string;
   readonly vpcId: pulumi.Input<string>;
@@ -43,6 +44,7 @@ export class Namespace extends pulumi.ComponentResource {
         name: dnsName,
         vpc: args.vpcId,
         description: `Service discovery for ${pulumi.getProject()}-${pulumi.getStack()}`,
+        tags: componentTags(name, args.tags),
       },
       { parent: this },
     );

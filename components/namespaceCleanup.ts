@@ -3,13 +3,15 @@
  * Consul") that no stack owns, and Cloud Map refuses to delete a namespace that still holds
  * services; consul-aws also leaves its node and entries in an external Consul. A dynamic
  * resource runs this cleanup when it is deleted, which Pulumi does after consul-aws's ECS
- * service is gone and before the namespace is deleted (see the dependsOn in index.ts).
+ * service is gone and before the namespace is deleted (see the startAfter in index.ts).
  *
  * The logic lives in plain functions that take their client, so tests drive them against a
  * stubbed Cloud Map client. Pulumi serializes the provider's methods into the state and runs
  * them in a separate process without ts-node: the methods and every function they call live in
  * this one file, and SDK modules are required inside the methods, not captured at load time.
  */
+/* eslint-disable @typescript-eslint/no-require-imports -- the provider's methods require SDK modules
+   when they run: Pulumi serializes them without this module's imports (see above). */
 import * as pulumi from "@pulumi/pulumi";
 import type * as CloudMapSdk from "@aws-sdk/client-servicediscovery";
 
@@ -54,9 +56,7 @@ export interface CleanupReport {
 }
 
 function errorName(err: unknown): string {
-  return typeof err === "object" && err !== null && "name" in err
-    ? String((err as { name: unknown }).name)
-    : "";
+  return typeof err === "object" && err !== null && "name" in err ? String(err.name) : "";
 }
 
 function defaultSleep(ms: number): Promise<void> {
@@ -267,20 +267,25 @@ async function runExternalConsulCleanup(consul: ExternalConsulCleanup, region: s
       `${(err as Error).message}\nThe machine running pulumi must reach ${consul.httpAddr} to remove consul-aws's entries. ` +
         `Remove them by hand (curl -X PUT -H "X-Consul-Token: <token>" -d '{"Node":"${NODE}"}' ${consul.httpAddr}/v1/catalog/deregister) ` +
         `or set consulDeregisterOnDestroy to false, then destroy again.`,
+      { cause: err },
     );
   }
 }
 
 const cleanupProvider: pulumi.dynamic.ResourceProvider = {
-  async create(inputs: NamespaceCleanupInputs) {
-    return { id: `cleanup-${inputs.namespaceId}`, outs: inputs };
+  create(inputs: NamespaceCleanupInputs) {
+    return Promise.resolve({ id: `cleanup-${inputs.namespaceId}`, outs: inputs });
   },
-  async diff(_id: string, olds: NamespaceCleanupInputs, news: NamespaceCleanupInputs) {
+  diff(_id: string, olds: NamespaceCleanupInputs, news: NamespaceCleanupInputs) {
     const replaces = olds.namespaceId !== news.namespaceId ? ["namespaceId"] : [];
-    return { changes: JSON.stringify(olds) !== JSON.stringify(news), replaces, deleteBeforeReplace: false };
+    return Promise.resolve({
+      changes: JSON.stringify(olds) !== JSON.stringify(news),
+      replaces,
+      deleteBeforeReplace: false,
+    });
   },
-  async update(_id: string, _olds: NamespaceCleanupInputs, news: NamespaceCleanupInputs) {
-    return { outs: news };
+  update(_id: string, _olds: NamespaceCleanupInputs, news: NamespaceCleanupInputs) {
+    return Promise.resolve({ outs: news });
   },
   async delete(_id: string, props: NamespaceCleanupInputs) {
     const sd =

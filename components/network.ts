@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { NatStrategy } from "./settings";
-import { createSecurityGroup, tcpRule } from "./taskResources";
+import { componentTags, TaggedArgs } from "./tags";
+import { createSecurityGroup, Scope, tcpRule } from "./taskResources";
 
 /** Interface endpoints private tasks need to run without NAT (image pull, logs, secrets, Cloud Map). */
 export const INTERFACE_ENDPOINTS: readonly string[] = [
@@ -14,7 +15,7 @@ export const INTERFACE_ENDPOINTS: readonly string[] = [
   "data-servicediscovery",
 ];
 
-export interface NetworkArgs {
+export interface NetworkArgs extends TaggedArgs {
   /** IPv4 CIDR of the VPC, e.g. "10.0.0.0/16". */
   readonly cidrBlock: string;
   /** Availability zones; each gets one public and one private subnet. */
@@ -37,10 +38,15 @@ export class Network extends pulumi.ComponentResource {
   public readonly privateSubnetIds: pulumi.Output<string[]>;
   /** Security group of the interface endpoints; undefined without endpoints. */
   public readonly endpointSecurityGroupId: pulumi.Output<string> | undefined;
+  private readonly scope: Scope;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ecs-cloudmap-consul:network:Network", name, {}, opts);
+    this.scope = { parent: this, tags: componentTags(name, args.tags) };
 
+    // awsx's VPC is a remote component, which the SDK does not hand this component's providers
+    // (pulumi/pulumi#10640): pass the AWS one on, or its subnets and NAT would use the default provider.
+    const awsProvider = this.getProvider("aws:ec2/vpc:Vpc");
     const vpc = new awsx.ec2.Vpc(
       `${name}-vpc`,
       {
@@ -51,8 +57,10 @@ export class Network extends pulumi.ComponentResource {
         natGateways: { strategy: args.natGateways },
         subnetStrategy: "Auto",
         subnetSpecs: [{ type: "Public" }, { type: "Private" }],
+        // awsx passes these on to the subnets, route tables, NAT gateways and the rest it creates.
+        tags: this.scope.tags,
       },
-      { parent: this },
+      { parent: this, providers: awsProvider ? [awsProvider] : [] },
     );
     this.vpcId = vpc.vpcId;
     this.cidrBlock = args.cidrBlock;
@@ -65,6 +73,7 @@ export class Network extends pulumi.ComponentResource {
 
     this.registerOutputs({
       vpcId: this.vpcId,
+      cidrBlock: this.cidrBlock,
       publicSubnetIds: this.publicSubnetIds,
       privateSubnetIds: this.privateSubnetIds,
       endpointSecurityGroupId: this.endpointSecurityGroupId,
@@ -90,7 +99,7 @@ export class Network extends pulumi.ComponentResource {
       `${name}-endpoints`,
       this.vpcId,
       "VPC interface endpoints: HTTPS from inside the VPC",
-      this,
+      this.scope,
     );
     tcpRule(
       "ingress",
@@ -101,7 +110,7 @@ export class Network extends pulumi.ComponentResource {
         peer: { cidr: args.cidrBlock },
         description: "HTTPS from the VPC",
       },
-      this,
+      this.scope,
     );
 
     const services = [...INTERFACE_ENDPOINTS, ...(args.extraInterfaceEndpoints ?? [])];
@@ -115,6 +124,7 @@ export class Network extends pulumi.ComponentResource {
           privateDnsEnabled: true,
           subnetIds: this.privateSubnetIds,
           securityGroupIds: [sg.id],
+          tags: this.scope.tags,
         },
         { parent: this },
       );
@@ -127,6 +137,7 @@ export class Network extends pulumi.ComponentResource {
         serviceName: `com.amazonaws.${args.region}.s3`,
         vpcEndpointType: "Gateway",
         routeTableIds: this.privateRouteTableIds(),
+        tags: this.scope.tags,
       },
       { parent: this },
     );

@@ -1,10 +1,23 @@
 /**
- * Small builders shared by the Fargate components: a log group with retention, a
- * task role with inline policies, and tcp-only security-group rules.
+ * Small builders shared by the components: a log group with retention, a Fargate task with its
+ * role, a one-task service, and tcp-only security-group rules. Each takes the `Scope` its
+ * resources go in: the parent component and the tags they carry.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ecsTasksTrustPolicy, PolicyDocument } from "./policies";
+import { ecsExecTaskPolicy, ecsTasksTrustPolicy, PolicyDocument } from "./policies";
+import { Tags } from "./tags";
+
+/** Where a builder's resources go: their parent component and the tags every taggable one carries. */
+export interface Scope {
+  readonly parent: pulumi.Resource;
+  readonly tags: Tags;
+}
+
+/** `<project>-<stack>-<name>`: a name AWS requires unique per account and region. */
+export function stackScopedName(name: string): string {
+  return `${pulumi.getProject()}-${pulumi.getStack()}-${name}`;
+}
 
 /** Where a Fargate service runs and the role ECS uses to start its tasks. */
 export interface FargatePlacementArgs {
@@ -16,21 +29,32 @@ export interface FargatePlacementArgs {
   readonly executionRoleArn: pulumi.Input<string>;
 }
 
+/** A log group `<prefix>/<project>-<stack>/<name>` with retention, named `<name><suffix>` in the stack. */
 export function createLogGroup(
   name: string,
   retentionDays: number,
-  parent: pulumi.Resource,
+  scope: Scope,
+  kind: { readonly prefix: string; readonly suffix: string } = { prefix: "/ecs", suffix: "-logs" },
 ): aws.cloudwatch.LogGroup {
   return new aws.cloudwatch.LogGroup(
-    `${name}-logs`,
-    { name: `/ecs/${pulumi.getProject()}-${pulumi.getStack()}/${name}`, retentionInDays: retentionDays },
-    { parent },
+    `${name}${kind.suffix}`,
+    {
+      name: `${kind.prefix}/${pulumi.getProject()}-${pulumi.getStack()}/${name}`,
+      retentionInDays: retentionDays,
+      tags: scope.tags,
+    },
+    { parent: scope.parent },
   );
 }
 
 export interface NamedPolicy {
   readonly name: string;
   readonly document: pulumi.Input<PolicyDocument>;
+}
+
+/** The ECS Exec permissions a task role needs when exec is on; none otherwise. */
+export function execPolicies(enableExecuteCommand: boolean | undefined): NamedPolicy[] {
+  return enableExecuteCommand ? [{ name: "ecs-exec", document: ecsExecTaskPolicy() }] : [];
 }
 
 export interface TaskRole {
@@ -40,60 +64,112 @@ export interface TaskRole {
 }
 
 /** A role ECS tasks assume, with one inline policy per entry. */
-export function createTaskRole(
-  name: string,
-  policies: readonly NamedPolicy[],
-  parent: pulumi.Resource,
-): TaskRole {
+function createTaskRole(name: string, policies: readonly NamedPolicy[], scope: Scope): TaskRole {
   const role = new aws.iam.Role(
     `${name}-task-role`,
-    { assumeRolePolicy: JSON.stringify(ecsTasksTrustPolicy()) },
-    { parent },
+    { assumeRolePolicy: JSON.stringify(ecsTasksTrustPolicy()), tags: scope.tags },
+    { parent: scope.parent },
   );
   const created = policies.map(
     (policy) =>
       new aws.iam.RolePolicy(
         `${name}-${policy.name}`,
         { role: role.id, policy: pulumi.jsonStringify(policy.document) },
-        { parent },
+        { parent: scope.parent },
       ),
   );
   return { role, policies: created };
 }
 
 export interface FargateTaskArgs {
-  /** Fargate cpu units and memory MiB (a pair Fargate accepts). */
-  readonly cpu: number;
-  readonly memory: number;
+  /** Fargate cpu units and memory MiB (a pair Fargate accepts). Default: 256 and 512, the smallest. */
+  readonly cpu?: number;
+  readonly memory?: number;
   readonly executionRoleArn: pulumi.Input<string>;
-  readonly taskRoleArn: pulumi.Input<string>;
+  /** Inline policies of the task role. Default: none (a role with no permissions). */
+  readonly taskPolicies?: readonly NamedPolicy[];
   /** JSON array of container definitions. */
   readonly containerDefinitions: pulumi.Input<string>;
   /** Task-local volumes. Default: none. */
   readonly volumes?: { readonly name: string }[];
 }
 
-/** A Linux/x86-64 Fargate task definition in awsvpc mode (the platform our images are built for). */
-export function createFargateTaskDefinition(
-  name: string,
-  args: FargateTaskArgs,
-  parent: pulumi.Resource,
-): aws.ecs.TaskDefinition {
-  return new aws.ecs.TaskDefinition(
+export interface FargateTask {
+  readonly taskDefinition: aws.ecs.TaskDefinition;
+  readonly taskRole: TaskRole;
+}
+
+/**
+ * A Linux/x86-64 Fargate task definition in awsvpc mode (the platform our images are built for)
+ * and the role its containers run as.
+ */
+export function createFargateTask(name: string, args: FargateTaskArgs, scope: Scope): FargateTask {
+  const taskRole = createTaskRole(name, args.taskPolicies ?? [], scope);
+  const taskDefinition = new aws.ecs.TaskDefinition(
     `${name}-task`,
     {
-      family: `${pulumi.getProject()}-${pulumi.getStack()}-${name}`,
+      family: stackScopedName(name),
       requiresCompatibilities: ["FARGATE"],
       networkMode: "awsvpc",
-      cpu: String(args.cpu),
-      memory: String(args.memory),
+      cpu: String(args.cpu ?? 256),
+      memory: String(args.memory ?? 512),
       runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
       executionRoleArn: args.executionRoleArn,
-      taskRoleArn: args.taskRoleArn,
+      taskRoleArn: taskRole.role.arn,
       volumes: args.volumes ? [...args.volumes] : [],
       containerDefinitions: args.containerDefinitions,
+      tags: scope.tags,
     },
-    { parent },
+    { parent: scope.parent },
+  );
+  return { taskDefinition, taskRole };
+}
+
+export interface SingletonServiceArgs {
+  /** The task to run; the service waits for its role's policies. */
+  readonly task: FargateTask;
+  readonly securityGroupId: pulumi.Input<string>;
+  /** Cloud Map registration of the task. Default: none. */
+  readonly serviceRegistries?: aws.types.input.ecs.ServiceServiceRegistries;
+  /** ECS Exec. Default: not set (off). */
+  readonly enableExecuteCommand?: boolean;
+  /** What else the task must not start before (capacity providers, network rules). */
+  readonly startAfter: pulumi.Resource[];
+}
+
+/**
+ * An ECS service of exactly one task on on-demand Fargate (a Spot reclaim would pause it), for
+ * processes that must never run twice: a deployment stops the old task before it starts the new
+ * one (max 100 %, min 0 %).
+ */
+export function createSingletonService(
+  name: string,
+  placement: Pick<FargatePlacementArgs, "clusterArn" | "subnetIds">,
+  args: SingletonServiceArgs,
+  scope: Scope,
+): aws.ecs.Service {
+  return new aws.ecs.Service(
+    `${name}-service`,
+    {
+      cluster: placement.clusterArn,
+      taskDefinition: args.task.taskDefinition.arn,
+      desiredCount: 1,
+      deploymentMaximumPercent: 100,
+      deploymentMinimumHealthyPercent: 0,
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+      capacityProviderStrategies: [{ capacityProvider: "FARGATE", weight: 1, base: 1 }],
+      networkConfiguration: {
+        subnets: placement.subnetIds,
+        securityGroups: [args.securityGroupId],
+        assignPublicIp: false,
+      },
+      serviceRegistries: args.serviceRegistries,
+      enableExecuteCommand: args.enableExecuteCommand,
+      propagateTags: "SERVICE",
+      enableEcsManagedTags: true,
+      tags: scope.tags,
+    },
+    { parent: scope.parent, dependsOn: [...args.startAfter, ...args.task.taskRole.policies] },
   );
 }
 
@@ -102,9 +178,23 @@ export function createSecurityGroup(
   name: string,
   vpcId: pulumi.Input<string>,
   description: string,
-  parent: pulumi.Resource,
+  scope: Scope,
 ): aws.ec2.SecurityGroup {
-  return new aws.ec2.SecurityGroup(`${name}-sg`, { vpcId, description }, { parent });
+  return new aws.ec2.SecurityGroup(
+    `${name}-sg`,
+    { vpcId, description, tags: scope.tags },
+    { parent: scope.parent },
+  );
+}
+
+/**
+ * A component whose tasks or network interfaces sit in one security group: what `allowFrom` and
+ * `allowTo` take. The rules' resource names and descriptions derive from its name.
+ */
+export interface SecurityGroupMember {
+  /** The component's name. */
+  readonly componentName: string;
+  readonly securityGroupId: pulumi.Output<string>;
 }
 
 /** Where a rule points: another security group or a CIDR. */
@@ -127,32 +217,59 @@ export interface TcpRule {
   readonly port: number;
   readonly peer: Peer;
   readonly description: string;
+  /** Names the rule had before (kept as aliases, so a rename never replaces it). Default: none. */
+  readonly formerNames?: readonly string[];
 }
 
 /** A rule on exactly one tcp port (never protocol -1), as its own resource. */
-export function tcpRule(
-  direction: "ingress" | "egress",
-  rule: TcpRule,
-  parent: pulumi.Resource,
-): pulumi.CustomResource {
+export function tcpRule(direction: "ingress" | "egress", rule: TcpRule, scope: Scope): pulumi.CustomResource {
   const args = {
     securityGroupId: rule.securityGroupId,
     ipProtocol: "tcp",
     fromPort: rule.port,
     toPort: rule.port,
     description: rule.description,
+    tags: scope.tags,
     ...peerArgs(rule.peer),
   };
+  const opts: pulumi.CustomResourceOptions = {
+    parent: scope.parent,
+    aliases: rule.formerNames?.map((name) => ({ name })),
+  };
   return direction === "ingress"
-    ? new aws.vpc.SecurityGroupIngressRule(rule.name, args, { parent })
-    : new aws.vpc.SecurityGroupEgressRule(rule.name, args, { parent });
+    ? new aws.vpc.SecurityGroupIngressRule(rule.name, args, opts)
+    : new aws.vpc.SecurityGroupEgressRule(rule.name, args, opts);
+}
+
+/**
+ * Egress from `from` to `to` on one tcp port, named `<from>-to-<to>`: a front door's way to its
+ * targets, or a client's way to a server.
+ */
+export function egressTo(
+  from: SecurityGroupMember,
+  to: SecurityGroupMember,
+  port: number,
+  description: string,
+  scope: Scope,
+): pulumi.CustomResource {
+  return tcpRule(
+    "egress",
+    {
+      name: `${from.componentName}-to-${to.componentName}`,
+      securityGroupId: from.securityGroupId,
+      port,
+      peer: { securityGroupId: to.securityGroupId },
+      description,
+    },
+    scope,
+  );
 }
 
 /** 443 to anywhere: ECR, S3 layers, CloudWatch Logs, Secrets Manager and Cloud Map APIs via NAT or endpoints. */
 export function httpsEgress(
   name: string,
   securityGroupId: pulumi.Input<string>,
-  parent: pulumi.Resource,
+  scope: Scope,
 ): pulumi.CustomResource {
   return tcpRule(
     "egress",
@@ -163,6 +280,21 @@ export function httpsEgress(
       peer: { cidr: "0.0.0.0/0" },
       description: "AWS APIs (ECR, S3, logs, secrets, Cloud Map) over HTTPS",
     },
-    parent,
+    scope,
+  );
+}
+
+/** Egress on the Consul port to where Consul is (a CIDR or the embedded server's group). */
+export function consulEgress(
+  name: string,
+  securityGroupId: pulumi.Input<string>,
+  port: number,
+  consul: Peer,
+  scope: Scope,
+): pulumi.CustomResource {
+  return tcpRule(
+    "egress",
+    { name: `${name}-egress-consul`, securityGroupId, port, peer: consul, description: "Consul HTTP API" },
+    scope,
   );
 }

@@ -33,6 +33,10 @@ export interface RecordedResource {
   parentType?: string;
   /** URNs it waits for: explicit dependsOn (components expanded to their children) and resources its inputs come from. */
   dependencies: string[];
+  /** `<provider urn>::<provider id>` of an explicit provider; undefined for the default one. */
+  provider?: string;
+  /** A component's providers by package (what its children inherit), as references like `provider`. */
+  providers?: Record<string, string>;
 }
 
 export interface ProgramRun {
@@ -169,6 +173,8 @@ interface RegisterRequest {
   getName(): string;
   getParent(): string;
   getDependenciesList(): string[];
+  getProvider(): string;
+  getProvidersMap(): { toObject(): [string, string][] };
 }
 interface MockMonitorLike {
   registerResource(req: RegisterRequest, callback: unknown): Promise<void>;
@@ -220,12 +226,17 @@ export async function runProgram(config: Record<string, string>, stack = "test")
   pulumi.runtime.setAllConfig(config);
   const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitorLike;
   // Mock args carry no parent or dependencies; the registration request does.
-  const requests = new Map<string, { parent: string; dependencies: string[] }>();
+  const requests = new Map<
+    string,
+    { parent: string; dependencies: string[]; provider: string; providers: Record<string, string> }
+  >();
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, callback) => {
     requests.set(`${req.getType()}::${req.getName()}`, {
       parent: req.getParent(),
       dependencies: req.getDependenciesList(),
+      provider: req.getProvider(),
+      providers: Object.fromEntries(req.getProvidersMap().toObject()),
     });
     return register(req, callback);
   };
@@ -254,6 +265,8 @@ export async function runProgram(config: Record<string, string>, stack = "test")
     const request = requests.get(`${type}::${name}`);
     resource.parentUrn = request?.parent || undefined;
     resource.dependencies = request?.dependencies ?? [];
+    resource.provider = request?.provider || undefined;
+    resource.providers = request?.providers;
   }
   return { resources, outputs, secretOutputs, error };
 }
