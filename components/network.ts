@@ -44,8 +44,9 @@ export class Network extends pulumi.ComponentResource {
     super("ecs-cloudmap-consul:network:Network", name, {}, opts);
     this.scope = { parent: this, tags: componentTags(name, args.tags) };
 
-    // awsx's VPC is a remote component, which the SDK does not hand this component's providers
-    // (pulumi/pulumi#10640): pass the AWS one on, or its subnets and NAT would use the default provider.
+    // awsx's VPC is a remote component: the SDK sends it only the providers passed to it, and the
+    // engine merges in this component's (pulumi/pulumi#10640). Pass the AWS one explicitly, so its
+    // subnets and NAT gateways use it whatever the engine does (and the mock tests can see it).
     const awsProvider = this.getProvider("aws:ec2/vpc:Vpc");
     const vpc = new awsx.ec2.Vpc(
       `${name}-vpc`,
