@@ -6,6 +6,7 @@
  */
 import * as assert from "assert";
 import { loadStackConfig, PROJECT, ProgramRun, runProgram } from "../infra/harness";
+import { EXTERNAL_CONSUL_ON_DEV } from "../infra/stack-cases";
 import { constraintModelsMissing } from "./rules/apiModels";
 import { denials, iamFindings, managedPolicy, PolicyDocument, simulateCalls } from "./rules/iam";
 import {
@@ -57,20 +58,11 @@ const CASES: readonly Case[] = [
     title: "matrix: TLS Consul without a CA, consul-aws by digest, endpoints with exec, one prefix",
     stack: "dev",
     set: {
-      // An external Consul on dev's network, reached over a peering, its host resolved by forwarding.
-      [k("consulMode")]: "external",
-      [k("consulHttpAddr")]: "https://consul.dev.example.internal",
-      [k("consulCidr")]: "10.50.0.0/16",
-      [k("consulTokenSecretArn")]:
-        "arn:aws:secretsmanager:eu-west-1:111111111111:secret:dev/consul/acl-token-AbCdEf",
-      [k("consulPeeringConnectionId")]: "pcx-0123456789abcdef0",
-      [k("consulDnsDomain")]: "dev.example.internal",
-      [k("consulDnsServers")]: "10.50.0.2",
+      ...EXTERNAL_CONSUL_ON_DEV,
       [k("consulAwsDigest")]: DIGEST,
       [k("vpcEndpoints")]: "true",
       [k("consulSyncPrefixInCloudMap")]: "consul-",
       [k("consulKnownServices")]: "consul,hello,billing",
-      [k("namespaceName")]: "svc.example.internal",
     },
   },
   {

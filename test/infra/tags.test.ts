@@ -12,6 +12,7 @@ import { ConsulCatalogCheck } from "../../components/consulCatalogCheck";
 import { LoadBalancer } from "../../components/loadBalancer";
 import { ignoredProviderSettings } from "../../components/tags";
 import { loadStackConfig, PROJECT, ProgramRun, RecordedResource, runProgram } from "./harness";
+import { EXTERNAL_CONSUL_ON_DEV } from "./stack-cases";
 
 const k = (key: string) => `${PROJECT}:${key}`;
 
@@ -63,16 +64,8 @@ const CASES: readonly { title: string; stack: "dev" | "prod"; set: Record<string
     title: "dev with an external Consul (routes, Resolver forwarding), endpoints, autoscaling",
     stack: "dev",
     set: {
-      [k("consulMode")]: "external",
-      [k("consulHttpAddr")]: "https://consul.dev.example.internal",
-      [k("consulCidr")]: "10.50.0.0/16",
-      [k("consulTokenSecretArn")]:
-        "arn:aws:secretsmanager:eu-west-1:111111111111:secret:dev/consul/acl-token-AbCdEf",
-      [k("consulPeeringConnectionId")]: "pcx-0123456789abcdef0",
-      [k("consulDnsDomain")]: "dev.example.internal",
-      [k("consulDnsServers")]: "10.50.0.2",
+      ...EXTERNAL_CONSUL_ON_DEV,
       [k("consulImage")]: "",
-      [k("namespaceName")]: "svc.example.internal",
       [k("vpcEndpoints")]: "true",
       [k("autoscaling")]: "true",
     },
