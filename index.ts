@@ -2,7 +2,6 @@
  * Composition root: read and validate the stack's settings, build the components,
  * export the outputs. Nothing is registered when a setting is invalid.
  */
-import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ApiGateway } from "./components/apiGateway";
 import { AppImage } from "./components/appImage";
@@ -31,7 +30,7 @@ import {
   Settings,
   settingsErrorMessage,
 } from "./components/settings";
-import { ignoredProviderSettings, providerDefaultTags, Tags } from "./components/tags";
+import { createTaggingProvider } from "./components/tags";
 
 function readSettings(): Settings {
   const project = new pulumi.Config();
@@ -45,29 +44,10 @@ function readSettings(): Settings {
 
 const settings = readSettings();
 
-/**
- * One explicit AWS provider for every component: its default tags name the stack actually
- * deployed (an ephemeral pr-123 stack made from dev's settings too), which a fixed
- * `aws:defaultTags` in a stack file cannot. An explicit provider reads no `aws:` settings of its
- * own, so it takes the region and `aws:defaultTags` here and refuses the others rather than
- * ignore them; credentials come from the environment (AWS_PROFILE, SSO, a CI role).
- */
-function createAwsProvider(): aws.Provider {
-  const ignored = ignoredProviderSettings(Object.keys(pulumi.runtime.allConfig()));
-  if (ignored.length > 0) {
-    throw new Error(
-      `${ignored.join(", ")}: this program's AWS provider reads only aws:region and aws:defaultTags; ` +
-        "set credentials in the environment (AWS_PROFILE, AWS_REGION, SSO) and remove these settings",
-    );
-  }
-  const configured = new pulumi.Config("aws").getObject<{ tags?: Tags }>("defaultTags");
-  return new aws.Provider("aws", {
-    region: settings.region as aws.Region,
-    defaultTags: { tags: providerDefaultTags(configured?.tags) },
-  });
-}
-/** Every component's children use the tagging provider (awsx's VPC passes it on to its own). */
-const withAws: pulumi.ComponentResourceOptions = { providers: [createAwsProvider()] };
+/** Every component's children use the tagging provider (awsx's VPC is handed it too). */
+const withAws: pulumi.ComponentResourceOptions = {
+  providers: [createTaggingProvider("aws", settings.region, pulumi.runtime.allConfig())],
+};
 const appCapacity = capacityProviderStrategy(settings.cluster.capacityStrategy);
 
 const network = new Network(

@@ -3,6 +3,7 @@
  * and `stack` on every taggable resource (default tags, so they follow the stack actually
  * deployed); each component adds `component` and its caller's own tags to the children it creates.
  */
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 export type Tags = Readonly<Record<string, string>>;
@@ -40,4 +41,41 @@ export const PROVIDER_CONFIG_KEYS: readonly string[] = ["aws:region", "aws:defau
  */
 export function ignoredProviderSettings(configKeys: readonly string[]): string[] {
   return configKeys.filter((key) => key.startsWith("aws:") && !PROVIDER_CONFIG_KEYS.includes(key)).sort();
+}
+
+/** `aws:defaultTags` as the CLI hands it over (JSON text), checked. */
+function configuredDefaultTags(text: string | undefined): Tags | undefined {
+  if (text === undefined) return undefined;
+  const parsed: unknown = JSON.parse(text);
+  const tags = (parsed as { tags?: unknown } | null)?.tags;
+  const valid =
+    typeof tags === "object" && tags !== null && Object.values(tags).every((v) => typeof v === "string");
+  if (!valid) throw new Error(`aws:defaultTags: expected {"tags": {"<key>": "<value>", ...}}, got ${text}`);
+  return tags as Tags;
+}
+
+/**
+ * The program's AWS provider, to hand every component (`providers: [provider]`). Its default
+ * tags name the stack actually deployed (an ephemeral stack made from dev's settings too), which a
+ * fixed `aws:defaultTags` in a stack file cannot. An explicit provider reads none of the stack's
+ * `aws:` settings by itself: it takes the region and `aws:defaultTags` from here and refuses the
+ * others rather than ignore them; credentials come from the environment.
+ * @param config every setting of the stack, `<namespace>:<key>` -> text (`pulumi.runtime.allConfig()`)
+ */
+export function createTaggingProvider(
+  name: string,
+  region: string,
+  config: Readonly<Record<string, string>>,
+): aws.Provider {
+  const ignored = ignoredProviderSettings(Object.keys(config));
+  if (ignored.length > 0) {
+    throw new Error(
+      `${ignored.join(", ")}: this program's AWS provider reads only ${PROVIDER_CONFIG_KEYS.join(" and ")}; ` +
+        "set credentials in the environment (AWS_PROFILE, SSO, a CI role) and remove these settings",
+    );
+  }
+  return new aws.Provider(name, {
+    region: region as aws.Region,
+    defaultTags: { tags: providerDefaultTags(configuredDefaultTags(config["aws:defaultTags"])) },
+  });
 }

@@ -169,6 +169,19 @@ describe("tags: project, stack and component on every taggable resource", functi
     );
   });
 
+  it("an aws:defaultTags that is not a map of strings under `tags` is refused by name, before any resource", async () => {
+    const run = await runProgram(
+      { ...loadStackConfig("dev"), "aws:defaultTags": '{"tags":{"team":7}}' },
+      "dev",
+    );
+    assert.ok(run.error, "the program ran");
+    assert.match(run.error.message, /^aws:defaultTags: expected \{"tags"/);
+    assert.deepStrictEqual(
+      run.resources.map((r) => r.name),
+      [],
+    );
+  });
+
   it("ignoredProviderSettings names every aws: key but the region and default tags, sorted", () => {
     assert.deepStrictEqual(
       ignoredProviderSettings([
