@@ -1,6 +1,8 @@
 // What `npm run images` observes of the images and the running containers. Each function returns
 // what it saw; the pass/fail rules are plain functions over those observations.
 import * as http from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+import { httpGet } from "../local/net-util";
 import { docker, dockerOut } from "./docker";
 import type { ContainerTopology } from "./containers";
 
@@ -13,20 +15,6 @@ export interface LoadResult {
 
 export function taskOfAnswer(body: string): string | undefined {
   return /^Hello \(from [^)]+\) \S+ \(from ([^)]+)\)$/.exec(body.trim())?.[1];
-}
-
-function get(url: string, agent: http.Agent, timeoutMs: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent, timeout: timeoutMs }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on("error", reject);
-    });
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on("error", reject);
-  });
 }
 
 /**
@@ -51,7 +39,7 @@ export async function load(
     while (sent < o.maxRequests && Date.now() - start < o.durationMs) {
       sent++;
       try {
-        const r = await get(url, agent, 5000);
+        const r = await httpGet(url, 5000, agent);
         const task = taskOfAnswer(r.body);
         if (r.status === 200 && task) {
           result.ok++;
@@ -64,9 +52,7 @@ export async function load(
       }
     }
   };
-  const during = o.during
-    ? new Promise((r) => setTimeout(r, o.duringAfterMs ?? 0)).then(o.during)
-    : Promise.resolve();
+  const during = o.during ? sleep(o.duringAfterMs ?? 0).then(o.during) : Promise.resolve();
   try {
     await Promise.all([...Array.from({ length: o.concurrency }, client), during]);
   } finally {

@@ -1,6 +1,8 @@
 // Pure part of the local "Cloud Map": given the registry and one question, build the answer packet.
 // No sockets here, so every rule (MULTIVALUE cap, rotation, NXDOMAIN, REFUSED) is tested directly.
 import type { Answer, Packet, Question } from "dns-packet";
+// The server compares names exactly as hello's client does (case-insensitive, trailing dot optional).
+import { normalizeName } from "../apps/hello/src/discovery/records";
 
 /** Cloud Map returns at most 8 healthy records per MULTIVALUE answer. */
 export const MULTIVALUE_MAX_RECORDS = 8;
@@ -29,10 +31,6 @@ export interface ZoneSettings {
 
 /** Random source in [0, 1); injected so tests can make shuffles deterministic. */
 export type Random = () => number;
-
-export function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/\.$/, "");
-}
 
 /** True iff `name` is the namespace itself or a name below it. */
 export function inNamespace(name: string, namespace: string): boolean {

@@ -380,8 +380,8 @@ describe("images: flags of npm run images", () => {
     assert.equal(bad.kind, "error");
     const message = bad.kind === "error" ? bad.message : "";
     for (const part of [
-      /--tasks must be an integer from 2 to 20, got "1"/,
-      /--port must be an integer from 0 to 65535/,
+      /--tasks must be a whole number from 2 to 20, got "1"/,
+      /--port must be a whole number from 0 to 65535/,
       /--prefix/,
       /--base-image/,
       /exclude each other/,
