@@ -4,10 +4,7 @@
  * a rule on one side only is reported as a one-sided flow (nothing passes).
  */
 import { RecordedResource } from "./program";
-
-export const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
-export const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
-export const SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup";
+import { RESOURCE_TYPES as T } from "../policy/resource-types";
 
 /** A security group (by the name of its resource) or a CIDR. */
 export type FlowEnd = { readonly group: string } | { readonly cidr: string };
@@ -57,7 +54,7 @@ export function deriveFlows(
   const groupEnd = (id: unknown): FlowEnd => ({ group: groupOfId(String(id)) ?? String(id) });
 
   for (const r of resources) {
-    if (r.type !== INGRESS && r.type !== EGRESS) continue;
+    if (r.type !== T.ingressRule && r.type !== T.egressRule) continue;
     const i = r.inputs;
     const own = groupEnd(i.securityGroupId);
     const protocol = i.ipProtocol === "-1" ? "all" : String(i.ipProtocol);
@@ -65,7 +62,7 @@ export function deriveFlows(
     const cidr = (i.cidrIpv4 ?? i.cidrIpv6 ?? i.prefixListId) as string | undefined;
     if (i.referencedSecurityGroupId === undefined) {
       const peer: FlowEnd = { cidr: cidr ?? "?" };
-      const [from, to] = r.type === INGRESS ? [peer, own] : [own, peer];
+      const [from, to] = r.type === T.ingressRule ? [peer, own] : [own, peer];
       flows.push({
         from,
         to,
@@ -78,10 +75,10 @@ export function deriveFlows(
       continue;
     }
     const peer = groupEnd(i.referencedSecurityGroupId);
-    const [from, to] = r.type === INGRESS ? [peer, own] : [own, peer];
+    const [from, to] = r.type === T.ingressRule ? [peer, own] : [own, peer];
     const key = `${endLabel(from)}>${endLabel(to)}>${protocol}>${ports}`;
     const entry = pending.get(key) ?? { from, to, protocol, ports };
-    if (r.type === INGRESS) entry.ingress = r;
+    if (r.type === T.ingressRule) entry.ingress = r;
     else entry.egress = r;
     pending.set(key, entry);
   }
