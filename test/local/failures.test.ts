@@ -2,7 +2,8 @@
 import * as assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { httpGet } from "../../local/net-util";
-import { counter, helloMetrics, runLoad } from "./load";
+import { runLoad } from "../../local/closed-loop-load";
+import { counter, helloMetrics } from "./load";
 import { topologyPerTest } from "./topology-per-test";
 
 describe("local topology: failures (real processes)", function () {

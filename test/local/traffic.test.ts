@@ -3,7 +3,8 @@ import * as assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { waitUntil } from "../../local/net-util";
 import { servedByTask } from "../../local/topology";
-import { counter, helloMetrics, runLoad } from "./load";
+import { runLoad } from "../../local/closed-loop-load";
+import { counter, helloMetrics } from "./load";
 import { topologyPerTest } from "./topology-per-test";
 
 describe("local topology: traffic spread (real processes)", function () {
