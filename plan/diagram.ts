@@ -6,6 +6,7 @@
 import { endLabel, Flow, FlowEnd } from "./flows";
 import { mockId, RecordedResource } from "./program";
 import { redactInputs } from "./redact";
+import { displayText } from "./display-text";
 import { RESOURCE_TYPES as T } from "../policy/resource-types";
 
 type Inputs = Record<string, unknown>;
@@ -119,7 +120,7 @@ export function architectureDiagram(
       );
       text = `VPC endpoints<br/>${services.join(", ")}`;
     } else {
-      text = `${short}<br/>${String(group.inputs.description ?? "")}`;
+      text = `${short}<br/>${displayText(group.inputs.description)}`;
     }
     groupNode.set(group.name, d.node(nodeId("g", short), `[${label(text)}]`, true));
   }
@@ -269,10 +270,10 @@ export function architectureDiagram(
     const throttleText =
       throttle.throttlingRateLimit === undefined
         ? ""
-        : `<br/>throttle ${String(throttle.throttlingRateLimit)} rps, burst ${String(throttle.throttlingBurstLimit)}`;
+        : `<br/>throttle ${displayText(throttle.throttlingRateLimit)} rps, burst ${displayText(throttle.throttlingBurstLimit)}`;
     const apiNode = d.node(
       nodeId("x", api.name),
-      `[${label(`API Gateway HTTP API<br/>stage ${String(stage?.inputs.name ?? "?")}${throttleText}`)}]`,
+      `[${label(`API Gateway HTTP API<br/>stage ${displayText(stage?.inputs.name, "?")}${throttleText}`)}]`,
       false,
     );
     d.edge(internetNode(), apiNode, "HTTPS 443", false);

@@ -4,6 +4,7 @@
  * a rule on one side only is reported as a one-sided flow (nothing passes).
  */
 import { RecordedResource } from "./program";
+import { displayText } from "./display-text";
 import { RESOURCE_TYPES as T } from "../policy/resource-types";
 
 /** A security group (by the name of its resource) or a CIDR. */
@@ -70,7 +71,7 @@ export function deriveFlows(
         ports,
         rules: [r.name],
         complete: true,
-        descriptions: [String(i.description ?? "")],
+        descriptions: [displayText(i.description)],
       });
       continue;
     }
@@ -91,7 +92,7 @@ export function deriveFlows(
       ports: e.ports,
       rules: rules.map((r) => r.name),
       complete: e.ingress !== undefined && e.egress !== undefined,
-      descriptions: [...new Set(rules.map((r) => String(r.inputs.description ?? "")))],
+      descriptions: [...new Set(rules.map((r) => displayText(r.inputs.description)))],
     });
   }
   return flows.sort((a, b) =>

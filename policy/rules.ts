@@ -74,11 +74,12 @@ export const RULES: readonly PackRule[] = [
           .map((k) => `inline ${k} rules: declare each rule as its own resource`);
       const out: string[] = [];
       // DNS needs udp (a Resolver endpoint forwarding to DNS servers): udp on 53 alone is allowed.
+      // ipProtocol is a string and the ports are numbers in the provider's schema.
       const dns = p.ipProtocol === "udp" && p.fromPort === 53 && p.toPort === 53;
       if (known(p.ipProtocol) && p.ipProtocol !== "tcp" && !dns)
-        out.push(`protocol ${String(p.ipProtocol)}: only tcp is allowed (udp only for DNS on 53)`);
+        out.push(`protocol ${p.ipProtocol as string}: only tcp is allowed (udp only for DNS on 53)`);
       if (known(p.fromPort) && known(p.toPort) && p.fromPort !== p.toPort)
-        out.push(`ports ${String(p.fromPort)}-${String(p.toPort)}: one port per rule`);
+        out.push(`ports ${p.fromPort as number}-${p.toPort as number}: one port per rule`);
       return out;
     },
   ),

@@ -39,7 +39,7 @@ export function runChild(
       { env: options.env, cwd: options.cwd, timeout: options.timeoutMs, killSignal: "SIGKILL" },
       (err, stdout, stderr) => {
         if (err && typeof err.code === "string")
-          reject(err); // could not start (ENOENT, ...)
+          reject(new Error(`${file} did not start: ${err.message}`, { cause: err }));
         else resolve({ code: err ? (typeof err.code === "number" ? err.code : null) : 0, stdout, stderr });
       },
     );

@@ -60,9 +60,9 @@ function pascalCaseRequest(
   same: readonly string[],
   other: Readonly<Record<string, Member>> = {},
 ): Json {
-  const members = [
-    ...same.map((key) => [key[0].toUpperCase() + key.slice(1), inputs[key]]),
-    ...Object.entries(other).map(([key, m]) =>
+  const members: [string, unknown][] = [
+    ...same.map((key): [string, unknown] => [key[0].toUpperCase() + key.slice(1), inputs[key]]),
+    ...Object.entries(other).map(([key, m]): [string, unknown] =>
       typeof m === "string" ? [m, inputs[key]] : [m[0], m[1](inputs[key])],
     ),
   ];
@@ -80,7 +80,9 @@ export function registerTaskDefinitionRequest(inputs: Json): Json {
   return withoutUndefined({
     ...rest(others, []),
     containerDefinitions:
-      typeof containerDefinitions === "string" ? JSON.parse(containerDefinitions) : containerDefinitions,
+      typeof containerDefinitions === "string"
+        ? (JSON.parse(containerDefinitions) as unknown)
+        : containerDefinitions,
     tags: tagList(tags, "key", "value"),
   });
 }
