@@ -96,7 +96,7 @@ export function parseCliArgs(argv: string[]): CliParse {
     const namespace = values.namespace ?? DEFAULTS.namespace;
     if (!isDnsName(namespace)) {
       throw new Error(
-        `--namespace must be a lower-case DNS name such as "internal" or "local.example", got ${JSON.stringify(namespace)}`,
+        `--namespace must be a lower-case DNS name such as "internal" or "local.example" (labels of a-z, 0-9 and -, 1-63 characters each, 253 in all), got ${JSON.stringify(namespace)}`,
       );
     }
     const recordType = (values["record-type"] ?? DEFAULTS.recordType).toUpperCase();
