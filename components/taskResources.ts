@@ -82,15 +82,35 @@ function createTaskRole(name: string, policies: readonly NamedPolicy[], scope: S
 }
 
 export interface FargateTaskArgs {
-  /** Fargate cpu units and memory MiB (a pair Fargate accepts). Default: 256 and 512, the smallest. */
+  /**
+   * Fargate cpu units (with `memory`, a pair Fargate accepts).
+   * @default 256, the smallest
+   */
   readonly cpu?: number;
+  /**
+   * Fargate memory, MiB.
+   * @default 512, the smallest with 256 cpu
+   */
   readonly memory?: number;
+  /**
+   * Task execution role (image pull, logs, secrets injection).
+   * @default required
+   */
   readonly executionRoleArn: pulumi.Input<string>;
-  /** Inline policies of the task role. Default: none (a role with no permissions). */
+  /**
+   * Inline policies of the task role.
+   * @default [] (a role with no permissions)
+   */
   readonly taskPolicies?: readonly NamedPolicy[];
-  /** JSON array of container definitions. */
+  /**
+   * JSON array of container definitions.
+   * @default required
+   */
   readonly containerDefinitions: pulumi.Input<string>;
-  /** Task-local volumes. Default: none. */
+  /**
+   * Task-local volumes.
+   * @default []
+   */
   readonly volumes?: { readonly name: string }[];
 }
 
@@ -126,14 +146,30 @@ export function createFargateTask(name: string, args: FargateTaskArgs, scope: Sc
 }
 
 export interface SingletonServiceArgs {
-  /** The task to run; the service waits for its role's policies. */
+  /**
+   * The task to run; the service waits for its role's policies.
+   * @default required
+   */
   readonly task: FargateTask;
+  /**
+   * The task's security group.
+   * @default required
+   */
   readonly securityGroupId: pulumi.Input<string>;
-  /** Cloud Map registration of the task. Default: none. */
+  /**
+   * Cloud Map registration of the task.
+   * @default undefined (not registered)
+   */
   readonly serviceRegistries?: aws.types.input.ecs.ServiceServiceRegistries;
-  /** ECS Exec. Default: not set (off). */
+  /**
+   * ECS Exec.
+   * @default undefined (off)
+   */
   readonly enableExecuteCommand?: boolean;
-  /** What else the task must not start before (capacity providers, network rules). */
+  /**
+   * What else the task must not start before (capacity providers, network rules).
+   * @default required
+   */
   readonly startAfter: pulumi.Resource[];
 }
 
