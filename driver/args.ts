@@ -1,5 +1,5 @@
 import { parseArgs } from "util";
-import { UsageError } from "./exitCodes";
+import { UsageError } from "./errors";
 
 export const OPERATIONS = ["preview", "up", "refresh", "destroy"] as const;
 export type Operation = (typeof OPERATIONS)[number];

@@ -1,8 +1,8 @@
 import * as os from "os";
 import type { OpMap, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { DEFAULT_MIN_DISTINCT_TASKS, type Command, type DeployOptions, type Env } from "./args";
-import { classifyOperationError } from "./errors";
-import { DriverError, ExitCode } from "./exitCodes";
+import { classifyOperationError } from "./operations";
+import { DriverError, ExitCode } from "./errors";
 import { Interrupts } from "./interrupts";
 import * as ops from "./operations";
 import type { Sink } from "./printer";

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { UsageError } from "./exitCodes";
+import { UsageError } from "./errors";
 
 /** The short stack name a `Pulumi.<name>.yaml` file uses (`org/project/dev` → `dev`). */
 export function stackFileName(stack: string): string {

@@ -1,6 +1,6 @@
 import type { OpMap, OpType, OutputMap } from "@pulumi/pulumi/automation";
 import type { ConfigOverride } from "./args";
-import type { ExitCode } from "./exitCodes";
+import type { ExitCode } from "./errors";
 import { formatChanges } from "./progress";
 import type { ConsulCheckResult } from "./consulCheck";
 import type { SmokeResult } from "./smoke";

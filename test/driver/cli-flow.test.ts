@@ -5,7 +5,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ExitCode } from "../../driver/exitCodes";
+import { ExitCode } from "../../driver/errors";
 import { readPinnedVersions } from "../../driver/versions";
 import { standInCloudMap } from "../infra/cloudMapStandIn";
 import { REPO_DIR, runDriver } from "./run-driver";

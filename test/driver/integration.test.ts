@@ -4,7 +4,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ExitCode } from "../../driver/exitCodes";
+import { ExitCode } from "../../driver/errors";
 import {
   checkAwsCredentials,
   checkPulumiBackend,

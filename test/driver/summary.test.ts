@@ -3,8 +3,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CommandError, ConcurrentUpdateError } from "@pulumi/pulumi/automation";
 import { isEphemeralStack } from "../../driver/commands";
-import { classifyOperationError, cliErrorText } from "../../driver/errors";
-import { ExitCode } from "../../driver/exitCodes";
+import { classifyOperationError, cliErrorText } from "../../driver/operations";
+import { ExitCode } from "../../driver/errors";
 import {
   checkOverridesDeclared,
   checkStackSettings,
