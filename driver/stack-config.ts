@@ -95,9 +95,10 @@ export function overridesConfig(overrides: readonly ConfigOverride[], project: s
 
 /**
  * Config for one run, without editing the committed stack file: a copy of Pulumi.<stack>.yaml
- * (secrets, secrets provider and salt untouched) with the overrides set, in a temporary directory,
- * for the operations' `configFile` option (`--config-file`). Nothing to undo: `remove()` deletes
- * the copy. Without overrides there is no copy, and the stack's own file is used.
+ * with the overrides set, in a temporary directory, for the operations' `configFile` option
+ * (`--config-file`). The whole file is copied because the CLI takes the secrets provider from the
+ * file it is given (without it, it would write a new salt there: pulumi/pulumi#11220). Nothing to
+ * undo: `remove()` deletes the copy. Without overrides there is no copy: the stack's own file is used.
  */
 export function writeRunConfig(
   stack: string,
