@@ -61,7 +61,7 @@ const CASES: readonly InvalidCase[] = [
   {
     what: "more AZs than the region has",
     set: { [k("azCount")]: "4" },
-    expect: [k("azCount"), "eu-west-1 has 3 availability zones, got 4"],
+    expect: [k("azCount"), "eu-west-1 has 3 availability zones, got \"4\""],
   },
   {
     what: "port out of range",
@@ -239,7 +239,7 @@ const CASES: readonly InvalidCase[] = [
   },
   {
     what: "API Gateway burst limit",
-    set: { [k("apiThrottleBurstLimit")]: "6000" },
+    set: { [k("frontDoor")]: "apiGateway", [k("apiThrottleBurstLimit")]: "6000" },
     expect: [k("apiThrottleBurstLimit"), "integer from 1 to 5000"],
   },
 ];
