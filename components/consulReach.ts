@@ -78,12 +78,14 @@ export function consulReachArgProblems(
     ),
     ...check("route.id", args.route.id, ROUTE_ID[args.route.kind]),
     ...check("dns.domain", dns?.domain, (v) => (isDnsName(v) ? undefined : `must be ${DNS_NAME_RULE}`)),
-    ...check(
-      "dns.servers",
-      dns?.servers.find((ip) => !IPV4.test(ip)),
-      () => "must be IPv4 addresses",
-    ),
+    ...(dns ? dnsServerProblems(dns.servers) : []),
   ];
+}
+
+/** The DNS servers a domain is forwarded to must be IPv4 addresses; names the first that is not. */
+export function dnsServerProblems(servers: readonly string[]): ArgProblem[] {
+  const bad = servers.find((ip) => !IPV4.test(ip));
+  return bad === undefined ? [] : [{ arg: "dns.servers", message: "must be IPv4 addresses", value: bad }];
 }
 // #endregion
 

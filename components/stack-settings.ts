@@ -24,7 +24,7 @@ import { apiGatewayArgProblems } from "./apiGateway";
 import { appImageArgProblems } from "./appImage";
 import { CAPACITY_STRATEGIES, CapacityStrategy } from "./capacity";
 import { clusterArgProblems, ContainerInsights } from "./cluster";
-import { ConsulDns, consulReachArgProblems, ConsulRoute, ROUTE_ID } from "./consulReach";
+import { ConsulDns, consulReachArgProblems, ConsulRoute, dnsServerProblems, ROUTE_ID } from "./consulReach";
 import { consulServerArgProblems } from "./consulServer";
 import {
   consulAwsImage,
@@ -450,13 +450,12 @@ function readExternalConsul(r: Reader, namespaceName: string, vpcCidr: string): 
       "must be empty when consulHttpAddr holds an IP address (nothing to resolve)",
     );
   }
-  // The servers are checked whatever the address is (ConsulReach sees them only when it forwards).
   r.report(
-    consulReachArgProblems({
-      consulCidr: cidr === "" ? undefined : cidr,
-      route,
-      dns: { kind: "forward", domain: dns.kind === "forward" ? dns.domain : "x", servers },
-    }),
+    [
+      ...consulReachArgProblems({ consulCidr: cidr === "" ? undefined : cidr, route, dns }),
+      // ConsulReach sees the servers only when it forwards; the setting is checked whatever the address.
+      ...(dns.kind === "forward" ? [] : dnsServerProblems(servers)),
+    ],
     {
       consulCidr: "consulCidr",
       "route.id": route.kind === "peering" ? "consulPeeringConnectionId" : "consulTransitGatewayId",

@@ -5,7 +5,8 @@
  * dev, prod and a matrix of settings neither stack file uses.
  */
 import * as assert from "assert";
-import { loadStackConfig, PROJECT, ProgramRun, runProgram } from "../infra/harness";
+import { loadStackConfig, ProgramRun, runProgram, withProjectDefaults } from "../infra/harness";
+import { externalConsul, k } from "../infra/settings-fixtures";
 import { constraintModelsMissing } from "./rules/apiModels";
 import { denials, iamFindings, managedPolicy, PolicyDocument, simulateCalls } from "./rules/iam";
 import {
@@ -30,7 +31,6 @@ import {
   Workload,
 } from "./rules/workloads";
 
-const k = (key: string) => `${PROJECT}:${key}`;
 const DIGEST = `sha256:${"5".repeat(64)}`; // a well-formed test value: the mocks pull nothing
 
 interface Case {
@@ -56,22 +56,20 @@ const CASES: readonly Case[] = [
   {
     title: "matrix: TLS Consul without a CA, consul-aws by digest, endpoints with exec, one prefix",
     stack: "dev",
-    set: {
-      // An external Consul on dev's network, reached over a peering, its host resolved by forwarding.
-      [k("consulMode")]: "external",
-      [k("consulHttpAddr")]: "https://consul.dev.example.internal",
-      [k("consulCidr")]: "10.50.0.0/16",
-      [k("consulTokenSecretArn")]:
+    // An external Consul on dev's network, reached over a peering, its host resolved by forwarding.
+    set: externalConsul({
+      consulHttpAddr: "https://consul.dev.example.internal",
+      consulCidr: "10.50.0.0/16",
+      consulTokenSecretArn:
         "arn:aws:secretsmanager:eu-west-1:111111111111:secret:dev/consul/acl-token-AbCdEf",
-      [k("consulPeeringConnectionId")]: "pcx-0123456789abcdef0",
-      [k("consulDnsDomain")]: "dev.example.internal",
-      [k("consulDnsServers")]: "10.50.0.2",
-      [k("consulAwsDigest")]: DIGEST,
-      [k("vpcEndpoints")]: "true",
-      [k("consulSyncPrefixInCloudMap")]: "consul-",
-      [k("consulKnownServices")]: "consul,hello,billing",
-      [k("namespaceName")]: "svc.example.internal",
-    },
+      consulDnsDomain: "dev.example.internal",
+      consulDnsServers: "10.50.0.2",
+      consulAwsDigest: DIGEST,
+      vpcEndpoints: "true",
+      consulSyncPrefixInCloudMap: "consul-",
+      consulKnownServices: "consul,hello,billing",
+      namespaceName: "svc.example.internal",
+    }),
   },
   {
     title: "matrix: prod over HTTP with exec, no autoscaling, bigger tasks",
@@ -106,8 +104,8 @@ const CASES: readonly Case[] = [
 const tally: string[] = [];
 
 function listOf(config: Record<string, string>, key: string): string[] {
-  return (config[k(key)] ?? "consul")
-    .split(",")
+  return withProjectDefaults(config)
+    [k(key)].split(",")
     .map((s) => s.trim())
     .filter(Boolean);
 }

@@ -15,8 +15,9 @@ import { DiscoverableService, DiscoverableServiceArgs } from "../../components/d
 import { LoadBalancer } from "../../components/loadBalancer";
 import { Namespace } from "../../components/namespace";
 import { Network } from "../../components/network";
-import { loadStackConfig, PROJECT, runMocked, runProgram } from "./harness";
+import { loadStackConfig, runMocked, runProgram } from "./harness";
 import { containersOf, envOf, one, rulesOf, ruleSummary, T } from "./graph";
+import { k } from "./settings-fixtures";
 
 const PLACEMENT = {
   clusterArn: "arn:cluster",
@@ -277,7 +278,6 @@ describe("infra components check their own arguments", function () {
 
 describe("infra settings combinations neither stack file uses", function () {
   this.timeout(60000);
-  const k = (key: string) => `${PROJECT}:${key}`;
 
   it("only the region set: Pulumi.yaml's defaults make a whole stack (HTTP ALB, DNS discovery, no Consul)", async () => {
     const run = await runProgram({ "aws:region": "us-east-1" });

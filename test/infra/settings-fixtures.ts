@@ -21,27 +21,6 @@ export const PCX = "pcx-0123456789abcdef0";
 export const TGW = "tgw-0123456789abcdef0";
 export const CONSUL_IMAGE = `public.ecr.aws/hashicorp/consul:1.21.5@sha256:${"a".repeat(64)}`;
 
-/** The smallest valid external Consul: an IP address (no DNS to forward), a route, a token. */
-export const SYNC: RawConfig = {
-  [k("consulMode")]: "external",
-  [k("consulHttpAddr")]: "http://10.9.0.5:8500",
-  [k("consulCidr")]: "10.9.0.0/16",
-  [k("consulTokenSecretArn")]: TOKEN,
-  [k("consulPeeringConnectionId")]: PCX,
-};
-
-/** An external Consul by host name, forwarded to its DNS servers. */
-export const EXTERNAL: RawConfig = {
-  ...REGION,
-  [k("consulMode")]: "external",
-  [k("consulHttpAddr")]: "https://consul.corp.example:8501",
-  [k("consulCidr")]: "10.60.0.0/16",
-  [k("consulTokenSecretArn")]: TOKEN,
-  [k("consulPeeringConnectionId")]: PCX,
-  [k("consulDnsDomain")]: "corp.example",
-  [k("consulDnsServers")]: "10.60.0.10, 10.60.1.10",
-};
-
 /** `values` by their short setting names, on top of `base`. */
 export function set(values: Readonly<Record<string, string>>, base: RawConfig = REGION): RawConfig {
   return {
@@ -49,6 +28,38 @@ export function set(values: Readonly<Record<string, string>>, base: RawConfig = 
     ...Object.fromEntries(Object.entries(values).map(([key, value]) => [k(key), value])),
   };
 }
+
+/**
+ * An external Consul: by default the smallest valid one (an IP address, so no DNS to forward, a
+ * peering route, a token); `values` (short setting names) change or add to it.
+ */
+export function externalConsul(values: Readonly<Record<string, string>> = {}): Record<string, string> {
+  return set(
+    {
+      consulMode: "external",
+      consulHttpAddr: "http://10.9.0.5:8500",
+      consulCidr: "10.9.0.0/16",
+      consulTokenSecretArn: TOKEN,
+      consulPeeringConnectionId: PCX,
+      ...values,
+    },
+    {},
+  ) as Record<string, string>;
+}
+
+/** The smallest valid external Consul. */
+export const SYNC: RawConfig = externalConsul();
+
+/** An external Consul by host name, forwarded to its DNS servers. */
+export const EXTERNAL: RawConfig = {
+  ...REGION,
+  ...externalConsul({
+    consulHttpAddr: "https://consul.corp.example:8501",
+    consulCidr: "10.60.0.0/16",
+    consulDnsDomain: "corp.example",
+    consulDnsServers: "10.60.0.10, 10.60.1.10",
+  }),
+};
 
 /** parseSettings as the program sees it under the Pulumi CLI: Pulumi.yaml's defaults filled in. */
 export function parse(raw: RawConfig, defaults = true): SettingsResult {
