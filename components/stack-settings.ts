@@ -194,7 +194,8 @@ class Reader {
   string(key: SettingKey): string {
     const value = this.raw[qualifiedKey(key)];
     if (value === undefined) {
-      this.fail(key, "is not set: Pulumi.yaml declares its default, which the Pulumi CLI applies");
+      if (!this.failed.has(qualifiedKey(key)))
+        this.fail(key, "is not set: Pulumi.yaml declares its default, which the Pulumi CLI applies");
       return "";
     }
     const text = value.trim();
