@@ -104,8 +104,9 @@ const CASES: readonly Case[] = [
 const tally: string[] = [];
 
 function listOf(config: Record<string, string>, key: string): string[] {
-  return withProjectDefaults(config)
-    [k(key)].split(",")
+  const value = withProjectDefaults(config)[k(key)];
+  return value
+    .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
 }
@@ -281,7 +282,7 @@ describe("aws rules: each stack against AWS's own data", function () {
           hostedZoneId: String(ns.state.hostedZone),
           consulSecretArns,
         });
-        const checked = await iamFindings(document as PolicyDocument, "namespace-cleanup");
+        const checked = await iamFindings(document, "namespace-cleanup");
         assert.deepStrictEqual(checked.findings, []);
         counts.iamPairs += checked.pairs;
         const deployer = {
