@@ -7,7 +7,8 @@ import {
   type ServiceClientOptions,
 } from "../../apps/hello/src/discovery";
 import { aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
-import { sleep, startTaskGroup, type TaskServer } from "./support/http-servers";
+import { setTimeout as sleep } from "node:timers/promises";
+import { startTaskGroup, type TaskServer } from "./support/http-servers";
 
 const SERVICE = "name.internal";
 const quiet = (): void => {};

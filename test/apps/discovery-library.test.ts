@@ -24,7 +24,8 @@ import {
 import { pickTarget, type Candidate } from "../../apps/hello/src/discovery/balancer";
 import { parseHelloConfig } from "../../apps/hello/src/config";
 import { aaaaRecord, aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
-import { sleep, startTaskGroup, startTaskServer, type TaskServer } from "./support/http-servers";
+import { setTimeout as sleep } from "node:timers/promises";
+import { startTaskGroup, startTaskServer, type TaskServer } from "./support/http-servers";
 
 const SERVICE = "name.internal";
 const quiet = (): void => {};
