@@ -194,8 +194,7 @@ class Reader {
   string(key: SettingKey): string {
     const value = this.raw[qualifiedKey(key)];
     if (value === undefined) {
-      if (!this.failed.has(qualifiedKey(key)))
-        this.fail(key, "is not set: Pulumi.yaml declares its default, which the Pulumi CLI applies");
+      this.fail(key, "is not set: Pulumi.yaml declares its default, which the Pulumi CLI applies");
       return "";
     }
     const text = value.trim();
@@ -404,8 +403,8 @@ function readExternalConsul(r: Reader, namespaceName: string, vpcCidr: string): 
 
   const peering = r.optional("consulPeeringConnectionId");
   const tgw = r.optional("consulTransitGatewayId");
+  // The route takes the transit gateway when both are set: check the peering id on its own.
   if (peering !== undefined) r.check("consulPeeringConnectionId", peering, ROUTE_ID.peering);
-  if (tgw !== undefined) r.check("consulTransitGatewayId", tgw, ROUTE_ID.transitGateway);
   if (peering !== undefined && tgw !== undefined) {
     r.fail(
       "consulTransitGatewayId",
@@ -432,12 +431,8 @@ function readExternalConsul(r: Reader, namespaceName: string, vpcCidr: string): 
         `is required when consulHttpAddr names a host (${addr.host}): the domain a Route 53 Resolver rule forwards to consulDnsServers; or put an IP address in consulHttpAddr`,
       );
     } else if (isDnsName(domain) && !isUnderDomain(addr.host.toLowerCase(), domain)) {
+      // (A domain under the namespace would hold a host under it: that host is refused above.)
       r.fail("consulDnsDomain", `must contain the Consul host ${addr.host}, got "${domain}"`);
-    } else if (isDnsName(namespaceName) && isUnderDomain(domain, namespaceName)) {
-      r.fail(
-        "consulDnsDomain",
-        `lies under the Cloud Map namespace ${namespaceName}, whose private hosted zone shadows it; got "${domain}"`,
-      );
     }
     if (servers.length === 0 && domain !== "")
       r.fail(
@@ -453,9 +448,9 @@ function readExternalConsul(r: Reader, namespaceName: string, vpcCidr: string): 
   }
   r.report(
     [
-      ...consulReachArgProblems({ consulCidr: cidr === "" ? undefined : cidr, route, dns }),
+      ...consulReachArgProblems({ consulCidr: cidr, route, dns }),
       // ConsulReach sees the servers only when it forwards; the setting is checked whatever the address.
-      ...(dns.kind === "forward" ? [] : dnsServerProblems(servers)),
+      ...dnsServerProblems(servers),
     ],
     {
       consulCidr: "consulCidr",

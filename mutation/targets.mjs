@@ -38,9 +38,9 @@ export const TARGETS = {
   },
   // The settings rules: parseSettings, the shared checks, naming, and each component's
   // `#region argument checks` (the rest of a component wires resources, tested under mocks).
-  // invalidSettings.test.ts, component-args.test.ts and the stack tests (programs under mocks,
-  // seconds per case) are left out: every static mutant reruns all tests in a fresh process;
-  // parseSettings calls every rule directly.
+  // invalidSettings.test.ts and the stack tests (whole programs under mocks, seconds per case)
+  // are left out: every static mutant reruns all tests in a fresh process; parseSettings and
+  // component-args call every rule directly.
   settings: {
     mutate: [
       "components/stack-settings.ts",
@@ -66,6 +66,7 @@ export const TARGETS = {
       "test/infra/settings.test.ts",
       "test/infra/settings-limits.test.ts",
       "test/infra/consulSettings.test.ts",
+      "test/infra/component-args.test.ts",
       "test/infra/policies.test.ts",
       "test/infra/naming.test.ts",
     ],

@@ -3,7 +3,16 @@
  * around a valid value (anchors), and the error text that names the key and what is allowed.
  */
 import * as assert from "assert";
-import { CERTIFICATE_ARN, KMS_KEY_ARN, parseIpv4Cidr, SECRET_ARN } from "../../components/arg-checks";
+import {
+  assertValidArgs,
+  CERTIFICATE_ARN,
+  KMS_KEY_ARN,
+  parseIpv4Cidr,
+  SECRET_ARN,
+  shownValue,
+} from "../../components/arg-checks";
+import { capacityProviderStrategy } from "../../components/capacity";
+import { allowedMemoryFor } from "../../components/fargateSizes";
 import { parseConsulAddress } from "../../components/consulSync";
 import { isDnsName } from "../../components/naming";
 import { qualifiedKey, RawConfig, secretArnsOf, settingsErrorMessage } from "../../components/stack-settings";
@@ -713,6 +722,123 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
       errorsOf(set({ consulHttpAddr: "consul", consulCaCertSecretArn: CA }, { ...REGION, ...SYNC })).length,
       1,
     );
+  });
+});
+
+describe("infra settings: rules a stack file rarely meets", () => {
+  it("azCount: at most the zones the region gives an account (aws-regions' zone_limit first)", () => {
+    assert.strictEqual(
+      onlyError(set({ azCount: "4" }, { "aws:region": "eu-west-3" })),
+      `${qualifiedKey("azCount")}: eu-west-3 has 3 availability zones, got "4"`,
+    );
+    ok(set({ azCount: "3" }, { "aws:region": "eu-west-3" }));
+    // us-west-1 has three zones, of which a new account gets two.
+    assert.strictEqual(
+      onlyError(set({ azCount: "3" }, { "aws:region": "us-west-1" })),
+      `${qualifiedKey("azCount")}: us-west-1 has 2 availability zones, got "3"`,
+    );
+    // A region the data set does not list: only the 2-6 range applies.
+    ok(set({ azCount: "6" }, { "aws:region": "xx-test-1" }));
+    assert.strictEqual(
+      onlyError(set({ azCount: "7" }, { "aws:region": "us-east-1" })).includes("from 2 to 6"),
+      true,
+    );
+  });
+
+  it("choices of the program: capacity, discovery and front door name every allowed value", () => {
+    assert.strictEqual(
+      onlyError(set({ capacityStrategy: "Spot" })),
+      `${qualifiedKey("capacityStrategy")}: must be one of ondemand, spot, mixed, got "Spot"`,
+    );
+    assert.strictEqual(
+      onlyError(set({ discoveryMode: "consul" })),
+      `${qualifiedKey("discoveryMode")}: must be one of dns, serviceConnect, got "consul"`,
+    );
+    assert.strictEqual(
+      onlyError(set({ frontDoor: "nlb" })),
+      `${qualifiedKey("frontDoor")}: must be one of alb, apiGateway, got "nlb"`,
+    );
+    assert.deepStrictEqual(ok(set({ capacityStrategy: "mixed" })).cluster.capacityStrategy, "mixed");
+  });
+
+  it("front door settings are read only for the front door in use", () => {
+    ok(set({ apiThrottleBurstLimit: "6000", apiThrottleRateLimit: "0" }));
+    assert.strictEqual(
+      onlyError(set({ frontDoor: "apiGateway", apiThrottleBurstLimit: "6000" })),
+      `${qualifiedKey("apiThrottleBurstLimit")}: must be an integer from 1 to 5000, got "6000"`,
+    );
+    ok(set({ frontDoor: "apiGateway", certificateArn: "not-an-arn", deregistrationDelay: "301" }));
+    assert.match(
+      onlyError(set({ certificateArn: "not-an-arn" })),
+      /certificateArn: must be an ACM certificate ARN/,
+    );
+  });
+
+  it("external Consul: route ids, DNS for an IP address, leftovers of the other mode, an invalid VPC CIDR", () => {
+    const sync = { ...REGION, ...SYNC };
+    assert.strictEqual(
+      onlyError(set({ consulPeeringConnectionId: "", consulTransitGatewayId: "tgw-x" }, sync)),
+      `${qualifiedKey("consulTransitGatewayId")}: must be a transit gateway id tgw-<hex>, got "tgw-x"`,
+    );
+    assert.strictEqual(
+      onlyError(set({ consulPeeringConnectionId: "pcx-x" }, sync)),
+      `${qualifiedKey("consulPeeringConnectionId")}: must be a VPC peering connection id pcx-<hex>, got "pcx-x"`,
+    );
+    assert.strictEqual(
+      onlyError(set({ consulDnsDomain: "corp.example" }, sync)),
+      `${qualifiedKey("consulDnsDomain")}: must be empty when consulHttpAddr holds an IP address (nothing to resolve)`,
+    );
+    assert.strictEqual(
+      onlyError(set({ consulDnsServers: "10.9.0.2" }, sync)),
+      `${qualifiedKey("consulDnsServers")}: must be empty when consulHttpAddr holds an IP address (nothing to resolve)`,
+    );
+    assert.strictEqual(
+      onlyError(set({ consulAllowedCidrs: "10.1.0.0/16" }, sync)),
+      `${qualifiedKey("consulAllowedCidrs")}: is for consulMode embedded only; remove it`,
+    );
+    assert.match(
+      onlyError(
+        set(
+          {
+            consulHttpAddr: "https://consul.corp.example",
+            consulDnsDomain: "corp_example",
+            consulDnsServers: "10.9.0.2",
+          },
+          sync,
+        ),
+      ),
+      /consulDnsDomain: must be a lowercase DNS name \(labels of a-z, 0-9, -; 1-63 characters, no leading or trailing -\), got "corp_example"/,
+    );
+    // The VPC's own CIDR is wrong: that is the one problem, not an overlap with it.
+    assert.strictEqual(
+      onlyError(set({ vpcCidr: "10.9.0.1/16" }, sync)).startsWith(`${qualifiedKey("vpcCidr")}: `),
+      true,
+    );
+  });
+
+  it("shared pieces: a value shown as text or JSON, one error per component, Fargate's memory table in words", () => {
+    assert.strictEqual(shownValue("x"), ', got "x"');
+    assert.strictEqual(shownValue(5), ", got 5");
+    assert.strictEqual(shownValue(["a"]), ', got ["a"]');
+    assert.strictEqual(shownValue(undefined), "");
+    assert.doesNotThrow(() => assertValidArgs("Network", "net", []));
+    assert.throws(
+      () =>
+        assertValidArgs("Network", "net", [
+          { arg: "cidrBlock", message: "must be a CIDR", value: "x" },
+          { arg: "region", message: "must be set" },
+        ]),
+      {
+        message:
+          'Network "net": invalid arguments:\n  - cidrBlock: must be a CIDR, got "x"\n  - region: must be set',
+      },
+    );
+    assert.strictEqual(allowedMemoryFor(256), "512, 1024-2048 in steps of 1024");
+    assert.strictEqual(allowedMemoryFor(300), "none (cpu not supported)");
+    assert.deepStrictEqual(capacityProviderStrategy("mixed"), [
+      { capacityProvider: "FARGATE", weight: 1, base: 1 },
+      { capacityProvider: "FARGATE_SPOT", weight: 3, base: 0 },
+    ]);
   });
 });
 
