@@ -18,16 +18,13 @@ import {
   RequestAbortedError,
   ServiceClientError,
   ServiceUnavailableError,
-  type ServiceClient,
   type ServiceClientOptions,
 } from "../../apps/hello/src/discovery";
 import { pickTarget, type Candidate } from "../../apps/hello/src/discovery/balancer";
 import { parseHelloConfig } from "../../apps/hello/src/config";
 import { aaaaRecord, aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
-import { sleep, startTaskGroup, startTaskServer, type TaskServer } from "./support/http-servers";
-
-const SERVICE = "name.internal";
-const quiet = (): void => {};
+import { sleep, startTaskServer, type TaskServer } from "./support/http-servers";
+import { quiet, SERVICE, useDiscoveryFixture } from "./support/discovery-fixture";
 
 /** Rejects with the error, or fails when the promise resolves. */
 async function failure(p: Promise<unknown>): Promise<Error> {
@@ -294,49 +291,7 @@ describe("discovery library: SRV weights and priorities (balancer, pure)", () =>
 });
 
 describe("discovery library: behaviour on real sockets", function () {
-  let dns: TestDnsServer;
-  let tasks: TaskServer[] = [];
-  let servers: http.Server[] = [];
-  let client: ServiceClient | undefined;
-
-  beforeEach(async () => {
-    dns = await new TestDnsServer().start();
-  });
-  afterEach(async () => {
-    await client?.close();
-    client = undefined;
-    await Promise.all(tasks.map((t) => t.close()));
-    tasks = [];
-    for (const s of servers) {
-      s.closeAllConnections();
-      s.close();
-    }
-    servers = [];
-    await dns.stop();
-  });
-
-  async function startTasks(n: number): Promise<TaskServer[]> {
-    const group = await startTaskGroup(n);
-    tasks.push(...group);
-    return group;
-  }
-
-  function serveA(list: () => readonly { host: string }[], ttl = 30): void {
-    dns.handler = (q) =>
-      q.type === "A" && q.name === SERVICE
-        ? { answers: list().map((t) => aRecord(SERVICE, t.host, ttl)) }
-        : { rcode: "NXDOMAIN", authorities: [soaRecord("internal", 1)] };
-  }
-
-  function connect(port: number, extra: Partial<ServiceClientOptions> = {}): ServiceClient {
-    client = createServiceClient({
-      url: `http://${SERVICE}:${port}/`,
-      dnsServers: [{ host: "127.0.0.1", port: dns.port }],
-      log: quiet,
-      ...extra,
-    });
-    return client;
-  }
+  const f = useDiscoveryFixture();
 
   /** A free port on 127.0.0.x that refuses connections (listened on once, then closed). */
   async function refusingPort(host: string): Promise<number> {
@@ -354,7 +309,7 @@ describe("discovery library: behaviour on real sockets", function () {
       const port = await refusingPort("127.0.0.2");
       try {
         const live = await startTaskServer("127.0.0.3", port);
-        tasks.push(live);
+        f.tasks.push(live);
         return { port, live };
       } catch (err) {
         lastError = err;
@@ -365,28 +320,28 @@ describe("discovery library: behaviour on real sockets", function () {
 
   describe("error codes", () => {
     it("DISCOVERY_NO_TARGETS: DNS says the name has no task", async () => {
-      dns.handler = () => ({ rcode: "NXDOMAIN", authorities: [soaRecord("internal", 1)] });
-      const err = await failure(connect(3000).request("/"));
+      f.dns.handler = () => ({ rcode: "NXDOMAIN", authorities: [soaRecord("internal", 1)] });
+      const err = await failure(f.connect(3000).request("/"));
       assert.ok(err instanceof NoTargetsError && err instanceof ServiceUnavailableError);
       assert.equal(err.code, "DISCOVERY_NO_TARGETS");
       assert.equal(err.tries, 0);
     });
 
     it("DISCOVERY_DNS_UNAVAILABLE: DNS does not answer and nothing is cached", async () => {
-      dns.silent = true;
-      const err = await failure(connect(3000, { dnsTimeoutMs: 100 }).request("/"));
+      f.dns.silent = true;
+      const err = await failure(f.connect(3000, { dnsTimeoutMs: 100 }).request("/"));
       assert.ok(err instanceof DnsUnavailableError);
       assert.equal(err.code, "DISCOVERY_DNS_UNAVAILABLE");
       assert.match(err.dnsError, /DNS timeout after 100 ms/);
     });
 
     it("DISCOVERY_ALL_TRIES_FAILED: every task refuses; each try on another task", async () => {
-      const two = await startTasks(2);
-      serveA(() => two);
-      const c = connect(two[0].port);
+      const two = await f.startTasks(2);
+      f.serveA(() => two);
+      const c = f.connect(two[0].port);
       await c.request("/");
       await Promise.all(two.map((t) => t.close()));
-      tasks = [];
+      f.tasks = [];
       const err = await failure(c.request("/"));
       assert.ok(err instanceof AllTriesFailedError);
       assert.equal(err.code, "DISCOVERY_ALL_TRIES_FAILED");
@@ -399,9 +354,9 @@ describe("discovery library: behaviour on real sockets", function () {
     });
 
     it("DISCOVERY_DEADLINE_EXCEEDED: hung tasks, the deadline (not the response timeout) ends the request", async () => {
-      const two = await startTasks(2);
-      serveA(() => two);
-      const c = connect(two[0].port, { responseTimeoutMs: 5000, deadlineMs: 300 });
+      const two = await f.startTasks(2);
+      f.serveA(() => two);
+      const c = f.connect(two[0].port, { responseTimeoutMs: 5000, deadlineMs: 300 });
       await c.ready();
       for (const t of two) t.hang = true;
       const started = Date.now();
@@ -417,9 +372,9 @@ describe("discovery library: behaviour on real sockets", function () {
       const host = (i: number) => `127.0.0.${i + 2}`;
       const port = await refusingPort(host(0));
       let listed = [0, 1, 2];
-      dns.handler = (q) =>
+      f.dns.handler = (q) =>
         q.type === "A" ? { answers: listed.map((i) => aRecord(SERVICE, host(i), 1)) } : { rcode: "NXDOMAIN" };
-      const c = connect(port, {
+      const c = f.connect(port, {
         ttlMinSeconds: 1,
         ejection: { consecutiveFailures: 1, maxEjectionPercent: 100, baseMs: 30_000, maxMs: 30_000 },
       });
@@ -440,9 +395,9 @@ describe("discovery library: behaviour on real sockets", function () {
 
   describe("AbortSignal", () => {
     it("stops the request at once, drops the try in flight, retries nothing and blames no task", async () => {
-      const two = await startTasks(2);
-      serveA(() => two);
-      const c = connect(two[0].port, { responseTimeoutMs: 5000, deadlineMs: 10_000 });
+      const two = await f.startTasks(2);
+      f.serveA(() => two);
+      const c = f.connect(two[0].port, { responseTimeoutMs: 5000, deadlineMs: 10_000 });
       await c.ready();
       for (const t of two) t.hang = true;
       const controller = new AbortController();
@@ -466,9 +421,9 @@ describe("discovery library: behaviour on real sockets", function () {
     });
 
     it("an already aborted signal sends nothing", async () => {
-      const one = await startTasks(1);
-      serveA(() => one);
-      const c = connect(one[0].port);
+      const one = await f.startTasks(1);
+      f.serveA(() => one);
+      const c = f.connect(one[0].port);
       await c.ready();
       const err = await failure(c.request("/", { signal: AbortSignal.abort() }));
       assert.ok(err instanceof RequestAbortedError);
@@ -480,9 +435,9 @@ describe("discovery library: behaviour on real sockets", function () {
 
   describe("connect vs response phase", () => {
     it("a POST that hangs after being sent is not retried elsewhere; a GET is", async () => {
-      const two = await startTasks(2);
-      serveA(() => two);
-      const c = connect(two[0].port, { responseTimeoutMs: 200 });
+      const two = await f.startTasks(2);
+      f.serveA(() => two);
+      const c = f.connect(two[0].port, { responseTimeoutMs: 200 });
       await c.ready();
       two[0].hang = true;
       // Round robin starts at the first task: the hung one.
@@ -501,8 +456,8 @@ describe("discovery library: behaviour on real sockets", function () {
     it("a POST that never reached a task (refused) is retried on another task", async () => {
       const host = "127.0.0.2";
       const { live } = await deadAndLive();
-      serveA(() => [{ host }, live]);
-      const c = connect(live.port);
+      f.serveA(() => [{ host }, live]);
+      const c = f.connect(live.port);
       await c.ready();
       const err = await failure(c.request("/", { method: "POST", body: "x" })); // the test task answers POST with 500
       assert.ok(err instanceof AllTriesFailedError);
@@ -515,24 +470,24 @@ describe("discovery library: behaviour on real sockets", function () {
   describe("logging, clock and randomness", () => {
     it("writes nothing of its own without a logger; a given logger gets the events", async () => {
       const port = await refusingPort("127.0.0.2");
-      serveA(() => [{ host: "127.0.0.2" }, { host: "127.0.0.3" }]);
+      f.serveA(() => [{ host: "127.0.0.2" }, { host: "127.0.0.3" }]);
       const written: string[] = [];
       const write = process.stdout.write.bind(process.stdout);
-      process.stdout.write = ((chunk: string | Uint8Array) => {
+      process.stdout.write = (chunk: string | Uint8Array) => {
         written.push(String(chunk));
         return true;
-      }) as typeof process.stdout.write;
+      };
       const logged: string[] = [];
       try {
         const silent = createServiceClient({
           url: `http://${SERVICE}:${port}/`,
-          dnsServers: [{ host: "127.0.0.1", port: dns.port }],
+          dnsServers: [{ host: "127.0.0.1", port: f.dns.port }],
           ejection: { consecutiveFailures: 1 },
         });
         await failure(silent.request("/"));
         await silent.close();
-        client = connect(port, { ejection: { consecutiveFailures: 1 }, log: (msg) => logged.push(msg) });
-        await failure(client.request("/"));
+        const c = f.connect(port, { ejection: { consecutiveFailures: 1 }, log: (msg) => logged.push(msg) });
+        await failure(c.request("/"));
       } finally {
         process.stdout.write = write;
       }
@@ -542,10 +497,10 @@ describe("discovery library: behaviour on real sockets", function () {
 
     it("ejection runs on the injected clock and jitter on the injected randomness", async () => {
       const { port, live } = await deadAndLive();
-      serveA(() => [{ host: "127.0.0.2" }, live]);
+      f.serveA(() => [{ host: "127.0.0.2" }, live]);
       let now = 1_000_000;
       const events: Array<Record<string, unknown>> = [];
-      const c = connect(port, {
+      const c = f.connect(port, {
         now: () => now,
         random: () => 0.5,
         ejection: { consecutiveFailures: 1, baseMs: 10_000, maxMs: 60_000, jitter: 0.2 },
@@ -571,12 +526,12 @@ describe("discovery library: behaviour on real sockets", function () {
     it("AAAA: reaches tasks on ::1, keyed [::1]:port (skipped where there is no IPv6 loopback)", async function () {
       if (!(await ipv6Loopback())) this.skip(); // no IPv6 loopback on this machine
       const v6 = await startTaskServer("::1");
-      tasks.push(v6);
-      dns.handler = (q) =>
+      f.tasks.push(v6);
+      f.dns.handler = (q) =>
         q.type === "AAAA" && q.name === SERVICE
           ? { answers: [aaaaRecord(SERVICE, "::1", 30)] }
           : { rcode: "NXDOMAIN" };
-      const c = connect(v6.port, { recordType: "AAAA" });
+      const c = f.connect(v6.port, { recordType: "AAAA" });
       const r = await c.request("/");
       assert.equal(r.status, 200);
       assert.equal(r.target, `[::1]:${v6.port}`);
@@ -588,9 +543,9 @@ describe("discovery library: behaviour on real sockets", function () {
       if (!(await ipv6Loopback())) this.skip(); // no IPv6 loopback on this machine
       const v6 = await startTaskServer("::1");
       const v4 = await startTaskServer("127.0.0.2");
-      tasks.push(v6, v4);
+      f.tasks.push(v6, v4);
       let withAdditionals = true;
-      dns.handler = (q) => {
+      f.dns.handler = (q) => {
         if (q.type === "SRV" && q.name === SERVICE) {
           return {
             answers: [
@@ -610,22 +565,22 @@ describe("discovery library: behaviour on real sockets", function () {
       };
       for (const additionals of [true, false]) {
         withAdditionals = additionals;
-        await client?.close();
-        const before = dns.queries;
-        const c = connect(1, { recordType: "SRV" });
+        await f.client?.close();
+        const before = f.dns.queries;
+        const c = f.connect(1, { recordType: "SRV" });
         for (let i = 0; i < 4; i++) assert.equal((await c.request("/")).status, 200);
         assert.deepEqual(
           Object.keys(c.metrics().targets).sort(),
           [`127.0.0.2:${v4.port}`, `[::1]:${v6.port}`].sort(),
         );
         // Without additionals: SRV, A for each task, then AAAA for the one without an A record.
-        assert.equal(dns.queries - before, additionals ? 1 : 4);
+        assert.equal(f.dns.queries - before, additionals ? 1 : 4);
       }
     });
 
     it("SRV weights split the traffic; a higher priority serves only when the lower ones cannot", async () => {
-      const three = await startTasks(3);
-      dns.handler = (q) => {
+      const three = await f.startTasks(3);
+      f.dns.handler = (q) => {
         if (q.type !== "SRV") return { rcode: "NXDOMAIN" };
         const records = [
           srvRecord(SERVICE, `a.${SERVICE}`, three[0].port, 30, 1, 1),
@@ -638,7 +593,7 @@ describe("discovery library: behaviour on real sockets", function () {
         };
       };
       let i = 0;
-      const c = connect(1, { recordType: "SRV", random: () => (i++ % 100) / 100 });
+      const c = f.connect(1, { recordType: "SRV", random: () => (i++ % 100) / 100 });
       for (let k = 0; k < 400; k++) await c.request("/");
       assert.deepEqual(
         three.map((t) => t.served),
@@ -658,14 +613,14 @@ describe("discovery library: behaviour on real sockets", function () {
       let connections = 0;
       const s = http.createServer(handler);
       s.on("connection", () => (connections += 1));
-      servers.push(s);
+      f.servers.push(s);
       await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
       return { port: (s.address() as AddressInfo).port, connections: () => connections };
     }
 
     it("asks no DNS server itself: the OS resolves the host, one keep-alive pool carries every request", async () => {
       const up = await upstream((req, res) => res.end(`via ${req.headers.host}`));
-      const c = connect(up.port, { mode: "proxy", url: `http://localhost:${up.port}/` });
+      const c = f.connect(up.port, { mode: "proxy", url: `http://localhost:${up.port}/` });
       for (let k = 0; k < 20; k++) {
         const r = await c.request("/");
         assert.equal(r.body.toString(), `via localhost:${up.port}`);
@@ -674,7 +629,7 @@ describe("discovery library: behaviour on real sockets", function () {
       // Keep-alive: undici frees a connection one event-loop turn after a response (so a request
       // sent at once takes a second one); 20 requests in a row must not open more than that.
       assert.ok(up.connections() <= 2, `${up.connections()} connections`);
-      assert.equal(dns.queries, 0);
+      assert.equal(f.dns.queries, 0);
       const m = c.metrics();
       assert.equal(m.discovery.mode, "proxy");
       assert.equal(m.dnsQueries, 0);
@@ -689,7 +644,7 @@ describe("discovery library: behaviour on real sockets", function () {
         if (calls % 2 === 1) return; // every other request hangs (the proxy picked a stuck task)
         res.end("ok");
       });
-      const c = connect(up.port, {
+      const c = f.connect(up.port, {
         mode: "proxy",
         url: `http://localhost:${up.port}/`,
         responseTimeoutMs: 150,

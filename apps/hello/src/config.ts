@@ -10,11 +10,27 @@ import {
   parseServiceUrl,
   type DiscoveryMode,
   type DnsServer,
-  type EjectionPolicy,
   type RecordType,
+  type ResolvedOptions,
 } from "./discovery";
 
-export interface HelloConfig {
+/** The client options hello reads from its environment: names and types are the client's own. */
+export type ClientSettings = Pick<
+  ResolvedOptions,
+  | "recordType"
+  | "ttlMinSeconds"
+  | "ttlMaxSeconds"
+  | "refreshAt"
+  | "dnsTimeoutMs"
+  | "connectTimeoutMs"
+  | "responseTimeoutMs"
+  | "deadlineMs"
+  | "maxTries"
+  | "busySlack"
+  | "ejection"
+>;
+
+export interface HelloConfig extends ClientSettings {
   port: number;
   host: string;
   taskName: string;
@@ -23,17 +39,6 @@ export interface HelloConfig {
   discoveryMode: DiscoveryMode;
   /** undefined: the system resolvers. */
   dnsServer: DnsServer | undefined;
-  recordType: RecordType;
-  ttlMinSeconds: number;
-  ttlMaxSeconds: number;
-  refreshAt: number;
-  dnsTimeoutMs: number;
-  connectTimeoutMs: number;
-  responseTimeoutMs: number;
-  deadlineMs: number;
-  maxTries: number;
-  busySlack: number;
-  ejection: EjectionPolicy;
   drainTimeoutMs: number;
 }
 
