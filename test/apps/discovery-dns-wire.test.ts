@@ -348,6 +348,20 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
       ]);
     });
 
+    it("a UDP send the kernel refuses fails that server at once with the reason, and the next one is asked", async () => {
+      // Broadcast without SO_BROADCAST: the kernel refuses the send itself (EACCES), nothing leaves the host.
+      const refused = { host: "255.255.255.255", port: 53 };
+      dns.onUdp = ({ packet, client }) => dns.send(reply(packet, good()), client);
+      // A long timeout: ignoring the send error would wait it out and report a timeout instead.
+      const timeoutMs = 20_000;
+      assert.deepEqual(addressesIn(await queryDns([refused, server], NAME, "A", { timeoutMs })), ["10.0.0.1"]);
+      await assert.rejects(queryDns([refused], NAME, "A", { timeoutMs }), (err: Error) => {
+        assert.doesNotMatch(err.message, /timeout/);
+        assert.match(err.message, /^send E[A-Z]+ 255\.255\.255\.255:53$/);
+        return true;
+      });
+    });
+
     it("no server at all is a clear error", async () => {
       await assert.rejects(
         queryDns([], NAME, "A", { timeoutMs: TIMEOUT }),

@@ -1,6 +1,7 @@
 // One discovery client test's world: a real DNS server on 127.0.0.1, task servers on 127.0.0.2+,
 // and the client under test, started before and torn down after each test of the suite.
 import http from "node:http";
+import type { AddressInfo } from "node:net";
 import {
   createServiceClient,
   type ServiceClient,
@@ -75,4 +76,80 @@ export function useDiscoveryFixture(): DiscoveryFixture {
   beforeEach(() => fixture.setUp());
   afterEach(() => fixture.tearDown());
   return fixture;
+}
+
+/** What a scripted task saw of one request. */
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export interface ScriptedTask {
+  host: string;
+  port: number;
+  key: string;
+  /** Every request that reached the task, whole body read, in arrival order. */
+  seen: SeenRequest[];
+}
+
+/**
+ * A task on `host` answering through `handler` once a request's body has arrived (a handler that
+ * does not answer leaves the request hanging until the fixture closes the server).
+ */
+export async function startScriptedTask(
+  fixture: DiscoveryFixture,
+  host: string,
+  handler: (seen: SeenRequest, res: http.ServerResponse) => void,
+  port = 0,
+): Promise<ScriptedTask> {
+  const seen: SeenRequest[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const request = {
+        method: req.method ?? "",
+        url: req.url ?? "",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      };
+      seen.push(request);
+      handler(request, res);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  fixture.servers.push(server);
+  const bound = (server.address() as AddressInfo).port;
+  return { host, port: bound, key: `${host.includes(":") ? `[${host}]` : host}:${bound}`, seen };
+}
+
+/**
+ * `count` scripted tasks on 127.0.0.2, .3, ... sharing one port (an A record carries no port);
+ * a new port for all when another process holds it on a later address (bounded).
+ */
+export async function startScriptedGroup(
+  fixture: DiscoveryFixture,
+  count: number,
+  handler: (task: number, seen: SeenRequest, res: http.ServerResponse) => void,
+): Promise<ScriptedTask[]> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const first = await startScriptedTask(fixture, "127.0.0.2", (s, res) => handler(0, s, res));
+    const group = [first];
+    try {
+      for (let i = 1; i < count; i++)
+        group.push(
+          await startScriptedTask(fixture, `127.0.0.${2 + i}`, (s, res) => handler(i, s, res), first.port),
+        );
+      return group;
+    } catch (err) {
+      lastError = err; // the servers started so far are closed with the fixture
+    }
+  }
+  throw lastError;
 }
