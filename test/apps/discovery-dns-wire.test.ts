@@ -354,7 +354,9 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
       dns.onUdp = ({ packet, client }) => dns.send(reply(packet, good()), client);
       // A long timeout: ignoring the send error would wait it out and report a timeout instead.
       const timeoutMs = 20_000;
-      assert.deepEqual(addressesIn(await queryDns([refused, server], NAME, "A", { timeoutMs })), ["10.0.0.1"]);
+      assert.deepEqual(addressesIn(await queryDns([refused, server], NAME, "A", { timeoutMs })), [
+        "10.0.0.1",
+      ]);
       await assert.rejects(queryDns([refused], NAME, "A", { timeoutMs }), (err: Error) => {
         assert.doesNotMatch(err.message, /timeout/);
         assert.match(err.message, /^send E[A-Z]+ 255\.255\.255\.255:53$/);
