@@ -43,8 +43,8 @@ const NO_EJECTION = { consecutiveFailures: 1000 };
 describe("discovery client: HTTP behaviour (scripted tasks on loopback)", function () {
   const f = useDiscoveryFixture();
 
-  async function ready(group: ScriptedTask[], extra: Parameters<typeof f.connect>[1] = {}) {
-    f.serveA(() => group);
+  async function ready(group: ScriptedTask[], extra: Parameters<typeof f.connect>[1] = {}, ttl = 30) {
+    f.serveA(() => group, ttl);
     // A connect timeout far above loopback's connect time, even on a loaded machine.
     const c = f.connect(group[0].port, { ejection: NO_EJECTION, connectTimeoutMs: 10_000, ...extra });
     await c.ready();
@@ -123,6 +123,14 @@ describe("discovery client: HTTP behaviour (scripted tasks on loopback)", functi
       assert.equal(m.dnsQueries, 0);
       assert.equal(m.discovery.name, "127.0.0.2");
       assert.deepEqual(Object.keys(m.targets), [task.key]);
+    });
+
+    it("an IPv6 address as the host: the brackets dropped for the name, kept in the target key", async () => {
+      const c = f.connect(0, { url: "http://[::1]:8080/" });
+      const m = c.metrics();
+      assert.equal(m.discovery.name, "::1");
+      assert.deepEqual(Object.keys(m.targets), ["[::1]:8080"]);
+      assert.equal(f.dns.queries, 0);
     });
 
     it("a URL without a port means port 80", () => {
@@ -332,11 +340,137 @@ describe("discovery client: HTTP behaviour (scripted tasks on loopback)", functi
         err.message,
         /within the deadline of 700 ms \(1 try in \d+ ms: .*: no response within \d+ ms\)$/,
       );
-      for (const bad of [600_001, 1.5, -1])
+      const shortest = await failure(c.request("/", { deadlineMs: 1 }));
+      assert.ok(shortest instanceof DeadlineExceededError, String(shortest));
+      for (const bad of [600_001, 1.5, 0])
         await assert.rejects(
           c.request("/", { deadlineMs: bad }),
           /^InvalidOptionError: invalid option deadlineMs: expected an integer from 1 to 600000/,
         );
+    });
+  });
+
+  describe("timers", () => {
+    it("a request on a kept-alive connection is sent at once: the connect timeout no longer applies", async () => {
+      let hang = false;
+      const [task] = await startScriptedGroup(f, 1, (_i, _seen, res) => {
+        if (!hang) res.end("ok");
+      });
+      const c = await ready([task], {
+        connectTimeoutMs: 300,
+        responseTimeoutMs: 60_000,
+        deadlineMs: 120_000,
+      });
+      await c.request("/"); // leaves one idle keep-alive connection
+      hang = true;
+      const controller = new AbortController();
+      const pending = failure(c.request("/", { signal: controller.signal }));
+      await sleep(1500); // five connect timeouts
+      const m = c.metrics().targets[task.key];
+      assert.equal(m.outstanding, 1);
+      assert.equal(m.failures, 0);
+      controller.abort();
+      assert.ok((await pending) instanceof RequestAbortedError);
+    });
+
+    it("a try whose timeout is exactly what is left of the deadline fails as a timeout, not the deadline: the next task is tried", async () => {
+      const now = 1_000_000; // frozen: the deadline never passes on this clock
+      const [hung, live] = await startScriptedGroup(f, 2, (i, _seen, res) => {
+        if (i === 1) res.end("live");
+      });
+      const c = await ready([hung, live], { now: () => now, deadlineMs: 800, responseTimeoutMs: 800 });
+      const r = await c.request("/");
+      assert.equal(r.tries, 2);
+      assert.equal(r.target, live.key);
+    });
+  });
+
+  describe("the caller and the client's life", () => {
+    it("a request aborted while waiting for the first DNS answer makes no try once the answer comes", async () => {
+      const [task] = await startScriptedGroup(f, 1, (_i, _seen, res) => res.end("ok"));
+      f.serveA(() => [task]);
+      const c = f.connect(task.port);
+      const controller = new AbortController();
+      const pending = failure(c.request("/", { signal: controller.signal }));
+      controller.abort();
+      assert.ok((await pending) instanceof RequestAbortedError);
+      await c.ready();
+      await sleep(50);
+      assert.equal(c.metrics().targets[task.key].requests, 0);
+      assert.equal(task.seen.length, 0);
+    });
+
+    it("aborting after the answer changes nothing", async () => {
+      const [task] = await startScriptedGroup(f, 1, (_i, _seen, res) => res.end("ok"));
+      const c = await ready([task]);
+      const controller = new AbortController();
+      assert.equal((await c.request("/", { signal: controller.signal })).status, 200);
+      controller.abort();
+      const m = c.metrics();
+      assert.equal(m.aborted, 0);
+      assert.equal(m.failures, 0);
+      assert.equal(m.targets[task.key].outstanding, 0);
+    });
+
+    it("DNS silent past the deadline on the first lookup: DeadlineExceededError with no try", async () => {
+      f.dns.silent = true;
+      const c = f.connect(3000, { dnsTimeoutMs: 30_000, deadlineMs: 300 });
+      const err = await failure(c.request("/"));
+      assert.ok(err instanceof DeadlineExceededError, String(err));
+      assert.equal(
+        err.message,
+        "no name.internal task known: DNS gave no answer within the deadline of 300 ms",
+      );
+      assert.equal(err.tries, 0);
+      assert.deepEqual(err.reasons, []);
+    });
+
+    it("close() ends the requests in flight as aborted (blaming no task), and stops asking DNS", async () => {
+      const [task] = await startScriptedGroup(f, 1, () => undefined);
+      const c = await ready([task], { ttlMinSeconds: 1, responseTimeoutMs: 600_000, deadlineMs: 600_000 }, 1);
+      const pending = [failure(c.request("/")), failure(c.request("/", { method: "POST" }))];
+      await eventually(() => task.seen.length === 2);
+      await c.close();
+      for (const err of await Promise.all(pending)) {
+        assert.ok(err instanceof RequestAbortedError, String(err)); // not "no task registered in DNS"
+        assert.equal((err.cause as Error).message, "the client was closed");
+      }
+      const after = await failure(c.request("/"));
+      assert.ok(after instanceof RequestAbortedError, String(after));
+      const m = c.metrics();
+      assert.equal(m.aborted, 3);
+      assert.equal(m.failures, 0);
+      const asked = f.dns.queries;
+      await sleep(2500); // past two TTLs
+      assert.equal(f.dns.queries, asked);
+    });
+
+    it("a task dropped from DNS finishes its request in flight, and its failure ejects nothing", async () => {
+      const held: http.ServerResponse[] = [];
+      const group = await startScriptedGroup(f, 3, (i, _seen, res) => {
+        if (i === 0) held.push(res);
+        else res.end(`task ${i}`);
+      });
+      let listed = group;
+      f.serveA(() => listed, 1);
+      const c = f.connect(group[0].port, {
+        ttlMinSeconds: 1,
+        connectTimeoutMs: 10_000,
+        responseTimeoutMs: 60_000,
+        deadlineMs: 120_000,
+        ejection: { consecutiveFailures: 1, maxEjectionPercent: 100 },
+      });
+      await c.ready();
+      const pending = c.request("/"); // the first task's turn: held
+      await eventually(() => held.length === 1);
+      listed = group.slice(1);
+      await eventually(() => c.metrics().discovery.targets === 2);
+      held[0].writeHead(500).end();
+      const r = await pending;
+      assert.equal(r.tries, 2);
+      assert.notEqual(r.target, group[0].key);
+      assert.equal(c.metrics().ejections, 0);
+      assert.deepEqual(Object.keys(c.metrics().targets).sort(), [group[1].key, group[2].key].sort());
     });
   });
 

@@ -22,6 +22,7 @@ import {
 } from "../../apps/hello/src/discovery";
 import { pickTarget, type Candidate } from "../../apps/hello/src/discovery/balancer";
 import { parseHelloConfig } from "../../apps/hello/src/config";
+import { formatDnsServer, systemDnsServers } from "../../apps/hello/src/discovery/dns-servers";
 import { aaaaRecord, aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
 import { sleep, startTaskServer, type TaskServer } from "./support/http-servers";
 import { quiet, SERVICE, useDiscoveryFixture } from "./support/discovery-fixture";
@@ -223,6 +224,142 @@ describe("discovery library: options", () => {
   });
 });
 
+describe("discovery library: more option checks, and the errors' names and messages", () => {
+  const base: ServiceClientOptions = {
+    url: "http://name.internal:3000/",
+    dnsServers: [{ host: "127.0.0.1", port: 9 }],
+    log: quiet,
+  };
+  const circular: Record<string, unknown> = {};
+  circular.self = circular;
+  const bad: Array<[string, unknown, string]> = [
+    ["options", null, "invalid option options: expected an object with at least url, got null"],
+    [
+      "options",
+      "http://name.internal/",
+      'invalid option options: expected an object with at least url, got "http://name.internal/"',
+    ],
+    ["url", { ...base, url: "http://:pw@name.internal/" }, "invalid option url"],
+    ["url", { ...base, url: "http://name.internal/?a=1" }, "invalid option url"],
+    ["url", { ...base, url: "http://name.internal/#top" }, "invalid option url"],
+    ["url", { ...base, url: new URL("http://name.internal/") }, "invalid option url"],
+    ["ejection", { ...base, ejection: 5 }, "invalid option ejection: expected an object, got 5"],
+    [
+      "ejection",
+      { ...base, ejection: "strict" },
+      'invalid option ejection: expected an object, got "strict"',
+    ],
+    [
+      "dnsServers",
+      { ...base, dnsServers: { host: "127.0.0.1", port: 53 } },
+      'invalid option dnsServers: expected an array of { host: an IP address, port: 1-65535 }, got {"host":"127.0.0.1","port":53}',
+    ],
+    [
+      "dnsServers[0]",
+      { ...base, dnsServers: [null] },
+      "invalid option dnsServers[0]: expected { host: an IP address, port: 1-65535 }, got null",
+    ],
+    [
+      "dnsServers[0]",
+      { ...base, dnsServers: ["127.0.0.1"] },
+      'invalid option dnsServers[0]: expected { host: an IP address, port: 1-65535 }, got "127.0.0.1"',
+    ],
+    [
+      "dnsServers[0]",
+      { ...base, dnsServers: [{ host: "127.0.0.1", port: 0 }] },
+      "invalid option dnsServers[0]",
+    ],
+    [
+      "dnsServers[0]",
+      { ...base, dnsServers: [{ host: "127.0.0.1", port: 65536 }] },
+      "invalid option dnsServers[0]",
+    ],
+    [
+      "dnsServers[0]",
+      { ...base, dnsServers: [circular] },
+      "invalid option dnsServers[0]: expected { host: an IP address, port: 1-65535 }, got [object Object]",
+    ],
+    ["random", { ...base, random: 0.5 }, "invalid option random: expected a function, got 0.5"],
+    ["now", { ...base, now: true }, "invalid option now: expected a function, got true"],
+    [
+      "recordType",
+      { ...base, recordType: () => "A" },
+      "invalid option recordType: expected one of A, AAAA, SRV, got a function",
+    ],
+  ];
+  for (const [option, options, message] of bad) {
+    it(`${option}: ${message.slice(message.indexOf(":") + 2)}`, () => {
+      assert.throws(
+        () => createServiceClient(options as ServiceClientOptions),
+        (err: unknown) => {
+          assert.ok(err instanceof InvalidOptionError);
+          assert.equal(err.name, "InvalidOptionError");
+          assert.equal(err.option, option);
+          assert.ok(err.message.startsWith(message), err.message);
+          return true;
+        },
+      );
+    });
+  }
+
+  it("accepts the edges of every range: ports 1 and 65535, ttlMinSeconds equal to ttlMaxSeconds, no ejection object", async () => {
+    const c = createServiceClient({
+      ...base,
+      dnsServers: [
+        { host: "127.0.0.1", port: 1 },
+        { host: "::1", port: 65535 },
+      ],
+      ttlMinSeconds: 30,
+      ttlMaxSeconds: 30,
+      ejection: undefined,
+    });
+    assert.deepEqual(c.metrics().discovery.dnsServers, ["127.0.0.1:1", "[::1]:65535"]);
+    await c.close();
+  });
+
+  it("without dnsServers the system resolvers are asked; proxy mode asks none", async () => {
+    const system = createServiceClient({ url: "http://127.0.0.2:3000/" });
+    assert.deepEqual(system.metrics().discovery.dnsServers, systemDnsServers().map(formatDnsServer));
+    await system.close();
+    const proxy = createServiceClient({ url: "http://localhost:3000/", mode: "proxy" });
+    assert.deepEqual(proxy.metrics().discovery.dnsServers, []);
+    await proxy.close();
+  });
+
+  it("every error class has its own name and code; the unavailable ones carry their tries and reasons", () => {
+    const cases: Array<[ServiceClientError, string, string]> = [
+      [new ServiceClientError("m", "DISCOVERY_NO_TARGETS"), "ServiceClientError", "DISCOVERY_NO_TARGETS"],
+      [new NoTargetsError("m"), "NoTargetsError", "DISCOVERY_NO_TARGETS"],
+      [new DnsUnavailableError("m", "timeout"), "DnsUnavailableError", "DISCOVERY_DNS_UNAVAILABLE"],
+      [new AllTriesFailedError("m", 2, ["a", "b"]), "AllTriesFailedError", "DISCOVERY_ALL_TRIES_FAILED"],
+      [new DeadlineExceededError("m", 1, ["a"]), "DeadlineExceededError", "DISCOVERY_DEADLINE_EXCEEDED"],
+      [
+        new AllTargetsEjectedError("m", 2, ["a", "b"]),
+        "AllTargetsEjectedError",
+        "DISCOVERY_ALL_TARGETS_EJECTED",
+      ],
+      [
+        new ServiceUnavailableError("m", "DISCOVERY_NO_TARGETS", 0, []),
+        "ServiceUnavailableError",
+        "DISCOVERY_NO_TARGETS",
+      ],
+    ];
+    for (const [err, name, code] of cases) {
+      assert.equal(err.name, name);
+      assert.equal(err.code, code);
+      assert.equal(err.message, "m");
+      assert.ok(err instanceof Error);
+    }
+    for (const err of [new NoTargetsError("m"), new DnsUnavailableError("m", "x")]) {
+      assert.equal(err.tries, 0);
+      assert.deepEqual(err.reasons, []);
+    }
+    const aborted = new RequestAbortedError("why");
+    assert.equal(aborted.message, "request aborted by the caller");
+    assert.equal(aborted.cause, "why");
+  });
+});
+
 const D = CLIENT_DEFAULTS;
 const L = OPTION_LIMITS;
 
@@ -333,6 +470,10 @@ describe("discovery library: behaviour on real sockets", function () {
       assert.ok(err instanceof DnsUnavailableError);
       assert.equal(err.code, "DISCOVERY_DNS_UNAVAILABLE");
       assert.match(err.dnsError, /DNS timeout after 100 ms/);
+      assert.match(
+        err.message,
+        /^no name\.internal task known: DNS lookup failed \(DNS timeout after 100 ms/,
+      );
     });
 
     it("DISCOVERY_ALL_TRIES_FAILED: every task refuses; each try on another task", async () => {
@@ -389,6 +530,10 @@ describe("discovery library: behaviour on real sockets", function () {
       const err = await failure(c.request("/"));
       assert.ok(err instanceof AllTargetsEjectedError);
       assert.equal(err.code, "DISCOVERY_ALL_TARGETS_EJECTED");
+      assert.match(
+        err.message,
+        /^no name\.internal task answered, every one is ejected \(2 tries in \d+ ms: /,
+      );
       assert.equal(err.tries, 2); // ejected tasks are still the last resort
     });
   });
@@ -519,6 +664,7 @@ describe("discovery library: behaviour on real sockets", function () {
       await c.request("/"); // back in rotation: one of these two tries it, fails, re-ejects for twice as long
       assert.equal(events.length, 2);
       assert.equal(events[1].forMs, 18_000);
+      assert.equal(c.metrics().targets[dead].ejections, 2);
     });
   });
 
