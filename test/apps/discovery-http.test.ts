@@ -125,7 +125,7 @@ describe("discovery client: HTTP behaviour (scripted tasks on loopback)", functi
       assert.deepEqual(Object.keys(m.targets), [task.key]);
     });
 
-    it("an IPv6 address as the host: the brackets dropped for the name, kept in the target key", async () => {
+    it("an IPv6 address as the host: the brackets dropped for the name, kept in the target key", () => {
       const c = f.connect(0, { url: "http://[::1]:8080/" });
       const m = c.metrics();
       assert.equal(m.discovery.name, "::1");

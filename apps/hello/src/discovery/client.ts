@@ -312,7 +312,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
           basePath === "" && path.startsWith("/")
             ? path
             : basePath + (path.startsWith("/") ? path : `/${path}`),
-        method: method as Dispatcher.HttpMethod,
+        method,
         headers: ro.headers === undefined ? defaultHeaders : { ...ro.headers, host: base.host },
         body: ro.body,
       };

@@ -109,6 +109,6 @@ function describe(value: unknown): string {
   try {
     return JSON.stringify(value);
   } catch {
-    return String(value);
+    return Object.prototype.toString.call(value); // a cycle: "[object Object]"
   }
 }
