@@ -20,7 +20,6 @@ import {
   ServiceUnavailableError,
   type ServiceClientOptions,
 } from "../../apps/hello/src/discovery";
-import { pickTarget, type Candidate } from "../../apps/hello/src/discovery/balancer";
 import { parseHelloConfig } from "../../apps/hello/src/config";
 import { formatDnsServer, systemDnsServers } from "../../apps/hello/src/discovery/dns-servers";
 import { aaaaRecord, aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
@@ -362,70 +361,6 @@ describe("discovery library: more option checks, and the errors' names and messa
 
 const D = CLIENT_DEFAULTS;
 const L = OPTION_LIMITS;
-
-describe("discovery library: SRV weights and priorities (balancer, pure)", () => {
-  /** A deterministic uniform sequence: i/n for i = 0..n-1, repeated. */
-  function grid(n: number): () => number {
-    let i = 0;
-    return () => (i++ % n) / n;
-  }
-
-  it("splits requests in proportion to the weights within one priority (RFC 2782)", () => {
-    const candidates: Candidate[] = [
-      { outstanding: 0, eligible: true, priority: 1, weight: 1 },
-      { outstanding: 0, eligible: true, priority: 1, weight: 3 },
-    ];
-    const counts = [0, 0];
-    const random = grid(1000);
-    for (let i = 0; i < 4000; i++) counts[pickTarget(candidates, { cursor: i }, 8, random)] += 1;
-    assert.deepEqual(counts, [1000, 3000]);
-  });
-
-  it("uses a higher priority only when no lower one is eligible", () => {
-    const candidates: Candidate[] = [
-      { outstanding: 0, eligible: true, priority: 2, weight: 1 },
-      { outstanding: 0, eligible: true, priority: 1, weight: 1 },
-      { outstanding: 0, eligible: true, priority: 1, weight: 1 },
-    ];
-    const seen = new Set<number>();
-    for (let i = 0; i < 30; i++) seen.add(pickTarget(candidates, { cursor: i }, 8));
-    assert.deepEqual([...seen].sort(), [1, 2]);
-    candidates[1].eligible = false;
-    candidates[2].eligible = false;
-    assert.equal(pickTarget(candidates, { cursor: 0 }, 8), 0);
-  });
-
-  it("gives weight 0 only the chance RFC 2782 gives it (a draw of 0), and round robin when all weights are equal", () => {
-    const zero: Candidate[] = [
-      { outstanding: 0, eligible: true, weight: 0 },
-      { outstanding: 0, eligible: true, weight: 9 },
-    ];
-    const counts = [0, 0];
-    const random = grid(100);
-    for (let i = 0; i < 1000; i++) counts[pickTarget(zero, { cursor: 0 }, 8, random)] += 1;
-    assert.deepEqual(counts, [100, 900]); // a draw of 0 out of [0, 9]: one in ten
-    const equal: Candidate[] = [
-      { outstanding: 0, eligible: true, weight: 5 },
-      { outstanding: 0, eligible: true, weight: 5 },
-    ];
-    assert.deepEqual(
-      [0, 1, 2, 3].map((cursor) => pickTarget(equal, { cursor }, 8, () => 0)),
-      [0, 1, 0, 1],
-    );
-  });
-
-  it("applies the busy guard before the weights", () => {
-    const candidates: Candidate[] = [
-      { outstanding: 20, eligible: true, weight: 100 }, // stuck
-      { outstanding: 0, eligible: true, weight: 1 },
-    ];
-    for (const r of [0, 0.5, 0.99])
-      assert.equal(
-        pickTarget(candidates, { cursor: 0 }, 8, () => r),
-        1,
-      );
-  });
-});
 
 describe("discovery library: behaviour on real sockets", function () {
   const f = useDiscoveryFixture();
