@@ -303,8 +303,13 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
     await queryDns([server], NAME, "A", { timeoutMs: TIMEOUT });
     await queryDns([server], "big.internal", "A", { timeoutMs: TIMEOUT }).catch(() => undefined);
     await sleep(50);
-    assert.equal(open("UDPWrap"), udpBefore, "UDP sockets left open");
-    assert.equal(open("TCPSocketWrap"), tcpBefore, "TCP sockets left open");
+    // At most as many as before: an earlier test's socket may finish closing meanwhile (a loaded
+    // machine), but none of these exchanges may leave one open.
+    assert.ok(open("UDPWrap") <= udpBefore, `UDP sockets left open: ${open("UDPWrap")} > ${udpBefore}`);
+    assert.ok(
+      open("TCPSocketWrap") <= tcpBefore,
+      `TCP sockets left open: ${open("TCPSocketWrap")} > ${tcpBefore}`,
+    );
   });
 
   it("IPv6: a server written in long form is the one that answers from ::1", async () => {
