@@ -14,20 +14,14 @@ import {
   type ResolvedOptions,
 } from "./discovery";
 
-/** The client options hello reads from its environment: names and types are the client's own. */
-export type ClientSettings = Pick<
+/**
+ * The client options hello reads from its environment, names and types the client's own. An option
+ * the client gains is a HelloConfig field too (the type check then asks for its variable), unless
+ * it is left out here: what hello sets another way (URL, mode, DNS server) or never (the rest).
+ */
+export type ClientSettings = Omit<
   ResolvedOptions,
-  | "recordType"
-  | "ttlMinSeconds"
-  | "ttlMaxSeconds"
-  | "refreshAt"
-  | "dnsTimeoutMs"
-  | "connectTimeoutMs"
-  | "responseTimeoutMs"
-  | "deadlineMs"
-  | "maxTries"
-  | "busySlack"
-  | "ejection"
+  "url" | "mode" | "dnsServers" | "maxSocketsPerTarget" | "log" | "now" | "random"
 >;
 
 export interface HelloConfig extends ClientSettings {
