@@ -366,4 +366,35 @@ describe("discovery: balancer, what counts and what does not", () => {
     ];
     assert.equal(pickTarget(candidates, { cursor: 0 }, 8), 1);
   });
+
+  it("weighted choice draws only among eligible targets of the chosen priority within the slack (the edge included)", () => {
+    const candidates: Candidate[] = [
+      { outstanding: 0, eligible: false, weight: 50 }, // excluded
+      { outstanding: 0, eligible: true, weight: 1 },
+      { outstanding: 0, eligible: true, priority: 5, weight: 50 }, // a fallback
+      { outstanding: 8, eligible: true, weight: 3 }, // at the slack's edge: still in
+      { outstanding: 9, eligible: true, weight: 50 }, // past it
+    ];
+    const counts = [0, 0, 0, 0, 0];
+    let i = 0;
+    const random = () => (i++ % 100) / 100;
+    for (let k = 0; k < 400; k++) counts[pickTarget(candidates, { cursor: 0 }, 8, random)] += 1;
+    assert.deepEqual(counts, [0, 100, 0, 300, 0]);
+  });
+
+  it("weight 0: a draw of 0 picks the first weight-0 target, wherever it stands", () => {
+    const candidates: Candidate[] = [
+      { outstanding: 0, eligible: true, weight: 5 },
+      { outstanding: 0, eligible: true, weight: 0 },
+      { outstanding: 0, eligible: true, weight: 0 },
+    ];
+    assert.equal(
+      pickTarget(candidates, { cursor: 0 }, 8, () => 0),
+      1,
+    );
+    assert.equal(
+      pickTarget(candidates, { cursor: 0 }, 8, () => 0.5),
+      0,
+    );
+  });
 });
