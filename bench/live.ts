@@ -4,7 +4,8 @@
 import * as http from "node:http";
 import { parseArgs } from "node:util";
 import { startLiveServer } from "../local/live-server";
-import { sleep } from "../local/net-util";
+import { setTimeout as sleep } from "node:timers/promises";
+import { wholeNumberFlag } from "../local/cli-args";
 import { startTopology } from "../local/topology";
 import { median, table } from "./stats";
 
@@ -85,18 +86,13 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) return void process.stdout.write(USAGE);
-  const int = (flag: string, raw: string, min: number, max: number) => {
-    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
-      throw new Error(`--${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-    return Number(raw);
-  };
   const o = {
-    tasks: int("tasks", values.tasks, 1, 250),
-    clients: int("clients", values.clients, 0, 32),
-    durationS: int("duration", values.duration, 2, 600),
-    rate: int("rate", values.rate, 0, 1000),
+    tasks: wholeNumberFlag("tasks", values.tasks, 1, 250),
+    clients: wholeNumberFlag("clients", values.clients, 0, 32),
+    durationS: wholeNumberFlag("duration", values.duration, 2, 600),
+    rate: wholeNumberFlag("rate", values.rate, 0, 1000),
   };
-  const runs = int("runs", values.runs, 1, 20);
+  const runs = wholeNumberFlag("runs", values.runs, 1, 20);
   const results: Figures[] = [];
   for (let run = 1; run <= runs; run++) {
     process.stdout.write(`run ${run}/${runs}… `);

@@ -5,7 +5,9 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { AppProcess } from "../local/app-process";
-import { getJson, sleep } from "../local/net-util";
+import { setTimeout as sleep } from "node:timers/promises";
+import { getJson } from "../local/net-util";
+import { wholeNumberFlag } from "../local/cli-args";
 import { servedByTask, startTopology, type Topology } from "../local/topology";
 import { median, medianOf, skewPercent, shares, table } from "./stats";
 
@@ -100,11 +102,6 @@ function parseOptions(argv: string[]): BenchOptions {
     process.stdout.write(USAGE);
     process.exit(0);
   }
-  const int = (flag: string, raw: string, min: number, max: number) => {
-    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
-      throw new Error(`--${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-    return Number(raw);
-  };
   const baselines = values.baseline
     .split(",")
     .map((b) => b.trim())
@@ -119,12 +116,12 @@ function parseOptions(argv: string[]): BenchOptions {
       throw new Error(`--scenarios: unknown scenario ${JSON.stringify(s)}; allowed: ${SCENARIOS.join(", ")}`);
   }
   return {
-    durationS: int("duration", values.duration, 3, 600),
-    warmUpS: int("warmup", values.warmup, 1, 600),
-    connections: int("connections", values.connections, 1, 1000),
-    runs: int("runs", values.runs, 1, 50),
-    ttlSeconds: int("ttl", values.ttl, 1, 3600),
-    responseDelayMs: int("delay-ms", values["delay-ms"], 0, 10_000),
+    durationS: wholeNumberFlag("duration", values.duration, 3, 600),
+    warmUpS: wholeNumberFlag("warmup", values.warmup, 1, 600),
+    connections: wholeNumberFlag("connections", values.connections, 1, 1000),
+    runs: wholeNumberFlag("runs", values.runs, 1, 50),
+    ttlSeconds: wholeNumberFlag("ttl", values.ttl, 1, 3600),
+    responseDelayMs: wholeNumberFlag("delay-ms", values["delay-ms"], 0, 10_000),
     scenarios: scenarios as Scenario[],
     verbose: values.verbose,
     timeline: values.timeline,
@@ -146,7 +143,7 @@ function parseOptions(argv: string[]): BenchOptions {
 /** hello's metrics counters, read defensively: the bench prints them, it does not depend on their shape. */
 async function helloCounter(topology: Topology, key: string): Promise<number> {
   const metrics = await getJson<Record<string, unknown>>(`${topology.helloUrl}metrics`).catch(
-    () => ({}) as Record<string, unknown>,
+    (): Record<string, unknown> => ({}),
   );
   const value = metrics[key];
   return typeof value === "number" ? value : Number.NaN;
@@ -200,10 +197,11 @@ async function measureBaseline(
       NODE_OPTIONS: `--require ${require.resolve("ts-node/register/transpile-only")}`,
       ...profileEnv(o, `${kind}-run${run}`),
     },
+    startTimeoutMs: 15_000,
     verbose: o.verbose,
   });
   try {
-    const { port } = await proc.waitForListening(15_000);
+    const { port } = await proc.listening;
     const url = `http://127.0.0.1:${port}/`;
     await load(url, o, o.warmUpS);
     const result = await load(url, o, o.durationS);
@@ -256,24 +254,23 @@ async function runScenario(scenario: Scenario, o: BenchOptions, run: number): Pr
     let victimLast: number | undefined;
     let scaleOut: Promise<number> | undefined;
 
-    const event = setTimeout(
-      async () => {
-        try {
-          if (scenario === "crash") {
-            victimLast = (await servedByTask(topology))[VICTIM];
-            await topology.stopTask(VICTIM, { graceful: false });
-          } else if (scenario === "hang") {
-            topology.hangTask(VICTIM);
-          } else if (scenario === "scale-out") {
-            const added = await topology.addTask(); // resolves once registered in DNS
-            scaleOut = secondsUntilServed(added.url);
-          }
-        } catch (err) {
-          process.stderr.write(`bench: ${scenario} event failed: ${(err as Error).message}\n`);
+    // The scenario's event a third into the run (the load goes on meanwhile).
+    const scenarioEvent = async (): Promise<void> => {
+      try {
+        if (scenario === "crash") {
+          victimLast = (await servedByTask(topology))[VICTIM];
+          await topology.stopTask(VICTIM, { graceful: false });
+        } else if (scenario === "hang") {
+          topology.hangTask(VICTIM);
+        } else if (scenario === "scale-out") {
+          const added = await topology.addTask(); // resolves once registered in DNS
+          scaleOut = secondsUntilServed(added.url);
         }
-      },
-      (o.durationS * 1000) / 3,
-    );
+      } catch (err) {
+        process.stderr.write(`bench: ${scenario} event failed: ${(err as Error).message}\n`);
+      }
+    };
+    const event = setTimeout(() => void scenarioEvent(), (o.durationS * 1000) / 3);
     const perSecond: number[] = [];
     const result = await load(topology.helloUrl, o, o.durationS, perSecond);
     clearTimeout(event);

@@ -1,79 +1,8 @@
 // What `npm run images` observes of the images and the running containers. Each function returns
 // what it saw; the pass/fail rules are plain functions over those observations.
-import * as http from "node:http";
+import { runLoad, type LoadResult } from "../local/closed-loop-load";
 import { docker, dockerOut } from "./docker";
 import type { ContainerTopology } from "./containers";
-
-export interface LoadResult {
-  ok: number;
-  failures: string[];
-  /** Successful answers per name task, from "Hello (from …) Sophia (from name-2)". */
-  byTask: Record<string, number>;
-}
-
-export function taskOfAnswer(body: string): string | undefined {
-  return /^Hello \(from [^)]+\) \S+ \(from ([^)]+)\)$/.exec(body.trim())?.[1];
-}
-
-function get(url: string, agent: http.Agent, timeoutMs: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent, timeout: timeoutMs }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on("error", reject);
-    });
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on("error", reject);
-  });
-}
-
-/**
- * Keep-alive GETs from `concurrency` clients until `durationMs` passes or `maxRequests` were sent.
- * `during` runs once the load is going (e.g. a `docker stop`), and the load goes on after it.
- */
-export async function load(
-  url: string,
-  o: {
-    concurrency: number;
-    durationMs: number;
-    maxRequests: number;
-    during?: () => Promise<void>;
-    duringAfterMs?: number;
-  },
-): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
-  const result: LoadResult = { ok: 0, failures: [], byTask: {} };
-  const start = Date.now();
-  let sent = 0;
-  const client = async (): Promise<void> => {
-    while (sent < o.maxRequests && Date.now() - start < o.durationMs) {
-      sent++;
-      try {
-        const r = await get(url, agent, 5000);
-        const task = taskOfAnswer(r.body);
-        if (r.status === 200 && task) {
-          result.ok++;
-          result.byTask[task] = (result.byTask[task] ?? 0) + 1;
-        } else {
-          result.failures.push(`${r.status} at ${Date.now() - start} ms: ${r.body.slice(0, 160)}`);
-        }
-      } catch (err) {
-        result.failures.push(`${(err as Error).message} at ${Date.now() - start} ms`);
-      }
-    }
-  };
-  const during = o.during
-    ? new Promise((r) => setTimeout(r, o.duringAfterMs ?? 0)).then(o.during)
-    : Promise.resolve();
-  try {
-    await Promise.all([...Array.from({ length: o.concurrency }, client), during]);
-  } finally {
-    agent.destroy();
-  }
-  return result;
-}
 
 export interface ContainerSecurity {
   container: string;
@@ -164,7 +93,7 @@ export async function npmLeftovers(ref: string): Promise<string[]> {
   return out.split("\n").filter(Boolean);
 }
 
-interface Lockfile {
+export interface Lockfile {
   packages: Record<string, { dev?: boolean; devOptional?: boolean }>;
 }
 
@@ -225,7 +154,7 @@ export async function drainUnderLoad(
   const task = topology.tasks().find((t) => t.id === taskId);
   if (!task) throw new Error(`no task ${taskId}`);
   let stopMs = 0;
-  const result = await load(topology.helloUrl, {
+  const result = await runLoad(topology.helloUrl, {
     concurrency: o.concurrency,
     durationMs: o.durationMs,
     maxRequests: 1_000_000,

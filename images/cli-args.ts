@@ -1,5 +1,6 @@
 // Flags of `npm run images`, parsed and validated without side effects.
 import { parseArgs } from "node:util";
+import { wholeNumberFlag } from "../local/cli-args";
 
 export interface ImagesOptions {
   /** Build the base and app images, then stop. */
@@ -68,10 +69,12 @@ export function parseImagesArgs(argv: readonly string[]): ImagesParse {
   const int = (flag: string, fallback: number, min: number, max: number): number => {
     const raw = values[flag];
     if (raw === undefined) return fallback;
-    if (typeof raw !== "string" || !/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-      errors.push(`--${flag} must be an integer from ${min} to ${max}, got "${String(raw)}"`);
+    try {
+      return wholeNumberFlag(flag, String(raw), min, max);
+    } catch (err) {
+      errors.push((err as Error).message);
+      return Number.NaN;
     }
-    return Number(raw);
   };
   const options: ImagesOptions = {
     buildOnly: values["build-only"] === true,

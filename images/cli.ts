@@ -13,10 +13,11 @@ import {
   healthOf,
   imageContentProblems,
   imageUid,
-  load,
   npmLeftovers,
   securityProblems,
+  type Lockfile,
 } from "./checks";
+import { runLoad } from "../local/closed-loop-load";
 import { parseImagesArgs, USAGE, type ImagesOptions } from "./cli-args";
 import { startContainerTopology, type ContainerTopology } from "./containers";
 import { engineStatus, pickBuilder } from "./docker";
@@ -59,7 +60,11 @@ async function runChecks(
 ): Promise<CheckOutcome[]> {
   const outcomes: CheckOutcome[] = [];
   await check(outcomes, `hello answers from all ${tasks} name tasks`, async () => {
-    const r = await load(topology.helloUrl, { concurrency: 4, durationMs: 10_000, maxRequests: 20 * tasks });
+    const r = await runLoad(topology.helloUrl, {
+      concurrency: 4,
+      durationMs: 10_000,
+      maxRequests: 20 * tasks,
+    });
     const missing = topology
       .tasks()
       .map((t) => t.id)
@@ -93,7 +98,7 @@ async function runChecks(
       for (const image of images) {
         const lock = JSON.parse(
           fs.readFileSync(path.join(PROGRAM_DIR, image.spec.context, "package-lock.json"), "utf8"),
-        );
+        ) as Lockfile;
         const files = await appFiles(image.ref);
         say(
           `      ${image.app}: ${files.filter((f) => !f.startsWith("node_modules/")).length} files of its own under /app`,

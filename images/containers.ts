@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as readline from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
 import * as ts from "typescript";
 import { APP_USER } from "../components/containerDefinition";
 import { TARGET_PREFIX } from "../local/cloudmap-api";
@@ -20,13 +21,17 @@ export const APP_PORT = 3000;
 const API_PORT = 8080;
 const DNS_PORT = 53;
 const SERVICE = "name";
-/** The local DNS server and what it needs, transpiled for the container (dns-packet comes from the hello image). */
+/**
+ * The local DNS server and what it needs (paths from the repository root, kept as they are so the
+ * relative imports resolve), transpiled for the container; dns-packet comes from the hello image.
+ */
 const CLOUDMAP_SOURCES = [
-  "cloudmap-main.ts",
-  "cloudmap-api.ts",
-  "dns-server.ts",
-  "dns-answer.ts",
-  "dns-transport.ts",
+  "local/cloudmap-main.ts",
+  "local/cloudmap-api.ts",
+  "local/dns-server.ts",
+  "local/dns-answer.ts",
+  "local/dns-transport.ts",
+  "apps/hello/src/discovery/records.ts",
 ];
 
 export interface ContainerTopologyOptions {
@@ -116,10 +121,8 @@ export async function removeLeftovers(prefix: string): Promise<void> {
 /** The local DNS server's sources as CommonJS, in a directory the container's user can read. */
 function transpileCloudMap(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudmap-"));
-  const out = path.join(dir, "local");
-  fs.mkdirSync(out);
   for (const file of CLOUDMAP_SOURCES) {
-    const source = fs.readFileSync(path.join(__dirname, "..", "local", file), "utf8");
+    const source = fs.readFileSync(path.join(__dirname, "..", file), "utf8");
     const { outputText } = ts.transpileModule(source, {
       compilerOptions: {
         module: ts.ModuleKind.CommonJS,
@@ -128,10 +131,12 @@ function transpileCloudMap(): string {
       },
       fileName: file,
     });
-    fs.writeFileSync(path.join(out, file.replace(/\.ts$/, ".js")), outputText, { mode: 0o644 });
+    const target = path.join(dir, file.replace(/\.ts$/, ".js"));
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, outputText, { mode: 0o644 });
+    // Readable by the container's user whatever our umask is.
+    for (let d = path.dirname(target); d.startsWith(dir); d = path.dirname(d)) fs.chmodSync(d, 0o755);
   }
-  fs.chmodSync(dir, 0o755);
-  fs.chmodSync(out, 0o755);
   return dir;
 }
 
@@ -180,7 +185,7 @@ export async function waitHealthy(container: string, timeoutMs: number): Promise
               : `is not healthy within ${timeoutMs} ms`;
       throw new Error(`${container} ${why}. Last output:\n${logs.trim()}`);
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
 }
 
@@ -285,7 +290,7 @@ export async function startContainerTopology(options: ContainerTopologyOptions):
       ],
       { stdio: ["ignore", "pipe", "ignore"] },
     );
-    const eventsReady = new Promise<void>((resolve) => setTimeout(resolve, 300));
+    const eventsReady = sleep(300);
     readline.createInterface({ input: events.stdout! }).on("line", (line) => {
       const event = parseEvent(line);
       const cause = event && deregistrationCause(event);

@@ -1,5 +1,7 @@
 // Flags of `npm start` (the local topology), parsed and validated without side effects.
 import { parseArgs } from "node:util";
+// The program's own rule for namespace names (RFC 1035: labels of 1-63 characters, 253 in all).
+import { isDnsName } from "../components/settings";
 
 export interface CliOptions {
   namespace: string;
@@ -47,14 +49,16 @@ export const DEFAULTS: CliOptions = {
   verbose: false,
 };
 
-const DNS_NAME = /^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-
-function integer(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
+/** A flag's whole-number value within [min, max]; the error names the flag and the range. Every CLI here uses it. */
+export function wholeNumberFlag(flag: string, raw: string, min: number, max: number): number {
   if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
     throw new Error(`--${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   }
   return Number(raw);
+}
+
+function integer(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  return raw === undefined ? fallback : wholeNumberFlag(flag, raw, min, max);
 }
 
 function seconds(flag: string, raw: string | undefined, fallbackMs: number, max: number): number {
@@ -90,9 +94,9 @@ export function parseCliArgs(argv: string[]): CliParse {
     if (positionals.length > 0)
       throw new Error(`unexpected argument ${JSON.stringify(positionals[0])} (options start with --)`);
     const namespace = values.namespace ?? DEFAULTS.namespace;
-    if (!DNS_NAME.test(namespace)) {
+    if (!isDnsName(namespace)) {
       throw new Error(
-        `--namespace must be a lower-case DNS name such as "internal" or "local.example", got ${JSON.stringify(namespace)}`,
+        `--namespace must be a lower-case DNS name such as "internal" or "local.example" (labels of a-z, 0-9 and -, 1-63 characters each, 253 in all), got ${JSON.stringify(namespace)}`,
       );
     }
     const recordType = (values["record-type"] ?? DEFAULTS.recordType).toUpperCase();

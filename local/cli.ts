@@ -2,9 +2,9 @@
 import * as readline from "node:readline";
 import { COMMAND_HELP, formatTaskTable, parseCommand, runTaskCommand } from "./cli-commands";
 import { parseCliArgs, USAGE } from "./cli-args";
-import { startLiveServer, type LiveServer } from "./live-server";
+import { startLiveServer } from "./live-server";
 import { portIsFree } from "./net-util";
-import { SERVICE, startTopology, type Topology, type TopologyEvent } from "./topology";
+import { SERVICE, startTopology, type TopologyEvent } from "./topology";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -31,8 +31,6 @@ async function main(): Promise<void> {
     return;
   }
   const o = parsed.options;
-  let topology: Topology | undefined;
-  let live: LiveServer | undefined;
   let shuttingDown = false;
   let started = false;
 
@@ -40,8 +38,8 @@ async function main(): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     say("\nstopping everything…");
-    await live?.close();
-    await topology?.stop();
+    await live.close();
+    await topology.stop();
     say("stopped.");
     process.exit(code);
   };
@@ -68,7 +66,8 @@ async function main(): Promise<void> {
     }
   }
   say(`starting DNS, ${o.tasks} name task(s) and hello…`);
-  topology = await startTopology({
+  // The closures above run only once `started` is set, after both are assigned.
+  const topology = await startTopology({
     namespace: o.namespace,
     nameTasks: o.tasks,
     ttlSeconds: o.ttlSeconds,
@@ -82,19 +81,19 @@ async function main(): Promise<void> {
       if (!started || e.kind === "registered" || (e.kind === "exited" && e.expected)) return;
       say(`* ${describeEvent(e)}`);
       if (e.kind === "exited" && e.id === "hello") {
-        say(topology?.logs("hello").slice(-10).join("\n") ?? "");
+        say(topology.logs("hello").slice(-10).join("\n"));
         void shutdown(1);
       }
     },
   });
-  live = await startLiveServer({
+  const live = await startLiveServer({
     topology,
     port: o.uiPort,
     ttlSeconds: o.ttlSeconds,
     deregisterDelayMs: o.deregisterDelayMs,
     onCommand: (command, outcome) => say(`* from the page: ${command}: ${outcome}`),
   }).catch(async (err: Error) => {
-    await topology?.stop();
+    await topology.stop();
     throw new Error(`live page on 127.0.0.1:${o.uiPort}: ${err.message}`);
   });
   started = true;

@@ -1,6 +1,8 @@
 // Pure part of the local "Cloud Map": given the registry and one question, build the answer packet.
 // No sockets here, so every rule (MULTIVALUE cap, rotation, NXDOMAIN, REFUSED) is tested directly.
 import type { Answer, Packet, Question } from "dns-packet";
+// The server compares names exactly as hello's client does (case-insensitive, trailing dot optional).
+import { normalizeName } from "../apps/hello/src/discovery/records";
 
 /** Cloud Map returns at most 8 healthy records per MULTIVALUE answer. */
 export const MULTIVALUE_MAX_RECORDS = 8;
@@ -30,10 +32,6 @@ export interface ZoneSettings {
 /** Random source in [0, 1); injected so tests can make shuffles deterministic. */
 export type Random = () => number;
 
-export function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/\.$/, "");
-}
-
 /** True iff `name` is the namespace itself or a name below it. */
 export function inNamespace(name: string, namespace: string): boolean {
   const n = normalizeName(name);
@@ -59,26 +57,41 @@ export function selectMultivalue(instances: readonly Instance[], random: Random 
   ).slice(0, MULTIVALUE_MAX_RECORDS);
 }
 
-function soa(zone: ZoneSettings): Answer {
-  const ns = normalizeName(zone.namespace);
+/** The zone's SOA record; its minimum (and TTL) is how long resolvers cache a negative answer. */
+export function soaRecord(zone: string, minimum: number): Answer {
   return {
     type: "SOA",
-    name: ns,
-    ttl: zone.negativeTtlSeconds,
+    name: zone,
+    ttl: minimum,
     data: {
-      mname: `ns.${ns}`,
-      rname: `hostmaster.${ns}`,
+      mname: `ns.${zone}`,
+      rname: `hostmaster.${zone}`,
       serial: 1,
       refresh: 7200,
       retry: 900,
       expire: 1209600,
-      minimum: zone.negativeTtlSeconds,
+      minimum,
     },
   };
 }
 
-function aRecord(name: string, ip: string, ttl: number): Answer {
+function zoneSoa(zone: ZoneSettings): Answer {
+  return soaRecord(normalizeName(zone.namespace), zone.negativeTtlSeconds);
+}
+
+export function aRecord(name: string, ip: string, ttl: number): Answer {
   return { type: "A", name, ttl, data: ip };
+}
+
+export function srvRecord(
+  name: string,
+  target: string,
+  port: number,
+  ttl: number,
+  priority = 1,
+  weight = 1,
+): Answer {
+  return { type: "SRV", name, ttl, data: { priority, weight, port, target } };
 }
 
 interface Records {
@@ -107,12 +120,7 @@ function lookup(
     if (type === "SRV") {
       const target = (i: Instance) => `${normalizeName(i.id)}.${name}`;
       return {
-        answers: chosen.map((i) => ({
-          type: "SRV",
-          name,
-          ttl,
-          data: { priority: 1, weight: 1, port: i.port, target: target(i) },
-        })),
+        answers: chosen.map((i) => srvRecord(name, target(i), i.port, ttl)),
         additionals: chosen.map((i) => aRecord(target(i), i.ip, ttl)),
       };
     }
@@ -123,7 +131,7 @@ function lookup(
     // Like Route 53, the per-instance record stays while the instance is registered.
     return { answers: type === "A" ? [aRecord(name, instance.ip, ttl)] : [], additionals: [] };
   }
-  if (name === ns) return { answers: type === "SOA" ? [soa(zone)] : [], additionals: [] };
+  if (name === ns) return { answers: type === "SOA" ? [zoneSoa(zone)] : [], additionals: [] };
   return undefined;
 }
 
@@ -153,9 +161,9 @@ export function buildResponse(
   const name = normalizeName(question.name);
   if (!inNamespace(name, zone.namespace)) return reply(RCODE.REFUSED);
   const records = lookup(name, question.type, instances, zone, random);
-  if (records === undefined) return reply(RCODE.NXDOMAIN, { authorities: [soa(zone)] });
+  if (records === undefined) return reply(RCODE.NXDOMAIN, { authorities: [zoneSoa(zone)] });
   // NODATA also carries the SOA so the empty answer is cached only for the negative TTL.
-  const authorities = records.answers.length === 0 ? [soa(zone)] : [];
+  const authorities = records.answers.length === 0 ? [zoneSoa(zone)] : [];
   return reply(RCODE.NOERROR, { ...records, authorities });
 }
 

@@ -8,7 +8,6 @@ import {
   detectEvents,
   parseHelloMetrics,
   type About,
-  type HelloReading,
   type LiveEvent,
   type LiveSnapshot,
   type TickInput,
@@ -95,13 +94,12 @@ export class LiveFeed {
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(async () => {
+    this.timer = setTimeout(() => {
       const started = Date.now();
       // A bug in one tick must not end the stream: the next tick starts from fresh readings.
-      await this.tick().catch((err: Error) =>
-        process.stderr.write(`live view: tick failed: ${err.stack ?? err.message}\n`),
-      );
-      this.schedule(Math.max(0, this.intervalMs - (Date.now() - started)));
+      void this.tick()
+        .catch((err: Error) => process.stderr.write(`live view: tick failed: ${err.stack ?? err.message}\n`))
+        .then(() => this.schedule(Math.max(0, this.intervalMs - (Date.now() - started))));
     }, delayMs);
   }
 
@@ -131,7 +129,7 @@ export class LiveFeed {
       at,
       tasks,
       served,
-      hello: hello.status === "fulfilled" ? (hello.value as HelloReading) : undefined,
+      hello: hello.status === "fulfilled" ? hello.value : undefined,
       helloError:
         hello.status === "rejected" ? String((hello.reason as Error).message ?? hello.reason) : undefined,
       dnsQueries: this.topology.dns.queries().total,

@@ -37,6 +37,21 @@ export interface LoadStatus {
   lastFailure: string | null;
 }
 
+/** The status before the first start: nothing sent, nothing running. */
+export const LOAD_OFF: Readonly<LoadStatus> = {
+  running: false,
+  rate: 0,
+  durationSeconds: 0,
+  startedAt: null,
+  endsAt: null,
+  sent: 0,
+  ok: 0,
+  failed: 0,
+  skipped: 0,
+  inFlight: 0,
+  lastFailure: null,
+};
+
 export type LoadSettingsResult = { ok: true; settings: LoadSettings } | { ok: false; error: string };
 
 /** Checks a request body such as {"rate":100,"durationSeconds":60}; the error names the field and its range. */
@@ -84,19 +99,7 @@ const PACE_MS = 20;
 export class LoadGenerator {
   private timer: NodeJS.Timeout | undefined;
   private agent: http.Agent | undefined;
-  private state: LoadStatus = {
-    running: false,
-    rate: 0,
-    durationSeconds: 0,
-    startedAt: null,
-    endsAt: null,
-    sent: 0,
-    ok: 0,
-    failed: 0,
-    skipped: 0,
-    inFlight: 0,
-    lastFailure: null,
-  };
+  private state: LoadStatus = { ...LOAD_OFF };
   /** Bumped on each start, so answers of an earlier run do not count in the next one. */
   private run = 0;
 
@@ -115,16 +118,11 @@ export class LoadGenerator {
     const startedAt = Date.now();
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
     this.state = {
+      ...LOAD_OFF,
       ...settings,
       running: true,
       startedAt,
       endsAt: startedAt + settings.durationSeconds * 1000,
-      sent: 0,
-      ok: 0,
-      failed: 0,
-      skipped: 0,
-      inFlight: 0,
-      lastFailure: null,
     };
     const agent = this.agent;
     this.timer = setInterval(() => {

@@ -1,6 +1,8 @@
-// Small socket helpers shared by the topology, its tests and the bench.
+// Small socket and HTTP helpers shared by the topology, the bench, the image checks and the tests.
+// (A pause is node's own: `import { setTimeout as sleep } from "node:timers/promises"`.)
 import * as http from "node:http";
 import * as net from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /** A TCP port that is free on `host` right now (the OS picks it). */
 export function freePort(host: string): Promise<number> {
@@ -35,6 +37,7 @@ export async function assertBindable(host: string): Promise<void> {
     throw new Error(
       `cannot bind ${host} (${code}). On Linux every 127.0.0.x address is on the loopback interface; ` +
         `on macOS add an alias first: sudo ifconfig lo0 alias ${host} up`,
+      { cause: err },
     );
   }
 }
@@ -42,14 +45,20 @@ export async function assertBindable(host: string): Promise<void> {
 export interface HttpResult {
   status: number;
   body: string;
+  /** From the request's start to the last byte of the body. */
+  ms: number;
 }
 
-/** GET with a hard time limit (connect + whole response); a fresh connection each time (agent: false). */
+/**
+ * The one GET helper of the local tools, the bench, the image checks and the tests: a hard time
+ * limit on connect + whole response, and a fresh connection each time unless an agent is given.
+ */
 export function httpGet(
   url: string,
-  timeoutMs: number,
+  timeoutMs = 5000,
   agent: http.Agent | false = false,
 ): Promise<HttpResult> {
+  const started = Date.now();
   return new Promise((resolve, reject) => {
     const req = http.get(url, { agent, timeout: timeoutMs }, (res) => {
       let body = "";
@@ -57,7 +66,7 @@ export function httpGet(
       res.on("data", (chunk: string) => (body += chunk));
       res.on("end", () => {
         clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, body });
+        resolve({ status: res.statusCode ?? 0, body, ms: Date.now() - started });
       });
       res.on("error", reject);
     });
@@ -79,8 +88,6 @@ export async function getJson<T>(url: string, timeoutMs = 2000): Promise<T> {
   if (r.status !== 200) throw new Error(`GET ${url}: status ${r.status}: ${r.body.slice(0, 200)}`);
   return JSON.parse(r.body) as T;
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` every `intervalMs` until it returns true or `timeoutMs` passes; returns the last result. */
 export async function waitUntil(

@@ -180,6 +180,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       label: id,
       script: path.join(appsDir, "name", "dist", "server.js"),
       env: { ...options.nameEnv, PORT: String(namePort), HOST: ip, TASK_NAME: id },
+      startTimeoutMs,
       verbose: options.verbose,
     });
     const task: Task = { id, ip, process: proc, state: "running" };
@@ -191,7 +192,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
       scheduleDeregistration(task);
       if (!stopping) emit({ kind: "exited", id, exit, expected });
     });
-    await proc.waitForListening(startTimeoutMs);
+    await proc.listening;
     await waitHealthy(proc, `http://${ip}:${namePort}/health`);
     dns.register({ id, service: SERVICE, ip, port: namePort, healthy: true });
     emit({ kind: "registered", id });
@@ -237,13 +238,14 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
         DNS_SERVER: `127.0.0.1:${dns.port}`,
         DISCOVERY_RECORD_TYPE: options.recordType ?? "A",
       },
+      startTimeoutMs,
       verbose: options.verbose,
     });
     const helloProcess = hello;
     void helloProcess.exited.then((exit) => {
       if (!stopping) emit({ kind: "exited", id: "hello", exit, expected: false });
     });
-    await helloProcess.waitForListening(startTimeoutMs);
+    await helloProcess.listening;
     const helloUrl = `http://127.0.0.1:${helloPort}/`;
     await waitHealthy(helloProcess, `${helloUrl}health`);
 

@@ -3,28 +3,13 @@
  * edges are the flows the security groups allow, dotted ones are control-plane links
  * (registrations in Cloud Map, API calls, secrets and images fetched at task start).
  */
-import { endLabel, Flow, FlowEnd, SECURITY_GROUP } from "./flows";
+import { endLabel, Flow, FlowEnd } from "./flows";
 import { mockId, RecordedResource } from "./program";
 import { redactInputs } from "./redact";
+import { displayText } from "./display-text";
+import { RESOURCE_TYPES as T } from "../policy/resource-types";
 
 type Inputs = Record<string, unknown>;
-
-const T = {
-  vpc: "awsx:ec2:Vpc",
-  endpoint: "aws:ec2/vpcEndpoint:VpcEndpoint",
-  ecsService: "aws:ecs/service:Service",
-  taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
-  discoveryService: "aws:servicediscovery/service:Service",
-  namespace: "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace",
-  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-  alb: "aws:lb/loadBalancer:LoadBalancer",
-  listener: "aws:lb/listener:Listener",
-  scalingTarget: "aws:appautoscaling/target:Target",
-  api: "aws:apigatewayv2/api:Api",
-  vpcLink: "aws:apigatewayv2/vpcLink:VpcLink",
-  integration: "aws:apigatewayv2/integration:Integration",
-  stage: "aws:apigatewayv2/stage:Stage",
-} as const;
 
 interface Container {
   name?: string;
@@ -96,7 +81,7 @@ export function architectureDiagram(
   const ofType = (type: string) => resources.filter((r) => r.type === type);
   const arnOf = (r: RecordedResource) => String(r.state.arn);
   const byArn = new Map(resources.map((r) => [arnOf(r), r]));
-  const groupById = new Map(ofType(SECURITY_GROUP).map((g) => [mockId(g.name), g]));
+  const groupById = new Map(ofType(T.securityGroup).map((g) => [mockId(g.name), g]));
   const siblings = (r: RecordedResource, type: string) =>
     resources.filter((x) => x.type === type && x.parentUrn !== undefined && x.parentUrn === r.parentUrn);
   const d = new Diagram();
@@ -109,7 +94,7 @@ export function architectureDiagram(
 
   // ---- security groups as nodes, described by what their component runs ----
   const groupNode = new Map<string, string>();
-  for (const group of ofType(SECURITY_GROUP)) {
+  for (const group of ofType(T.securityGroup)) {
     const short = group.name.replace(/-sg$/, "");
     const ecs = siblings(group, T.ecsService)[0];
     let text: string;
@@ -135,7 +120,7 @@ export function architectureDiagram(
       );
       text = `VPC endpoints<br/>${services.join(", ")}`;
     } else {
-      text = `${short}<br/>${String(group.inputs.description ?? "")}`;
+      text = `${short}<br/>${displayText(group.inputs.description)}`;
     }
     groupNode.set(group.name, d.node(nodeId("g", short), `[${label(text)}]`, true));
   }
@@ -247,7 +232,7 @@ export function architectureDiagram(
   }
   for (const policy of ofType(T.rolePolicy)) {
     const actions = JSON.stringify(policy.inputs.policy ?? "");
-    const group = resources.find((g) => g.type === SECURITY_GROUP && g.parentUrn === policy.parentUrn);
+    const group = resources.find((g) => g.type === T.securityGroup && g.parentUrn === policy.parentUrn);
     const node = group ? groupNode.get(group.name) : undefined;
     if (node && cloudMap && actions.includes("servicediscovery:"))
       d.edge(node, cloudMap, "Cloud Map API over 443", true);
@@ -285,10 +270,10 @@ export function architectureDiagram(
     const throttleText =
       throttle.throttlingRateLimit === undefined
         ? ""
-        : `<br/>throttle ${String(throttle.throttlingRateLimit)} rps, burst ${String(throttle.throttlingBurstLimit)}`;
+        : `<br/>throttle ${displayText(throttle.throttlingRateLimit)} rps, burst ${displayText(throttle.throttlingBurstLimit)}`;
     const apiNode = d.node(
       nodeId("x", api.name),
-      `[${label(`API Gateway HTTP API<br/>stage ${String(stage?.inputs.name ?? "?")}${throttleText}`)}]`,
+      `[${label(`API Gateway HTTP API<br/>stage ${displayText(stage?.inputs.name, "?")}${throttleText}`)}]`,
       false,
     );
     d.edge(internetNode(), apiNode, "HTTPS 443", false);

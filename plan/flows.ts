@@ -4,10 +4,8 @@
  * a rule on one side only is reported as a one-sided flow (nothing passes).
  */
 import { RecordedResource } from "./program";
-
-export const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
-export const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
-export const SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup";
+import { displayText } from "./display-text";
+import { RESOURCE_TYPES as T } from "../policy/resource-types";
 
 /** A security group (by the name of its resource) or a CIDR. */
 export type FlowEnd = { readonly group: string } | { readonly cidr: string };
@@ -57,7 +55,7 @@ export function deriveFlows(
   const groupEnd = (id: unknown): FlowEnd => ({ group: groupOfId(String(id)) ?? String(id) });
 
   for (const r of resources) {
-    if (r.type !== INGRESS && r.type !== EGRESS) continue;
+    if (r.type !== T.ingressRule && r.type !== T.egressRule) continue;
     const i = r.inputs;
     const own = groupEnd(i.securityGroupId);
     const protocol = i.ipProtocol === "-1" ? "all" : String(i.ipProtocol);
@@ -65,7 +63,7 @@ export function deriveFlows(
     const cidr = (i.cidrIpv4 ?? i.cidrIpv6 ?? i.prefixListId) as string | undefined;
     if (i.referencedSecurityGroupId === undefined) {
       const peer: FlowEnd = { cidr: cidr ?? "?" };
-      const [from, to] = r.type === INGRESS ? [peer, own] : [own, peer];
+      const [from, to] = r.type === T.ingressRule ? [peer, own] : [own, peer];
       flows.push({
         from,
         to,
@@ -73,15 +71,15 @@ export function deriveFlows(
         ports,
         rules: [r.name],
         complete: true,
-        descriptions: [String(i.description ?? "")],
+        descriptions: [displayText(i.description)],
       });
       continue;
     }
     const peer = groupEnd(i.referencedSecurityGroupId);
-    const [from, to] = r.type === INGRESS ? [peer, own] : [own, peer];
+    const [from, to] = r.type === T.ingressRule ? [peer, own] : [own, peer];
     const key = `${endLabel(from)}>${endLabel(to)}>${protocol}>${ports}`;
     const entry = pending.get(key) ?? { from, to, protocol, ports };
-    if (r.type === INGRESS) entry.ingress = r;
+    if (r.type === T.ingressRule) entry.ingress = r;
     else entry.egress = r;
     pending.set(key, entry);
   }
@@ -94,7 +92,7 @@ export function deriveFlows(
       ports: e.ports,
       rules: rules.map((r) => r.name),
       complete: e.ingress !== undefined && e.egress !== undefined,
-      descriptions: [...new Set(rules.map((r) => String(r.inputs.description ?? "")))],
+      descriptions: [...new Set(rules.map((r) => displayText(r.inputs.description)))],
     });
   }
   return flows.sort((a, b) =>

@@ -7,7 +7,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { architectureDiagram } from "./diagram";
-import { deriveFlows, endLabel, Flow, SECURITY_GROUP } from "./flows";
+import { deriveFlows, endLabel, Flow } from "./flows";
+import { RESOURCE_TYPES } from "../policy/resource-types";
 import { loadProjectFile, mockId, PROJECT, ProgramRun, RecordedResource, ROOT } from "./program";
 import { hasPicker, reviewProperties } from "./properties";
 import { redact, redactInputs, REDACTED } from "./redact";
@@ -123,7 +124,7 @@ export function buildPlan(stack: string, run: ProgramRun, settings: Record<strin
   if (run.error) throw run.error;
   const names = referenceNames(run.resources);
   const groupNames = new Map(
-    run.resources.filter((r) => r.type === SECURITY_GROUP).map((r) => [mockId(r.name), r.name]),
+    run.resources.filter((r) => r.type === RESOURCE_TYPES.securityGroup).map((r) => [mockId(r.name), r.name]),
   );
   const flows = deriveFlows(run.resources, (id) => groupNames.get(id));
 

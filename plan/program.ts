@@ -150,7 +150,7 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
       };
     case "aws:ec2/getRouteTables:getRouteTables": {
       // One route table per private subnet, as awsx creates them.
-      const filters = (args.inputs.filters ?? []) as { values: string[] }[];
+      const filters = (args.inputs as { filters?: { values: string[] }[] }).filters ?? [];
       return { ids: (filters[0]?.values ?? []).map((_, i) => `rtb-private-${i}`) };
     }
     default:

@@ -2,6 +2,7 @@
  * The properties a reviewer reads, per resource type: ports, CIDRs, sizes, counts, images,
  * IAM actions. Inputs arrive already redacted. Types without a picker show their scalar inputs.
  */
+import { displayText } from "./display-text";
 import { REDACTED } from "./redact";
 
 type Inputs = Record<string, unknown>;
@@ -66,8 +67,9 @@ function containers(value: unknown): Props[] {
       image: c.image,
       essential: c.essential === false ? false : undefined,
       ports: list(c.portMappings).map((p) =>
-        [p.name, `${String(p.containerPort)}/${String(p.protocol ?? "tcp")}`, p.appProtocol]
+        [p.name, `${displayText(p.containerPort)}/${displayText(p.protocol, "tcp")}`, p.appProtocol]
           .filter((x) => x !== undefined)
+          .map((x) => displayText(x))
           .join(" "),
       ),
       command: c.command,
@@ -148,7 +150,7 @@ const PICKERS: Readonly<Record<string, Picker>> = {
     return {
       desiredCount: i.desiredCount,
       capacityProviders: list(i.capacityProviderStrategies).map(
-        (s) => `${String(s.capacityProvider)} w${String(s.weight)} b${String(s.base ?? 0)}`,
+        (s) => `${String(s.capacityProvider)} w${String(s.weight)} b${displayText(s.base, "0")}`,
       ),
       subnets: net.subnets,
       securityGroups: net.securityGroups,
@@ -254,7 +256,7 @@ const PICKERS: Readonly<Record<string, Picker>> = {
       throttling:
         route.throttlingRateLimit === undefined
           ? undefined
-          : `${String(route.throttlingRateLimit)} rps, burst ${String(route.throttlingBurstLimit)}`,
+          : `${displayText(route.throttlingRateLimit)} rps, burst ${displayText(route.throttlingBurstLimit)}`,
     };
   },
 };

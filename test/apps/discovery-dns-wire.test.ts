@@ -6,7 +6,7 @@ import { queryDns } from "../../apps/hello/src/discovery/dns-wire";
 import type { DnsServer } from "../../apps/hello/src/discovery/dns-servers";
 import { aRecord } from "./support/test-dns-server";
 import { framed, reply, ScriptedDns } from "./support/scripted-dns";
-import { sleep } from "./support/http-servers";
+import { setTimeout as sleep } from "node:timers/promises";
 
 const NAME = "name.internal";
 // Long enough for a busy CI machine; only two tests wait it out on purpose.

@@ -12,7 +12,7 @@ import {
   type ServiceClient,
 } from "../../apps/hello/src/discovery";
 import { srvRecord, aRecord } from "./support/test-dns-server";
-import { sleep } from "./support/http-servers";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   SERVICE,
   startScriptedGroup,

@@ -23,7 +23,8 @@ import {
 import { parseHelloConfig } from "../../apps/hello/src/config";
 import { formatDnsServer, systemDnsServers } from "../../apps/hello/src/discovery/dns-servers";
 import { aaaaRecord, aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
-import { sleep, startTaskServer, type TaskServer } from "./support/http-servers";
+import { setTimeout as sleep } from "node:timers/promises";
+import { startTaskServer, type TaskServer } from "./support/http-servers";
 import { quiet, SERVICE, useDiscoveryFixture } from "./support/discovery-fixture";
 
 /** Rejects with the error, or fails when the promise resolves. */

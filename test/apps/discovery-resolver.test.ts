@@ -10,7 +10,7 @@ import {
 } from "../../apps/hello/src/discovery/resolver";
 import type { Target } from "../../apps/hello/src/discovery/records";
 import { aaaaRecord, aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
-import { sleep } from "./support/http-servers";
+import { setTimeout as sleep } from "node:timers/promises";
 
 const NAME = "name.internal";
 

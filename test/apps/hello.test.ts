@@ -5,7 +5,8 @@ import { CLIENT_DEFAULTS } from "../../apps/hello/src/discovery";
 import { LATENCY_BOUNDS_MS, LatencyRecorder, type LatencyHistogram } from "../../apps/hello/src/latency";
 import { runApp, type RunningApp } from "./support/app-process";
 import { aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
-import { get, sleep } from "./support/http-servers";
+import { setTimeout as sleep } from "node:timers/promises";
+import { httpGet as get } from "../../local/net-util";
 
 describe("hello: configuration (pure)", () => {
   it("needs only NAME_SERVER and documents its defaults", () => {

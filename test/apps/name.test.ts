@@ -4,7 +4,8 @@ import http from "node:http";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { APPS_DIR, runApp, type RunningApp } from "./support/app-process";
-import { get, sleep } from "./support/http-servers";
+import { setTimeout as sleep } from "node:timers/promises";
+import { httpGet } from "../../local/net-util";
 import { parseNameConfig } from "../../apps/name/src/config";
 import { FIRST_NAMES, nameAnswer, pickName } from "../../apps/name/src/names";
 
@@ -62,13 +63,13 @@ describe("name: process", () => {
     const url = await start();
     assert.equal(app?.lines[0].msg, "listening");
     for (let i = 0; i < 3; i++) {
-      const r = await get(`${url}/`);
+      const r = await httpGet(`${url}/`);
       assert.equal(r.status, 200);
       assert.match(r.body, /^[A-Z][a-z]+ \(from task-1\)$/);
     }
-    assert.deepEqual(JSON.parse((await get(`${url}/health`)).body), { status: "ok" });
-    assert.deepEqual(JSON.parse((await get(`${url}/metrics`)).body), { task: "task-1", requests: 3 });
-    assert.equal((await get(`${url}/nope`)).status, 404);
+    assert.deepEqual(JSON.parse((await httpGet(`${url}/health`)).body), { status: "ok" });
+    assert.deepEqual(JSON.parse((await httpGet(`${url}/metrics`)).body), { task: "task-1", requests: 3 });
+    assert.equal((await httpGet(`${url}/nope`)).status, 404);
   });
 
   it("dist/healthcheck.js exits 0 iff 127.0.0.1:$PORT/health answers 200", async () => {
@@ -93,11 +94,11 @@ describe("name: process", () => {
 
   it("on SIGTERM finishes the in-flight request, refuses new connections, exits 0", async () => {
     const url = await start({ RESPONSE_DELAY_MS: "600" });
-    const inFlight = get(`${url}/`);
+    const inFlight = httpGet(`${url}/`);
     await sleep(150);
     app?.child.kill("SIGTERM");
     await sleep(100);
-    await assert.rejects(get(`${url}/health`, 1000), /ECONNREFUSED/);
+    await assert.rejects(httpGet(`${url}/health`, 1000), /ECONNREFUSED/);
     const r = await inFlight;
     assert.equal(r.status, 200);
     assert.match(r.body, /\(from task-1\)$/);

@@ -283,7 +283,7 @@ describe("aws rules: each stack against AWS's own data", function () {
           hostedZoneId: String(ns.state.hostedZone),
           consulSecretArns,
         });
-        const checked = await iamFindings(document as PolicyDocument, "namespace-cleanup");
+        const checked = await iamFindings(document, "namespace-cleanup");
         assert.deepStrictEqual(checked.findings, []);
         counts.iamPairs += checked.pairs;
         const deployer = {

@@ -12,9 +12,10 @@ import {
   appFiles,
   imageContentProblems,
   installedPackages,
-  load,
   productionPackages,
+  type Lockfile,
 } from "../../images/checks";
+import { runLoad } from "../../local/closed-loop-load";
 import { startContainerTopology, type ContainerTopology } from "../../images/containers";
 import { docker, dockerOut, engineStatus, pickBuilder, run } from "../../images/docker";
 
@@ -112,7 +113,7 @@ describe("images: built and run as containers (Docker engine)", function () {
 
     it("hello on 127.0.0.1 answers from all three name tasks, found through the Cloud Map container's DNS", async () => {
       assert.match(topology!.helloUrl, /^http:\/\/127\.0\.0\.1:\d+\/$/);
-      const r = await load(topology!.helloUrl, { concurrency: 3, durationMs: 10_000, maxRequests: 60 });
+      const r = await runLoad(topology!.helloUrl, { concurrency: 3, durationMs: 10_000, maxRequests: 60 });
       assert.deepEqual(r.failures, []);
       assert.deepEqual(Object.keys(r.byTask).sort(), ["name-1", "name-2", "name-3"]);
       const listed = await topology!.instances();
@@ -160,7 +161,7 @@ describe("images: built and run as containers (Docker engine)", function () {
       for (const image of Object.values(images)) {
         const lock = JSON.parse(
           fs.readFileSync(path.join(PROGRAM_DIR, image.spec.context, "package-lock.json"), "utf8"),
-        );
+        ) as Lockfile;
         const files = await appFiles(image.ref);
         assert.deepEqual(installedPackages(files), productionPackages(lock), image.app);
         assert.deepEqual(imageContentProblems(files, lock), [], image.app);
@@ -175,7 +176,7 @@ describe("images: built and run as containers (Docker engine)", function () {
     it("docker stop on a name task under load: it leaves DNS, drains, exits 0, and no client request fails", async () => {
       const victim = topology!.tasks()[0];
       let stoppedAt = 0;
-      const r = await load(topology!.helloUrl, {
+      const r = await runLoad(topology!.helloUrl, {
         concurrency: 8,
         durationMs: 6000,
         maxRequests: 1_000_000,

@@ -13,9 +13,10 @@ import {
   installedPackages,
   productionPackages,
   securityProblems,
-  taskOfAnswer,
   type DrainResult,
+  type Lockfile,
 } from "../../images/checks";
+import { taskOfAnswer } from "../../local/closed-loop-load";
 import { parseImagesArgs } from "../../images/cli-args";
 import { deregistrationCause, parseEvent } from "../../images/containers";
 import { cloudMapCall, TARGET_PREFIX } from "../../local/cloudmap-api";
@@ -125,7 +126,9 @@ describe("images: the local Cloud Map API over the DNS server's registry", () =>
       dnsPacket.encode({ type: "query", id: 1, questions: [{ type: "A", name: qname }] }),
       "udp",
     );
-    return (dnsPacket.decode(reply!).answers ?? []).map((a) => ("data" in a ? String(a.data) : "")).sort();
+    return (dnsPacket.decode(reply!).answers ?? [])
+      .map((a) => ("data" in a && typeof a.data === "string" ? a.data : ""))
+      .sort();
   };
 
   it("RegisterInstance puts a task in DNS, DeregisterInstance takes it out, ListInstances lists what is registered", () => {
@@ -256,7 +259,9 @@ describe("images: Docker events → deregistration (what ECS does when a task st
 });
 
 describe("images: the checks' rules", () => {
-  const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "apps/hello/package-lock.json"), "utf8"));
+  const lock = JSON.parse(
+    fs.readFileSync(path.join(ROOT, "apps/hello/package-lock.json"), "utf8"),
+  ) as Lockfile;
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "apps/hello/package.json"), "utf8")) as {
     dependencies: Record<string, string>;
     devDependencies: Record<string, string>;
@@ -323,7 +328,7 @@ describe("images: the checks' rules", () => {
 
   it("a drain fails on any failed request, a non-zero exit, no drain log, or a task still registered", () => {
     const ok: DrainResult = {
-      load: { ok: 500, failures: [], byTask: {} },
+      load: { ok: 500, failures: [], byTask: {}, maxLatencyMs: 40 },
       exitCode: 0,
       drained: true,
       listedAfter: ["name-1", "name-3"],
@@ -380,8 +385,8 @@ describe("images: flags of npm run images", () => {
     assert.equal(bad.kind, "error");
     const message = bad.kind === "error" ? bad.message : "";
     for (const part of [
-      /--tasks must be an integer from 2 to 20, got "1"/,
-      /--port must be an integer from 0 to 65535/,
+      /--tasks must be a whole number from 2 to 20, got "1"/,
+      /--port must be a whole number from 0 to 65535/,
       /--prefix/,
       /--base-image/,
       /exclude each other/,

@@ -4,11 +4,11 @@
  * parser and judge, as after a deploy.
  */
 import * as assert from "assert";
-import { spawnSync, spawn } from "child_process";
+import { spawnSync } from "child_process";
 import * as http from "http";
-import { AddressInfo } from "net";
 import { catalogCheckScript } from "../../components/consulCatalogCheck";
 import { judgeConsulSide, parseCatalogLog } from "../../driver/consulCheck";
+import { listenOnLoopback, runChild, type ChildResult } from "./stand-in-io";
 
 const TOKEN = "5f0c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f";
 const haveTools = ["sh", "curl", "jq"].every(
@@ -43,29 +43,13 @@ async function standInConsul(
       .writeHead(200, { "Content-Type": "application/json" })
       .end(JSON.stringify(service && requests.length > readyAfter ? entries(service) : []));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return { ...(await listenOnLoopback(server)), requests };
 }
 
-function runScript(
-  script: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("sh", ["-c", script], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } });
-    let stdout = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout });
-    });
+function runScript(script: string, env: Record<string, string>): Promise<ChildResult> {
+  return runChild("sh", ["-c", script], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+    timeoutMs: 20_000,
   });
 }
 

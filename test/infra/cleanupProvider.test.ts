@@ -6,12 +6,12 @@
  * stubbed-client tests cannot: a closure that does not serialize, or a module it cannot load.
  */
 import * as assert from "assert";
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { standInCloudMap } from "./cloudMapStandIn";
 import { loadStackConfig, ROOT, runProgram } from "./harness";
+import { runChild } from "./stand-in-io";
 
 /** What Pulumi's dynamic-provider host does with `__provider`, in a separate plain node process. */
 const HOST_SCRIPT = `
@@ -55,28 +55,18 @@ describe("infra namespace cleanup: the serialized provider in Pulumi's way of lo
   it("delete empties the namespace of consul-aws's service: deregister, wait for the operation, delete", async () => {
     const cloudMap = await standInCloudMap();
     try {
-      const result = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, ["-e", HOST_SCRIPT, providerFile], {
-          cwd: ROOT,
-          env: {
-            PATH: process.env.PATH,
-            AWS_ENDPOINT_URL_SERVICEDISCOVERY: cloudMap.url,
-            AWS_ACCESS_KEY_ID: "AKIATESTNOTAKEY",
-            AWS_SECRET_ACCESS_KEY: "not-a-secret",
-            AWS_EC2_METADATA_DISABLED: "true",
-          },
-        });
-        let out = "";
-        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-        const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-        child.on("error", reject);
-        child.on("close", (code) => {
-          clearTimeout(timer);
-          resolve({ code, out });
-        });
+      const result = await runChild(process.execPath, ["-e", HOST_SCRIPT, providerFile], {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH,
+          AWS_ENDPOINT_URL_SERVICEDISCOVERY: cloudMap.url,
+          AWS_ACCESS_KEY_ID: "AKIATESTNOTAKEY",
+          AWS_SECRET_ACCESS_KEY: "not-a-secret",
+          AWS_EC2_METADATA_DISABLED: "true",
+        },
+        timeoutMs: 30_000,
       });
-      assert.strictEqual(result.code, 0, result.out);
+      assert.strictEqual(result.code, 0, result.stdout + result.stderr);
       assert.deepStrictEqual(
         cloudMap.calls.map((c) => c.action),
         ["ListServices", "ListInstances", "DeregisterInstance", "GetOperation", "DeleteService"],

@@ -4,7 +4,7 @@
  * it with AWS_ENDPOINT_URL_SERVICEDISCOVERY.
  */
 import * as http from "http";
-import { AddressInfo } from "net";
+import { listenOnLoopback } from "./stand-in-io";
 
 export interface CloudMapCall {
   action: string;
@@ -50,11 +50,5 @@ export async function standInCloudMap(): Promise<{
       res.writeHead(200, { "Content-Type": "application/x-amz-json-1.1" }).end(JSON.stringify(answer(body)));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    calls,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return { ...(await listenOnLoopback(server)), calls };
 }

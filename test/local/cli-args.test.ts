@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { DEFAULTS, parseCliArgs } from "../../local/cli-args";
+import { DEFAULTS, parseCliArgs, USAGE } from "../../local/cli-args";
 import { formatTaskTable, parseCommand } from "../../local/cli-commands";
 
 function errorOf(argv: string[]): string {
@@ -9,19 +9,40 @@ function errorOf(argv: string[]): string {
 }
 
 describe("local CLI flags and commands (pure)", () => {
-  it("defaults: namespace internal, 3 tasks, TTL 5 s, delay 2 s, hello on 8080, DNS on a free port", () => {
-    assert.deepEqual(parseCliArgs([]), { kind: "run", options: DEFAULTS });
-    assert.deepEqual(DEFAULTS, {
-      namespace: "internal",
-      tasks: 3,
-      ttlSeconds: 5,
-      deregisterDelayMs: 2000,
-      helloPort: 8080,
-      dnsPort: 0,
-      uiPort: 0,
-      recordType: "A",
-      verbose: false,
-    });
+  it("the defaults are the ones --help states: giving each stated default as a flag changes nothing", () => {
+    const defaults = parseCliArgs([]);
+    assert.deepEqual(defaults, { kind: "run", options: DEFAULTS });
+    const stated = [...USAGE.matchAll(/^ {2}(--[a-z-]+) <[^>]+> +.*\(default: ([^)]+)\)$/gm)];
+    assert.deepEqual(
+      stated.map(([, flag]) => flag),
+      [
+        "--namespace",
+        "--tasks",
+        "--ttl",
+        "--deregister-delay",
+        "--port",
+        "--dns-port",
+        "--ui-port",
+        "--record-type",
+      ],
+    );
+    for (const [, flag, value] of stated)
+      assert.deepEqual(parseCliArgs([flag, value]), defaults, `${flag} ${value}`);
+    assert.equal(DEFAULTS.verbose, false);
+  });
+
+  it("--namespace follows RFC 1035 as the program does: labels of 1-63 characters, 253 in all", () => {
+    const label63 = "a".repeat(63);
+    const name253 = [label63, label63, label63, "b".repeat(61)].join(".");
+    assert.equal(name253.length, 253);
+    const namespaceOf = (name: string) => {
+      const r = parseCliArgs(["--namespace", name]);
+      return r.kind === "run" ? r.options.namespace : r.kind === "error" ? r.message : "help";
+    };
+    assert.equal(namespaceOf(name253), name253);
+    assert.match(namespaceOf(`${name253}b`), /--namespace must be a lower-case DNS name/);
+    assert.equal(namespaceOf(`${label63}.internal`), `${label63}.internal`);
+    assert.match(namespaceOf(`${label63}a.internal`), /--namespace must be a lower-case DNS name/);
   });
 
   it("reads every flag", () => {

@@ -1,54 +1,49 @@
 // End to end on real processes and real DNS: hello rides through crashed, hung and missing tasks and DNS.
 import * as assert from "node:assert/strict";
-import { httpGet, sleep } from "../../local/net-util";
-import { startTopology, type Topology } from "../../local/topology";
-import { counter, helloMetrics, runLoad } from "./load";
-import { HELLO_TEST_ENV } from "./settings";
+import { setTimeout as sleep } from "node:timers/promises";
+import { httpGet } from "../../local/net-util";
+import { runLoad } from "../../local/closed-loop-load";
+import { counter, helloMetrics } from "./load";
+import { topologyPerTest } from "./topology-per-test";
 
 describe("local topology: failures (real processes)", function () {
   this.timeout(60_000);
-  let topology: Topology | undefined;
-  afterEach(async () => {
-    await topology?.stop();
-    topology = undefined;
-  });
+  const start = topologyPerTest();
 
   it("a task killed mid-load while DNS still lists it -> zero failed client requests", async () => {
     // A deregistration delay longer than the test: DNS lists the dead task throughout.
-    topology = await startTopology({ ttlSeconds: 1, deregisterDelayMs: 120_000, helloEnv: HELLO_TEST_ENV });
-    const current = topology;
-    const loadDone = runLoad(current.helloUrl, { concurrency: 8, durationMs: 5000, maxRequests: 100_000 });
+    const topology = await start({ ttlSeconds: 1, deregisterDelayMs: 120_000 });
+    const loadDone = runLoad(topology.helloUrl, { concurrency: 8, durationMs: 5000, maxRequests: 100_000 });
     await sleep(1500);
-    await current.stopTask("name-2", { graceful: false });
+    await topology.stopTask("name-2", { graceful: false });
     const load = await loadDone;
 
     assert.deepEqual(load.failures, []);
-    const victim = current.tasks().find((t) => t.id === "name-2");
+    const victim = topology.tasks().find((t) => t.id === "name-2");
     assert.equal(victim?.state, "stopped");
     assert.equal(
       victim?.registered,
       true,
       "the killed task must still be in DNS for this test to mean anything",
     );
-    const after = await runLoad(current.helloUrl, { concurrency: 4, durationMs: 5000, maxRequests: 300 });
+    const after = await runLoad(topology.helloUrl, { concurrency: 4, durationMs: 5000, maxRequests: 300 });
     assert.deepEqual(after.failures, []);
     assert.deepEqual(Object.keys(after.byTask).sort(), ["name-1", "name-3"], "only live tasks answer");
   });
 
   it("a task that accepts connections and never answers (SIGSTOP) -> zero failed client requests, ejection in hello's metrics", async () => {
-    topology = await startTopology({ ttlSeconds: 1, deregisterDelayMs: 120_000, helloEnv: HELLO_TEST_ENV });
-    const current = topology;
-    await runLoad(current.helloUrl, { concurrency: 8, durationMs: 2000, maxRequests: 300 }); // pooled connections to every task
-    const ejectionsBefore = counter(await helloMetrics(current), "ejections");
-    current.hangTask("name-2");
-    const load = await runLoad(current.helloUrl, {
+    const topology = await start({ ttlSeconds: 1, deregisterDelayMs: 120_000 });
+    await runLoad(topology.helloUrl, { concurrency: 8, durationMs: 2000, maxRequests: 300 }); // pooled connections to every task
+    const ejectionsBefore = counter(await helloMetrics(topology), "ejections");
+    topology.hangTask("name-2");
+    const load = await runLoad(topology.helloUrl, {
       concurrency: 8,
       durationMs: 6000,
       maxRequests: 100_000,
       timeoutMs: 10_000,
     });
-    const metrics = await helloMetrics(current);
-    current.resumeTask("name-2");
+    const metrics = await helloMetrics(topology);
+    topology.resumeTask("name-2");
 
     assert.deepEqual(load.failures, []);
     assert.ok(load.ok > 100, `only ${load.ok} requests succeeded`);
@@ -57,7 +52,7 @@ describe("local topology: failures (real processes)", function () {
   });
 
   it("DNS server stopped -> requests keep succeeding on the cached set", async () => {
-    topology = await startTopology({ ttlSeconds: 1, helloEnv: HELLO_TEST_ENV });
+    const topology = await start({ ttlSeconds: 1 });
     await runLoad(topology.helloUrl, { concurrency: 4, durationMs: 2000, maxRequests: 200 });
     await topology.dns.stop();
     const failuresBefore = counter(await helloMetrics(topology), "dnsFailures");
@@ -73,10 +68,9 @@ describe("local topology: failures (real processes)", function () {
 
   for (const listed of [true, false]) {
     it(`all tasks down (${listed ? "still listed in DNS" : "deregistered"}) -> fast 503 with a clear message`, async () => {
-      topology = await startTopology({
+      const topology = await start({
         ttlSeconds: 1,
         deregisterDelayMs: listed ? 120_000 : 0,
-        helloEnv: HELLO_TEST_ENV,
       });
       for (const t of topology.tasks()) await topology.stopTask(t.id, { graceful: false });
       if (!listed) await sleep(2500); // deregistered, and the cached set expired

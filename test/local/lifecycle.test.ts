@@ -2,10 +2,10 @@
 import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import * as net from "node:net";
-import { assertBindable, freePort, httpGet, sleep } from "../../local/net-util";
-import { startTopology, type Topology } from "../../local/topology";
+import { setTimeout as sleep } from "node:timers/promises";
+import { assertBindable, freePort, httpGet } from "../../local/net-util";
 import { childPids } from "./load";
-import { HELLO_TEST_ENV } from "./settings";
+import { topologyPerTest } from "./topology-per-test";
 
 function listen(server: net.Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -16,11 +16,7 @@ function listen(server: net.Server, port: number, host: string): Promise<void> {
 
 describe("local topology: lifecycle (real processes)", function () {
   this.timeout(60_000);
-  let topology: Topology | undefined;
-  afterEach(async () => {
-    await topology?.stop();
-    topology = undefined;
-  });
+  const start = topologyPerTest();
 
   it("loopback aliases: 127.0.0.2, .3, … each bind the same port without set-up (Linux)", async function () {
     if (process.platform !== "linux") this.skip();
@@ -41,7 +37,7 @@ describe("local topology: lifecycle (real processes)", function () {
   });
 
   it("tasks have their own addresses and one port; DNS lists them; stop() leaves no process behind", async () => {
-    topology = await startTopology({ ttlSeconds: 1, helloEnv: HELLO_TEST_ENV });
+    const topology = await start({ ttlSeconds: 1 });
     const tasks = topology.tasks();
     assert.deepEqual(
       tasks.map((t) => `${t.id}@${t.ip}`),
@@ -64,13 +60,12 @@ describe("local topology: lifecycle (real processes)", function () {
     assert.ok(childPids().length >= 4);
 
     await topology.stop();
-    await topology.stop(); // twice is fine
-    topology = undefined;
+    await topology.stop(); // twice is fine (and the fixture stops it a third time)
     assert.deepEqual(childPids(), []);
   });
 
   it("stopTask deregisters only after the configured delay", async () => {
-    topology = await startTopology({ ttlSeconds: 1, deregisterDelayMs: 1500, helloEnv: HELLO_TEST_ENV });
+    const topology = await start({ ttlSeconds: 1, deregisterDelayMs: 1500 });
     const t0 = Date.now();
     await topology.stopTask("name-1", { graceful: true });
     const listedRightAfter = topology.tasks().find((t) => t.id === "name-1")?.registered;
@@ -93,10 +88,7 @@ describe("local topology: lifecycle (real processes)", function () {
     const blocker = net.createServer();
     await listen(blocker, port, "127.0.0.3"); // name-2's address and port are taken
     try {
-      await assert.rejects(
-        startTopology({ namePort: port, helloEnv: HELLO_TEST_ENV, startTimeoutMs: 10_000 }),
-        /name-2/,
-      );
+      await assert.rejects(start({ namePort: port, startTimeoutMs: 10_000 }), /name-2/);
       assert.deepEqual(childPids(), [], "no process left behind");
     } finally {
       await new Promise((r) => blocker.close(r));
@@ -105,10 +97,10 @@ describe("local topology: lifecycle (real processes)", function () {
 
   it("SIGTERM to hello during load: every in-flight request completes, then hello exits 0", async () => {
     // hello must wait longer than name's 1.5 s of work before it counts a try as timed out.
-    topology = await startTopology({
+    const topology = await start({
       ttlSeconds: 1,
       nameEnv: { RESPONSE_DELAY_MS: "1500" },
-      helloEnv: { ...HELLO_TEST_ENV, RESPONSE_TIMEOUT_MS: "5000", REQUEST_DEADLINE_MS: "10000" },
+      helloEnv: { RESPONSE_TIMEOUT_MS: "5000", REQUEST_DEADLINE_MS: "10000" },
     });
     const url = topology.helloUrl;
     const connected: Array<Promise<void>> = [];

@@ -8,7 +8,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { startLiveServer, type LiveServer } from "../../local/live-server";
-import { sleep, waitUntil } from "../../local/net-util";
+import { setTimeout as sleep } from "node:timers/promises";
+import { waitUntil } from "../../local/net-util";
 import { servedByTask, startTopology, type Topology } from "../../local/topology";
 import { helloMetrics } from "./load";
 

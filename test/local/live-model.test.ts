@@ -16,6 +16,7 @@ import {
 import {
   assertLoopbackUrl,
   LOAD_LIMITS,
+  LOAD_OFF,
   parseLoadSettings,
   requestsDue,
   type LoadStatus,
@@ -31,19 +32,6 @@ const ABOUT: About = {
   deregisterDelayMs: 2000,
   intervalMs: 500,
   windowMs: 2000,
-};
-const LOAD_OFF: LoadStatus = {
-  running: false,
-  rate: 0,
-  durationSeconds: 0,
-  startedAt: null,
-  endsAt: null,
-  sent: 0,
-  ok: 0,
-  failed: 0,
-  skipped: 0,
-  inFlight: 0,
-  lastFailure: null,
 };
 const PORT = 4000;
 

@@ -4,7 +4,8 @@ import * as http from "node:http";
 import type { LiveSnapshot } from "../../local/live-model";
 import { startLiveServer, type LiveServer } from "../../local/live-server";
 import type { LoadStatus } from "../../local/load-generator";
-import { getJson, httpGet, sleep, waitUntil } from "../../local/net-util";
+import { setTimeout as sleep } from "node:timers/promises";
+import { getJson, httpGet, waitUntil } from "../../local/net-util";
 import { startTopology, type Topology } from "../../local/topology";
 import { counter, helloMetrics } from "./load";
 

@@ -1,20 +1,18 @@
 // End to end on real processes and real DNS: how hello spreads traffic over the name tasks.
 import * as assert from "node:assert/strict";
-import { sleep, waitUntil } from "../../local/net-util";
-import { servedByTask, startTopology, type Topology } from "../../local/topology";
-import { counter, helloMetrics, runLoad } from "./load";
-import { HELLO_TEST_ENV } from "./settings";
+import { setTimeout as sleep } from "node:timers/promises";
+import { waitUntil } from "../../local/net-util";
+import { servedByTask } from "../../local/topology";
+import { runLoad } from "../../local/closed-loop-load";
+import { counter, helloMetrics } from "./load";
+import { topologyPerTest } from "./topology-per-test";
 
 describe("local topology: traffic spread (real processes)", function () {
   this.timeout(60_000);
-  let topology: Topology | undefined;
-  afterEach(async () => {
-    await topology?.stop();
-    topology = undefined;
-  });
+  const start = topologyPerTest();
 
   it("spreads evenly over three tasks, the bodies agree with each task's /metrics, and DNS is asked at most once per TTL", async () => {
-    topology = await startTopology({ ttlSeconds: 1, helloEnv: HELLO_TEST_ENV });
+    const topology = await start({ ttlSeconds: 1 });
     await runLoad(topology.helloUrl, { concurrency: 4, durationMs: 2000, maxRequests: 200 }); // warm-up
     const before = await servedByTask(topology);
     const dnsBefore = topology.dns.queries().total;
@@ -42,15 +40,14 @@ describe("local topology: traffic spread (real processes)", function () {
   });
 
   it("a task added receives traffic within one TTL plus a second", async () => {
-    topology = await startTopology({ ttlSeconds: 1, helloEnv: HELLO_TEST_ENV });
-    const current = topology;
-    const loadDone = runLoad(current.helloUrl, { concurrency: 4, durationMs: 6000, maxRequests: 100_000 });
+    const topology = await start({ ttlSeconds: 1 });
+    const loadDone = runLoad(topology.helloUrl, { concurrency: 4, durationMs: 6000, maxRequests: 100_000 });
     await sleep(1000);
-    const added = await current.addTask(); // resolves once it is registered in DNS
+    const added = await topology.addTask(); // resolves once it is registered in DNS
     const registeredAt = Date.now();
     assert.equal(added.id, "name-4");
     assert.equal(added.ip, "127.0.0.5");
-    const gotTraffic = await waitUntil(async () => (await servedByTask(current))["name-4"] > 0, 2000, 25);
+    const gotTraffic = await waitUntil(async () => (await servedByTask(topology))["name-4"] > 0, 2000, 25);
     const waited = Date.now() - registeredAt;
     const load = await loadDone;
     assert.ok(gotTraffic, `name-4 had no request ${waited} ms after its registration (TTL 1 s)`);
@@ -59,7 +56,7 @@ describe("local topology: traffic spread (real processes)", function () {
   });
 
   it("SRV discovery: hello takes tasks and port from SRV records with their additional A records", async () => {
-    topology = await startTopology({ ttlSeconds: 1, recordType: "SRV", helloEnv: HELLO_TEST_ENV });
+    const topology = await start({ ttlSeconds: 1, recordType: "SRV" });
     const load = await runLoad(topology.helloUrl, { concurrency: 4, durationMs: 10_000, maxRequests: 600 });
     assert.deepEqual(load.failures, []);
     assert.deepEqual(Object.keys(load.byTask).sort(), ["name-1", "name-2", "name-3"]);

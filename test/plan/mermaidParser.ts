@@ -27,11 +27,14 @@ let loaded: MermaidApi | undefined;
 
 function loadMermaid(): MermaidApi {
   if (loaded) return loaded;
+  // Required here, not imported: mermaid must load while jsdom's window is lent to the global scope.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { JSDOM } = require("jsdom") as { JSDOM: new (html: string) => { window: unknown } };
   const g = globalThis as { window?: unknown };
   const had = "window" in g;
   g.window = new JSDOM("").window;
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require("mermaid") as { default?: MermaidApi } & MermaidApi;
     loaded = mod.default ?? mod;
   } finally {

@@ -132,7 +132,7 @@ for (const c of CASES) {
           const ingress = rule.type === RULE_TYPES[0];
           assert.strictEqual(endLabel(ingress ? f.to : f.from), own, name);
           const peer = rule.inputs.referencedSecurityGroupId
-            ? String(rule.inputs.referencedSecurityGroupId).replace(/-id$/, "")
+            ? (rule.inputs.referencedSecurityGroupId as string).replace(/-id$/, "")
             : String(rule.inputs.cidrIpv4);
           assert.strictEqual(endLabel(ingress ? f.from : f.to), peer, name);
         }

@@ -1,5 +1,5 @@
 // Real HTTP servers on loopback addresses (127.0.0.2, .3, ...) standing in for name tasks inside
-// one test process, plus a plain GET helper.
+// one test process.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -69,29 +69,4 @@ export async function startTaskGroup(count: number, firstHost = 2): Promise<Task
     }
   }
   throw lastError;
-}
-
-export interface Got {
-  status: number;
-  body: string;
-  ms: number;
-}
-
-/** One GET on a fresh connection, bounded by timeoutMs. */
-export function get(url: string, timeoutMs = 5000): Promise<Got> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (body += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, ms: Date.now() - started }));
-    });
-    req.on("timeout", () => req.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)));
-    req.on("error", reject);
-  });
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

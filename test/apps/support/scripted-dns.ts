@@ -139,7 +139,7 @@ export function reply(query: Packet, shape: ReplyShape = {}): Buffer {
     answers: shape.answers ?? [],
     additionals: shape.additionals ?? [],
     authorities: shape.authorities ?? [],
-  } as Packet);
+  });
 }
 
 /** `message` as DNS over TCP sends it: a two-byte length, then the message. */

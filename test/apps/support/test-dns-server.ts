@@ -77,38 +77,9 @@ export class TestDnsServer {
   }
 }
 
-export function aRecord(name: string, ip: string, ttl: number): Answer {
-  return { type: "A", name, ttl, data: ip };
-}
-
-export function srvRecord(
-  name: string,
-  target: string,
-  port: number,
-  ttl: number,
-  priority = 1,
-  weight = 1,
-): Answer {
-  return { type: "SRV", name, ttl, data: { priority, weight, port, target } };
-}
+// Record builders: the local DNS server's, plus AAAA which it does not serve.
+export { aRecord, soaRecord, srvRecord } from "../../../local/dns-answer";
 
 export function aaaaRecord(name: string, ip: string, ttl: number): Answer {
   return { type: "AAAA", name, ttl, data: ip };
-}
-
-export function soaRecord(zone: string, minimum: number): Answer {
-  return {
-    type: "SOA",
-    name: zone,
-    ttl: minimum,
-    data: {
-      mname: `ns.${zone}`,
-      rname: `hostmaster.${zone}`,
-      serial: 1,
-      refresh: 60,
-      retry: 60,
-      expire: 60,
-      minimum,
-    },
-  };
 }

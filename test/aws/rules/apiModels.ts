@@ -51,7 +51,7 @@ function readModel(file: string): unknown {
 function loadApi(key: string, file: string | undefined): Api | undefined {
   if (!apis.has(key)) {
     const model = file ? readModel(file) : undefined;
-    apis.set(key, model ? (new AWS.Model.Api(model) as unknown as Api) : undefined);
+    apis.set(key, model ? (new AWS.Model.Api(model) as Api) : undefined);
   }
   return apis.get(key);
 }

@@ -26,7 +26,19 @@ function tagList(tags: unknown, keyName: string, valueName: string): Json[] | un
 }
 
 /** Inputs only the provider reads; they never reach the API. */
-const PROVIDER_ONLY = new Set(["tagsAll", "region"]);
+const PROVIDER_ONLY = new Set([
+  "tagsAll",
+  "region",
+  // aws.ecs.TaskDefinition
+  "skipDestroy",
+  "trackLatest",
+  // aws.ecs.Service
+  "waitForSteadyState",
+  "forceNewDeployment",
+  "triggers",
+  // aws.servicediscovery.Service
+  "forceDestroy",
+]);
 
 function rest(inputs: Json, mapped: readonly string[]): Json {
   return Object.fromEntries(
@@ -36,13 +48,41 @@ function rest(inputs: Json, mapped: readonly string[]): Json {
   );
 }
 
+/** An input the API names otherwise, or takes in another shape: its member name and the conversion. */
+type Member = string | readonly [name: string, convert: (value: unknown) => unknown];
+
+/**
+ * The request of an API whose members are the inputs' names in PascalCase (Cloud Map, API Gateway
+ * v2): each input in `same` under that name, each in `other` as it says, every other input as it is.
+ */
+function pascalCaseRequest(
+  inputs: Json,
+  same: readonly string[],
+  other: Readonly<Record<string, Member>> = {},
+): Json {
+  const members: [string, unknown][] = [
+    ...same.map((key): [string, unknown] => [key[0].toUpperCase() + key.slice(1), inputs[key]]),
+    ...Object.entries(other).map(([key, m]): [string, unknown] =>
+      typeof m === "string" ? [m, inputs[key]] : [m[0], m[1](inputs[key])],
+    ),
+  ];
+  return withoutUndefined({
+    ...rest(inputs, [...same, ...Object.keys(other)]),
+    ...Object.fromEntries(members),
+  });
+}
+
+const cloudMapTags = (tags: unknown) => tagList(tags, "Key", "Value");
+
 /** aws.ecs.TaskDefinition -> ECS RegisterTaskDefinition. The API names members as the inputs do. */
 export function registerTaskDefinitionRequest(inputs: Json): Json {
-  const { containerDefinitions, tags, skipDestroy: _skip, trackLatest: _track, ...others } = inputs;
+  const { containerDefinitions, tags, ...others } = inputs;
   return withoutUndefined({
     ...rest(others, []),
     containerDefinitions:
-      typeof containerDefinitions === "string" ? JSON.parse(containerDefinitions) : containerDefinitions,
+      typeof containerDefinitions === "string"
+        ? (JSON.parse(containerDefinitions) as unknown)
+        : containerDefinitions,
     tags: tagList(tags, "key", "value"),
   });
 }
@@ -68,9 +108,6 @@ export function createEcsServiceRequest(inputs: Json): Json {
     "tags",
     "launchType",
     "platformVersion",
-    "waitForSteadyState",
-    "forceNewDeployment",
-    "triggers",
     "serviceConnectConfiguration",
   ];
   const net = inputs.networkConfiguration as Json | undefined;
@@ -125,53 +162,30 @@ function dnsConfig(value: unknown): Json | undefined {
   });
 }
 
-/** aws.servicediscovery.Service -> Cloud Map CreateService. An empty block is not sent. */
+/** A health check block as Cloud Map takes it; an empty block is not sent. */
+function cloudMapHealthCheck(check: unknown): Json | undefined {
+  return isObject(check) && !isEmptyBlock(check)
+    ? withoutUndefined({
+        Type: check.type,
+        ResourcePath: check.resourcePath,
+        FailureThreshold: check.failureThreshold,
+      })
+    : undefined;
+}
+
+/** aws.servicediscovery.Service -> Cloud Map CreateService. */
 export function createCloudMapServiceRequest(inputs: Json): Json {
-  const mapped = [
-    "name",
-    "namespaceId",
-    "description",
-    "dnsConfig",
-    "healthCheckConfig",
-    "healthCheckCustomConfig",
-    "type",
-    "tags",
-    "forceDestroy",
-  ];
-  const custom = inputs.healthCheckCustomConfig;
-  const check = inputs.healthCheckConfig;
-  return withoutUndefined({
-    ...rest(inputs, mapped),
-    Name: inputs.name,
-    NamespaceId: inputs.namespaceId,
-    Description: inputs.description,
-    DnsConfig: dnsConfig(inputs.dnsConfig),
-    HealthCheckConfig:
-      isObject(check) && !isEmptyBlock(check)
-        ? withoutUndefined({
-            Type: check.type,
-            ResourcePath: check.resourcePath,
-            FailureThreshold: check.failureThreshold,
-          })
-        : undefined,
-    HealthCheckCustomConfig:
-      isObject(custom) && !isEmptyBlock(custom)
-        ? withoutUndefined({ FailureThreshold: custom.failureThreshold })
-        : undefined,
-    Type: inputs.type,
-    Tags: tagList(inputs.tags, "Key", "Value"),
+  return pascalCaseRequest(inputs, ["name", "namespaceId", "description", "type"], {
+    dnsConfig: ["DnsConfig", dnsConfig],
+    healthCheckConfig: ["HealthCheckConfig", cloudMapHealthCheck],
+    healthCheckCustomConfig: ["HealthCheckCustomConfig", cloudMapHealthCheck],
+    tags: ["Tags", cloudMapTags],
   });
 }
 
 /** aws.servicediscovery.PrivateDnsNamespace -> Cloud Map CreatePrivateDnsNamespace. */
 export function createPrivateDnsNamespaceRequest(inputs: Json): Json {
-  return withoutUndefined({
-    ...rest(inputs, ["name", "vpc", "description", "tags"]),
-    Name: inputs.name,
-    Vpc: inputs.vpc,
-    Description: inputs.description,
-    Tags: tagList(inputs.tags, "Key", "Value"),
-  });
+  return pascalCaseRequest(inputs, ["name", "vpc", "description"], { tags: ["Tags", cloudMapTags] });
 }
 
 /** Service Connect as ECS takes it: the provider's `clientAlias` blocks are the API's `clientAliases`; a client sends no services. */
@@ -203,95 +217,60 @@ function apiTags(tags: unknown): Json | undefined {
 
 /** aws.apigatewayv2.Api -> API Gateway v2 CreateApi. */
 export function createApiRequest(inputs: Json): Json {
-  return withoutUndefined({
-    ...rest(inputs, ["name", "protocolType", "description", "disableExecuteApiEndpoint", "tags"]),
-    Name: inputs.name,
-    ProtocolType: inputs.protocolType,
-    Description: inputs.description,
-    DisableExecuteApiEndpoint: inputs.disableExecuteApiEndpoint,
-    Tags: apiTags(inputs.tags),
+  return pascalCaseRequest(inputs, ["name", "protocolType", "description", "disableExecuteApiEndpoint"], {
+    tags: ["Tags", apiTags],
   });
 }
 
 /** aws.apigatewayv2.VpcLink -> CreateVpcLink. */
 export function createVpcLinkRequest(inputs: Json): Json {
-  return withoutUndefined({
-    ...rest(inputs, ["name", "subnetIds", "securityGroupIds", "tags"]),
-    Name: inputs.name,
-    SubnetIds: inputs.subnetIds,
-    SecurityGroupIds: inputs.securityGroupIds,
-    Tags: apiTags(inputs.tags),
-  });
+  return pascalCaseRequest(inputs, ["name", "subnetIds", "securityGroupIds"], { tags: ["Tags", apiTags] });
 }
 
 /** aws.apigatewayv2.Integration -> CreateIntegration (`timeoutMilliseconds` is the API's TimeoutInMillis). */
 export function createIntegrationRequest(inputs: Json): Json {
-  const mapped = [
+  const same = [
     "apiId",
     "integrationType",
     "integrationMethod",
     "connectionType",
     "connectionId",
     "integrationUri",
-    "payloadFormatVersion",
-    "timeoutMilliseconds",
-    "description",
   ];
-  return withoutUndefined({
-    ...rest(inputs, mapped),
-    ApiId: inputs.apiId,
-    IntegrationType: inputs.integrationType,
-    IntegrationMethod: inputs.integrationMethod,
-    ConnectionType: inputs.connectionType,
-    ConnectionId: inputs.connectionId,
-    IntegrationUri: inputs.integrationUri,
-    PayloadFormatVersion: inputs.payloadFormatVersion,
-    TimeoutInMillis: inputs.timeoutMilliseconds,
-    Description: inputs.description,
+  return pascalCaseRequest(inputs, [...same, "payloadFormatVersion", "description"], {
+    timeoutMilliseconds: "TimeoutInMillis",
   });
 }
 
 /** aws.apigatewayv2.Route -> CreateRoute. */
 export function createRouteRequest(inputs: Json): Json {
-  return withoutUndefined({
-    ...rest(inputs, ["apiId", "routeKey", "target", "authorizationType"]),
-    ApiId: inputs.apiId,
-    RouteKey: inputs.routeKey,
-    Target: inputs.target,
-    AuthorizationType: inputs.authorizationType,
-  });
+  return pascalCaseRequest(inputs, ["apiId", "routeKey", "target", "authorizationType"]);
 }
 
 /** aws.apigatewayv2.Stage -> CreateStage (`name` is the API's StageName). */
 export function createStageRequest(inputs: Json): Json {
-  const logs = inputs.accessLogSettings;
-  const route = inputs.defaultRouteSettings;
-  return withoutUndefined({
-    ...rest(inputs, [
-      "apiId",
-      "name",
-      "autoDeploy",
-      "accessLogSettings",
-      "defaultRouteSettings",
-      "description",
-      "tags",
-    ]),
-    ApiId: inputs.apiId,
-    StageName: inputs.name,
-    AutoDeploy: inputs.autoDeploy,
-    Description: inputs.description,
-    AccessLogSettings: isObject(logs)
-      ? withoutUndefined({ DestinationArn: logs.destinationArn, Format: logs.format })
-      : undefined,
-    DefaultRouteSettings: isObject(route)
-      ? withoutUndefined({
-          ThrottlingBurstLimit: route.throttlingBurstLimit,
-          ThrottlingRateLimit: route.throttlingRateLimit,
-          DetailedMetricsEnabled: route.detailedMetricsEnabled,
-          DataTraceEnabled: route.dataTraceEnabled,
-          LoggingLevel: route.loggingLevel,
-        })
-      : undefined,
-    Tags: apiTags(inputs.tags),
+  return pascalCaseRequest(inputs, ["apiId", "autoDeploy", "description"], {
+    name: "StageName",
+    accessLogSettings: [
+      "AccessLogSettings",
+      (logs) =>
+        isObject(logs)
+          ? withoutUndefined({ DestinationArn: logs.destinationArn, Format: logs.format })
+          : undefined,
+    ],
+    defaultRouteSettings: [
+      "DefaultRouteSettings",
+      (route) =>
+        isObject(route)
+          ? withoutUndefined({
+              ThrottlingBurstLimit: route.throttlingBurstLimit,
+              ThrottlingRateLimit: route.throttlingRateLimit,
+              DetailedMetricsEnabled: route.detailedMetricsEnabled,
+              DataTraceEnabled: route.dataTraceEnabled,
+              LoggingLevel: route.loggingLevel,
+            })
+          : undefined,
+    ],
+    tags: ["Tags", apiTags],
   });
 }

@@ -169,7 +169,7 @@ export function checkIntegration(inputs: Json, cloudMapTarget?: Json): string[] 
       findings.push(
         `HTTP_PROXY integrations take payload format 1.0, got ${String(inputs.payloadFormatVersion)}`,
       );
-    const uri = String(inputs.integrationUri ?? "");
+    const uri = typeof inputs.integrationUri === "string" ? inputs.integrationUri : "";
     if (/:servicediscovery:[^:]+:\d{12}:service\//.test(uri) || cloudMapTarget) {
       const records = ((cloudMapTarget?.dnsConfig as Json | undefined)?.dnsRecords ?? []) as {
         type?: string;
@@ -187,8 +187,9 @@ export function checkIntegration(inputs: Json, cloudMapTarget?: Json): string[] 
 
 export function checkRoute(inputs: Json): string[] {
   const findings = validateRequest("apigatewayv2", "CreateRoute", createRouteRequest(inputs));
-  if (inputs.target !== undefined && !/^integrations\/\S+$/.test(String(inputs.target)))
-    findings.push(`route target must be integrations/<id>, got ${String(inputs.target)}`);
+  const target = inputs.target;
+  if (target !== undefined && !(typeof target === "string" && /^integrations\/\S+$/.test(target)))
+    findings.push(`route target must be integrations/<id>, got ${JSON.stringify(target)}`);
   return findings;
 }
 

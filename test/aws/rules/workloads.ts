@@ -6,16 +6,7 @@
  */
 import { ACCOUNT, ProgramRun, RecordedResource } from "../../infra/harness";
 import { Call, defaultKeyPolicy, managedPolicy, PolicyDocument, RoleUnderTest } from "./iam";
-
-const TYPES = {
-  role: "aws:iam/role:Role",
-  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-  attachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-  taskDefinition: "aws:ecs/taskDefinition:TaskDefinition",
-  ecsService: "aws:ecs/service:Service",
-  namespace: "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace",
-  cloudMapService: "aws:servicediscovery/service:Service",
-} as const;
+import { RESOURCE_TYPES as TYPES } from "../../../policy/resource-types";
 
 const ofType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
 
@@ -33,7 +24,7 @@ export function rolesOf(run: ProgramRun): Map<string, RoleUnderTest> {
     const inline = ofType(run, TYPES.rolePolicy)
       .filter(refersToRole)
       .map((p) => ({ name: p.name, document: JSON.parse(String(p.inputs.policy)) as PolicyDocument }));
-    const managed = ofType(run, TYPES.attachment)
+    const managed = ofType(run, TYPES.rolePolicyAttachment)
       .filter(refersToRole)
       .map((a) => managedPolicy(String(a.inputs.policyArn)));
     roles.set(role.name, { name: role.name, account: ACCOUNT, policies: [...inline, ...managed] });
