@@ -396,5 +396,15 @@ describe("discovery: balancer, what counts and what does not", () => {
       pickTarget(candidates, { cursor: 0 }, 8, () => 0.5),
       0,
     );
+    // The first weight-0 target may also be the first of all: a later weight-0 one never overrides it.
+    const zeroFirst: Candidate[] = [
+      { outstanding: 0, eligible: true, weight: 0 },
+      { outstanding: 0, eligible: true, weight: 5 },
+      { outstanding: 0, eligible: true, weight: 0 },
+    ];
+    assert.equal(
+      pickTarget(zeroFirst, { cursor: 0 }, 8, () => 0),
+      0,
+    );
   });
 });
