@@ -1,5 +1,5 @@
 import { parseArgs } from "util";
-import { UsageError } from "./exitCodes";
+import { UsageError } from "./errors";
 
 export const OPERATIONS = ["preview", "up", "refresh", "destroy"] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -108,10 +108,7 @@ interface Values {
 export function parseCommand(argv: readonly string[], env: Env = {}): Command {
   let parsed: { values: Values; positionals: string[] };
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTION_SPECS, allowPositionals: true, strict: true }) as {
-      values: Values;
-      positionals: string[];
-    };
+    parsed = parseArgs({ args: [...argv], options: OPTION_SPECS, allowPositionals: true, strict: true });
   } catch (err) {
     throw new UsageError(`${(err as Error).message.split("\n")[0]}\n\n${USAGE}`);
   }
@@ -139,7 +136,7 @@ export function parseCommand(argv: readonly string[], env: Env = {}): Command {
 
   // `<stack> <operation>`, or `<operation>` with the stack from PULUMI_STACK.
   let stack: string | undefined;
-  let operationArg: string | undefined;
+  let operationArg: string;
   if (positionals.length === 1) {
     operationArg = first;
     stack = env.PULUMI_STACK;
@@ -161,8 +158,8 @@ export function parseCommand(argv: readonly string[], env: Env = {}): Command {
   };
 }
 
-function parseOperation(arg: string | undefined): Operation {
-  if ((OPERATIONS as readonly string[]).includes(arg ?? "")) return arg as Operation;
+function parseOperation(arg: string): Operation {
+  if ((OPERATIONS as readonly string[]).includes(arg)) return arg as Operation;
   throw new UsageError(
     `unknown operation "${arg}": expected one of ${OPERATIONS.join(", ")} (or the commands ephemeral, smoke)`,
   );
@@ -181,7 +178,8 @@ function expectArity(what: string, positionals: readonly string[], count: number
 function checkFlags(mode: keyof typeof FLAGS_BY_MODE, values: Values): void {
   const allowed = FLAGS_BY_MODE[mode];
   for (const flag of Object.keys(values) as Flag[]) {
-    if (values[flag] !== undefined && !allowed.includes(flag)) {
+    // parseArgs lists only the flags given.
+    if (!allowed.includes(flag)) {
       throw new UsageError(
         `--${flag} is not an option of "${mode}"; allowed: ${allowed.map((f) => `--${f}`).join(", ")}`,
       );

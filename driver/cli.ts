@@ -1,12 +1,12 @@
 import { parseCommand, USAGE, type Command } from "./args";
 import { runEphemeral, runSmokeCommand, runStackCommand } from "./commands";
-import { DriverError, ExitCode } from "./exitCodes";
+import { DriverError, ExitCode } from "./errors";
 import { sinkFor } from "./printer";
 import type { RunReport } from "./summary";
 
 /**
  * `npm run driver -- <stack> preview|up|refresh|destroy`, `ephemeral <pr>`, `smoke <url>`.
- * Exit codes: see exitCodes.ts. With --json, stdout carries exactly one JSON object.
+ * Exit codes: see errors.ts. With --json, stdout carries exactly one JSON object.
  */
 async function main(argv: readonly string[]): Promise<ExitCode> {
   const started = Date.now();

@@ -1,20 +1,34 @@
+import * as fs from "fs";
 import * as os from "os";
-import type { OpMap, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import { DEFAULT_MIN_DISTINCT_TASKS, type Command, type DeployOptions, type Env } from "./args";
-import { classifyOperationError } from "./errors";
-import { DriverError, ExitCode } from "./exitCodes";
+import type { OpMap, Stack } from "@pulumi/pulumi/automation";
+import {
+  DEFAULT_MIN_DISTINCT_TASKS,
+  type Command,
+  type ConfigOverride,
+  type DeployOptions,
+  type Env,
+} from "./args";
+import { DriverError, ExitCode } from "./errors";
 import { Interrupts } from "./interrupts";
 import * as ops from "./operations";
 import type { Sink } from "./printer";
 import {
   checkAwsCredentials,
   checkPulumiBackend,
-  checkPulumiCli,
   formatProblems,
+  installPulumiCli,
   realFiles,
-  type Problem,
 } from "./prerequisites";
-import { checkOverridesDeclared, checkStackSettings, listProjectFiles, readProjectFile } from "./settings";
+import {
+  checkOverridesDeclared,
+  checkStackSettings,
+  isEphemeralStack,
+  overridesConfig,
+  PROJECT_DIR,
+  qualifiedKey,
+  readProjectSchema,
+  writeRunConfig,
+} from "./stack-config";
 import {
   deleteImportedServices,
   IMPORTED_DESCRIPTION,
@@ -22,20 +36,18 @@ import {
   type CloudMapSender,
 } from "../components/namespaceCleanup";
 import { awsConsulCheckDeps, formatConsulCheck, runConsulCheck, type ConsulCheckInfo } from "./consulCheck";
-import { formatSmokeResult, smokeTest, type SmokeResult } from "./smoke";
+import { formatSmokeResult, smokeTest } from "./smoke";
 import {
   formatOutputs,
   formatPreviewChanges,
   hasChanges,
-  helloUrlFrom,
-  HELLO_URL_OUTPUTS,
+  HELLO_URL_OUTPUT,
   minDistinctTasks,
   NAME_COUNT_KEY,
   plainOutputs,
   type RunReport,
 } from "./summary";
 import { formatChanges } from "./progress";
-import { PROJECT_DIR, readPinnedVersions, type PinnedVersions } from "./versions";
 
 type StackCommand = Extract<Command, { kind: "stack" }>;
 type EphemeralCommand = Extract<Command, { kind: "ephemeral" }>;
@@ -44,30 +56,9 @@ type SmokeCommand = Extract<Command, { kind: "smoke" }>;
 /** Partial report filled in as a run goes, so a failure still reports what did happen. */
 type Draft = Omit<RunReport, "ok" | "exitCode" | "durationSeconds" | "summary"> & { summary?: string };
 
-/** Every prerequisite, all reported at once, before any stack is touched. */
-export async function requirePrerequisites(
-  env: Env,
-  sink: Sink,
-): Promise<{ pulumi: PulumiCommand; pins: PinnedVersions }> {
-  let pins: PinnedVersions;
-  try {
-    pins = readPinnedVersions();
-  } catch (err) {
-    throw new DriverError((err as Error).message, ExitCode.Usage);
-  }
-  const home = os.homedir();
-  const cli = await checkPulumiCli(pins.cli, env, home);
-  const checks = [cli, checkPulumiBackend(env, home, realFiles), checkAwsCredentials(env, home, realFiles)];
-  const problems: Problem[] = checks.flatMap((c) => (c.ok ? [] : [c.problem]));
-  if (!cli.ok || problems.length > 0)
-    throw new DriverError(formatProblems(problems), ExitCode.MissingPrerequisite);
-  for (const c of checks) if (c.ok && c.note) sink.write(`warning: ${c.note}\n`);
-  const [, backend, aws] = checks;
-  sink.write(
-    `prerequisites: Pulumi CLI ${cli.value.version?.format()} (${cli.value.command}); ` +
-      `backend ${backend.ok ? backend.value : "?"}; AWS ${aws.ok ? aws.value : "?"}\n`,
-  );
-  return { pulumi: cli.value, pins };
+/** An operation's context plus this run's view of the stack's config (overrides first). */
+interface RunContext extends ops.OperationContext {
+  configValue(key: string): Promise<string | undefined>;
 }
 
 /** Up/refresh/destroy without a terminal to ask on must be told --yes; found before anything runs. */
@@ -80,63 +71,67 @@ export function requireYes(operation: string, stack: string, options: DeployOpti
   }
 }
 
-interface StackSource {
-  /** The stack whose Pulumi.<stack>.yaml must exist; undefined to skip (tearing down a leftover ephemeral stack). */
-  settingsOf: string | undefined;
-  /** Copy all config (secrets decrypted and re-encrypted) from this stack first. */
-  copyConfigFrom?: string;
-  /** Told as soon as the stack exists, so a teardown can run even if a later setup step fails. */
-  onOpened?: (stack: Stack) => void;
-}
-
-/** Ephemeral stacks are `pr-…`; they have no committed settings file and are always removed after destroy. */
-export function isEphemeralStack(stack: string): boolean {
-  return /^pr-/.test(stack.split("/").pop() ?? "");
-}
-
-async function prepareStack(
-  stackName: string,
-  source: StackSource,
-  options: DeployOptions,
+/**
+ * The settings checks (exit 2), then backend login and AWS credentials reported together (exit 3,
+ * no network), then the pinned CLI, installed on first use: nothing is downloaded for a run that
+ * could not go ahead anyway. Returns the stack opened (created when new) in the project's workspace.
+ */
+async function openStack(
+  name: string,
+  settingsOf: string | undefined,
+  overrides: readonly ConfigOverride[],
   env: Env,
   sink: Sink,
-  signal: AbortSignal,
-): Promise<{ stack: Stack; ctx: ops.OperationContext; undoOverrides: () => Promise<void> }> {
-  const { pulumi, pins } = await requirePrerequisites(env, sink);
-  if (source.settingsOf) checkStackSettings(source.settingsOf, listProjectFiles(PROJECT_DIR));
+): Promise<{ stack: Stack; project: string }> {
+  if (settingsOf) checkStackSettings(settingsOf, fs.readdirSync(PROJECT_DIR));
+  const schema = readProjectSchema();
   checkOverridesDeclared(
-    options.overrides.map((o) => o.key),
-    readProjectFile(PROJECT_DIR),
+    overrides.map((o) => o.key),
+    schema,
   );
-  const sourceStack = source.copyConfigFrom;
-  const ws = await ops.openWorkspace(pulumi, PROJECT_DIR);
-  await ops.installPlugins(ws, pins, sink);
-  const stack = await ops.openStack(ws, stackName);
-  source.onOpened?.(stack);
-  if (sourceStack) {
-    sink.write(`copying config of ${sourceStack} into ${stackName}\n`);
-    try {
-      await stack.setAllConfig(await ws.getAllConfig(sourceStack));
-    } catch (err) {
-      throw new DriverError(
-        `copying config from ${sourceStack}: ${(err as Error).message.split("\n")[0]}`,
-        ExitCode.OperationFailed,
-      );
-    }
+  const home = os.homedir();
+  const backend = checkPulumiBackend(env, home, realFiles);
+  const aws = checkAwsCredentials(env, home, realFiles);
+  if (!backend.ok || !aws.ok) {
+    const problems = [backend, aws].flatMap((c) => (c.ok ? [] : [c.problem]));
+    throw new DriverError(formatProblems(problems), ExitCode.MissingPrerequisite);
   }
-  const undoOverrides = await ops.applyOverrides(stack, options.overrides, sink);
-  return { stack, ctx: { sink, signal }, undoOverrides };
+  const cli = await installPulumiCli(home);
+  sink.write(
+    `prerequisites: Pulumi CLI ${cli.version} (${cli.root}); backend ${backend.value}; AWS ${aws.value}\n`,
+  );
+  for (const o of overrides) sink.write(`config ${o.key}=${o.value} (from ${o.source}, this run only)\n`);
+  return { stack: await ops.openStack(cli.pulumi, PROJECT_DIR, name), project: schema.project };
+}
+
+function runContext(
+  stack: Stack,
+  overrides: readonly ConfigOverride[],
+  project: string,
+  sink: Sink,
+  signal: AbortSignal,
+  configFile?: string,
+): RunContext {
+  return {
+    sink,
+    signal,
+    configFile,
+    configValue: async (key) => {
+      const override = overrides.find((o) => qualifiedKey(o.key, project) === qualifiedKey(key, project));
+      return override?.value ?? (await stack.getConfig(key).catch(() => undefined))?.value;
+    },
+  };
 }
 
 async function upAndSmoke(
   stack: Stack,
-  ctx: ops.OperationContext,
+  ctx: RunContext,
   options: DeployOptions,
   draft: Draft,
 ): Promise<void> {
   let expectedTotal: number | undefined;
   if (!options.yes) {
-    const changes = await ops.preview(stack, ctx);
+    const changes = await ops.preview(stack, ctx, options.refresh);
     ctx.sink.write(`preview: ${formatPreviewChanges(changes)}\n`);
     expectedTotal = Object.values(changes).reduce((a, b) => a + (b ?? 0), 0);
     if (!hasChanges(changes)) {
@@ -145,23 +140,21 @@ async function upAndSmoke(
       throw new DriverError("up cancelled at the prompt", ExitCode.Usage);
     }
   }
-  const { resourceChanges, outputs } = await ops.up(stack, ctx, expectedTotal);
+  const { resourceChanges, outputs } = await ops.up(stack, ctx, { refresh: options.refresh, expectedTotal });
   draft.resourceChanges = resourceChanges;
   draft.outputs = plainOutputs(outputs);
   ctx.sink.write(`up: ${formatChanges(resourceChanges)}\n${formatOutputs(outputs).join("\n")}\n`);
   if (options.smokeRequests === 0) return;
-  const url = helloUrlFrom(outputs);
-  if (!url) {
+  const url = outputs[HELLO_URL_OUTPUT]?.value as unknown;
+  if (typeof url !== "string" || url === "") {
     throw new DriverError(
-      `smoke test: the stack has no ${HELLO_URL_OUTPUTS.join(" or ")} output to test (outputs: ${Object.keys(outputs).join(", ") || "none"})`,
+      `smoke test: the stack has no ${HELLO_URL_OUTPUT} output to test (outputs: ${Object.keys(outputs).join(", ") || "none"})`,
       ExitCode.SmokeFailed,
     );
   }
-  const desired =
-    outputs[NAME_COUNT_KEY]?.value ?? (await stack.getConfig(NAME_COUNT_KEY).catch(() => undefined))?.value;
   const smoke = await smokeTest(url, {
     requests: options.smokeRequests,
-    minDistinctTasks: minDistinctTasks(desired, DEFAULT_MIN_DISTINCT_TASKS),
+    minDistinctTasks: minDistinctTasks(await ctx.configValue(NAME_COUNT_KEY), DEFAULT_MIN_DISTINCT_TASKS),
   });
   draft.smoke = smoke;
   ctx.sink.write(`${formatSmokeResult(smoke)}\n`);
@@ -173,14 +166,10 @@ async function upAndSmoke(
 export const CONSUL_CHECK_OUTPUT = "consulCatalogCheck";
 
 /** Proof both ways that consul-aws syncs (see driver/consulCheck.ts); a failed proof fails the smoke test. */
-async function consulSmoke(
-  info: ConsulCheckInfo | undefined,
-  ctx: ops.OperationContext,
-  draft: Draft,
-): Promise<void> {
+async function consulSmoke(info: ConsulCheckInfo | undefined, ctx: RunContext, draft: Draft): Promise<void> {
   if (!info) return;
   ctx.sink.write(`consul sync check (${info.mode} Consul${info.task ? ", one-off task in the VPC" : ""})\n`);
-  const { clients, sdk } = awsConsulCheckDeps(info.region);
+  const { clients, sdk } = await awsConsulCheckDeps(info.region);
   let result;
   try {
     result = await runConsulCheck(info, clients, sdk, { log: (line) => ctx.sink.write(`${line}\n`) });
@@ -204,36 +193,27 @@ export async function runStackCommand(
   // `pr-…` destroy: cleaning up an ephemeral stack that outlived its run (no settings file by design).
   const leftoverEphemeral = operation === "destroy" && isEphemeralStack(name);
   const interrupts = new Interrupts(sink, 2);
+  let runConfig: ReturnType<typeof writeRunConfig>;
   try {
-    const settingsOf = leftoverEphemeral ? undefined : name;
-    const { stack, ctx, undoOverrides } = await prepareStack(
+    const { stack, project } = await openStack(
       name,
-      { settingsOf },
-      options,
+      leftoverEphemeral ? undefined : name,
+      options.overrides,
       env,
       sink,
-      interrupts.signal,
     );
-    try {
-      if (options.refresh && (operation === "up" || operation === "destroy")) {
-        sink.write(`refresh: ${formatChanges(await ops.refresh(stack, ctx))}\n`);
-      }
-      return await runOperation(stack, ctx, cmd, draft, leftoverEphemeral);
-    } finally {
-      // A removed stack has no config left to restore.
-      if (!leftoverEphemeral)
-        await undoOverrides().catch((err: Error) =>
-          sink.write(`warning: could not undo config overrides: ${err.message}\n`),
-        );
-    }
+    runConfig = writeRunConfig(name, options.overrides, project);
+    const ctx = runContext(stack, options.overrides, project, sink, interrupts.signal, runConfig?.file);
+    return await runOperation(stack, ctx, cmd, draft, leftoverEphemeral);
   } finally {
+    runConfig?.remove();
     interrupts.dispose();
   }
 }
 
 async function runOperation(
   stack: Stack,
-  ctx: ops.OperationContext,
+  ctx: RunContext,
   cmd: StackCommand,
   draft: Draft,
   removeAfterDestroy: boolean,
@@ -259,19 +239,20 @@ async function runOperation(
       if (!options.yes && !(await ops.confirm(`Destroy EVERY resource of ${name}?`))) {
         throw new DriverError("destroy cancelled at the prompt", ExitCode.Usage);
       }
-      draft.resourceChanges = await destroyEmptyingNamespace(stack, ctx, removeAfterDestroy);
+      const how = { refresh: options.refresh, remove: removeAfterDestroy };
+      draft.resourceChanges = await destroyEmptyingNamespace(stack, ctx, how);
       if (removeAfterDestroy) draft.removed = true;
       return `destroy of ${name}: ${formatChanges(draft.resourceChanges)}${removeAfterDestroy ? "; stack removed" : ""}`;
     }
   }
 }
 
-/** Cloud Map access for the teardown's second chance; tests may point the SDK at a stand-in endpoint. */
-function cloudMapFor(region: string): {
+/** Cloud Map access for the teardown's second chance, loaded only then; tests may point it at a stand-in endpoint. */
+async function cloudMapFor(region: string): Promise<{
   client: CloudMapSender;
   sd: typeof import("@aws-sdk/client-servicediscovery");
-} {
-  const sd = require("@aws-sdk/client-servicediscovery") as typeof import("@aws-sdk/client-servicediscovery");
+}> {
+  const sd = await import("@aws-sdk/client-servicediscovery");
   return { client: new sd.ServiceDiscoveryClient({ region }), sd };
 }
 
@@ -281,24 +262,21 @@ function cloudMapFor(region: string): {
  * remove those with the same code the stack's cleanup resource runs and destroy once more. By
  * then destroy has stopped consul-aws, so nothing re-creates them.
  */
-export async function destroyEmptyingNamespace(
+async function destroyEmptyingNamespace(
   stack: Stack,
-  ctx: ops.OperationContext,
-  remove: boolean,
+  ctx: RunContext,
+  how: { refresh: boolean; remove: boolean },
 ): Promise<OpMap | undefined> {
   try {
-    return await ops.destroy(stack, ctx, remove);
+    return await ops.destroy(stack, ctx, how);
   } catch (err) {
     const namespaceId = await stack
       .outputs()
       .then((o) => o.namespaceId?.value as string | undefined)
       .catch(() => undefined);
-    const region = await stack
-      .getConfig("aws:region")
-      .then((c) => c.value)
-      .catch(() => undefined);
+    const region = await ctx.configValue("aws:region");
     if (!namespaceId || !region) throw err;
-    const { client, sd } = cloudMapFor(region);
+    const { client, sd } = await cloudMapFor(region);
     const imported = (await listNamespaceServices(client, sd, namespaceId).catch(() => [])).filter(
       (x) => x.Description === IMPORTED_DESCRIPTION,
     );
@@ -312,14 +290,15 @@ export async function destroyEmptyingNamespace(
     ctx.sink.write(
       `removed ${report.deletedServices.length} service(s), ${report.deregisteredInstances} instance(s)\n`,
     );
-    return await ops.destroy(stack, ctx, remove);
+    return await ops.destroy(stack, ctx, how);
   }
 }
 
 /**
- * up → smoke → destroy + remove of a throw-away stack. The teardown runs in `finally`, so a failed
- * deploy, a failed smoke test and Ctrl-C/SIGTERM all end with the stack gone (unless
- * --keep-on-failure asks to keep a failed one for debugging).
+ * up → smoke → destroy + remove of a throw-away stack with its source stack's config (and the
+ * overrides) as its own. The teardown runs in `finally`, so a failed deploy, a failed smoke test
+ * and Ctrl-C/SIGTERM all end with the stack gone (unless --keep-on-failure asks to keep a failed
+ * one for debugging).
  */
 export async function runEphemeral(
   cmd: EphemeralCommand,
@@ -331,48 +310,52 @@ export async function runEphemeral(
   draft.overrides = options.overrides;
   draft.removed = false;
   const interrupts = new Interrupts(sink, 3, `destroying ${name}`);
-  let stack: Stack | undefined;
-  let failed = true;
-  let primary: DriverError | undefined;
+  let opened: { stack: Stack; ctx: RunContext } | undefined;
   try {
-    // The throw-away stack has no settings file of its own: its source stack's file must exist.
-    const source = {
-      settingsOf: sourceStack,
-      copyConfigFrom: sourceStack,
-      onOpened: (s: Stack) => (stack = s),
-    };
-    const prepared = await prepareStack(name, source, options, env, sink, interrupts.signal);
-    const opened = prepared.stack;
-    if (options.refresh) await ops.refresh(opened, prepared.ctx); // a leftover stack of the same PR
-    await upAndSmoke(opened, prepared.ctx, options, draft);
-    failed = false;
-    return `ephemeral ${name}: deployed and smoke-tested`;
-  } catch (err) {
-    primary = classifyOperationError(err, `ephemeral ${name}`);
-    throw primary;
-  } finally {
-    try {
-      if (stack && failed && keepOnFailure && !interrupts.interrupted) {
-        sink.write(
-          `--keep-on-failure: leaving ${name} up; remove it with: npm run driver -- ${name} destroy --yes\n`,
-        );
-      } else if (stack) {
-        const ctx = { sink, signal: interrupts.freshSignal() };
-        await destroyEmptyingNamespace(stack, ctx, true);
-        draft.removed = true;
-        sink.write(`ephemeral stack ${name} destroyed and removed\n`);
+    const failure = await (async () => {
+      // The throw-away stack has no settings file of its own: its source stack's file must exist.
+      const { stack, project } = await openStack(name, sourceStack, options.overrides, env, sink);
+      const ctx = runContext(stack, options.overrides, project, sink, interrupts.signal);
+      opened = { stack, ctx };
+      sink.write(`copying config of ${sourceStack} into ${name}\n`);
+      try {
+        // Secrets are decrypted from the source and encrypted again for this stack.
+        const copied = await stack.workspace.getAllConfig(sourceStack);
+        await stack.setAllConfig({ ...copied, ...overridesConfig(options.overrides, project) });
+      } catch (err) {
+        throw ops.classifyOperationError(err, `copying config from ${sourceStack}`);
       }
-    } catch (err) {
-      const teardown = classifyOperationError(err, `teardown of ${name}`);
-      // The teardown failing is the worst outcome: say so plainly, with the way out, and keep the first failure.
-      throw new DriverError(
-        `${primary ? `${primary.message}\nthen ` : ""}${teardown.message}\n` +
-          `ephemeral stack ${name} was NOT removed; retry with: npm run driver -- ${name} destroy --yes`,
-        primary?.exitCode ?? teardown.exitCode,
+      // up refreshes first (unless --no-refresh): a leftover stack of the same PR may exist.
+      await upAndSmoke(stack, ctx, options, draft);
+    })().then(
+      () => undefined,
+      (err: unknown) => ops.classifyOperationError(err, `ephemeral ${name}`),
+    );
+    if (opened && failure && keepOnFailure && !interrupts.interrupted) {
+      sink.write(
+        `--keep-on-failure: leaving ${name} up; remove it with: npm run driver -- ${name} destroy --yes\n`,
       );
-    } finally {
-      interrupts.dispose();
+    } else if (opened) {
+      const { stack, ctx } = opened;
+      try {
+        const how = { refresh: false, remove: true };
+        await destroyEmptyingNamespace(stack, { ...ctx, signal: interrupts.freshSignal() }, how);
+      } catch (err) {
+        const teardown = ops.classifyOperationError(err, `teardown of ${name}`);
+        // The teardown failing is the worst outcome: say so plainly, with the way out, and keep the first failure.
+        throw new DriverError(
+          `${failure ? `${failure.message}\nthen ` : ""}${teardown.message}\n` +
+            `ephemeral stack ${name} was NOT removed; retry with: npm run driver -- ${name} destroy --yes`,
+          failure?.exitCode ?? teardown.exitCode,
+        );
+      }
+      draft.removed = true;
+      sink.write(`ephemeral stack ${name} destroyed and removed\n`);
     }
+    if (failure) throw failure;
+    return `ephemeral ${name}: deployed and smoke-tested`;
+  } finally {
+    interrupts.dispose();
   }
 }
 
@@ -380,7 +363,7 @@ export async function runSmokeCommand(cmd: SmokeCommand, sink: Sink, draft: Draf
   sink.write(
     `smoke test of ${cmd.url}: ${cmd.requests} requests per round, deadline ${cmd.deadlineMs / 1000}s, ≥${cmd.minDistinctTasks} name task(s)\n`,
   );
-  const smoke: SmokeResult = await smokeTest(cmd.url, {
+  const smoke = await smokeTest(cmd.url, {
     requests: cmd.requests,
     deadlineMs: cmd.deadlineMs,
     minDistinctTasks: cmd.minDistinctTasks,

@@ -341,11 +341,15 @@ export function formatConsulCheck(result: ConsulCheckResult): string {
   ].join("\n");
 }
 
-/** Real clients and SDK modules for a region (required here so tests that inject stubs never load them). */
-export function awsConsulCheckDeps(region: string): { clients: ConsulCheckClients; sdk: ConsulCheckSdk } {
-  const ecs = require("@aws-sdk/client-ecs") as typeof Ecs;
-  const logs = require("@aws-sdk/client-cloudwatch-logs") as typeof Logs;
-  const cloudMap = require("@aws-sdk/client-servicediscovery") as typeof CloudMap;
+/** Real clients and SDK modules for a region (loaded here so tests that inject stubs never load them). */
+export async function awsConsulCheckDeps(
+  region: string,
+): Promise<{ clients: ConsulCheckClients; sdk: ConsulCheckSdk }> {
+  const [ecs, logs, cloudMap] = await Promise.all([
+    import("@aws-sdk/client-ecs"),
+    import("@aws-sdk/client-cloudwatch-logs"),
+    import("@aws-sdk/client-servicediscovery"),
+  ]);
   return {
     clients: {
       ecs: new ecs.ECSClient({ region }),

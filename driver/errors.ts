@@ -1,39 +1,39 @@
-import { CommandError, ConcurrentUpdateError } from "@pulumi/pulumi/automation";
-import { DriverError, ExitCode } from "./exitCodes";
-
 /**
- * The CLI's own words from a CommandError. Its message is "code: N\n stdout: ...\n stderr: ...\n err?: ...";
- * people need the `error:` lines of stderr, not that envelope nor a stack trace.
+ * Process exit codes of the driver. CI branches on these, so they are part of its interface:
+ * keep the numbers stable and documented in the README.
  */
-export function cliErrorText(message: string): string {
-  const stderr = /\n stderr: ([\s\S]*?)\n err\?: /.exec(message)?.[1] ?? message;
-  const errorLines = stderr
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => /^error:/i.test(line));
-  if (errorLines.length > 0) return errorLines.join("\n");
-  const lastLines = stderr
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter(Boolean)
-    .slice(-5);
-  return lastLines.length ? lastLines.join("\n") : message.trim();
+export const ExitCode = {
+  Ok: 0,
+  /** Bad command line, bad override, or a stack/settings file that is missing or invalid. */
+  Usage: 2,
+  /** Pulumi CLI, backend login, plugins or AWS credentials missing: nothing was touched. */
+  MissingPrerequisite: 3,
+  /** preview, refresh, up or destroy failed (including the ephemeral teardown). */
+  OperationFailed: 4,
+  /** The stack deployed but hello did not answer as the contract says. */
+  SmokeFailed: 5,
+  /** Another update holds the stack's lock. */
+  StackLocked: 6,
+  /** Stopped by SIGINT/SIGTERM (128 + SIGINT, the shell convention). */
+  Interrupted: 130,
+} as const;
+
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An error that already knows how the process should end and what to tell the user. */
+export class DriverError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+  ) {
+    super(message);
+    this.name = "DriverError";
+  }
 }
 
-/** Maps anything thrown by a stack operation to an exit code and a message without a stack trace. */
-export function classifyOperationError(err: unknown, what: string): DriverError {
-  if (err instanceof DriverError) return err;
-  if (err instanceof ConcurrentUpdateError) {
-    return new DriverError(
-      `${what}: the stack is locked by another update; wait for it to finish (or, if it died, run \`pulumi cancel\`).\n` +
-        cliErrorText(err.message),
-      ExitCode.StackLocked,
-    );
+export class UsageError extends DriverError {
+  constructor(message: string) {
+    super(message, ExitCode.Usage);
+    this.name = "UsageError";
   }
-  if (err instanceof CommandError)
-    return new DriverError(`${what} failed:\n${cliErrorText(err.message)}`, ExitCode.OperationFailed);
-  return new DriverError(
-    `${what} failed: ${err instanceof Error ? err.message : String(err)}`,
-    ExitCode.OperationFailed,
-  );
 }

@@ -1,4 +1,4 @@
-import { ExitCode } from "./exitCodes";
+import { ExitCode } from "./errors";
 import type { Sink } from "./printer";
 
 /**

@@ -2,7 +2,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PulumiCommand } from "@pulumi/pulumi/automation";
+import { version as sdkVersion } from "@pulumi/pulumi/version";
 import type { Env } from "./args";
+import { DriverError, ExitCode } from "./errors";
 
 /** One missing prerequisite: what is wrong and what to install or set. */
 export interface Problem {
@@ -11,7 +13,7 @@ export interface Problem {
   fix: string;
 }
 
-export type Check<T> = { ok: true; value: T; note?: string } | { ok: false; problem: Problem };
+export type Check<T> = { ok: true; value: T } | { ok: false; problem: Problem };
 
 /** Cheap, local views of the file system, so the checks stay pure and testable. */
 export interface FileProbe {
@@ -37,67 +39,30 @@ export function formatProblems(problems: readonly Problem[]): string {
   ].join("\n");
 }
 
-export function cliInstallHint(version: string): string {
-  return (
-    `install Pulumi CLI v${version}: curl -fsSL https://get.pulumi.com | sh -s -- --version ${version}` +
-    ` (puts it in ~/.pulumi/bin; in GitHub Actions use pulumi/actions with pulumi-version: ${version})`
-  );
-}
-
 /**
- * Where the driver looks for the CLI, in order: PULUMI_CLI_ROOT (an install root holding bin/pulumi),
- * the root PulumiCommand.install() uses (~/.pulumi/versions/<version>), then `pulumi` on PATH.
+ * The Pulumi CLI at the SDK's own version (CLI and SDK ship in lockstep, and package.json pins the
+ * SDK exactly), installed by the SDK into ~/.pulumi/versions/<version> on first use.
  */
-export function cliRoots(version: string, env: Env, home: string): Array<string | undefined> {
-  const roots: Array<string | undefined> = [];
-  if (env.PULUMI_CLI_ROOT) roots.push(env.PULUMI_CLI_ROOT);
-  roots.push(path.join(home, ".pulumi", "versions", version));
-  roots.push(undefined); // PATH
-  return roots;
-}
-
-/** Finds the CLI and checks it is the pinned version (an exact pin: CLI and SDK ship in lockstep). */
-export async function checkPulumiCli(
-  version: string,
-  env: Env,
+export async function installPulumiCli(
   home: string = os.homedir(),
-): Promise<Check<PulumiCommand>> {
-  let mismatch: string | undefined;
-  for (const root of cliRoots(version, env, home)) {
-    let cmd: PulumiCommand;
-    try {
-      // The SDK's own version check only enforces a minimum; the exact pin is checked below.
-      cmd = await PulumiCommand.get({ root, skipVersionCheck: true });
-    } catch {
-      continue; // not installed there
-    }
-    const found = cmd.version?.format() ?? "unknown";
-    if (found === version || env.PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK) {
-      const note =
-        found === version
-          ? undefined
-          : `using Pulumi CLI ${found}, not the pinned ${version} (version check skipped)`;
-      return { ok: true, value: cmd, note };
-    }
-    mismatch ??= `found Pulumi CLI ${found} at ${cmd.command}, but the driver pins ${version} (package.json @pulumi/pulumi)`;
+): Promise<{ pulumi: PulumiCommand; version: string; root: string }> {
+  const version = sdkVersion;
+  const root = path.join(home, ".pulumi", "versions", version);
+  try {
+    // No `version`: it defaults to the SDK's, the one pinned.
+    return { pulumi: await PulumiCommand.install({ root }), version, root };
+  } catch (err) {
+    throw new DriverError(
+      formatProblems([
+        {
+          prerequisite: "Pulumi CLI",
+          problem: `could not install v${version} into ${root}: ${(err as Error).message.split("\n")[0]}`,
+          fix: `install it there: curl -fsSL https://get.pulumi.com | sh -s -- --version ${version} --install-root ${root} --no-edit-path`,
+        },
+      ]),
+      ExitCode.MissingPrerequisite,
+    );
   }
-  return {
-    ok: false,
-    problem: {
-      prerequisite: "Pulumi CLI",
-      problem:
-        mismatch ??
-        `no \`pulumi\` in ${cliRoots(version, env, home)
-          .filter((r): r is string => r !== undefined)
-          .map((r) => path.join(r, "bin"))
-          .join(", ")} or on PATH`,
-      fix:
-        cliInstallHint(version) +
-        (mismatch
-          ? "; or set PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true to run another version at your own risk"
-          : ""),
-    },
-  };
 }
 
 /** A backend to keep state in: Pulumi Cloud token, a self-managed backend URL, or a stored `pulumi login`. */

@@ -1,6 +1,6 @@
 import type { OpMap, OpType, OutputMap } from "@pulumi/pulumi/automation";
 import type { ConfigOverride } from "./args";
-import type { ExitCode } from "./exitCodes";
+import type { ExitCode } from "./errors";
 import { formatChanges } from "./progress";
 import type { ConsulCheckResult } from "./consulCheck";
 import type { SmokeResult } from "./smoke";
@@ -55,8 +55,8 @@ export const SECRET_MASK = "[secret]";
 export function plainOutputs(outputs: OutputMap): Record<string, unknown> {
   const plain: Record<string, unknown> = {};
   for (const key of Object.keys(outputs).sort()) {
-    const { value, secret } = outputs[key];
-    plain[key] = secret ? SECRET_MASK : (value as unknown);
+    const output = outputs[key];
+    plain[key] = output.secret ? SECRET_MASK : (output.value as unknown);
   }
   return plain;
 }
@@ -75,19 +75,10 @@ export function formatOutputs(outputs: OutputMap): string[] {
   ];
 }
 
-/** The stack output that holds hello's public URL (an ALB DNS name or a full URL). */
-export const HELLO_URL_OUTPUTS = ["helloUrl", "url"] as const;
-/** Stack output or config key with the desired name task count; decides how many distinct tasks the smoke test needs. */
+/** The stack output that holds hello's public URL (index.ts: the ALB's or the API's `http(s)://…/`). */
+export const HELLO_URL_OUTPUT = "helloUrl";
+/** Config key with the desired name task count; decides how many distinct tasks the smoke test needs. */
 export const NAME_COUNT_KEY = "nameDesiredCount";
-
-export function helloUrlFrom(outputs: OutputMap): string | undefined {
-  for (const key of HELLO_URL_OUTPUTS) {
-    const value = outputs[key]?.value as unknown;
-    if (typeof value === "string" && value !== "")
-      return /^https?:\/\//.test(value) ? value : `http://${value}/`;
-  }
-  return undefined;
-}
 
 /** More than one name task must answer when more than one runs; a single-task stack needs just one. */
 export function minDistinctTasks(desiredCount: unknown, fallback: number): number {

@@ -7,7 +7,7 @@ import {
   type Command,
   type Env,
 } from "../../driver/args";
-import { ExitCode, UsageError } from "../../driver/exitCodes";
+import { ExitCode, UsageError } from "../../driver/errors";
 
 const deploy = (over: Partial<Extract<Command, { kind: "stack" }>["options"]> = {}) => ({
   json: false,

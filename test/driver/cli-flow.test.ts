@@ -1,12 +1,14 @@
 // The driver's order of work through the real Automation API SDK, with a stand-in `pulumi`
-// executable at the process boundary (no real CLI exists here): it records every call and
-// answers like the CLI would, including the CLI's own lock error.
+// executable at the process boundary (no real CLI exists here), installed where the driver's
+// PulumiCommand.install() looks (~/.pulumi/versions/<version>): it records every call and answers
+// like the CLI would, including the CLI's own lock error.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ExitCode } from "../../driver/exitCodes";
-import { readPinnedVersions } from "../../driver/versions";
+import * as yaml from "js-yaml";
+import { ExitCode } from "../../driver/errors";
+import { version as pinnedCli } from "@pulumi/pulumi/version";
 import { standInCloudMap } from "../infra/cloudMapStandIn";
 import { REPO_DIR, runDriver } from "./run-driver";
 
@@ -21,12 +23,12 @@ case "$1" in
       echo '{"aws:region":{"value":"eu-west-1","secret":false},"ecs-cloudmap-consul:nameDesiredCount":{"value":"2","secret":false}}'; exit 0
       echo "error: configuration key '$3' not found for stack 'dev'" >&2; exit 255
     fi ;;
-  plugin) [ "$FAKE_FAIL" = plugin ] && { echo "error: could not download plugin: 404" >&2; exit 255; } ;;
   stack)
     [ "$2" = history ] && echo '[{"kind":"update","startTime":"2026-11-21T23:00:00Z","endTime":"2026-11-21T23:00:01Z","message":"","environment":{},"config":{},"result":"succeeded","version":1}]'
     [ "$2" = output ] && [ -n "$FAKE_DESTROY" ] && echo '{"namespaceId":"ns-1"}'
     ;;
   preview|up|refresh|destroy)
+    prev=""; for a in "$@"; do [ "$prev" = --config-file ] && cp "$a" "$FAKE_PULUMI_LOG.config-file"; prev="$a"; done
     [ "$FAKE_FAIL" = lock ] && { echo "error: [409] Conflict: Another update is currently in progress." >&2; exit 255; }
     [ "$1" = up ] && [ "$FAKE_UP" = fail ] && { echo "error: update failed" >&2; exit 255; }
     [ "$1" = up ] && [ "$FAKE_UP" = hang ] && exec sleep 20
@@ -41,21 +43,21 @@ exit 0
 
 describe("driver: order of work through the SDK (stand-in pulumi executable)", function () {
   this.timeout(60_000);
-  const pins = readPinnedVersions(REPO_DIR);
   let dir: string;
   let log: string;
   let env: NodeJS.ProcessEnv;
   beforeEach(function () {
     if (!fs.existsSync(path.join(REPO_DIR, "Pulumi.dev.yaml"))) this.skip(); // the infra stack files
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "driver-flow-"));
-    fs.mkdirSync(path.join(dir, "bin"));
-    fs.writeFileSync(path.join(dir, "bin", "pulumi"), STAND_IN, { mode: 0o755 });
+    const bin = path.join(dir, ".pulumi", "versions", pinnedCli, "bin");
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, "pulumi"), STAND_IN, { mode: 0o755 });
     log = path.join(dir, "calls.log");
     env = {
-      PATH: `${path.join(dir, "bin")}:/usr/bin:/bin`,
+      PATH: "/usr/bin:/bin", // no `pulumi` on it: the driver uses the one it installs
       HOME: dir,
       FAKE_PULUMI_LOG: log,
-      FAKE_PULUMI_VERSION: pins.cli,
+      FAKE_PULUMI_VERSION: pinnedCli,
       PULUMI_ACCESS_TOKEN: "pul-test-not-a-token",
       AWS_ACCESS_KEY_ID: "AKIATESTNOTAKEY",
       AWS_SECRET_ACCESS_KEY: "not-a-secret",
@@ -64,32 +66,31 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
   afterEach(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
   const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : []);
 
-  it("a locked stack: exit 6 with the CLI's lock message and no stack trace, after the pinned plugins", async () => {
+  it("a locked stack: exit 6 with the CLI's lock message and no stack trace", async () => {
     const run = await runDriver(["dev", "preview"], { ...env, FAKE_FAIL: "lock" });
     assert.equal(run.code, ExitCode.StackLocked, run.stderr);
     assert.match(run.stderr, /the stack is locked by another update/);
     assert.match(run.stderr, /error: \[409\] Conflict: Another update is currently in progress\./);
     assert.doesNotMatch(run.stderr, /\n\s+at /);
     const seen = calls();
-    for (const p of pins.plugins)
-      assert.ok(
-        seen.includes(`plugin install resource ${p.name} v${p.version} --non-interactive`),
-        seen.join("\n"),
-      );
+    assert.equal(seen[0], "version", "the pinned CLI, found where it is installed");
     assert.ok(seen.some((c) => /^stack select .*--stack dev/.test(c)));
     assert.ok(seen.some((c) => /^preview .*--stack dev/.test(c)));
   });
 
-  it("up refreshes first; a locked stack stops it there", async () => {
+  const operations = () => calls().filter((c) => /^(preview|up|refresh|destroy) /.test(c));
+
+  it("up and destroy refresh first, as part of the operation; a locked stack stops it there", async () => {
     const run = await runDriver(["dev", "up", "--yes", "--json"], { ...env, FAKE_FAIL: "lock" });
     assert.equal(run.code, ExitCode.StackLocked);
-    const ops = calls()
-      .filter((c) => /^(preview|up|refresh|destroy) /.test(c))
-      .map((c) => c.split(" ")[0]);
-    assert.deepEqual(ops, ["refresh"]);
     const report = JSON.parse(run.stdout) as { exitCode: number; error: string };
     assert.equal(report.exitCode, 6);
-    assert.match(report.error, /refresh of dev: the stack is locked/);
+    assert.match(report.error, /up of dev: the stack is locked/);
+    await runDriver(["dev", "destroy", "--yes"], env);
+    const [up, destroy, ...more] = operations();
+    assert.match(up, /^up .*--refresh/);
+    assert.match(destroy, /^destroy .*--refresh/);
+    assert.deepEqual(more, []);
   });
 
   it("preview and up run the project's policy pack", async () => {
@@ -101,50 +102,54 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
     for (const c of ops) assert.ok(c.includes(`--policy-pack ${pack}`), c);
   });
 
-  it("--no-refresh goes straight to up", async () => {
+  it("--no-refresh: up and destroy without a refresh", async () => {
     const run = await runDriver(["dev", "up", "--yes", "--no-refresh"], { ...env, FAKE_FAIL: "lock" });
     assert.equal(run.code, ExitCode.StackLocked);
+    await runDriver(["dev", "destroy", "--yes", "--no-refresh"], env);
+    const ops = operations();
     assert.deepEqual(
-      calls()
-        .filter((c) => /^(up|refresh) /.test(c))
-        .map((c) => c.split(" ")[0]),
-      ["up"],
+      ops.map((c) => c.split(" ")[0]),
+      ["up", "destroy"],
     );
+    for (const c of ops) assert.doesNotMatch(c, /--refresh/);
   });
 
-  it("overrides apply to this run only: set before the operation, undone after it (even when it fails)", async () => {
+  it("overrides apply to this run only: a copy of the stack's config file with them, the committed one untouched", async () => {
+    const committed = fs.readFileSync(path.join(REPO_DIR, "Pulumi.dev.yaml"), "utf8");
     const run = await runDriver(
       ["dev", "preview", "--region", "eu-central-1", "--config", "nameDesiredCount=3"],
       { ...env, FAKE_FAIL: "lock" },
     );
     assert.equal(run.code, ExitCode.StackLocked);
     assert.match(run.stdout, /config aws:region=eu-central-1 \(from --region, this run only\)/);
-    const seen = calls()
-      .filter((c) => /^(config set-all|config rm-all|preview) /.test(c))
-      .map((c) => c.replace(/ --non-interactive$/, ""));
-    assert.equal(seen.length, 4, seen.join("\n"));
-    assert.equal(
-      seen[0],
-      "config set-all --stack dev --plaintext nameDesiredCount=3 --plaintext aws:region=eu-central-1",
+    assert.deepEqual(
+      calls().filter((c) => c.startsWith("config ")),
+      [],
+      "no config set and undone",
     );
-    assert.match(seen[1], /^preview /);
-    assert.equal(seen[2], "config set-all --stack dev --plaintext aws:region=eu-west-1"); // the value it had
-    assert.equal(seen[3], "config rm-all --stack dev nameDesiredCount"); // it had none
+    const [preview] = operations();
+    const file = /--config-file (\S+)/.exec(preview)?.[1];
+    assert.ok(file && !file.startsWith(REPO_DIR), preview);
+    assert.equal(fs.existsSync(file), false, "the per-run copy is removed after the run");
+    const used = yaml.load(fs.readFileSync(`${log}.config-file`, "utf8")) as {
+      config: Record<string, unknown>;
+    };
+    const original = yaml.load(committed) as { config: Record<string, unknown> };
+    assert.deepEqual(used.config, {
+      ...original.config,
+      "aws:region": "eu-central-1",
+      "ecs-cloudmap-consul:nameDesiredCount": "3",
+    });
+    assert.equal(fs.readFileSync(path.join(REPO_DIR, "Pulumi.dev.yaml"), "utf8"), committed);
   });
 
-  it("a plugin that cannot be installed is a missing prerequisite (exit 3), before any stack is selected", async () => {
-    const run = await runDriver(["dev", "preview"], { ...env, FAKE_FAIL: "plugin" });
-    assert.equal(run.code, ExitCode.MissingPrerequisite);
-    assert.match(
-      run.stderr,
-      new RegExp(
-        `could not install the aws provider plugin v${pins.plugins[0].version.replace(/\./g, "\\.")}`,
-      ),
-    );
-    assert.ok(!calls().some((c) => c.startsWith("stack ")));
+  it("without overrides the stack's own config file is used", async () => {
+    await runDriver(["dev", "preview"], env);
+    const [preview] = operations();
+    assert.doesNotMatch(preview, /--config-file/);
   });
 
-  it("an unknown stack or an undeclared config key: exit 2 before any stack is touched", async () => {
+  it("an unknown stack or an undeclared config key: exit 2 before the CLI is even asked", async () => {
     const typo = await runDriver(["prdo", "preview"], env);
     assert.equal(typo.code, ExitCode.Usage);
     assert.match(
@@ -154,16 +159,7 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
     const undeclared = await runDriver(["dev", "preview", "--config", "nameDesiredCout=3"], env);
     assert.equal(undeclared.code, ExitCode.Usage);
     assert.match(undeclared.stderr, /config override "nameDesiredCout": Pulumi\.yaml declares no such key/);
-    assert.deepEqual([...new Set(calls())], ["version"], "only the CLI version was asked");
-  });
-
-  it("a CLI of another version is refused with the pinned one named (exit 3)", async () => {
-    const run = await runDriver(["dev", "preview"], { ...env, FAKE_PULUMI_VERSION: "3.100.0" });
-    assert.equal(run.code, ExitCode.MissingPrerequisite);
-    assert.match(
-      run.stderr,
-      new RegExp(`found Pulumi CLI 3\\.100\\.0 at .*, but the driver pins ${pins.cli.replace(/\./g, "\\.")}`),
-    );
+    assert.deepEqual(calls(), []);
   });
 
   it("up without --yes and without a terminal: exit 2, nothing run", async () => {
@@ -180,17 +176,26 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
         .map((c) => c.split(" --")[0]);
 
     it("a failed deploy is still destroyed and removed; exit 4 with the deploy's error", async () => {
-      const run = await runDriver(["ephemeral", "42", "--json"], { ...env, FAKE_UP: "fail" });
+      const run = await runDriver(["ephemeral", "42", "--json", "--config", "nameDesiredCount=3"], {
+        ...env,
+        FAKE_UP: "fail",
+      });
       assert.equal(run.code, ExitCode.OperationFailed, run.stderr);
       const report = JSON.parse(run.stdout) as { stack: string; removed: boolean; error: string };
       assert.equal(report.stack, "pr-42");
       assert.equal(report.removed, true);
       assert.match(report.error, /up of pr-42 failed:\nerror: update failed/);
-      assert.deepEqual(ops(), ["config set-all", "refresh", "up", "destroy", "stack rm"]);
+      assert.deepEqual(ops(), ["config set-all", "up", "destroy", "stack rm"]);
       assert.ok(
         calls().some((c) => c.startsWith("config --show-secrets --json --stack dev")),
         "config copied from dev",
       );
+      // dev's config with the override on top, set once on the throw-away stack (removed with it).
+      const setAll = calls().find((c) => c.startsWith("config set-all"));
+      assert.match(setAll ?? "", /--stack pr-42 /);
+      assert.match(setAll ?? "", /--plaintext aws:region=eu-west-1/);
+      assert.match(setAll ?? "", /--plaintext ecs-cloudmap-consul:nameDesiredCount=3(\s|$)/);
+      assert.match(calls().find((c) => c.startsWith("up ")) ?? "", /--refresh/);
     });
 
     for (const [signal, pr] of [
@@ -218,7 +223,7 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
           new RegExp(`${signal}: cancelling the current operation, then destroying pr-${pr}`),
         );
         assert.match(run.stdout, new RegExp(`ephemeral stack pr-${pr} destroyed and removed`));
-        assert.deepEqual(ops(), ["config set-all", "refresh", "up", "destroy", "stack rm"]);
+        assert.deepEqual(ops(), ["config set-all", "up", "destroy", "stack rm"]);
       });
     }
 
@@ -229,7 +234,7 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
         run.stdout,
         /--keep-on-failure: leaving pr-44 up; remove it with: npm run driver -- pr-44 destroy --yes/,
       );
-      assert.deepEqual(ops(), ["config set-all", "refresh", "up"]);
+      assert.deepEqual(ops(), ["config set-all", "up"]);
     });
 
     it("teardown whose destroy is stopped by consul-aws's services empties the namespace with the cleanup code, then destroys again", async () => {
@@ -247,7 +252,7 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
           /destroy stopped with 1 service\(s\) consul-aws created still in namespace ns-1: removing them, then destroying again/,
         );
         assert.match(run.stdout, /ephemeral stack pr-47 destroyed and removed/);
-        assert.deepEqual(ops(), ["config set-all", "refresh", "up", "destroy", "destroy", "stack rm"]);
+        assert.deepEqual(ops(), ["config set-all", "up", "destroy", "destroy", "stack rm"]);
         assert.deepEqual(
           cloudMap.calls.map((c) => c.action),
           [

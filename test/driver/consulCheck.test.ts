@@ -179,7 +179,7 @@ describe("driver consul check: AWS flow (stubbed SDK clients)", () => {
       .on(sd.ListInstancesCommand, { ServiceId: "srv-c" })
       .resolves({ Instances: [{ Id: "10.10.9.9:8300" }] });
 
-    const result = await runConsulCheck(INFO, clients, sdk, { sleep: async () => undefined, pollMs: 1 });
+    const result = await runConsulCheck(INFO, clients, sdk, { sleep: () => Promise.resolve(), pollMs: 1 });
 
     assert.equal(result.ok, true, formatConsulCheck(result));
     const run = ecsMock.commandCalls(ecs.RunTaskCommand)[0].args[0].input;
@@ -210,7 +210,7 @@ describe("driver consul check: AWS flow (stubbed SDK clients)", () => {
     stubTaskThatStops(1, [line("hello", []), line("name", [])]);
     sdMock.on(sd.ListServicesCommand).resolves({ Services: [] });
     const result = await runConsulCheck(INFO, clients, sdk, {
-      sleep: async () => undefined,
+      sleep: () => Promise.resolve(),
       pollMs: 1,
       cloudMapAttempts: 3,
     });
@@ -225,7 +225,7 @@ describe("driver consul check: AWS flow (stubbed SDK clients)", () => {
       .on(ecs.RunTaskCommand)
       .resolves({ tasks: [], failures: [{ reason: "RESOURCE:ENI", detail: "no free addresses" }] });
     await assert.rejects(
-      runConsulCheck(INFO, clients, sdk, { sleep: async () => undefined }),
+      runConsulCheck(INFO, clients, sdk, { sleep: () => Promise.resolve() }),
       /did not start the catalog check task: RESOURCE:ENI \(no free addresses\)/,
     );
   });
@@ -236,7 +236,7 @@ describe("driver consul check: AWS flow (stubbed SDK clients)", () => {
       .resolves({ Services: [{ Id: "srv-c", Name: "consul", Description: "Imported from Consul" }] });
     sdMock.on(sd.ListInstancesCommand).resolves({ Instances: [{ Id: "i" }] });
     const result = await runConsulCheck({ ...INFO, mode: "external", task: undefined }, clients, sdk, {
-      sleep: async () => undefined,
+      sleep: () => Promise.resolve(),
     });
     assert.equal(result.ok, true);
     assert.match(result.consul.skipped ?? "", /set consulImage/);
@@ -256,7 +256,7 @@ describe("driver consul check: against a deployed stack", () => {
     }
     this.timeout(15 * 60_000);
     const info = JSON.parse(output) as ConsulCheckInfo;
-    const { clients, sdk } = awsConsulCheckDeps(info.region);
+    const { clients, sdk } = await awsConsulCheckDeps(info.region);
     const result = await runConsulCheck(info, clients, sdk);
     assert.equal(result.ok, true, formatConsulCheck(result));
   });

@@ -119,24 +119,21 @@ describe("driver: progress lines for every engine step, diagnostics, and the sta
     type: "aws:ecs/service:Service",
     provider: "",
   });
-  const pre = (op: OpType, name: string, at: number, planning?: boolean): EngineEvent =>
-    ({
-      sequence: 0,
-      timestamp: T0 + at,
-      resourcePreEvent: { metadata: meta(op, name), ...(planning ? { planning } : {}) },
-    }) as EngineEvent;
-  const outputs = (op: OpType, name: string, at: number, planning?: boolean): EngineEvent =>
-    ({
-      sequence: 0,
-      timestamp: T0 + at,
-      resOutputsEvent: { metadata: meta(op, name), ...(planning ? { planning } : {}) },
-    }) as EngineEvent;
-  const failed = (op: OpType, name: string, at: number): EngineEvent =>
-    ({
-      sequence: 0,
-      timestamp: T0 + at,
-      resOpFailedEvent: { metadata: meta(op, name), status: 1, steps: 1 },
-    }) as EngineEvent;
+  const pre = (op: OpType, name: string, at: number, planning?: boolean): EngineEvent => ({
+    sequence: 0,
+    timestamp: T0 + at,
+    resourcePreEvent: { metadata: meta(op, name), ...(planning ? { planning } : {}) },
+  });
+  const outputs = (op: OpType, name: string, at: number, planning?: boolean): EngineEvent => ({
+    sequence: 0,
+    timestamp: T0 + at,
+    resOutputsEvent: { metadata: meta(op, name), ...(planning ? { planning } : {}) },
+  });
+  const failed = (op: OpType, name: string, at: number): EngineEvent => ({
+    sequence: 0,
+    timestamp: T0 + at,
+    resOpFailedEvent: { metadata: meta(op, name), status: 1, steps: 1 },
+  });
   const diag = (
     at: number,
     severity: string,
@@ -148,18 +145,16 @@ describe("driver: progress lines for every engine step, diagnostics, and the sta
       timestamp: T0 + at,
       diagnosticEvent: { severity, message, color: "never", ...extra },
     }) as EngineEvent;
-  const summary = (at: number, resourceChanges: Record<string, number>): EngineEvent =>
-    ({
-      sequence: 0,
-      timestamp: T0 + at,
-      summaryEvent: { maybeCorrupt: false, durationSeconds: at, resourceChanges, policyPacks: {} },
-    }) as EngineEvent;
-  const prelude = (keys: number): EngineEvent =>
-    ({
-      sequence: 0,
-      timestamp: T0,
-      preludeEvent: { config: Object.fromEntries(Array.from({ length: keys }, (_, i) => [`k${i}`, "v"])) },
-    }) as EngineEvent;
+  const summary = (at: number, resourceChanges: Record<string, number>): EngineEvent => ({
+    sequence: 0,
+    timestamp: T0 + at,
+    summaryEvent: { maybeCorrupt: false, durationSeconds: at, resourceChanges, policyPacks: {} },
+  });
+  const prelude = (keys: number): EngineEvent => ({
+    sequence: 0,
+    timestamp: T0,
+    preludeEvent: { config: Object.fromEntries(Array.from({ length: keys }, (_, i) => [`k${i}`, "v"])) },
+  });
 
   const STEPS: Array<[OpType, string, string]> = [
     ["create", "creating", "created"],
@@ -275,7 +270,7 @@ describe("driver: progress lines for every engine step, diagnostics, and the sta
     const t = new ProgressTracker();
     t.apply(prelude(0));
     assert.deepEqual(t.apply(summary(61, {})), ["[1m01s] finished in 1m01s: no changes"]);
-    assert.deepEqual(t.apply({ sequence: 9, timestamp: T0 + 62 } as EngineEvent), []); // events of other kinds
+    assert.deepEqual(t.apply({ sequence: 9, timestamp: T0 + 62 }), []); // events of other kinds
   });
 
   it("an expected total larger than what was seen wins; what was seen wins when larger", () => {

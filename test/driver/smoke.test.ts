@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { ExitCode } from "../../driver/exitCodes";
+import { ExitCode } from "../../driver/errors";
 import { backoffMs, formatSmokeResult, HELLO_ANSWER, smokeTest } from "../../driver/smoke";
 import type { Topology } from "../../local/topology";
 import { runDriver } from "./run-driver";

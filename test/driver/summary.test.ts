@@ -1,22 +1,11 @@
 import * as assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { CommandError, ConcurrentUpdateError } from "@pulumi/pulumi/automation";
-import { isEphemeralStack } from "../../driver/commands";
-import { classifyOperationError, cliErrorText } from "../../driver/errors";
-import { ExitCode } from "../../driver/exitCodes";
-import {
-  checkOverridesDeclared,
-  checkStackSettings,
-  projectConfigSchema,
-  stacksWithSettings,
-} from "../../driver/settings";
-import { REPO_DIR } from "./run-driver";
+import { classifyOperationError, cliErrorText } from "../../driver/operations";
+import { ExitCode } from "../../driver/errors";
 import {
   formatOutputs,
   formatPreviewChanges,
   hasChanges,
-  helloUrlFrom,
   minDistinctTasks,
   plainOutputs,
 } from "../../driver/summary";
@@ -35,7 +24,7 @@ const { CommandResult } = require("@pulumi/pulumi/automation/cmd") as {
 const cliFailure = (stderr: string, code = 255) =>
   createCommandError(new CommandResult("Updating (dev)\n", stderr, code));
 
-describe("driver: summaries, errors and stack settings", () => {
+describe("driver: summaries and errors", () => {
   it("formats a preview's change summary", () => {
     assert.equal(
       formatPreviewChanges({ create: 3, update: 1, same: 20 }),
@@ -66,16 +55,7 @@ describe("driver: summaries, errors and stack settings", () => {
     assert.doesNotMatch(JSON.stringify(plainOutputs(outputs)), /s3cr3t/);
   });
 
-  it("finds hello's URL and how many name tasks must answer", () => {
-    assert.equal(
-      helloUrlFrom({ helloUrl: { value: "hello-alb-1.elb.amazonaws.com", secret: false } }),
-      "http://hello-alb-1.elb.amazonaws.com/",
-    );
-    assert.equal(
-      helloUrlFrom({ url: { value: "https://hello.example.org/", secret: false } }),
-      "https://hello.example.org/",
-    );
-    assert.equal(helloUrlFrom({ other: { value: "x", secret: false } }), undefined);
+  it("how many name tasks must answer", () => {
     assert.equal(minDistinctTasks(3, 2), 2);
     assert.equal(minDistinctTasks("2", 2), 2); // stack config values are strings
     assert.equal(minDistinctTasks("1", 2), 1);
@@ -118,55 +98,5 @@ describe("driver: summaries, errors and stack settings", () => {
       "up of dev failed:\nerror: update failed\nerror: aws:ecs/service:Service hello: creating failed",
     );
     assert.equal(cliErrorText("plain message"), "plain message");
-  });
-
-  describe("stack settings files", () => {
-    const files = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "package.json"];
-    it("lists stacks and accepts a known one, also fully qualified", () => {
-      assert.deepEqual(stacksWithSettings(files), ["dev", "prod"]);
-      checkStackSettings("dev", files);
-      checkStackSettings("acme/ecs-cloudmap-consul/prod", files);
-    });
-    it("refuses a typo instead of creating a new environment", () => {
-      assert.throws(
-        () => checkStackSettings("prdo", files),
-        (e: Error & { exitCode?: number }) =>
-          e.exitCode === ExitCode.Usage &&
-          /no Pulumi\.prdo\.yaml: unknown stack "prdo"; stacks with settings here: dev, prod/.test(e.message),
-      );
-      assert.throws(
-        () => checkStackSettings("dev", ["Pulumi.dev.yaml"]),
-        /no Pulumi\.yaml in the project directory/,
-      );
-    });
-    it("overrides of project keys must be declared in Pulumi.yaml (the CLI would reject them mid-run)", () => {
-      const pulumiYaml = fs.readFileSync(path.join(REPO_DIR, "Pulumi.yaml"), "utf8");
-      const { project, declared } = projectConfigSchema(pulumiYaml);
-      assert.equal(project, "ecs-cloudmap-consul");
-      assert.ok(declared?.includes("nameDesiredCount") && declared.includes("vpcCidr"), String(declared));
-      checkOverridesDeclared(
-        ["nameDesiredCount", "ecs-cloudmap-consul:vpcCidr", "aws:region", "aws:profile"],
-        pulumiYaml,
-      );
-      assert.throws(
-        () => checkOverridesDeclared(["nameDesiredCout"], pulumiYaml),
-        (e: Error & { exitCode?: number }) =>
-          e.exitCode === ExitCode.Usage &&
-          /config override "nameDesiredCout": Pulumi.yaml declares no such key; declared: .*nameDesiredCount/.test(
-            e.message,
-          ),
-      );
-      // No schema in Pulumi.yaml: any key goes, as with the CLI.
-      checkOverridesDeclared(["anything"], "name: p\nruntime: nodejs\n");
-    });
-    it("ephemeral stacks (pr-…) are recognised, so a leftover one can be destroyed without a settings file", () => {
-      assert.deepEqual(["pr-12", "acme/p/pr-feat-x", "prod", "dev", "preprod"].map(isEphemeralStack), [
-        true,
-        true,
-        false,
-        false,
-        false,
-      ]);
-    });
   });
 });
