@@ -36,6 +36,11 @@ export default tseslint.config(
     },
   },
   {
+    // Tests hand async interfaces stand-ins that answer at once (`async () => undefined`).
+    files: ["test/**/*.ts"],
+    rules: { "@typescript-eslint/require-await": "off" },
+  },
+  {
     // Mocha loads its reporter with require(): the one CommonJS file in the tree.
     files: ["test/reporter.js"],
     languageOptions: { sourceType: "commonjs" },
