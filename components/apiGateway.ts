@@ -1,5 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ArgProblem, assertValidArgs, check, integerIn, logRetentionDays, port } from "./arg-checks";
+
 import { componentTags, TaggedArgs } from "./tags";
 import {
   createLogGroup,
@@ -11,17 +13,54 @@ import {
 } from "./taskResources";
 
 export interface ApiGatewayArgs extends TaggedArgs {
+  /**
+   * VPC of the VPC Link's security group.
+   * @default required
+   */
   readonly vpcId: pulumi.Input<string>;
-  /** Private subnets the VPC Link places its network interfaces in. */
+  /**
+   * Private subnets the VPC Link places its network interfaces in.
+   * @default required
+   */
   readonly subnetIds: pulumi.Input<string[]>;
-  /** Cloud Map service of the target: it must have SRV records (the port comes from them). */
+  /**
+   * Cloud Map service of the target: it must have SRV records (the port comes from them).
+   * @default required
+   * @example "arn:aws:servicediscovery:eu-west-1:111111111111:service/srv-0123456789abcdef"
+   */
   readonly cloudMapServiceArn: pulumi.Input<string>;
-  /** Port the targets listen on: the VPC Link's group may reach them on this port only. */
+  /**
+   * Port the targets listen on (1-65535): the VPC Link's group may reach them on this port only.
+   * @default required
+   */
   readonly targetPort: number;
-  /** Steady requests per second and burst across the stage. */
+  /**
+   * Steady requests per second (1-10000) and burst (1-5000) across the stage: API Gateway's
+   * account-level defaults are 10 000 and 5 000, which a stage cannot exceed.
+   * @default required
+   * @example { rateLimit: 100, burstLimit: 200 }
+   */
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * Retention of the access-log group, days (a value CloudWatch accepts).
+   * @default required
+   */
   readonly logRetentionDays: number;
 }
+
+// #region argument checks
+/** What is wrong with ApiGateway's arguments; empty when nothing is. */
+export function apiGatewayArgProblems(
+  args: Pick<ApiGatewayArgs, "targetPort" | "throttle" | "logRetentionDays">,
+): ArgProblem[] {
+  return [
+    ...check("targetPort", args.targetPort, port),
+    ...check("throttle.rateLimit", args.throttle.rateLimit, integerIn(1, 10000)),
+    ...check("throttle.burstLimit", args.throttle.burstLimit, integerIn(1, 5000)),
+    ...check("logRetentionDays", args.logRetentionDays, logRetentionDays),
+  ];
+}
+// #endregion
 
 /** One JSON line per request in the access log (API Gateway's $context variables). */
 export const ACCESS_LOG_FORMAT = JSON.stringify({
@@ -55,6 +94,7 @@ export class ApiGateway extends pulumi.ComponentResource implements SecurityGrou
   private readonly scope: Scope;
 
   constructor(name: string, args: ApiGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    assertValidArgs("ApiGateway", name, apiGatewayArgProblems(args));
     super("ecs-cloudmap-consul:apiGateway:ApiGateway", name, {}, opts);
     this.componentName = name;
     this.targetPort = args.targetPort;

@@ -2,19 +2,59 @@ import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { componentTags, TaggedArgs } from "./tags";
+import { ArgProblem, assertValidArgs, check, integerIn, matches } from "./arg-checks";
 
 export interface AppImageArgs extends TaggedArgs {
-  /** Directory under apps/ holding the app's Dockerfile. */
+  /**
+   * Directory under apps/ holding the app's Dockerfile.
+   * @default required
+   * @example "hello"
+   */
   readonly app: string;
-  /** BASE_IMAGE build argument. Default: the Dockerfile's own default. */
+  /**
+   * BASE_IMAGE build argument, an image reference registry/repo:tag or @sha256 digest.
+   * @default undefined (the Dockerfile's own default)
+   * @example "public.ecr.aws/docker/library/node:20-bookworm-slim"
+   */
   readonly baseImage?: string;
-  /** Images the lifecycle policy keeps. Default: 10. */
+  /**
+   * Images the lifecycle policy keeps (1-1000).
+   * @default 10
+   */
   readonly retainCount?: number;
-  /** Let `pulumi destroy` delete a repository that still holds images. Default: false (keep them). */
+  /**
+   * Let `pulumi destroy` delete a repository that still holds images.
+   * @default false (keep them)
+   */
   readonly forceDelete?: boolean;
-  /** Tag pushed with the image; a label only, deployments use the digest. Default: the stack name. */
+  /**
+   * Tag pushed with the image (Docker's tag grammar); a label only, deployments use the digest.
+   * @default the stack name
+   * @example "3f9c2ab"
+   */
   readonly tag?: string;
 }
+
+// #region argument checks
+const IMAGE_REF = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/;
+/** Docker tag grammar: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. */
+const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/** What is wrong with AppImage's arguments; empty when nothing is. */
+export function appImageArgProblems(
+  args: Pick<AppImageArgs, "baseImage" | "retainCount" | "tag">,
+): ArgProblem[] {
+  return [
+    ...check("baseImage", args.baseImage, matches(IMAGE_REF, "an image reference registry/repo:tag")),
+    ...check("retainCount", args.retainCount, integerIn(1, 1000)),
+    ...check(
+      "tag",
+      args.tag,
+      matches(IMAGE_TAG, "a Docker tag (letters, digits, _ . -; at most 128, not starting with . or -)"),
+    ),
+  ];
+}
+// #endregion
 
 /** What `docker build` gets for an app: paths relative to the program's directory (the repo root). */
 export interface AppImageBuildSpec {
@@ -58,6 +98,7 @@ export class AppImage extends pulumi.ComponentResource {
   public readonly imageDigestRef: pulumi.Output<string>;
 
   constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    assertValidArgs("AppImage", name, appImageArgProblems(args));
     super("ecs-cloudmap-consul:appImage:AppImage", name, {}, opts);
 
     // Tags stay MUTABLE: tasks pin the digest, so a moved tag cannot change what runs, and

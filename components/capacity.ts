@@ -1,4 +1,6 @@
-import { CapacityStrategy } from "./settings";
+/** The capacity settings this program offers for app services. */
+export const CAPACITY_STRATEGIES = ["ondemand", "spot", "mixed"] as const;
+export type CapacityStrategy = (typeof CAPACITY_STRATEGIES)[number];
 
 export interface CapacityProviderStrategyItem {
   readonly capacityProvider: "FARGATE" | "FARGATE_SPOT";

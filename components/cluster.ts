@@ -2,22 +2,58 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { CapacityProviderStrategyItem } from "./capacity";
 import { ecsTasksTrustPolicy, executionSecretsPolicy, managedExecutionPolicyArn } from "./policies";
-import { ContainerInsights } from "./settings";
 import { componentTags, TaggedArgs } from "./tags";
+import { ArgProblem, assertValidArgs, check, kmsKeyArn, logRetentionDays, oneOf } from "./arg-checks";
+
+export const CONTAINER_INSIGHTS = ["enabled", "enhanced", "disabled"] as const;
+export type ContainerInsights = (typeof CONTAINER_INSIGHTS)[number];
 
 export interface ClusterArgs extends TaggedArgs {
-  /** Container Insights level. Default: "enabled". */
+  /**
+   * Container Insights level: "enabled", "enhanced" or "disabled".
+   * @default "enabled"
+   */
   readonly containerInsights?: ContainerInsights;
-  /** Default capacity-provider strategy for services that set none. */
+  /**
+   * Capacity-provider strategy of services that set none (see `capacityProviderStrategy`).
+   * @default required
+   * @example [{ capacityProvider: "FARGATE", weight: 1, base: 0 }]
+   */
   readonly defaultStrategy: readonly CapacityProviderStrategyItem[];
-  /** Secrets Manager ARNs that tasks receive through `secrets`; the execution role may read only these. Default: none. */
+  /**
+   * Secrets Manager ARNs tasks receive through `secrets`; the execution role may read only these.
+   * @default []
+   */
   readonly secretArns?: readonly pulumi.Input<string>[];
-  /** Customer-managed KMS key of those secrets. Default: none (AWS-managed key). */
+  /**
+   * Customer-managed KMS key of those secrets.
+   * @default undefined (the AWS-managed key)
+   * @example "arn:aws:kms:eu-west-1:111111111111:key/2b9e7c41-8d3a-4f6e-a1c0-5e7d9b3f4a21"
+   */
   readonly secretsKmsKeyArn?: string;
+  /**
+   * Region of the execution role's policies.
+   * @default required
+   * @example "eu-west-1"
+   */
   readonly region: string;
-  /** Retention of the Container Insights performance log group. */
+  /**
+   * Retention of the Container Insights performance log group, days (a value CloudWatch accepts).
+   * @default required
+   */
   readonly logRetentionDays: number;
 }
+
+// #region argument checks
+/** What is wrong with Cluster's arguments; empty when nothing is. */
+export function clusterArgProblems(args: ClusterArgs): ArgProblem[] {
+  return [
+    ...check("containerInsights", args.containerInsights, oneOf(CONTAINER_INSIGHTS)),
+    ...check("secretsKmsKeyArn", args.secretsKmsKeyArn, kmsKeyArn),
+    ...check("logRetentionDays", args.logRetentionDays, logRetentionDays),
+  ];
+}
+// #endregion
 
 /** Where Container Insights writes a cluster's performance events (ECS creates it, without retention, if missing). */
 export function containerInsightsLogGroupName(clusterName: string): string {
@@ -35,6 +71,7 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly executionRolePolicies: readonly pulumi.Resource[];
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    assertValidArgs("Cluster", name, clusterArgProblems(args));
     super("ecs-cloudmap-consul:cluster:Cluster", name, {}, opts);
     const tags = componentTags(name, args.tags);
 

@@ -6,6 +6,7 @@
  * It runs the Consul image already pinned for the stack: it has sh, curl and jq.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { assertValidArgs, check, imageByDigest, logRetentionDays } from "./arg-checks";
 import { containerDefinition } from "./containerDefinition";
 import { componentTags, TaggedArgs } from "./tags";
 import {
@@ -52,19 +53,64 @@ export function catalogCheckScript(
 }
 
 export interface ConsulCatalogCheckArgs extends TaggedArgs {
+  /**
+   * VPC of the check task's security group.
+   * @default required
+   */
   readonly vpcId: pulumi.Input<string>;
+  /**
+   * Task execution role (image pull, logs, the token secret).
+   * @default required
+   */
   readonly executionRoleArn: pulumi.Input<string>;
-  /** Consul image by digest. */
+  /**
+   * Consul image by digest (it has sh, curl and jq).
+   * @default required
+   * @example "public.ecr.aws/hashicorp/consul:1.21.5@sha256:<64 hex>"
+   */
   readonly image: string;
+  /**
+   * CONSUL_HTTP_ADDR of the check.
+   * @default required
+   * @example "https://consul.example.com:8501"
+   */
   readonly consulHttpAddr: string;
+  /**
+   * Secrets Manager ARN of the ACL token.
+   * @default required
+   */
   readonly tokenSecretArn: pulumi.Input<string>;
+  /**
+   * Secrets Manager ARN of the Consul CA PEM.
+   * @default undefined (no CA)
+   */
   readonly caCertSecretArn?: string;
-  /** Consul names of the services to look up (with consul-aws's prefix). */
+  /**
+   * Consul names of the services to look up (with consul-aws's prefix).
+   * @default required
+   * @example ["aws-hello", "aws-name"]
+   */
   readonly services: readonly string[];
+  /**
+   * Retention of the check's log group, days (a value CloudWatch accepts).
+   * @default required
+   */
   readonly logRetentionDays: number;
+  /**
+   * Region of the awslogs driver.
+   * @default required
+   */
   readonly region: string;
-  /** Where an external Consul lives (egress on its port); omit for the embedded one (allowFrom opens it). */
+  /**
+   * Where an external Consul lives (egress on its port); omit for the embedded one (allowFrom opens it).
+   * @default undefined
+   * @example "10.60.0.0/16"
+   */
   readonly consulCidr?: string;
+  /**
+   * Consul's HTTP port.
+   * @default required
+   */
   readonly consulPort: number;
 }
 
@@ -75,6 +121,10 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
   public readonly logGroupName: pulumi.Output<string>;
 
   constructor(name: string, args: ConsulCatalogCheckArgs, opts?: pulumi.ComponentResourceOptions) {
+    assertValidArgs("ConsulCatalogCheck", name, [
+      ...check("image", args.image, imageByDigest),
+      ...check("logRetentionDays", args.logRetentionDays, logRetentionDays),
+    ]);
     super("ecs-cloudmap-consul:consulCatalogCheck:ConsulCatalogCheck", name, {}, opts);
     this.componentName = name;
     const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };

@@ -6,21 +6,89 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ConsulDns, ConsulRoute } from "./settings";
+import { ArgProblem, assertValidArgs, check, IPV4, matches, parseIpv4Cidr } from "./arg-checks";
+import { DNS_NAME_RULE, isDnsName } from "./naming";
 import { componentTags, TaggedArgs } from "./tags";
 import { createSecurityGroup, Scope, tcpRule } from "./taskResources";
 
+/** How DNS in the VPC finds the external Consul host. */
+export type ConsulDns =
+  | { readonly kind: "ip" }
+  | { readonly kind: "forward"; readonly domain: string; readonly servers: readonly string[] };
+/** Where the private route tables send the Consul CIDR. */
+export type ConsulRoute =
+  | { readonly kind: "peering"; readonly id: string }
+  | { readonly kind: "transitGateway"; readonly id: string };
+
 export interface ConsulReachArgs extends TaggedArgs {
+  /**
+   * VPC the Resolver rule is associated with.
+   * @default required
+   */
   readonly vpcId: pulumi.Input<string>;
+  /**
+   * Private subnets; the Resolver endpoint takes an address in the first two.
+   * @default required
+   */
   readonly privateSubnetIds: pulumi.Input<string[]>;
-  /** Route tables of the private subnets; one route each. */
+  /**
+   * Route tables of the private subnets; one route each.
+   * @default required
+   */
   readonly privateRouteTableIds: pulumi.Input<string[]>;
-  /** How many private route tables there are (one per AZ): resources are declared per table. */
+  /**
+   * How many private route tables there are (one per AZ): resources are declared per table.
+   * @default required
+   */
   readonly routeTableCount: number;
+  /**
+   * IPv4 network CIDR the Consul servers live in.
+   * @default required
+   * @example "10.60.0.0/16"
+   */
   readonly consulCidr: string;
+  /**
+   * The next hop for consulCidr: a VPC peering connection or a transit gateway.
+   * @default required
+   * @example { kind: "transitGateway", id: "tgw-0a1b2c3d4e5f60718" }
+   */
   readonly route: ConsulRoute;
+  /**
+   * How the Consul host is resolved: an IP address needs nothing; a host name's domain is forwarded.
+   * @default required
+   * @example { kind: "forward", domain: "prod.example.com", servers: ["10.60.0.10"] }
+   */
   readonly dns: ConsulDns;
 }
+
+// #region argument checks
+/** The id each kind of next hop takes. */
+export const ROUTE_ID = {
+  peering: matches(/^pcx-[0-9a-f]{8,17}$/, "a VPC peering connection id pcx-<hex>"),
+  transitGateway: matches(/^tgw-[0-9a-f]{8,17}$/, "a transit gateway id tgw-<hex>"),
+};
+
+/** What is wrong with ConsulReach's arguments; empty when nothing is. */
+export function consulReachArgProblems(
+  args: Partial<Pick<ConsulReachArgs, "consulCidr">> & Pick<ConsulReachArgs, "route" | "dns">,
+): ArgProblem[] {
+  const dns = args.dns.kind === "forward" ? args.dns : undefined;
+  return [
+    ...check("consulCidr", args.consulCidr, (v) =>
+      parseIpv4Cidr(v) ? undefined : "must be an IPv4 network CIDR like 10.20.0.0/16",
+    ),
+    ...check("route.id", args.route.id, ROUTE_ID[args.route.kind]),
+    ...check("dns.domain", dns?.domain, (v) => (isDnsName(v) ? undefined : `must be ${DNS_NAME_RULE}`)),
+    ...(dns ? dnsServerProblems(dns.servers) : []),
+  ];
+}
+
+/** The DNS servers a domain is forwarded to must be IPv4 addresses; names the first that is not. */
+export function dnsServerProblems(servers: readonly string[]): ArgProblem[] {
+  const bad = servers.find((ip) => !IPV4.test(ip));
+  return bad === undefined ? [] : [{ arg: "dns.servers", message: "must be IPv4 addresses", value: bad }];
+}
+// #endregion
 
 /**
  * Exactly two IP addresses in two AZs (the VPC always spans at least two), the minimum a Resolver
@@ -37,6 +105,7 @@ export class ConsulReach extends pulumi.ComponentResource {
   private readonly scope: Scope;
 
   constructor(name: string, args: ConsulReachArgs, opts?: pulumi.ComponentResourceOptions) {
+    assertValidArgs("ConsulReach", name, consulReachArgProblems(args));
     super("ecs-cloudmap-consul:consulReach:ConsulReach", name, {}, opts);
     this.scope = { parent: this, tags: componentTags(name, args.tags) };
     const nextHop =

@@ -10,6 +10,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { ArgProblem, assertValidArgs, check, imageByDigest, kmsKeyArn, logRetentionDays } from "./arg-checks";
 import { containerDefinition } from "./containerDefinition";
 import { createCloudMapService } from "./discoverableService";
 import { cloudMapDnsName } from "./naming";
@@ -59,7 +60,11 @@ export function consulServerConfig(managementToken: string): Record<string, unkn
 }
 
 export interface ConsulManagementTokenArgs extends TaggedArgs {
-  /** Customer-managed KMS key for the secrets. Default: the AWS-managed key. */
+  /**
+   * Customer-managed KMS key for the secrets.
+   * @default undefined (the AWS-managed key)
+   * @example "arn:aws:kms:eu-west-1:111111111111:key/2b9e7c41-8d3a-4f6e-a1c0-5e7d9b3f4a21"
+   */
   readonly kmsKeyArn?: string;
 }
 
@@ -73,6 +78,7 @@ export class ConsulManagementToken extends pulumi.ComponentResource {
   public readonly serverConfigSecretArn: pulumi.Output<string>;
 
   constructor(name: string, args: ConsulManagementTokenArgs, opts?: pulumi.ComponentResourceOptions) {
+    assertValidArgs("ConsulManagementToken", name, check("kmsKeyArn", args.kmsKeyArn, kmsKeyArn));
     super("ecs-cloudmap-consul:consulServer:ConsulManagementToken", name, {}, opts);
     const tags = componentTags(name, args.tags);
     // Consul wants a UUID; the random provider marks nothing secret by default, so ask for it.
@@ -118,15 +124,43 @@ export class ConsulManagementToken extends pulumi.ComponentResource {
 }
 
 export interface ConsulServerArgs extends FargatePlacementArgs, TaggedArgs {
+  /**
+   * Cloud Map namespace the server registers in.
+   * @default required
+   */
   readonly namespaceId: pulumi.Input<string>;
+  /**
+   * DNS name of that namespace, for `dnsName` and `httpAddr`.
+   * @default required
+   * @example "internal"
+   */
   readonly namespaceName: string;
-  /** Consul image by digest. */
+  /**
+   * Consul image by digest.
+   * @default required
+   * @example "public.ecr.aws/hashicorp/consul:1.21.5@sha256:<64 hex>"
+   */
   readonly image: string;
-  /** Secret holding the server's CONSUL_LOCAL_CONFIG (from ConsulManagementToken). */
+  /**
+   * Secret holding the server's CONSUL_LOCAL_CONFIG (from ConsulManagementToken).
+   * @default required
+   */
   readonly serverConfigSecretArn: pulumi.Input<string>;
+  /**
+   * Retention of the server's log group, days (a value CloudWatch accepts).
+   * @default required
+   */
   readonly logRetentionDays: number;
+  /**
+   * Region of the awslogs driver.
+   * @default required
+   * @example "eu-west-1"
+   */
   readonly region: string;
-  /** ECS Exec, which also gives port forwarding to the UI. Default: false. */
+  /**
+   * ECS Exec, which also gives port forwarding to the UI.
+   * @default false
+   */
   readonly enableExecuteCommand?: boolean;
   /**
    * Resources the server's task needs before it starts (capacity providers, execution-role
@@ -135,6 +169,18 @@ export interface ConsulServerArgs extends FargatePlacementArgs, TaggedArgs {
    */
   readonly startAfter?: pulumi.Resource[];
 }
+
+// #region argument checks
+/** What is wrong with ConsulServer's arguments; empty when nothing is. */
+export function consulServerArgProblems(
+  args: Pick<ConsulServerArgs, "image" | "logRetentionDays">,
+): ArgProblem[] {
+  return [
+    ...check("image", args.image, imageByDigest),
+    ...check("logRetentionDays", args.logRetentionDays, logRetentionDays),
+  ];
+}
+// #endregion
 
 /** The embedded Consul server. Its security group admits nothing until `allowFrom` / `allowCidr`. */
 export class ConsulServer extends pulumi.ComponentResource implements SecurityGroupMember {
@@ -149,6 +195,7 @@ export class ConsulServer extends pulumi.ComponentResource implements SecurityGr
   private readonly scope: Scope;
 
   constructor(name: string, args: ConsulServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    assertValidArgs("ConsulServer", name, consulServerArgProblems(args));
     super("ecs-cloudmap-consul:consulServer:ConsulServer", name, {}, opts);
     this.componentName = name;
     const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };

@@ -1,7 +1,19 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import {
+  ArgNames,
+  argName,
+  ArgProblem,
+  assertValidArgs,
+  check,
+  integerIn,
+  logRetentionDays,
+  oneOf,
+  port,
+} from "./arg-checks";
 import { CapacityProviderStrategyItem } from "./capacity";
 import { APP_HEALTH_CHECK, APP_USER, containerDefinition } from "./containerDefinition";
+import { allowedMemoryFor, FARGATE_CPU_VALUES, isValidFargateSize } from "./fargateSizes";
 import { cloudMapDnsName } from "./naming";
 import { componentTags, TaggedArgs } from "./tags";
 import {
@@ -26,9 +38,20 @@ export function discoveryRecords(ttlSeconds: number): { type: "A" | "SRV"; ttl: 
 }
 
 export interface AutoscalingArgs {
+  /**
+   * Fewest tasks the autoscaler keeps, 0 to 1000.
+   * @default required
+   */
   readonly minCount: number;
+  /**
+   * Most tasks the autoscaler starts, 1 to 1000, at least minCount.
+   * @default required
+   */
   readonly maxCount: number;
-  /** Average CPU percent to hold. */
+  /**
+   * Average CPU percent to hold, 10 to 90.
+   * @default required
+   */
   readonly cpuTargetPercent: number;
 }
 
@@ -37,50 +60,136 @@ export const SERVICE_CONNECT_PORT_NAME = "http";
 
 /** How the service takes part in ECS Service Connect. */
 export interface ServiceConnectArgs {
-  /** Cloud Map namespace (ARN) the proxies discover each other in. */
+  /**
+   * Cloud Map namespace (ARN) the proxies discover each other in.
+   * @default required
+   */
   readonly namespaceArn: pulumi.Input<string>;
-  /** Publish `<serviceName>:<containerPort>` as a client alias (a server); false = client only. */
+  /**
+   * Publish `<serviceName>:<containerPort>` as a client alias (a server); false = client only.
+   * @default required
+   */
   readonly publish: boolean;
 }
 
 export interface DiscoverableServiceArgs extends FargatePlacementArgs, TaggedArgs {
-  /** For the autoscaling resource id. */
+  /**
+   * Cluster name, for the autoscaling resource id.
+   * @default required
+   */
   readonly clusterName: pulumi.Input<string>;
+  /**
+   * Cloud Map namespace the tasks register in.
+   * @default required
+   */
   readonly namespaceId: pulumi.Input<string>;
+  /**
+   * DNS name of that namespace, for `dnsName`.
+   * @default required
+   * @example "internal"
+   */
   readonly namespaceName: string;
-  /** Cloud Map service name, the first DNS label. Default: the component name. */
+  /**
+   * Cloud Map service name, the first DNS label.
+   * @default the component name
+   */
   readonly serviceName?: string;
-  /** Image by digest (`repo@sha256:…`). */
+  /**
+   * Image by digest.
+   * @default required
+   * @example "111111111111.dkr.ecr.eu-west-1.amazonaws.com/hello@sha256:<64 hex>"
+   */
   readonly image: pulumi.Input<string>;
+  /**
+   * Port the container listens on (1-65535); PORT is set to it.
+   * @default required
+   */
   readonly containerPort: number;
-  /** Fargate cpu units and memory MiB; the pair must be one Fargate accepts (validated in settings). */
+  /**
+   * Fargate cpu units: 256, 512, 1024, 2048, 4096, 8192 or 16384.
+   * @default required
+   */
   readonly cpu: number;
+  /**
+   * Fargate memory in MiB, a size Fargate pairs with `cpu` (256: 512, 1024-2048; 512: 1024-4096; …).
+   * @default required
+   */
   readonly memory: number;
+  /**
+   * Tasks to run, 0 to 1000 (within the autoscaling bounds when autoscaling is on).
+   * @default required
+   */
   readonly desiredCount: number;
-  /** Plain environment. PORT is set from containerPort. Default: none. */
+  /**
+   * Plain environment; PORT is set from containerPort.
+   * @default {}
+   */
   readonly environment?: Readonly<Record<string, pulumi.Input<string>>>;
-  /** Variable -> Secrets Manager/SSM ARN; the execution role must be allowed to read them. Default: none. */
+  /**
+   * Variable -> Secrets Manager/SSM ARN; the execution role must be allowed to read them.
+   * @default {}
+   */
   readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * Retention of the service's log group, days (a value CloudWatch accepts).
+   * @default required
+   */
   readonly logRetentionDays: number;
+  /**
+   * Region of the awslogs driver.
+   * @default required
+   * @example "eu-west-1"
+   */
   readonly region: string;
-  /** TTL of the Cloud Map A records, seconds. Default: 10. */
+  /**
+   * TTL of the Cloud Map A and SRV records, seconds (0-300).
+   * @default 10
+   */
   readonly dnsTtlSeconds?: number;
+  /**
+   * Capacity-provider strategy of the ECS service.
+   * @default required
+   */
   readonly capacityProviderStrategies: readonly CapacityProviderStrategyItem[];
-  /** Default: 100. */
+  /**
+   * Deployment minimum healthy percent, 0 to 100.
+   * @default 100
+   */
   readonly minHealthyPercent?: number;
-  /** Default: 200. */
+  /**
+   * Deployment maximum percent, 100 to 200, above minHealthyPercent.
+   * @default 200
+   */
   readonly maxPercent?: number;
-  /** Seconds between SIGTERM and SIGKILL. Default: 30. */
+  /**
+   * Seconds between SIGTERM and SIGKILL, 2 to 120.
+   * @default 30
+   */
   readonly stopTimeoutSeconds?: number;
-  /** ECS Exec; adds the ssmmessages permissions to the task role. Default: false. */
+  /**
+   * ECS Exec; adds the ssmmessages permissions to the task role.
+   * @default false
+   */
   readonly enableExecuteCommand?: boolean;
-  /** Target-tracking CPU autoscaling. Default: none (fixed desiredCount). */
+  /**
+   * Target-tracking CPU autoscaling.
+   * @default undefined (a fixed desiredCount)
+   */
   readonly autoscaling?: AutoscalingArgs;
-  /** Register tasks as Cloud Map A + SRV records. Default: true. */
+  /**
+   * Register tasks as Cloud Map A + SRV records.
+   * @default true
+   */
   readonly dnsRegistration?: boolean;
-  /** Join ECS Service Connect (adds its Envoy proxy to every task). Default: none. */
+  /**
+   * Join ECS Service Connect (adds its Envoy proxy to every task).
+   * @default undefined (no Service Connect)
+   */
   readonly serviceConnect?: ServiceConnectArgs;
-  /** Register tasks in this ALB target group. Default: none. */
+  /**
+   * Register tasks in this ALB target group.
+   * @default undefined (no load balancer)
+   */
   readonly targetGroupArn?: pulumi.Input<string>;
   /**
    * Resources whose existence the service's first tasks need (capacity providers, listeners,
@@ -92,10 +201,82 @@ export interface DiscoverableServiceArgs extends FargatePlacementArgs, TaggedArg
   /**
    * Network rules this service's tasks need from the start (peers it calls, peers that call it),
    * created with its security group before its ECS service, which waits for them. Usually calls
-   * to `allowFrom`/`allowTo` on this service or its peers. Default: none.
+   * to `allowFrom`/`allowTo` on this service or its peers.
+   * @default undefined (none)
    */
   readonly connections?: (self: DiscoverableService) => pulumi.Resource[];
 }
+
+// #region argument checks
+const MAX_TASKS = 1000;
+
+/** What is wrong with DiscoverableService's arguments; empty when nothing is. */
+export function discoverableServiceArgProblems(
+  args: Pick<
+    DiscoverableServiceArgs,
+    | "containerPort"
+    | "cpu"
+    | "memory"
+    | "desiredCount"
+    | "autoscaling"
+    | "minHealthyPercent"
+    | "maxPercent"
+    | "stopTimeoutSeconds"
+    | "dnsTtlSeconds"
+    | "logRetentionDays"
+  >,
+  names: ArgNames = argName,
+): ArgProblem[] {
+  const problems = [
+    ...check("containerPort", args.containerPort, port),
+    ...check("cpu", args.cpu, oneOf(FARGATE_CPU_VALUES)),
+    ...check("memory", args.memory, integerIn(512, 122880)),
+    ...check("desiredCount", args.desiredCount, integerIn(0, MAX_TASKS)),
+    ...check("minHealthyPercent", args.minHealthyPercent, integerIn(0, 100)),
+    ...check("maxPercent", args.maxPercent, integerIn(100, 200)),
+    ...check("stopTimeoutSeconds", args.stopTimeoutSeconds, integerIn(2, 120)),
+    ...check("dnsTtlSeconds", args.dnsTtlSeconds, integerIn(0, 300)),
+    ...check("logRetentionDays", args.logRetentionDays, logRetentionDays),
+  ];
+  if (FARGATE_CPU_VALUES.includes(args.cpu) && !isValidFargateSize(args.cpu, args.memory)) {
+    problems.push({
+      arg: "memory",
+      message: `Fargate cpu ${args.cpu} allows memory ${allowedMemoryFor(args.cpu)} MiB`,
+      value: args.memory,
+    });
+  }
+  const minHealthy = args.minHealthyPercent ?? 100;
+  const maxPercent = args.maxPercent ?? 200;
+  if (maxPercent <= minHealthy) {
+    problems.push({
+      arg: "maxPercent",
+      message: `must exceed ${names("minHealthyPercent")} (${minHealthy}) or deployments cannot start a new task`,
+      value: maxPercent,
+    });
+  }
+  const scaling = args.autoscaling;
+  if (scaling) {
+    problems.push(
+      ...check("autoscaling.minCount", scaling.minCount, integerIn(0, MAX_TASKS)),
+      ...check("autoscaling.maxCount", scaling.maxCount, integerIn(1, MAX_TASKS)),
+      ...check("autoscaling.cpuTargetPercent", scaling.cpuTargetPercent, integerIn(10, 90)),
+    );
+    if (scaling.minCount > scaling.maxCount) {
+      problems.push({
+        arg: "autoscaling.minCount",
+        message: `must not exceed ${names("autoscaling.maxCount")} (${scaling.minCount} > ${scaling.maxCount})`,
+      });
+    } else if (args.desiredCount < scaling.minCount || args.desiredCount > scaling.maxCount) {
+      problems.push({
+        arg: "desiredCount",
+        message: `must lie within ${names("autoscaling.minCount")}..${names("autoscaling.maxCount")} (${scaling.minCount}..${scaling.maxCount}) when autoscaling is on`,
+        value: args.desiredCount,
+      });
+    }
+  }
+  return problems;
+}
+// #endregion
 
 /**
  * A Fargate service in private subnets whose tasks register in Cloud Map as A and SRV records
@@ -114,6 +295,7 @@ export class DiscoverableService extends pulumi.ComponentResource implements Sec
   private readonly scope: Scope;
 
   constructor(name: string, args: DiscoverableServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    assertValidArgs("DiscoverableService", name, discoverableServiceArgProblems(args));
     super("ecs-cloudmap-consul:discoverableService:DiscoverableService", name, {}, opts);
     this.componentName = name;
     this.containerPort = args.containerPort;

@@ -1,22 +1,64 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ArgProblem, assertValidArgs, CERTIFICATE_ARN, check, integerIn, matches, port } from "./arg-checks";
 import { componentTags, TaggedArgs } from "./tags";
 import { createSecurityGroup, egressTo, Scope, SecurityGroupMember, tcpRule } from "./taskResources";
 
 export interface LoadBalancerArgs extends TaggedArgs {
+  /**
+   * VPC of the target group.
+   * @default required
+   */
   readonly vpcId: pulumi.Input<string>;
+  /**
+   * Public subnets in at least two AZs (an ALB needs two).
+   * @default required
+   */
   readonly publicSubnetIds: pulumi.Input<string[]>;
-  /** Port the targets listen on. */
+  /**
+   * Port the targets listen on (1-65535); the ALB may reach them on this port only.
+   * @default required
+   */
   readonly targetPort: number;
-  /** Path the target group probes. Default: "/health". */
+  /**
+   * Path the target group probes.
+   * @default "/health"
+   */
   readonly healthCheckPath?: string;
-  /** ACM certificate: adds an HTTPS listener and turns port 80 into a redirect. Default: HTTP only. */
+  /**
+   * ACM certificate in the stack's region: adds an HTTPS listener and turns port 80 into a redirect.
+   * @default undefined (HTTP only)
+   * @example "arn:aws:acm:eu-west-1:111111111111:certificate/6f1c2a9e-3b7d-4e21-9c55-0a8e4d2b7f10"
+   */
   readonly certificateArn?: string;
-  /** Seconds a deregistering target keeps draining. Default: 15. */
+  /**
+   * Seconds a deregistering target keeps draining (0-300).
+   * @default 15
+   */
   readonly deregistrationDelaySeconds?: number;
-  /** Protect the ALB from deletion. Default: false. */
+  /**
+   * Protect the ALB from deletion.
+   * @default false
+   */
   readonly deletionProtection?: boolean;
 }
+
+// #region argument checks
+/** What is wrong with LoadBalancer's arguments; empty when nothing is. */
+export function loadBalancerArgProblems(
+  args: Pick<LoadBalancerArgs, "targetPort" | "certificateArn" | "deregistrationDelaySeconds">,
+): ArgProblem[] {
+  return [
+    ...check("targetPort", args.targetPort, port),
+    ...check(
+      "certificateArn",
+      args.certificateArn,
+      matches(CERTIFICATE_ARN, "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)"),
+    ),
+    ...check("deregistrationDelaySeconds", args.deregistrationDelaySeconds, integerIn(0, 300)),
+  ];
+}
+// #endregion
 
 /** Public ALB forwarding to an ip target group; the only thing open to the internet. */
 export class LoadBalancer extends pulumi.ComponentResource implements SecurityGroupMember {
@@ -32,6 +74,7 @@ export class LoadBalancer extends pulumi.ComponentResource implements SecurityGr
   private readonly scope: Scope;
 
   constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
+    assertValidArgs("LoadBalancer", name, loadBalancerArgProblems(args));
     super("ecs-cloudmap-consul:loadBalancer:LoadBalancer", name, {}, opts);
     this.componentName = name;
     this.targetPort = args.targetPort;

@@ -1,20 +1,44 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ArgProblem, assertValidArgs, check, integerIn } from "./arg-checks";
+import { DNS_NAME_RULE, isDnsName } from "./naming";
 import { ExternalConsulCleanup, NamespaceCleanup } from "./namespaceCleanup";
 import { componentTags, TaggedArgs } from "./tags";
 
 export interface NamespaceArgs extends TaggedArgs {
-  /** DNS name of the namespace. Default: "internal". */
+  /**
+   * DNS name of the namespace, lowercase.
+   * @default "internal"
+   * @example "svc.local"
+   */
   readonly name?: string;
+  /**
+   * VPC the private namespace answers in.
+   * @default required
+   */
   readonly vpcId: pulumi.Input<string>;
-  /** TTL of the SOA record, which is also the negative-answer TTL, in seconds. Default: 15. */
+  /**
+   * TTL of the SOA record, which is also the negative-answer TTL, seconds (0-300).
+   * @default 15
+   */
   readonly soaTtlSeconds?: number;
   /**
    * Empty the namespace of consul-aws's services before it is deleted (and deregister consul-aws
-   * from an external Consul). Default: off, for a namespace nothing syncs into.
+   * from an external Consul).
+   * @default undefined (off, for a namespace nothing syncs into)
    */
   readonly cleanupOnDelete?: { readonly region: string; readonly consul?: ExternalConsulCleanup };
 }
+
+// #region argument checks
+/** What is wrong with Namespace's arguments; empty when nothing is. */
+export function namespaceArgProblems(args: Pick<NamespaceArgs, "name" | "soaTtlSeconds">): ArgProblem[] {
+  return [
+    ...check("name", args.name, (v) => (isDnsName(v) ? undefined : `must be ${DNS_NAME_RULE}`)),
+    ...check("soaTtlSeconds", args.soaTtlSeconds, integerIn(0, 300)),
+  ];
+}
+// #endregion
 
 /**
  * SOA data of a Route 53 private zone with the given negative TTL (last field).
@@ -34,6 +58,7 @@ export class Namespace extends pulumi.ComponentResource {
   public readonly cleanup: NamespaceCleanup | undefined;
 
   constructor(name: string, args: NamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
+    assertValidArgs("Namespace", name, namespaceArgProblems(args));
     super("ecs-cloudmap-consul:namespace:Namespace", name, {}, opts);
     const dnsName = args.name ?? "internal";
     const soaTtl = args.soaTtlSeconds ?? 15;

@@ -212,8 +212,21 @@ export async function deregisterConsulAwsNode(request: ConsulRequest): Promise<v
 
 /** How the cleanup reaches an external Consul; absent for an embedded one (destroyed with the stack). */
 export interface ExternalConsulCleanup {
+  /**
+   * Consul's HTTP address, reached from the machine running pulumi.
+   * @default required
+   * @example "https://consul.example.com:8501"
+   */
   readonly httpAddr: string;
+  /**
+   * Secrets Manager ARN of the ACL token.
+   * @default required
+   */
   readonly tokenSecretArn: string;
+  /**
+   * Secrets Manager ARN of the CA PEM that signs Consul's certificate.
+   * @default undefined (the system's CAs)
+   */
   readonly caCertSecretArn?: string;
 }
 
@@ -297,9 +310,21 @@ const cleanupProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 export interface NamespaceCleanupArgs {
+  /**
+   * Cloud Map namespace to empty of consul-aws's services.
+   * @default required
+   */
   readonly namespaceId: pulumi.Input<string>;
+  /**
+   * Region of the namespace (and of the secrets).
+   * @default required
+   * @example "eu-west-1"
+   */
   readonly region: string;
-  /** External Consul to deregister consul-aws's node from on delete. Default: none. */
+  /**
+   * External Consul to deregister consul-aws's node from on delete.
+   * @default undefined (none: an embedded Consul goes with the stack)
+   */
   readonly consul?: ExternalConsulCleanup;
 }
 

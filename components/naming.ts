@@ -12,6 +12,23 @@ export interface SyncPrefixes {
   readonly inCloudMap: string;
 }
 
+/** One DNS label: lowercase letters, digits and inner hyphens, 1-63 characters. */
+export const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** The one DNS-name rule: a lowercase name of 1-253 characters made of valid labels, no trailing dot. */
+export function isDnsName(value: string): boolean {
+  return value.length > 0 && value.length <= 253 && value.split(".").every((label) => DNS_LABEL.test(label));
+}
+
+/** What `isDnsName` accepts, in words, for error messages. */
+export const DNS_NAME_RULE =
+  "a lowercase DNS name (labels of a-z, 0-9, -; 1-63 characters, no leading or trailing -)";
+
+/** `host` is `domain` itself or a name under it (label-wise, so "xinternal" is not under "internal"). */
+export function isUnderDomain(host: string, domain: string): boolean {
+  return host === domain || host.endsWith(`.${domain}`);
+}
+
 /** The Consul DNS domain. consul-aws has no flag to change it, so neither do we. */
 export const CONSUL_DOMAIN = "consul";
 

@@ -1,9 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import { NatStrategy } from "./settings";
+import awsRegions from "aws-regions/regions.json";
+import { ArgProblem, assertValidArgs, check, integerIn, matches, oneOf, parseIpv4Cidr } from "./arg-checks";
 import { componentTags, TaggedArgs } from "./tags";
 import { createSecurityGroup, Scope, tcpRule } from "./taskResources";
+
+export const NAT_STRATEGIES = ["Single", "OnePerAz"] as const;
+export type NatStrategy = (typeof NAT_STRATEGIES)[number];
 
 /** Interface endpoints private tasks need to run without NAT (image pull, logs, secrets, Cloud Map). */
 export const INTERFACE_ENDPOINTS: readonly string[] = [
@@ -16,19 +20,79 @@ export const INTERFACE_ENDPOINTS: readonly string[] = [
 ];
 
 export interface NetworkArgs extends TaggedArgs {
-  /** IPv4 CIDR of the VPC, e.g. "10.0.0.0/16". */
+  /**
+   * IPv4 network CIDR of the VPC, /16 to /24.
+   * @default required
+   * @example "10.0.0.0/16"
+   */
   readonly cidrBlock: string;
-  /** Availability zones; each gets one public and one private subnet. */
+  /**
+   * Availability zones, 2 to 6 and at most the region's; each gets one public and one private subnet.
+   * @default required
+   */
   readonly availabilityZoneCount: number;
-  /** "Single" (one NAT gateway, cheaper) or "OnePerAz" (survives an AZ outage). */
+  /**
+   * NAT gateways: "Single" (one, cheaper) or "OnePerAz" (survives an AZ outage).
+   * @default required
+   */
   readonly natGateways: NatStrategy;
-  /** Create the VPC endpoints in INTERFACE_ENDPOINTS plus an S3 gateway. Default: false. */
+  /**
+   * Create the VPC endpoints in INTERFACE_ENDPOINTS plus an S3 gateway.
+   * @default false
+   */
   readonly vpcEndpoints?: boolean;
-  /** Extra interface endpoints, e.g. "ssmmessages" for ECS Exec. Default: none. Only used with vpcEndpoints. */
+  /**
+   * Extra interface endpoints; only used with vpcEndpoints.
+   * @default []
+   * @example ["ssmmessages"]
+   */
   readonly extraInterfaceEndpoints?: readonly string[];
-  /** Region, for endpoint service names. */
+  /**
+   * Region, for endpoint service names and its availability-zone count.
+   * @default required
+   * @example "eu-west-1"
+   */
   readonly region: string;
 }
+
+// #region argument checks
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+
+/**
+ * Availability zones an account gets in a region, from the aws-regions data set (its `zone_limit`
+ * where new accounts see fewer than the region has); undefined for a region it does not list.
+ */
+export function availabilityZoneCount(region: string): number | undefined {
+  const known = (awsRegions as { code: string; zones: string[]; zone_limit?: number }[]).find(
+    (r) => r.code === region,
+  );
+  return known ? (known.zone_limit ?? known.zones.length) : undefined;
+}
+
+/** What is wrong with Network's arguments; empty when nothing is. */
+export function networkArgProblems(args: NetworkArgs): ArgProblem[] {
+  const cidr = parseIpv4Cidr(args.cidrBlock);
+  const problems = [
+    ...check("region", args.region, matches(REGION, "an AWS region like us-east-1")),
+    ...check("cidrBlock", args.cidrBlock, () =>
+      cidr && cidr.prefix >= 16 && cidr.prefix <= 24
+        ? undefined
+        : "must be an IPv4 network CIDR from /16 to /24 like 10.0.0.0/16",
+    ),
+    ...check("availabilityZoneCount", args.availabilityZoneCount, integerIn(2, 6)),
+    ...check("natGateways", args.natGateways, oneOf(NAT_STRATEGIES)),
+  ];
+  const regionAzs = availabilityZoneCount(args.region);
+  if (regionAzs !== undefined && args.availabilityZoneCount <= 6 && args.availabilityZoneCount > regionAzs) {
+    problems.push({
+      arg: "availabilityZoneCount",
+      message: `${args.region} has ${regionAzs} availability zones`,
+      value: args.availabilityZoneCount,
+    });
+  }
+  return problems;
+}
+// #endregion
 
 /** VPC with public and private subnets over N AZs, DNS on (Cloud Map needs it), optional endpoints. */
 export class Network extends pulumi.ComponentResource {
@@ -41,6 +105,7 @@ export class Network extends pulumi.ComponentResource {
   private readonly scope: Scope;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    assertValidArgs("Network", name, networkArgProblems(args));
     super("ecs-cloudmap-consul:network:Network", name, {}, opts);
     this.scope = { parent: this, tags: componentTags(name, args.tags) };
 

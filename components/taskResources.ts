@@ -21,11 +21,25 @@ export function stackScopedName(name: string): string {
 
 /** Where a Fargate service runs and the role ECS uses to start its tasks. */
 export interface FargatePlacementArgs {
+  /**
+   * ECS cluster the service runs in.
+   * @default required
+   */
   readonly clusterArn: pulumi.Input<string>;
+  /**
+   * VPC of the tasks' security group.
+   * @default required
+   */
   readonly vpcId: pulumi.Input<string>;
-  /** Private subnets: tasks never get a public IP. */
+  /**
+   * Private subnets: tasks never get a public IP.
+   * @default required
+   */
   readonly subnetIds: pulumi.Input<string[]>;
-  /** Task execution role (image pull, logs, secrets injection). */
+  /**
+   * Task execution role (image pull, logs, secrets injection).
+   * @default required
+   */
   readonly executionRoleArn: pulumi.Input<string>;
 }
 

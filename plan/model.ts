@@ -64,7 +64,7 @@ export function stackSettings(stack: string): Record<string, SettingValue> {
     config?: Record<string, unknown>;
   };
   const settings: Record<string, SettingValue> = {};
-  for (const [key, spec] of Object.entries(declared)) settings[key] = spec.default as SettingValue;
+  for (const [key, spec] of Object.entries(declared)) settings[key] = spec.default;
   for (const [key, value] of Object.entries(doc.config ?? {})) {
     const bare = key.startsWith(`${PROJECT}:`) ? key.slice(PROJECT.length + 1) : key;
     const secure = typeof value === "object" && value !== null && "secure" in value;

@@ -1,13 +1,16 @@
 /**
- * Runs the Pulumi program (index.ts) under Pulumi's mock runtime and records every
- * resource it registers, with its parent. Nothing else is faked: components, settings
- * and naming run for real. The offline plan and the infra tests share this runner.
+ * Runs the Pulumi program (what index.ts runs: settings from config, then
+ * `createInfrastructure`) under Pulumi's mock runtime and records every resource it registers,
+ * with its parent. Nothing else is faked: components, settings and naming run for real. Like the
+ * Pulumi CLI, it fills in Pulumi.yaml's defaults for settings the stack leaves out. The offline
+ * plan and the infra tests share this runner.
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import * as yaml from "js-yaml";
+import { createInfrastructure, settingsFrom } from "../components/infrastructure";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const PROJECT = "ecs-cloudmap-consul";
@@ -66,15 +69,34 @@ export function loadStackConfig(stack: string): Record<string, string> {
   return config;
 }
 
+/** A setting as Pulumi.yaml declares it. */
+export interface SettingSpec {
+  readonly type: "string" | "integer" | "boolean";
+  readonly default: string | number | boolean;
+  readonly description: string;
+}
+
 /** Pulumi.yaml parsed. */
 export function loadProjectFile(): {
   name: string;
   runtime: unknown;
-  config: Record<string, { type: string; default: unknown; description: string }>;
+  config: Record<string, SettingSpec>;
 } {
   return yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as ReturnType<
     typeof loadProjectFile
   >;
+}
+
+/**
+ * What the Pulumi CLI does before a program runs: every setting Pulumi.yaml declares with a
+ * default and the stack leaves unset gets that default (as text, as the CLI hands it over).
+ */
+export function withProjectDefaults(config: Readonly<Record<string, string>>): Record<string, string> {
+  const project = loadProjectFile();
+  const defaults = Object.fromEntries(
+    Object.entries(project.config).map(([key, spec]) => [`${project.name}:${key}`, String(spec.default)]),
+  );
+  return { ...defaults, ...config };
 }
 
 function fakeHex(seed: string): string {
@@ -181,13 +203,6 @@ interface MockMonitorLike {
   getRegisteredResources(): Map<string, { urn: string }>;
 }
 
-function forgetProgram(): void {
-  for (const file of Object.keys(require.cache)) {
-    const rel = path.relative(ROOT, file);
-    if (rel === "index.ts" || rel.startsWith(`components${path.sep}`)) delete require.cache[file];
-  }
-}
-
 /** `urn:pulumi:stack::project::a$b$type::name` → the last type of the chain and the name. */
 export function parseUrn(urn: string): { type: string; name: string; parentType: string | undefined } {
   const [, , qualifiedType, name] = urn.split("::");
@@ -199,8 +214,20 @@ export function parseUrn(urn: string): { type: string; name: string; parentType:
   };
 }
 
-/** Runs index.ts with this config; never throws, the program's error is returned. */
-export async function runProgram(config: Record<string, string>, stack = "test"): Promise<ProgramRun> {
+/** Runs the program with this stack config; never throws, the program's error is returned. */
+export function runProgram(config: Record<string, string>, stack = "test"): Promise<ProgramRun> {
+  return runMocked(() => createInfrastructure(settingsFrom(pulumi.runtime.allConfig())), config, stack);
+}
+
+/**
+ * Runs `build` (the program, or a few components built directly) under the mocks with this
+ * config, and records what it registers; its returned values are the outputs. Never throws.
+ */
+export async function runMocked(
+  build: () => Readonly<Record<string, unknown>>,
+  config: Record<string, string> = {},
+  stack = "test",
+): Promise<ProgramRun> {
   const resources: RecordedResource[] = [];
   await pulumi.runtime.setMocks(
     {
@@ -223,7 +250,7 @@ export async function runProgram(config: Record<string, string>, stack = "test")
     stack,
     false,
   );
-  pulumi.runtime.setAllConfig(config);
+  pulumi.runtime.setAllConfig(withProjectDefaults(config));
   const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitorLike;
   // Mock args carry no parent or dependencies; the registration request does.
   const requests = new Map<
@@ -240,14 +267,11 @@ export async function runProgram(config: Record<string, string>, stack = "test")
     });
     return register(req, callback);
   };
-  forgetProgram();
-
   const outputs: Record<string, unknown> = {};
   const secretOutputs: string[] = [];
   let error: Error | undefined;
   try {
-    const program = (await import(path.join(ROOT, "index"))) as Record<string, unknown>;
-    for (const [key, value] of Object.entries(program)) {
+    for (const [key, value] of Object.entries(build())) {
       outputs[key] = await resolve(value);
       if (pulumi.Output.isInstance(value) && (await pulumi.isSecret(value))) secretOutputs.push(key);
     }

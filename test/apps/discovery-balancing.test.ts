@@ -273,3 +273,138 @@ describe("discovery: balancer and ejection edge cases", () => {
     assert.equal(maxEjectable(4, 100), 3);
   });
 });
+
+describe("discovery: balancer, SRV weights and priorities", () => {
+  /** A deterministic uniform sequence: i/n for i = 0..n-1, repeated. */
+  function grid(n: number): () => number {
+    let i = 0;
+    return () => (i++ % n) / n;
+  }
+
+  it("splits requests in proportion to the weights within one priority (RFC 2782)", () => {
+    const candidates: Candidate[] = [
+      { outstanding: 0, eligible: true, priority: 1, weight: 1 },
+      { outstanding: 0, eligible: true, priority: 1, weight: 3 },
+    ];
+    const counts = [0, 0];
+    const random = grid(1000);
+    for (let i = 0; i < 4000; i++) counts[pickTarget(candidates, { cursor: i }, 8, random)] += 1;
+    assert.deepEqual(counts, [1000, 3000]);
+  });
+
+  it("uses a higher priority only when no lower one is eligible", () => {
+    const candidates: Candidate[] = [
+      { outstanding: 0, eligible: true, priority: 2, weight: 1 },
+      { outstanding: 0, eligible: true, priority: 1, weight: 1 },
+      { outstanding: 0, eligible: true, priority: 1, weight: 1 },
+    ];
+    const seen = new Set<number>();
+    for (let i = 0; i < 30; i++) seen.add(pickTarget(candidates, { cursor: i }, 8));
+    assert.deepEqual([...seen].sort(), [1, 2]);
+    candidates[1].eligible = false;
+    candidates[2].eligible = false;
+    assert.equal(pickTarget(candidates, { cursor: 0 }, 8), 0);
+  });
+
+  it("gives weight 0 only the chance RFC 2782 gives it (a draw of 0), and round robin when all weights are equal", () => {
+    const zero: Candidate[] = [
+      { outstanding: 0, eligible: true, weight: 0 },
+      { outstanding: 0, eligible: true, weight: 9 },
+    ];
+    const counts = [0, 0];
+    const random = grid(100);
+    for (let i = 0; i < 1000; i++) counts[pickTarget(zero, { cursor: 0 }, 8, random)] += 1;
+    assert.deepEqual(counts, [100, 900]); // a draw of 0 out of [0, 9]: one in ten
+    const equal: Candidate[] = [
+      { outstanding: 0, eligible: true, weight: 5 },
+      { outstanding: 0, eligible: true, weight: 5 },
+    ];
+    assert.deepEqual(
+      [0, 1, 2, 3].map((cursor) => pickTarget(equal, { cursor }, 8, () => 0)),
+      [0, 1, 0, 1],
+    );
+  });
+
+  it("applies the busy guard before the weights", () => {
+    const candidates: Candidate[] = [
+      { outstanding: 20, eligible: true, weight: 100 }, // stuck
+      { outstanding: 0, eligible: true, weight: 1 },
+    ];
+    for (const r of [0, 0.5, 0.99])
+      assert.equal(
+        pickTarget(candidates, { cursor: 0 }, 8, () => r),
+        1,
+      );
+  });
+});
+
+describe("discovery: balancer, what counts and what does not", () => {
+  it("the least busy count comes from the chosen priority only", () => {
+    const candidates: Candidate[] = [
+      { outstanding: 10, eligible: true, priority: 1 },
+      { outstanding: 0, eligible: true, priority: 2 }, // idle, but a fallback: not the yardstick
+    ];
+    assert.equal(pickTarget(candidates, { cursor: 0 }, 2), 0);
+    assert.equal(pickTarget(candidates, { cursor: 1 }, 2), 0);
+  });
+
+  it("a turn owed to a target is not repaid while it is excluded, nor to one of another priority", () => {
+    const candidates: Candidate[] = [
+      { outstanding: 0, eligible: false, debt: 3 },
+      { outstanding: 0, eligible: true, priority: 1, debt: 3 },
+      { outstanding: 0, eligible: true },
+    ];
+    assert.equal(pickTarget(candidates, { cursor: 0 }, 8), 2);
+    assert.equal(candidates[0].debt, 3);
+    assert.equal(candidates[1].debt, 3);
+  });
+
+  it("an excluded target of a lower priority does not hide the eligible ones", () => {
+    const candidates: Candidate[] = [
+      { outstanding: 0, eligible: false, priority: 0 },
+      { outstanding: 0, eligible: true, priority: 1 },
+    ];
+    assert.equal(pickTarget(candidates, { cursor: 0 }, 8), 1);
+  });
+
+  it("weighted choice draws only among eligible targets of the chosen priority within the slack (the edge included)", () => {
+    const candidates: Candidate[] = [
+      { outstanding: 0, eligible: false, weight: 50 }, // excluded
+      { outstanding: 0, eligible: true, weight: 1 },
+      { outstanding: 0, eligible: true, priority: 5, weight: 50 }, // a fallback
+      { outstanding: 8, eligible: true, weight: 3 }, // at the slack's edge: still in
+      { outstanding: 9, eligible: true, weight: 50 }, // past it
+    ];
+    const counts = [0, 0, 0, 0, 0];
+    let i = 0;
+    const random = () => (i++ % 100) / 100;
+    for (let k = 0; k < 400; k++) counts[pickTarget(candidates, { cursor: 0 }, 8, random)] += 1;
+    assert.deepEqual(counts, [0, 100, 0, 300, 0]);
+  });
+
+  it("weight 0: a draw of 0 picks the first weight-0 target, wherever it stands", () => {
+    const candidates: Candidate[] = [
+      { outstanding: 0, eligible: true, weight: 5 },
+      { outstanding: 0, eligible: true, weight: 0 },
+      { outstanding: 0, eligible: true, weight: 0 },
+    ];
+    assert.equal(
+      pickTarget(candidates, { cursor: 0 }, 8, () => 0),
+      1,
+    );
+    assert.equal(
+      pickTarget(candidates, { cursor: 0 }, 8, () => 0.5),
+      0,
+    );
+    // The first weight-0 target may also be the first of all: a later weight-0 one never overrides it.
+    const zeroFirst: Candidate[] = [
+      { outstanding: 0, eligible: true, weight: 0 },
+      { outstanding: 0, eligible: true, weight: 5 },
+      { outstanding: 0, eligible: true, weight: 0 },
+    ];
+    assert.equal(
+      pickTarget(zeroFirst, { cursor: 0 }, 8, () => 0),
+      0,
+    );
+  });
+});

@@ -1,61 +1,17 @@
 // The discovery client against a real DNS server and real HTTP servers on loopback addresses.
 import assert from "node:assert/strict";
-import {
-  createServiceClient,
-  ServiceUnavailableError,
-  type ServiceClient,
-  type ServiceClientOptions,
-} from "../../apps/hello/src/discovery";
-import { aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
+import { ServiceUnavailableError } from "../../apps/hello/src/discovery";
+import { aRecord, soaRecord, srvRecord } from "./support/test-dns-server";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startTaskGroup, type TaskServer } from "./support/http-servers";
-
-const SERVICE = "name.internal";
-const quiet = (): void => {};
+import { SERVICE, useDiscoveryFixture } from "./support/discovery-fixture";
 
 describe("discovery client (real DNS and HTTP on loopback)", function () {
-  let dns: TestDnsServer;
-  let tasks: TaskServer[] = [];
-  let client: ServiceClient | undefined;
-
-  beforeEach(async () => {
-    dns = await new TestDnsServer().start();
-  });
-  afterEach(async () => {
-    await client?.close();
-    client = undefined;
-    await Promise.all(tasks.map((t) => t.close()));
-    tasks = [];
-    await dns.stop();
-  });
-
-  async function startTasks(n: number): Promise<TaskServer[]> {
-    const group = await startTaskGroup(n);
-    tasks.push(...group);
-    return group;
-  }
-
-  function serveA(list: () => TaskServer[], ttl: number): void {
-    dns.handler = (q) =>
-      q.type === "A" && q.name === SERVICE
-        ? { answers: list().map((t) => aRecord(SERVICE, t.host, ttl)) }
-        : { rcode: "NXDOMAIN", authorities: [soaRecord("internal", 1)] };
-  }
-
-  function connect(port: number, extra: Partial<ServiceClientOptions> = {}): ServiceClient {
-    client = createServiceClient({
-      url: `http://${SERVICE}:${port}/`,
-      dnsServers: [{ host: "127.0.0.1", port: dns.port }],
-      log: quiet,
-      ...extra,
-    });
-    return client;
-  }
+  const f = useDiscoveryFixture();
 
   it("spreads requests evenly over the tasks, with one DNS query per TTL (concurrent first requests coalesced)", async () => {
-    const three = await startTasks(3);
-    serveA(() => three, 30);
-    const c = connect(three[0].port);
+    const three = await f.startTasks(3);
+    f.serveA(() => three, 30);
+    const c = f.connect(three[0].port);
     // 30 concurrent first requests: they all wait for the single first lookup.
     const first = await Promise.all(Array.from({ length: 30 }, () => c.request("/")));
     assert.ok(first.every((r) => r.status === 200));
@@ -65,7 +21,7 @@ describe("discovery client (real DNS and HTTP on loopback)", function () {
       [100, 100, 100],
     );
     const m = c.metrics();
-    assert.equal(dns.queries, 1);
+    assert.equal(f.dns.queries, 1);
     assert.equal(m.dnsQueries, 1);
     assert.equal(m.requests, 300);
     assert.equal(m.retries, 0);
@@ -77,10 +33,10 @@ describe("discovery client (real DNS and HTTP on loopback)", function () {
   });
 
   it("refreshes after the (clamped) TTL: a new task gets traffic, a vanished one is dropped", async () => {
-    const three = await startTasks(3);
+    const three = await f.startTasks(3);
     let listed = three.slice(0, 2);
-    serveA(() => listed, 0); // TTL 0 as in the AWS pattern: clamped to the 1 s minimum
-    const c = connect(three[0].port, { ttlMinSeconds: 1 });
+    f.serveA(() => listed, 0); // TTL 0 as in the AWS pattern: clamped to the 1 s minimum
+    const c = f.connect(three[0].port, { ttlMinSeconds: 1 });
     for (let i = 0; i < 10; i++) await c.request("/");
     assert.equal(three[2].served, 0);
     listed = [three[1], three[2]];
@@ -91,15 +47,15 @@ describe("discovery client (real DNS and HTTP on loopback)", function () {
     }
     assert.ok(three[2].served > 0, "the new task got no traffic within the TTL");
     assert.deepEqual(Object.keys(c.metrics().targets).sort(), [three[1].key, three[2].key]);
-    assert.ok(dns.queries >= 2 && dns.queries <= 4, `DNS queries: ${dns.queries}`);
+    assert.ok(f.dns.queries >= 2 && f.dns.queries <= 4, `DNS queries: ${f.dns.queries}`);
   });
 
   it("keeps serving the last good set while DNS does not answer", async () => {
-    const two = await startTasks(2);
-    serveA(() => two, 1);
-    const c = connect(two[0].port, { ttlMinSeconds: 1, dnsTimeoutMs: 200 });
+    const two = await f.startTasks(2);
+    f.serveA(() => two, 1);
+    const c = f.connect(two[0].port, { ttlMinSeconds: 1, dnsTimeoutMs: 200 });
     assert.equal((await c.request("/")).status, 200);
-    dns.silent = true;
+    f.dns.silent = true;
     const until = Date.now() + 1800;
     let ok = 0;
     while (Date.now() < until) {
@@ -110,13 +66,16 @@ describe("discovery client (real DNS and HTTP on loopback)", function () {
     const m = c.metrics();
     assert.ok(ok > 20);
     assert.ok(m.dnsFailures >= 1, "the failed refresh was not counted");
+    // Serve-stale does not hammer DNS: one query per (1 s) TTL, so the first and at most two or
+    // three retries in this ~2 s outage, however many requests came meanwhile.
+    assert.ok(m.dnsQueries <= 4 && f.dns.queries <= 4, `DNS asked ${f.dns.queries} times`);
     assert.equal(m.discovery.targets, 2);
     assert.match(String(m.discovery.lastError), /DNS timeout/);
   });
 
   it("SRV: takes the port from the record, the address from the additional section or an A query", async () => {
-    const two = await startTasks(2);
-    dns.handler = (q) => {
+    const two = await f.startTasks(2);
+    f.dns.handler = (q) => {
       if (q.type === "SRV" && q.name === SERVICE) {
         return {
           answers: two.map((t, i) => srvRecord(SERVICE, `task-${i}.${SERVICE}`, t.port, 10)),
@@ -127,7 +86,7 @@ describe("discovery client (real DNS and HTTP on loopback)", function () {
         return { answers: [aRecord(q.name, two[1].host, 10)] };
       return { rcode: "NXDOMAIN" };
     };
-    const c = connect(1, { recordType: "SRV" }); // the URL's port is not used with SRV
+    const c = f.connect(1, { recordType: "SRV" }); // the URL's port is not used with SRV
     for (let i = 0; i < 10; i++) assert.equal((await c.request("/")).status, 200);
     assert.deepEqual(
       two.map((t) => t.served),
@@ -137,25 +96,30 @@ describe("discovery client (real DNS and HTTP on loopback)", function () {
   });
 
   it("retries a truncated answer over TCP", async () => {
-    const two = await startTasks(2);
-    dns.handler = (q) => ({
+    const two = await f.startTasks(2);
+    f.dns.handler = (q) => ({
       answers: two.map((t, i) => srvRecord(SERVICE, `task-${i}.${SERVICE}`, t.port, 10)),
       additionals: two.map((t, i) => aRecord(`task-${i}.${SERVICE}`, t.host, 10)),
       truncateUdp: q.type === "SRV",
     });
-    const c = connect(1, { recordType: "SRV" });
+    const c = f.connect(1, { recordType: "SRV" });
     assert.equal((await c.request("/")).status, 200);
     const m = c.metrics();
     assert.equal(m.dnsTruncated, 1);
-    assert.equal(dns.tcpQueries, 1);
+    assert.equal(f.dns.tcpQueries, 1);
     assert.equal(m.discovery.targets, 2);
   });
 
   it("a hung task: no failed request, the task is ejected, then passed over", async () => {
-    const three = await startTasks(3);
-    serveA(() => three, 30);
+    const three = await f.startTasks(3);
+    f.serveA(() => three, 30);
     three[0].hang = true;
-    const c = connect(three[0].port, { responseTimeoutMs: 300, deadlineMs: 2000 });
+    const c = f.connect(three[0].port, {
+      // Long enough that a live task never misses it on a loaded machine.
+      connectTimeoutMs: 10_000,
+      responseTimeoutMs: 1000,
+      deadlineMs: 10_000,
+    });
     for (let i = 0; i < 30; i++) {
       const r = await c.request("/");
       assert.equal(r.status, 200);
@@ -170,12 +134,16 @@ describe("discovery client (real DNS and HTTP on loopback)", function () {
   });
 
   it("all tasks refusing connections: a fast ServiceUnavailableError naming the tries", async () => {
-    const two = await startTasks(2);
-    serveA(() => two, 30);
-    const c = connect(two[0].port, { connectTimeoutMs: 2000, responseTimeoutMs: 2000, deadlineMs: 5000 });
+    const two = await f.startTasks(2);
+    f.serveA(() => two, 30);
+    const c = f.connect(two[0].port, {
+      connectTimeoutMs: 20_000,
+      responseTimeoutMs: 20_000,
+      deadlineMs: 40_000,
+    });
     await c.request("/");
     await Promise.all(two.map((t) => t.close()));
-    tasks = [];
+    f.tasks = [];
     const started = Date.now();
     await assert.rejects(c.request("/"), (err: unknown) => {
       assert.ok(err instanceof ServiceUnavailableError);
@@ -183,28 +151,27 @@ describe("discovery client (real DNS and HTTP on loopback)", function () {
       assert.match(err.message, /ECONNREFUSED/);
       return true;
     });
-    assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`); // no timeout was waited for
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`); // no timeout was waited for
   });
 
   it("no task registered (NXDOMAIN): fails at once", async () => {
-    dns.handler = () => ({ rcode: "NXDOMAIN", authorities: [soaRecord("internal", 1)] });
-    const c = connect(3000);
+    f.dns.handler = () => ({ rcode: "NXDOMAIN", authorities: [soaRecord("internal", 1)] });
+    const c = f.connect(3000);
     const started = Date.now();
     await assert.rejects(c.request("/"), /no name\.internal task registered in DNS/);
     assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
   });
 
   it("retries a non-idempotent request only when it never reached a task", async () => {
-    const two = await startTasks(2);
-    serveA(() => two, 30);
-    const c = connect(two[0].port);
+    const two = await f.startTasks(2);
+    f.serveA(() => two, 30);
+    const c = f.connect(two[0].port);
     await assert.rejects(c.request("/", { method: "POST", body: "x" }), /1 try/); // answered 500: not repeated
     await two[0].close();
-    tasks = [two[1]];
+    f.tasks = [two[1]];
     // Whichever task is tried first, the POST lands once on the live one.
     for (let i = 0; i < 2; i++) {
-      const err = await c.request("/", { method: "POST", body: "x" }).catch((e: Error) => e);
-      assert.match(String(err), /HTTP 500/);
+      await assert.rejects(c.request("/", { method: "POST", body: "x" }), /HTTP 500/);
     }
     assert.equal(c.metrics().retries, 1);
   });

@@ -18,17 +18,14 @@ import {
   RequestAbortedError,
   ServiceClientError,
   ServiceUnavailableError,
-  type ServiceClient,
   type ServiceClientOptions,
 } from "../../apps/hello/src/discovery";
-import { pickTarget, type Candidate } from "../../apps/hello/src/discovery/balancer";
 import { parseHelloConfig } from "../../apps/hello/src/config";
+import { formatDnsServer, systemDnsServers } from "../../apps/hello/src/discovery/dns-servers";
 import { aaaaRecord, aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startTaskGroup, startTaskServer, type TaskServer } from "./support/http-servers";
-
-const SERVICE = "name.internal";
-const quiet = (): void => {};
+import { startTaskServer, type TaskServer } from "./support/http-servers";
+import { quiet, SERVICE, useDiscoveryFixture } from "./support/discovery-fixture";
 
 /** Rejects with the error, or fails when the promise resolves. */
 async function failure(p: Promise<unknown>): Promise<Error> {
@@ -227,117 +224,147 @@ describe("discovery library: options", () => {
   });
 });
 
-const D = CLIENT_DEFAULTS;
-const L = OPTION_LIMITS;
-
-describe("discovery library: SRV weights and priorities (balancer, pure)", () => {
-  /** A deterministic uniform sequence: i/n for i = 0..n-1, repeated. */
-  function grid(n: number): () => number {
-    let i = 0;
-    return () => (i++ % n) / n;
+describe("discovery library: more option checks, and the errors' names and messages", () => {
+  const base: ServiceClientOptions = {
+    url: "http://name.internal:3000/",
+    dnsServers: [{ host: "127.0.0.1", port: 9 }],
+    log: quiet,
+  };
+  const circular: Record<string, unknown> = {};
+  circular.self = circular;
+  const bad: Array<[string, unknown, string]> = [
+    ["options", null, "invalid option options: expected an object with at least url, got null"],
+    [
+      "options",
+      "http://name.internal/",
+      'invalid option options: expected an object with at least url, got "http://name.internal/"',
+    ],
+    ["url", { ...base, url: "http://:pw@name.internal/" }, "invalid option url"],
+    ["url", { ...base, url: "http://name.internal/?a=1" }, "invalid option url"],
+    ["url", { ...base, url: "http://name.internal/#top" }, "invalid option url"],
+    ["url", { ...base, url: new URL("http://name.internal/") }, "invalid option url"],
+    ["ejection", { ...base, ejection: 5 }, "invalid option ejection: expected an object, got 5"],
+    [
+      "ejection",
+      { ...base, ejection: "strict" },
+      'invalid option ejection: expected an object, got "strict"',
+    ],
+    [
+      "dnsServers",
+      { ...base, dnsServers: { host: "127.0.0.1", port: 53 } },
+      'invalid option dnsServers: expected an array of { host: an IP address, port: 1-65535 }, got {"host":"127.0.0.1","port":53}',
+    ],
+    [
+      "dnsServers[0]",
+      { ...base, dnsServers: [null] },
+      "invalid option dnsServers[0]: expected { host: an IP address, port: 1-65535 }, got null",
+    ],
+    [
+      "dnsServers[0]",
+      { ...base, dnsServers: ["127.0.0.1"] },
+      'invalid option dnsServers[0]: expected { host: an IP address, port: 1-65535 }, got "127.0.0.1"',
+    ],
+    [
+      "dnsServers[0]",
+      { ...base, dnsServers: [{ host: "127.0.0.1", port: 0 }] },
+      "invalid option dnsServers[0]",
+    ],
+    [
+      "dnsServers[0]",
+      { ...base, dnsServers: [{ host: "127.0.0.1", port: 65536 }] },
+      "invalid option dnsServers[0]",
+    ],
+    [
+      "dnsServers[0]",
+      { ...base, dnsServers: [circular] },
+      "invalid option dnsServers[0]: expected { host: an IP address, port: 1-65535 }, got [object Object]",
+    ],
+    ["random", { ...base, random: 0.5 }, "invalid option random: expected a function, got 0.5"],
+    ["now", { ...base, now: true }, "invalid option now: expected a function, got true"],
+    [
+      "recordType",
+      { ...base, recordType: () => "A" },
+      "invalid option recordType: expected one of A, AAAA, SRV, got a function",
+    ],
+  ];
+  for (const [option, options, message] of bad) {
+    it(`${option}: ${message.slice(message.indexOf(":") + 2)}`, () => {
+      assert.throws(
+        () => createServiceClient(options as ServiceClientOptions),
+        (err: unknown) => {
+          assert.ok(err instanceof InvalidOptionError);
+          assert.equal(err.name, "InvalidOptionError");
+          assert.equal(err.option, option);
+          assert.ok(err.message.startsWith(message), err.message);
+          return true;
+        },
+      );
+    });
   }
 
-  it("splits requests in proportion to the weights within one priority (RFC 2782)", () => {
-    const candidates: Candidate[] = [
-      { outstanding: 0, eligible: true, priority: 1, weight: 1 },
-      { outstanding: 0, eligible: true, priority: 1, weight: 3 },
-    ];
-    const counts = [0, 0];
-    const random = grid(1000);
-    for (let i = 0; i < 4000; i++) counts[pickTarget(candidates, { cursor: i }, 8, random)] += 1;
-    assert.deepEqual(counts, [1000, 3000]);
+  it("accepts the edges of every range: ports 1 and 65535, ttlMinSeconds equal to ttlMaxSeconds, no ejection object", async () => {
+    const c = createServiceClient({
+      ...base,
+      dnsServers: [
+        { host: "127.0.0.1", port: 1 },
+        { host: "::1", port: 65535 },
+      ],
+      ttlMinSeconds: 30,
+      ttlMaxSeconds: 30,
+      ejection: undefined,
+    });
+    assert.deepEqual(c.metrics().discovery.dnsServers, ["127.0.0.1:1", "[::1]:65535"]);
+    await c.close();
   });
 
-  it("uses a higher priority only when no lower one is eligible", () => {
-    const candidates: Candidate[] = [
-      { outstanding: 0, eligible: true, priority: 2, weight: 1 },
-      { outstanding: 0, eligible: true, priority: 1, weight: 1 },
-      { outstanding: 0, eligible: true, priority: 1, weight: 1 },
-    ];
-    const seen = new Set<number>();
-    for (let i = 0; i < 30; i++) seen.add(pickTarget(candidates, { cursor: i }, 8));
-    assert.deepEqual([...seen].sort(), [1, 2]);
-    candidates[1].eligible = false;
-    candidates[2].eligible = false;
-    assert.equal(pickTarget(candidates, { cursor: 0 }, 8), 0);
+  it("without dnsServers the system resolvers are asked; proxy mode asks none", async () => {
+    const system = createServiceClient({ url: "http://127.0.0.2:3000/" });
+    assert.deepEqual(system.metrics().discovery.dnsServers, systemDnsServers().map(formatDnsServer));
+    await system.close();
+    const proxy = createServiceClient({ url: "http://localhost:3000/", mode: "proxy" });
+    assert.deepEqual(proxy.metrics().discovery.dnsServers, []);
+    await proxy.close();
   });
 
-  it("gives weight 0 only the chance RFC 2782 gives it (a draw of 0), and round robin when all weights are equal", () => {
-    const zero: Candidate[] = [
-      { outstanding: 0, eligible: true, weight: 0 },
-      { outstanding: 0, eligible: true, weight: 9 },
+  it("every error class has its own name and code; the unavailable ones carry their tries and reasons", () => {
+    const cases: Array<[ServiceClientError, string, string]> = [
+      [new ServiceClientError("m", "DISCOVERY_NO_TARGETS"), "ServiceClientError", "DISCOVERY_NO_TARGETS"],
+      [new NoTargetsError("m"), "NoTargetsError", "DISCOVERY_NO_TARGETS"],
+      [new DnsUnavailableError("m", "timeout"), "DnsUnavailableError", "DISCOVERY_DNS_UNAVAILABLE"],
+      [new AllTriesFailedError("m", 2, ["a", "b"]), "AllTriesFailedError", "DISCOVERY_ALL_TRIES_FAILED"],
+      [new DeadlineExceededError("m", 1, ["a"]), "DeadlineExceededError", "DISCOVERY_DEADLINE_EXCEEDED"],
+      [
+        new AllTargetsEjectedError("m", 2, ["a", "b"]),
+        "AllTargetsEjectedError",
+        "DISCOVERY_ALL_TARGETS_EJECTED",
+      ],
+      [
+        new ServiceUnavailableError("m", "DISCOVERY_NO_TARGETS", 0, []),
+        "ServiceUnavailableError",
+        "DISCOVERY_NO_TARGETS",
+      ],
     ];
-    const counts = [0, 0];
-    const random = grid(100);
-    for (let i = 0; i < 1000; i++) counts[pickTarget(zero, { cursor: 0 }, 8, random)] += 1;
-    assert.deepEqual(counts, [100, 900]); // a draw of 0 out of [0, 9]: one in ten
-    const equal: Candidate[] = [
-      { outstanding: 0, eligible: true, weight: 5 },
-      { outstanding: 0, eligible: true, weight: 5 },
-    ];
-    assert.deepEqual(
-      [0, 1, 2, 3].map((cursor) => pickTarget(equal, { cursor }, 8, () => 0)),
-      [0, 1, 0, 1],
-    );
-  });
-
-  it("applies the busy guard before the weights", () => {
-    const candidates: Candidate[] = [
-      { outstanding: 20, eligible: true, weight: 100 }, // stuck
-      { outstanding: 0, eligible: true, weight: 1 },
-    ];
-    for (const r of [0, 0.5, 0.99])
-      assert.equal(
-        pickTarget(candidates, { cursor: 0 }, 8, () => r),
-        1,
-      );
+    for (const [err, name, code] of cases) {
+      assert.equal(err.name, name);
+      assert.equal(err.code, code);
+      assert.equal(err.message, "m");
+      assert.ok(err instanceof Error);
+    }
+    for (const err of [new NoTargetsError("m"), new DnsUnavailableError("m", "x")]) {
+      assert.equal(err.tries, 0);
+      assert.deepEqual(err.reasons, []);
+    }
+    const aborted = new RequestAbortedError("why");
+    assert.equal(aborted.message, "request aborted by the caller");
+    assert.equal(aborted.cause, "why");
   });
 });
 
+const D = CLIENT_DEFAULTS;
+const L = OPTION_LIMITS;
+
 describe("discovery library: behaviour on real sockets", function () {
-  let dns: TestDnsServer;
-  let tasks: TaskServer[] = [];
-  let servers: http.Server[] = [];
-  let client: ServiceClient | undefined;
-
-  beforeEach(async () => {
-    dns = await new TestDnsServer().start();
-  });
-  afterEach(async () => {
-    await client?.close();
-    client = undefined;
-    await Promise.all(tasks.map((t) => t.close()));
-    tasks = [];
-    for (const s of servers) {
-      s.closeAllConnections();
-      s.close();
-    }
-    servers = [];
-    await dns.stop();
-  });
-
-  async function startTasks(n: number): Promise<TaskServer[]> {
-    const group = await startTaskGroup(n);
-    tasks.push(...group);
-    return group;
-  }
-
-  function serveA(list: () => readonly { host: string }[], ttl = 30): void {
-    dns.handler = (q) =>
-      q.type === "A" && q.name === SERVICE
-        ? { answers: list().map((t) => aRecord(SERVICE, t.host, ttl)) }
-        : { rcode: "NXDOMAIN", authorities: [soaRecord("internal", 1)] };
-  }
-
-  function connect(port: number, extra: Partial<ServiceClientOptions> = {}): ServiceClient {
-    client = createServiceClient({
-      url: `http://${SERVICE}:${port}/`,
-      dnsServers: [{ host: "127.0.0.1", port: dns.port }],
-      log: quiet,
-      ...extra,
-    });
-    return client;
-  }
+  const f = useDiscoveryFixture();
 
   /** A free port on 127.0.0.x that refuses connections (listened on once, then closed). */
   async function refusingPort(host: string): Promise<number> {
@@ -355,7 +382,7 @@ describe("discovery library: behaviour on real sockets", function () {
       const port = await refusingPort("127.0.0.2");
       try {
         const live = await startTaskServer("127.0.0.3", port);
-        tasks.push(live);
+        f.tasks.push(live);
         return { port, live };
       } catch (err) {
         lastError = err;
@@ -366,28 +393,32 @@ describe("discovery library: behaviour on real sockets", function () {
 
   describe("error codes", () => {
     it("DISCOVERY_NO_TARGETS: DNS says the name has no task", async () => {
-      dns.handler = () => ({ rcode: "NXDOMAIN", authorities: [soaRecord("internal", 1)] });
-      const err = await failure(connect(3000).request("/"));
+      f.dns.handler = () => ({ rcode: "NXDOMAIN", authorities: [soaRecord("internal", 1)] });
+      const err = await failure(f.connect(3000).request("/"));
       assert.ok(err instanceof NoTargetsError && err instanceof ServiceUnavailableError);
       assert.equal(err.code, "DISCOVERY_NO_TARGETS");
       assert.equal(err.tries, 0);
     });
 
     it("DISCOVERY_DNS_UNAVAILABLE: DNS does not answer and nothing is cached", async () => {
-      dns.silent = true;
-      const err = await failure(connect(3000, { dnsTimeoutMs: 100 }).request("/"));
+      f.dns.silent = true;
+      const err = await failure(f.connect(3000, { dnsTimeoutMs: 100 }).request("/"));
       assert.ok(err instanceof DnsUnavailableError);
       assert.equal(err.code, "DISCOVERY_DNS_UNAVAILABLE");
       assert.match(err.dnsError, /DNS timeout after 100 ms/);
+      assert.match(
+        err.message,
+        /^no name\.internal task known: DNS lookup failed \(DNS timeout after 100 ms/,
+      );
     });
 
     it("DISCOVERY_ALL_TRIES_FAILED: every task refuses; each try on another task", async () => {
-      const two = await startTasks(2);
-      serveA(() => two);
-      const c = connect(two[0].port);
+      const two = await f.startTasks(2);
+      f.serveA(() => two);
+      const c = f.connect(two[0].port);
       await c.request("/");
       await Promise.all(two.map((t) => t.close()));
-      tasks = [];
+      f.tasks = [];
       const err = await failure(c.request("/"));
       assert.ok(err instanceof AllTriesFailedError);
       assert.equal(err.code, "DISCOVERY_ALL_TRIES_FAILED");
@@ -400,9 +431,9 @@ describe("discovery library: behaviour on real sockets", function () {
     });
 
     it("DISCOVERY_DEADLINE_EXCEEDED: hung tasks, the deadline (not the response timeout) ends the request", async () => {
-      const two = await startTasks(2);
-      serveA(() => two);
-      const c = connect(two[0].port, { responseTimeoutMs: 5000, deadlineMs: 300 });
+      const two = await f.startTasks(2);
+      f.serveA(() => two);
+      const c = f.connect(two[0].port, { responseTimeoutMs: 5000, deadlineMs: 300 });
       await c.ready();
       for (const t of two) t.hang = true;
       const started = Date.now();
@@ -418,9 +449,9 @@ describe("discovery library: behaviour on real sockets", function () {
       const host = (i: number) => `127.0.0.${i + 2}`;
       const port = await refusingPort(host(0));
       let listed = [0, 1, 2];
-      dns.handler = (q) =>
+      f.dns.handler = (q) =>
         q.type === "A" ? { answers: listed.map((i) => aRecord(SERVICE, host(i), 1)) } : { rcode: "NXDOMAIN" };
-      const c = connect(port, {
+      const c = f.connect(port, {
         ttlMinSeconds: 1,
         ejection: { consecutiveFailures: 1, maxEjectionPercent: 100, baseMs: 30_000, maxMs: 30_000 },
       });
@@ -435,22 +466,26 @@ describe("discovery library: behaviour on real sockets", function () {
       const err = await failure(c.request("/"));
       assert.ok(err instanceof AllTargetsEjectedError);
       assert.equal(err.code, "DISCOVERY_ALL_TARGETS_EJECTED");
+      assert.match(
+        err.message,
+        /^no name\.internal task answered, every one is ejected \(2 tries in \d+ ms: /,
+      );
       assert.equal(err.tries, 2); // ejected tasks are still the last resort
     });
   });
 
   describe("AbortSignal", () => {
     it("stops the request at once, drops the try in flight, retries nothing and blames no task", async () => {
-      const two = await startTasks(2);
-      serveA(() => two);
-      const c = connect(two[0].port, { responseTimeoutMs: 5000, deadlineMs: 10_000 });
+      const two = await f.startTasks(2);
+      f.serveA(() => two);
+      const c = f.connect(two[0].port, { responseTimeoutMs: 60_000, deadlineMs: 120_000 });
       await c.ready();
       for (const t of two) t.hang = true;
       const controller = new AbortController();
       setTimeout(() => controller.abort(new Error("caller left")), 100);
       const started = Date.now();
       const err = await failure(c.request("/", { signal: controller.signal }));
-      assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+      assert.ok(Date.now() - started < 30_000, `took ${Date.now() - started} ms`); // far below the timeouts
       assert.ok(err instanceof RequestAbortedError);
       assert.equal(err.code, "DISCOVERY_ABORTED");
       assert.equal(err.name, "AbortError");
@@ -467,9 +502,9 @@ describe("discovery library: behaviour on real sockets", function () {
     });
 
     it("an already aborted signal sends nothing", async () => {
-      const one = await startTasks(1);
-      serveA(() => one);
-      const c = connect(one[0].port);
+      const one = await f.startTasks(1);
+      f.serveA(() => one);
+      const c = f.connect(one[0].port);
       await c.ready();
       const err = await failure(c.request("/", { signal: AbortSignal.abort() }));
       assert.ok(err instanceof RequestAbortedError);
@@ -481,16 +516,16 @@ describe("discovery library: behaviour on real sockets", function () {
 
   describe("connect vs response phase", () => {
     it("a POST that hangs after being sent is not retried elsewhere; a GET is", async () => {
-      const two = await startTasks(2);
-      serveA(() => two);
-      const c = connect(two[0].port, { responseTimeoutMs: 200 });
+      const two = await f.startTasks(2);
+      f.serveA(() => two);
+      const c = f.connect(two[0].port, { connectTimeoutMs: 10_000, responseTimeoutMs: 1000 });
       await c.ready();
       two[0].hang = true;
       // Round robin starts at the first task: the hung one.
       const post = await failure(c.request("/", { method: "POST", body: "x" }));
       assert.ok(post instanceof AllTriesFailedError);
       assert.equal(post.tries, 1);
-      assert.match(post.reasons[0], new RegExp(`^${two[0].key}: no response within 200 ms$`));
+      assert.match(post.reasons[0], new RegExp(`^${two[0].key}: no response within 1000 ms$`));
       const get = await c.request("/"); // next in turn is the live task: answer at once
       assert.equal(get.tries, 1);
       const retried = await c.request("/"); // the hung one again: timed out, then the live one
@@ -502,8 +537,8 @@ describe("discovery library: behaviour on real sockets", function () {
     it("a POST that never reached a task (refused) is retried on another task", async () => {
       const host = "127.0.0.2";
       const { live } = await deadAndLive();
-      serveA(() => [{ host }, live]);
-      const c = connect(live.port);
+      f.serveA(() => [{ host }, live]);
+      const c = f.connect(live.port);
       await c.ready();
       const err = await failure(c.request("/", { method: "POST", body: "x" })); // the test task answers POST with 500
       assert.ok(err instanceof AllTriesFailedError);
@@ -516,24 +551,24 @@ describe("discovery library: behaviour on real sockets", function () {
   describe("logging, clock and randomness", () => {
     it("writes nothing of its own without a logger; a given logger gets the events", async () => {
       const port = await refusingPort("127.0.0.2");
-      serveA(() => [{ host: "127.0.0.2" }, { host: "127.0.0.3" }]);
+      f.serveA(() => [{ host: "127.0.0.2" }, { host: "127.0.0.3" }]);
       const written: string[] = [];
       const write = process.stdout.write.bind(process.stdout);
-      process.stdout.write = ((chunk: string | Uint8Array) => {
+      process.stdout.write = (chunk: string | Uint8Array) => {
         written.push(String(chunk));
         return true;
-      }) as typeof process.stdout.write;
+      };
       const logged: string[] = [];
       try {
         const silent = createServiceClient({
           url: `http://${SERVICE}:${port}/`,
-          dnsServers: [{ host: "127.0.0.1", port: dns.port }],
+          dnsServers: [{ host: "127.0.0.1", port: f.dns.port }],
           ejection: { consecutiveFailures: 1 },
         });
         await failure(silent.request("/"));
         await silent.close();
-        client = connect(port, { ejection: { consecutiveFailures: 1 }, log: (msg) => logged.push(msg) });
-        await failure(client.request("/"));
+        const c = f.connect(port, { ejection: { consecutiveFailures: 1 }, log: (msg) => logged.push(msg) });
+        await failure(c.request("/"));
       } finally {
         process.stdout.write = write;
       }
@@ -543,10 +578,10 @@ describe("discovery library: behaviour on real sockets", function () {
 
     it("ejection runs on the injected clock and jitter on the injected randomness", async () => {
       const { port, live } = await deadAndLive();
-      serveA(() => [{ host: "127.0.0.2" }, live]);
+      f.serveA(() => [{ host: "127.0.0.2" }, live]);
       let now = 1_000_000;
       const events: Array<Record<string, unknown>> = [];
-      const c = connect(port, {
+      const c = f.connect(port, {
         now: () => now,
         random: () => 0.5,
         ejection: { consecutiveFailures: 1, baseMs: 10_000, maxMs: 60_000, jitter: 0.2 },
@@ -565,6 +600,7 @@ describe("discovery library: behaviour on real sockets", function () {
       await c.request("/"); // back in rotation: one of these two tries it, fails, re-ejects for twice as long
       assert.equal(events.length, 2);
       assert.equal(events[1].forMs, 18_000);
+      assert.equal(c.metrics().targets[dead].ejections, 2);
     });
   });
 
@@ -572,12 +608,12 @@ describe("discovery library: behaviour on real sockets", function () {
     it("AAAA: reaches tasks on ::1, keyed [::1]:port (skipped where there is no IPv6 loopback)", async function () {
       if (!(await ipv6Loopback())) this.skip(); // no IPv6 loopback on this machine
       const v6 = await startTaskServer("::1");
-      tasks.push(v6);
-      dns.handler = (q) =>
+      f.tasks.push(v6);
+      f.dns.handler = (q) =>
         q.type === "AAAA" && q.name === SERVICE
           ? { answers: [aaaaRecord(SERVICE, "::1", 30)] }
           : { rcode: "NXDOMAIN" };
-      const c = connect(v6.port, { recordType: "AAAA" });
+      const c = f.connect(v6.port, { recordType: "AAAA" });
       const r = await c.request("/");
       assert.equal(r.status, 200);
       assert.equal(r.target, `[::1]:${v6.port}`);
@@ -589,9 +625,9 @@ describe("discovery library: behaviour on real sockets", function () {
       if (!(await ipv6Loopback())) this.skip(); // no IPv6 loopback on this machine
       const v6 = await startTaskServer("::1");
       const v4 = await startTaskServer("127.0.0.2");
-      tasks.push(v6, v4);
+      f.tasks.push(v6, v4);
       let withAdditionals = true;
-      dns.handler = (q) => {
+      f.dns.handler = (q) => {
         if (q.type === "SRV" && q.name === SERVICE) {
           return {
             answers: [
@@ -611,22 +647,22 @@ describe("discovery library: behaviour on real sockets", function () {
       };
       for (const additionals of [true, false]) {
         withAdditionals = additionals;
-        await client?.close();
-        const before = dns.queries;
-        const c = connect(1, { recordType: "SRV" });
+        await f.client?.close();
+        const before = f.dns.queries;
+        const c = f.connect(1, { recordType: "SRV" });
         for (let i = 0; i < 4; i++) assert.equal((await c.request("/")).status, 200);
         assert.deepEqual(
           Object.keys(c.metrics().targets).sort(),
           [`127.0.0.2:${v4.port}`, `[::1]:${v6.port}`].sort(),
         );
         // Without additionals: SRV, A for each task, then AAAA for the one without an A record.
-        assert.equal(dns.queries - before, additionals ? 1 : 4);
+        assert.equal(f.dns.queries - before, additionals ? 1 : 4);
       }
     });
 
     it("SRV weights split the traffic; a higher priority serves only when the lower ones cannot", async () => {
-      const three = await startTasks(3);
-      dns.handler = (q) => {
+      const three = await f.startTasks(3);
+      f.dns.handler = (q) => {
         if (q.type !== "SRV") return { rcode: "NXDOMAIN" };
         const records = [
           srvRecord(SERVICE, `a.${SERVICE}`, three[0].port, 30, 1, 1),
@@ -639,7 +675,7 @@ describe("discovery library: behaviour on real sockets", function () {
         };
       };
       let i = 0;
-      const c = connect(1, { recordType: "SRV", random: () => (i++ % 100) / 100 });
+      const c = f.connect(1, { recordType: "SRV", random: () => (i++ % 100) / 100 });
       for (let k = 0; k < 400; k++) await c.request("/");
       assert.deepEqual(
         three.map((t) => t.served),
@@ -659,14 +695,14 @@ describe("discovery library: behaviour on real sockets", function () {
       let connections = 0;
       const s = http.createServer(handler);
       s.on("connection", () => (connections += 1));
-      servers.push(s);
+      f.servers.push(s);
       await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
       return { port: (s.address() as AddressInfo).port, connections: () => connections };
     }
 
     it("asks no DNS server itself: the OS resolves the host, one keep-alive pool carries every request", async () => {
       const up = await upstream((req, res) => res.end(`via ${req.headers.host}`));
-      const c = connect(up.port, { mode: "proxy", url: `http://localhost:${up.port}/` });
+      const c = f.connect(up.port, { mode: "proxy", url: `http://localhost:${up.port}/` });
       for (let k = 0; k < 20; k++) {
         const r = await c.request("/");
         assert.equal(r.body.toString(), `via localhost:${up.port}`);
@@ -675,7 +711,7 @@ describe("discovery library: behaviour on real sockets", function () {
       // Keep-alive: undici frees a connection one event-loop turn after a response (so a request
       // sent at once takes a second one); 20 requests in a row must not open more than that.
       assert.ok(up.connections() <= 2, `${up.connections()} connections`);
-      assert.equal(dns.queries, 0);
+      assert.equal(f.dns.queries, 0);
       const m = c.metrics();
       assert.equal(m.discovery.mode, "proxy");
       assert.equal(m.dnsQueries, 0);
@@ -690,10 +726,11 @@ describe("discovery library: behaviour on real sockets", function () {
         if (calls % 2 === 1) return; // every other request hangs (the proxy picked a stuck task)
         res.end("ok");
       });
-      const c = connect(up.port, {
+      const c = f.connect(up.port, {
         mode: "proxy",
         url: `http://localhost:${up.port}/`,
-        responseTimeoutMs: 150,
+        connectTimeoutMs: 10_000,
+        responseTimeoutMs: 800,
         ejection: { consecutiveFailures: 1 },
       });
       const r = await c.request("/");

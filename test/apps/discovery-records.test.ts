@@ -175,7 +175,7 @@ describe("discovery: record edge cases", () => {
   it("takes only the asked address type of the name (an AAAA in an A answer neither counts nor shortens the TTL), both for SRV additionals, never other types", () => {
     const answers: Answer[] = [
       { type: "AAAA", name: "name.internal", ttl: 1, data: "fd00::1" },
-      { type: "TXT", name: "name.internal", ttl: 1, data: "x" } as Answer,
+      { type: "TXT", name: "name.internal", ttl: 1, data: "x" },
       aRecord("name.internal", "10.0.0.1", 9),
     ];
     assert.deepEqual(addressesOf("name.internal", answers, ["A"]), {
@@ -191,8 +191,7 @@ describe("discovery: record edge cases", () => {
       ttlSeconds: 1,
     }); // default: A and AAAA, not TXT
     assert.equal(
-      addressesOf("name.internal", [{ type: "A", name: "name.internal", data: "10.0.0.3" } as Answer])
-        .ttlSeconds,
+      addressesOf("name.internal", [{ type: "A", name: "name.internal", data: "10.0.0.3" }]).ttlSeconds,
       0,
     ); // no TTL field: 0
   });
@@ -200,8 +199,8 @@ describe("discovery: record edge cases", () => {
   it("SRV: other names, empty targets and other types are left out; a missing priority or weight is 0; every priority kept, lowest first; names normalized", () => {
     const answers: Answer[] = [
       srvRecord("other.internal", "x.internal", 1, 10, 0),
-      { type: "SRV", name: "name.internal", ttl: 10, data: { port: 3000, target: "" } } as Answer,
-      { type: "SRV", name: "Name.Internal.", ttl: 7, data: { port: 3001, target: "T1.Internal." } } as Answer,
+      { type: "SRV", name: "name.internal", ttl: 10, data: { port: 3000, target: "" } },
+      { type: "SRV", name: "Name.Internal.", ttl: 7, data: { port: 3001, target: "T1.Internal." } },
       srvRecord("name.internal", "t2.internal", 3002, 10, 1, 5),
       aRecord("name.internal", "10.0.0.1", 10),
     ];

@@ -1,6 +1,7 @@
 // hello: configuration (pure) and the real process wired to a real DNS server and name processes.
 import assert from "node:assert/strict";
 import { parseHelloConfig } from "../../apps/hello/src/config";
+import { CLIENT_DEFAULTS } from "../../apps/hello/src/discovery";
 import { LATENCY_BOUNDS_MS, LatencyRecorder, type LatencyHistogram } from "../../apps/hello/src/latency";
 import { runApp, type RunningApp } from "./support/app-process";
 import { aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
@@ -18,17 +19,18 @@ describe("hello: configuration (pure)", () => {
       nameServer: "http://name.internal:3000/",
       discoveryMode: "dns",
       dnsServer: undefined,
-      recordType: "A",
-      ttlMinSeconds: 1,
-      ttlMaxSeconds: 60,
-      refreshAt: 1,
-      dnsTimeoutMs: 1000,
-      connectTimeoutMs: 500,
-      responseTimeoutMs: 1000,
-      deadlineMs: 3000,
-      maxTries: 3,
-      busySlack: 8,
-      ejection: { consecutiveFailures: 3, baseMs: 2000, maxMs: 30_000, maxEjectionPercent: 50, jitter: 0.2 },
+      // The client's own defaults: one table, read by the environment parser.
+      recordType: CLIENT_DEFAULTS.recordType,
+      ttlMinSeconds: CLIENT_DEFAULTS.ttlMinSeconds,
+      ttlMaxSeconds: CLIENT_DEFAULTS.ttlMaxSeconds,
+      refreshAt: CLIENT_DEFAULTS.refreshAt,
+      dnsTimeoutMs: CLIENT_DEFAULTS.dnsTimeoutMs,
+      connectTimeoutMs: CLIENT_DEFAULTS.connectTimeoutMs,
+      responseTimeoutMs: CLIENT_DEFAULTS.responseTimeoutMs,
+      deadlineMs: CLIENT_DEFAULTS.deadlineMs,
+      maxTries: CLIENT_DEFAULTS.maxTries,
+      busySlack: CLIENT_DEFAULTS.busySlack,
+      ejection: CLIENT_DEFAULTS.ejection,
       drainTimeoutMs: 10_000,
     });
   });

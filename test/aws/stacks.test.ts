@@ -5,8 +5,8 @@
  * dev, prod and a matrix of settings neither stack file uses.
  */
 import * as assert from "assert";
-import { loadStackConfig, PROJECT, ProgramRun, runProgram } from "../infra/harness";
-import { EXTERNAL_CONSUL_ON_DEV } from "../infra/stack-cases";
+import { loadStackConfig, ProgramRun, runProgram, withProjectDefaults } from "../infra/harness";
+import { externalConsul, k } from "../infra/settings-fixtures";
 import { constraintModelsMissing } from "./rules/apiModels";
 import { denials, iamFindings, managedPolicy, PolicyDocument, simulateCalls } from "./rules/iam";
 import {
@@ -31,7 +31,6 @@ import {
   Workload,
 } from "./rules/workloads";
 
-const k = (key: string) => `${PROJECT}:${key}`;
 const DIGEST = `sha256:${"5".repeat(64)}`; // a well-formed test value: the mocks pull nothing
 
 interface Case {
@@ -57,13 +56,20 @@ const CASES: readonly Case[] = [
   {
     title: "matrix: TLS Consul without a CA, consul-aws by digest, endpoints with exec, one prefix",
     stack: "dev",
-    set: {
-      ...EXTERNAL_CONSUL_ON_DEV,
-      [k("consulAwsDigest")]: DIGEST,
-      [k("vpcEndpoints")]: "true",
-      [k("consulSyncPrefixInCloudMap")]: "consul-",
-      [k("consulKnownServices")]: "consul,hello,billing",
-    },
+    // An external Consul on dev's network, reached over a peering, its host resolved by forwarding.
+    set: externalConsul({
+      consulHttpAddr: "https://consul.dev.example.internal",
+      consulCidr: "10.50.0.0/16",
+      consulTokenSecretArn:
+        "arn:aws:secretsmanager:eu-west-1:111111111111:secret:dev/consul/acl-token-AbCdEf",
+      consulDnsDomain: "dev.example.internal",
+      consulDnsServers: "10.50.0.2",
+      consulAwsDigest: DIGEST,
+      vpcEndpoints: "true",
+      consulSyncPrefixInCloudMap: "consul-",
+      consulKnownServices: "consul,hello,billing",
+      namespaceName: "svc.example.internal",
+    }),
   },
   {
     title: "matrix: prod over HTTP with exec, no autoscaling, bigger tasks",
@@ -98,7 +104,8 @@ const CASES: readonly Case[] = [
 const tally: string[] = [];
 
 function listOf(config: Record<string, string>, key: string): string[] {
-  return (config[k(key)] ?? "consul")
+  const value = withProjectDefaults(config)[k(key)];
+  return value
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);

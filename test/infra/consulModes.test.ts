@@ -7,7 +7,8 @@
 import * as assert from "assert";
 import { catalogCheckScript } from "../../components/consulCatalogCheck";
 import { consulServerConfig } from "../../components/consulServer";
-import { loadStackConfig, MOCK_UUID, PROJECT, ProgramRun, RecordedResource, runProgram } from "./harness";
+import { loadStackConfig, MOCK_UUID, ProgramRun, RecordedResource, runProgram } from "./harness";
+import { externalConsul, k, PCX } from "./settings-fixtures";
 import {
   containersOf,
   envOf,
@@ -23,7 +24,6 @@ import {
   T,
 } from "./graph";
 
-const k = (key: string) => `${PROJECT}:${key}`;
 const CLEANUP = "pulumi-nodejs:dynamic/namespaceCleanup:NamespaceCleanup";
 const RANDOM_UUID = "random:index/randomUuid:RandomUuid";
 const SECRET = "aws:secretsmanager/secret:Secret";
@@ -335,14 +335,16 @@ describe("infra consulMode matrix", function () {
   const prod = loadStackConfig("prod");
   const peeringByIp = {
     ...prod,
-    [k("consulHttpAddr")]: "http://10.60.4.4:8500",
-    [k("consulCaCertSecretArn")]: "",
-    [k("consulTransitGatewayId")]: "",
-    [k("consulPeeringConnectionId")]: "pcx-0123456789abcdef0",
-    [k("consulDnsDomain")]: "",
-    [k("consulDnsServers")]: "",
-    [k("consulImage")]: "",
-    [k("consulDeregisterOnDestroy")]: "false",
+    ...externalConsul({
+      consulHttpAddr: "http://10.60.4.4:8500",
+      consulCidr: "10.60.0.0/16",
+      consulCaCertSecretArn: "",
+      consulTransitGatewayId: "",
+      consulDnsDomain: "",
+      consulDnsServers: "",
+      consulImage: "",
+      consulDeregisterOnDestroy: "false",
+    }),
   };
   const cases: {
     what: string;
@@ -370,8 +372,7 @@ describe("infra consulMode matrix", function () {
       config: peeringByIp,
       expect: { [RANDOM_UUID]: 0, [ROUTE]: 3, [RESOLVER_ENDPOINT]: 0, [RESOLVER_RULE]: 0, [CLEANUP]: 1 },
       check: (run) => {
-        for (const r of ofType(run, ROUTE))
-          assert.strictEqual(r.inputs.vpcPeeringConnectionId, "pcx-0123456789abcdef0");
+        for (const r of ofType(run, ROUTE)) assert.strictEqual(r.inputs.vpcPeeringConnectionId, PCX);
         assert.strictEqual(
           ofType(run, T.taskDefinition).filter((t) => t.name === "consul-check-task").length,
           0,
@@ -399,19 +400,8 @@ describe("infra consulMode matrix", function () {
     {
       what: "off: no Consul resources and no cleanup",
       stack: "prod",
-      config: {
-        ...prod,
-        [k("consulMode")]: "off",
-        ...Object.fromEntries(
-          Object.keys(prod)
-            .filter((key) =>
-              /consul(HttpAddr|Cidr|TokenSecretArn|CaCertSecretArn|TransitGatewayId|DnsDomain|DnsServers|Image)$/.test(
-                key,
-              ),
-            )
-            .map((key) => [key, ""]),
-        ),
-      },
+      // The external Consul's settings stay in the file: with consulMode off they are not read.
+      config: { ...prod, [k("consulMode")]: "off" },
       expect: { [RANDOM_UUID]: 0, [ROUTE]: 0, [RESOLVER_RULE]: 0, [CLEANUP]: 0 },
       check: (run) => assert.strictEqual(run.resources.filter((r) => r.name.startsWith("consul")).length, 0),
     },

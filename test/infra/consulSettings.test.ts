@@ -1,40 +1,9 @@
 /** consulMode: embedded / external / off, read by parseSettings and called directly. */
 import * as assert from "assert";
-import {
-  cidrsOverlap,
-  isUnderDomain,
-  parseSettings,
-  qualifiedKey,
-  RawConfig,
-  secretArnsOf,
-  Settings,
-} from "../../components/settings";
-
-const k = qualifiedKey;
-const IMAGE = `public.ecr.aws/hashicorp/consul:1.21.5@sha256:${"a".repeat(64)}`;
-const TOKEN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:t-AbCdEf";
-const BASE = { "aws:region": "us-east-1" };
-const EXTERNAL: RawConfig = {
-  ...BASE,
-  [k("consulMode")]: "external",
-  [k("consulHttpAddr")]: "https://consul.corp.example:8501",
-  [k("consulCidr")]: "10.60.0.0/16",
-  [k("consulTokenSecretArn")]: TOKEN,
-  [k("consulPeeringConnectionId")]: "pcx-0123456789abcdef0",
-  [k("consulDnsDomain")]: "corp.example",
-  [k("consulDnsServers")]: "10.60.0.10, 10.60.1.10",
-};
-
-function ok(raw: RawConfig): Settings {
-  const result = parseSettings(raw);
-  if (!result.ok) assert.fail(result.errors.join("\n"));
-  return result.settings;
-}
-function errorsOf(raw: RawConfig): string[] {
-  const result = parseSettings(raw);
-  assert.ok(!result.ok, "expected errors");
-  return result.errors;
-}
+import { cidrsOverlap } from "../../components/arg-checks";
+import { isUnderDomain } from "../../components/naming";
+import { secretArnsOf } from "../../components/stack-settings";
+import { CONSUL_IMAGE as IMAGE, errorsOf, EXTERNAL, k, ok, REGION as BASE } from "./settings-fixtures";
 
 describe("infra settings: consulMode", () => {
   it("off by default: no sync, nothing to read", () => {
@@ -171,7 +140,7 @@ describe("infra settings: consulMode", () => {
     );
     assert.match(
       errorsOf({ ...EXTERNAL, [k("consulDnsServers")]: "10.60.0.10,dns.corp" })[0],
-      /consulDnsServers: must be comma-separated IPv4 addresses, got "dns\.corp"/,
+      /consulDnsServers: must be IPv4 addresses, got "dns\.corp"/,
     );
     assert.match(
       errorsOf({ ...EXTERNAL, [k("consulHttpAddr")]: "http://10.60.3.4:8500" })[0],

@@ -97,7 +97,7 @@ export function ruleSummary(rules: RecordedResource[]): string[] {
     .map((r) => {
       const i = r.inputs;
       const peer = i.referencedSecurityGroupId
-        ? `sg:${String(i.referencedSecurityGroupId)}`
+        ? `sg:${str(i.referencedSecurityGroupId)}`
         : `cidr:${String(i.cidrIpv4)}`;
       return `${String(i.ipProtocol)}/${String(i.fromPort)}-${String(i.toPort)} ${peer}`;
     })

@@ -3,6 +3,7 @@
  * runner the offline plan uses (plan/program.ts).
  */
 export {
+  withProjectDefaults,
   ACCOUNT,
   loadProjectFile,
   loadStackConfig,
@@ -11,5 +12,6 @@ export {
   ProgramRun,
   RecordedResource,
   ROOT,
+  runMocked,
   runProgram,
 } from "../../plan/program";

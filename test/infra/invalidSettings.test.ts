@@ -3,7 +3,8 @@
  * naming every bad key and what it allows.
  */
 import * as assert from "assert";
-import { loadStackConfig, PROJECT, runProgram } from "./harness";
+import { loadStackConfig, runProgram } from "./harness";
+import { k } from "./settings-fixtures";
 
 interface InvalidCase {
   readonly what: string;
@@ -13,8 +14,6 @@ interface InvalidCase {
   /** The stack file the bad value is applied to. Default: dev (embedded Consul); prod has an external one. */
   readonly stack?: "dev" | "prod";
 }
-
-const k = (key: string) => `${PROJECT}:${key}`;
 
 const CASES: readonly InvalidCase[] = [
   {
@@ -61,7 +60,7 @@ const CASES: readonly InvalidCase[] = [
   {
     what: "more AZs than the region has",
     set: { [k("azCount")]: "4" },
-    expect: [k("azCount"), "eu-west-1 has 3 availability zones, got 4"],
+    expect: [k("azCount"), 'eu-west-1 has 3 availability zones, got "4"'],
   },
   {
     what: "port out of range",
@@ -239,7 +238,7 @@ const CASES: readonly InvalidCase[] = [
   },
   {
     what: "API Gateway burst limit",
-    set: { [k("apiThrottleBurstLimit")]: "6000" },
+    set: { [k("frontDoor")]: "apiGateway", [k("apiThrottleBurstLimit")]: "6000" },
     expect: [k("apiThrottleBurstLimit"), "integer from 1 to 5000"],
   },
 ];

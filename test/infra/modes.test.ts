@@ -3,8 +3,9 @@
  * Expectations are written out (not recomputed from the components) so a mis-wired mode fails.
  */
 import * as assert from "assert";
-import { loadStackConfig, PROJECT, ProgramRun, runProgram } from "./harness";
+import { loadStackConfig, ProgramRun, runProgram } from "./harness";
 import { containersOf, envOf, idOf, ofType, one, rulesOf, ruleSummary, str, T } from "./graph";
+import { k } from "./settings-fixtures";
 
 const API = {
   api: "aws:apigatewayv2/api:Api",
@@ -19,7 +20,6 @@ const STACKS = {
   dev: { azCount: 2, logRetention: 7, https: false },
   prod: { azCount: 3, logRetention: 90, https: true },
 } as const;
-const k = (key: string) => `${PROJECT}:${key}`;
 
 interface ScConfig {
   enabled: boolean;

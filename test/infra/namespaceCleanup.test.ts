@@ -34,11 +34,9 @@ describe("namespace cleanup (stubbed Cloud Map client)", () => {
 
   /** Operations succeed on the first poll unless a test says otherwise. */
   function operationsSucceed(): void {
-    cloudMap
-      .on(sd.GetOperationCommand)
-      .callsFake((input: sd.GetOperationCommandInput) => ({
-        Operation: { Id: input.OperationId, Status: "SUCCESS" },
-      }));
+    cloudMap.on(sd.GetOperationCommand).callsFake((input: sd.GetOperationCommandInput) => ({
+      Operation: { Id: input.OperationId, Status: "SUCCESS" },
+    }));
   }
 
   it("lists every page, filtered to the namespace, and deletes only consul-aws's services", async () => {
@@ -165,13 +163,11 @@ describe("namespace cleanup (stubbed Cloud Map client)", () => {
     cloudMap
       .on(sd.ListServicesCommand)
       .resolves({ Services: [{ Id: "srv-a", Name: "consul", Description: IMPORTED_DESCRIPTION }] });
-    cloudMap
-      .on(sd.ListInstancesCommand)
-      .rejects(
-        Object.assign(new Error("User is not authorized to perform servicediscovery:ListInstances"), {
-          name: "AccessDeniedException",
-        }),
-      );
+    cloudMap.on(sd.ListInstancesCommand).rejects(
+      Object.assign(new Error("User is not authorized to perform servicediscovery:ListInstances"), {
+        name: "AccessDeniedException",
+      }),
+    );
     await assert.rejects(deleteImportedServices(client, sd, NS, { sleep: noSleep }), /not authorized/);
     assert.strictEqual(cloudMap.commandCalls(sd.DeleteServiceCommand).length, 0);
   });
@@ -179,11 +175,9 @@ describe("namespace cleanup (stubbed Cloud Map client)", () => {
   it("a failed deregistration operation is an error naming the service and Cloud Map's reason", async () => {
     cloudMap.on(sd.ListInstancesCommand).resolves({ Instances: [{ Id: "i-1" }] });
     cloudMap.on(sd.DeregisterInstanceCommand).resolves({ OperationId: "op-1" });
-    cloudMap
-      .on(sd.GetOperationCommand)
-      .resolves({
-        Operation: { Id: "op-1", Status: "FAIL", ErrorCode: "INTERNAL_FAILURE", ErrorMessage: "boom" },
-      });
+    cloudMap.on(sd.GetOperationCommand).resolves({
+      Operation: { Id: "op-1", Status: "FAIL", ErrorCode: "INTERNAL_FAILURE", ErrorMessage: "boom" },
+    });
     await assert.rejects(
       drainService(client, sd, "srv-a", { sleep: noSleep }),
       /srv-a \(operation op-1\): INTERNAL_FAILURE boom/,

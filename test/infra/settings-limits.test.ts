@@ -4,66 +4,21 @@
  */
 import * as assert from "assert";
 import {
+  assertValidArgs,
   CERTIFICATE_ARN,
-  isDnsName,
   KMS_KEY_ARN,
-  parseConsulAddress,
   parseIpv4Cidr,
-  parseSettings,
-  qualifiedKey,
-  type ConfigKey,
-  type ExternalConsulSettings,
-  type RawConfig,
   SECRET_ARN,
-  secretArnsOf,
-  type Settings,
-  settingsErrorMessage,
-} from "../../components/settings";
+  shownValue,
+} from "../../components/arg-checks";
+import { capacityProviderStrategy } from "../../components/capacity";
+import { allowedMemoryFor } from "../../components/fargateSizes";
+import { parseConsulAddress } from "../../components/consulSync";
+import { isDnsName } from "../../components/naming";
+import { qualifiedKey, RawConfig, secretArnsOf, settingsErrorMessage } from "../../components/stack-settings";
+import { CA, errorsOf, externalOf, ok, onlyError, PCX, REGION, set, SYNC, TOKEN } from "./settings-fixtures";
 
-const REGION = { "aws:region": "us-east-1" };
-const TOKEN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:t-AbCdEf";
-const CA = "arn:aws:secretsmanager:us-east-1:111111111111:secret:ca-AbCdEf";
-const PCX = "pcx-0123456789abcdef0";
-/** The smallest valid external Consul: an IP address (no DNS to forward), a route, a token. */
-const SYNC = {
-  [qualifiedKey("consulMode")]: "external",
-  [qualifiedKey("consulHttpAddr")]: "http://10.9.0.5:8500",
-  [qualifiedKey("consulCidr")]: "10.9.0.0/16",
-  [qualifiedKey("consulTokenSecretArn")]: TOKEN,
-  [qualifiedKey("consulPeeringConnectionId")]: PCX,
-};
-
-const set = (values: Partial<Record<ConfigKey, string>>, base: RawConfig = REGION): RawConfig => ({
-  ...base,
-  ...Object.fromEntries(
-    Object.entries(values).map(([key, value]) => [qualifiedKey(key as ConfigKey), value]),
-  ),
-});
-
-function ok(raw: RawConfig): Settings {
-  const result = parseSettings(raw);
-  if (!result.ok) assert.fail(result.errors.join("\n"));
-  return result.settings;
-}
-
-/** The external Consul of settings that must have one. */
-function externalOf(s: Settings): ExternalConsulSettings {
-  const consul = s.consulSync?.consul;
-  assert.ok(consul?.kind === "external", `expected an external Consul, got ${JSON.stringify(consul)}`);
-  return consul;
-}
-
-function errorsOf(raw: RawConfig): string[] {
-  const result = parseSettings(raw);
-  return result.ok ? [] : result.errors;
-}
-
-/** The one error `raw` gives; fails when it gives none or several. */
-function onlyError(raw: RawConfig): string {
-  const errors = errorsOf(raw);
-  assert.strictEqual(errors.length, 1, `expected one error, got ${JSON.stringify(errors)}`);
-  return errors[0];
-}
+type ConfigKey = string;
 
 describe("infra settings: every integer range, at both edges", () => {
   const RANGES: Array<[ConfigKey, number, number]> = [
@@ -73,12 +28,7 @@ describe("infra settings: every integer range, at both edges", () => {
     ["helloPort", 1, 65535],
     ["namePort", 1, 65535],
     ["helloDesiredCount", 0, 1000],
-    ["helloMinCount", 0, 1000],
-    ["helloMaxCount", 1, 1000],
     ["nameDesiredCount", 0, 1000],
-    ["nameMinCount", 0, 1000],
-    ["nameMaxCount", 1, 1000],
-    ["autoscalingCpuTarget", 10, 90],
     ["minHealthyPercent", 0, 100],
     ["stopTimeout", 2, 120],
     ["imageRetainCount", 1, 1000],
@@ -97,6 +47,46 @@ describe("infra settings: every integer range, at both edges", () => {
     });
   }
 
+  it("autoscaling bounds and CPU target: checked (and read) only when autoscaling is on", () => {
+    const on = { autoscaling: "true" };
+    for (const app of ["hello", "name"]) {
+      ok(set({ ...on, [`${app}MinCount`]: "0", [`${app}DesiredCount`]: "0" }));
+      ok(
+        set({
+          ...on,
+          [`${app}MinCount`]: "1000",
+          [`${app}MaxCount`]: "1000",
+          [`${app}DesiredCount`]: "1000",
+        }),
+      );
+      ok(set({ ...on, [`${app}MinCount`]: "1", [`${app}MaxCount`]: "1", [`${app}DesiredCount`]: "1" }));
+      ok(set({ ...on, [`${app}MaxCount`]: "1000" }));
+      for (const [key, min, max] of [
+        [`${app}MinCount`, 0, 1000],
+        [`${app}MaxCount`, 1, 1000],
+      ] as const) {
+        for (const bad of [min - 1, max + 1]) {
+          assert.ok(
+            errorsOf(set({ ...on, [key]: String(bad) })).includes(
+              `${qualifiedKey(key)}: must be an integer from ${min} to ${max}, got "${bad}"`,
+            ),
+            `${key} ${bad}`,
+          );
+          ok(set({ [key]: String(bad) }));
+        }
+      }
+    }
+    ok(set({ ...on, autoscalingCpuTarget: "10" }));
+    ok(set({ ...on, autoscalingCpuTarget: "90" }));
+    for (const bad of ["9", "91"]) {
+      assert.strictEqual(
+        onlyError(set({ ...on, autoscalingCpuTarget: bad })),
+        `${qualifiedKey("autoscalingCpuTarget")}: must be an integer from 10 to 90, got "${bad}"`,
+      );
+      ok(set({ autoscalingCpuTarget: bad }));
+    }
+  });
+
   it("maxPercent: 100..200 and above minHealthyPercent", () => {
     ok(set({ maxPercent: "200", minHealthyPercent: "0" }));
     ok(set({ maxPercent: "100", minHealthyPercent: "99" }));
@@ -110,19 +100,29 @@ describe("infra settings: every integer range, at both edges", () => {
     );
     assert.strictEqual(
       onlyError(set({ maxPercent: "100", minHealthyPercent: "100" })),
-      `${qualifiedKey("maxPercent")}: must exceed minHealthyPercent (100) or deployments cannot start a new task, got 100`,
+      `${qualifiedKey("maxPercent")}: must exceed minHealthyPercent (100) or deployments cannot start a new task, got "100"`,
     );
   });
 
-  it("consulSyncDnsTtl: 0..3600 (read even when the sync is off)", () => {
-    ok(set({ consulSyncDnsTtl: "0" }));
-    ok(set({ consulSyncDnsTtl: "3600" }));
-    assert.match(
-      onlyError(set({ consulSyncDnsTtl: "3601" })),
-      /consulSyncDnsTtl: must be an integer from 0 to 3600, got "3601"/,
+  it("consulSyncDnsTtl and consulAwsDigest: checked while a sync runs, ignored while consulMode is off", () => {
+    const sync = { ...REGION, ...SYNC };
+    ok(set({ consulSyncDnsTtl: "0" }, sync));
+    ok(set({ consulSyncDnsTtl: "3600" }, sync));
+    assert.strictEqual(
+      onlyError(set({ consulSyncDnsTtl: "3601" }, sync)),
+      `${qualifiedKey("consulSyncDnsTtl")}: must be an integer from 0 to 3600, got "3601"`,
     );
-    assert.match(onlyError(set({ consulSyncDnsTtl: "-1" })), /from 0 to 3600/);
-    assert.strictEqual(ok(set({ consulSyncDnsTtl: "0" }, { ...REGION, ...SYNC })).consulSync?.dnsTtl, 0);
+    assert.match(onlyError(set({ consulSyncDnsTtl: "-1" }, sync)), /from 0 to 3600/);
+    assert.strictEqual(ok(set({ consulSyncDnsTtl: "0" }, sync)).consulSync?.dnsTtl, 0);
+    assert.strictEqual(
+      onlyError(set({ consulAwsDigest: "sha256:abc" }, sync)),
+      `${qualifiedKey("consulAwsDigest")}: must be an image digest sha256:<64 hex>, got "sha256:abc"`,
+    );
+    // Off: neither is read, so neither can fail the stack (consulAwsDigest did before).
+    assert.strictEqual(
+      ok(set({ consulSyncDnsTtl: "3601", consulAwsDigest: "sha256:abc" })).consulSync,
+      undefined,
+    );
   });
 
   it("integers: fractions, exponents and junk are not; surrounding spaces are trimmed", () => {
@@ -332,14 +332,14 @@ describe("infra settings: values and defaults reach the settings", () => {
     assert.strictEqual(ok(set({ ...nonsense, consulMode: "off" })).consulSync, undefined);
     // Each of those values is refused once a mode reads it (the embedded mode also names the external-only keys).
     const refused = errorsOf(set({ ...nonsense, consulMode: "embedded" }));
-    for (const key of Object.keys(nonsense) as ConfigKey[])
+    for (const key of Object.keys(nonsense))
       assert.ok(
         refused.some((e) => e.startsWith(`${qualifiedKey(key)}: `)),
         `${key} not refused:\n${refused.join("\n")}`,
       );
     const external = errorsOf(set({ ...nonsense, consulMode: "external" }));
     // (consulDnsDomain goes unmentioned there: a malformed consulHttpAddr leaves nothing to resolve.)
-    for (const key of (Object.keys(nonsense) as ConfigKey[]).filter((k) => k !== "consulDnsDomain")) {
+    for (const key of Object.keys(nonsense).filter((k) => k !== "consulDnsDomain")) {
       assert.ok(
         external.some((e) => e.startsWith(`${qualifiedKey(key)}: `)),
         `${key} not refused:\n${external.join("\n")}`,
@@ -543,7 +543,7 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
     }
     assert.match(
       onlyError(set({ consulCaInitImage: "busybox:1.36.1" }, { ...REGION, ...SYNC })),
-      /consulCaInitImage: must be an image by digest registry\/repo\[:tag\]@sha256:<64 hex>, got "busybox:1\.36\.1"/,
+      /consulCaInitImage: must be an image pinned by digest, registry\/repo\[:tag\]@sha256:<64 hex>, got "busybox:1\.36\.1"/,
     );
   });
 
@@ -725,6 +725,123 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
   });
 });
 
+describe("infra settings: rules a stack file rarely meets", () => {
+  it("azCount: at most the zones the region gives an account (aws-regions' zone_limit first)", () => {
+    assert.strictEqual(
+      onlyError(set({ azCount: "4" }, { "aws:region": "eu-west-3" })),
+      `${qualifiedKey("azCount")}: eu-west-3 has 3 availability zones, got "4"`,
+    );
+    ok(set({ azCount: "3" }, { "aws:region": "eu-west-3" }));
+    // us-west-1 has three zones, of which a new account gets two.
+    assert.strictEqual(
+      onlyError(set({ azCount: "3" }, { "aws:region": "us-west-1" })),
+      `${qualifiedKey("azCount")}: us-west-1 has 2 availability zones, got "3"`,
+    );
+    // A region the data set does not list: only the 2-6 range applies.
+    ok(set({ azCount: "6" }, { "aws:region": "xx-test-1" }));
+    assert.strictEqual(
+      onlyError(set({ azCount: "7" }, { "aws:region": "us-east-1" })).includes("from 2 to 6"),
+      true,
+    );
+  });
+
+  it("choices of the program: capacity, discovery and front door name every allowed value", () => {
+    assert.strictEqual(
+      onlyError(set({ capacityStrategy: "Spot" })),
+      `${qualifiedKey("capacityStrategy")}: must be one of ondemand, spot, mixed, got "Spot"`,
+    );
+    assert.strictEqual(
+      onlyError(set({ discoveryMode: "consul" })),
+      `${qualifiedKey("discoveryMode")}: must be one of dns, serviceConnect, got "consul"`,
+    );
+    assert.strictEqual(
+      onlyError(set({ frontDoor: "nlb" })),
+      `${qualifiedKey("frontDoor")}: must be one of alb, apiGateway, got "nlb"`,
+    );
+    assert.deepStrictEqual(ok(set({ capacityStrategy: "mixed" })).cluster.capacityStrategy, "mixed");
+  });
+
+  it("front door settings are read only for the front door in use", () => {
+    ok(set({ apiThrottleBurstLimit: "6000", apiThrottleRateLimit: "0" }));
+    assert.strictEqual(
+      onlyError(set({ frontDoor: "apiGateway", apiThrottleBurstLimit: "6000" })),
+      `${qualifiedKey("apiThrottleBurstLimit")}: must be an integer from 1 to 5000, got "6000"`,
+    );
+    ok(set({ frontDoor: "apiGateway", certificateArn: "not-an-arn", deregistrationDelay: "301" }));
+    assert.match(
+      onlyError(set({ certificateArn: "not-an-arn" })),
+      /certificateArn: must be an ACM certificate ARN/,
+    );
+  });
+
+  it("external Consul: route ids, DNS for an IP address, leftovers of the other mode, an invalid VPC CIDR", () => {
+    const sync = { ...REGION, ...SYNC };
+    assert.strictEqual(
+      onlyError(set({ consulPeeringConnectionId: "", consulTransitGatewayId: "tgw-x" }, sync)),
+      `${qualifiedKey("consulTransitGatewayId")}: must be a transit gateway id tgw-<hex>, got "tgw-x"`,
+    );
+    assert.strictEqual(
+      onlyError(set({ consulPeeringConnectionId: "pcx-x" }, sync)),
+      `${qualifiedKey("consulPeeringConnectionId")}: must be a VPC peering connection id pcx-<hex>, got "pcx-x"`,
+    );
+    assert.strictEqual(
+      onlyError(set({ consulDnsDomain: "corp.example" }, sync)),
+      `${qualifiedKey("consulDnsDomain")}: must be empty when consulHttpAddr holds an IP address (nothing to resolve)`,
+    );
+    assert.strictEqual(
+      onlyError(set({ consulDnsServers: "10.9.0.2" }, sync)),
+      `${qualifiedKey("consulDnsServers")}: must be empty when consulHttpAddr holds an IP address (nothing to resolve)`,
+    );
+    assert.strictEqual(
+      onlyError(set({ consulAllowedCidrs: "10.1.0.0/16" }, sync)),
+      `${qualifiedKey("consulAllowedCidrs")}: is for consulMode embedded only; remove it`,
+    );
+    assert.match(
+      onlyError(
+        set(
+          {
+            consulHttpAddr: "https://consul.corp.example",
+            consulDnsDomain: "corp_example",
+            consulDnsServers: "10.9.0.2",
+          },
+          sync,
+        ),
+      ),
+      /consulDnsDomain: must be a lowercase DNS name \(labels of a-z, 0-9, -; 1-63 characters, no leading or trailing -\), got "corp_example"/,
+    );
+    // The VPC's own CIDR is wrong: that is the one problem, not an overlap with it.
+    assert.strictEqual(
+      onlyError(set({ vpcCidr: "10.9.0.1/16" }, sync)).startsWith(`${qualifiedKey("vpcCidr")}: `),
+      true,
+    );
+  });
+
+  it("shared pieces: a value shown as text or JSON, one error per component, Fargate's memory table in words", () => {
+    assert.strictEqual(shownValue("x"), ', got "x"');
+    assert.strictEqual(shownValue(5), ", got 5");
+    assert.strictEqual(shownValue(["a"]), ', got ["a"]');
+    assert.strictEqual(shownValue(undefined), "");
+    assert.doesNotThrow(() => assertValidArgs("Network", "net", []));
+    assert.throws(
+      () =>
+        assertValidArgs("Network", "net", [
+          { arg: "cidrBlock", message: "must be a CIDR", value: "x" },
+          { arg: "region", message: "must be set" },
+        ]),
+      {
+        message:
+          'Network "net": invalid arguments:\n  - cidrBlock: must be a CIDR, got "x"\n  - region: must be set',
+      },
+    );
+    assert.strictEqual(allowedMemoryFor(256), "512, 1024-2048 in steps of 1024");
+    assert.strictEqual(allowedMemoryFor(300), "none (cpu not supported)");
+    assert.deepStrictEqual(capacityProviderStrategy("mixed"), [
+      { capacityProvider: "FARGATE", weight: 1, base: 1 },
+      { capacityProvider: "FARGATE_SPOT", weight: 3, base: 0 },
+    ]);
+  });
+});
+
 describe("infra settings: app services and the error message", () => {
   it("Fargate cpu/memory: only AWS's pairs; memory 512..122880", () => {
     ok(set({ helloCpu: "16384", helloMemory: "122880" }));
@@ -738,7 +855,7 @@ describe("infra settings: app services and the error message", () => {
     );
     assert.strictEqual(
       onlyError(set({ nameCpu: "512", nameMemory: "512" })),
-      `${qualifiedKey("nameMemory")}: Fargate cpu 512 allows memory 1024-4096 in steps of 1024 MiB, got 512`,
+      `${qualifiedKey("nameMemory")}: Fargate cpu 512 allows memory 1024-4096 in steps of 1024 MiB, got "512"`,
     );
     assert.strictEqual(
       onlyError(set({ nameCpu: "128" })),
@@ -751,11 +868,11 @@ describe("infra settings: app services and the error message", () => {
     ok(set({ ...on, nameMinCount: "2", nameMaxCount: "2", nameDesiredCount: "2" }));
     assert.strictEqual(
       onlyError(set({ ...on, helloDesiredCount: "0" })),
-      `${qualifiedKey("helloDesiredCount")}: must lie within helloMinCount..helloMaxCount (1..4) when autoscaling is on, got 0`,
+      `${qualifiedKey("helloDesiredCount")}: must lie within helloMinCount..helloMaxCount (1..4) when autoscaling is on, got "0"`,
     );
     assert.strictEqual(
       onlyError(set({ ...on, nameDesiredCount: "5" })),
-      `${qualifiedKey("nameDesiredCount")}: must lie within nameMinCount..nameMaxCount (1..4) when autoscaling is on, got 5`,
+      `${qualifiedKey("nameDesiredCount")}: must lie within nameMinCount..nameMaxCount (1..4) when autoscaling is on, got "5"`,
     );
     assert.strictEqual(
       onlyError(set({ ...on, nameMinCount: "5", nameMaxCount: "4" })),

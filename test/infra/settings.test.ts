@@ -1,33 +1,13 @@
 /** parseSettings and its format checks, called directly; plus Pulumi.yaml and the stack files agree with it. */
 import * as assert from "assert";
+import { parseIpv4Cidr } from "../../components/arg-checks";
 import { capacityProviderStrategy } from "../../components/capacity";
+import { parseConsulAddress } from "../../components/consulSync";
 import { allowedMemoryFor, isValidFargateSize } from "../../components/fargateSizes";
-import {
-  CONFIG_KEYS,
-  isDnsName,
-  parseConsulAddress,
-  parseIpv4Cidr,
-  parseSettings,
-  qualifiedKey,
-  RawConfig,
-  secretArnsOf,
-  Settings,
-} from "../../components/settings";
-import { loadProjectFile, loadStackConfig, PROJECT } from "./harness";
-
-const REGION = { "aws:region": "us-east-1" };
-
-function ok(raw: RawConfig): Settings {
-  const result = parseSettings(raw);
-  if (!result.ok) assert.fail(result.errors.join("\n"));
-  return result.settings;
-}
-
-function errorsOf(raw: RawConfig): string[] {
-  const result = parseSettings(raw);
-  assert.strictEqual(result.ok, false, "expected errors");
-  return result.ok ? [] : result.errors;
-}
+import { isDnsName } from "../../components/naming";
+import { parseSettings, qualifiedKey, RawConfig, secretArnsOf } from "../../components/stack-settings";
+import { loadProjectFile, loadStackConfig, PROJECT, withProjectDefaults } from "./harness";
+import { CONSUL_IMAGE, errorsOf, k, ok, REGION, set, SYNC } from "./settings-fixtures";
 
 describe("infra settings: parseSettings", () => {
   it("applies the documented defaults when only the region is set", () => {
@@ -190,17 +170,80 @@ describe("infra settings: format checks", () => {
   });
 });
 
-describe("infra settings: project and stack files", () => {
-  it("Pulumi.yaml declares exactly the keys parseSettings reads, with the same types, defaults and descriptions", () => {
-    const project = loadProjectFile();
+describe("infra settings: Pulumi.yaml is the one source of types, defaults and descriptions", () => {
+  const project = loadProjectFile();
+  const declared = Object.keys(project.config).sort();
+  /** Configs that between them make parseSettings read every setting. */
+  const EVERY_PATH: RawConfig[] = [
+    set({ autoscaling: "true", frontDoor: "apiGateway" }),
+    set({ consulMode: "embedded", consulImage: CONSUL_IMAGE }),
+    set({ consulAwsDigest: `sha256:${"c".repeat(64)}` }, { ...REGION, ...SYNC }),
+  ];
+
+  /** The project keys parseSettings reads for one config. */
+  function keysRead(raw: RawConfig): Set<string> {
+    const read = new Set<string>();
+    const full = withProjectDefaults(raw as Record<string, string>);
+    parseSettings(
+      new Proxy(full, {
+        get(target, key: string) {
+          if (key.startsWith(`${PROJECT}:`)) read.add(key.slice(PROJECT.length + 1));
+          return target[key];
+        },
+      }),
+    );
+    return read;
+  }
+
+  it("parseSettings reads exactly the settings Pulumi.yaml declares (plus the retired one it refuses)", () => {
+    const read = new Set(EVERY_PATH.flatMap((raw) => [...keysRead(raw)]));
+    read.delete("consulSyncEnabled");
+    assert.deepStrictEqual([...read].sort(), declared);
+  });
+
+  it("every setting has a type, a default of that type and a description", () => {
     assert.strictEqual(project.name, PROJECT);
     assert.deepStrictEqual(project.runtime, { name: "nodejs", options: { typescript: true } });
-    assert.deepStrictEqual(Object.keys(project.config).sort(), Object.keys(CONFIG_KEYS).sort());
-    for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
-      assert.deepStrictEqual(
-        project.config[key],
-        { type: spec.type, default: spec.default, description: spec.description },
-        key,
+    const jsType = { string: "string", integer: "number", boolean: "boolean" } as const;
+    for (const [key, spec] of Object.entries(project.config)) {
+      assert.deepStrictEqual(Object.keys(spec).sort(), ["default", "description", "type"], key);
+      assert.strictEqual(typeof spec.default, jsType[spec.type], key);
+      if (spec.type === "integer") assert.ok(Number.isInteger(spec.default), key);
+      assert.match(spec.description, /^\S.*\.$/, key);
+    }
+  });
+
+  it("the defaults alone (and a region) make valid settings", () => {
+    ok(REGION);
+  });
+
+  it("a setting the CLI did not fill in is an error, not a hidden default in code", () => {
+    const errors = errorsOf(
+      Object.fromEntries(
+        Object.entries(withProjectDefaults(REGION as Record<string, string>)).filter(
+          ([key]) => key !== k("dnsTtl"),
+        ),
+      ),
+      false,
+    );
+    assert.deepStrictEqual(errors, [
+      `${k("dnsTtl")}: is not set: Pulumi.yaml declares its default, which the Pulumi CLI applies`,
+    ]);
+  });
+
+  it("code reads each setting as the type Pulumi.yaml declares", () => {
+    for (const [key, spec] of Object.entries(project.config)) {
+      if (spec.type === "string") continue;
+      const junk = spec.type === "integer" ? "1.5" : "maybe";
+      const problems = EVERY_PATH.flatMap((raw) => {
+        const result = parseSettings(
+          withProjectDefaults({ ...(raw as Record<string, string>), [k(key)]: junk }),
+        );
+        return result.ok ? [] : result.errors;
+      });
+      assert.ok(
+        problems.some((e) => e.startsWith(`${k(key)}: must be`)),
+        `${key} (${spec.type}) took "${junk}":\n${problems.join("\n")}`,
       );
     }
   });
@@ -211,7 +254,7 @@ describe("infra settings: project and stack files", () => {
       for (const key of Object.keys(config)) {
         assert.ok(
           key === "aws:region" ||
-            (key.startsWith(`${PROJECT}:`) && key.slice(PROJECT.length + 1) in CONFIG_KEYS),
+            (key.startsWith(`${PROJECT}:`) && key.slice(PROJECT.length + 1) in project.config),
           `undeclared key ${key}`,
         );
       }

@@ -12,7 +12,7 @@ import { ConsulCatalogCheck } from "../../components/consulCatalogCheck";
 import { LoadBalancer } from "../../components/loadBalancer";
 import { ignoredProviderSettings } from "../../components/tags";
 import { loadStackConfig, PROJECT, ProgramRun, RecordedResource, runProgram } from "./harness";
-import { EXTERNAL_CONSUL_ON_DEV } from "./stack-cases";
+import { externalConsul } from "./settings-fixtures";
 
 const k = (key: string) => `${PROJECT}:${key}`;
 
@@ -63,12 +63,15 @@ const CASES: readonly { title: string; stack: "dev" | "prod"; set: Record<string
   {
     title: "dev with an external Consul (routes, Resolver forwarding), endpoints, autoscaling",
     stack: "dev",
-    set: {
-      ...EXTERNAL_CONSUL_ON_DEV,
-      [k("consulImage")]: "",
-      [k("vpcEndpoints")]: "true",
-      [k("autoscaling")]: "true",
-    },
+    set: externalConsul({
+      consulHttpAddr: "https://consul.corp.example:8501",
+      consulCidr: "10.60.0.0/16",
+      consulDnsDomain: "corp.example",
+      consulDnsServers: "10.60.0.10",
+      consulImage: "",
+      vpcEndpoints: "true",
+      autoscaling: "true",
+    }),
   },
 ];
 

@@ -10,11 +10,21 @@ import {
   parseServiceUrl,
   type DiscoveryMode,
   type DnsServer,
-  type EjectionPolicy,
   type RecordType,
+  type ResolvedOptions,
 } from "./discovery";
 
-export interface HelloConfig {
+/**
+ * The client options hello reads from its environment, names and types the client's own. An option
+ * the client gains is a HelloConfig field too (the type check then asks for its variable), unless
+ * it is left out here: what hello sets another way (URL, mode, DNS server) or never (the rest).
+ */
+export type ClientSettings = Omit<
+  ResolvedOptions,
+  "url" | "mode" | "dnsServers" | "maxSocketsPerTarget" | "log" | "now" | "random"
+>;
+
+export interface HelloConfig extends ClientSettings {
   port: number;
   host: string;
   taskName: string;
@@ -23,17 +33,6 @@ export interface HelloConfig {
   discoveryMode: DiscoveryMode;
   /** undefined: the system resolvers. */
   dnsServer: DnsServer | undefined;
-  recordType: RecordType;
-  ttlMinSeconds: number;
-  ttlMaxSeconds: number;
-  refreshAt: number;
-  dnsTimeoutMs: number;
-  connectTimeoutMs: number;
-  responseTimeoutMs: number;
-  deadlineMs: number;
-  maxTries: number;
-  busySlack: number;
-  ejection: EjectionPolicy;
   drainTimeoutMs: number;
 }
 

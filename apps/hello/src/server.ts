@@ -106,17 +106,15 @@ function startServer(config: HelloConfig): void {
       served += 1;
       void answerRoot(client, config, res, rootStats, performance.now());
     } else if (path === "/metrics") {
-      res
-        .writeHead(200, { "Content-Type": "application/json" })
-        .end(
-          JSON.stringify({
-            task: config.taskName,
-            served,
-            ...client.metrics(),
-            responses: rootStats.responses(),
-            latencyMs: rootStats.latency.snapshot(),
-          }),
-        );
+      res.writeHead(200, { "Content-Type": "application/json" }).end(
+        JSON.stringify({
+          task: config.taskName,
+          served,
+          ...client.metrics(),
+          responses: rootStats.responses(),
+          latencyMs: rootStats.latency.snapshot(),
+        }),
+      );
     } else {
       res.writeHead(404, { "Content-Type": "text/plain" }).end("not found\n");
     }

@@ -30,10 +30,21 @@ export function drainOnSignals(
     }, timeoutMs);
     timer.unref();
     server.close(() => {
-      beforeExit().finally(() => {
-        log("drained", { ms: Date.now() - started });
-        process.exit(0);
-      });
+      beforeExit().then(
+        () => {
+          log("drained", { ms: Date.now() - started });
+          process.exit(0);
+        },
+        (err: unknown) => {
+          // A failed hook must not hide behind a clean exit.
+          log(
+            "shutdown hook failed",
+            { error: err instanceof Error ? err.message : JSON.stringify(err) },
+            "error",
+          );
+          process.exit(1);
+        },
+      );
     });
     server.closeIdleConnections();
   };

@@ -73,6 +73,9 @@ export interface ServiceClient {
 
 export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
 
+/** Why a request ends when the caller closes its client (the cause of its RequestAbortedError). */
+const CLOSED = new Error("the client was closed");
+
 /** What every call of one client shares. */
 interface Core {
   readonly o: ResolvedOptions;
@@ -82,6 +85,8 @@ interface Core {
   /** Each try on a different target (dns mode); proxy mode has one upstream, tried again. */
   readonly distinctTargets: boolean;
   readonly counters: DnsCounters & { requests: number; retries: number; failures: number; aborted: number };
+  /** Set by close(): no try starts after it. */
+  closed: boolean;
 }
 
 /** One request: its tries, one after another, until an answer, the deadline, or maxTries. */
@@ -112,8 +117,8 @@ class Call implements TryOwner {
   begin(): void {
     const { signal, core } = this;
     if (signal) {
-      if (signal.aborted) return this.abort();
-      this.abortListener = () => this.abort();
+      if (signal.aborted) return this.abort(signal.reason);
+      this.abortListener = () => this.abort(signal.reason);
       signal.addEventListener("abort", this.abortListener, { once: true });
     }
     if (!core.resolver || core.resolver.answered) return this.next();
@@ -129,6 +134,10 @@ class Call implements TryOwner {
     const { pool } = this.core;
     this.currentTry = undefined;
     if (this.aborted) return pool.release(state);
+    if (this.core.closed) {
+      pool.release(state); // the task did nothing wrong: close() dropped the connection
+      return this.abort(CLOSED);
+    }
     if (failure === undefined) {
       pool.succeed(state);
       return this.settle(
@@ -153,6 +162,8 @@ class Call implements TryOwner {
   private next(): void {
     const { core } = this;
     const { o } = core;
+    // Not "no task registered": the caller's own close() ended it.
+    if (core.closed) return this.abort(CLOSED);
     if (this.tries >= o.maxTries) return this.fail();
     const remaining = this.remaining();
     if (remaining <= 0) {
@@ -174,12 +185,12 @@ class Call implements TryOwner {
     t.start(state.dispatcher, this.dispatch);
   }
 
-  private abort(): void {
+  private abort(reason: unknown): void {
     if (this.settled) return;
     this.aborted = true;
     this.core.counters.aborted += 1;
     this.currentTry?.cancel("request aborted by the caller");
-    this.settle(undefined, new RequestAbortedError(this.signal?.reason));
+    this.settle(undefined, new RequestAbortedError(reason));
   }
 
   private fail(): void {
@@ -283,7 +294,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
     });
     resolver.start();
   }
-  const core: Core = { o, name, pool, resolver, distinctTargets: o.mode === "dns", counters };
+  const core: Core = { o, name, pool, resolver, distinctTargets: o.mode === "dns", counters, closed: false };
 
   function request(path: string, ro: RequestOptions = {}): Promise<ServiceResponse> {
     return new Promise((resolve, reject) => {
@@ -301,7 +312,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
           basePath === "" && path.startsWith("/")
             ? path
             : basePath + (path.startsWith("/") ? path : `/${path}`),
-        method: method as Dispatcher.HttpMethod,
+        method,
         headers: ro.headers === undefined ? defaultHeaders : { ...ro.headers, host: base.host },
         body: ro.body,
       };
@@ -335,6 +346,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
       targets: pool.metrics(),
     }),
     close: async () => {
+      core.closed = true;
       resolver?.close();
       await pool.close();
     },

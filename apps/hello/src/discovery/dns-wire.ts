@@ -81,6 +81,8 @@ function exchange(
 ): Promise<DecodedPacket> {
   return new Promise((resolve, reject) => {
     let finished = false;
+    // Assigned once open() returns: `done` may run inside open() and must not touch it then.
+    // eslint-disable-next-line prefer-const
     let close: (() => void) | undefined;
     const done: Done = (err, packet) => {
       if (finished) return;
@@ -187,7 +189,7 @@ export async function queryDns(
         return toResponse(await tcpExchange(server, name, type, options.timeoutMs));
       } catch (err) {
         if (udp.answers.length > 0) return udp;
-        throw new Error(`truncated answer and TCP failed: ${(err as Error).message}`);
+        throw new Error(`truncated answer and TCP failed: ${(err as Error).message}`, { cause: err });
       }
     } catch (err) {
       errors.push((err as Error).message);

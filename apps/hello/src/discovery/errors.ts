@@ -90,7 +90,10 @@ export class AllTargetsEjectedError extends ServiceUnavailableError {
   }
 }
 
-/** The caller's AbortSignal fired: no further try is made; `cause` is the signal's reason. */
+/**
+ * The caller's AbortSignal fired, or the caller closed the client: no further try is made;
+ * `cause` is the signal's reason (or an Error saying the client was closed).
+ */
 export class RequestAbortedError extends ServiceClientError {
   constructor(reason: unknown) {
     super("request aborted by the caller", "DISCOVERY_ABORTED", { cause: reason });
@@ -106,6 +109,6 @@ function describe(value: unknown): string {
   try {
     return JSON.stringify(value);
   } catch {
-    return String(value);
+    return Object.prototype.toString.call(value); // a cycle: "[object Object]"
   }
 }

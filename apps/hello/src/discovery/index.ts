@@ -9,7 +9,7 @@ export {
   describeRange,
   parseServiceUrl,
 } from "./options";
-export type { ServiceClientOptions, DiscoveryMode, Range } from "./options";
+export type { ServiceClientOptions, ResolvedOptions, DiscoveryMode, Range } from "./options";
 export {
   ServiceClientError,
   InvalidOptionError,

@@ -115,7 +115,7 @@ export const CLIENT_DEFAULTS = {
     maxMs: 30_000,
     maxEjectionPercent: 50,
     jitter: 0.2,
-  } as EjectionPolicy,
+  },
 } as const;
 
 const int = (min: number, max: number): Range => ({ min, max, integer: true });
@@ -213,7 +213,7 @@ function checkDnsServers(value: readonly DnsServer[] | undefined): readonly DnsS
       throw new InvalidOptionError(`dnsServers[${i}]`, "{ host: an IP address, port: 1-65535 }", s);
     }
   });
-  return value;
+  return value as readonly DnsServer[]; // Array.isArray narrowed it to any[]
 }
 
 /** Defaults applied and every option checked; throws InvalidOptionError naming the first bad one. */

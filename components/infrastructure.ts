@@ -1,0 +1,447 @@
+/**
+ * The program as a function: typed settings in, the components built and wired, the stack's
+ * outputs returned. index.ts calls it with the stack's settings; tests call it under Pulumi's
+ * mocks with whatever settings a case needs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ApiGateway } from "./apiGateway";
+import { AppImage } from "./appImage";
+import { capacityProviderStrategy } from "./capacity";
+import { Cluster } from "./cluster";
+import { CHECK_CONTAINER, ConsulCatalogCheck } from "./consulCatalogCheck";
+import { ConsulReach } from "./consulReach";
+import { CONSUL_HTTP_PORT, ConsulManagementToken, ConsulServer } from "./consulServer";
+import { ConsulSync } from "./consulSync";
+import { DiscoverableService, ServiceConnectArgs } from "./discoverableService";
+import { LoadBalancer } from "./loadBalancer";
+import { CatalogNames, namesOfCloudMapService, namesOfConsulService } from "./naming";
+import { Namespace } from "./namespace";
+import { Network } from "./network";
+import { createTaggingProvider } from "./tags";
+import { parseSettings, RawConfig, secretArnsOf, Settings, settingsErrorMessage } from "./stack-settings";
+
+/** The stack's settings from raw config (`project:key` -> text), or one error naming every problem. */
+export function settingsFrom(raw: RawConfig): Settings {
+  const result = parseSettings(raw);
+  if (!result.ok) throw new Error(settingsErrorMessage(result.errors));
+  return result.settings;
+}
+
+/** Builds the whole stack for these settings and returns its outputs. */
+export function createInfrastructure(settings: Settings) {
+  // Every component's children use the tagging provider (awsx's VPC is handed it too).
+  const withAws: pulumi.ComponentResourceOptions = {
+    providers: [createTaggingProvider("aws", settings.region, pulumi.runtime.allConfig())],
+  };
+  const appCapacity = capacityProviderStrategy(settings.cluster.capacityStrategy);
+
+  const network = new Network(
+    "net",
+    {
+      cidrBlock: settings.network.vpcCidr,
+      availabilityZoneCount: settings.network.azCount,
+      natGateways: settings.network.natGateways,
+      vpcEndpoints: settings.network.vpcEndpoints,
+      extraInterfaceEndpoints: settings.deployment.enableExecuteCommand ? ["ssmmessages"] : [],
+      region: settings.region,
+    },
+    withAws,
+  );
+
+  const sync = settings.consulSync;
+  const embedded = sync?.consul.kind === "embedded" ? sync.consul : undefined;
+  const external = sync?.consul.kind === "external" ? sync.consul : undefined;
+  const consulToken = embedded
+    ? new ConsulManagementToken("consul-token", { kmsKeyArn: settings.secretsKmsKeyArn }, withAws)
+    : undefined;
+
+  const cluster = new Cluster(
+    "ecs",
+    {
+      containerInsights: settings.cluster.containerInsights,
+      defaultStrategy: appCapacity,
+      secretArns: [
+        ...secretArnsOf(settings),
+        ...(consulToken ? [consulToken.tokenSecretArn, consulToken.serverConfigSecretArn] : []),
+      ],
+      secretsKmsKeyArn: settings.secretsKmsKeyArn,
+      region: settings.region,
+      logRetentionDays: settings.logRetentionDays,
+    },
+    withAws,
+  );
+
+  const namespace = new Namespace(
+    "discovery",
+    {
+      name: settings.discovery.namespaceName,
+      vpcId: network.vpcId,
+      soaTtlSeconds: settings.discovery.soaTtl,
+      cleanupOnDelete: sync
+        ? {
+            region: settings.region,
+            consul: external?.deregisterOnDestroy
+              ? {
+                  httpAddr: external.httpAddr,
+                  tokenSecretArn: external.tokenSecretArn,
+                  caCertSecretArn: external.caCertSecretArn,
+                }
+              : undefined,
+          }
+        : undefined,
+    },
+    withAws,
+  );
+
+  const imageArgs = {
+    baseImage: settings.images.baseImage,
+    retainCount: settings.images.retainCount,
+    tag: settings.images.tag,
+    forceDelete: !settings.production,
+  };
+  const helloImage = new AppImage("hello-image", { app: "hello", ...imageArgs }, withAws);
+  const nameImage = new AppImage("name-image", { app: "name", ...imageArgs }, withAws);
+
+  const lb =
+    settings.frontDoor.kind === "alb"
+      ? new LoadBalancer(
+          "public",
+          {
+            vpcId: network.vpcId,
+            publicSubnetIds: network.publicSubnetIds,
+            targetPort: settings.hello.port,
+            healthCheckPath: "/health",
+            certificateArn: settings.loadBalancer.certificateArn,
+            deregistrationDelaySeconds: settings.loadBalancer.deregistrationDelaySeconds,
+            deletionProtection: settings.production,
+          },
+          withAws,
+        )
+      : undefined;
+
+  interface AppServiceExtras {
+    environment?: Record<string, string>;
+    dnsRegistration?: boolean;
+    serviceConnect?: ServiceConnectArgs;
+    targetGroupArn?: pulumi.Input<string>;
+    startAfter?: pulumi.Resource[];
+    connections?: (self: DiscoverableService) => pulumi.Resource[];
+  }
+
+  function appService(app: "hello" | "name", image: AppImage, extra: AppServiceExtras): DiscoverableService {
+    const s = settings[app];
+    return new DiscoverableService(
+      app,
+      {
+        clusterArn: cluster.clusterArn,
+        clusterName: cluster.clusterName,
+        vpcId: network.vpcId,
+        subnetIds: network.privateSubnetIds,
+        namespaceId: namespace.namespaceId,
+        namespaceName: namespace.namespaceName,
+        executionRoleArn: cluster.executionRoleArn,
+        image: image.imageDigestRef,
+        containerPort: s.port,
+        cpu: s.cpu,
+        memory: s.memory,
+        desiredCount: s.desiredCount,
+        environment: extra.environment,
+        logRetentionDays: settings.logRetentionDays,
+        region: settings.region,
+        dnsTtlSeconds: settings.discovery.dnsTtl,
+        capacityProviderStrategies: appCapacity,
+        minHealthyPercent: settings.deployment.minHealthyPercent,
+        maxPercent: settings.deployment.maxPercent,
+        stopTimeoutSeconds: settings.deployment.stopTimeoutSeconds,
+        enableExecuteCommand: settings.deployment.enableExecuteCommand,
+        autoscaling: settings.autoscaling.enabled
+          ? {
+              minCount: s.minCount,
+              maxCount: s.maxCount,
+              cpuTargetPercent: settings.autoscaling.cpuTargetPercent,
+            }
+          : undefined,
+        dnsRegistration: extra.dnsRegistration,
+        serviceConnect: extra.serviceConnect,
+        targetGroupArn: extra.targetGroupArn,
+        startAfter: [
+          cluster.capacityProviders,
+          ...cluster.executionRolePolicies,
+          ...(extra.startAfter ?? []),
+        ],
+        connections: extra.connections,
+      },
+      withAws,
+    );
+  }
+
+  // dns: hello resolves name.<namespace> itself (SRV). serviceConnect: name publishes the alias
+  // `name:<port>`, which lives in hello's hosts file (not in DNS), and hello sends every request
+  // to it through the local Service Connect proxy, which balances and retries.
+  const serviceConnect = settings.discovery.mode === "serviceConnect";
+  const scNamespace = { namespaceArn: namespace.namespaceArn };
+  const nameService = appService(
+    "name",
+    nameImage,
+    serviceConnect ? { dnsRegistration: false, serviceConnect: { ...scNamespace, publish: true } } : {},
+  );
+  const helloService = appService("hello", helloImage, {
+    environment: serviceConnect
+      ? { NAME_SERVER: `http://name:${nameService.containerPort}/`, DISCOVERY_MODE: "proxy" }
+      : {
+          NAME_SERVER: `http://${nameService.dnsName}:${nameService.containerPort}/`,
+          // SRV: each task's port comes from Cloud Map (ECS registers it), as it does for the SRV-only
+          // services consul-aws copies from Consul; the port in NAME_SERVER then goes unused.
+          DISCOVERY_RECORD_TYPE: "SRV",
+        },
+    // hello keeps its A + SRV records in both modes: API Gateway and consul-aws find it there.
+    serviceConnect: serviceConnect ? { ...scNamespace, publish: false } : undefined,
+    targetGroupArn: lb?.targetGroupArn,
+    // A Service Connect client learns aliases when its tasks start: name's endpoint must exist first.
+    startAfter: [...(lb?.listeners ?? []), ...(serviceConnect ? [nameService] : [])],
+    // hello -> name (and ALB -> hello) exist before hello's first task starts.
+    connections: (hello) => [
+      ...nameService.allowFrom(hello),
+      // The ALB component is "public"; this rule was named after a free-form "alb" before.
+      ...(lb ? [...hello.allowFrom(lb, { formerNames: ["hello-from-alb"] }), lb.allowTo(hello)] : []),
+    ],
+  });
+
+  const appServices = { hello: helloService, name: nameService };
+
+  let helloUrlOutput: pulumi.Output<string>;
+  if (lb) {
+    helloUrlOutput = lb.url;
+  } else {
+    // The integration needs hello's Cloud Map service, so the API (and its one rule) comes after hello.
+    const helloCloudMapArn = helloService.cloudMapServiceArn;
+    if (!helloCloudMapArn) throw new Error("frontDoor apiGateway needs hello registered in Cloud Map");
+    const api = new ApiGateway(
+      "api",
+      {
+        vpcId: network.vpcId,
+        subnetIds: network.privateSubnetIds,
+        cloudMapServiceArn: helloCloudMapArn,
+        targetPort: settings.hello.port,
+        throttle: settings.frontDoor.throttle,
+        logRetentionDays: settings.logRetentionDays,
+      },
+      withAws,
+    );
+    helloService.allowFrom(api);
+    api.allowTo(helloService);
+    helloUrlOutput = api.url;
+  }
+
+  const consulServer =
+    embedded && consulToken
+      ? new ConsulServer(
+          "consul-server",
+          {
+            clusterArn: cluster.clusterArn,
+            vpcId: network.vpcId,
+            subnetIds: network.privateSubnetIds,
+            executionRoleArn: cluster.executionRoleArn,
+            namespaceId: namespace.namespaceId,
+            namespaceName: namespace.namespaceName,
+            image: embedded.serverImage,
+            serverConfigSecretArn: consulToken.serverConfigSecretArn,
+            logRetentionDays: settings.logRetentionDays,
+            region: settings.region,
+            enableExecuteCommand: settings.deployment.enableExecuteCommand,
+            startAfter: [cluster.capacityProviders, ...cluster.executionRolePolicies],
+          },
+          withAws,
+        )
+      : undefined;
+  embedded?.allowedCidrs.forEach((cidr, i) => consulServer?.allowCidr(i, cidr));
+
+  if (external) {
+    new ConsulReach(
+      "consul-reach",
+      {
+        vpcId: network.vpcId,
+        privateSubnetIds: network.privateSubnetIds,
+        privateRouteTableIds: network.privateRouteTableIds(),
+        routeTableCount: settings.network.azCount,
+        consulCidr: external.cidr,
+        route: external.route,
+        dns: external.dns,
+      },
+      withAws,
+    );
+  }
+
+  /** Where consul-aws and the catalog check find Consul, whichever mode. */
+  const consulEndpoint =
+    consulServer && consulToken
+      ? {
+          httpAddr: consulServer.httpAddr,
+          tls: false,
+          port: CONSUL_HTTP_PORT,
+          cidr: undefined,
+          securityGroupId: consulServer.securityGroupId,
+          tokenSecretArn: consulToken.tokenSecretArn,
+          caCertSecretArn: undefined,
+        }
+      : external
+        ? {
+            httpAddr: external.httpAddr,
+            tls: external.tls,
+            port: external.port,
+            cidr: external.cidr,
+            securityGroupId: undefined,
+            tokenSecretArn: pulumi.output(external.tokenSecretArn),
+            caCertSecretArn: external.caCertSecretArn,
+          }
+        : undefined;
+
+  const consulSync =
+    sync && consulEndpoint
+      ? new ConsulSync(
+          "consul-sync",
+          {
+            clusterArn: cluster.clusterArn,
+            vpcId: network.vpcId,
+            subnetIds: network.privateSubnetIds,
+            namespaceId: namespace.namespaceId,
+            namespaceArn: namespace.namespaceArn,
+            namespaceName: namespace.namespaceName,
+            hostedZoneId: namespace.hostedZoneId,
+            executionRoleArn: cluster.executionRoleArn,
+            image: sync.image,
+            consulHttpAddr: consulEndpoint.httpAddr,
+            tls: consulEndpoint.tls,
+            consulPort: consulEndpoint.port,
+            consulCidr: consulEndpoint.cidr,
+            consulSecurityGroupId: consulEndpoint.securityGroupId,
+            tokenSecretArn: consulEndpoint.tokenSecretArn,
+            caCertSecretArn: consulEndpoint.caCertSecretArn,
+            caInitImage: sync.caInitImage,
+            pollInterval: sync.pollInterval,
+            dnsTtlSeconds: sync.dnsTtl,
+            prefixes: sync.prefixes,
+            logRetentionDays: settings.logRetentionDays,
+            region: settings.region,
+            // consul-aws stops before the namespace cleanup runs, so it cannot re-create what was removed.
+            startAfter: [
+              cluster.capacityProviders,
+              ...cluster.executionRolePolicies,
+              ...(namespace.cleanup ? [namespace.cleanup] : []),
+            ],
+          },
+          withAws,
+        )
+      : undefined;
+  // consul-aws opens its own egress to the server (its tasks wait for it); the server admits it.
+  if (consulServer && consulSync) consulServer.allowFrom(consulSync, { callerEgress: false });
+  if (sync && !sync.image.includes("@sha256:")) {
+    void pulumi.log.warn(
+      `consul-aws runs by tag (${sync.image}): set consulAwsDigest to pin it; the policy pack refuses a tag.`,
+    );
+  }
+
+  const checkImage = embedded?.serverImage ?? external?.checkImage;
+  const consulCheck =
+    sync && consulEndpoint && checkImage
+      ? new ConsulCatalogCheck(
+          "consul-check",
+          {
+            vpcId: network.vpcId,
+            executionRoleArn: cluster.executionRoleArn,
+            image: checkImage,
+            consulHttpAddr: consulEndpoint.httpAddr,
+            tokenSecretArn: consulEndpoint.tokenSecretArn,
+            caCertSecretArn: consulEndpoint.caCertSecretArn,
+            services: (["hello", "name"] as const).map((app) => sync.prefixes.inConsul + app),
+            logRetentionDays: settings.logRetentionDays,
+            region: settings.region,
+            consulCidr: consulEndpoint.cidr,
+            consulPort: consulEndpoint.port,
+          },
+          withAws,
+        )
+      : undefined;
+  if (consulServer && consulCheck) consulServer.allowFrom(consulCheck);
+
+  const ns = namespace.namespaceName;
+  const catalog: Record<string, CatalogNames> = {
+    hello: namesOfCloudMapService("hello", ns, sync?.prefixes),
+    // With Service Connect, name is in Cloud Map as API-only instances: no DNS records.
+    name: serviceConnect
+      ? { ...namesOfCloudMapService("name", ns, sync?.prefixes), cloudMapRecordTypes: [] }
+      : namesOfCloudMapService("name", ns, sync?.prefixes),
+  };
+  if (sync) {
+    for (const service of sync.knownServices)
+      catalog[`consul/${service}`] = namesOfConsulService(service, ns, sync.prefixes);
+  }
+
+  /** What runs, by digest. */
+  const images = {
+    hello: helloImage.imageDigestRef,
+    name: nameImage.imageDigestRef,
+    consulAws: consulSync?.image,
+    consulServer: consulServer?.image,
+  };
+  /**
+   * What the driver's Consul smoke check needs: the one-off task that reads Consul's catalog from
+   * inside the VPC (absent for an external Consul without consulImage), and the names to expect in
+   * each catalog. Undefined when consulMode is off.
+   */
+  const consulCatalogCheck = sync
+    ? {
+        mode: sync.mode,
+        region: settings.region,
+        consulHttpAddr: consulEndpoint?.httpAddr,
+        clusterName: cluster.clusterName,
+        subnetIds: network.privateSubnetIds,
+        task: consulCheck
+          ? {
+              taskDefinitionArn: consulCheck.taskDefinitionArn,
+              securityGroupId: consulCheck.securityGroupId,
+              logGroupName: consulCheck.logGroupName,
+              logStreamPrefix: "check",
+              containerName: CHECK_CONTAINER,
+            }
+          : undefined,
+        inConsul: (["hello", "name"] as const).map((app) => ({
+          service: app,
+          consulName: sync.prefixes.inConsul + app,
+          port: appServices[app].containerPort,
+        })),
+        inCloudMap: {
+          namespaceId: namespace.namespaceId,
+          services: sync.knownServices.map((service) => ({
+            consulName: service,
+            cloudMapName: sync.prefixes.inCloudMap + service,
+          })),
+        },
+      }
+    : undefined;
+  /** The embedded Consul server, for the UI through ECS Exec port forwarding (see the README); the token's ARN, never the token. */
+  const consul =
+    consulServer && consulToken
+      ? {
+          serviceName: consulServer.serviceName,
+          dnsName: consulServer.dnsName,
+          httpAddr: consulServer.httpAddr,
+          tokenSecretArn: consulToken.tokenSecretArn,
+        }
+      : undefined;
+
+  return {
+    helloUrl: helloUrlOutput,
+    clusterName: cluster.clusterName,
+    namespaceId: namespace.namespaceId,
+    namespaceName: namespace.namespaceName,
+    /** Per service: its Cloud Map DNS name and its Consul DNS name (with the sync prefixes applied). */
+    serviceDnsNames: catalog,
+    images,
+    consulCatalogCheck,
+    consul,
+  };
+}
+
+/** What the stack exports. */
+export type StackOutputs = ReturnType<typeof createInfrastructure>;

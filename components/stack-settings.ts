@@ -1,0 +1,683 @@
+/**
+ * The stack's settings, read once and checked as a whole. Pulumi.yaml is the one source of each
+ * setting's type, default and description (the Pulumi CLI applies its defaults before the program
+ * runs); this file keeps only what Pulumi.yaml cannot say: formats, ranges and rules across
+ * settings. The rules of one component's arguments live with the component (`xxxArgProblems`),
+ * which checks them again when it is built; here they are named by the settings the arguments
+ * come from. `parseSettings` is pure: raw config strings in, typed settings or every problem out.
+ */
+import {
+  argName,
+  ArgNames,
+  ArgProblem,
+  oneOf,
+  parseIpv4Cidr,
+  cidrsOverlap,
+  IPV4,
+  imageByDigest,
+  matches,
+  SECRET_ARN,
+  SECRET_ARN_ALLOWED,
+  shownValue,
+} from "./arg-checks";
+import { apiGatewayArgProblems } from "./apiGateway";
+import { appImageArgProblems } from "./appImage";
+import { CAPACITY_STRATEGIES, CapacityStrategy } from "./capacity";
+import { clusterArgProblems, ContainerInsights } from "./cluster";
+import { ConsulDns, consulReachArgProblems, ConsulRoute, dnsServerProblems, ROUTE_ID } from "./consulReach";
+import { consulServerArgProblems } from "./consulServer";
+import {
+  consulAwsImage,
+  consulAwsVersion,
+  consulSyncArgProblems,
+  imageDigest,
+  parseConsulAddress,
+} from "./consulSync";
+import { discoverableServiceArgProblems } from "./discoverableService";
+import { loadBalancerArgProblems } from "./loadBalancer";
+import { namespaceArgProblems } from "./namespace";
+import { DNS_LABEL, isDnsName, isUnderDomain, SyncPrefixes } from "./naming";
+import { NatStrategy, networkArgProblems } from "./network";
+
+export const PROJECT = "ecs-cloudmap-consul";
+export const REGION_KEY = "aws:region";
+
+export const DISCOVERY_MODES = ["dns", "serviceConnect"] as const;
+export const FRONT_DOORS = ["alb", "apiGateway"] as const;
+export type DiscoveryMode = (typeof DISCOVERY_MODES)[number];
+export type FrontDoorKind = (typeof FRONT_DOORS)[number];
+
+export interface AppServiceSettings {
+  readonly port: number;
+  readonly cpu: number;
+  readonly memory: number;
+  readonly desiredCount: number;
+  readonly minCount: number;
+  readonly maxCount: number;
+}
+
+export const CONSUL_MODES = ["embedded", "external", "off"] as const;
+export type ConsulMode = (typeof CONSUL_MODES)[number];
+
+/** Keys that no longer exist: setting one is an error that names what replaced it. */
+export const RETIRED_KEYS = {
+  consulSyncEnabled:
+    "consulSyncEnabled was replaced by consulMode: set consulMode to external (what consulSyncEnabled: true meant) or off (false), or embedded for a Consul the stack runs itself; then remove consulSyncEnabled",
+} as const;
+export type RetiredKey = keyof typeof RETIRED_KEYS;
+
+/** A single Consul server the stack runs in its own VPC (dev). */
+export interface EmbeddedConsulSettings {
+  readonly kind: "embedded";
+  /** Image by digest. */
+  readonly serverImage: string;
+  /** Extra CIDRs admitted on the HTTP port. */
+  readonly allowedCidrs: readonly string[];
+}
+
+/** An existing Consul reached over a peering or transit gateway (prod). */
+export interface ExternalConsulSettings {
+  readonly kind: "external";
+  readonly httpAddr: string;
+  readonly host: string;
+  readonly tls: boolean;
+  readonly port: number;
+  readonly cidr: string;
+  readonly tokenSecretArn: string;
+  readonly caCertSecretArn: string | undefined;
+  readonly route: ConsulRoute;
+  readonly dns: ConsulDns;
+  readonly deregisterOnDestroy: boolean;
+  /** Image by digest for the catalog check task; undefined: no check task. */
+  readonly checkImage: string | undefined;
+}
+
+export interface ConsulSyncSettings {
+  readonly mode: "embedded" | "external";
+  readonly consul: EmbeddedConsulSettings | ExternalConsulSettings;
+  /** consul-aws image. */
+  readonly image: string;
+  readonly caInitImage: string;
+  readonly pollInterval: string;
+  readonly dnsTtl: number;
+  readonly prefixes: SyncPrefixes;
+  readonly knownServices: readonly string[];
+}
+
+export interface Settings {
+  readonly region: string;
+  readonly production: boolean;
+  readonly network: {
+    readonly vpcCidr: string;
+    readonly azCount: number;
+    readonly natGateways: NatStrategy;
+    readonly vpcEndpoints: boolean;
+  };
+  readonly cluster: {
+    readonly containerInsights: ContainerInsights;
+    readonly capacityStrategy: CapacityStrategy;
+  };
+  readonly discovery: {
+    readonly namespaceName: string;
+    readonly soaTtl: number;
+    readonly dnsTtl: number;
+    readonly mode: DiscoveryMode;
+  };
+  /** The ALB or API Gateway; throttling applies to API Gateway only. */
+  readonly frontDoor: {
+    readonly kind: FrontDoorKind;
+    readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  };
+  readonly hello: AppServiceSettings;
+  readonly name: AppServiceSettings;
+  readonly autoscaling: { readonly enabled: boolean; readonly cpuTargetPercent: number };
+  readonly deployment: {
+    readonly minHealthyPercent: number;
+    readonly maxPercent: number;
+    readonly stopTimeoutSeconds: number;
+    readonly enableExecuteCommand: boolean;
+  };
+  readonly logRetentionDays: number;
+  /** `tag` undefined: the stack name is the tag. */
+  readonly images: {
+    readonly retainCount: number;
+    readonly baseImage: string;
+    readonly tag: string | undefined;
+  };
+  readonly loadBalancer: {
+    readonly certificateArn: string | undefined;
+    readonly deregistrationDelaySeconds: number;
+  };
+  readonly secretsKmsKeyArn: string | undefined;
+  /** undefined when consulMode is off. */
+  readonly consulSync: ConsulSyncSettings | undefined;
+}
+
+export type SettingsResult =
+  { readonly ok: true; readonly settings: Settings } | { readonly ok: false; readonly errors: string[] };
+
+/** Raw config as Pulumi hands it over: fully-qualified key -> string. */
+export type RawConfig = Readonly<Record<string, string | undefined>>;
+
+/** A project setting's name as Pulumi.yaml declares it (without the `ecs-cloudmap-consul:` prefix). */
+export type SettingKey = string;
+
+/** `ecs-cloudmap-consul:<key>`; keys of other namespaces (`aws:region`) stay as they are. */
+export function qualifiedKey(key: SettingKey): string {
+  return key.includes(":") ? key : `${PROJECT}:${key}`;
+}
+
+/** Which setting each argument of a component comes from: `arg path -> setting key`. */
+type SettingsOf = Readonly<Record<string, SettingKey>>;
+
+const CONSUL_IMAGE_EXAMPLE = "public.ecr.aws/hashicorp/consul:1.21.5@sha256:<64 hex>";
+
+// ---- reading raw values ----
+
+class Reader {
+  readonly errors: string[] = [];
+  private readonly failed = new Set<string>();
+  private readonly texts = new Map<string, string>();
+
+  constructor(private readonly raw: RawConfig) {}
+
+  fail(key: SettingKey, message: string): void {
+    const qualified = qualifiedKey(key);
+    this.failed.add(qualified);
+    this.errors.push(`${qualified}: ${message}`);
+  }
+
+  /**
+   * The raw text of a setting, trimmed. Under the Pulumi CLI every declared setting arrives, its
+   * default filled in from Pulumi.yaml; a missing one means the program ran without that.
+   */
+  string(key: SettingKey): string {
+    const value = this.raw[qualifiedKey(key)];
+    if (value === undefined) {
+      this.fail(key, "is not set: Pulumi.yaml declares its default, which the Pulumi CLI applies");
+      return "";
+    }
+    const text = value.trim();
+    this.texts.set(qualifiedKey(key), text);
+    return text;
+  }
+
+  /** Comma-separated values, trimmed, empty entries dropped. */
+  list(key: SettingKey): string[] {
+    return this.string(key)
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
+  }
+
+  /** The raw value of a key that no longer exists, if a stack still sets it. */
+  retired(key: RetiredKey): string | undefined {
+    return this.raw[qualifiedKey(key)];
+  }
+
+  /** An optional text: empty is undefined. */
+  optional(key: SettingKey): string | undefined {
+    const value = this.string(key);
+    return value === "" ? undefined : value;
+  }
+
+  /** An integer, or NaN for any other text (the rule that checks it reports that). */
+  int(key: SettingKey): number {
+    const value = this.string(key);
+    return /^-?\d+$/.test(value) ? Number(value) : NaN;
+  }
+
+  bool(key: SettingKey): boolean {
+    const value = this.string(key);
+    if (value !== "true" && value !== "false" && !this.failed.has(qualifiedKey(key))) {
+      this.fail(key, `must be true or false, got "${value}"`);
+    }
+    return value === "true";
+  }
+
+  /** Names a component's arguments by the settings they come from. */
+  names(settings: SettingsOf): ArgNames {
+    return (arg) => settings[arg] ?? argName(arg);
+  }
+
+  /** Reports a component's problems under the settings they come from, one per setting. */
+  report(problems: readonly ArgProblem[], settings: SettingsOf): void {
+    for (const problem of problems) {
+      const key = settings[problem.arg];
+      if (key === undefined) throw new Error(`no setting feeds argument ${problem.arg}`);
+      if (this.failed.has(qualifiedKey(key))) continue;
+      // A number was parsed from text: show the text (a NaN came from "1.5", say).
+      const shown = typeof problem.value === "number" ? this.texts.get(qualifiedKey(key)) : problem.value;
+      this.fail(key, `${problem.message}${shownValue(shown)}`);
+    }
+  }
+
+  /** Checks one setting with a rule of its own. */
+  check<V>(key: SettingKey, value: V, rule: (value: V) => string | undefined): void {
+    const message = rule(value);
+    if (message !== undefined) this.report([{ arg: key, message, value }], { [key]: key });
+  }
+}
+
+function readAppService(
+  r: Reader,
+  app: "hello" | "name",
+  shared: { readonly autoscaling: boolean; readonly cpuTargetPercent: number },
+  deployment: Settings["deployment"],
+  dnsTtl: number,
+  logDays: number,
+): AppServiceSettings {
+  const port = r.int(`${app}Port`);
+  const cpu = r.int(`${app}Cpu`);
+  const memory = r.int(`${app}Memory`);
+  const desiredCount = r.int(`${app}DesiredCount`);
+  // The bounds are read only when autoscaling uses them.
+  const minCount = shared.autoscaling ? r.int(`${app}MinCount`) : 0;
+  const maxCount = shared.autoscaling ? r.int(`${app}MaxCount`) : 0;
+  const settings: SettingsOf = {
+    containerPort: `${app}Port`,
+    cpu: `${app}Cpu`,
+    memory: `${app}Memory`,
+    desiredCount: `${app}DesiredCount`,
+    "autoscaling.minCount": `${app}MinCount`,
+    "autoscaling.maxCount": `${app}MaxCount`,
+    "autoscaling.cpuTargetPercent": "autoscalingCpuTarget",
+    minHealthyPercent: "minHealthyPercent",
+    maxPercent: "maxPercent",
+    stopTimeoutSeconds: "stopTimeout",
+    dnsTtlSeconds: "dnsTtl",
+    logRetentionDays: "logRetentionDays",
+  };
+  r.report(
+    discoverableServiceArgProblems(
+      {
+        containerPort: port,
+        cpu,
+        memory,
+        desiredCount,
+        autoscaling: shared.autoscaling
+          ? { minCount, maxCount, cpuTargetPercent: shared.cpuTargetPercent }
+          : undefined,
+        minHealthyPercent: deployment.minHealthyPercent,
+        maxPercent: deployment.maxPercent,
+        stopTimeoutSeconds: deployment.stopTimeoutSeconds,
+        dnsTtlSeconds: dnsTtl,
+        logRetentionDays: logDays,
+      },
+      r.names(settings),
+    ),
+    settings,
+  );
+  return {
+    port,
+    cpu,
+    memory,
+    desiredCount,
+    minCount: shared.autoscaling ? minCount : r.int(`${app}MinCount`),
+    maxCount: shared.autoscaling ? maxCount : r.int(`${app}MaxCount`),
+  };
+}
+
+/** Keys that belong to one consulMode only, so a leftover is pointed out rather than silently ignored. */
+const EMBEDDED_ONLY: readonly SettingKey[] = ["consulAllowedCidrs"];
+const EXTERNAL_ONLY: readonly SettingKey[] = [
+  "consulHttpAddr",
+  "consulCidr",
+  "consulTokenSecretArn",
+  "consulCaCertSecretArn",
+  "consulPeeringConnectionId",
+  "consulTransitGatewayId",
+  "consulDnsDomain",
+  "consulDnsServers",
+];
+
+function readEmbeddedConsul(r: Reader, logDays: number): EmbeddedConsulSettings {
+  const serverImage = r.string("consulImage");
+  if (serverImage === "") {
+    r.fail(
+      "consulImage",
+      `is required when consulMode is embedded: the Consul image by digest, e.g. ${CONSUL_IMAGE_EXAMPLE} (docker buildx imagetools inspect public.ecr.aws/hashicorp/consul:<version> prints the digest)`,
+    );
+  } else {
+    r.report(consulServerArgProblems({ image: serverImage, logRetentionDays: logDays }), {
+      image: "consulImage",
+      logRetentionDays: "logRetentionDays",
+    });
+  }
+  const allowedCidrs = r.list("consulAllowedCidrs");
+  const badCidr = allowedCidrs.find((c) => !parseIpv4Cidr(c));
+  if (badCidr !== undefined)
+    r.fail(
+      "consulAllowedCidrs",
+      `must be comma-separated IPv4 network CIDRs like 10.0.0.0/16, got "${badCidr}"`,
+    );
+  for (const key of EXTERNAL_ONLY) {
+    if (r.string(key) !== "")
+      r.fail(
+        key,
+        "is for consulMode external only: the embedded Consul is reached inside the VPC; remove it",
+      );
+  }
+  return { kind: "embedded", serverImage, allowedCidrs };
+}
+
+function readExternalConsul(r: Reader, namespaceName: string, vpcCidr: string): ExternalConsulSettings {
+  const required = (key: SettingKey, what: string) =>
+    r.fail(key, `is required when consulMode is external (${what})`);
+  const addrText = r.string("consulHttpAddr");
+  const addr = parseConsulAddress(addrText);
+  if (addrText === "") required("consulHttpAddr", "http://host[:port] or https://host[:port]");
+  else if (!addr)
+    r.fail("consulHttpAddr", `must be http://host[:port] or https://host[:port], got "${addrText}"`);
+  const shadowed =
+    addr !== undefined && isDnsName(namespaceName) && isUnderDomain(addr.host.toLowerCase(), namespaceName);
+  if (shadowed && addr) {
+    r.fail(
+      "consulHttpAddr",
+      `host ${addr.host} lies under the Cloud Map namespace ${namespaceName}: Route 53 Resolver answers it from the namespace's private hosted zone, ` +
+        `which shadows any other record of that name (NXDOMAIN); use a host outside ${namespaceName} or an IP address`,
+    );
+  }
+
+  const cidr = r.string("consulCidr");
+  if (cidr === "") required("consulCidr", "IPv4 CIDR of the Consul servers");
+  else if (parseIpv4Cidr(cidr) && parseIpv4Cidr(vpcCidr) && cidrsOverlap(cidr, vpcCidr)) {
+    r.fail(
+      "consulCidr",
+      `overlaps the VPC's ${vpcCidr}: traffic to it would never leave the VPC, got "${cidr}"`,
+    );
+  }
+
+  const tokenSecretArn = r.optional("consulTokenSecretArn");
+  if (tokenSecretArn === undefined) required("consulTokenSecretArn", "Secrets Manager secret ARN");
+  else r.check("consulTokenSecretArn", tokenSecretArn, matches(SECRET_ARN, SECRET_ARN_ALLOWED));
+  const caCertSecretArn = r.optional("consulCaCertSecretArn");
+  if (caCertSecretArn !== undefined) {
+    r.check("consulCaCertSecretArn", caCertSecretArn, matches(SECRET_ARN, SECRET_ARN_ALLOWED));
+    if (addr && !addr.tls)
+      r.fail(
+        "consulCaCertSecretArn",
+        "needs an https:// consulHttpAddr (a CA certificate only matters with TLS)",
+      );
+  }
+
+  const peering = r.optional("consulPeeringConnectionId");
+  const tgw = r.optional("consulTransitGatewayId");
+  // The route takes the transit gateway when both are set: check the peering id on its own.
+  if (peering !== undefined) r.check("consulPeeringConnectionId", peering, ROUTE_ID.peering);
+  if (peering !== undefined && tgw !== undefined) {
+    r.fail(
+      "consulTransitGatewayId",
+      "must be empty when consulPeeringConnectionId is set: Consul is reached through one of them",
+    );
+  } else if (peering === undefined && tgw === undefined) {
+    r.fail(
+      "consulPeeringConnectionId",
+      "or consulTransitGatewayId is required when consulMode is external: the private route tables need a next hop for consulCidr",
+    );
+  }
+  const route: ConsulRoute =
+    tgw !== undefined ? { kind: "transitGateway", id: tgw } : { kind: "peering", id: peering ?? "" };
+
+  const domain = r.string("consulDnsDomain").toLowerCase();
+  const servers = r.list("consulDnsServers");
+  let dns: ConsulDns = { kind: "ip" };
+  if (!addr || shadowed) {
+    // The address itself is already reported; DNS advice would only add noise.
+  } else if (!IPV4.test(addr.host)) {
+    if (domain === "") {
+      r.fail(
+        "consulDnsDomain",
+        `is required when consulHttpAddr names a host (${addr.host}): the domain a Route 53 Resolver rule forwards to consulDnsServers; or put an IP address in consulHttpAddr`,
+      );
+    } else if (isDnsName(domain) && !isUnderDomain(addr.host.toLowerCase(), domain)) {
+      // (A domain under the namespace would hold a host under it: that host is refused above.)
+      r.fail("consulDnsDomain", `must contain the Consul host ${addr.host}, got "${domain}"`);
+    }
+    if (servers.length === 0 && domain !== "")
+      r.fail(
+        "consulDnsServers",
+        `is required with consulDnsDomain: the IPv4 addresses of the DNS servers for ${domain}`,
+      );
+    dns = { kind: "forward", domain, servers };
+  } else if (domain !== "" || servers.length > 0) {
+    r.fail(
+      domain !== "" ? "consulDnsDomain" : "consulDnsServers",
+      "must be empty when consulHttpAddr holds an IP address (nothing to resolve)",
+    );
+  }
+  r.report(
+    [
+      ...consulReachArgProblems({ consulCidr: cidr, route, dns }),
+      // ConsulReach sees the servers only when it forwards; the setting is checked whatever the address.
+      ...dnsServerProblems(servers),
+    ],
+    {
+      consulCidr: "consulCidr",
+      "route.id": route.kind === "peering" ? "consulPeeringConnectionId" : "consulTransitGatewayId",
+      "dns.domain": "consulDnsDomain",
+      "dns.servers": "consulDnsServers",
+    },
+  );
+
+  const checkImage = r.optional("consulImage");
+  if (checkImage !== undefined) r.check("consulImage", checkImage, imageByDigest);
+  for (const key of EMBEDDED_ONLY) {
+    if (r.string(key) !== "") r.fail(key, "is for consulMode embedded only; remove it");
+  }
+  return {
+    kind: "external",
+    httpAddr: addrText,
+    host: addr?.host ?? "",
+    tls: addr?.tls ?? false,
+    port: addr?.port ?? 8500,
+    cidr,
+    tokenSecretArn: tokenSecretArn ?? "",
+    caCertSecretArn,
+    route,
+    dns,
+    deregisterOnDestroy: r.bool("consulDeregisterOnDestroy"),
+    checkImage,
+  };
+}
+
+function readConsulSync(
+  r: Reader,
+  namespaceName: string,
+  vpcCidr: string,
+  logDays: number,
+): ConsulSyncSettings | undefined {
+  for (const key of Object.keys(RETIRED_KEYS) as RetiredKey[]) {
+    if (r.retired(key) !== undefined) r.fail(key, RETIRED_KEYS[key]);
+  }
+  const modeText = r.string("consulMode");
+  r.check("consulMode", modeText, oneOf<string>(CONSUL_MODES));
+  // Off, or an unknown mode (already reported): the sync's settings are not read, so not checked.
+  if (modeText !== "embedded" && modeText !== "external") return undefined;
+  const mode: "embedded" | "external" = modeText;
+
+  const consul =
+    mode === "embedded" ? readEmbeddedConsul(r, logDays) : readExternalConsul(r, namespaceName, vpcCidr);
+  const version = r.string("consulAwsVersion");
+  r.check("consulAwsVersion", version, consulAwsVersion);
+  const digest = r.optional("consulAwsDigest");
+  if (digest !== undefined) r.check("consulAwsDigest", digest, imageDigest);
+  const sync = {
+    caInitImage: r.string("consulCaInitImage"),
+    pollInterval: r.string("consulSyncPollInterval"),
+    dnsTtlSeconds: r.int("consulSyncDnsTtl"),
+    prefixes: {
+      inConsul: r.string("consulSyncPrefixInConsul"),
+      inCloudMap: r.string("consulSyncPrefixInCloudMap"),
+    },
+    logRetentionDays: logDays,
+  };
+  r.report(consulSyncArgProblems(sync), {
+    caInitImage: "consulCaInitImage",
+    pollInterval: "consulSyncPollInterval",
+    dnsTtlSeconds: "consulSyncDnsTtl",
+    "prefixes.inConsul": "consulSyncPrefixInConsul",
+    "prefixes.inCloudMap": "consulSyncPrefixInCloudMap",
+    logRetentionDays: "logRetentionDays",
+  });
+  const knownServices = r.list("consulKnownServices");
+  const badService = knownServices.find((s) => !DNS_LABEL.test(s));
+  if (badService !== undefined)
+    r.fail("consulKnownServices", `must be comma-separated DNS labels, got "${badService}"`);
+  else if (sync.prefixes.inCloudMap === "" && knownServices.some((s) => s === "hello" || s === "name")) {
+    r.fail(
+      "consulKnownServices",
+      "must not list hello or name without consulSyncPrefixInCloudMap: they would collide with the app services in Cloud Map",
+    );
+  }
+
+  return {
+    mode,
+    consul,
+    image: consulAwsImage(version, digest),
+    caInitImage: sync.caInitImage,
+    pollInterval: sync.pollInterval,
+    dnsTtl: sync.dnsTtlSeconds,
+    prefixes: sync.prefixes,
+    knownServices,
+  };
+}
+
+/** Reads and checks every setting; never throws. */
+export function parseSettings(raw: RawConfig): SettingsResult {
+  const r = new Reader(raw);
+  const region = (raw[REGION_KEY] ?? "").trim();
+
+  const network = {
+    cidrBlock: r.string("vpcCidr"),
+    availabilityZoneCount: r.int("azCount"),
+    natGateways: r.string("natGateways") as NatStrategy,
+    vpcEndpoints: r.bool("vpcEndpoints"),
+    region,
+  };
+  r.report(networkArgProblems(network), {
+    region: REGION_KEY,
+    cidrBlock: "vpcCidr",
+    availabilityZoneCount: "azCount",
+    natGateways: "natGateways",
+  });
+
+  const logDays = r.int("logRetentionDays");
+  const secretsKmsKeyArn = r.optional("secretsKmsKeyArn");
+  const containerInsights = r.string("containerInsights") as ContainerInsights;
+  r.report(
+    clusterArgProblems({
+      containerInsights,
+      secretsKmsKeyArn,
+      logRetentionDays: logDays,
+      defaultStrategy: [],
+      region,
+    }),
+    {
+      containerInsights: "containerInsights",
+      secretsKmsKeyArn: "secretsKmsKeyArn",
+      logRetentionDays: "logRetentionDays",
+    },
+  );
+  const capacityStrategy = r.string("capacityStrategy") as CapacityStrategy;
+  r.check("capacityStrategy", capacityStrategy, oneOf(CAPACITY_STRATEGIES));
+
+  const namespaceName = r.string("namespaceName");
+  const soaTtl = r.int("namespaceSoaTtl");
+  r.report(namespaceArgProblems({ name: namespaceName, soaTtlSeconds: soaTtl }), {
+    name: "namespaceName",
+    soaTtlSeconds: "namespaceSoaTtl",
+  });
+  const dnsTtl = r.int("dnsTtl");
+  const discoveryMode = r.string("discoveryMode") as DiscoveryMode;
+  r.check("discoveryMode", discoveryMode, oneOf(DISCOVERY_MODES));
+  const frontDoor = r.string("frontDoor") as FrontDoorKind;
+  r.check("frontDoor", frontDoor, oneOf(FRONT_DOORS));
+  const throttle = { rateLimit: r.int("apiThrottleRateLimit"), burstLimit: r.int("apiThrottleBurstLimit") };
+  const helloPort = r.int("helloPort");
+  if (frontDoor === "apiGateway") {
+    r.report(apiGatewayArgProblems({ targetPort: helloPort, throttle, logRetentionDays: logDays }), {
+      targetPort: "helloPort",
+      "throttle.rateLimit": "apiThrottleRateLimit",
+      "throttle.burstLimit": "apiThrottleBurstLimit",
+      logRetentionDays: "logRetentionDays",
+    });
+  }
+
+  const autoscalingEnabled = r.bool("autoscaling");
+  const cpuTargetPercent = r.int("autoscalingCpuTarget");
+  const deployment = {
+    minHealthyPercent: r.int("minHealthyPercent"),
+    maxPercent: r.int("maxPercent"),
+    stopTimeoutSeconds: r.int("stopTimeout"),
+    enableExecuteCommand: r.bool("enableExecuteCommand"),
+  };
+  const shared = { autoscaling: autoscalingEnabled, cpuTargetPercent };
+  const hello = readAppService(r, "hello", shared, deployment, dnsTtl, logDays);
+  const name = readAppService(r, "name", shared, deployment, dnsTtl, logDays);
+
+  const images = {
+    retainCount: r.int("imageRetainCount"),
+    baseImage: r.string("baseImage"),
+    tag: r.optional("imageTag"),
+  };
+  r.report(appImageArgProblems(images), {
+    retainCount: "imageRetainCount",
+    baseImage: "baseImage",
+    tag: "imageTag",
+  });
+
+  const production = r.bool("production");
+  const loadBalancer = {
+    certificateArn: r.optional("certificateArn"),
+    deregistrationDelaySeconds: r.int("deregistrationDelay"),
+  };
+  if (frontDoor === "alb") {
+    r.report(loadBalancerArgProblems({ targetPort: helloPort, ...loadBalancer }), {
+      targetPort: "helloPort",
+      certificateArn: "certificateArn",
+      deregistrationDelaySeconds: "deregistrationDelay",
+    });
+  }
+
+  const consulSync = readConsulSync(r, namespaceName, network.cidrBlock, logDays);
+
+  if (r.errors.length > 0) return { ok: false, errors: r.errors };
+  return {
+    ok: true,
+    settings: {
+      region,
+      production,
+      network: {
+        vpcCidr: network.cidrBlock,
+        azCount: network.availabilityZoneCount,
+        natGateways: network.natGateways,
+        vpcEndpoints: network.vpcEndpoints,
+      },
+      cluster: { containerInsights, capacityStrategy },
+      discovery: { namespaceName, soaTtl, dnsTtl, mode: discoveryMode },
+      frontDoor: { kind: frontDoor, throttle },
+      hello,
+      name,
+      autoscaling: { enabled: autoscalingEnabled, cpuTargetPercent },
+      deployment,
+      logRetentionDays: logDays,
+      images,
+      loadBalancer,
+      secretsKmsKeyArn,
+      consulSync,
+    },
+  };
+}
+
+/** The configured secrets ECS must read for tasks (execution role scope); the embedded Consul's own are added where they are created. */
+export function secretArnsOf(settings: Settings): string[] {
+  const consul = settings.consulSync?.consul;
+  if (consul?.kind !== "external") return [];
+  return [consul.tokenSecretArn, ...(consul.caCertSecretArn ? [consul.caCertSecretArn] : [])];
+}
+
+/** Formats all problems as one error message. */
+export function settingsErrorMessage(errors: readonly string[]): string {
+  return `Invalid stack configuration (${errors.length} problem${errors.length === 1 ? "" : "s"}):\n${errors.map((e) => `  - ${e}`).join("\n")}`;
+}

@@ -1,0 +1,344 @@
+/**
+ * Components built directly, as a reader who copies one would: each checks its own arguments
+ * before it registers anything, naming the argument and what is allowed; used standalone, each
+ * applies the defaults its Args document. And settings combinations neither stack file uses.
+ */
+import * as assert from "assert";
+import { ApiGateway } from "../../components/apiGateway";
+import { AppImage } from "../../components/appImage";
+import { Cluster } from "../../components/cluster";
+import { ConsulCatalogCheck } from "../../components/consulCatalogCheck";
+import { ConsulReach } from "../../components/consulReach";
+import { ConsulManagementToken, ConsulServer } from "../../components/consulServer";
+import { ConsulSync } from "../../components/consulSync";
+import { DiscoverableService, DiscoverableServiceArgs } from "../../components/discoverableService";
+import { LoadBalancer } from "../../components/loadBalancer";
+import { Namespace } from "../../components/namespace";
+import { Network } from "../../components/network";
+import { loadStackConfig, runMocked, runProgram } from "./harness";
+import { containersOf, envOf, one, rulesOf, ruleSummary, T } from "./graph";
+import { k } from "./settings-fixtures";
+
+const PLACEMENT = {
+  clusterArn: "arn:cluster",
+  vpcId: "vpc-1",
+  subnetIds: ["s-1", "s-2"],
+  executionRoleArn: "arn:role",
+};
+const SERVICE: DiscoverableServiceArgs = {
+  ...PLACEMENT,
+  clusterName: "c",
+  namespaceId: "ns-1",
+  namespaceName: "internal",
+  image: "repo@sha256:" + "b".repeat(64),
+  containerPort: 3000,
+  cpu: 256,
+  memory: 512,
+  desiredCount: 2,
+  logRetentionDays: 7,
+  region: "eu-west-1",
+  capacityProviderStrategies: [{ capacityProvider: "FARGATE", weight: 1, base: 0 }],
+};
+
+interface RefusedCase {
+  readonly component: string;
+  readonly build: () => unknown;
+  /** Lines the error must hold: the argument and what is allowed. */
+  readonly expect: readonly string[];
+}
+
+const REFUSED: readonly RefusedCase[] = [
+  {
+    component: "Network",
+    build: () =>
+      new Network("net", {
+        cidrBlock: "10.0.0.0/8",
+        availabilityZoneCount: 4,
+        natGateways: "Single",
+        region: "eu-west-3",
+      }),
+    expect: [
+      'cidrBlock: must be an IPv4 network CIDR from /16 to /24 like 10.0.0.0/16, got "10.0.0.0/8"',
+      "availabilityZoneCount: eu-west-3 has 3 availability zones, got 4",
+    ],
+  },
+  {
+    component: "Cluster",
+    build: () =>
+      new Cluster("ecs", {
+        defaultStrategy: [],
+        region: "eu-west-1",
+        logRetentionDays: 8,
+        secretsKmsKeyArn: "key",
+      }),
+    expect: [
+      "logRetentionDays: must be one of 1, 3, 5, 7, 14, 30",
+      'secretsKmsKeyArn: must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got "key"',
+    ],
+  },
+  {
+    component: "DiscoverableService",
+    build: () =>
+      new DiscoverableService("hello", {
+        ...SERVICE,
+        memory: 4096,
+        maxPercent: 100,
+        autoscaling: { minCount: 1, maxCount: 4, cpuTargetPercent: 60 },
+        desiredCount: 9,
+      }),
+    expect: [
+      "memory: Fargate cpu 256 allows memory 512, 1024-2048 in steps of 1024 MiB, got 4096",
+      "maxPercent: must exceed minHealthyPercent (100) or deployments cannot start a new task, got 100",
+      "desiredCount: must lie within autoscaling.minCount..autoscaling.maxCount (1..4) when autoscaling is on, got 9",
+    ],
+  },
+  {
+    component: "Namespace",
+    build: () => new Namespace("discovery", { vpcId: "vpc-1", name: "Internal", soaTtlSeconds: 301 }),
+    expect: [
+      "name: must be a lowercase DNS name",
+      "soaTtlSeconds: must be an integer from 0 to 300, got 301",
+    ],
+  },
+  {
+    component: "LoadBalancer",
+    build: () =>
+      new LoadBalancer("public", {
+        vpcId: "vpc-1",
+        publicSubnetIds: [],
+        targetPort: 0,
+        certificateArn: "arn:cert",
+      }),
+    expect: [
+      "targetPort: must be an integer from 1 to 65535, got 0",
+      "certificateArn: must be an ACM certificate ARN",
+    ],
+  },
+  {
+    component: "ApiGateway",
+    build: () =>
+      new ApiGateway("api", {
+        vpcId: "vpc-1",
+        subnetIds: [],
+        cloudMapServiceArn: "arn:srv",
+        targetPort: 3000,
+        throttle: { rateLimit: 0, burstLimit: 5001 },
+        logRetentionDays: 7,
+      }),
+    expect: [
+      "throttle.rateLimit: must be an integer from 1 to 10000, got 0",
+      "throttle.burstLimit: must be an integer from 1 to 5000, got 5001",
+    ],
+  },
+  {
+    component: "AppImage",
+    build: () => new AppImage("hello-image", { app: "hello", retainCount: 0, tag: "-x", baseImage: "node" }),
+    expect: [
+      'baseImage: must be an image reference registry/repo:tag, got "node"',
+      "retainCount: must be an integer from 1 to 1000, got 0",
+      "tag: must be a Docker tag",
+    ],
+  },
+  {
+    component: "ConsulSync",
+    build: () =>
+      new ConsulSync("consul-sync", {
+        ...PLACEMENT,
+        namespaceId: "ns-1",
+        namespaceArn: "arn:ns",
+        namespaceName: "internal",
+        hostedZoneId: "Z1",
+        image: "public.ecr.aws/hashicorp/consul-aws:0.1.3",
+        consulHttpAddr: "consul:8500",
+        tls: false,
+        consulPort: 8500,
+        tokenSecretArn: "arn:token",
+        caInitImage: "busybox",
+        pollInterval: "soon",
+        prefixes: { inConsul: "AWS_", inCloudMap: "" },
+        logRetentionDays: 7,
+        region: "eu-west-1",
+      }),
+    expect: [
+      'consulHttpAddr: must be http://host[:port] or https://host[:port], got "consul:8500"',
+      "caInitImage: must be an image pinned by digest",
+      'pollInterval: must be a duration like 30s, 1m, 500ms, got "soon"',
+      'prefixes.inConsul: must be up to 20 characters of a-z, 0-9 and -, got "AWS_"',
+    ],
+  },
+  {
+    component: "ConsulServer",
+    build: () =>
+      new ConsulServer("consul-server", {
+        ...PLACEMENT,
+        namespaceId: "ns-1",
+        namespaceName: "internal",
+        image: "public.ecr.aws/hashicorp/consul:1.21.5",
+        serverConfigSecretArn: "arn:config",
+        logRetentionDays: 7,
+        region: "eu-west-1",
+      }),
+    expect: [
+      'image: must be an image pinned by digest, registry/repo[:tag]@sha256:<64 hex>, got "public.ecr.aws/hashicorp/consul:1.21.5"',
+    ],
+  },
+  {
+    component: "ConsulManagementToken",
+    build: () => new ConsulManagementToken("consul-token", { kmsKeyArn: "alias/consul" }),
+    expect: ["kmsKeyArn: must be a KMS key ARN"],
+  },
+  {
+    component: "ConsulReach",
+    build: () =>
+      new ConsulReach("consul-reach", {
+        vpcId: "vpc-1",
+        privateSubnetIds: [],
+        privateRouteTableIds: [],
+        routeTableCount: 2,
+        consulCidr: "10.60.0.1/16",
+        route: { kind: "transitGateway", id: "pcx-0123456789abcdef0" },
+        dns: { kind: "forward", domain: "Corp.Example", servers: ["10.60.0.10", "dns"] },
+      }),
+    expect: [
+      'consulCidr: must be an IPv4 network CIDR like 10.20.0.0/16, got "10.60.0.1/16"',
+      'route.id: must be a transit gateway id tgw-<hex>, got "pcx-0123456789abcdef0"',
+      "dns.domain: must be a lowercase DNS name",
+      'dns.servers: must be IPv4 addresses, got "dns"',
+    ],
+  },
+  {
+    component: "ConsulCatalogCheck",
+    build: () =>
+      new ConsulCatalogCheck("consul-check", {
+        vpcId: "vpc-1",
+        executionRoleArn: "arn:role",
+        image: "consul:latest",
+        consulHttpAddr: "http://10.0.0.1:8500",
+        tokenSecretArn: "arn:token",
+        services: ["hello"],
+        logRetentionDays: 7,
+        region: "eu-west-1",
+        consulPort: 8500,
+      }),
+    expect: ["image: must be an image pinned by digest"],
+  },
+];
+
+describe("infra components check their own arguments", function () {
+  this.timeout(30000);
+  for (const c of REFUSED) {
+    it(`${c.component}: every bad argument named with what is allowed, nothing registered`, async () => {
+      const run = await runMocked(() => {
+        c.build();
+        return {};
+      });
+      assert.ok(run.error, "the component must refuse its arguments");
+      assert.match(run.error.message, new RegExp(`^${c.component} "[a-z-]+": invalid arguments:\n`));
+      for (const text of c.expect)
+        assert.ok(run.error.message.includes(`  - ${text}`), `lacks "${text}":\n${run.error.message}`);
+      assert.strictEqual(run.error.message.split("\n").length - 1, c.expect.length, run.error.message);
+      assert.deepStrictEqual(run.resources, [], "nothing may be registered, not even the component");
+    });
+  }
+
+  it("used standalone, a component applies the defaults its Args document, once", async () => {
+    const run = await runMocked(() => {
+      new Namespace("discovery", { vpcId: "vpc-1" });
+      new LoadBalancer("public", { vpcId: "vpc-1", publicSubnetIds: ["s-1", "s-2"], targetPort: 3000 });
+      new DiscoverableService("hello", SERVICE);
+      return {};
+    });
+    if (run.error) throw run.error;
+    assert.strictEqual(one(run, T.namespace, "discovery-namespace").inputs.name, "internal");
+    assert.strictEqual(one(run, T.record, "discovery-soa").inputs.ttl, 15);
+    const tg = one(run, T.targetGroup, "public-tg").inputs;
+    assert.strictEqual(tg.deregistrationDelay, 15);
+    assert.strictEqual((tg.healthCheck as { path: string }).path, "/health");
+    assert.strictEqual(one(run, T.alb, "public-alb").inputs.enableDeletionProtection, false);
+    const service = one(run, T.ecsService, "hello-service").inputs;
+    assert.deepStrictEqual(
+      [
+        service.deploymentMinimumHealthyPercent,
+        service.deploymentMaximumPercent,
+        service.enableExecuteCommand,
+      ],
+      [100, 200, false],
+    );
+    const [container] = containersOf(one(run, T.taskDefinition, "hello-task"));
+    assert.strictEqual(container.stopTimeout, 30);
+    const records = (
+      one(run, T.discoveryService, "hello-discovery").inputs.dnsConfig as { dnsRecords: { ttl: number }[] }
+    ).dnsRecords;
+    assert.deepStrictEqual(
+      records.map((r) => r.ttl),
+      [10, 10],
+    );
+  });
+});
+
+describe("infra settings combinations neither stack file uses", function () {
+  this.timeout(60000);
+
+  it("only the region set: Pulumi.yaml's defaults make a whole stack (HTTP ALB, DNS discovery, no Consul)", async () => {
+    const run = await runProgram({ "aws:region": "us-east-1" });
+    if (run.error) throw run.error;
+    assert.strictEqual(run.outputs.consulCatalogCheck, undefined);
+    assert.strictEqual(run.outputs.consul, undefined);
+    assert.match(String(run.outputs.helloUrl), /^http:\/\/public-alb-123\./);
+    assert.deepStrictEqual(one(run, T.cluster, "ecs-cluster").inputs.settings, [
+      { name: "containerInsights", value: "enabled" },
+    ]);
+    assert.deepStrictEqual(
+      one(run, T.capacityProviders, "ecs-capacity").inputs.defaultCapacityProviderStrategies,
+      [{ capacityProvider: "FARGATE", weight: 1, base: 0 }],
+    );
+  });
+
+  it("other ports: hello finds name on name's port, and every rule opens exactly the container ports", async () => {
+    const run = await runProgram(
+      { ...loadStackConfig("dev"), [k("helloPort")]: "8080", [k("namePort")]: "9090" },
+      "dev",
+    );
+    if (run.error) throw run.error;
+    const [hello] = containersOf(one(run, T.taskDefinition, "hello-task"));
+    assert.strictEqual(envOf(hello).NAME_SERVER, "http://name.internal:9090/");
+    assert.strictEqual(envOf(hello).PORT, "8080");
+    assert.deepStrictEqual(ruleSummary(rulesOf(run, T.ingress, "name-sg")), ["tcp/9090-9090 sg:hello-sg-id"]);
+    assert.deepStrictEqual(ruleSummary(rulesOf(run, T.ingress, "hello-sg")), [
+      "tcp/8080-8080 sg:public-sg-id",
+    ]);
+    assert.strictEqual(one(run, T.targetGroup, "public-tg").inputs.port, 8080);
+    const check = run.outputs.consulCatalogCheck as { inConsul: { service: string; port: number }[] };
+    assert.deepStrictEqual(
+      check.inConsul.map((s) => [s.service, s.port]),
+      [
+        ["hello", 8080],
+        ["name", 9090],
+      ],
+    );
+  });
+
+  it("autoscaling with Service Connect and the API Gateway on an embedded Consul", async () => {
+    const run = await runProgram(
+      {
+        ...loadStackConfig("dev"),
+        [k("autoscaling")]: "true",
+        [k("discoveryMode")]: "serviceConnect",
+        [k("frontDoor")]: "apiGateway",
+      },
+      "dev",
+    );
+    if (run.error) throw run.error;
+    assert.deepStrictEqual(
+      run.resources
+        .filter((r) => r.type === T.scalingTarget)
+        .map((r) => [r.name, r.inputs.minCapacity, r.inputs.maxCapacity]),
+      [
+        ["name-scaling-target", 1, 4],
+        ["hello-scaling-target", 1, 4],
+      ],
+    );
+    assert.strictEqual(run.resources.filter((r) => r.type === T.alb).length, 0);
+    assert.match(String(run.outputs.helloUrl), /^https:\/\/.*execute-api/);
+  });
+});
