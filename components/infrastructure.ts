@@ -4,16 +4,16 @@
  * mocks with whatever settings a case needs.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ApiGateway } from "./apiGateway";
-import { AppImage } from "./appImage";
+import { ApiGateway } from "./api-gateway";
+import { AppImage } from "./app-image";
 import { capacityProviderStrategy } from "./capacity";
 import { Cluster } from "./cluster";
-import { CHECK_CONTAINER, ConsulCatalogCheck } from "./consulCatalogCheck";
-import { ConsulReach } from "./consulReach";
-import { CONSUL_HTTP_PORT, ConsulManagementToken, ConsulServer } from "./consulServer";
-import { ConsulSync } from "./consulSync";
-import { DiscoverableService, ServiceConnectArgs } from "./discoverableService";
-import { LoadBalancer } from "./loadBalancer";
+import { CHECK_CONTAINER, ConsulCatalogCheck } from "./consul-catalog-check";
+import { ConsulReach } from "./consul-reach";
+import { CONSUL_HTTP_PORT, ConsulManagementToken, ConsulServer } from "./consul-server";
+import { ConsulSync } from "./consul-sync";
+import { DiscoverableService, ServiceConnectArgs } from "./discoverable-service";
+import { LoadBalancer } from "./load-balancer";
 import { CatalogNames, namesOfCloudMapService, namesOfConsulService } from "./naming";
 import { Namespace } from "./namespace";
 import { Network } from "./network";

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgProblem, assertValidArgs, check, integerIn } from "./arg-checks";
 import { DNS_NAME_RULE, isDnsName } from "./naming";
-import { ExternalConsulCleanup, NamespaceCleanup } from "./namespaceCleanup";
+import { ExternalConsulCleanup, NamespaceCleanup } from "./namespace-cleanup";
 import { componentTags, TaggedArgs } from "./tags";
 
 export interface NamespaceArgs extends TaggedArgs {

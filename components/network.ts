@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import awsRegions from "aws-regions/regions.json";
 import { ArgProblem, assertValidArgs, check, integerIn, matches, oneOf, parseIpv4Cidr } from "./arg-checks";
 import { componentTags, TaggedArgs } from "./tags";
-import { createSecurityGroup, Scope, tcpRule } from "./taskResources";
+import { createSecurityGroup, Scope, tcpRule } from "./task-resources";
 
 export const NAT_STRATEGIES = ["Single", "OnePerAz"] as const;
 export type NatStrategy = (typeof NAT_STRATEGIES)[number];

@@ -218,7 +218,7 @@ export function actionsOf(doc: PolicyDocument): string[] {
 
 /**
  * What the identity running `pulumi destroy` (and the driver's teardown) needs for the namespace
- * cleanup: the Cloud Map calls components/namespaceCleanup.ts makes, plus the Route 53 changes
+ * cleanup: the Cloud Map calls components/namespace-cleanup.ts makes, plus the Route 53 changes
  * Cloud Map makes on the caller's behalf when it deregisters a DNS instance (records and any health
  * check it created), and reading the external Consul's token and CA to deregister consul-aws there.
  */

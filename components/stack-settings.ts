@@ -20,21 +20,21 @@ import {
   SECRET_ARN_ALLOWED,
   shownValue,
 } from "./arg-checks";
-import { apiGatewayArgProblems } from "./apiGateway";
-import { appImageArgProblems } from "./appImage";
+import { apiGatewayArgProblems } from "./api-gateway";
+import { appImageArgProblems } from "./app-image";
 import { CAPACITY_STRATEGIES, CapacityStrategy } from "./capacity";
 import { clusterArgProblems, ContainerInsights } from "./cluster";
-import { ConsulDns, consulReachArgProblems, ConsulRoute, dnsServerProblems, ROUTE_ID } from "./consulReach";
-import { consulServerArgProblems } from "./consulServer";
+import { ConsulDns, consulReachArgProblems, ConsulRoute, dnsServerProblems, ROUTE_ID } from "./consul-reach";
+import { consulServerArgProblems } from "./consul-server";
 import {
   consulAwsImage,
   consulAwsVersion,
   consulSyncArgProblems,
   imageDigest,
   parseConsulAddress,
-} from "./consulSync";
-import { discoverableServiceArgProblems } from "./discoverableService";
-import { loadBalancerArgProblems } from "./loadBalancer";
+} from "./consul-sync";
+import { discoverableServiceArgProblems } from "./discoverable-service";
+import { loadBalancerArgProblems } from "./load-balancer";
 import { namespaceArgProblems } from "./namespace";
 import { DNS_LABEL, isDnsName, isUnderDomain, SyncPrefixes } from "./naming";
 import { NatStrategy, networkArgProblems } from "./network";

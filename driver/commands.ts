@@ -34,8 +34,8 @@ import {
   IMPORTED_DESCRIPTION,
   listNamespaceServices,
   type CloudMapSender,
-} from "../components/namespaceCleanup";
-import { awsConsulCheckDeps, formatConsulCheck, runConsulCheck, type ConsulCheckInfo } from "./consulCheck";
+} from "../components/namespace-cleanup";
+import { awsConsulCheckDeps, formatConsulCheck, runConsulCheck, type ConsulCheckInfo } from "./consul-check";
 import { formatSmokeResult, smokeTest } from "./smoke";
 import {
   formatOutputs,
@@ -165,7 +165,7 @@ async function upAndSmoke(
 /** The stack output describing the Consul sync proof (index.ts); absent when consulMode is off. */
 export const CONSUL_CHECK_OUTPUT = "consulCatalogCheck";
 
-/** Proof both ways that consul-aws syncs (see driver/consulCheck.ts); a failed proof fails the smoke test. */
+/** Proof both ways that consul-aws syncs (see driver/consul-check.ts); a failed proof fails the smoke test. */
 async function consulSmoke(info: ConsulCheckInfo | undefined, ctx: RunContext, draft: Draft): Promise<void> {
   if (!info) return;
   ctx.sink.write(`consul sync check (${info.mode} Consul${info.task ? ", one-off task in the VPC" : ""})\n`);

@@ -2,7 +2,7 @@ import type { OpMap, OpType, OutputMap } from "@pulumi/pulumi/automation";
 import type { ConfigOverride } from "./args";
 import type { ExitCode } from "./errors";
 import { formatChanges } from "./progress";
-import type { ConsulCheckResult } from "./consulCheck";
+import type { ConsulCheckResult } from "./consul-check";
 import type { SmokeResult } from "./smoke";
 
 /** The one object `--json` prints: everything CI needs to comment on a PR or gate a deploy. */

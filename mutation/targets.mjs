@@ -48,7 +48,7 @@ export const TARGETS = {
   },
   // The settings rules: parseSettings, the shared checks, naming, and each component's
   // `#region argument checks` (the rest of a component wires resources, tested under mocks).
-  // invalidSettings.test.ts and the stack tests (whole programs under mocks, seconds per case)
+  // invalid-settings.test.ts and the stack tests (whole programs under mocks, seconds per case)
   // are left out: every static mutant reruns all tests in a fresh process; parseSettings and
   // component-args call every rule directly.
   settings: {
@@ -57,25 +57,25 @@ export const TARGETS = {
       "components/arg-checks.ts",
       "components/naming.ts",
       "components/capacity.ts",
-      "components/fargateSizes.ts",
+      "components/fargate-sizes.ts",
       "components/policies.ts",
       ...[
         "network",
         "cluster",
-        "discoverableService",
+        "discoverable-service",
         "namespace",
-        "loadBalancer",
-        "apiGateway",
-        "appImage",
-        "consulSync",
-        "consulServer",
-        "consulReach",
+        "load-balancer",
+        "api-gateway",
+        "app-image",
+        "consul-sync",
+        "consul-server",
+        "consul-reach",
       ].map((f) => argumentChecks(`components/${f}.ts`)),
     ],
     spec: [
       "test/infra/settings.test.ts",
       "test/infra/settings-limits.test.ts",
-      "test/infra/consulSettings.test.ts",
+      "test/infra/consul-settings.test.ts",
       "test/infra/component-args.test.ts",
       "test/infra/policies.test.ts",
       "test/infra/naming.test.ts",

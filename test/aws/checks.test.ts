@@ -1,6 +1,6 @@
 /** The AWS-rule checks themselves bite: each reports what AWS would reject or deny. */
 import * as assert from "assert";
-import { constraintModelsMissing } from "./rules/apiModels";
+import { constraintModelsMissing } from "./rules/api-models";
 import { denials, iamFindings, managedPolicy, RoleUnderTest, simulateCalls } from "./rules/iam";
 import {
   checkCloudMapService,

@@ -7,7 +7,7 @@
 import * as assert from "assert";
 import { loadStackConfig, ProgramRun, runProgram, withProjectDefaults } from "../infra/harness";
 import { externalConsul, k } from "../infra/settings-fixtures";
-import { constraintModelsMissing } from "./rules/apiModels";
+import { constraintModelsMissing } from "./rules/api-models";
 import { denials, iamFindings, managedPolicy, PolicyDocument, simulateCalls } from "./rules/iam";
 import {
   checkCloudMapService,

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { ExitCode } from "../../driver/errors";
 import { version as pinnedCli } from "@pulumi/pulumi/version";
-import { standInCloudMap } from "../infra/cloudMapStandIn";
+import { standInCloudMap } from "../infra/cloud-map-stand-in";
 import { REPO_DIR, runDriver } from "./run-driver";
 
 const STAND_IN = `#!/bin/sh

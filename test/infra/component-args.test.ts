@@ -4,15 +4,15 @@
  * applies the defaults its Args document. And settings combinations neither stack file uses.
  */
 import * as assert from "assert";
-import { ApiGateway } from "../../components/apiGateway";
-import { AppImage } from "../../components/appImage";
+import { ApiGateway } from "../../components/api-gateway";
+import { AppImage } from "../../components/app-image";
 import { Cluster } from "../../components/cluster";
-import { ConsulCatalogCheck } from "../../components/consulCatalogCheck";
-import { ConsulReach } from "../../components/consulReach";
-import { ConsulManagementToken, ConsulServer } from "../../components/consulServer";
-import { ConsulSync } from "../../components/consulSync";
-import { DiscoverableService, DiscoverableServiceArgs } from "../../components/discoverableService";
-import { LoadBalancer } from "../../components/loadBalancer";
+import { ConsulCatalogCheck } from "../../components/consul-catalog-check";
+import { ConsulReach } from "../../components/consul-reach";
+import { ConsulManagementToken, ConsulServer } from "../../components/consul-server";
+import { ConsulSync } from "../../components/consul-sync";
+import { DiscoverableService, DiscoverableServiceArgs } from "../../components/discoverable-service";
+import { LoadBalancer } from "../../components/load-balancer";
 import { Namespace } from "../../components/namespace";
 import { Network } from "../../components/network";
 import { loadStackConfig, runMocked, runProgram } from "./harness";

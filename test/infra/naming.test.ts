@@ -1,6 +1,6 @@
 /** The two catalogs' names and the consul-aws flag mapping, called directly. */
 import * as assert from "assert";
-import { consulSyncContainers } from "../../components/consulSync";
+import { consulSyncContainers } from "../../components/consul-sync";
 import {
   CONSUL_DOMAIN,
   cloudMapDnsName,

@@ -12,8 +12,8 @@ import {
   shownValue,
 } from "../../components/arg-checks";
 import { capacityProviderStrategy } from "../../components/capacity";
-import { allowedMemoryFor } from "../../components/fargateSizes";
-import { parseConsulAddress } from "../../components/consulSync";
+import { allowedMemoryFor } from "../../components/fargate-sizes";
+import { parseConsulAddress } from "../../components/consul-sync";
 import { isDnsName } from "../../components/naming";
 import { qualifiedKey, RawConfig, secretArnsOf, settingsErrorMessage } from "../../components/stack-settings";
 import { CA, errorsOf, externalOf, ok, onlyError, PCX, REGION, set, SYNC, TOKEN } from "./settings-fixtures";

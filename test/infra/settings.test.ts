@@ -2,8 +2,8 @@
 import * as assert from "assert";
 import { parseIpv4Cidr } from "../../components/arg-checks";
 import { capacityProviderStrategy } from "../../components/capacity";
-import { parseConsulAddress } from "../../components/consulSync";
-import { allowedMemoryFor, isValidFargateSize } from "../../components/fargateSizes";
+import { parseConsulAddress } from "../../components/consul-sync";
+import { allowedMemoryFor, isValidFargateSize } from "../../components/fargate-sizes";
 import { isDnsName } from "../../components/naming";
 import { parseSettings, qualifiedKey, RawConfig, secretArnsOf } from "../../components/stack-settings";
 import { loadProjectFile, loadStackConfig, PROJECT, withProjectDefaults } from "./harness";

@@ -14,7 +14,7 @@ import { buildPlan, Plan, shortType, stackSettings } from "../../plan/model";
 import { loadStackConfig, PROJECT, ProgramRun, RecordedResource, ROOT, runProgram } from "../../plan/program";
 import { redactInputs, REDACTED } from "../../plan/redact";
 import { renderDiff, renderPlan } from "../../plan/render";
-import { parseFlowchart, ParsedFlowchart } from "./mermaidParser";
+import { parseFlowchart, ParsedFlowchart } from "./mermaid-parser";
 
 const RULE_TYPES = [
   "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",

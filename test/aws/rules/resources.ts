@@ -3,7 +3,7 @@
  * provider sends) plus the few cross-field rules AWS documents but the model cannot express.
  * Each returns findings (empty = fine), so tests can assert both ways and others can add types.
  */
-import { validateRequest } from "./apiModels";
+import { validateRequest } from "./api-models";
 import {
   createApiRequest,
   createCloudMapServiceRequest,

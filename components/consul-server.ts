@@ -11,8 +11,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ArgProblem, assertValidArgs, check, imageByDigest, kmsKeyArn, logRetentionDays } from "./arg-checks";
-import { containerDefinition } from "./containerDefinition";
-import { createCloudMapService } from "./discoverableService";
+import { containerDefinition } from "./container-definition";
+import { createCloudMapService } from "./discoverable-service";
 import { cloudMapDnsName } from "./naming";
 import { componentTags, TaggedArgs } from "./tags";
 import {
@@ -27,7 +27,7 @@ import {
   Scope,
   SecurityGroupMember,
   tcpRule,
-} from "./taskResources";
+} from "./task-resources";
 
 /** Consul's HTTP API and UI port. */
 export const CONSUL_HTTP_PORT = 8500;

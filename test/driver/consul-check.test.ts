@@ -17,7 +17,7 @@ import {
   runConsulCheck,
   type CatalogEntry,
   type ConsulCheckInfo,
-} from "../../driver/consulCheck";
+} from "../../driver/consul-check";
 
 const entry = (over: Partial<CatalogEntry> = {}): CatalogEntry => ({
   Node: "consul-aws",

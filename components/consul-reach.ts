@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ArgProblem, assertValidArgs, check, IPV4, matches, parseIpv4Cidr } from "./arg-checks";
 import { DNS_NAME_RULE, isDnsName } from "./naming";
 import { componentTags, TaggedArgs } from "./tags";
-import { createSecurityGroup, Scope, tcpRule } from "./taskResources";
+import { createSecurityGroup, Scope, tcpRule } from "./task-resources";
 
 /** How DNS in the VPC finds the external Consul host. */
 export type ConsulDns =

@@ -9,7 +9,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { standInCloudMap } from "./cloudMapStandIn";
+import { standInCloudMap } from "./cloud-map-stand-in";
 import { loadStackConfig, ROOT, runProgram } from "./harness";
 import { runChild } from "./stand-in-io";
 

@@ -10,7 +10,7 @@ import {
   parseIpv4Cidr,
   port,
 } from "./arg-checks";
-import { containerDefinition, ContainerSpec } from "./containerDefinition";
+import { containerDefinition, ContainerSpec } from "./container-definition";
 import { SyncPrefixes, syncCatalogCommand } from "./naming";
 import { consulAwsTaskPolicy } from "./policies";
 import { componentTags, TaggedArgs } from "./tags";
@@ -25,7 +25,7 @@ import {
   Peer,
   Scope,
   SecurityGroupMember,
-} from "./taskResources";
+} from "./task-resources";
 
 /** Where the init container leaves the CA certificate for consul-aws. */
 export const CA_CERT_DIR = "/consul/tls";

@@ -5,8 +5,8 @@
  * check output, and a matrix of mode variants.
  */
 import * as assert from "assert";
-import { catalogCheckScript } from "../../components/consulCatalogCheck";
-import { consulServerConfig } from "../../components/consulServer";
+import { catalogCheckScript } from "../../components/consul-catalog-check";
+import { consulServerConfig } from "../../components/consul-server";
 import { loadStackConfig, MOCK_UUID, ProgramRun, RecordedResource, runProgram } from "./harness";
 import { externalConsul, k, PCX } from "./settings-fixtures";
 import {

@@ -12,7 +12,7 @@ import {
   deregisterConsulAwsNode,
   drainService,
   IMPORTED_DESCRIPTION,
-} from "../../components/namespaceCleanup";
+} from "../../components/namespace-cleanup";
 import { namespaceCleanupPolicy } from "../../components/policies";
 
 const NS = "ns-abc123";

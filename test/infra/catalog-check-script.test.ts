@@ -6,8 +6,8 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as http from "http";
-import { catalogCheckScript } from "../../components/consulCatalogCheck";
-import { judgeConsulSide, parseCatalogLog } from "../../driver/consulCheck";
+import { catalogCheckScript } from "../../components/consul-catalog-check";
+import { judgeConsulSide, parseCatalogLog } from "../../driver/consul-check";
 import { listenOnLoopback, runChild, type ChildResult } from "./stand-in-io";
 
 const TOKEN = "5f0c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f";

@@ -10,7 +10,7 @@ import {
   Scope,
   SecurityGroupMember,
   stackScopedName,
-} from "./taskResources";
+} from "./task-resources";
 
 export interface ApiGatewayArgs extends TaggedArgs {
   /**

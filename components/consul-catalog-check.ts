@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { assertValidArgs, check, imageByDigest, logRetentionDays } from "./arg-checks";
-import { containerDefinition } from "./containerDefinition";
+import { containerDefinition } from "./container-definition";
 import { componentTags, TaggedArgs } from "./tags";
 import {
   consulEgress,
@@ -17,7 +17,7 @@ import {
   httpsEgress,
   Scope,
   SecurityGroupMember,
-} from "./taskResources";
+} from "./task-resources";
 
 export const CHECK_CONTAINER = "catalog-check";
 /** Each printed line: `CATALOG <service> <JSON array of /v1/catalog/service/<service>>`. */

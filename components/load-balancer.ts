@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgProblem, assertValidArgs, CERTIFICATE_ARN, check, integerIn, matches, port } from "./arg-checks";
 import { componentTags, TaggedArgs } from "./tags";
-import { createSecurityGroup, egressTo, Scope, SecurityGroupMember, tcpRule } from "./taskResources";
+import { createSecurityGroup, egressTo, Scope, SecurityGroupMember, tcpRule } from "./task-resources";
 
 export interface LoadBalancerArgs extends TaggedArgs {
   /**

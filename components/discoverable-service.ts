@@ -12,8 +12,8 @@ import {
   port,
 } from "./arg-checks";
 import { CapacityProviderStrategyItem } from "./capacity";
-import { APP_HEALTH_CHECK, APP_USER, containerDefinition } from "./containerDefinition";
-import { allowedMemoryFor, FARGATE_CPU_VALUES, isValidFargateSize } from "./fargateSizes";
+import { APP_HEALTH_CHECK, APP_USER, containerDefinition } from "./container-definition";
+import { allowedMemoryFor, FARGATE_CPU_VALUES, isValidFargateSize } from "./fargate-sizes";
 import { cloudMapDnsName } from "./naming";
 import { componentTags, TaggedArgs } from "./tags";
 import {
@@ -27,7 +27,7 @@ import {
   Scope,
   SecurityGroupMember,
   tcpRule,
-} from "./taskResources";
+} from "./task-resources";
 
 /** DNS records of an app service: A for address lookups, SRV for the port (same TTL). */
 export function discoveryRecords(ttlSeconds: number): { type: "A" | "SRV"; ttl: number }[] {
