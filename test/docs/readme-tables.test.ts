@@ -1,0 +1,117 @@
+/**
+ * The README tables that mirror code outside the program (the settings and components tables are
+ * checked in test/infra): each row is checked against the code it documents, so neither can drift.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parseHelloConfig } from "../../apps/hello/src/config";
+import { parseNameConfig } from "../../apps/name/src/config";
+import { ExitCode } from "../../driver/errors";
+import { parseCliArgs } from "../../local/cli-args";
+
+const ROOT = path.join(__dirname, "..", "..");
+const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
+
+/** The rows (cells, trimmed) of the table whose header line is `header`. */
+function tableRows(text: string, header: string): string[][] {
+  const start = text.indexOf(`${header}\n`);
+  assert.ok(start >= 0, `no table headed ${header}`);
+  return text
+    .slice(start)
+    .split("\n")
+    .slice(2)
+    .filter((_, i, lines) => lines.slice(0, i + 1).every((l) => l.startsWith("|")))
+    .map((line) =>
+      line
+        .slice(1, -1)
+        .split("|")
+        .map((cell) => cell.trim()),
+    );
+}
+
+/** A cell's value when it is one literal in backticks (`3000`), else undefined (prose such as "the host name"). */
+function literal(cell: string): string | undefined {
+  return /^`([^`]*)`$/.exec(cell)?.[1];
+}
+
+/** The one app table that follows `## <app>` in apps/README.md. */
+function appTable(app: string): string[][] {
+  const text = read("apps/README.md");
+  return tableRows(text.slice(text.indexOf(`## ${app}\n`)), "| variable | default | meaning |");
+}
+
+/** The variables an app's config reads: the quoted upper-case names in its config.ts. */
+function variablesRead(app: string): string[] {
+  const source = read(`apps/${app}/src/config.ts`);
+  return [...new Set([...source.matchAll(/"([A-Z][A-Z0-9_]{2,})"/g)].map((m) => m[1]))].sort();
+}
+
+describe("README tables that mirror code", () => {
+  it("local topology flags: every flag with a literal default parses to what no flag gives", () => {
+    const rows = tableRows(read("README.md"), "| flag | default | |");
+    const none = parseCliArgs([]);
+    let checked = 0;
+    for (const [flagCell, defaultCell] of rows) {
+      const flag = literal(flagCell);
+      assert.ok(flag?.startsWith("--"), `not a flag: ${flagCell}`);
+      const value = /^`?([A-Za-z0-9.]+)`?/.exec(defaultCell)?.[1];
+      if (value === "off") {
+        assert.deepStrictEqual(parseCliArgs([flag]).kind, "run");
+        continue;
+      }
+      assert.ok(value !== undefined, `${flag}: default ${defaultCell}`);
+      assert.deepStrictEqual(parseCliArgs([flag, value]), none, `${flag} ${value} is not the default`);
+      checked++;
+    }
+    assert.ok(checked >= 8, `only ${checked} flags checked`);
+  });
+
+  it("driver exit codes: the table lists exactly the codes the driver exits with", () => {
+    const rows = tableRows(read("README.md"), "| exit code | meaning |");
+    const documented = rows.map(([code]) => Number(code)).sort((a, b) => a - b);
+    const used = Object.values(ExitCode).sort((a, b) => a - b);
+    assert.deepStrictEqual(documented, used);
+  });
+
+  it("mutation targets: the table lists exactly the targets `npm run mutation` knows", () => {
+    const rows = tableRows(read("README.md"), "| target | mutates | tests |");
+    const documented = rows.map(([target]) => literal(target)).sort();
+    const defined = [...read("mutation/targets.mjs").matchAll(/^ {2}"?([a-z-]+)"?: \{/gm)]
+      .map((m) => m[1])
+      .sort();
+    assert.ok(defined.length >= 4);
+    assert.deepStrictEqual(documented, defined);
+  });
+
+  for (const [app, parse, required] of [
+    ["name", (env: Record<string, string>) => parseNameConfig(env, "h"), {}],
+    [
+      "hello",
+      (env: Record<string, string>) => parseHelloConfig(env, "h"),
+      { NAME_SERVER: "http://10.0.0.5/" },
+    ],
+  ] as const) {
+    it(`${app}'s variables: the table names every variable it reads, and each literal default is the default`, () => {
+      const rows = appTable(app);
+      const named = rows.flatMap(([cell]) => [...cell.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]));
+      for (const variable of variablesRead(app))
+        assert.ok(named.includes(variable), `${variable} is not in the table`);
+      const base = parse({ ...required });
+      assert.ok(base.ok);
+      let checked = 0;
+      for (const [cell, defaultCell] of rows) {
+        const variable = literal(cell);
+        const value = literal(defaultCell);
+        if (variable === undefined || value === undefined) continue;
+        assert.deepStrictEqual(
+          parse({ ...required, [variable]: value }),
+          base,
+          `${variable}=${value} is not the default`,
+        );
+        checked++;
+      }
+      assert.ok(checked >= 3, `only ${checked} defaults checked`);
+    });
+  }
+});
