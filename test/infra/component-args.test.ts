@@ -63,6 +63,18 @@ const REFUSED: readonly RefusedCase[] = [
     ],
   },
   {
+    // Past the range, only the range is reported (not also the region's zone count).
+    component: "Network",
+    build: () =>
+      new Network("net", {
+        cidrBlock: "10.0.0.0/16",
+        availabilityZoneCount: 7,
+        natGateways: "Single",
+        region: "eu-west-3",
+      }),
+    expect: ["availabilityZoneCount: must be an integer from 2 to 6, got 7"],
+  },
+  {
     component: "Cluster",
     build: () =>
       new Cluster("ecs", {
@@ -151,7 +163,8 @@ const REFUSED: readonly RefusedCase[] = [
         image: "public.ecr.aws/hashicorp/consul-aws:0.1.3",
         consulHttpAddr: "consul:8500",
         tls: false,
-        consulPort: 8500,
+        consulPort: 0,
+        consulCidr: "10.60.0.1/16",
         tokenSecretArn: "arn:token",
         caInitImage: "busybox",
         pollInterval: "soon",
@@ -161,6 +174,8 @@ const REFUSED: readonly RefusedCase[] = [
       }),
     expect: [
       'consulHttpAddr: must be http://host[:port] or https://host[:port], got "consul:8500"',
+      "consulPort: must be an integer from 1 to 65535, got 0",
+      'consulCidr: must be an IPv4 network CIDR like 10.20.0.0/16, got "10.60.0.1/16"',
       "caInitImage: must be an image pinned by digest",
       'pollInterval: must be a duration like 30s, 1m, 500ms, got "soon"',
       'prefixes.inConsul: must be up to 20 characters of a-z, 0-9 and -, got "AWS_"',
