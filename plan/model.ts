@@ -3,13 +3,10 @@
  * the network flows its security groups allow, its outputs and a Mermaid diagram.
  * Built from a mock run of the real program; secrets are redacted before anything else.
  */
-import * as fs from "fs";
-import * as path from "path";
-import * as yaml from "js-yaml";
 import { architectureDiagram } from "./diagram";
 import { deriveFlows, endLabel, Flow } from "./flows";
 import { RESOURCE_TYPES } from "../policy/resource-types";
-import { loadProjectFile, mockId, PROJECT, ProgramRun, RecordedResource, ROOT } from "./program";
+import { loadProjectFile, mockId, PROJECT, ProgramRun, readStackFile, RecordedResource } from "./program";
 import { hasPicker, reviewProperties } from "./properties";
 import { redact, redactInputs, REDACTED } from "./redact";
 
@@ -60,12 +57,9 @@ function typed(value: string, type: string | undefined): SettingValue {
 /** Settings of a stack as a reviewer reads them: every project key with its effective value. */
 export function stackSettings(stack: string): Record<string, SettingValue> {
   const declared = loadProjectFile().config;
-  const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
-    config?: Record<string, unknown>;
-  };
   const settings: Record<string, SettingValue> = {};
   for (const [key, spec] of Object.entries(declared)) settings[key] = spec.default;
-  for (const [key, value] of Object.entries(doc.config ?? {})) {
+  for (const [key, value] of Object.entries(readStackFile(stack))) {
     const bare = key.startsWith(`${PROJECT}:`) ? key.slice(PROJECT.length + 1) : key;
     const secure = typeof value === "object" && value !== null && "secure" in value;
     settings[bare] = secure ? REDACTED : typed(String(value), declared[bare]?.type);

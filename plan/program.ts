@@ -59,13 +59,18 @@ export function listStacks(): string[] {
     .sort();
 }
 
-/** The `config:` map of Pulumi.<stack>.yaml, values as strings (as the CLI hands them over). */
-export function loadStackConfig(stack: string): Record<string, string> {
+/** The `config:` map of Pulumi.<stack>.yaml as written (a secret stays `{ secure: … }`). */
+export function readStackFile(stack: string): Record<string, unknown> {
   const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
     config?: Record<string, unknown>;
   };
+  return doc.config ?? {};
+}
+
+/** The `config:` map of Pulumi.<stack>.yaml, values as strings (as the CLI hands them over). */
+export function loadStackConfig(stack: string): Record<string, string> {
   const config: Record<string, string> = {};
-  for (const [key, value] of Object.entries(doc.config ?? {})) config[key] = String(value);
+  for (const [key, value] of Object.entries(readStackFile(stack))) config[key] = String(value);
   return config;
 }
 

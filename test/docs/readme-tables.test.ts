@@ -17,17 +17,14 @@ const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
 function tableRows(text: string, header: string): string[][] {
   const start = text.indexOf(`${header}\n`);
   assert.ok(start >= 0, `no table headed ${header}`);
-  return text
-    .slice(start)
-    .split("\n")
-    .slice(2)
-    .filter((_, i, lines) => lines.slice(0, i + 1).every((l) => l.startsWith("|")))
-    .map((line) =>
-      line
-        .slice(1, -1)
-        .split("|")
-        .map((cell) => cell.trim()),
-    );
+  const lines = text.slice(start).split("\n").slice(2);
+  const end = lines.findIndex((l) => !l.startsWith("|"));
+  return lines.slice(0, end < 0 ? lines.length : end).map((line) =>
+    line
+      .slice(1, -1)
+      .split("|")
+      .map((cell) => cell.trim()),
+  );
 }
 
 /** A cell's value when it is one literal in backticks (`3000`), else undefined (prose such as "the host name"). */
