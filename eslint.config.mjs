@@ -36,6 +36,22 @@ export default tseslint.config(
     },
   },
   {
+    // One way for a process to end: exit-x's exit(code), which exits once stdout and stderr have
+    // drained. process.exit() drops what a pipe has not yet taken (past 64 KiB): `npm run plan … |
+    // jq` read a plan cut short, and the exit code still said success.
+    rules: {
+      "no-restricted-properties": [
+        "error",
+        {
+          object: "process",
+          property: "exit",
+          message:
+            'use exit(code) from "exit-x": it exits after stdout and stderr have drained (process.exit() cuts piped output).',
+        },
+      ],
+    },
+  },
+  {
     // Tests hand async interfaces stand-ins that answer at once (`async () => undefined`).
     files: ["test/**/*.ts"],
     rules: { "@typescript-eslint/require-await": "off" },

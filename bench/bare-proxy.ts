@@ -4,6 +4,7 @@
 //   BARE_KIND=undici  an undici Pool per task, Pool.request() and body.text()
 //   BARE_KIND=http    a keep-alive http.Agent per task, http.get() and the body collected
 // BARE_TARGETS=ip:port,ip:port,…  PORT=0 (a free one). Logs {"msg":"listening",…} like the apps.
+import exit from "exit-x";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Pool } from "undici";
@@ -47,7 +48,7 @@ function main(): void {
   const targets = (process.env.BARE_TARGETS ?? "").split(",").filter((t) => t !== "");
   if ((kind !== "undici" && kind !== "http") || targets.length === 0) {
     process.stderr.write("bare-proxy: BARE_KIND must be undici or http, BARE_TARGETS a list of ip:port\n");
-    process.exit(2);
+    return exit(2);
   }
   const fetchName = kind === "undici" ? undiciFetch(targets) : httpFetch(targets);
   let next = 0;
@@ -71,7 +72,7 @@ function main(): void {
   });
   server.keepAliveTimeout = 65_000;
   // A normal exit writes the --cpu-prof profile when the bench profiles the baselines too.
-  process.on("SIGTERM", () => process.exit(0));
+  process.on("SIGTERM", () => exit(0));
   server.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
     const { address, port } = server.address() as AddressInfo;
     process.stdout.write(JSON.stringify({ msg: "listening", app: `bare-${kind}`, address, port }) + "\n");

@@ -1,6 +1,7 @@
 // `npm run bench:live`: what the live page costs the topology. N name tasks, C stream clients and
 // optionally the load switch; prints snapshots per second, /metrics requests per tick, snapshot
 // size and the CPU time of the process that samples, per tick. Medians over --runs.
+import exit from "exit-x";
 import * as http from "node:http";
 import { parseArgs } from "node:util";
 import { startLiveServer } from "../local/live-server";
@@ -123,7 +124,10 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`error: ${err.message}\n\n${USAGE}`);
-  process.exit(1);
-});
+main().then(
+  () => exit(0),
+  (err: Error) => {
+    process.stderr.write(`error: ${err.message}\n\n${USAGE}`);
+    exit(1);
+  },
+);

@@ -1,5 +1,6 @@
 // `npm run bench:plan`: wall time of `npm run plan -- <stack>` per stack, as a user runs it
 // (a fresh process: ts-node start, the program under mocks, rendering). Medians over --runs.
+import exit from "exit-x";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
@@ -21,28 +22,47 @@ function timeOnce(args: string[]): number {
   return seconds;
 }
 
-const { values } = parseArgs({
-  options: { runs: { type: "string", default: "5" }, format: { type: "string", default: "markdown" } },
-});
-const runs = Number(values.runs);
-if (!Number.isInteger(runs) || runs < 1)
-  throw new Error(`--runs: must be a positive integer, got "${String(values.runs)}"`);
+/** Prints the table; 2 for bad flags. A plan that fails throws (exit 1). */
+function main(): number {
+  let values: { runs: string; format: string };
+  try {
+    ({ values } = parseArgs({
+      options: { runs: { type: "string", default: "5" }, format: { type: "string", default: "markdown" } },
+    }));
+  } catch (err) {
+    process.stderr.write(`bench:plan: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) {
+    process.stderr.write(`bench:plan: --runs must be a positive integer, got "${values.runs}"\n`);
+    return 2;
+  }
 
-const cases: [string, string[]][] = [
-  ...listStacks().map((s): [string, string[]] => [s, [s]]),
-  [
-    "dev serviceConnect + apiGateway",
-    ["dev", "--config", "discoveryMode=serviceConnect", "--config", "frontDoor=apiGateway"],
-  ],
-  ["dev --diff prod", ["dev", "--diff", "prod"]],
-];
-console.log(
-  `npm run plan, ${runs} runs each, --format ${String(values.format)} (seconds, wall clock of a fresh process)`,
-);
-console.log("| case | median | min | max |\n|---|---|---|---|");
-for (const [name, args] of cases) {
-  const times = Array.from({ length: runs }, () => timeOnce([...args, "--format", String(values.format)]));
+  const cases: [string, string[]][] = [
+    ...listStacks().map((s): [string, string[]] => [s, [s]]),
+    [
+      "dev serviceConnect + apiGateway",
+      ["dev", "--config", "discoveryMode=serviceConnect", "--config", "frontDoor=apiGateway"],
+    ],
+    ["dev --diff prod", ["dev", "--diff", "prod"]],
+  ];
   console.log(
-    `| ${name} | ${median(times).toFixed(2)} | ${Math.min(...times).toFixed(2)} | ${Math.max(...times).toFixed(2)} |`,
+    `npm run plan, ${runs} runs each, --format ${values.format} (seconds, wall clock of a fresh process)`,
   );
+  console.log("| case | median | min | max |\n|---|---|---|---|");
+  for (const [name, args] of cases) {
+    const times = Array.from({ length: runs }, () => timeOnce([...args, "--format", values.format]));
+    console.log(
+      `| ${name} | ${median(times).toFixed(2)} | ${Math.min(...times).toFixed(2)} | ${Math.max(...times).toFixed(2)} |`,
+    );
+  }
+  return 0;
+}
+
+try {
+  exit(main());
+} catch (err) {
+  process.stderr.write(`bench:plan: ${(err as Error).message}\n`);
+  exit(1);
 }

@@ -1,6 +1,7 @@
 // Reads V8 CPU profiles (from `npm run bench -- --profile DIR`) and prints where the time went:
 // self time per function and per file group, heaviest first.
 //   npx ts-node --transpile-only bench/profile-summary.ts DIR/hello-steady-run1.cpuprofile [--top 30]
+import exit from "exit-x";
 import * as fs from "node:fs";
 
 interface ProfileNode {
@@ -66,6 +67,8 @@ const topAt = args.indexOf("--top");
 const top = topAt >= 0 ? Number(args.splice(topAt, 2)[1]) : 30;
 if (args.length === 0) {
   process.stderr.write("usage: bench/profile-summary.ts PROFILE.cpuprofile… [--top 30]\n");
-  process.exit(2);
+  exit(2);
+} else {
+  for (const file of args) summarize(file, top);
+  exit(0);
 }
-for (const file of args) summarize(file, top);

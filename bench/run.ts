@@ -1,5 +1,6 @@
 // `npm run bench`: the local topology under fixed-concurrency load (autocannon) for the scenarios
 // steady, crash, hang and scale-out. A fresh topology per scenario and run; medians over --runs.
+import exit from "exit-x";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
@@ -78,7 +79,8 @@ const USAGE = `Usage: npm run bench -- [--duration 10] [--warmup 5] [--connectio
   --verbose      pass the processes' log lines through
 `;
 
-function parseOptions(argv: string[]): BenchOptions {
+/** The options, or "help" for --help. */
+function parseOptions(argv: string[]): BenchOptions | "help" {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -98,10 +100,7 @@ function parseOptions(argv: string[]): BenchOptions {
       help: { type: "boolean", default: false },
     },
   });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
+  if (values.help) return "help";
   const baselines = values.baseline
     .split(",")
     .map((b) => b.trim())
@@ -455,13 +454,17 @@ function report(o: BenchOptions, results: Map<Scenario, ScenarioRun[]>): void {
   for (const [text, ok] of checks) process.stdout.write(`${ok ? "MET " : "MISS"}  ${text}\n`);
 }
 
-async function main(): Promise<void> {
-  let o: BenchOptions;
+async function main(): Promise<number> {
+  let o: BenchOptions | "help";
   try {
     o = parseOptions(process.argv.slice(2));
   } catch (err) {
     process.stderr.write(`error: ${(err as Error).message}\n\n${USAGE}`);
-    process.exit(2);
+    return 2;
+  }
+  if (o === "help") {
+    process.stdout.write(USAGE);
+    return 0;
   }
   if (o.profileDir) fs.mkdirSync(o.profileDir, { recursive: true });
   const results = new Map<Scenario, ScenarioRun[]>();
@@ -475,9 +478,10 @@ async function main(): Promise<void> {
     }
   }
   report(o, results);
+  return 0;
 }
 
-main().catch((err: Error) => {
+main().then(exit, (err: Error) => {
   process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
-  process.exit(1);
+  exit(1);
 });

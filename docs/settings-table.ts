@@ -3,6 +3,7 @@
  * default and description) and the stack files. `npm run docs:settings` rewrites it between the
  * markers; a test fails when the README's copy is stale.
  */
+import exit from "exit-x";
 import * as fs from "fs";
 import * as path from "path";
 import { listStacks, loadProjectFile, loadStackConfig, ROOT } from "../plan/program";
@@ -55,10 +56,17 @@ export function withSettingsTable(readme: string, table: string): string {
 }
 
 if (require.main === module) {
-  const readme = fs.readFileSync(README, "utf8");
-  const updated = withSettingsTable(readme, settingsTable());
-  if (updated !== readme) fs.writeFileSync(README, updated);
-  console.log(
-    updated === readme ? "README.md: settings table already current" : "README.md: settings table updated",
-  );
+  try {
+    const readme = fs.readFileSync(README, "utf8");
+    const updated = withSettingsTable(readme, settingsTable());
+    if (updated !== readme) fs.writeFileSync(README, updated);
+    console.log(
+      updated === readme ? "README.md: settings table already current" : "README.md: settings table updated",
+    );
+    exit(0);
+  } catch (err) {
+    // A missing marker or an unreadable Pulumi.yaml: the message names it; a stack trace would not help.
+    process.stderr.write(`docs:settings: ${(err as Error).message}\n`);
+    exit(1);
+  }
 }

@@ -1,3 +1,4 @@
+import exit from "exit-x";
 import { parseCommand, USAGE, type Command } from "./args";
 import { runEphemeral, runSmokeCommand, runStackCommand } from "./commands";
 import { DriverError, ExitCode } from "./errors";
@@ -63,11 +64,9 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
   return exitCode;
 }
 
-// Exit explicitly: the Automation API can keep the event loop alive after up() (pulumi/pulumi#13687).
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`error: ${String(err)}\n`);
-    process.exit(ExitCode.OperationFailed);
-  },
-);
+// Exit explicitly, since the Automation API can keep the event loop alive after up() (pulumi/pulumi#13687),
+// but only once stdout and stderr have drained: a --json report piped on must arrive whole.
+main(process.argv.slice(2)).then(exit, (err: unknown) => {
+  process.stderr.write(`error: ${String(err)}\n`);
+  exit(ExitCode.OperationFailed);
+});

@@ -1,3 +1,4 @@
+import exit from "exit-x";
 import { ExitCode } from "./errors";
 import type { Sink } from "./printer";
 
@@ -53,7 +54,7 @@ export class Interrupts {
       );
     } else {
       this.sink.write(`\n${sig}: exiting now${this.cleanupHint ? ` without ${this.cleanupHint}` : ""}\n`);
-      process.exit(ExitCode.Interrupted);
+      exit(ExitCode.Interrupted);
     }
   }
 }

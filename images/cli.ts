@@ -1,6 +1,7 @@
 // `npm run images`: the base image, both app images, the container topology and its checks,
 // each step timed. Exit 0: every check passed; 1: a check failed; 2: bad flags; 3: no Docker
 // engine, or the base image cannot be made.
+import exit from "exit-x";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ensureBaseImage } from "./base-image";
@@ -204,7 +205,7 @@ async function main(options: ImagesOptions): Promise<number> {
   };
   // Ctrl-C ends --keep-running normally (the checks' result is the exit code); during the checks it interrupts.
   const onSignal = (): void =>
-    void teardown().then(() => process.exit(failed === undefined ? 130 : failed === 0 ? 0 : 1));
+    void teardown().then(() => exit(failed === undefined ? 130 : failed === 0 ? 0 : 1));
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
 
@@ -236,15 +237,14 @@ async function portProblem(port: number): Promise<string | undefined> {
 const parsed = parseImagesArgs(process.argv.slice(2));
 if (parsed.kind === "help") {
   process.stdout.write(USAGE);
+  exit(0);
 } else if (parsed.kind === "error") {
   process.stderr.write(`error: ${parsed.message}\n\n${USAGE}`);
-  process.exitCode = 2;
+  exit(2);
 } else {
-  main(parsed.options).then(
-    (code) => process.exit(code),
-    (err: Error) => {
-      process.stderr.write(`error: ${err.message}\n`);
-      process.exit(1);
-    },
-  );
+  // exit() once stdout and stderr have drained (a piped log arrives whole), whatever still runs.
+  main(parsed.options).then(exit, (err: Error) => {
+    process.stderr.write(`error: ${err.message}\n`);
+    exit(1);
+  });
 }

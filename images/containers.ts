@@ -23,7 +23,7 @@ const DNS_PORT = 53;
 const SERVICE = "name";
 /**
  * The local DNS server and what it needs (paths from the repository root, kept as they are so the
- * relative imports resolve), transpiled for the container; dns-packet comes from the hello image.
+ * relative imports resolve), transpiled for the container; dns-packet and exit-x come from the hello image.
  */
 const CLOUDMAP_SOURCES = [
   "local/cloudmap-main.ts",

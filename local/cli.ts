@@ -1,4 +1,5 @@
 // `npm start`: the local topology with an interactive prompt. Ctrl-C stops everything it started.
+import exit from "exit-x";
 import * as readline from "node:readline";
 import { COMMAND_HELP, formatTaskTable, parseCommand, runTaskCommand } from "./cli-commands";
 import { parseCliArgs, USAGE } from "./cli-args";
@@ -23,12 +24,11 @@ async function main(): Promise<void> {
   const parsed = parseCliArgs(process.argv.slice(2));
   if (parsed.kind === "help") {
     process.stdout.write(USAGE);
-    return;
+    return exit(0);
   }
   if (parsed.kind === "error") {
     process.stderr.write(`error: ${parsed.message}\n\n${USAGE}`);
-    process.exitCode = 2;
-    return;
+    return exit(2);
   }
   const o = parsed.options;
   let shuttingDown = false;
@@ -41,12 +41,12 @@ async function main(): Promise<void> {
     await live.close();
     await topology.stop();
     say("stopped.");
-    process.exit(code);
+    exit(code); // once stdout and stderr have drained: a piped transcript arrives whole
   };
   // During start-up startTopology cleans up after itself on error; a signal then waits for it.
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
-      if (shuttingDown) process.exit(130); // second Ctrl-C: give up waiting
+      if (shuttingDown) return exit(130); // second Ctrl-C: give up waiting
       if (started) void shutdown(0);
       else shuttingDown = true;
     });
@@ -61,8 +61,7 @@ async function main(): Promise<void> {
       process.stderr.write(
         `error: ${flag} ${port}: 127.0.0.1:${port} is already in use; choose another port, or ${flag} 0 for a free one\n`,
       );
-      process.exitCode = 2;
-      return;
+      return exit(2);
     }
   }
   say(`starting DNS, ${o.tasks} name task(s) and hello…`);
@@ -169,5 +168,5 @@ async function main(): Promise<void> {
 
 main().catch((err: Error) => {
   process.stderr.write(`error: ${err.message}\n`);
-  process.exit(1);
+  exit(1);
 });

@@ -2,6 +2,7 @@
 // namespace on DNS_PORT (UDP+TCP), and Cloud Map's instance API on PORT for the orchestrator that
 // plays ECS. It answers GET /health on PORT too, so the hello image's HEALTHCHECK (which it runs
 // from) reports on it. Stops on SIGTERM/SIGINT.
+import exit from "exit-x";
 import * as http from "node:http";
 import { cloudMapCall } from "./cloudmap-api";
 import { DnsServer } from "./dns-server";
@@ -14,7 +15,8 @@ interface Settings {
   apiPort: number;
 }
 
-function readSettings(env: NodeJS.ProcessEnv): Settings {
+/** The settings, or every problem with them. */
+function readSettings(env: NodeJS.ProcessEnv): Settings | { errors: string[] } {
   const errors: string[] = [];
   const int = (key: string, fallback: number, min: number, max: number): number => {
     const raw = env[key];
@@ -34,11 +36,7 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     dnsPort: int("DNS_PORT", 53, 1, 65535),
     apiPort: int("PORT", 8080, 1, 65535),
   };
-  if (errors.length > 0) {
-    process.stderr.write(`cloudmap: invalid configuration:\n${errors.map((e) => `  - ${e}`).join("\n")}\n`);
-    process.exit(2);
-  }
-  return settings;
+  return errors.length > 0 ? { errors } : settings;
 }
 
 const log = (msg: string, fields: Record<string, unknown> = {}): void => {
@@ -49,6 +47,10 @@ const log = (msg: string, fields: Record<string, unknown> = {}): void => {
 
 async function main(): Promise<void> {
   const s = readSettings(process.env);
+  if ("errors" in s) {
+    process.stderr.write(`cloudmap: invalid configuration:\n${s.errors.map((e) => `  - ${e}`).join("\n")}\n`);
+    return exit(2);
+  }
   const dns = new DnsServer({
     namespace: s.namespace,
     ttlSeconds: s.ttlSeconds,
@@ -82,7 +84,7 @@ async function main(): Promise<void> {
     log("stopping", { signal });
     api.close();
     api.closeAllConnections();
-    void dns.stop().then(() => process.exit(0));
+    void dns.stop().then(() => exit(0));
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
@@ -90,5 +92,5 @@ async function main(): Promise<void> {
 
 main().catch((err: Error) => {
   process.stderr.write(`cloudmap: ${err.message}\n`);
-  process.exit(1);
+  exit(1);
 });

@@ -5,18 +5,11 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import exit from "exit-x";
 import { TARGETS } from "./targets.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.dirname(here);
-const [target, ...rest] = process.argv.slice(2);
-
-if (!target || !(target in TARGETS)) {
-  console.error(
-    `usage: npm run mutation -- <target> [stryker options]\n  target: one of ${Object.keys(TARGETS).join(", ")}`,
-  );
-  process.exit(2);
-}
 
 function run(cmd, args, opts) {
   const r = spawnSync(cmd, args, { stdio: "inherit", ...opts });
@@ -24,15 +17,23 @@ function run(cmd, args, opts) {
   return r.status ?? 1;
 }
 
-if (!existsSync(path.join(here, "node_modules", "@stryker-mutator", "core"))) {
-  const status = run("npm", ["ci", "--no-audit", "--no-fund"], { cwd: here });
-  if (status !== 0) process.exit(status);
-}
-
-const stryker = path.join(here, "node_modules", "@stryker-mutator", "core", "bin", "stryker.js");
-process.exit(
-  run(process.execPath, [stryker, "run", path.join("mutation", "stryker.config.mjs"), ...rest], {
+/** The exit code: 2 for a bad target, else npm's (if the install fails) or Stryker's. */
+function main([target, ...rest]) {
+  if (!target || !(target in TARGETS)) {
+    console.error(
+      `usage: npm run mutation -- <target> [stryker options]\n  target: one of ${Object.keys(TARGETS).join(", ")}`,
+    );
+    return 2;
+  }
+  if (!existsSync(path.join(here, "node_modules", "@stryker-mutator", "core"))) {
+    const status = run("npm", ["ci", "--no-audit", "--no-fund"], { cwd: here });
+    if (status !== 0) return status;
+  }
+  const stryker = path.join(here, "node_modules", "@stryker-mutator", "core", "bin", "stryker.js");
+  return run(process.execPath, [stryker, "run", path.join("mutation", "stryker.config.mjs"), ...rest], {
     cwd: root,
     env: { ...process.env, MUTATION_TARGET: target, TS_NODE_TRANSPILE_ONLY: "true" },
-  }),
-);
+  });
+}
+
+exit(main(process.argv.slice(2)));

@@ -1,4 +1,5 @@
 /** `npm run plan -- <stack> [--format text|json|markdown] [--out FILE] [--diff <other>]`. */
+import exit from "exit-x";
 import * as fs from "fs";
 import { parsePlanArgs, PlanUsageError, USAGE } from "./args";
 import { diffPlans } from "./diff";
@@ -22,11 +23,9 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    // A usage error or an invalid setting (the program's own message names every bad key).
-    process.stderr.write(`plan: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(e instanceof PlanUsageError ? e.exitCode : 2);
-  },
-);
+// exit() once stdout and stderr have drained: process.exit() would cut a plan piped into `jq` at 64 KiB.
+main().then(exit, (e: unknown) => {
+  // A usage error or an invalid setting (the program's own message names every bad key).
+  process.stderr.write(`plan: ${e instanceof Error ? e.message : String(e)}\n`);
+  exit(e instanceof PlanUsageError ? e.exitCode : 2);
+});

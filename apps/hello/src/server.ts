@@ -1,3 +1,4 @@
+import exit from "exit-x";
 import http from "node:http";
 import os from "node:os";
 import type { AddressInfo } from "node:net";
@@ -123,7 +124,7 @@ function startServer(config: HelloConfig): void {
   const drain = drainOnSignals(server, config.drainTimeoutMs, async () => client?.close());
   server.on("error", (err) => {
     process.stderr.write(`hello: cannot listen on ${config.host}:${config.port}: ${err.message}\n`);
-    process.exit(1);
+    exit(1);
   });
   server.listen(config.port, config.host, () => {
     const { address, port } = server.address() as AddressInfo;
@@ -146,7 +147,8 @@ if (require.main === module) {
     process.stderr.write(
       `hello: invalid configuration:\n${parsed.errors.map((e) => `  - ${e}`).join("\n")}\n`,
     );
-    process.exit(2);
+    exit(2);
+  } else {
+    startServer(parsed.config);
   }
-  startServer(parsed.config);
 }

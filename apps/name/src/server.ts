@@ -1,3 +1,4 @@
+import exit from "exit-x";
 import http from "node:http";
 import os from "node:os";
 import type { AddressInfo } from "node:net";
@@ -37,7 +38,7 @@ function startServer(config: NameConfig): void {
   const drain = drainOnSignals(server, config.drainTimeoutMs);
   server.on("error", (err) => {
     process.stderr.write(`name: cannot listen on ${config.host}:${config.port}: ${err.message}\n`);
-    process.exit(1);
+    exit(1);
   });
   server.listen(config.port, config.host, () => {
     const { address, port } = server.address() as AddressInfo;
@@ -48,6 +49,7 @@ function startServer(config: NameConfig): void {
 const parsed = parseNameConfig(process.env, os.hostname());
 if (!parsed.ok) {
   process.stderr.write(`name: invalid configuration:\n${parsed.errors.map((e) => `  - ${e}`).join("\n")}\n`);
-  process.exit(2);
+  exit(2);
+} else {
+  startServer(parsed.config);
 }
-startServer(parsed.config);

@@ -1,4 +1,5 @@
 // Each app is built from its own folder, so each carries this file; a test keeps the copies identical.
+import exit from "exit-x";
 import type { Server } from "node:http";
 import { log } from "./log";
 
@@ -26,14 +27,14 @@ export function drainOnSignals(
     const timer = setTimeout(() => {
       log("drain timed out; closing remaining connections", { timeoutMs }, "warn");
       server.closeAllConnections();
-      process.exit(1);
+      exit(1);
     }, timeoutMs);
     timer.unref();
     server.close(() => {
       beforeExit().then(
         () => {
           log("drained", { ms: Date.now() - started });
-          process.exit(0);
+          exit(0);
         },
         (err: unknown) => {
           // A failed hook must not hide behind a clean exit.
@@ -42,7 +43,7 @@ export function drainOnSignals(
             { error: err instanceof Error ? err.message : JSON.stringify(err) },
             "error",
           );
-          process.exit(1);
+          exit(1);
         },
       );
     });
