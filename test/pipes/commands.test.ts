@@ -285,7 +285,11 @@ exit 0
       );
       try {
         const [report, usage] = await Promise.all([
-          runThroughSlowPipes(tsCommand("bench/profile-summary.ts", [file, "--top", String(functions)])),
+          // Its lines come one write at a time: a reader at 100 KiB/s still lags well behind them.
+          runThroughSlowPipes(tsCommand("bench/profile-summary.ts", [file, "--top", String(functions)]), {
+            chunkBytes: 1024,
+            pauseMs: 10,
+          }),
           runThroughSlowPipes(tsCommand("bench/profile-summary.ts")),
         ]);
         assert.equal(report.code, 0, describeRun(report));
