@@ -12,7 +12,7 @@ import type { Target } from "../../apps/hello/src/discovery/records";
 import { aaaaRecord, aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as dnsPacket from "dns-packet";
-import { reply, ScriptedDns } from "./support/scripted-dns";
+import { framed, reply, ScriptedDns } from "./support/scripted-dns";
 
 const NAME = "name.internal";
 
@@ -132,6 +132,18 @@ describe("discovery: lookup bounds what one answer can make it do (scripted DNS 
     assert.deepEqual(
       result.targets.map((t) => `${t.host}:${t.port}/${t.priority}`),
       ["10.0.0.2:3001/1", "10.0.0.4:3003/1", "10.0.0.3:3002/2"],
+    );
+  });
+
+  it("an A record cut short (over TCP after truncation) is a malformed answer, not the target 10.6.undefined.undefined", async () => {
+    dns.onUdp = ({ packet, client }) => dns.send(reply(packet, { truncated: true }), client);
+    dns.onTcp = (packet, socket) => {
+      const cut = reply(packet, { answers: [aRecord(NAME, "10.6.6.6", 30)] }).subarray(0, -2);
+      socket.write(framed(cut));
+    };
+    await assert.rejects(
+      lookupTargets(servers(), NAME, "A", 3000, { timeoutMs: 3000 }),
+      /malformed answer .*a record runs past the end of the message/,
     );
   });
 

@@ -4,7 +4,7 @@ import * as dgram from "node:dgram";
 import * as net from "node:net";
 import { Resolver } from "node:dns/promises";
 import * as dnsPacket from "dns-packet";
-import { DnsServer, sizeLimit } from "../../local/dns-server";
+import { DnsServer, MAX_COUNTED_QUESTIONS, OTHER_QUESTIONS, sizeLimit } from "../../local/dns-server";
 import { listenDns } from "../../local/dns-transport";
 
 function resolverFor(server: DnsServer): Resolver {
@@ -259,6 +259,22 @@ describe("local DNS server (UDP and TCP on loopback)", () => {
     } finally {
       await listener.close();
     }
+  });
+
+  it("a flood of distinct names: at most 1000 question counters, the rest counted together", () => {
+    for (let i = 0; i < MAX_COUNTED_QUESTIONS + 200; i++) {
+      const query = dnsPacket.encode({
+        type: "query",
+        id: i,
+        questions: [{ name: `n${i}.internal`, type: "A" }],
+      });
+      assert.ok(server.answer(query, "udp"));
+    }
+    const { total, byQuestion } = server.queries();
+    assert.equal(total, MAX_COUNTED_QUESTIONS + 200);
+    assert.equal(Object.keys(byQuestion).length, MAX_COUNTED_QUESTIONS + 1);
+    assert.equal(byQuestion[OTHER_QUESTIONS], 200);
+    assert.equal(byQuestion["n0.internal A"], 1);
   });
 
   it("UDP replies fit 512 bytes without EDNS, else the client's size within [512, 1232]; TCP 65 535", () => {
