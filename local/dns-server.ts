@@ -81,6 +81,7 @@ export class DnsServer {
   private readonly zone: ZoneSettings;
   private readonly counters: QueryCounters = { total: 0, byQuestion: {} };
   private readonly log: DnsServerLog;
+  private distinctQuestions = 0;
   private listener?: DnsListener;
   /** Kept after stop(), so a stopped server can still be named (and restarted on the same port). */
   private boundPort?: number;
@@ -168,7 +169,11 @@ export class DnsServer {
       return this.answerQuery(query, transport);
     } catch (err) {
       this.log("DNS query failed; answered SERVFAIL", { transport, error: (err as Error).message }, "error");
-      return dnsPacket.encode(errorReply(query, RCODE.SERVFAIL));
+      try {
+        return dnsPacket.encode(errorReply(query, RCODE.SERVFAIL));
+      } catch {
+        return dnsPacket.encode({ ...errorReply(query, RCODE.SERVFAIL), questions: [] });
+      }
     }
   }
 
@@ -200,8 +205,9 @@ export class DnsServer {
   /** Counts a question; names past MAX_COUNTED_QUESTIONS distinct ones share one key (memory stays bounded). */
   private count(key: string): void {
     const byQuestion = this.counters.byQuestion;
-    const counted = key in byQuestion || Object.keys(byQuestion).length < MAX_COUNTED_QUESTIONS;
-    const k = counted ? key : OTHER_QUESTIONS;
-    byQuestion[k] = (byQuestion[k] ?? 0) + 1;
+    const known = Object.hasOwn(byQuestion, key);
+    if (!known && this.distinctQuestions >= MAX_COUNTED_QUESTIONS) key = OTHER_QUESTIONS;
+    else if (!known) this.distinctQuestions++;
+    byQuestion[key] = (byQuestion[key] ?? 0) + 1;
   }
 }
