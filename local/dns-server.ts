@@ -202,7 +202,7 @@ export class DnsServer {
     });
   }
 
-  /** Counts a question; names past MAX_COUNTED_QUESTIONS distinct ones share one key (memory stays bounded). */
+  /** Counts a question; past MAX_COUNTED_QUESTIONS distinct names, new ones share one key. */
   private count(key: string): void {
     const byQuestion = this.counters.byQuestion;
     const known = Object.hasOwn(byQuestion, key);

@@ -181,7 +181,7 @@ function recordsSent(messages: readonly Buffer[]): Answer[] {
   });
 }
 
-/** A target must be a well-formed address a sent record gives a name in the zone, with a port it was given. */
+/** A target: a well-formed address that a sent record gives a name in the zone, with a port it was given. */
 function assertValidTarget(target: Target, type: QueryType, sent: readonly Answer[]): void {
   const family = net.isIP(target.host);
   assert.ok(family !== 0, `target host ${target.host} is not an IP address`);
@@ -301,7 +301,8 @@ describe("fuzz: DNS", function () {
     const TIMEOUT_MS = 100;
     const limits: LookupLimits = { maxTargets: 6, maxLookupsInFlight: 3 };
     // Exchanges one after another at worst: the SRV query, then per follow-up worker its share of
-    // targets, each A and AAAA, each UDP then TCP; each bounded by the timeout. Plus slack for a busy machine.
+    // targets, each A and AAAA, each UDP then TCP; each bounded by the timeout. Plus slack for a
+    // busy machine.
     const boundMs =
       TIMEOUT_MS * 2 * (1 + Math.ceil(limits.maxTargets / limits.maxLookupsInFlight) * 2) + 1500;
 

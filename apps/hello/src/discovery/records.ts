@@ -127,8 +127,9 @@ export interface AddressSet {
 
 /**
  * Addresses of `name` (through CNAMEs within `zone`) of the given types, well-formed host
- * addresses only, deduplicated, with the smallest TTL among them. An A or AAAA answer passes its own type only, so a record of a type not asked for neither
- * becomes a target nor shortens the TTL; an SRV additional section may carry both.
+ * addresses only, deduplicated, with the smallest TTL among them. An A or AAAA answer passes its
+ * own type only, so a record of a type not asked for neither becomes a target nor shortens the
+ * TTL; an SRV additional section may carry both.
  */
 export function addressesOf(
   name: string,
