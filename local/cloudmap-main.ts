@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     services: s.services,
     host: "0.0.0.0",
     port: s.dnsPort,
+    log: (msg, fields) => log(msg, fields),
   });
   await dns.start();
 

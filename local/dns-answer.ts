@@ -7,7 +7,7 @@ import { normalizeName } from "../apps/hello/src/discovery/records";
 /** Cloud Map returns at most 8 healthy records per MULTIVALUE answer. */
 export const MULTIVALUE_MAX_RECORDS = 8;
 
-const RCODE = { NOERROR: 0, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+const RCODE = { NOERROR: 0, FORMERR: 1, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 const AUTHORITATIVE_ANSWER = 1 << 10;
 const RECURSION_DESIRED = 1 << 8;
 
@@ -137,6 +137,7 @@ function lookup(
 
 /**
  * The response to `query` (one question, as every real resolver sends) given the registered instances.
+ * Not exactly one question -> FORMERR.
  * Outside the namespace -> REFUSED (this server is authoritative for one zone and does not recurse).
  */
 export function buildResponse(
@@ -150,13 +151,16 @@ export function buildResponse(
   const reply = (rcode: number, records: Partial<Records> & { authorities?: Answer[] } = {}): Packet => ({
     type: "response",
     id: query.id ?? 0,
-    flags: rcode | recursion | (rcode === RCODE.REFUSED || rcode === RCODE.NOTIMP ? 0 : AUTHORITATIVE_ANSWER),
+    flags:
+      rcode | recursion | (rcode === RCODE.NOERROR || rcode === RCODE.NXDOMAIN ? AUTHORITATIVE_ANSWER : 0),
     questions,
     answers: records.answers ?? [],
     additionals: records.additionals ?? [],
     authorities: records.authorities ?? [],
   });
-  if (questions.length !== 1) return reply(RCODE.NOTIMP);
+  // Exactly one question, as real resolvers send and servers expect (RFC 9619), else FORMERR with
+  // no question echoed: compressed names can make a few bytes of query expand into a huge reply.
+  if (questions.length !== 1) return { ...reply(RCODE.FORMERR), questions: [] };
   const question = questions[0];
   const name = normalizeName(question.name);
   if (!inNamespace(name, zone.namespace)) return reply(RCODE.REFUSED);

@@ -2,13 +2,30 @@
 // ignored (forged, stale, malformed), TCP after truncation, and how failures are reported.
 import assert from "node:assert/strict";
 import * as dnsPacket from "dns-packet";
-import { queryDns } from "../../apps/hello/src/discovery/dns-wire";
+import { decodeReply, queryDns } from "../../apps/hello/src/discovery/dns-wire";
 import type { DnsServer } from "../../apps/hello/src/discovery/dns-servers";
-import { aRecord } from "./support/test-dns-server";
+import { aRecord, srvRecord } from "./support/test-dns-server";
 import { framed, reply, ScriptedDns } from "./support/scripted-dns";
 import { setTimeout as sleep } from "node:timers/promises";
 
 const NAME = "name.internal";
+
+/**
+ * `message` (whose last two records are both A records of NAME, names not compressed) with the
+ * first of them given the length `rdlength`, its data cut or padded to match: a record shorter or
+ * longer than an A record is.
+ */
+function withRdlength(message: Buffer, rdlength: number): Buffer {
+  const recordBytes = NAME.length + 2 + 10 + 4;
+  const rdata = message.length - 2 * recordBytes + NAME.length + 2 + 10;
+  const out = Buffer.concat([
+    message.subarray(0, rdata),
+    Buffer.alloc(rdlength, 7).fill(message.subarray(rdata, rdata + Math.min(4, rdlength))),
+    message.subarray(rdata + 4),
+  ]);
+  out.writeUInt16BE(rdlength, rdata - 2);
+  return out;
+}
 // Long enough for a busy CI machine; only two tests wait it out on purpose.
 const TIMEOUT = 1500;
 
@@ -101,6 +118,7 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
     );
   });
 
+  const twoAddresses = { answers: [aRecord(NAME, "10.6.6.6", 10), aRecord(NAME, "10.6.6.7", 10)] };
   // Each of these arrives first and must be ignored; the real answer (10.0.0.1) follows.
   const decoys: Array<[string, (q: dnsPacket.Packet) => Buffer]> = [
     ["another id (stale or forged)", (q) => reply(q, { id: (q.id! + 1) % 65536, ...good("10.6.6.6") })],
@@ -130,6 +148,10 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
     ],
     ["a query, not a response", (q) => reply(q, { type: "query", ...good("10.6.6.6") })],
     ["garbage", () => Buffer.from([1, 2, 3])],
+    // dns-packet alone decodes this one as the address "10.6.undefined.undefined".
+    ["an A record cut short (the message ends inside it)", (q) => reply(q, good("10.6.6.6")).subarray(0, -2)],
+    ["an A record of 2 bytes", (q) => withRdlength(reply(q, twoAddresses), 2)],
+    ["an A record of 6 bytes", (q) => withRdlength(reply(q, twoAddresses), 6)],
   ];
   for (const [what, decoy] of decoys) {
     it(`ignores a UDP reply with ${what}, and takes the real answer after it`, async () => {
@@ -141,6 +163,21 @@ describe("discovery: DNS over the wire (scripted server on loopback)", () => {
       assert.deepEqual(addressesIn(response), ["10.0.0.1"]);
     });
   }
+
+  it("decodeReply: an SRV record's target must end where its length says (dns-packet alone reads on)", () => {
+    const message = reply(
+      { type: "query", id: 1, questions: [{ name: NAME, type: "SRV" }] },
+      { answers: [srvRecord(NAME, `t1.${NAME}`, 3000, 10)] },
+    );
+    assert.equal(decodeReply(message).answers?.length, 1);
+    // The record's data is its last 24 bytes (6 + the 18-byte target); its length field precedes it.
+    const at = message.length - 24 - 2;
+    assert.equal(message.readUInt16BE(at), 24);
+    const short = Buffer.from(message);
+    short.writeUInt16BE(23, at);
+    assert.equal(dnsPacket.decode(short).answers?.length, 1);
+    assert.throws(() => decodeReply(short), /SRV record's target name does not end with the record/);
+  });
 
   it("accepts the question name in any case and with a trailing dot", async () => {
     dns.onUdp = ({ packet, client }) =>

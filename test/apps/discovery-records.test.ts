@@ -10,6 +10,9 @@ import {
   srvRecordsOf,
   srvTargets,
   normalizeName,
+  inZone,
+  isHostAddress,
+  zoneOf,
   targetKey,
   uniqueTargets,
 } from "../../apps/hello/src/discovery/records";
@@ -95,10 +98,11 @@ describe("discovery: SRV records", () => {
       srvRecord("name.internal", "t1.name.internal", 3000, 10),
       srvRecord("name.internal", "t2.name.internal", 4000, 8),
     ]);
-    const mapped = srvTargets(srv, [
-      aRecord("t1.name.internal", "10.0.1.1", 6),
-      aRecord("t2.name.internal", "10.0.1.2", 10),
-    ]);
+    const mapped = srvTargets(
+      srv,
+      [aRecord("t1.name.internal", "10.0.1.1", 6), aRecord("t2.name.internal", "10.0.1.2", 10)],
+      "internal",
+    );
     assert.deepEqual(mapped.targets, [
       { host: "10.0.1.1", port: 3000, priority: 1, weight: 1 },
       { host: "10.0.1.2", port: 4000, priority: 1, weight: 1 },
@@ -112,7 +116,7 @@ describe("discovery: SRV records", () => {
       srvRecord("name.internal", "t1.name.internal", 3000, 10),
       srvRecord("name.internal", "t2.name.internal", 3000, 10),
     ]);
-    const mapped = srvTargets(srv, [aRecord("t1.name.internal", "10.0.1.1", 10)]);
+    const mapped = srvTargets(srv, [aRecord("t1.name.internal", "10.0.1.1", 10)], "internal");
     assert.deepEqual(mapped.targets, [{ host: "10.0.1.1", port: 3000, priority: 1, weight: 1 }]);
     assert.deepEqual(
       mapped.unresolved.map((r) => r.target),
@@ -216,10 +220,11 @@ describe("discovery: record edge cases", () => {
       srvRecord("name.internal", "t1.internal", 3000, 20, 2, 3),
       srvRecord("name.internal", "t1.internal", 3000, 20, 2, 3),
     ]);
-    const mapped = srvTargets(srv, [
-      aRecord("t1.internal", "10.0.0.1", 30),
-      aRecord("t1.internal", "10.0.0.2", 25),
-    ]);
+    const mapped = srvTargets(
+      srv,
+      [aRecord("t1.internal", "10.0.0.1", 30), aRecord("t1.internal", "10.0.0.2", 25)],
+      "internal",
+    );
     assert.deepEqual(mapped, {
       targets: [
         { host: "10.0.0.1", port: 3000, priority: 2, weight: 3 },
@@ -228,7 +233,7 @@ describe("discovery: record edge cases", () => {
       unresolved: [],
       ttlSeconds: 20,
     });
-    assert.deepEqual(srvTargets(srv, []), { targets: [], unresolved: srv, ttlSeconds: 0 });
+    assert.deepEqual(srvTargets(srv, [], "internal"), { targets: [], unresolved: srv, ttlSeconds: 0 });
   });
 
   it("TTL edge cases: infinite is 0 (then the minimum), the refresh is at least 1 ms", () => {
@@ -283,6 +288,91 @@ describe("discovery: record edge cases", () => {
     );
     assert.equal(normalizeName("A.B.c."), "a.b.c");
     assert.equal(normalizeName("a.b.c.."), "a.b.c.");
+  });
+});
+
+describe("discovery: records from a hostile or broken server are checked before they become targets", () => {
+  const a = (data: string, name = "name.internal"): Answer => ({ type: "A", name, ttl: 5, data });
+  const aaaa = (data: string, name = "name.internal"): Answer => ({ type: "AAAA", name, ttl: 5, data });
+
+  it("addresses: only well-formed host addresses of the record's own family", () => {
+    const bad = [
+      a("10.0.undefined.undefined"), // what dns-packet makes of an A record cut short
+      a("10.0.0"),
+      a("10.0.0.256"),
+      a("fd00::1"), // an IPv6 address in an A record
+      aaaa("10.0.0.9"),
+      aaaa("fd00::zz"),
+      a("0.0.0.0"), // "this host": a connection to it reaches the local machine
+      a("224.0.0.1"),
+      a("255.255.255.255"),
+      aaaa("::"),
+      aaaa("ff02::1"),
+      { type: "A", name: "name.internal", ttl: 1, data: 167772161 } as unknown as Answer,
+    ];
+    assert.deepEqual(addressesOf("name.internal", [...bad, a("10.0.0.1"), aaaa("fd00::1")]), {
+      addresses: ["10.0.0.1", "fd00::1"],
+      ttlSeconds: 5,
+    });
+    assert.deepEqual(addressesOf("name.internal", bad), { addresses: [], ttlSeconds: 0 });
+    assert.ok(isHostAddress("A", "127.0.0.2") && isHostAddress("AAAA", "::1"));
+    assert.ok(!isHostAddress("A", undefined) && !isHostAddress("AAAA", "::"));
+  });
+
+  it("SRV: port 0, targets outside the queried name's zone and malformed target names are left out", () => {
+    const answers = [
+      srvRecord("name.internal", "t0.name.internal", 0, 10),
+      srvRecord("name.internal", "evil.example.com", 3000, 10),
+      srvRecord("name.internal", "internal.example.com", 3000, 10),
+      srvRecord("name.internal", "t\u0000x.internal", 3000, 10),
+      srvRecord("name.internal", `${"x".repeat(64)}.internal`, 3000, 10),
+      srvRecord("name.internal", "sibling.internal", 3001, 10),
+      srvRecord("name.internal", "t1.name.internal", 3002, 10),
+    ];
+    assert.deepEqual(
+      srvRecordsOf("name.internal", answers).map((r) => `${r.target}:${r.port}`),
+      ["sibling.internal:3001", "t1.name.internal:3002"],
+    );
+  });
+
+  it("CNAME chains are followed within the queried name's zone only", () => {
+    const cname = (name: string, data: string): Answer => ({ type: "CNAME", name, ttl: 30, data });
+    const out = [cname("name.internal", "evil.example.com"), a("10.6.6.6", "evil.example.com")];
+    assert.deepEqual(addressesOf("name.internal", out).addresses, []);
+    const via = [
+      cname("name.internal", "x.example.com"),
+      cname("x.example.com", "y.internal"),
+      a("10.6.6.6", "y.internal"),
+    ];
+    assert.deepEqual(addressesOf("name.internal", via).addresses, []);
+    const inside = [cname("name.internal", "real.internal"), a("10.0.0.7", "real.internal")];
+    assert.deepEqual(addressesOf("name.internal", inside).addresses, ["10.0.0.7"]);
+    // An SRV target's additional records: the zone is the queried name's, not the target's.
+    const srv = srvRecordsOf("name.internal", [srvRecord("name.internal", "t.name.internal", 3000, 10)]);
+    const mapped = srvTargets(
+      srv,
+      [cname("t.name.internal", "u.internal"), a("10.0.0.8", "u.internal")],
+      "internal",
+    );
+    assert.deepEqual(
+      mapped.targets.map((t) => t.host),
+      ["10.0.0.8"],
+    );
+    const escaped = srvTargets(
+      srv,
+      [cname("t.name.internal", "u.evil"), a("10.6.6.6", "u.evil")],
+      "internal",
+    );
+    assert.deepEqual(escaped.targets, []);
+  });
+
+  it("the zone of a name: its parent, after _service._proto labels; a one-label name is its own", () => {
+    assert.equal(zoneOf("Name.Internal."), "internal");
+    assert.equal(zoneOf("name.corp.internal"), "corp.internal");
+    assert.equal(zoneOf("_http._tcp.name.internal"), "internal");
+    assert.equal(zoneOf("localhost"), "localhost");
+    assert.ok(inZone("a.b.internal", "internal") && inZone("Internal.", "internal"));
+    assert.ok(!inZone("xinternal", "internal") && !inZone("internal.evil", "internal"));
   });
 });
 

@@ -11,8 +11,149 @@ import {
 import type { Target } from "../../apps/hello/src/discovery/records";
 import { aaaaRecord, aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
 import { setTimeout as sleep } from "node:timers/promises";
+import * as dnsPacket from "dns-packet";
+import { framed, reply, ScriptedDns } from "./support/scripted-dns";
 
 const NAME = "name.internal";
+
+/**
+ * A reply to `query` with `count` A records of its name, 10.<i> as addresses, each owner name a
+ * 2-byte pointer to the question's: 16 bytes a record, so 4 000 fit one UDP datagram.
+ */
+function manyAddresses(query: dnsPacket.Packet, count: number): Buffer {
+  const head = reply(query);
+  const records = Array.from({ length: count }, (_, i) => {
+    const r = Buffer.from([
+      0xc0,
+      12,
+      0,
+      1,
+      0,
+      1,
+      0,
+      0,
+      0,
+      30,
+      0,
+      4,
+      10,
+      (i >> 16) & 255,
+      (i >> 8) & 255,
+      i & 255,
+    ]);
+    return r;
+  });
+  const message = Buffer.concat([head, ...records]);
+  message.writeUInt16BE(count, 6);
+  return message;
+}
+
+describe("discovery: lookup bounds what one answer can make it do (scripted DNS on loopback)", () => {
+  let dns: ScriptedDns;
+  beforeEach(async () => {
+    dns = await ScriptedDns.start();
+  });
+  afterEach(async () => {
+    await dns.stop();
+  });
+  const servers = () => [{ host: dns.host, port: dns.port }];
+
+  /**
+   * SRV: `count` targets with no address; each A follow-up answered 15 ms after it arrives. Returns
+   * the most follow-ups seen in flight at once and how many were asked.
+   */
+  function srvWithoutAddresses(count: number): { maxInFlight: number; asked: number } {
+    const seen = { maxInFlight: 0, asked: 0 };
+    let inFlight = 0;
+    dns.onUdp = ({ packet, client }) => {
+      const question = packet.questions![0];
+      if (question.type === "SRV") {
+        const answers = Array.from({ length: count }, (_, i) => srvRecord(NAME, `t${i}.${NAME}`, 3000, 30));
+        return dns.send(reply(packet, { answers }), client);
+      }
+      seen.asked += 1;
+      seen.maxInFlight = Math.max(seen.maxInFlight, ++inFlight);
+      const i = Number(/^t(\d+)\./.exec(question.name)![1]);
+      setTimeout(() => {
+        inFlight -= 1;
+        dns.send(
+          reply(packet, { answers: [aRecord(question.name, `10.1.${i >> 8}.${i & 255}`, 30)] }),
+          client,
+        );
+      }, 15);
+    };
+    return seen;
+  }
+
+  it("SRV with 1 000 targets and no addresses: 64 targets, 8 follow-ups in flight at most", async () => {
+    const seen = srvWithoutAddresses(1000);
+    const result = await lookupTargets(servers(), NAME, "SRV", 1, { timeoutMs: 3000 });
+    assert.equal(result.targets.length, 64);
+    assert.equal(seen.asked, 64);
+    assert.equal(seen.maxInFlight, 8);
+  });
+
+  it("the caps are options: 5 targets, 2 follow-ups in flight", async () => {
+    const seen = srvWithoutAddresses(1000);
+    const result = await lookupTargets(
+      servers(),
+      NAME,
+      "SRV",
+      1,
+      { timeoutMs: 3000 },
+      { maxTargets: 5, maxLookupsInFlight: 2 },
+    );
+    assert.deepEqual(
+      result.targets.map((t) => t.host),
+      ["10.1.0.0", "10.1.0.1", "10.1.0.2", "10.1.0.3", "10.1.0.4"],
+    );
+    assert.deepEqual(seen, { maxInFlight: 2, asked: 5 });
+  });
+
+  it("SRV: the targets kept are the lowest priorities", async () => {
+    dns.onUdp = ({ packet, client }) =>
+      dns.send(
+        reply(packet, {
+          answers: [3, 1, 2, 1].map((priority, i) =>
+            srvRecord(NAME, `t${i}.${NAME}`, 3000 + i, 30, priority),
+          ),
+          additionals: [0, 1, 2, 3].map((i) => aRecord(`t${i}.${NAME}`, `10.0.0.${i + 1}`, 30)),
+        }),
+        client,
+      );
+    const result = await lookupTargets(
+      servers(),
+      NAME,
+      "SRV",
+      1,
+      { timeoutMs: 3000 },
+      { maxTargets: 3, maxLookupsInFlight: 1 },
+    );
+    assert.deepEqual(
+      result.targets.map((t) => `${t.host}:${t.port}/${t.priority}`),
+      ["10.0.0.2:3001/1", "10.0.0.4:3003/1", "10.0.0.3:3002/2"],
+    );
+  });
+
+  it("an A record cut short (over TCP after truncation) is a malformed answer, not the target 10.6.undefined.undefined", async () => {
+    dns.onUdp = ({ packet, client }) => dns.send(reply(packet, { truncated: true }), client);
+    dns.onTcp = (packet, socket) => {
+      const cut = reply(packet, { answers: [aRecord(NAME, "10.6.6.6", 30)] }).subarray(0, -2);
+      socket.write(framed(cut));
+    };
+    await assert.rejects(
+      lookupTargets(servers(), NAME, "A", 3000, { timeoutMs: 3000 }),
+      /malformed answer .*a record runs past the end of the message/,
+    );
+  });
+
+  it("4 000 A records in one answer: 64 targets", async () => {
+    dns.onUdp = ({ packet, client }) => dns.send(manyAddresses(packet, 4000), client);
+    const result = await lookupTargets(servers(), NAME, "A", 3000, { timeoutMs: 3000 });
+    assert.equal(result.targets.length, 64);
+    assert.deepEqual(result.targets[63], { host: "10.0.0.63", port: 3000 });
+  });
+});
 
 describe("discovery: lookup (real DNS on loopback)", () => {
   let dns: TestDnsServer;

@@ -25,6 +25,8 @@ describe("hello: configuration (pure)", () => {
       ttlMaxSeconds: CLIENT_DEFAULTS.ttlMaxSeconds,
       refreshAt: CLIENT_DEFAULTS.refreshAt,
       dnsTimeoutMs: CLIENT_DEFAULTS.dnsTimeoutMs,
+      maxTargets: CLIENT_DEFAULTS.maxTargets,
+      maxDnsLookupsInFlight: CLIENT_DEFAULTS.maxDnsLookupsInFlight,
       connectTimeoutMs: CLIENT_DEFAULTS.connectTimeoutMs,
       responseTimeoutMs: CLIENT_DEFAULTS.responseTimeoutMs,
       deadlineMs: CLIENT_DEFAULTS.deadlineMs,
@@ -44,10 +46,14 @@ describe("hello: configuration (pure)", () => {
         DISCOVERY_TTL_MIN_SECONDS: "2",
         DISCOVERY_REFRESH_AT_PERCENT: "80",
         EJECTION_MAX_PERCENT: "100",
+        DISCOVERY_MAX_TARGETS: "16",
+        DNS_MAX_LOOKUPS_IN_FLIGHT: "2",
       },
       "h",
     );
     assert.ok(parsed.ok);
+    assert.equal(parsed.config.maxTargets, 16);
+    assert.equal(parsed.config.maxDnsLookupsInFlight, 2);
     assert.deepEqual(parsed.config.dnsServer, { host: "127.0.0.1", port: 5353 });
     assert.equal(parsed.config.recordType, "SRV");
     assert.equal(parsed.config.ttlMinSeconds, 2);

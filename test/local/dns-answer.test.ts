@@ -140,7 +140,12 @@ describe("local DNS answers (pure)", () => {
     assert.ok(!inNamespace("ainternal", "internal"));
   });
 
-  it("a query without exactly one question -> NOTIMP", () => {
-    assert.equal(rcode(buildResponse({ type: "query", id: 1, questions: [] }, tasks(1), zone)), 4);
+  it("a query without exactly one question -> FORMERR, with no question echoed", () => {
+    const q = { name: "name.internal", type: "A" } as const;
+    for (const questions of [[], [q, q], Array.from({ length: 300 }, () => q)]) {
+      const r = buildResponse({ type: "query", id: 1, questions }, tasks(1), zone);
+      assert.equal(rcode(r), 1);
+      assert.deepEqual([r.questions, r.answers, r.authorities], [[], [], []]);
+    }
   });
 });

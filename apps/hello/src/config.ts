@@ -86,6 +86,8 @@ export function parseHelloConfig(env: Env, hostname: string): ConfigResult {
         L.refreshAt.max * 100,
       ) / 100,
     dnsTimeoutMs: int("DNS_TIMEOUT_MS", D.dnsTimeoutMs, L.dnsTimeoutMs),
+    maxTargets: int("DISCOVERY_MAX_TARGETS", D.maxTargets, L.maxTargets),
+    maxDnsLookupsInFlight: int("DNS_MAX_LOOKUPS_IN_FLIGHT", D.maxDnsLookupsInFlight, L.maxDnsLookupsInFlight),
     connectTimeoutMs: int("CONNECT_TIMEOUT_MS", D.connectTimeoutMs, L.connectTimeoutMs),
     responseTimeoutMs: int("RESPONSE_TIMEOUT_MS", D.responseTimeoutMs, L.responseTimeoutMs),
     deadlineMs: int("REQUEST_DEADLINE_MS", D.deadlineMs, L.deadlineMs),

@@ -77,6 +77,8 @@ function clientFor(config: HelloConfig): ServiceClient {
     ttlMaxSeconds: config.ttlMaxSeconds,
     refreshAt: config.refreshAt,
     dnsTimeoutMs: config.dnsTimeoutMs,
+    maxTargets: config.maxTargets,
+    maxDnsLookupsInFlight: config.maxDnsLookupsInFlight,
     connectTimeoutMs: config.connectTimeoutMs,
     responseTimeoutMs: config.responseTimeoutMs,
     deadlineMs: config.deadlineMs,

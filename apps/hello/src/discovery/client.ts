@@ -287,6 +287,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
       ttlMaxSeconds: o.ttlMaxSeconds,
       refreshAt: o.refreshAt,
       dnsTimeoutMs: o.dnsTimeoutMs,
+      limits: { maxTargets: o.maxTargets, maxLookupsInFlight: o.maxDnsLookupsInFlight },
       onTargets: (targets) => pool.update(targets),
       log: o.log,
       counters,

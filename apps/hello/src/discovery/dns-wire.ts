@@ -3,7 +3,7 @@ import dgram from "node:dgram";
 import net from "node:net";
 import { randomInt } from "node:crypto";
 import * as dnsPacket from "dns-packet";
-import type { DecodedPacket, Packet } from "dns-packet";
+import type { Answer, DecodedPacket, Packet, Question } from "dns-packet";
 import { formatDnsServer, type DnsServer } from "./dns-servers";
 import { normalizeName, type DnsResponse, type RecordType } from "./records";
 
@@ -36,6 +36,53 @@ function queryPacket(id: number, name: string, type: RecordType): Packet {
       },
     ],
   };
+}
+
+/** The codecs dns-packet exports beside decode() (its typings leave them out): one part at a time. */
+interface PartCodec<T> {
+  decode: ((buf: Buffer, offset: number) => T) & { bytes: number };
+}
+const parts = dnsPacket as unknown as {
+  name: PartCodec<string>;
+  question: PartCodec<Question>;
+  answer: PartCodec<Answer>;
+};
+
+const SECTION_COUNT_OFFSETS = [6, 8, 10]; // answers, authorities, additionals in the header
+
+/**
+ * dnsPacket.decode() with the checks it leaves out: it reads an A or AAAA record's 4 or 16 bytes
+ * (a CNAME's or SRV's name) whatever the record's length field says, even past the end of
+ * the message (a cut-short A record decodes as "10.0.undefined.undefined"). Here every record must
+ * be exactly as long as its length field and end inside the message; else the reply is malformed.
+ */
+export function decodeReply(message: Buffer): DecodedPacket {
+  const packet = dnsPacket.decode(message);
+  if (dnsPacket.decode.bytes > message.length) throw new Error("a record runs past the end of the message");
+  let offset = 12;
+  for (let i = 0; i < message.readUInt16BE(4); i++) {
+    parts.question.decode(message, offset);
+    offset += parts.question.decode.bytes;
+  }
+  const records = SECTION_COUNT_OFFSETS.reduce((n, at) => n + message.readUInt16BE(at), 0);
+  for (let i = 0; i < records; i++) {
+    parts.name.decode(message, offset);
+    const rdata = offset + parts.name.decode.bytes + 10;
+    const rdlength = message.readUInt16BE(rdata - 2);
+    const record = parts.answer.decode(message, offset);
+    const end = rdata + rdlength;
+    if (offset + parts.answer.decode.bytes !== end || end > message.length)
+      throw new Error(`a ${record.type} record's data does not match its length of ${rdlength} bytes`);
+    if (record.type === "SRV") {
+      // dns-packet takes an SRV record's length from its field: priority, weight and port, then a
+      // name, which must end where the record does.
+      parts.name.decode(message, rdata + 6);
+      if (rdata + 6 + parts.name.decode.bytes !== end)
+        throw new Error("an SRV record's target name does not end with the record");
+    }
+    offset = end;
+  }
+  return packet;
 }
 
 function toResponse(packet: DecodedPacket): DnsResponse {
@@ -113,7 +160,7 @@ function udpExchange(
       if (rinfo.port !== server.port || !sameAddress(rinfo.address, server.host)) return;
       let packet: DecodedPacket;
       try {
-        packet = dnsPacket.decode(msg);
+        packet = decodeReply(msg);
       } catch {
         return; // malformed: keep waiting for the real answer until the timeout
       }
@@ -145,7 +192,7 @@ function tcpExchange(
         buffer = Buffer.concat([buffer, chunk]);
         if (buffer.length < 2 || buffer.length < 2 + buffer.readUInt16BE(0)) return;
         try {
-          const packet = dnsPacket.decode(buffer.subarray(2, 2 + buffer.readUInt16BE(0)));
+          const packet = decodeReply(buffer.subarray(2, 2 + buffer.readUInt16BE(0)));
           if (answersQuery(packet, id, name, type)) done(null, packet);
           else done(new Error(`DNS over TCP: unrelated answer from ${formatDnsServer(server)}`));
         } catch (err) {

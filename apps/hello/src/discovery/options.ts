@@ -36,6 +36,10 @@ export interface ServiceClientOptions {
   refreshAt?: number;
   /** Per DNS exchange, per server. */
   dnsTimeoutMs?: number;
+  /** Targets taken from one DNS answer at most (SRV: the lowest priorities; the rest are left out). */
+  maxTargets?: number;
+  /** SRV targets sent without an address are looked up, this many at once at most. */
+  maxDnsLookupsInFlight?: number;
   /** Per try: until connected, or until a pooled connection is free. */
   connectTimeoutMs?: number;
   /** Per try: from connected to the whole response. */
@@ -66,6 +70,8 @@ export interface ResolvedOptions {
   ttlMaxSeconds: number;
   refreshAt: number;
   dnsTimeoutMs: number;
+  maxTargets: number;
+  maxDnsLookupsInFlight: number;
   connectTimeoutMs: number;
   responseTimeoutMs: number;
   deadlineMs: number;
@@ -83,6 +89,8 @@ type NumericOption =
   | "ttlMaxSeconds"
   | "refreshAt"
   | "dnsTimeoutMs"
+  | "maxTargets"
+  | "maxDnsLookupsInFlight"
   | "connectTimeoutMs"
   | "responseTimeoutMs"
   | "deadlineMs"
@@ -103,6 +111,10 @@ export const CLIENT_DEFAULTS = {
   ttlMaxSeconds: 60,
   refreshAt: 1,
   dnsTimeoutMs: 1000,
+  // Cloud Map answers with 8 records at most; room for plain DNS with more, not for thousands.
+  maxTargets: 64,
+  // One round for Cloud Map's 8 SRV records when the answer carries no addresses (consul-aws's).
+  maxDnsLookupsInFlight: 8,
   connectTimeoutMs: 500,
   responseTimeoutMs: 1000,
   deadlineMs: 3000,
@@ -128,6 +140,8 @@ export const OPTION_LIMITS: { readonly [K in NumericOption]: Range } & {
   ttlMaxSeconds: int(1, 86_400),
   refreshAt: { min: 0.5, max: 1, integer: false },
   dnsTimeoutMs: int(10, 30_000),
+  maxTargets: int(1, 1000),
+  maxDnsLookupsInFlight: int(1, 64),
   connectTimeoutMs: int(1, 60_000),
   responseTimeoutMs: int(1, 600_000),
   deadlineMs: int(1, 600_000),
@@ -245,6 +259,8 @@ export function resolveOptions(options: ServiceClientOptions): ResolvedOptions {
     ttlMaxSeconds: num("ttlMaxSeconds"),
     refreshAt: num("refreshAt"),
     dnsTimeoutMs: num("dnsTimeoutMs"),
+    maxTargets: num("maxTargets"),
+    maxDnsLookupsInFlight: num("maxDnsLookupsInFlight"),
     connectTimeoutMs: num("connectTimeoutMs"),
     responseTimeoutMs: num("responseTimeoutMs"),
     deadlineMs: num("deadlineMs"),

@@ -2,7 +2,7 @@
 // the background, one query in flight at most, the last good set kept when DNS fails.
 import net from "node:net";
 import type { DnsServer } from "./dns-servers";
-import { lookupTargets } from "./lookup";
+import { lookupTargets, type LookupLimits } from "./lookup";
 import { clampTtl, refreshDelayMs, targetKey, type RecordType, type Target } from "./records";
 import type { Logger } from "./logger";
 
@@ -23,6 +23,8 @@ export interface ResolverOptions {
   /** Refresh after this fraction of the clamped TTL (0.5..1). */
   refreshAt: number;
   dnsTimeoutMs: number;
+  /** Bounds on one answer's targets and follow-up queries; default DEFAULT_LOOKUP_LIMITS. */
+  limits?: LookupLimits;
   onTargets: (targets: Target[]) => void;
   log: Logger;
   counters: DnsCounters;
@@ -100,11 +102,18 @@ export class TargetResolver {
     clearTimeout(this.timer);
     let nextMs: number;
     try {
-      const result = await lookupTargets(opts.servers, opts.hostname, opts.recordType, opts.defaultPort, {
-        timeoutMs: opts.dnsTimeoutMs,
-        onQuery: () => (opts.counters.dnsQueries += 1),
-        onTruncated: () => (opts.counters.dnsTruncated += 1),
-      });
+      const result = await lookupTargets(
+        opts.servers,
+        opts.hostname,
+        opts.recordType,
+        opts.defaultPort,
+        {
+          timeoutMs: opts.dnsTimeoutMs,
+          onQuery: () => (opts.counters.dnsQueries += 1),
+          onTruncated: () => (opts.counters.dnsTruncated += 1),
+        },
+        opts.limits,
+      );
       if (this.closed) return;
       opts.counters.dnsRefreshes += 1;
       this.answered = true;
