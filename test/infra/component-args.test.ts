@@ -11,7 +11,11 @@ import { ConsulCatalogCheck } from "../../components/consul-catalog-check";
 import { ConsulReach } from "../../components/consul-reach";
 import { ConsulManagementToken, ConsulServer } from "../../components/consul-server";
 import { ConsulSync } from "../../components/consul-sync";
-import { DiscoverableService, DiscoverableServiceArgs } from "../../components/discoverable-service";
+import {
+  DiscoverableService,
+  DiscoverableServiceArgs,
+  drainEnvironment,
+} from "../../components/discoverable-service";
 import { LoadBalancer } from "../../components/load-balancer";
 import { Namespace } from "../../components/namespace";
 import { Network } from "../../components/network";
@@ -288,6 +292,25 @@ describe("infra components check their own arguments", function () {
       records.map((r) => r.ttl),
       [10, 10],
     );
+  });
+});
+
+describe("the apps' drain inside ECS's stop timeout (every allowed stopTimeout and DNS TTL)", () => {
+  it("DRAIN_DELAY_MS < DRAIN_TIMEOUT_MS < stopTimeout, the delay covering the TTL when there is room", () => {
+    for (let stop = 2; stop <= 120; stop++) {
+      for (let ttl = 0; ttl <= 300; ttl++) {
+        const env = drainEnvironment(stop, ttl);
+        const delay = Number(env.DRAIN_DELAY_MS);
+        const timeout = Number(env.DRAIN_TIMEOUT_MS);
+        assert.ok(timeout < stop * 1000, `stop ${stop}: timeout ${timeout}`);
+        assert.ok(
+          delay === 0 || delay < timeout,
+          `stop ${stop}, ttl ${ttl}: delay ${delay}, timeout ${timeout}`,
+        );
+        assert.ok(delay >= Math.min(ttl * 1000, timeout / 2 - 1), `stop ${stop}, ttl ${ttl}: delay ${delay}`);
+      }
+    }
+    assert.deepStrictEqual(drainEnvironment(30, 10), { DRAIN_DELAY_MS: "10000", DRAIN_TIMEOUT_MS: "28000" });
   });
 });
 
