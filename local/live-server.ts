@@ -247,7 +247,10 @@ export async function startLiveServer(o: LiveServerOptions): Promise<LiveServer>
     },
     (req, res) => {
       route(req, res).catch((err: Error) => {
-        if (res.headersSent) return res.destroy();
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
         // A refused body may still be arriving: answer, then close rather than read the rest.
         const status = err instanceof RequestError ? err.status : 400;
         send(res, status, { error: err.message }, status === 413 ? { Connection: "close" } : {});

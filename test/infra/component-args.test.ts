@@ -4,6 +4,8 @@
  * applies the defaults its Args document. And settings combinations neither stack file uses.
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { ApiGateway } from "../../components/api-gateway";
 import { AppImage } from "../../components/app-image";
 import { Cluster } from "../../components/cluster";
@@ -150,7 +152,7 @@ const REFUSED: readonly RefusedCase[] = [
     component: "AppImage",
     build: () => new AppImage("hello-image", { app: "hello", retainCount: 0, tag: "-x", baseImage: "node" }),
     expect: [
-      'baseImage: must be an image reference registry/repo:tag, got "node"',
+      'baseImage: must be an image reference registry/repo:tag, registry/repo@sha256:<64 hex> or both, got "node"',
       "retainCount: must be an integer from 1 to 1000, got 0",
       "tag: must be a Docker tag",
     ],
@@ -259,6 +261,26 @@ describe("infra components check their own arguments", function () {
       assert.deepStrictEqual(run.resources, [], "nothing may be registered, not even the component");
     });
   }
+
+  it("AppImage builds FROM a digest: a tag is resolved through the registry, a digest is used as given", async () => {
+    const digest = "sha256:" + "b".repeat(64);
+    const run = await runMocked(() => {
+      new AppImage("by-tag", { app: "hello", baseImage: "r.example/team/node:24-bookworm-slim" });
+      new AppImage("by-digest", { app: "name", baseImage: `r.example/team/node:24@${digest}` });
+      new AppImage("default", { app: "name" });
+      return {};
+    });
+    if (run.error) throw run.error;
+    const args = (image: string) =>
+      (one(run, T.image, `${image}-image`).inputs as { build: { args: Record<string, string> } }).build.args;
+    assert.match(args("by-tag").BASE_IMAGE, /^r\.example\/team\/node:24-bookworm-slim@sha256:[0-9a-f]{64}$/);
+    assert.deepStrictEqual(args("by-digest"), { BASE_IMAGE: `r.example/team/node:24@${digest}` });
+    assert.deepStrictEqual(args("default"), {}, "the Dockerfile's own default, itself pinned by digest");
+    for (const app of ["hello", "name"]) {
+      const dockerfile = fs.readFileSync(path.join(__dirname, "..", "..", "apps", app, "Dockerfile"), "utf8");
+      assert.match(dockerfile, /^ARG BASE_IMAGE=\S+:24\.\d+\.\d+-bookworm-slim@sha256:[0-9a-f]{64}$/m);
+    }
+  });
 
   it("used standalone, a component applies the defaults its Args document, once", async () => {
     const run = await runMocked(() => {
