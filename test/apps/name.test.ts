@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { APPS_DIR, runApp, type RunningApp } from "./support/app-process";
+import { APPS_DIR, runApp, SHIPPED_NODE, type RunningApp } from "./support/app-process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { httpGet } from "../../local/net-util";
 import { parseNameConfig } from "../../apps/name/src/config";
@@ -79,7 +79,7 @@ describe("name: process", () => {
     const url = await start();
     const port = new URL(url).port;
     const check = (p: string) =>
-      spawnSync(process.execPath, [path.join(APPS_DIR, "name", "dist", "healthcheck.js")], {
+      spawnSync(SHIPPED_NODE ?? process.execPath, [path.join(APPS_DIR, "name", "dist", "healthcheck.js")], {
         env: { PORT: p },
         timeout: 5000,
       }).status;

@@ -160,6 +160,7 @@ function startServer(config: HelloConfig): void {
     const { address, port } = server.address() as AddressInfo;
     log("listening", {
       app: "hello",
+      node: process.version,
       task: config.taskName,
       address,
       port,

@@ -40,7 +40,7 @@ function startServer(config: NameConfig): void {
   });
   server.listen(config.port, config.host, () => {
     const { address, port } = server.address() as AddressInfo;
-    log("listening", { app: "name", task: config.taskName, address, port });
+    log("listening", { app: "name", task: config.taskName, address, port, node: process.version });
   });
 }
 
