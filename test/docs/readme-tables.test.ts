@@ -85,9 +85,9 @@ describe("README tables that mirror code", () => {
   it("hello's error answers: the table lists exactly the codes hello answers with, their status and message", () => {
     const text = read("apps/README.md");
     const rows = tableRows(text.slice(text.indexOf("## hello\n")), "| code | status | message |");
-    const documented = Object.fromEntries(
-      rows.map(([code, status, message]) => [literal(code), { status: Number(status), message }]),
-    );
+    const documented: Record<string, { status: number; message: string }> = {};
+    for (const [code, status, message] of rows)
+      documented[String(literal(code))] = { status: Number(status), message };
     assert.deepStrictEqual(documented, ERROR_ANSWERS);
   });
 
