@@ -12,9 +12,11 @@ export interface AppImageArgs extends TaggedArgs {
    */
   readonly app: string;
   /**
-   * BASE_IMAGE build argument, an image reference registry/repo:tag or @sha256 digest.
-   * @default undefined (the Dockerfile's own default)
-   * @example "public.ecr.aws/docker/library/node:20-bookworm-slim"
+   * BASE_IMAGE build argument, an image reference registry/repo:tag, @sha256 digest or both. A
+   * reference without a digest is resolved to its current digest at deploy time
+   * (`docker.getRegistryImage`), so what builds is always a digest; the tag stays as a label.
+   * @default undefined (the Dockerfile's own default, pinned by digest)
+   * @example "public.ecr.aws/docker/library/node:24-bookworm-slim"
    */
   readonly baseImage?: string;
   /**
@@ -36,7 +38,17 @@ export interface AppImageArgs extends TaggedArgs {
 }
 
 // #region argument checks
-const IMAGE_REF = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/;
+const IMAGE_REF =
+  /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64})$/;
+const BY_DIGEST = /@sha256:[0-9a-f]{64}$/;
+
+/** `ref` pinned to `digest` (a tag is kept as a label): what the build's FROM then names. */
+export function pinBaseImage(ref: string, digest: string): string {
+  if (BY_DIGEST.test(ref)) return ref;
+  if (!/^sha256:[0-9a-f]{64}$/.test(digest))
+    throw new Error(`the registry gave no sha256 digest for ${ref} (got ${JSON.stringify(digest)})`);
+  return `${ref}@${digest}`;
+}
 /** Docker tag grammar: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. */
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
@@ -45,7 +57,11 @@ export function appImageArgProblems(
   args: Pick<AppImageArgs, "baseImage" | "retainCount" | "tag">,
 ): ArgProblem[] {
   return [
-    ...check("baseImage", args.baseImage, matches(IMAGE_REF, "an image reference registry/repo:tag")),
+    ...check(
+      "baseImage",
+      args.baseImage,
+      matches(IMAGE_REF, "an image reference registry/repo:tag, registry/repo@sha256:<64 hex> or both"),
+    ),
     ...check("retainCount", args.retainCount, integerIn(1, 1000)),
     ...check(
       "tag",
@@ -123,11 +139,18 @@ export class AppImage extends pulumi.ComponentResource {
       { registryId: repository.registryId },
       { parent: this },
     );
+    const ref = args.baseImage;
+    const baseImage: pulumi.Output<string | undefined> =
+      ref === undefined || BY_DIGEST.test(ref)
+        ? pulumi.output(ref)
+        : docker
+            .getRegistryImageOutput({ name: ref }, { parent: this })
+            .apply((found) => pinBaseImage(ref, found.sha256Digest));
     const image = new docker.Image(
       `${name}-image`,
       {
         imageName: pulumi.interpolate`${repository.repositoryUrl}:${args.tag ?? pulumi.getStack()}`,
-        build: appImageBuild(args.app, args.baseImage),
+        build: baseImage.apply((base) => appImageBuild(args.app, base)),
         registry: {
           server: repository.repositoryUrl,
           username: token.userName,

@@ -37,6 +37,23 @@ export function discoveryRecords(ttlSeconds: number): { type: "A" | "SRV"; ttl: 
   ];
 }
 
+/**
+ * The apps' SIGTERM drain, fitted inside the container's stop timeout: ECS sends SIGKILL after
+ * `stopTimeoutSeconds`, so the whole drain (DRAIN_TIMEOUT_MS) ends a second or two before it. The
+ * apps keep serving for DRAIN_DELAY_MS while callers still send: hello's cached Cloud Map answer
+ * lives one record TTL after ECS deregisters the task (an ALB has drained its target for the
+ * deregistration delay before ECS sends SIGTERM). The delay is capped at half the drain, leaving
+ * the rest for requests in flight.
+ */
+export function drainEnvironment(
+  stopTimeoutSeconds: number,
+  dnsTtlSeconds: number,
+): { DRAIN_DELAY_MS: string; DRAIN_TIMEOUT_MS: string } {
+  const timeoutMs = Math.max(1000, (stopTimeoutSeconds - 2) * 1000);
+  const delayMs = Math.min(dnsTtlSeconds * 1000, Math.floor(timeoutMs / 2));
+  return { DRAIN_DELAY_MS: String(delayMs), DRAIN_TIMEOUT_MS: String(timeoutMs) };
+}
+
 export interface AutoscalingArgs {
   /**
    * Fewest tasks the autoscaler keeps, 0 to 1000.
@@ -323,7 +340,11 @@ export class DiscoverableService extends pulumi.ComponentResource implements Sec
             namedPort: args.serviceConnect
               ? { name: SERVICE_CONNECT_PORT_NAME, appProtocol: "http" }
               : undefined,
-            environment: { ...args.environment, PORT: String(args.containerPort) },
+            environment: {
+              ...args.environment,
+              PORT: String(args.containerPort),
+              ...drainEnvironment(args.stopTimeoutSeconds ?? 30, args.dnsTtlSeconds ?? 10),
+            },
             secrets: args.secrets,
             healthCheck: APP_HEALTH_CHECK,
             user: APP_USER,

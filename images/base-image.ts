@@ -1,6 +1,6 @@
-// The test base image that stands in for the Dockerfiles' default BASE_IMAGE (node:20-bookworm-slim)
-// where no registry can be pulled from: Debian bookworm from this machine's apt mirror, the official
-// Node.js 20 binary and npm from the npm registry, user `node` (1000). Made once, cached by a hash of
+// The test base image that stands in for the Dockerfiles' default BASE_IMAGE (node:24.18.0-bookworm-slim,
+// pinned by digest) where no registry can be pulled from: Debian bookworm from this machine's apt
+// mirror, the official Node.js binary of the same version and npm from the npm registry, user `node` (1000). Made once, cached by a hash of
 // the recipe; a thin layer on top carries this machine's npm registry and CA file so `npm ci` inside
 // a build reaches the registry the way npm on this machine does.
 import { createHash } from "node:crypto";
@@ -9,9 +9,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { builderEnv, docker, dockerOut, imageExists, run, type Builder } from "./docker";
 
-/** The node:20-bookworm-slim this stands in for ships the official linux-x64 build and the npm bundled with it. */
-export const NODE_VERSION = "20.20.2";
-export const NPM_VERSION = "10.8.2";
+/**
+ * The Node.js of the Dockerfiles' base image (its official linux-x64 build, as test/apps/runtime pins
+ * it; a test keeps the three equal) and an npm of the line Node 24 bundles.
+ */
+export const NODE_VERSION = "24.18.0";
+export const NPM_VERSION = "11.21.3";
 export const BASE_REPOSITORY = "ecs-cloudmap-consul/node-base";
 const RECIPE = path.join(__dirname, "base-recipe.sh");
 const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -98,7 +101,7 @@ export function sha256(text: string | Buffer): string {
 
 /** Tag of the base image made from these inputs: a new recipe, mirror or version is a new image. */
 export function baseTag(inputs: RecipeInputs): string {
-  return `${BASE_REPOSITORY}:20-bookworm-${sha256(JSON.stringify(inputs)).slice(0, 12)}`;
+  return `${BASE_REPOSITORY}:${inputs.nodeVersion.split(".")[0]}-bookworm-${sha256(JSON.stringify(inputs)).slice(0, 12)}`;
 }
 
 export interface NpmMachineConfig {
@@ -179,7 +182,7 @@ async function assertCanDebootstrap(): Promise<void> {
   if (problems.length > 0) {
     throw new Error(
       `cannot make the local base image: ${problems.join("; ")}. ` +
-        "Or pass --base-image <image> with an image you already have (e.g. node:20-bookworm-slim).",
+        "Or pass --base-image <image> with an image you already have (e.g. node:24-bookworm-slim).",
     );
   }
 }

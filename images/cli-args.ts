@@ -23,7 +23,7 @@ export type ImagesParse =
 export const USAGE = `Usage: npm run images -- [options]
 
 Builds the hello and name images as the program's docker.Image resources do (same context,
-Dockerfile, linux/amd64, BASE_IMAGE), on a local Debian bookworm + Node 20 base image made with
+Dockerfile, linux/amd64, BASE_IMAGE), on a local Debian bookworm + Node 24 base image made with
 debootstrap (cached), then runs the local topology as containers on a private Docker network and
 checks it: answers from every name task, non-root + read-only root filesystem, HEALTHCHECK healthy,
 a drained docker stop under load, no dev dependencies or build-stage sources in the images.
@@ -32,7 +32,7 @@ Needs a running Docker engine; making the base image needs root and debootstrap.
 Options:
   --build-only          build the images, report their sizes, run nothing
   --keep-running        leave the containers running after the checks, until Ctrl-C
-  --base-image <ref>    build FROM this image instead of the local base (e.g. node:20-bookworm-slim)
+  --base-image <ref>    build FROM this image instead of the local base (e.g. node:24-bookworm-slim)
   --tasks <n>           name containers, 2-20 (default: 3)
   --port <port>         hello's port on 127.0.0.1, 0 = any free port (default: 8080)
   --prefix <name>       prefix of container and network names (default: ecc)

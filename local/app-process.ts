@@ -20,6 +20,8 @@ export interface AppProcessOptions {
   label: string;
   script: string;
   env: Record<string, string>;
+  /** The node binary that runs `script`. Default: the one running this process. */
+  node?: string;
   /** How long `listening` waits for the "listening" line before it rejects. Default 10 000 ms. */
   startTimeoutMs?: number;
   /** Pass every output line through to our stdout (prefixed with the label). */
@@ -53,7 +55,10 @@ export class AppProcess {
     // Only the variables the app needs plus PATH/HOME: a stray PORT or NAME_SERVER in our own
     // environment must not leak into the tasks.
     const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...options.env };
-    this.child = spawn(process.execPath, [options.script], { env, stdio: ["ignore", "pipe", "pipe"] });
+    this.child = spawn(options.node ?? process.execPath, [options.script], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     this.exited = new Promise((resolve) => {
       this.child.once("exit", (code, signal) => {
         this.exit = { code, signal };

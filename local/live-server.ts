@@ -19,6 +19,8 @@ export interface LiveServerOptions extends Partial<Pick<LiveFeedOptions, "interv
   onCommand?: (command: string, outcome: string) => void;
   /** Open streams at most. Default 32. */
   maxStreams?: number;
+  /** A client must send a request's head within this, and the whole request within twice it. Default 10000. */
+  headersTimeoutMs?: number;
 }
 
 export interface LiveServer {
@@ -65,22 +67,37 @@ function send(
   res.end(JSON.stringify(body));
 }
 
+/** A request the server refuses with `status` (400 unless said otherwise). */
+class RequestError extends Error {
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
 function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const tooLarge = () => new RequestError(`body larger than ${MAX_BODY_BYTES} bytes`, 413);
+  if (Number(req.headers["content-length"]) > MAX_BODY_BYTES) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     let body = "";
+    let refused = false;
     req.setEncoding("utf8");
     req.on("data", (chunk: string) => {
+      if (refused) return; // read and dropped, so the 413 reaches the client instead of a reset
       body += chunk;
       if (body.length > MAX_BODY_BYTES) {
-        reject(new Error(`body larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
+        refused = true;
+        body = "";
+        reject(tooLarge());
       }
     });
     req.on("end", () => {
       try {
         resolve(JSON.parse(body));
       } catch {
-        reject(new Error("body is not JSON"));
+        reject(new RequestError("body is not JSON"));
       }
     });
     req.on("error", reject);
@@ -220,12 +237,26 @@ export async function startLiveServer(o: LiveServerOptions): Promise<LiveServer>
     send(res, 200, load.start(parsed.settings));
   }
 
-  const server = http.createServer((req, res) => {
-    route(req, res).catch((err: Error) => {
-      if (!res.headersSent) send(res, 400, { error: err.message });
-      else res.destroy();
-    });
-  });
+  const headersTimeoutMs = o.headersTimeoutMs ?? 10_000;
+  // Slow clients are cut near their bound (Node checks every connectionsCheckingInterval, 30 s by default).
+  const server = http.createServer(
+    {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: 2 * headersTimeoutMs,
+      connectionsCheckingInterval: 1000,
+    },
+    (req, res) => {
+      route(req, res).catch((err: Error) => {
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        // A refused body may still be arriving: answer, then close rather than read the rest.
+        const status = err instanceof RequestError ? err.status : 400;
+        send(res, status, { error: err.message }, status === 413 ? { Connection: "close" } : {});
+      });
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(o.port ?? 0, "127.0.0.1", () => resolve());

@@ -59,12 +59,32 @@ export function listStacks(): string[] {
     .sort();
 }
 
+const isMapping = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The `config:` map of a stack file's text; `file` names it in every error (empty, not YAML, not
+ * a mapping, a `config:` that is not a mapping).
+ */
+export function parseStackFile(text: string, file: string): Record<string, unknown> {
+  const expected = "expected a YAML mapping with a `config:` block, as in Pulumi.dev.yaml";
+  let doc: unknown;
+  try {
+    doc = yaml.load(text, { filename: file });
+  } catch (err) {
+    throw new Error(`${file} is not valid YAML: ${(err as Error).message}`, { cause: err });
+  }
+  if (doc === undefined || doc === null) throw new Error(`${file} is empty: ${expected}`);
+  if (!isMapping(doc)) throw new Error(`${file} is not a mapping: ${expected}`);
+  if (doc.config === undefined || doc.config === null) return {};
+  if (!isMapping(doc.config)) throw new Error(`${file}: \`config:\` is not a mapping: ${expected}`);
+  return doc.config;
+}
+
 /** The `config:` map of Pulumi.<stack>.yaml as written (a secret stays `{ secure: … }`). */
 export function readStackFile(stack: string): Record<string, unknown> {
-  const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
-    config?: Record<string, unknown>;
-  };
-  return doc.config ?? {};
+  const file = `Pulumi.${stack}.yaml`;
+  return parseStackFile(fs.readFileSync(path.join(ROOT, file), "utf8"), file);
 }
 
 /** The `config:` map of Pulumi.<stack>.yaml, values as strings (as the CLI hands them over). */
@@ -179,6 +199,11 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
         password: "mock-registry-password",
         proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`,
       };
+    case "docker:index/getRegistryImage:getRegistryImage": {
+      // The registry's answer for a tag: a digest (here derived from the name, so runs agree).
+      const name = String((args.inputs as { name?: unknown }).name);
+      return { name, sha256Digest: `sha256:${createHash("sha256").update(name).digest("hex")}` };
+    }
     case "aws:ec2/getRouteTables:getRouteTables": {
       // One route table per private subnet, as awsx creates them.
       const filters = (args.inputs as { filters?: { values: string[] }[] }).filters ?? [];

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { APPS_DIR, runApp, type RunningApp } from "./support/app-process";
+import { APPS_DIR, runApp, SHIPPED_NODE, type RunningApp } from "./support/app-process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { httpGet } from "../../local/net-util";
 import { parseNameConfig } from "../../apps/name/src/config";
@@ -18,7 +18,10 @@ describe("name: configuration and answer (pure)", () => {
       host: "0.0.0.0",
       taskName: "host-a",
       responseDelayMs: 0,
+      drainDelayMs: 5000,
       drainTimeoutMs: 10_000,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
     });
   });
 
@@ -76,7 +79,7 @@ describe("name: process", () => {
     const url = await start();
     const port = new URL(url).port;
     const check = (p: string) =>
-      spawnSync(process.execPath, [path.join(APPS_DIR, "name", "dist", "healthcheck.js")], {
+      spawnSync(SHIPPED_NODE ?? process.execPath, [path.join(APPS_DIR, "name", "dist", "healthcheck.js")], {
         env: { PORT: p },
         timeout: 5000,
       }).status;
@@ -92,8 +95,26 @@ describe("name: process", () => {
     assert.match(app.stderr(), /PORT="abc" is invalid: expected an integer from 0 to 65535/);
   });
 
-  it("on SIGTERM finishes the in-flight request, refuses new connections, exits 0", async () => {
-    const url = await start({ RESPONSE_DELAY_MS: "600" });
+  it("a drain delay must end before the drain timeout; a header timeout within the request timeout", () => {
+    const parsed = parseNameConfig(
+      {
+        DRAIN_DELAY_MS: "10000",
+        DRAIN_TIMEOUT_MS: "10000",
+        HEADERS_TIMEOUT_MS: "5000",
+        REQUEST_TIMEOUT_MS: "1000",
+      },
+      "h",
+    );
+    assert.ok(!parsed.ok);
+    assert.deepEqual(parsed.errors, [
+      "DRAIN_DELAY_MS (10000) is invalid: expected less than DRAIN_TIMEOUT_MS (10000)",
+      "HEADERS_TIMEOUT_MS (5000) is invalid: expected at most REQUEST_TIMEOUT_MS (1000)",
+    ]);
+    assert.ok(parseNameConfig({ DRAIN_DELAY_MS: "0", DRAIN_TIMEOUT_MS: "0" }, "h").ok);
+  });
+
+  it("on SIGTERM (no drain delay) finishes the in-flight request, refuses new connections, exits 0", async () => {
+    const url = await start({ RESPONSE_DELAY_MS: "600", DRAIN_DELAY_MS: "0" });
     const inFlight = httpGet(`${url}/`);
     await sleep(150);
     app?.child.kill("SIGTERM");
@@ -107,8 +128,8 @@ describe("name: process", () => {
     assert.ok(app?.lines.some((l) => l.msg === "drained"));
   });
 
-  it("closes idle keep-alive connections on SIGTERM instead of waiting for them", async () => {
-    const url = await start();
+  it("closes connections idle through the drain delay instead of waiting for them", async () => {
+    const url = await start({ DRAIN_DELAY_MS: "300" });
     const agent = new http.Agent({ keepAlive: true });
     try {
       await new Promise<void>((resolve, reject) =>

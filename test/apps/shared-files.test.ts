@@ -3,11 +3,12 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { APPS_DIR } from "./support/app-process";
+import { APPS_DIR, runApp, SHIPPED_NODE, SHIPPED_NODE_VERSION } from "./support/app-process";
+import { NODE_VERSION as TEST_BASE_NODE_VERSION } from "../../images/base-image";
 import { throttle } from "../../apps/hello/src/throttle";
 
 describe("apps: shared files and helpers", () => {
-  for (const file of ["env.ts", "shutdown.ts", "healthcheck.ts"]) {
+  for (const file of ["env.ts", "shutdown.ts", "healthcheck.ts", "http-server.ts"]) {
     it(`apps/name/src/${file} and apps/hello/src/${file} are identical`, () => {
       const read = (app: string) => fs.readFileSync(path.join(APPS_DIR, app, "src", file), "utf8");
       assert.equal(read("hello"), read("name"));
@@ -31,10 +32,46 @@ describe("apps: shared files and helpers", () => {
         `${app} has no package-lock.json`,
       );
       const dockerfile = fs.readFileSync(path.join(APPS_DIR, app, "Dockerfile"), "utf8");
-      assert.match(dockerfile, /^ARG BASE_IMAGE=public\.ecr\.aws\/docker\/library\/node:20-bookworm-slim$/m);
+      // The official image of the Node the tests run the apps on, pinned by its index digest.
+      assert.match(
+        dockerfile,
+        new RegExp(
+          `^ARG BASE_IMAGE=public\\.ecr\\.aws/docker/library/node:${SHIPPED_NODE_VERSION.replace(/\./g, "\\.")}-bookworm-slim@sha256:[0-9a-f]{64}$`,
+          "m",
+        ),
+      );
       assert.match(dockerfile, /^RUN npm ci --omit=dev/m);
       assert.match(dockerfile, /^USER node$/m);
       assert.match(dockerfile, /^CMD \["node", "dist\/server.js"\]$/m);
+    }
+  });
+
+  it("the apps, their test base image and their tests share one Node.js: the Active LTS the images ship", () => {
+    assert.match(SHIPPED_NODE_VERSION, /^24\.\d+\.\d+$/);
+    assert.equal(TEST_BASE_NODE_VERSION, SHIPPED_NODE_VERSION, "images/base-image.ts builds another Node");
+    for (const app of ["name", "hello"]) {
+      const pkg = JSON.parse(fs.readFileSync(path.join(APPS_DIR, app, "package.json"), "utf8")) as {
+        engines: { node: string };
+        devDependencies: Record<string, string>;
+      };
+      assert.equal(pkg.engines.node, ">=24", `${app}: engines`);
+      assert.match(pkg.devDependencies["@types/node"], /^\^?24\./, `${app}: @types/node`);
+    }
+  });
+
+  it("the apps' tests run the apps on that Node (the pinned linux-x64 build)", async function () {
+    if (!SHIPPED_NODE) {
+      console.log(
+        `      skipped: the shipped Node is a linux-x64 build; this is ${process.platform} ${process.arch}`,
+      );
+      return this.skip();
+    }
+    const app = runApp("name", { PORT: "0", HOST: "127.0.0.1" });
+    try {
+      await app.listening;
+      assert.equal(app.lines[0].node, `v${SHIPPED_NODE_VERSION}`);
+    } finally {
+      await app.kill();
     }
   });
 

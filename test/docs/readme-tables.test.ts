@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseHelloConfig } from "../../apps/hello/src/config";
 import { parseNameConfig } from "../../apps/name/src/config";
+import { ERROR_ANSWERS } from "../../apps/hello/src/error-answers";
 import { ExitCode } from "../../driver/errors";
 import { parseCliArgs } from "../../local/cli-args";
 
@@ -38,9 +39,9 @@ function appTable(app: string): string[][] {
   return tableRows(text.slice(text.indexOf(`## ${app}\n`)), "| variable | default | meaning |");
 }
 
-/** The variables an app's config reads: the quoted upper-case names in its config.ts. */
+/** The variables an app's config reads: the quoted upper-case names in its config.ts and env.ts. */
 function variablesRead(app: string): string[] {
-  const source = read(`apps/${app}/src/config.ts`);
+  const source = read(`apps/${app}/src/config.ts`) + read(`apps/${app}/src/env.ts`);
   return [...new Set([...source.matchAll(/"([A-Z][A-Z0-9_]{2,})"/g)].map((m) => m[1]))].sort();
 }
 
@@ -79,6 +80,15 @@ describe("README tables that mirror code", () => {
       .sort();
     assert.ok(defined.length >= 4);
     assert.deepStrictEqual(documented, defined);
+  });
+
+  it("hello's error answers: the table lists exactly the codes hello answers with, their status and message", () => {
+    const text = read("apps/README.md");
+    const rows = tableRows(text.slice(text.indexOf("## hello\n")), "| code | status | message |");
+    const documented: Record<string, { status: number; message: string }> = {};
+    for (const [code, status, message] of rows)
+      documented[String(literal(code))] = { status: Number(status), message };
+    assert.deepStrictEqual(documented, ERROR_ANSWERS);
   });
 
   for (const [app, parse, required] of [

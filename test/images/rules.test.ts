@@ -58,16 +58,16 @@ describe("images: base image inputs", () => {
     const inputs: RecipeInputs = {
       recipe: "debootstrap …",
       mirror: "http://a.example/debian",
-      nodeVersion: "20.20.2",
-      npmVersion: "10.8.2",
+      nodeVersion: "24.18.0",
+      npmVersion: "11.21.3",
     };
     const tag = baseTag(inputs);
-    assert.match(tag, /^ecs-cloudmap-consul\/node-base:20-bookworm-[0-9a-f]{12}$/);
+    assert.match(tag, /^ecs-cloudmap-consul\/node-base:24-bookworm-[0-9a-f]{12}$/);
     assert.equal(baseTag({ ...inputs }), tag);
     for (const change of [
       { recipe: "debootstrap … changed" },
       { mirror: "http://b.example/debian" },
-      { nodeVersion: "20.20.3" },
+      { nodeVersion: "24.18.1" },
       { npmVersion: "10.9.0" },
     ]) {
       assert.notEqual(baseTag({ ...inputs, ...change }), tag, JSON.stringify(change));

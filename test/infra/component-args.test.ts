@@ -4,6 +4,8 @@
  * applies the defaults its Args document. And settings combinations neither stack file uses.
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { ApiGateway } from "../../components/api-gateway";
 import { AppImage } from "../../components/app-image";
 import { Cluster } from "../../components/cluster";
@@ -11,7 +13,11 @@ import { ConsulCatalogCheck } from "../../components/consul-catalog-check";
 import { ConsulReach } from "../../components/consul-reach";
 import { ConsulManagementToken, ConsulServer } from "../../components/consul-server";
 import { ConsulSync } from "../../components/consul-sync";
-import { DiscoverableService, DiscoverableServiceArgs } from "../../components/discoverable-service";
+import {
+  DiscoverableService,
+  DiscoverableServiceArgs,
+  drainEnvironment,
+} from "../../components/discoverable-service";
 import { LoadBalancer } from "../../components/load-balancer";
 import { Namespace } from "../../components/namespace";
 import { Network } from "../../components/network";
@@ -146,7 +152,7 @@ const REFUSED: readonly RefusedCase[] = [
     component: "AppImage",
     build: () => new AppImage("hello-image", { app: "hello", retainCount: 0, tag: "-x", baseImage: "node" }),
     expect: [
-      'baseImage: must be an image reference registry/repo:tag, got "node"',
+      'baseImage: must be an image reference registry/repo:tag, registry/repo@sha256:<64 hex> or both, got "node"',
       "retainCount: must be an integer from 1 to 1000, got 0",
       "tag: must be a Docker tag",
     ],
@@ -256,6 +262,26 @@ describe("infra components check their own arguments", function () {
     });
   }
 
+  it("AppImage builds FROM a digest: a tag is resolved through the registry, a digest is used as given", async () => {
+    const digest = "sha256:" + "b".repeat(64);
+    const run = await runMocked(() => {
+      new AppImage("by-tag", { app: "hello", baseImage: "r.example/team/node:24-bookworm-slim" });
+      new AppImage("by-digest", { app: "name", baseImage: `r.example/team/node:24@${digest}` });
+      new AppImage("default", { app: "name" });
+      return {};
+    });
+    if (run.error) throw run.error;
+    const args = (image: string) =>
+      (one(run, T.image, `${image}-image`).inputs as { build: { args: Record<string, string> } }).build.args;
+    assert.match(args("by-tag").BASE_IMAGE, /^r\.example\/team\/node:24-bookworm-slim@sha256:[0-9a-f]{64}$/);
+    assert.deepStrictEqual(args("by-digest"), { BASE_IMAGE: `r.example/team/node:24@${digest}` });
+    assert.deepStrictEqual(args("default"), {}, "the Dockerfile's own default, itself pinned by digest");
+    for (const app of ["hello", "name"]) {
+      const dockerfile = fs.readFileSync(path.join(__dirname, "..", "..", "apps", app, "Dockerfile"), "utf8");
+      assert.match(dockerfile, /^ARG BASE_IMAGE=\S+:24\.\d+\.\d+-bookworm-slim@sha256:[0-9a-f]{64}$/m);
+    }
+  });
+
   it("used standalone, a component applies the defaults its Args document, once", async () => {
     const run = await runMocked(() => {
       new Namespace("discovery", { vpcId: "vpc-1" });
@@ -288,6 +314,25 @@ describe("infra components check their own arguments", function () {
       records.map((r) => r.ttl),
       [10, 10],
     );
+  });
+});
+
+describe("the apps' drain inside ECS's stop timeout (every allowed stopTimeout and DNS TTL)", () => {
+  it("DRAIN_DELAY_MS < DRAIN_TIMEOUT_MS < stopTimeout, the delay covering the TTL when there is room", () => {
+    for (let stop = 2; stop <= 120; stop++) {
+      for (let ttl = 0; ttl <= 300; ttl++) {
+        const env = drainEnvironment(stop, ttl);
+        const delay = Number(env.DRAIN_DELAY_MS);
+        const timeout = Number(env.DRAIN_TIMEOUT_MS);
+        assert.ok(timeout < stop * 1000, `stop ${stop}: timeout ${timeout}`);
+        assert.ok(
+          delay === 0 || delay < timeout,
+          `stop ${stop}, ttl ${ttl}: delay ${delay}, timeout ${timeout}`,
+        );
+        assert.ok(delay >= Math.min(ttl * 1000, timeout / 2 - 1), `stop ${stop}, ttl ${ttl}: delay ${delay}`);
+      }
+    }
+    assert.deepStrictEqual(drainEnvironment(30, 10), { DRAIN_DELAY_MS: "10000", DRAIN_TIMEOUT_MS: "28000" });
   });
 });
 

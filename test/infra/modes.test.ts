@@ -55,6 +55,21 @@ for (const stack of ["dev", "prod"] as const) {
           }
         });
 
+        it("both apps drain inside the container's stopTimeout: DRAIN_DELAY_MS < DRAIN_TIMEOUT_MS < stopTimeout", () => {
+          for (const task of ["hello-task", "name-task"]) {
+            const [c] = containersOf(one(run, T.taskDefinition, task));
+            const env = envOf(c);
+            const delay = Number(env.DRAIN_DELAY_MS);
+            const timeout = Number(env.DRAIN_TIMEOUT_MS);
+            assert.ok(typeof c.stopTimeout === "number", `${task}: no stopTimeout`);
+            assert.ok(delay > 0 && delay < timeout, `${task}: delay ${delay}, timeout ${timeout}`);
+            assert.ok(
+              timeout < c.stopTimeout * 1000,
+              `${task}: ${timeout} ms vs stopTimeout ${c.stopTimeout} s`,
+            );
+          }
+        });
+
         it("name: Cloud Map A + SRV records (dns) or a Service Connect endpoint name:3000 and no DNS service of ours (serviceConnect)", () => {
           const svc = one(run, T.ecsService, "name-service").inputs;
           const [container] = containersOf(one(run, T.taskDefinition, "name-task"));

@@ -158,7 +158,8 @@ describe("infra settings: values and defaults reach the settings", () => {
       logRetentionDays: 7,
       images: {
         retainCount: 10,
-        baseImage: "public.ecr.aws/docker/library/node:20-bookworm-slim",
+        baseImage:
+          "public.ecr.aws/docker/library/node:24.18.0-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d",
         tag: undefined,
       },
       loadBalancer: { certificateArn: undefined, deregistrationDelaySeconds: 15 },
@@ -520,6 +521,7 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
       "public.ecr.aws/docker/library/node:20-bookworm-slim",
       "localhost:5000/node:20",
       "r.example/a/b@sha256:" + "0".repeat(64),
+      "r.example/a/b:24.18.0-bookworm-slim@sha256:" + "0".repeat(64),
     ]) {
       assert.strictEqual(ok(set({ baseImage: good })).images.baseImage, good);
     }
@@ -537,7 +539,7 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
     ]) {
       assert.strictEqual(
         onlyError(set({ baseImage: bad })),
-        `${qualifiedKey("baseImage")}: must be an image reference registry/repo:tag, got "${bad}"`,
+        `${qualifiedKey("baseImage")}: must be an image reference registry/repo:tag, registry/repo@sha256:<64 hex> or both, got "${bad}"`,
         bad,
       );
     }

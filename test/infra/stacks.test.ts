@@ -302,8 +302,10 @@ for (const stack of ["dev", "prod"] as const) {
         // The provider resolves the Dockerfile path from the project directory.
         assert.strictEqual(image.build.dockerfile, `apps/${app}/Dockerfile`);
         assert.ok(fs.existsSync(path.join(ROOT, `apps/${app}/Dockerfile`)), `apps/${app}/Dockerfile exists`);
+        // Pulumi.yaml's default, pinned by digest: nothing to resolve at deploy time.
         assert.deepStrictEqual(image.build.args, {
-          BASE_IMAGE: "public.ecr.aws/docker/library/node:20-bookworm-slim",
+          BASE_IMAGE:
+            "public.ecr.aws/docker/library/node:24.18.0-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d",
         });
         assert.ok(isSecret(image.registry), "registry credentials are a secret");
         const registry = reveal<Record<string, string>>(image.registry);

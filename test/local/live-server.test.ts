@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { getJson, httpGet, waitUntil } from "../../local/net-util";
 import { startTopology, type Topology } from "../../local/topology";
 import { counter, helloMetrics } from "./load";
+import { slowHeaderClients } from "../apps/support/slow-clients";
 
 interface Received {
   id: number;
@@ -88,11 +89,16 @@ describe("live page server (real processes, HTTP on loopback)", function () {
   });
 
   async function start(
-    o: { deregisterDelayMs?: number } = {},
+    o: { deregisterDelayMs?: number; headersTimeoutMs?: number } = {},
   ): Promise<{ topology: Topology; live: LiveServer }> {
     const deregisterDelayMs = o.deregisterDelayMs ?? 500;
     topology = await startTopology({ ttlSeconds: 1, deregisterDelayMs });
-    live = await startLiveServer({ topology, ttlSeconds: 1, deregisterDelayMs });
+    live = await startLiveServer({
+      topology,
+      ttlSeconds: 1,
+      deregisterDelayMs,
+      headersTimeoutMs: o.headersTimeoutMs,
+    });
     return { topology, live };
   }
 
@@ -224,6 +230,23 @@ describe("live page server (real processes, HTTP on loopback)", function () {
       (await request(`${live.url}api/command`, "POST", add, { Origin: `http://127.0.0.1:${port}` })).status,
       200,
     );
+  });
+
+  it("answers an oversized body with 413 (declared or chunked), not a reset; cuts slow-header clients", async () => {
+    const { live, topology } = await start({ headersTimeoutMs: 500 });
+    const big = JSON.stringify({ command: "add", pad: "x".repeat(64 * 1024) });
+    const declared = await request(`${live.url}api/command`, "POST", big);
+    assert.equal(declared.status, 413);
+    assert.match(String(declared.json.error), /body larger than 4096 bytes/);
+    // No Content-Length: the body arrives in chunks and passes the bound part-way.
+    const chunked = await request(`${live.url}api/load`, "POST", big, { "Transfer-Encoding": "chunked" });
+    assert.equal(chunked.status, 413);
+    assert.equal(topology.tasks().length, 3, "nothing was added");
+    const port = Number(new URL(live.url).port);
+    const slow = await slowHeaderClients("127.0.0.1", port, { count: 100, dripMs: 100, limitMs: 5000 });
+    assert.equal(slow.stillOpen, 0);
+    assert.ok(slow.lastClosedMs < 2500, `the last slow client was closed after ${slow.lastClosedMs} ms`);
+    assert.equal((await httpGet(live.url)).status, 200, "the page is still served");
   });
 
   it("the load switch: bounded settings, steady rate through hello, stops by itself, zero failures", async () => {

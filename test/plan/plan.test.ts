@@ -11,7 +11,15 @@ import * as path from "path";
 import { diffPlans } from "../../plan/diff";
 import { endLabel } from "../../plan/flows";
 import { buildPlan, Plan, shortType, stackSettings } from "../../plan/model";
-import { loadStackConfig, PROJECT, ProgramRun, RecordedResource, ROOT, runProgram } from "../../plan/program";
+import {
+  loadStackConfig,
+  parseStackFile,
+  PROJECT,
+  ProgramRun,
+  RecordedResource,
+  ROOT,
+  runProgram,
+} from "../../plan/program";
 import { redactInputs, REDACTED } from "../../plan/redact";
 import { renderDiff, renderPlan } from "../../plan/render";
 import { parseFlowchart, ParsedFlowchart } from "./mermaid-parser";
@@ -320,6 +328,44 @@ describe("npm run plan (the CLI as a process)", function () {
     const text = fs.readFileSync(out, "utf8");
     assert.match(text, /^### Offline plan of `dev`/);
     assert.ok(text.includes("```mermaid\nflowchart LR"));
+  });
+
+  it("an empty stack file exits 2 naming the file (not a TypeError)", () => {
+    const stack = `empty-${process.pid}`;
+    const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
+    fs.writeFileSync(file, "");
+    try {
+      const result = cli([stack]);
+      assert.strictEqual(result.status, 2, result.stderr);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `^plan: Pulumi\\.${stack}\\.yaml is empty: expected a YAML mapping with a \`config:\` block`,
+        ),
+      );
+      assert.doesNotMatch(result.stderr, /TypeError|Cannot read properties/);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  });
+
+  it("a stack file that is not YAML, not a mapping, or whose config: is not a mapping is named in the error", () => {
+    assert.throws(
+      () => parseStackFile("config: [", "Pulumi.x.yaml"),
+      /^Error: Pulumi\.x\.yaml is not valid YAML: /,
+    );
+    assert.throws(
+      () => parseStackFile("- a\n- b\n", "Pulumi.x.yaml"),
+      /^Error: Pulumi\.x\.yaml is not a mapping: /,
+    );
+    assert.throws(
+      () => parseStackFile("config: 3\n", "Pulumi.x.yaml"),
+      /^Error: Pulumi\.x\.yaml: `config:` is not a mapping/,
+    );
+    assert.deepStrictEqual(parseStackFile("encryptionsalt: abc\n", "Pulumi.x.yaml"), {});
+    assert.deepStrictEqual(parseStackFile("config:\n  aws:region: eu-west-1\n", "Pulumi.x.yaml"), {
+      "aws:region": "eu-west-1",
+    });
   });
 
   it("bad flags and unknown stacks exit 2 naming the flag and what is allowed", () => {

@@ -33,6 +33,11 @@ export interface HelloConfig extends ClientSettings {
   discoveryMode: DiscoveryMode;
   /** undefined: the system resolvers. */
   dnsServer: DnsServer | undefined;
+  /** Keep serving this long after SIGTERM (each answer closing its connection). */
+  drainDelayMs: number;
+  /** Bounds on a client sending its request head, and its whole request. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
   drainTimeoutMs: number;
 }
 
@@ -91,6 +96,7 @@ export function parseHelloConfig(env: Env, hostname: string): ConfigResult {
     connectTimeoutMs: int("CONNECT_TIMEOUT_MS", D.connectTimeoutMs, L.connectTimeoutMs),
     responseTimeoutMs: int("RESPONSE_TIMEOUT_MS", D.responseTimeoutMs, L.responseTimeoutMs),
     deadlineMs: int("REQUEST_DEADLINE_MS", D.deadlineMs, L.deadlineMs),
+    maxResponseBytes: int("MAX_RESPONSE_BYTES", D.maxResponseBytes, L.maxResponseBytes),
     maxTries: int("MAX_TRIES", D.maxTries, L.maxTries),
     busySlack: int("BALANCER_BUSY_SLACK", D.busySlack, L.busySlack),
     ejection: {
@@ -108,7 +114,8 @@ export function parseHelloConfig(env: Env, hostname: string): ConfigResult {
       ),
       jitter: D.ejection.jitter,
     },
-    drainTimeoutMs: read.int("DRAIN_TIMEOUT_MS", 10_000, 0, 600_000),
+    ...read.drain(),
+    ...read.serverTimeouts(),
   };
   return read.errors.length > 0 ? { ok: false, errors: read.errors } : { ok: true, config };
 }

@@ -3,15 +3,24 @@ import http from "node:http";
 import os from "node:os";
 import type { AddressInfo } from "node:net";
 import { parseHelloConfig, type HelloConfig } from "./config";
-import { createServiceClient, ServiceUnavailableError, type ServiceClient } from "./discovery";
+import { createAppServer } from "./http-server";
+import { createServiceClient, type ServiceClient } from "./discovery";
+import { ERROR_ANSWERS, errorAnswerFor, errorBody, type ErrorAnswerCode } from "./error-answers";
 import { LatencyRecorder } from "./latency";
 import { log } from "./log";
-import { drainOnSignals } from "./shutdown";
+import { drainOnSignals, type Drain } from "./shutdown";
 import { throttle } from "./throttle";
 
-const warnUnavailable = throttle(1000);
+const warnFailed = throttle(1000);
 const TEXT = { "Content-Type": "text/plain; charset=utf-8" } as const;
 const UNAVAILABLE = { "Content-Type": "text/plain; charset=utf-8", "Retry-After": "1" } as const;
+
+/** Answers with one of the fixed error codes; returns the status. */
+function answerError(res: http.ServerResponse, code: ErrorAnswerCode): number {
+  const { status } = ERROR_ANSWERS[code];
+  res.writeHead(status, status === 503 ? UNAVAILABLE : TEXT).end(errorBody(code));
+  return status;
+}
 
 export function greeting(taskName: string, nameAnswer: string): string {
   return `Hello (from ${taskName}) ${nameAnswer}`;
@@ -45,24 +54,43 @@ async function answerRoot(
   client: ServiceClient,
   config: HelloConfig,
   res: http.ServerResponse,
+  drain: Drain,
   stats: RootStats,
   startedMs: number,
 ): Promise<void> {
   let status: number;
   try {
     const answer = await client.request("/");
+    drain.closeAfter(res); // SIGTERM may have come while name answered
     if (answer.status !== 200) {
-      res.writeHead((status = 502), TEXT).end(`name answered HTTP ${answer.status}\n`);
+      warnFailed((suppressed) =>
+        log(
+          "name answered with an error",
+          { status: answer.status, target: answer.target, similarSinceLastLine: suppressed },
+          "warn",
+        ),
+      );
+      status = answerError(res, "NAME_BAD_STATUS");
     } else {
       res.writeHead((status = 200), TEXT).end(greeting(config.taskName, answer.body.toString("utf8").trim()));
     }
   } catch (err) {
-    const message =
-      err instanceof ServiceUnavailableError ? err.message : `unexpected error: ${(err as Error).message}`;
-    warnUnavailable((suppressed) =>
-      log("name unavailable", { error: message, similarSinceLastLine: suppressed }, "warn"),
+    drain.closeAfter(res);
+    const code = errorAnswerFor(err);
+    // The detail (tasks, socket errors, limits) is for the log only.
+    warnFailed((suppressed) =>
+      log(
+        "name call failed",
+        {
+          answer: code,
+          error: err instanceof Error ? err.message : String(err),
+          errorCode: (err as { code?: unknown }).code,
+          similarSinceLastLine: suppressed,
+        },
+        code === "INTERNAL_ERROR" ? "error" : "warn",
+      ),
     );
-    res.writeHead((status = 503), UNAVAILABLE).end(`503 Service Unavailable: ${message}\n`);
+    status = answerError(res, code);
   }
   stats.answered(status, startedMs);
 }
@@ -94,8 +122,8 @@ function startServer(config: HelloConfig): void {
   let client: ServiceClient | undefined;
   let served = 0;
   const rootStats = new RootStats();
-  const server = http.createServer((req, res) => {
-    if (drain.draining) res.setHeader("Connection", "close");
+  const server = createAppServer(config, (req, res) => {
+    drain.closeAfter(res);
     const url = req.url ?? "/";
     const query = url.indexOf("?");
     const path = query < 0 ? url : url.slice(0, query);
@@ -104,10 +132,10 @@ function startServer(config: HelloConfig): void {
     } else if (path === "/health") {
       res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ status: "ok" }));
     } else if (!client) {
-      res.writeHead(503, { "Content-Type": "text/plain" }).end("starting\n");
+      answerError(res, "STARTING");
     } else if (path === "/") {
       served += 1;
-      void answerRoot(client, config, res, rootStats, performance.now());
+      void answerRoot(client, config, res, drain, rootStats, performance.now());
     } else if (path === "/metrics") {
       res.writeHead(200, { "Content-Type": "application/json" }).end(
         JSON.stringify({
@@ -122,8 +150,11 @@ function startServer(config: HelloConfig): void {
       res.writeHead(404, { "Content-Type": "text/plain" }).end("not found\n");
     }
   });
-  server.keepAliveTimeout = 65_000;
-  const drain = drainOnSignals(server, config.drainTimeoutMs, async () => client?.close());
+  const drain = drainOnSignals(server, {
+    delayMs: config.drainDelayMs,
+    timeoutMs: config.drainTimeoutMs,
+    beforeExit: async () => client?.close(),
+  });
   server.on("error", (err) => {
     process.stderr.write(`hello: cannot listen on ${config.host}:${config.port}: ${err.message}\n`);
     exit(1);
@@ -132,6 +163,7 @@ function startServer(config: HelloConfig): void {
     const { address, port } = server.address() as AddressInfo;
     log("listening", {
       app: "hello",
+      node: process.version,
       task: config.taskName,
       address,
       port,

@@ -5,6 +5,11 @@ export interface NameConfig {
   host: string;
   taskName: string;
   responseDelayMs: number;
+  /** Keep serving this long after SIGTERM (each answer closing its connection). */
+  drainDelayMs: number;
+  /** Bounds on a client sending its request head, and its whole request. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
   drainTimeoutMs: number;
 }
 
@@ -18,7 +23,8 @@ export function parseNameConfig(env: Env, hostname: string): ConfigResult {
     host: read.word("HOST", "0.0.0.0"),
     taskName: read.word("TASK_NAME", hostname),
     responseDelayMs: read.int("RESPONSE_DELAY_MS", 0, 0, 60_000),
-    drainTimeoutMs: read.int("DRAIN_TIMEOUT_MS", 10_000, 0, 600_000),
+    ...read.drain(),
+    ...read.serverTimeouts(),
   };
   return read.errors.length > 0 ? { ok: false, errors: read.errors } : { ok: true, config };
 }

@@ -1,22 +1,23 @@
 import exit from "exit-x";
-import http from "node:http";
 import os from "node:os";
 import type { AddressInfo } from "node:net";
 import { parseNameConfig, type NameConfig } from "./config";
+import { createAppServer } from "./http-server";
 import { log } from "./log";
 import { nameAnswer, pickName } from "./names";
 import { drainOnSignals } from "./shutdown";
 
 function startServer(config: NameConfig): void {
   let served = 0;
-  const server = http.createServer((req, res) => {
-    if (drain.draining) res.setHeader("Connection", "close");
+  const server = createAppServer(config, (req, res) => {
+    drain.closeAfter(res);
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { "Content-Type": "text/plain", Allow: "GET, HEAD" }).end("method not allowed\n");
     } else if (path === "/") {
       const answer = (): void => {
         served += 1;
+        drain.closeAfter(res); // SIGTERM may have come while it waited
         res
           .writeHead(200, { "Content-Type": "text/plain; charset=utf-8" })
           .end(nameAnswer(pickName(), config.taskName));
@@ -33,16 +34,14 @@ function startServer(config: NameConfig): void {
       res.writeHead(404, { "Content-Type": "text/plain" }).end("not found\n");
     }
   });
-  // Longer than the callers' idle keep-alive so the server is not the side that closes a socket mid-reuse.
-  server.keepAliveTimeout = 65_000;
-  const drain = drainOnSignals(server, config.drainTimeoutMs);
+  const drain = drainOnSignals(server, { delayMs: config.drainDelayMs, timeoutMs: config.drainTimeoutMs });
   server.on("error", (err) => {
     process.stderr.write(`name: cannot listen on ${config.host}:${config.port}: ${err.message}\n`);
     exit(1);
   });
   server.listen(config.port, config.host, () => {
     const { address, port } = server.address() as AddressInfo;
-    log("listening", { app: "name", task: config.taskName, address, port });
+    log("listening", { app: "name", task: config.taskName, address, port, node: process.version });
   });
 }
 
@@ -50,6 +49,5 @@ const parsed = parseNameConfig(process.env, os.hostname());
 if (!parsed.ok) {
   process.stderr.write(`name: invalid configuration:\n${parsed.errors.map((e) => `  - ${e}`).join("\n")}\n`);
   exit(2);
-} else {
-  startServer(parsed.config);
 }
+startServer(parsed.config);

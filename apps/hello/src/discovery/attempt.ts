@@ -26,6 +26,8 @@ export class Try implements Dispatcher.DispatchHandler {
   phase: TryPhase = "connect";
   /** Ended by its own connect or response timer. */
   timedOut = false;
+  /** Ended because the body passed maxBodyBytes (what was read so far is dropped). */
+  tooLarge = false;
   /** The running timer's length, and whether the request's deadline (not the timeout) set it. */
   armedMs = 0;
   deadlineArmed = false;
@@ -36,6 +38,7 @@ export class Try implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private timer: NodeJS.Timeout | undefined;
   private chunks: Buffer[] | undefined;
+  private bodyBytes = 0;
 
   constructor(
     private readonly owner: TryOwner,
@@ -44,6 +47,7 @@ export class Try implements Dispatcher.DispatchHandler {
     /** Epoch ms (on `now`'s clock) by which the whole request must be done. */
     private readonly deadlineAt: number,
     private readonly now: () => number,
+    private readonly maxBodyBytes: number,
   ) {}
 
   /** Dispatches; a free keep-alive connection starts the request synchronously (no connect timer then). */
@@ -77,14 +81,20 @@ export class Try implements Dispatcher.DispatchHandler {
   ): void {
     this.status = statusCode;
     this.headers = headers;
+    // A declared length over the limit is refused before a byte of the body is read.
+    if (Number(headers["content-length"]) > this.maxBodyBytes) this.refuseBody();
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.ended) return;
+    this.bodyBytes += chunk.length;
+    if (this.bodyBytes > this.maxBodyBytes) return this.refuseBody();
     if (this.body.length === 0 && this.chunks === undefined) this.body = chunk;
     else (this.chunks ??= [this.body]).push(chunk);
   }
 
   onResponseEnd(): void {
+    if (this.ended) return;
     if (this.chunks) this.body = Buffer.concat(this.chunks);
     this.finish(this.status >= 500 ? `HTTP ${this.status}` : undefined);
   }
@@ -92,6 +102,14 @@ export class Try implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     const code = (err as NodeJS.ErrnoException).code;
     this.finish(code ? `${code}: ${err.message}` : err.message);
+  }
+
+  /** Stops reading an oversized body: the buffered part is dropped with the connection. */
+  private refuseBody(): void {
+    this.tooLarge = true;
+    this.body = EMPTY;
+    this.chunks = undefined;
+    this.cancel(`response body larger than ${this.maxBodyBytes} bytes`);
   }
 
   /** One timer for the current phase: its timeout, or what is left of the deadline when that is sooner. */

@@ -13,6 +13,7 @@ import {
   InvalidOptionError,
   NoTargetsError,
   RequestAbortedError,
+  ResponseTooLargeError,
   type ServiceUnavailableError,
 } from "./errors";
 import {
@@ -146,6 +147,18 @@ class Call implements TryOwner {
       );
     }
     pool.fail(state, failure);
+    if (t.tooLarge) {
+      // The task answered, badly; the request ran, so another task is not asked to run it again.
+      this.core.counters.failures += 1;
+      return this.settle(
+        undefined,
+        new ResponseTooLargeError(
+          `${state.key} answered with a body larger than maxResponseBytes (${this.core.o.maxResponseBytes})`,
+          state.key,
+          this.core.o.maxResponseBytes,
+        ),
+      );
+    }
     (this.reasons ??= []).push(`${state.key}: ${failure}`);
     if (t.timedOut && t.deadlineArmed) {
       this.deadlineHit = true; // the try's timer was the deadline's
@@ -180,7 +193,14 @@ class Call implements TryOwner {
     this.tries += 1;
     core.pool.begin(state);
     this.current = state;
-    const t = new Try(this, o.connectTimeoutMs, o.responseTimeoutMs, this.started + this.deadlineMs, o.now);
+    const t = new Try(
+      this,
+      o.connectTimeoutMs,
+      o.responseTimeoutMs,
+      this.started + this.deadlineMs,
+      o.now,
+      o.maxResponseBytes,
+    );
     this.currentTry = t;
     t.start(state.dispatcher, this.dispatch);
   }

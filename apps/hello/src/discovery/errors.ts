@@ -8,6 +8,7 @@ export type ServiceErrorCode =
   | "DISCOVERY_ALL_TRIES_FAILED"
   | "DISCOVERY_DEADLINE_EXCEEDED"
   | "DISCOVERY_ALL_TARGETS_EJECTED"
+  | "DISCOVERY_RESPONSE_TOO_LARGE"
   | "DISCOVERY_ABORTED";
 
 export class ServiceClientError extends Error {
@@ -87,6 +88,22 @@ export class AllTargetsEjectedError extends ServiceUnavailableError {
   constructor(message: string, tries: number, reasons: readonly string[]) {
     super(message, "DISCOVERY_ALL_TARGETS_EJECTED", tries, reasons);
     this.name = "AllTargetsEjectedError";
+  }
+}
+
+/**
+ * A task answered with a body larger than maxResponseBytes: the try was cut off at the limit (the
+ * connection dropped) and the task counted as failing; not retried, since the request ran.
+ */
+export class ResponseTooLargeError extends ServiceClientError {
+  constructor(
+    message: string,
+    /** host:port of the task that answered. */
+    readonly target: string,
+    readonly limit: number,
+  ) {
+    super(message, "DISCOVERY_RESPONSE_TOO_LARGE");
+    this.name = "ResponseTooLargeError";
   }
 }
 

@@ -20,6 +20,7 @@ export {
   DeadlineExceededError,
   AllTargetsEjectedError,
   RequestAbortedError,
+  ResponseTooLargeError,
 } from "./errors";
 export type { ServiceErrorCode } from "./errors";
 export type { TargetMetrics } from "./pool";

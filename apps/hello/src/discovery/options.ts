@@ -46,6 +46,8 @@ export interface ServiceClientOptions {
   responseTimeoutMs?: number;
   /** Overall time for one request, all tries included. */
   deadlineMs?: number;
+  /** Largest response body kept, bytes; a larger one ends the request with ResponseTooLargeError. */
+  maxResponseBytes?: number;
   /** Tries per request, each on a different task (mode "dns"). */
   maxTries?: number;
   ejection?: Partial<EjectionPolicy>;
@@ -75,6 +77,7 @@ export interface ResolvedOptions {
   connectTimeoutMs: number;
   responseTimeoutMs: number;
   deadlineMs: number;
+  maxResponseBytes: number;
   maxTries: number;
   ejection: EjectionPolicy;
   busySlack: number;
@@ -94,6 +97,7 @@ type NumericOption =
   | "connectTimeoutMs"
   | "responseTimeoutMs"
   | "deadlineMs"
+  | "maxResponseBytes"
   | "maxTries"
   | "busySlack"
   | "maxSocketsPerTarget";
@@ -118,6 +122,7 @@ export const CLIENT_DEFAULTS = {
   connectTimeoutMs: 500,
   responseTimeoutMs: 1000,
   deadlineMs: 3000,
+  maxResponseBytes: 1_048_576,
   maxTries: 3,
   busySlack: 8,
   maxSocketsPerTarget: 256,
@@ -145,6 +150,7 @@ export const OPTION_LIMITS: { readonly [K in NumericOption]: Range } & {
   connectTimeoutMs: int(1, 60_000),
   responseTimeoutMs: int(1, 600_000),
   deadlineMs: int(1, 600_000),
+  maxResponseBytes: int(1, 268_435_456),
   maxTries: int(1, 10),
   busySlack: int(0, 1_000_000),
   maxSocketsPerTarget: int(1, 65_536),
@@ -264,6 +270,7 @@ export function resolveOptions(options: ServiceClientOptions): ResolvedOptions {
     connectTimeoutMs: num("connectTimeoutMs"),
     responseTimeoutMs: num("responseTimeoutMs"),
     deadlineMs: num("deadlineMs"),
+    maxResponseBytes: num("maxResponseBytes"),
     maxTries: num("maxTries"),
     busySlack: num("busySlack"),
     maxSocketsPerTarget: num("maxSocketsPerTarget"),
