@@ -69,7 +69,7 @@ interface RunContext extends ops.OperationContext {
 
 /** Up/refresh/destroy without a terminal to ask on must be told --yes; found before anything runs. */
 export function requireYes(operation: string, stack: string, options: DeployOptions): void {
-  if (operation !== "preview" && !options.yes && !process.stdin.isTTY) {
+  if (operation !== "preview" && operation !== "init" && !options.yes && !process.stdin.isTTY) {
     throw new DriverError(
       `${operation} of ${stack} changes the stack: pass --yes (no terminal to ask on)`,
       ExitCode.Usage,
