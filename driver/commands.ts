@@ -273,14 +273,23 @@ export async function runStackCommand(
   const interrupts = new Interrupts(sink, 2);
   let runConfig: ReturnType<typeof writeRunConfig>;
   try {
-    const { stack, project, created } = await openStack(
-      name,
-      leftoverEphemeral ? undefined : name,
-      options.overrides,
-      env,
-      sink,
-      operation === "init" ? "create" : "select",
-    );
+    let opened: Awaited<ReturnType<typeof openStack>>;
+    try {
+      opened = await openStack(
+        name,
+        leftoverEphemeral ? undefined : name,
+        options.overrides,
+        env,
+        sink,
+        operation === "init" ? "create" : "select",
+      );
+    } catch (err) {
+      // Cleaning up a pr stack that is already gone (its run tore it down) is done, not an error.
+      if (leftoverEphemeral && err instanceof ops.StackMissingError)
+        return `${operation} of ${name}: no such stack, nothing to do`;
+      throw err;
+    }
+    const { stack, project, created } = opened;
     if (operation === "init") {
       return created
         ? `init: stack ${stack.name} created${env.PULUMI_SECRETS_PROVIDER ? `; commit the secretsprovider/encryptedkey it wrote into Pulumi.${name}.yaml` : ""}`

@@ -75,6 +75,14 @@ export function classifyOperationError(err: unknown, what: string): DriverError 
   );
 }
 
+/** The stack to select does not exist on the backend (exit 3: nothing was touched). */
+export class StackMissingError extends DriverError {
+  constructor(message: string) {
+    super(message, ExitCode.MissingPrerequisite);
+    this.name = "StackMissingError";
+  }
+}
+
 /** How a run opens its stack: only `pr-<number>` stacks are created on demand; `init` creates one explicitly. */
 export type OpenMode = "select" | "create-or-select" | "create";
 
@@ -107,11 +115,10 @@ export async function openStack(
   } catch (err) {
     if (err instanceof StackNotFoundError) {
       const short = name.split("/").pop() ?? name;
-      throw new DriverError(
+      throw new StackMissingError(
         `stack ${name} does not exist on ${where.backend}; a deploy never creates ${short} (it would build a second, empty environment).\n` +
           `If it lives in another organization, set PULUMI_ORG (in CI: the variable PULUMI_ORG); ` +
           `if this backend is new, create it once: npm run driver -- ${short} init`,
-        ExitCode.MissingPrerequisite,
       );
     }
     if (err instanceof StackAlreadyExistsError) {

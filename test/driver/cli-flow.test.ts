@@ -502,6 +502,16 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
       }
     });
 
+    it("cleaning up a pr stack that is already gone is a no-op (exit 0); it is never created for that", async () => {
+      const run = await runDriver(["pr-99", "destroy", "--yes"], env);
+      assert.equal(run.code, ExitCode.Ok, run.stderr);
+      assert.match(run.stdout, /destroy of pr-99: no such stack, nothing to do/);
+      assert.deepEqual(
+        calls().filter((c) => /^(stack init|destroy|stack rm) /.test(c)),
+        [],
+      );
+    });
+
     it("a leftover pr-* stack is destroyed and removed without a settings file", async () => {
       const run = await runDriver(["pr-45", "destroy", "--yes", "--no-refresh"], {
         ...env,
