@@ -97,7 +97,7 @@ export function checkPulumiBackend(env: Env, home: string, files: FileProbe): Ch
       problem: {
         prerequisite: "Pulumi backend",
         problem: `none chosen (no PULUMI_BACKEND_URL, no PULUMI_ACCESS_TOKEN, no current login in ${credentials})`,
-        fix: "for Pulumi Cloud set PULUMI_ACCESS_TOKEN; for a self-managed backend set PULUMI_BACKEND_URL=s3://<bucket>?region=<region> (npm run driver -- bootstrap creates one); or run `pulumi login`",
+        fix: "for Pulumi Cloud set PULUMI_ACCESS_TOKEN; for a self-managed backend set PULUMI_BACKEND_URL=s3://<bucket>?region=<region> (README, 'From a fresh repository', step 3); or run `pulumi login`",
       },
     };
   }
@@ -177,17 +177,19 @@ export function checkBackendAccess(
       fix: aws.problem.fix,
     });
   }
-  if (backend.kind === "cloud" || secretsProvider) return problems;
+  if (backend.kind === "cloud") return problems;
+  // A new stack gets its own key from PULUMI_SECRETS_PROVIDER, whatever the file it copies names.
   if (stack.creating) {
     if (!env.PULUMI_SECRETS_PROVIDER && !passphrase) {
       problems.push({
         prerequisite: "secrets provider",
         problem: `creating ${stack.name} on ${backend.url} needs a secrets provider, and neither PULUMI_SECRETS_PROVIDER nor PULUMI_CONFIG_PASSPHRASE is set`,
-        fix: "set PULUMI_SECRETS_PROVIDER=awskms://alias/<key-alias>?region=<region> (npm run driver -- bootstrap creates the key)",
+        fix: "set PULUMI_SECRETS_PROVIDER=awskms://alias/<key-alias>?region=<region> (README, 'From a fresh repository', step 3, creates the key)",
       });
     }
     return problems;
   }
+  if (secretsProvider) return problems;
   if (!passphrase) {
     problems.push({
       prerequisite: "secrets provider",

@@ -137,6 +137,11 @@ describe("driver: prerequisite checks", () => {
         checkBackendAccess(s3, dev({}, true), { PULUMI_SECRETS_PROVIDER: kms.secretsProvider }, aws),
         [],
       );
+      // pr-<n> copies dev, whose file names its key: the new stack still needs a provider of its own.
+      assert.match(
+        text(checkBackendAccess(s3, { ...dev(kms, true), name: "pr-7" }, {}, aws)),
+        /^secrets provider: creating pr-7 on s3:/,
+      );
     });
     it("Pulumi Cloud manages secrets itself; a stack file's awskms:// still needs AWS credentials", () => {
       assert.deepEqual(checkBackendAccess(cloud, dev({}), {}, noAws), []);
