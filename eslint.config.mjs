@@ -57,8 +57,9 @@ export default tseslint.config(
     rules: { "@typescript-eslint/require-await": "off" },
   },
   {
-    // Mocha loads its reporter with require(): the one CommonJS file in the tree.
-    files: ["test/reporter.js"],
+    // CommonJS by necessity: mocha loads its reporter with require(), actions/github-script
+    // loads the workflows' comment helpers with require().
+    files: ["test/reporter.js", ".github/scripts/*.js"],
     languageOptions: { sourceType: "commonjs" },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { componentTags, TaggedArgs } from "./tags";
-import { ArgProblem, assertValidArgs, check, integerIn, matches } from "./arg-checks";
+import { ArgProblem, assertValidArgs, check, imageByDigest, integerIn, matches } from "./arg-checks";
 
 export interface AppImageArgs extends TaggedArgs {
   /**
@@ -35,6 +35,14 @@ export interface AppImageArgs extends TaggedArgs {
    * @example "3f9c2ab"
    */
   readonly tag?: string;
+  /**
+   * An image already built and pushed, by digest: tasks run it and nothing is built. What dev tested
+   * is then what prod runs (CI builds once per commit and passes the same digest to every stack).
+   * The repository is still created, so switching a stack to prebuilt images deletes nothing.
+   * @default undefined (build apps/<app>)
+   * @example "123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecs-cloudmap-consul/hello@sha256:<64 hex>"
+   */
+  readonly image?: string;
 }
 
 // #region argument checks
@@ -54,9 +62,10 @@ const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 /** What is wrong with AppImage's arguments; empty when nothing is. */
 export function appImageArgProblems(
-  args: Pick<AppImageArgs, "baseImage" | "retainCount" | "tag">,
+  args: Pick<AppImageArgs, "baseImage" | "retainCount" | "tag" | "image">,
 ): ArgProblem[] {
   return [
+    ...check("image", args.image, imageByDigest),
     ...check(
       "baseImage",
       args.baseImage,
@@ -135,6 +144,13 @@ export class AppImage extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    this.repositoryUrl = repository.repositoryUrl;
+    if (args.image !== undefined) {
+      this.imageDigestRef = pulumi.output(args.image);
+      this.registerOutputs({ repositoryUrl: this.repositoryUrl, imageDigestRef: this.imageDigestRef });
+      return;
+    }
+
     const token = aws.ecr.getAuthorizationTokenOutput(
       { registryId: repository.registryId },
       { parent: this },
@@ -160,7 +176,6 @@ export class AppImage extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.repositoryUrl = repository.repositoryUrl;
     this.imageDigestRef = image.repoDigest;
     this.registerOutputs({ repositoryUrl: this.repositoryUrl, imageDigestRef: this.imageDigestRef });
   }

@@ -99,8 +99,13 @@ export function createInfrastructure(settings: Settings) {
     tag: settings.images.tag,
     forceDelete: !settings.production,
   };
-  const helloImage = new AppImage("hello-image", { app: "hello", ...imageArgs }, withAws);
-  const nameImage = new AppImage("name-image", { app: "name", ...imageArgs }, withAws);
+  const { prebuilt } = settings.images;
+  const helloImage = new AppImage(
+    "hello-image",
+    { app: "hello", ...imageArgs, image: prebuilt.hello },
+    withAws,
+  );
+  const nameImage = new AppImage("name-image", { app: "name", ...imageArgs, image: prebuilt.name }, withAws);
 
   const lb =
     settings.frontDoor.kind === "alb"

@@ -143,6 +143,8 @@ export interface Settings {
     readonly retainCount: number;
     readonly baseImage: string;
     readonly tag: string | undefined;
+    /** Prebuilt images by digest (helloImage, nameImage); undefined: built from apps/<app>. */
+    readonly prebuilt: { readonly hello: string | undefined; readonly name: string | undefined };
   };
   readonly loadBalancer: {
     readonly certificateArn: string | undefined;
@@ -620,12 +622,16 @@ export function parseSettings(raw: RawConfig): SettingsResult {
     retainCount: r.int("imageRetainCount"),
     baseImage: r.string("baseImage"),
     tag: r.optional("imageTag"),
+    prebuilt: { hello: r.optional("helloImage"), name: r.optional("nameImage") },
   };
   r.report(appImageArgProblems(images), {
     retainCount: "imageRetainCount",
     baseImage: "baseImage",
     tag: "imageTag",
   });
+  for (const app of ["hello", "name"] as const) {
+    r.report(appImageArgProblems({ image: images.prebuilt[app] }), { image: `${app}Image` });
+  }
 
   const production = r.bool("production");
   const loadBalancer = {

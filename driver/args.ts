@@ -1,7 +1,7 @@
 import { parseArgs } from "util";
 import { UsageError } from "./errors";
 
-export const OPERATIONS = ["preview", "up", "refresh", "destroy"] as const;
+export const OPERATIONS = ["preview", "up", "refresh", "destroy", "recover", "init"] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
 /** Stack config key the program reads the container image tag from (`pulumi config set imageTag ...`). */
@@ -18,7 +18,7 @@ export const DEFAULT_MIN_DISTINCT_TASKS = 2;
 export interface ConfigOverride {
   key: string;
   value: string;
-  /** Where it came from, e.g. `--region` or `AWS_REGION`, so the run log says why a value changed. */
+  /** Where it came from, e.g. `--config` or `IMAGE_TAG`, so the run log says why a value changed. */
   source: string;
 }
 
@@ -30,12 +30,19 @@ export interface DeployOptions {
   refresh: boolean;
   /** Requests of the post-up smoke test; 0 skips it. */
   smokeRequests: number;
+  /** preview: save the proposed operations as an update plan at this path (`--save-plan`). */
+  savePlan?: string;
+  /** up: apply exactly the update plan at this path (`--plan`); no refresh, no other changes. */
+  plan?: string;
+  /** refresh: only show what a refresh would change (drift detection). */
+  previewOnly?: boolean;
 }
 
 export type Command =
   | { kind: "help" }
   | { kind: "stack"; stack: string; operation: Operation; options: DeployOptions }
   | { kind: "ephemeral"; stack: string; sourceStack: string; keepOnFailure: boolean; options: DeployOptions }
+  | { kind: "sweep"; ttlMs: number; retries: number; retryDelayMs: number; json: boolean }
   | {
       kind: "smoke";
       url: string;
@@ -48,30 +55,42 @@ export type Command =
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export const USAGE = `Usage:
-  npm run driver -- <stack> preview|up|refresh|destroy [options]
-  npm run driver -- ephemeral <pr-number-or-name> [options] [--keep-on-failure]
+  npm run driver -- <stack> preview|up|refresh|destroy|recover|init [options]
+  npm run driver -- ephemeral <pr-number> [options] [--keep-on-failure]
+  npm run driver -- sweep [--ttl 24h] [--retries 3] [--retry-delay 60s] [--json]
   npm run driver -- smoke <url> [--requests N] [--deadline 120s] [--expect-tasks >1] [--json]
 
 Stack options:
   --json                 print one machine-readable JSON object on stdout (progress goes to stderr)
-  --region <r>           set aws:region for this run (env AWS_REGION)
   --config <key=value>   set a stack config value for this run; repeatable
   --image-tag <t>        set ${IMAGE_TAG_CONFIG_KEY} for this run (env IMAGE_TAG)
   --yes                  do not ask before up/refresh/destroy (required without a terminal)
   --no-refresh           skip the refresh that runs before up and destroy
   --smoke-requests <N>   requests of the smoke test after up, 0 to skip (env SMOKE_REQUESTS, default ${DEFAULT_SMOKE_REQUESTS})
+  --save-plan <file>     preview: save the proposed operations as an update plan
+  --plan <file>          up: apply exactly that plan (no refresh; anything else fails the update)
+  --preview-only         refresh: only show the drift, change nothing
+
+The stack runs in the region its settings file names (aws:region); AWS_REGION, when set, must match.
+dev and prod are only selected, never created by a run: \`init\` creates one once. Only pr-<number>
+stacks are created on demand. With Pulumi Cloud, PULUMI_ORG names the organization.
 
 The stack may come from env PULUMI_STACK: npm run driver -- preview`;
 
 const OPTION_SPECS = {
   json: { type: "boolean" },
-  region: { type: "string" },
   config: { type: "string", multiple: true },
   "image-tag": { type: "string" },
   yes: { type: "boolean", short: "y" },
   "no-refresh": { type: "boolean" },
   "smoke-requests": { type: "string" },
   "keep-on-failure": { type: "boolean" },
+  "save-plan": { type: "string" },
+  plan: { type: "string" },
+  "preview-only": { type: "boolean" },
+  ttl: { type: "string" },
+  retries: { type: "string" },
+  "retry-delay": { type: "string" },
   requests: { type: "string" },
   deadline: { type: "string" },
   "expect-tasks": { type: "string" },
@@ -79,25 +98,33 @@ const OPTION_SPECS = {
 } as const;
 type Flag = keyof typeof OPTION_SPECS;
 
-const DEPLOY_FLAGS: Flag[] = ["json", "region", "config", "image-tag"];
-const FLAGS_BY_MODE: Record<Operation | "ephemeral" | "smoke", Flag[]> = {
-  preview: [...DEPLOY_FLAGS],
-  refresh: [...DEPLOY_FLAGS, "yes"],
-  up: [...DEPLOY_FLAGS, "yes", "no-refresh", "smoke-requests"],
+const DEPLOY_FLAGS: Flag[] = ["json", "config", "image-tag"];
+const FLAGS_BY_MODE: Record<Operation | "ephemeral" | "smoke" | "sweep", Flag[]> = {
+  preview: [...DEPLOY_FLAGS, "save-plan"],
+  refresh: [...DEPLOY_FLAGS, "yes", "preview-only"],
+  up: [...DEPLOY_FLAGS, "yes", "no-refresh", "smoke-requests", "plan"],
   destroy: [...DEPLOY_FLAGS, "yes", "no-refresh"],
+  recover: ["json", "yes"],
+  init: ["json"],
   ephemeral: [...DEPLOY_FLAGS, "no-refresh", "smoke-requests", "keep-on-failure"],
   smoke: ["json", "requests", "deadline", "expect-tasks"],
+  sweep: ["json", "ttl", "retries", "retry-delay"],
 };
 
 interface Values {
   json?: boolean;
-  region?: string;
   config?: string[];
   "image-tag"?: string;
   yes?: boolean;
   "no-refresh"?: boolean;
   "smoke-requests"?: string;
   "keep-on-failure"?: boolean;
+  "save-plan"?: string;
+  plan?: string;
+  "preview-only"?: boolean;
+  ttl?: string;
+  retries?: string;
+  "retry-delay"?: string;
   requests?: string;
   deadline?: string;
   "expect-tasks"?: string;
@@ -122,12 +149,29 @@ export function parseCommand(argv: readonly string[], env: Env = {}): Command {
     checkFlags("smoke", values);
     return parseSmoke(requireArg(second, "smoke <url>"), values);
   }
+  if (first === "sweep") {
+    expectArity("sweep", positionals, 1);
+    checkFlags("sweep", values);
+    return {
+      kind: "sweep",
+      ttlMs: values.ttl === undefined ? DEFAULT_SWEEP_TTL_MS : parseTtl(values.ttl),
+      retries:
+        values.retries === undefined
+          ? DEFAULT_SWEEP_RETRIES
+          : parseInteger("--retries", values.retries, 0, 10),
+      retryDelayMs:
+        values["retry-delay"] === undefined
+          ? DEFAULT_SWEEP_RETRY_DELAY_MS
+          : parseDuration("--retry-delay", values["retry-delay"]),
+      json: values.json === true,
+    };
+  }
   if (first === "ephemeral") {
-    expectArity("ephemeral <pr-number-or-name>", positionals, 2);
+    expectArity("ephemeral <pr-number>", positionals, 2);
     checkFlags("ephemeral", values);
     return {
       kind: "ephemeral",
-      stack: ephemeralStackName(requireArg(second, "ephemeral <pr-number-or-name>")),
+      stack: ephemeralStackName(requireArg(second, "ephemeral <pr-number>")),
       sourceStack: EPHEMERAL_SOURCE_STACK,
       keepOnFailure: values["keep-on-failure"] === true,
       options: deployOptions(values, env, true),
@@ -161,7 +205,7 @@ export function parseCommand(argv: readonly string[], env: Env = {}): Command {
 function parseOperation(arg: string): Operation {
   if ((OPERATIONS as readonly string[]).includes(arg)) return arg as Operation;
   throw new UsageError(
-    `unknown operation "${arg}": expected one of ${OPERATIONS.join(", ")} (or the commands ephemeral, smoke)`,
+    `unknown operation "${arg}": expected one of ${OPERATIONS.join(", ")} (or the commands ephemeral, sweep, smoke)`,
   );
 }
 
@@ -197,21 +241,21 @@ export function validateStackName(name: string): string {
   return name;
 }
 
-const EPHEMERAL_SLUG = /^[a-z0-9][a-z0-9-]{0,39}$/;
-/** `123`, `#123` and `pr-123` all name the stack `pr-123`; a branch-like name `feat-x` gives `pr-feat-x`. */
-export function ephemeralStackName(prOrName: string): string {
-  const trimmed = prOrName.trim().replace(/^#/, "");
-  if (/^\d+$/.test(trimmed)) return `pr-${Number(trimmed)}`;
-  const slug = trimmed.toLowerCase();
-  if (!EPHEMERAL_SLUG.test(slug)) {
+/** A pull request number as GitHub prints it: digits, no sign, no leading zero. */
+const PR_NUMBER = /^[1-9][0-9]{0,9}$/;
+/**
+ * `123` names the stack `pr-123`; nothing else is accepted, so the name is a function of the PR
+ * number alone and CI's concurrency group (`pulumi-pr-<number>`) is the same string for the same input.
+ */
+export function ephemeralStackName(prNumber: string): string {
+  if (!PR_NUMBER.test(prNumber)) {
     throw new UsageError(
-      `invalid ephemeral stack "${prOrName}": give a PR number (123) or a name of lowercase letters, digits and "-" (at most 40)`,
+      `invalid ephemeral stack "${prNumber}": give a pull request number (digits, no leading zero, e.g. 123)`,
     );
   }
-  return slug.startsWith("pr-") ? slug : `pr-${slug}`;
+  return `pr-${prNumber}`;
 }
 
-const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const CONFIG_KEY = /^([A-Za-z0-9_-]+:)?[A-Za-z0-9_.-]+$/;
 
@@ -221,18 +265,14 @@ function deployOptions(values: Values, env: Env, ephemeral: boolean): DeployOpti
     const eq = entry.indexOf("=");
     const key = eq > 0 ? entry.slice(0, eq) : "";
     if (!CONFIG_KEY.test(key)) {
-      throw new UsageError(`--config "${entry}": expected key=value with a key like name or aws:region`);
+      throw new UsageError(`--config "${entry}": expected key=value with a key like nameDesiredCount`);
     }
-    overrides.push({ key, value: entry.slice(eq + 1), source: "--config" });
-  }
-  const region = fromFlagOrEnv(values.region, "--region", env, "AWS_REGION");
-  if (region) {
-    if (!AWS_REGION.test(region.value)) {
+    if (key === REGION_CONFIG_KEY) {
       throw new UsageError(
-        `${region.source} "${region.value}": expected an AWS region like eu-west-1 or us-east-1`,
+        `--config "${entry}": a stack deploys only to the region its settings file names; change ${REGION_CONFIG_KEY} there`,
       );
     }
-    overrides.push({ key: REGION_CONFIG_KEY, ...region });
+    overrides.push({ key, value: entry.slice(eq + 1), source: "--config" });
   }
   const tag = fromFlagOrEnv(values["image-tag"], "--image-tag", env, "IMAGE_TAG");
   if (tag) {
@@ -251,7 +291,20 @@ function deployOptions(values: Values, env: Env, ephemeral: boolean): DeployOpti
     yes: ephemeral || values.yes === true,
     refresh: values["no-refresh"] !== true,
     smokeRequests: requests ? parseInteger(requests.source, requests.value, 0, 1000) : DEFAULT_SMOKE_REQUESTS,
+    // Only the flags given, so an options object compares equal to one written out by hand.
+    ...optional("savePlan", nonEmpty("--save-plan", values["save-plan"])),
+    ...optional("plan", nonEmpty("--plan", values.plan)),
+    ...optional("previewOnly", values["preview-only"]),
   };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+}
+
+function nonEmpty(flag: string, value: string | undefined): string | undefined {
+  if (value === "") throw new UsageError(`${flag}: expected a file path`);
+  return value;
 }
 
 /** A later override of the same key replaces an earlier one, as repeated `pulumi config set` would. */
@@ -323,6 +376,21 @@ export function parseDuration(what: string, raw: string): number {
     throw new UsageError(`${what} "${raw}": expected a duration from 100ms to 60m, like 500ms, 120s or 2m`);
   }
   return Math.round(ms);
+}
+
+export const DEFAULT_SWEEP_TTL_MS = 24 * 3_600_000;
+export const DEFAULT_SWEEP_RETRIES = 3;
+export const DEFAULT_SWEEP_RETRY_DELAY_MS = 60_000;
+const TTL = /^(\d+)(m|h|d)$/;
+const TTL_UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** The sweeper's age limit: `90m`, `24h`, `7d`; from 10 minutes to 30 days. */
+export function parseTtl(raw: string): number {
+  const match = TTL.exec(raw);
+  const ms = match ? Number(match[1]) * TTL_UNIT_MS[match[2]] : NaN;
+  if (!(ms >= 600_000 && ms <= 30 * 86_400_000)) {
+    throw new UsageError(`--ttl "${raw}": expected an age from 10m to 30d, like 90m, 24h or 7d`);
+  }
+  return ms;
 }
 
 /** `>1` (more than one), `>=3` or `3` (at least three): the minimum number of distinct name tasks. */

@@ -1,6 +1,6 @@
 import exit from "exit-x";
 import { parseCommand, USAGE, type Command } from "./args";
-import { runEphemeral, runSmokeCommand, runStackCommand } from "./commands";
+import { runEphemeral, runSmokeCommand, runStackCommand, runSweep } from "./commands";
 import { DriverError, ExitCode } from "./errors";
 import { sinkFor } from "./printer";
 import type { RunReport } from "./summary";
@@ -22,11 +22,11 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
     process.stdout.write(`${USAGE}\n`);
     return ExitCode.Ok;
   }
-  const json = command.kind === "smoke" ? command.json : command.options.json;
+  const json = command.kind === "smoke" || command.kind === "sweep" ? command.json : command.options.json;
   const sink = sinkFor(json);
   const draft: Parameters<typeof runSmokeCommand>[2] = {
     command: command.kind === "stack" ? command.operation : command.kind,
-    stack: command.kind === "smoke" ? undefined : command.stack,
+    stack: command.kind === "smoke" || command.kind === "sweep" ? undefined : command.stack,
   };
 
   let exitCode: ExitCode = ExitCode.Ok;
@@ -36,9 +36,11 @@ async function main(argv: readonly string[]): Promise<ExitCode> {
     summary =
       command.kind === "smoke"
         ? await runSmokeCommand(command, sink, draft)
-        : command.kind === "ephemeral"
-          ? await runEphemeral(command, process.env, sink, draft)
-          : await runStackCommand(command, process.env, sink, draft);
+        : command.kind === "sweep"
+          ? await runSweep(command, process.env, sink, draft)
+          : command.kind === "ephemeral"
+            ? await runEphemeral(command, process.env, sink, draft)
+            : await runStackCommand(command, process.env, sink, draft);
     sink.write(`${summary}\n`);
   } catch (err) {
     const known =

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as os from "os";
-import type { OpMap, Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, type OpMap, type Stack } from "@pulumi/pulumi/automation";
 import {
   DEFAULT_MIN_DISTINCT_TASKS,
   type Command,
@@ -14,20 +14,25 @@ import * as ops from "./operations";
 import type { Sink } from "./printer";
 import {
   checkAwsCredentials,
+  checkBackendAccess,
   checkPulumiBackend,
   formatProblems,
   installPulumiCli,
   realFiles,
+  type Backend,
 } from "./prerequisites";
 import {
   checkOverridesDeclared,
+  checkRegion,
   checkStackSettings,
   isEphemeralStack,
   overridesConfig,
   PROJECT_DIR,
   qualifiedKey,
   readProjectSchema,
+  readStackFacts,
   writeRunConfig,
+  type StackFileFacts,
 } from "./stack-config";
 import {
   deleteImportedServices,
@@ -52,6 +57,7 @@ import { formatChanges } from "./progress";
 type StackCommand = Extract<Command, { kind: "stack" }>;
 type EphemeralCommand = Extract<Command, { kind: "ephemeral" }>;
 type SmokeCommand = Extract<Command, { kind: "smoke" }>;
+type SweepCommand = Extract<Command, { kind: "sweep" }>;
 
 /** Partial report filled in as a run goes, so a failure still reports what did happen. */
 type Draft = Omit<RunReport, "ok" | "exitCode" | "durationSeconds" | "summary"> & { summary?: string };
@@ -63,7 +69,7 @@ interface RunContext extends ops.OperationContext {
 
 /** Up/refresh/destroy without a terminal to ask on must be told --yes; found before anything runs. */
 export function requireYes(operation: string, stack: string, options: DeployOptions): void {
-  if (operation !== "preview" && !options.yes && !process.stdin.isTTY) {
+  if (operation !== "preview" && operation !== "init" && !options.yes && !process.stdin.isTTY) {
     throw new DriverError(
       `${operation} of ${stack} changes the stack: pass --yes (no terminal to ask on)`,
       ExitCode.Usage,
@@ -72,9 +78,53 @@ export function requireYes(operation: string, stack: string, options: DeployOpti
 }
 
 /**
- * The settings checks (exit 2), then backend login and AWS credentials reported together (exit 3,
- * no network), then the pinned CLI, installed on first use: nothing is downloaded for a run that
- * could not go ahead anyway. Returns the stack opened (created when new) in the project's workspace.
+ * The stack's name on the backend: with Pulumi Cloud and PULUMI_ORG, `<org>/<stack>`, so a token whose
+ * default organization is another one never selects (or creates) a stack there.
+ */
+export function backendStackName(name: string, backend: Backend, env: Env): string {
+  const org = env.PULUMI_ORG;
+  if (!org || backend.kind !== "cloud" || name.includes("/")) return name;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(org)) {
+    throw new DriverError(`PULUMI_ORG "${org}": expected a Pulumi organization name`, ExitCode.Usage);
+  }
+  return `${org}/${name}`;
+}
+
+/** What the prerequisite checks found, for the run log and the checks that follow. */
+interface Prerequisites {
+  backend: Backend;
+  aws: string;
+}
+
+/**
+ * Backend, its access (AWS credentials for an s3:// bucket, a secrets provider) and AWS credentials,
+ * reported together (exit 3, no network). `stack` is what the settings file says about the stack
+ * being opened, when it has one.
+ */
+function checkPrerequisites(
+  env: Env,
+  stack: { name: string; facts: StackFileFacts; creating: boolean } | undefined,
+): Prerequisites {
+  const home = os.homedir();
+  const backend = checkPulumiBackend(env, home, realFiles);
+  const aws = checkAwsCredentials(env, home, realFiles);
+  const problems = [backend, aws].flatMap((c) => (c.ok ? [] : [c.problem]));
+  if (backend.ok && stack) {
+    const { name, facts, creating } = stack;
+    problems.push(
+      ...checkBackendAccess(backend.value, { name, file: facts.file, secrets: facts, creating }, env, aws),
+    );
+  }
+  if (!backend.ok || !aws.ok || problems.length > 0) {
+    throw new DriverError(formatProblems(problems), ExitCode.MissingPrerequisite);
+  }
+  return { backend: backend.value, aws: aws.value };
+}
+
+/**
+ * The settings checks and the region (exit 2), then the prerequisites (exit 3, no network), then the
+ * pinned CLI, installed on first use: nothing is downloaded for a run that could not go ahead anyway.
+ * Returns the stack opened in the project's workspace: selected, or created only as `mode` allows.
  */
 async function openStack(
   name: string,
@@ -82,26 +132,34 @@ async function openStack(
   overrides: readonly ConfigOverride[],
   env: Env,
   sink: Sink,
-): Promise<{ stack: Stack; project: string }> {
-  if (settingsOf) checkStackSettings(settingsOf, fs.readdirSync(PROJECT_DIR));
+  mode: ops.OpenMode = "select",
+): Promise<{ stack: Stack; project: string; created: boolean }> {
+  let facts: StackFileFacts | undefined;
+  if (settingsOf) {
+    checkStackSettings(settingsOf, fs.readdirSync(PROJECT_DIR));
+    facts = readStackFacts(settingsOf);
+    checkRegion(facts, env);
+  }
   const schema = readProjectSchema();
   checkOverridesDeclared(
     overrides.map((o) => o.key),
     schema,
   );
-  const home = os.homedir();
-  const backend = checkPulumiBackend(env, home, realFiles);
-  const aws = checkAwsCredentials(env, home, realFiles);
-  if (!backend.ok || !aws.ok) {
-    const problems = [backend, aws].flatMap((c) => (c.ok ? [] : [c.problem]));
-    throw new DriverError(formatProblems(problems), ExitCode.MissingPrerequisite);
-  }
-  const cli = await installPulumiCli(home);
+  const creating = mode !== "select";
+  const found = checkPrerequisites(env, facts && { name, facts, creating });
+  const stackName = backendStackName(name, found.backend, env);
+  const cli = await installPulumiCli(os.homedir());
   sink.write(
-    `prerequisites: Pulumi CLI ${cli.version} (${cli.root}); backend ${backend.value}; AWS ${aws.value}\n`,
+    `prerequisites: Pulumi CLI ${cli.version} (${cli.root}); backend ${found.backend.url} (${found.backend.via}); AWS ${found.aws}` +
+      `${facts?.region ? `; region ${facts.region} (${facts.file})` : ""}\n`,
   );
   for (const o of overrides) sink.write(`config ${o.key}=${o.value} (from ${o.source}, this run only)\n`);
-  return { stack: await ops.openStack(cli.pulumi, PROJECT_DIR, name), project: schema.project };
+  const opened = await ops.openStack(cli.pulumi, PROJECT_DIR, stackName, mode, {
+    backend: found.backend.url,
+    secretsProvider:
+      creating && found.backend.kind === "self-managed" ? env.PULUMI_SECRETS_PROVIDER : undefined,
+  });
+  return { ...opened, project: schema.project };
 }
 
 function runContext(
@@ -130,7 +188,17 @@ async function upAndSmoke(
   draft: Draft,
 ): Promise<void> {
   let expectedTotal: number | undefined;
-  if (!options.yes) {
+  if (options.plan !== undefined) {
+    if (!fs.existsSync(options.plan)) {
+      throw new DriverError(
+        `--plan ${options.plan}: no such file (preview --save-plan writes it)`,
+        ExitCode.Usage,
+      );
+    }
+    // The plan was made against the state as it was, without a refresh: refreshing now would change
+    // what the plan compares with, and the update would stop on the difference.
+    ctx.sink.write(`up of ${stack.name} applies exactly the plan ${options.plan} (no refresh)\n`);
+  } else if (!options.yes) {
     const changes = await ops.preview(stack, ctx, options.refresh);
     ctx.sink.write(`preview: ${formatPreviewChanges(changes)}\n`);
     expectedTotal = Object.values(changes).reduce((a, b) => a + (b ?? 0), 0);
@@ -140,7 +208,11 @@ async function upAndSmoke(
       throw new DriverError("up cancelled at the prompt", ExitCode.Usage);
     }
   }
-  const { resourceChanges, outputs } = await ops.up(stack, ctx, { refresh: options.refresh, expectedTotal });
+  const { resourceChanges, outputs } = await ops.up(stack, ctx, {
+    refresh: options.plan === undefined && options.refresh,
+    expectedTotal,
+    plan: options.plan,
+  });
   draft.resourceChanges = resourceChanges;
   draft.outputs = plainOutputs(outputs);
   ctx.sink.write(`up: ${formatChanges(resourceChanges)}\n${formatOutputs(outputs).join("\n")}\n`);
@@ -190,18 +262,39 @@ export async function runStackCommand(
   const { stack: name, operation, options } = cmd;
   requireYes(operation, name, options);
   draft.overrides = options.overrides;
-  // `pr-…` destroy: cleaning up an ephemeral stack that outlived its run (no settings file by design).
-  const leftoverEphemeral = operation === "destroy" && isEphemeralStack(name);
+  // `pr-<n>` destroy or recover: an ephemeral stack that outlived its run (no settings file by design).
+  const leftoverEphemeral = (operation === "destroy" || operation === "recover") && isEphemeralStack(name);
+  if (operation === "init" && isEphemeralStack(name)) {
+    throw new DriverError(
+      `init ${name}: pr-<number> stacks are created by \`ephemeral <number>\``,
+      ExitCode.Usage,
+    );
+  }
   const interrupts = new Interrupts(sink, 2);
   let runConfig: ReturnType<typeof writeRunConfig>;
   try {
-    const { stack, project } = await openStack(
-      name,
-      leftoverEphemeral ? undefined : name,
-      options.overrides,
-      env,
-      sink,
-    );
+    let opened: Awaited<ReturnType<typeof openStack>>;
+    try {
+      opened = await openStack(
+        name,
+        leftoverEphemeral ? undefined : name,
+        options.overrides,
+        env,
+        sink,
+        operation === "init" ? "create" : "select",
+      );
+    } catch (err) {
+      // Cleaning up a pr stack that is already gone (its run tore it down) is done, not an error.
+      if (leftoverEphemeral && err instanceof ops.StackMissingError)
+        return `${operation} of ${name}: no such stack, nothing to do`;
+      throw err;
+    }
+    const { stack, project, created } = opened;
+    if (operation === "init") {
+      return created
+        ? `init: stack ${stack.name} created${env.PULUMI_SECRETS_PROVIDER ? `; commit the secretsprovider/encryptedkey it wrote into Pulumi.${name}.yaml` : ""}`
+        : `init: stack ${stack.name} already exists; nothing to do`;
+    }
     runConfig = writeRunConfig(name, options.overrides, project);
     const ctx = runContext(stack, options.overrides, project, sink, interrupts.signal, runConfig?.file);
     return await runOperation(stack, ctx, cmd, draft, leftoverEphemeral);
@@ -221,11 +314,17 @@ async function runOperation(
   const { stack: name, operation, options } = cmd;
   switch (operation) {
     case "preview": {
-      const changes: OpMap = await ops.preview(stack, ctx);
+      const changes: OpMap = await ops.preview(stack, ctx, false, options.savePlan);
       draft.changeSummary = changes;
-      return `preview of ${name}: ${formatPreviewChanges(changes)}`;
+      if (options.savePlan) draft.plan = options.savePlan;
+      return `preview of ${name}: ${formatPreviewChanges(changes)}${options.savePlan ? `; plan saved to ${options.savePlan}` : ""}`;
     }
     case "refresh": {
+      if (options.previewOnly) {
+        const drift = await ops.previewRefresh(stack, ctx);
+        draft.changeSummary = drift;
+        return `drift of ${name}: ${hasChanges(drift) ? formatPreviewChanges(drift) : "none"}`;
+      }
       if (!options.yes && !(await ops.confirm(`Refresh ${name}'s state from AWS?`))) {
         throw new DriverError("refresh cancelled at the prompt", ExitCode.Usage);
       }
@@ -244,7 +343,37 @@ async function runOperation(
       if (removeAfterDestroy) draft.removed = true;
       return `destroy of ${name}: ${formatChanges(draft.resourceChanges)}${removeAfterDestroy ? "; stack removed" : ""}`;
     }
+    case "recover":
+      return recover(stack, ctx, options, draft);
+    case "init":
+      throw new DriverError("init is handled when the stack is opened", ExitCode.OperationFailed);
   }
+}
+
+/**
+ * After a run was killed (a cancelled job: the runner kills the process tree seconds after SIGTERM)
+ * the stack stays locked with pending operations. `pulumi cancel` releases the lock (Pulumi Cloud
+ * and self-managed backends alike); a refresh that clears pending creates then reads what exists.
+ * A create that did finish in AWS but not in the state is not adopted: the refresh lists what it
+ * dropped, and the next `up` creates it again (import it by hand if its name must stay).
+ */
+async function recover(stack: Stack, ctx: RunContext, options: DeployOptions, draft: Draft): Promise<string> {
+  if (!options.yes && !(await ops.confirm(`Cancel any update of ${stack.name} and refresh its state?`))) {
+    throw new DriverError("recover cancelled at the prompt", ExitCode.Usage);
+  }
+  let released = true;
+  try {
+    await ops.cancel(stack);
+    ctx.sink.write(`cancel: ${stack.name}'s lock released\n`);
+  } catch (err) {
+    // Nothing to cancel is fine (the lock may already be gone); the refresh says whether it is.
+    released = false;
+    ctx.sink.write(
+      `cancel: ${(err as Error).message.split("\n").slice(-1)[0]} (continuing with the refresh)\n`,
+    );
+  }
+  draft.resourceChanges = await ops.refresh(stack, ctx, { clearPendingCreates: true });
+  return `recover of ${stack.name}: ${released ? "lock released; " : ""}refresh clearing pending creates: ${formatChanges(draft.resourceChanges)}`;
 }
 
 /** Cloud Map access for the teardown's second chance, loaded only then; tests may point it at a stand-in endpoint. */
@@ -314,7 +443,14 @@ export async function runEphemeral(
   try {
     const failure = await (async () => {
       // The throw-away stack has no settings file of its own: its source stack's file must exist.
-      const { stack, project } = await openStack(name, sourceStack, options.overrides, env, sink);
+      const { stack, project } = await openStack(
+        name,
+        sourceStack,
+        options.overrides,
+        env,
+        sink,
+        "create-or-select",
+      );
       const ctx = runContext(stack, options.overrides, project, sink, interrupts.signal);
       opened = { stack, ctx };
       sink.write(`copying config of ${sourceStack} into ${name}\n`);
@@ -371,4 +507,123 @@ export async function runSmokeCommand(cmd: SmokeCommand, sink: Sink, draft: Draf
   draft.smoke = smoke;
   if (!smoke.ok) throw new DriverError(formatSmokeResult(smoke), ExitCode.SmokeFailed);
   return formatSmokeResult(smoke);
+}
+
+/** Waits `ms`, or less when the run is interrupted. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}
+
+/** One swept stack: removed, still locked after the retries, failed, or left (age unknown). */
+export interface SweptStack {
+  stack: string;
+  lastUpdate?: string;
+  outcome: "removed" | "locked" | "failed" | "kept";
+  error?: string;
+}
+
+/** Ephemeral stacks older than the TTL; a stack never updated has no age and is kept (it may be starting). */
+export function staleEphemeralStacks(
+  stacks: readonly { name: string; lastUpdate?: string }[],
+  now: number,
+  ttlMs: number,
+): { stale: string[]; unknownAge: string[] } {
+  const stale: string[] = [];
+  const unknownAge: string[] = [];
+  for (const s of stacks) {
+    if (!isEphemeralStack(s.name)) continue;
+    const updated = s.lastUpdate ? Date.parse(s.lastUpdate) : NaN;
+    if (Number.isNaN(updated)) unknownAge.push(s.name);
+    else if (now - updated > ttlMs) stale.push(s.name);
+  }
+  return { stale, unknownAge };
+}
+
+/**
+ * Destroys and removes `pr-<number>` stacks whose last update is older than the TTL: the safety net
+ * for a removed label, a failed teardown or a killed runner. A locked stack (exit 6: an update runs,
+ * or a killed one left its lock) is retried after a delay; still locked, it is reported, not forced.
+ * Exit 4 when any destroy failed, else 6 when any stayed locked.
+ */
+export async function runSweep(cmd: SweepCommand, env: Env, sink: Sink, draft: Draft): Promise<string> {
+  const source = readStackFacts("dev");
+  checkRegion(source, env);
+  const found = checkPrerequisites(env, undefined);
+  const cli = await installPulumiCli(os.homedir());
+  sink.write(`prerequisites: Pulumi CLI ${cli.version}; backend ${found.backend.url}; AWS ${found.aws}\n`);
+  const interrupts = new Interrupts(sink, 2);
+  const swept: SweptStack[] = [];
+  draft.swept = swept;
+  try {
+    const ws = await LocalWorkspace.create({ workDir: PROJECT_DIR, pulumiCommand: cli.pulumi }).catch(
+      (err) => {
+        throw ops.classifyOperationError(err, "opening the workspace");
+      },
+    );
+    const listed = await ws.listStacks().catch((err) => {
+      throw ops.classifyOperationError(err, "listing stacks");
+    });
+    const { stale, unknownAge } = staleEphemeralStacks(listed, Date.now(), cmd.ttlMs);
+    for (const name of unknownAge)
+      swept.push({ stack: name, outcome: "kept", error: "never updated: age unknown" });
+    sink.write(
+      `sweep: ${stale.length} pr stack(s) older than ${cmd.ttlMs / 3_600_000}h: ${stale.join(", ") || "none"}\n`,
+    );
+    for (const name of stale) {
+      const entry: SweptStack = {
+        stack: name,
+        lastUpdate: listed.find((s) => s.name === name)?.lastUpdate,
+        outcome: "failed",
+      };
+      swept.push(entry);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const stack = await ops.openStack(cli.pulumi, PROJECT_DIR, name, "select", {
+            backend: found.backend.url,
+          });
+          const ctx = { sink, signal: interrupts.signal };
+          await ops.destroy(stack.stack, ctx, { refresh: true, remove: true });
+          entry.outcome = "removed";
+          entry.error = undefined;
+          break;
+        } catch (err) {
+          const known = ops.classifyOperationError(err, `destroy of ${name}`);
+          entry.error = known.message;
+          if (known.exitCode === ExitCode.Interrupted) throw known;
+          if (known.exitCode !== ExitCode.StackLocked) break;
+          entry.outcome = "locked";
+          if (attempt >= cmd.retries) break;
+          sink.write(
+            `${name} is locked; retry ${attempt + 1}/${cmd.retries} in ${cmd.retryDelayMs / 1000}s\n`,
+          );
+          await sleep(cmd.retryDelayMs, interrupts.signal);
+          if (interrupts.interrupted) throw new DriverError("sweep interrupted", ExitCode.Interrupted);
+        }
+      }
+      sink.write(`${name}: ${entry.outcome}${entry.error ? ` (${entry.error.split("\n")[0]})` : ""}\n`);
+    }
+  } finally {
+    interrupts.dispose();
+  }
+  const count = (o: SweptStack["outcome"]) => swept.filter((s) => s.outcome === o).length;
+  const summary = `sweep: ${count("removed")} removed, ${count("locked")} still locked, ${count("failed")} failed`;
+  if (count("failed") > 0)
+    throw new DriverError(`${summary}\n${failures(swept, "failed")}`, ExitCode.OperationFailed);
+  if (count("locked") > 0) {
+    throw new DriverError(
+      `${summary}\n${failures(swept, "locked")}\nif no update is running, release the lock: npm run driver -- <stack> recover --yes`,
+      ExitCode.StackLocked,
+    );
+  }
+  return summary;
+}
+
+function failures(swept: readonly SweptStack[], outcome: SweptStack["outcome"]): string {
+  return swept
+    .filter((s) => s.outcome === outcome)
+    .map((s) => `${s.stack}: ${s.error ?? outcome}`)
+    .join("\n");
 }

@@ -6,6 +6,8 @@ import {
   ConcurrentUpdateError,
   LocalWorkspace,
   Stack,
+  StackAlreadyExistsError,
+  StackNotFoundError,
   type OpMap,
   type OutputMap,
   type PulumiCommand,
@@ -73,12 +75,55 @@ export function classifyOperationError(err: unknown, what: string): DriverError 
   );
 }
 
-/** The project's stack in a LocalWorkspace on the project directory, created when new. */
-export async function openStack(pulumi: PulumiCommand, workDir: string, name: string): Promise<Stack> {
+/** The stack to select does not exist on the backend (exit 3: nothing was touched). */
+export class StackMissingError extends DriverError {
+  constructor(message: string) {
+    super(message, ExitCode.MissingPrerequisite);
+    this.name = "StackMissingError";
+  }
+}
+
+/** How a run opens its stack: only `pr-<number>` stacks are created on demand; `init` creates one explicitly. */
+export type OpenMode = "select" | "create-or-select" | "create";
+
+/**
+ * The project's stack in a LocalWorkspace on the project directory. dev and prod are selected, never
+ * created by a deploy: a token whose default organization differs, or a new backend, would otherwise
+ * get an empty stack and build a second environment beside the first.
+ */
+export async function openStack(
+  pulumi: PulumiCommand,
+  workDir: string,
+  name: string,
+  mode: OpenMode,
+  where: { backend: string; secretsProvider?: string },
+): Promise<{ stack: Stack; created: boolean }> {
+  let ws: LocalWorkspace;
   try {
-    const ws = await LocalWorkspace.create({ workDir, pulumiCommand: pulumi });
-    return await Stack.createOrSelect(name, ws);
+    ws = await LocalWorkspace.create({
+      workDir,
+      pulumiCommand: pulumi,
+      secretsProvider: where.secretsProvider,
+    });
   } catch (err) {
+    throw classifyOperationError(err, `opening the workspace for ${name}`);
+  }
+  try {
+    if (mode === "select") return { stack: await Stack.select(name, ws), created: false };
+    if (mode === "create") return { stack: await Stack.create(name, ws), created: true };
+    return { stack: await Stack.createOrSelect(name, ws), created: false };
+  } catch (err) {
+    if (err instanceof StackNotFoundError) {
+      const short = name.split("/").pop() ?? name;
+      throw new StackMissingError(
+        `stack ${name} does not exist on ${where.backend}; a deploy never creates ${short} (it would build a second, empty environment).\n` +
+          `If it lives in another organization, set PULUMI_ORG (in CI: the variable PULUMI_ORG); ` +
+          `if this backend is new, create it once: npm run driver -- ${short} init`,
+      );
+    }
+    if (err instanceof StackAlreadyExistsError) {
+      return { stack: await Stack.select(name, ws), created: false };
+    }
     throw classifyOperationError(err, `selecting stack ${name}`);
   }
 }
@@ -105,29 +150,62 @@ function common(ctx: OperationContext, onEvent: ProgressPrinter["onEvent"]) {
   return { onEvent, color: "never", signal: ctx.signal, configFile: ctx.configFile } as const;
 }
 
-export function preview(stack: Stack, ctx: OperationContext, refresh = false): Promise<OpMap> {
+/** `savePlan`: write the proposed operations as an update plan there (`preview --save-plan`). */
+export function preview(
+  stack: Stack,
+  ctx: OperationContext,
+  refresh = false,
+  savePlan?: string,
+): Promise<OpMap> {
   const policyPacks = policyPackDirs();
   return withProgress(ctx, `preview of ${stack.name}`, undefined, async (onEvent) => {
-    const result = await stack.preview({ ...common(ctx, onEvent), policyPacks, refresh });
+    const result = await stack.preview({ ...common(ctx, onEvent), policyPacks, refresh, plan: savePlan });
     return result.changeSummary;
   });
 }
 
-export function refresh(stack: Stack, ctx: OperationContext): Promise<OpMap | undefined> {
+export function refresh(
+  stack: Stack,
+  ctx: OperationContext,
+  { clearPendingCreates = false }: { clearPendingCreates?: boolean } = {},
+): Promise<OpMap | undefined> {
   return withProgress(ctx, `refresh of ${stack.name}`, undefined, async (onEvent) => {
-    const result = await stack.refresh(common(ctx, onEvent));
+    const result = await stack.refresh({ ...common(ctx, onEvent), clearPendingCreates });
     return result.summary.resourceChanges;
   });
+}
+
+/** What a refresh would change, changing nothing (`refresh --preview-only`): drift. */
+export function previewRefresh(stack: Stack, ctx: OperationContext): Promise<OpMap> {
+  return withProgress(ctx, `drift check of ${stack.name}`, undefined, async (onEvent) => {
+    const result = await stack.previewRefresh(common(ctx, onEvent));
+    return result.changeSummary;
+  });
+}
+
+/** Releases the lock a killed run left behind (`pulumi cancel`); fails when nothing is running. */
+export async function cancel(stack: Stack): Promise<void> {
+  try {
+    await stack.cancel();
+  } catch (err) {
+    throw classifyOperationError(err, `cancel of ${stack.name}`);
+  }
 }
 
 export function up(
   stack: Stack,
   ctx: OperationContext,
-  { refresh, expectedTotal }: { refresh: boolean; expectedTotal?: number },
+  { refresh, expectedTotal, plan }: { refresh: boolean; expectedTotal?: number; plan?: string },
 ): Promise<{ resourceChanges?: OpMap; outputs: OutputMap }> {
   const policyPacks = policyPackDirs();
   return withProgress(ctx, `up of ${stack.name}`, expectedTotal, async (onEvent) => {
-    const result = await stack.up({ ...common(ctx, onEvent), policyPacks, refresh, suppressOutputs: true });
+    const result = await stack.up({
+      ...common(ctx, onEvent),
+      policyPacks,
+      refresh,
+      plan,
+      suppressOutputs: true,
+    });
     return { resourceChanges: result.summary.resourceChanges, outputs: result.outputs };
   });
 }

@@ -65,29 +65,143 @@ export async function installPulumiCli(
   }
 }
 
-/** A backend to keep state in: Pulumi Cloud token, a self-managed backend URL, or a stored `pulumi login`. */
-export function checkPulumiBackend(env: Env, home: string, files: FileProbe): Check<string> {
-  if (env.PULUMI_ACCESS_TOKEN) return { ok: true, value: "Pulumi Cloud (PULUMI_ACCESS_TOKEN)" };
-  if (env.PULUMI_BACKEND_URL) return { ok: true, value: `PULUMI_BACKEND_URL=${env.PULUMI_BACKEND_URL}` };
+/** Where state lives: Pulumi Cloud (has organizations, manages secrets) or a self-managed bucket. */
+export interface Backend {
+  kind: "cloud" | "self-managed";
+  url: string;
+  /** How it was chosen, for the run log. */
+  via: string;
+}
+
+const CLOUD_URL = "https://api.pulumi.com";
+const SELF_MANAGED = /^(s3|gs|azblob|file):\/\//;
+
+/**
+ * The backend the CLI will use, the way it picks one: PULUMI_BACKEND_URL, else the stored `pulumi
+ * login`, else Pulumi Cloud when PULUMI_ACCESS_TOKEN is set. Pulumi Cloud needs a token (the variable
+ * or a stored one for that URL); a self-managed backend needs what reaches its bucket, checked with
+ * the other prerequisites (checkBackendAccess). Empty variables count as unset, as CI passes them.
+ */
+export function checkPulumiBackend(env: Env, home: string, files: FileProbe): Check<Backend> {
   const credentials = path.join(env.PULUMI_HOME || path.join(home, ".pulumi"), "credentials.json");
-  const stored = files.read(credentials);
-  if (stored !== undefined) {
-    try {
-      const current = (JSON.parse(stored) as { current?: unknown }).current;
-      if (typeof current === "string" && current !== "")
-        return { ok: true, value: `pulumi login ${current}` };
-    } catch {
-      // unreadable file: fall through to the problem below
-    }
+  const stored = readStoredLogin(files.read(credentials));
+  const url = env.PULUMI_BACKEND_URL || stored.current || (env.PULUMI_ACCESS_TOKEN ? CLOUD_URL : undefined);
+  const via = env.PULUMI_BACKEND_URL
+    ? "PULUMI_BACKEND_URL"
+    : stored.current
+      ? `pulumi login (${credentials})`
+      : "";
+  if (url === undefined) {
+    return {
+      ok: false,
+      problem: {
+        prerequisite: "Pulumi backend",
+        problem: `none chosen (no PULUMI_BACKEND_URL, no PULUMI_ACCESS_TOKEN, no current login in ${credentials})`,
+        fix: "for Pulumi Cloud set PULUMI_ACCESS_TOKEN; for a self-managed backend set PULUMI_BACKEND_URL=s3://<bucket>?region=<region> (README, 'From a fresh repository', step 3); or run `pulumi login`",
+      },
+    };
   }
+  if (SELF_MANAGED.test(url)) return { ok: true, value: { kind: "self-managed", url, via } };
+  if (!/^https?:\/\//.test(url)) {
+    return {
+      ok: false,
+      problem: {
+        prerequisite: "Pulumi backend",
+        problem: `PULUMI_BACKEND_URL "${url}" is neither a Pulumi Cloud URL (https://) nor a bucket (s3://, gs://, azblob://, file://)`,
+        fix: "set PULUMI_BACKEND_URL=s3://<bucket>?region=<region>, or unset it and set PULUMI_ACCESS_TOKEN for Pulumi Cloud",
+      },
+    };
+  }
+  if (env.PULUMI_ACCESS_TOKEN) {
+    return { ok: true, value: { kind: "cloud", url, via: via || "PULUMI_ACCESS_TOKEN" } };
+  }
+  if (stored.tokens[url]) return { ok: true, value: { kind: "cloud", url, via: via || "pulumi login" } };
   return {
     ok: false,
     problem: {
       prerequisite: "Pulumi backend",
-      problem: `not logged in (no PULUMI_ACCESS_TOKEN, no PULUMI_BACKEND_URL, no current login in ${credentials})`,
-      fix: "set PULUMI_ACCESS_TOKEN (Pulumi Cloud), or PULUMI_BACKEND_URL=s3://<bucket> for a self-managed backend, or run `pulumi login`",
+      problem: `Pulumi Cloud (${url}${via ? `, from ${via}` : ""}) is chosen but there is no PULUMI_ACCESS_TOKEN and no stored token for it`,
+      fix: `set PULUMI_ACCESS_TOKEN (in CI: the secret PULUMI_ACCESS_TOKEN), or run \`pulumi login ${url}\`; for a self-managed backend set PULUMI_BACKEND_URL=s3://<bucket>?region=<region> instead`,
     },
   };
+}
+
+function readStoredLogin(text: string | undefined): { current?: string; tokens: Record<string, unknown> } {
+  if (text === undefined) return { tokens: {} };
+  try {
+    const doc = JSON.parse(text) as { current?: unknown; accessTokens?: unknown };
+    return {
+      current: typeof doc.current === "string" && doc.current !== "" ? doc.current : undefined,
+      tokens:
+        doc.accessTokens && typeof doc.accessTokens === "object"
+          ? (doc.accessTokens as Record<string, unknown>)
+          : {},
+    };
+  } catch {
+    return { tokens: {} }; // unreadable: as if there were no stored login
+  }
+}
+
+/** What a stack's settings file says about its secrets (`secretsprovider:`, `encryptionsalt:`). */
+export interface StackSecrets {
+  secretsProvider?: string;
+  encryptionSalt?: string;
+}
+
+/**
+ * What a self-managed backend needs beyond the bucket: AWS credentials for an s3:// bucket, and a
+ * secrets provider. An existing stack names its provider in its settings file (awskms://… or a
+ * passphrase salt); a stack being created takes PULUMI_SECRETS_PROVIDER (awskms://…), or a passphrase.
+ * Pulumi Cloud manages secrets itself unless the stack file names another provider.
+ */
+export function checkBackendAccess(
+  backend: Backend,
+  stack: { name: string; file: string; secrets: StackSecrets; creating: boolean },
+  env: Env,
+  aws: Check<string>,
+): Problem[] {
+  const problems: Problem[] = [];
+  if (backend.url.startsWith("s3://") && !aws.ok) {
+    problems.push({
+      prerequisite: "Pulumi backend",
+      problem: `PULUMI_BACKEND_URL=${backend.url} keeps state in S3, which needs AWS credentials, and none were found`,
+      fix: aws.problem.fix,
+    });
+  }
+  const passphrase = Boolean(env.PULUMI_CONFIG_PASSPHRASE || env.PULUMI_CONFIG_PASSPHRASE_FILE);
+  const { secretsProvider, encryptionSalt } = stack.secrets;
+  if (secretsProvider?.startsWith("awskms://") && !aws.ok && !problems.length) {
+    problems.push({
+      prerequisite: "secrets provider",
+      problem: `${stack.file} encrypts secrets with ${secretsProvider}, which needs AWS credentials, and none were found`,
+      fix: aws.problem.fix,
+    });
+  }
+  if (backend.kind === "cloud") return problems;
+  // A new stack gets its own key from PULUMI_SECRETS_PROVIDER, whatever the file it copies names.
+  if (stack.creating) {
+    if (!env.PULUMI_SECRETS_PROVIDER && !passphrase) {
+      problems.push({
+        prerequisite: "secrets provider",
+        problem: `creating ${stack.name} on ${backend.url} needs a secrets provider, and neither PULUMI_SECRETS_PROVIDER nor PULUMI_CONFIG_PASSPHRASE is set`,
+        fix: "set PULUMI_SECRETS_PROVIDER=awskms://alias/<key-alias>?region=<region> (README, 'From a fresh repository', step 3, creates the key)",
+      });
+    }
+    return problems;
+  }
+  if (secretsProvider) return problems;
+  if (!passphrase) {
+    problems.push({
+      prerequisite: "secrets provider",
+      problem: encryptionSalt
+        ? `${stack.file} encrypts secrets with a passphrase, and PULUMI_CONFIG_PASSPHRASE is not set`
+        : `${stack.file} names no secrets provider for the self-managed backend ${backend.url}`,
+      fix: encryptionSalt
+        ? "set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE)"
+        : `create the stack once with PULUMI_SECRETS_PROVIDER=awskms://…: npm run driver -- ${stack.name} init (it writes secretsprovider: into ${stack.file}; commit it)`,
+    });
+  }
+  return problems;
 }
 
 /**

@@ -14,9 +14,62 @@ export function stackFileName(stack: string): string {
   return `Pulumi.${stack.split("/").pop()}.yaml`;
 }
 
-/** Ephemeral stacks are `pr-…`; they have no committed settings file and are always removed after destroy. */
+/**
+ * Ephemeral stacks are `pr-<number>`: the only stacks a run may create. They have no committed
+ * settings file and are always removed after destroy.
+ */
 export function isEphemeralStack(stack: string): boolean {
-  return /^pr-/.test(stack.split("/").pop() ?? "");
+  return /^pr-[1-9][0-9]{0,9}$/.test(stack.split("/").pop() ?? "");
+}
+
+/** The settings file's parts a run checks before anything else: the region and the secrets provider. */
+export interface StackFileFacts {
+  file: string;
+  region: string | undefined;
+  secretsProvider?: string;
+  encryptionSalt?: string;
+}
+
+export function readStackFacts(stack: string, projectDir: string = PROJECT_DIR): StackFileFacts {
+  const file = stackFileName(stack);
+  const doc = (yaml.load(fs.readFileSync(path.join(projectDir, file), "utf8")) ?? {}) as {
+    config?: Record<string, unknown>;
+    secretsprovider?: unknown;
+    encryptionsalt?: unknown;
+  };
+  const region = doc.config?.["aws:region"];
+  return {
+    file,
+    region: typeof region === "string" && region !== "" ? region : undefined,
+    secretsProvider: typeof doc.secretsprovider === "string" ? doc.secretsprovider : undefined,
+    encryptionSalt: typeof doc.encryptionsalt === "string" ? doc.encryptionsalt : undefined,
+  };
+}
+
+/**
+ * A stack deploys only to the region its settings file names. The AWS credentials action exports
+ * AWS_REGION in every job; it must agree, or the run stops before anything is created (the SDK
+ * calls the driver makes itself, and any tool reading the environment, would go elsewhere).
+ */
+export function checkRegion(
+  facts: StackFileFacts,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
+  if (!facts.region) {
+    throw new UsageError(
+      `${facts.file} names no aws:region: a stack deploys only to the region its file names`,
+    );
+  }
+  for (const variable of ["AWS_REGION", "AWS_DEFAULT_REGION"]) {
+    const ambient = env[variable];
+    if (ambient && ambient !== facts.region) {
+      throw new UsageError(
+        `region mismatch: ${variable}=${ambient} in the environment, but ${facts.file} deploys to aws:region=${facts.region}; ` +
+          `nothing was created. Set ${variable}=${facts.region} (in CI: the environment's AWS_REGION variable) or unset it`,
+      );
+    }
+  }
+  return facts.region;
 }
 
 /** Stacks that have a settings file in the project directory. */

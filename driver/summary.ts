@@ -4,10 +4,11 @@ import type { ExitCode } from "./errors";
 import { formatChanges } from "./progress";
 import type { ConsulCheckResult } from "./consul-check";
 import type { SmokeResult } from "./smoke";
+import type { SweptStack } from "./commands";
 
 /** The one object `--json` prints: everything CI needs to comment on a PR or gate a deploy. */
 export interface RunReport {
-  command: "preview" | "up" | "refresh" | "destroy" | "ephemeral" | "smoke";
+  command: "preview" | "up" | "refresh" | "destroy" | "recover" | "init" | "ephemeral" | "smoke" | "sweep";
   stack?: string;
   ok: boolean;
   exitCode: ExitCode;
@@ -24,6 +25,10 @@ export interface RunReport {
   consulCheck?: ConsulCheckResult;
   /** Ephemeral mode: whether the throw-away stack was destroyed and removed. */
   removed?: boolean;
+  /** preview --save-plan: where the update plan was written. */
+  plan?: string;
+  /** sweep: each ephemeral stack it looked at and what became of it. */
+  swept?: SweptStack[];
   /** One line a person reads first, also used as the PR comment headline. */
   summary: string;
   error?: string;

@@ -37,8 +37,6 @@ describe("driver: argument parsing", () => {
       argv: [
         "dev",
         "up",
-        "--region",
-        "eu-west-1",
         "--image-tag",
         "sha-1a2b3c",
         "--config",
@@ -54,37 +52,67 @@ describe("driver: argument parsing", () => {
           overrides: [
             { key: "nameDesiredCount", value: "3", source: "--config" },
             { key: "aws:profile", value: "x=y", source: "--config" },
-            { key: "aws:region", value: "eu-west-1", source: "--region" },
             { key: "imageTag", value: "sha-1a2b3c", source: "--image-tag" },
           ],
         }),
       },
     },
     {
-      // CI environment: stack, region, tag and smoke size from env; a flag beats its env variable.
-      argv: ["destroy", "--yes", "--region", "us-east-1"],
-      env: { PULUMI_STACK: "org/proj/dev", AWS_REGION: "eu-west-1", IMAGE_TAG: "v1.2.3" },
+      // CI environment: stack, tag and smoke size from env; AWS_REGION is never an override.
+      argv: ["destroy", "--yes"],
+      env: { PULUMI_STACK: "org/proj/dev", AWS_REGION: "us-east-1", IMAGE_TAG: "v1.2.3" },
       expected: {
         kind: "stack",
         stack: "org/proj/dev",
         operation: "destroy",
         options: deploy({
           yes: true,
-          overrides: [
-            { key: "aws:region", value: "us-east-1", source: "--region" },
-            { key: "imageTag", value: "v1.2.3", source: "IMAGE_TAG" },
-          ],
+          overrides: [{ key: "imageTag", value: "v1.2.3", source: "IMAGE_TAG" }],
         }),
       },
     },
     {
-      argv: ["dev", "up", "--config", "aws:region=eu-central-1", "--region", "eu-west-1"],
+      argv: ["prod", "preview", "--save-plan", "prod.plan.json", "--json"],
       expected: {
         kind: "stack",
-        stack: "dev",
-        operation: "up",
-        options: deploy({ overrides: [{ key: "aws:region", value: "eu-west-1", source: "--region" }] }),
+        stack: "prod",
+        operation: "preview",
+        options: deploy({ json: true, savePlan: "prod.plan.json" }),
       },
+    },
+    {
+      argv: ["prod", "up", "--yes", "--plan", "prod.plan.json"],
+      expected: {
+        kind: "stack",
+        stack: "prod",
+        operation: "up",
+        options: deploy({ yes: true, plan: "prod.plan.json" }),
+      },
+    },
+    {
+      argv: ["prod", "refresh", "--preview-only", "--json"],
+      expected: {
+        kind: "stack",
+        stack: "prod",
+        operation: "refresh",
+        options: deploy({ json: true, previewOnly: true }),
+      },
+    },
+    {
+      argv: ["dev", "recover", "--yes"],
+      expected: { kind: "stack", stack: "dev", operation: "recover", options: deploy({ yes: true }) },
+    },
+    {
+      argv: ["prod", "init"],
+      expected: { kind: "stack", stack: "prod", operation: "init", options: deploy() },
+    },
+    {
+      argv: ["sweep", "--ttl", "36h", "--retries", "2", "--retry-delay", "5s", "--json"],
+      expected: { kind: "sweep", ttlMs: 36 * 3_600_000, retries: 2, retryDelayMs: 5000, json: true },
+    },
+    {
+      argv: ["sweep"],
+      expected: { kind: "sweep", ttlMs: 24 * 3_600_000, retries: 3, retryDelayMs: 60_000, json: false },
     },
     {
       argv: ["ephemeral", "123", "--keep-on-failure"],
@@ -140,14 +168,14 @@ describe("driver: argument parsing", () => {
     { argv: [], message: /missing command/ },
     {
       argv: ["dev", "deploy"],
-      message: /unknown operation "deploy": expected one of preview, up, refresh, destroy/,
+      message: /unknown operation "deploy": expected one of preview, up, refresh, destroy, recover, init/,
     },
     { argv: ["preview"], message: /missing stack: give "<stack> preview" or set PULUMI_STACK/ },
     { argv: ["dev", "up", "extra"], message: /unexpected argument "extra"/ },
     { argv: ["dev", "preview", "--force"], message: /Unknown option '--force'/ },
     {
       argv: ["dev", "preview", "--yes"],
-      message: /--yes is not an option of "preview"; allowed: --json, --region, --config, --image-tag$/,
+      message: /--yes is not an option of "preview"; allowed: --json, --config, --image-tag, --save-plan$/,
     },
     { argv: ["dev", "preview", "--no-refresh"], message: /--no-refresh is not an option of "preview"/ },
     { argv: ["dev", "up", "--requests", "5"], message: /--requests is not an option of "up"/ },
@@ -155,15 +183,19 @@ describe("driver: argument parsing", () => {
       argv: ["smoke", "http://x/", "--yes"],
       message: /--yes is not an option of "smoke"; allowed: --json, --requests, --deadline, --expect-tasks/,
     },
+    // A stack deploys only to the region its settings file names: no flag, no config override.
+    { argv: ["dev", "up", "--region", "us-east-1"], message: /Unknown option '--region'/ },
     {
-      argv: ["dev", "up", "--region", "mars-1"],
-      message: /--region "mars-1": expected an AWS region like eu-west-1/,
+      argv: ["prod", "up", "--config", "aws:region=us-east-1"],
+      message: /--config "aws:region=us-east-1": a stack deploys only to the region its settings file names/,
     },
-    {
-      argv: ["dev", "up"],
-      env: { AWS_REGION: "Europe" },
-      message: /AWS_REGION "Europe": expected an AWS region/,
-    },
+    { argv: ["prod", "preview", "--plan", "p.json"], message: /--plan is not an option of "preview"/ },
+    { argv: ["prod", "up", "--save-plan", "p.json"], message: /--save-plan is not an option of "up"/ },
+    { argv: ["prod", "up", "--plan", ""], message: /--plan: expected a file path/ },
+    { argv: ["prod", "up", "--preview-only"], message: /--preview-only is not an option of "up"/ },
+    { argv: ["sweep", "--ttl", "5m"], message: /--ttl "5m": expected an age from 10m to 30d/ },
+    { argv: ["sweep", "--ttl", "1y"], message: /--ttl "1y"/ },
+    { argv: ["sweep", "pr-1"], message: /unexpected argument "pr-1" after sweep/ },
     {
       argv: ["dev", "up", "--image-tag", "bad tag"],
       message: /--image-tag "bad tag": expected a Docker tag/,
@@ -179,9 +211,9 @@ describe("driver: argument parsing", () => {
       env: { SMOKE_REQUESTS: "many" },
       message: /SMOKE_REQUESTS "many": expected a whole number/,
     },
-    { argv: ["dev", "up", "--region"], message: /Option '--region <value>' argument missing/ },
+    { argv: ["dev", "up", "--plan"], message: /Option '--plan <value>' argument missing/ },
     { argv: ["bad name!", "preview"], message: /invalid stack name "bad name!"/ },
-    { argv: ["ephemeral"], message: /missing argument: ephemeral <pr-number-or-name>/ },
+    { argv: ["ephemeral"], message: /missing argument: ephemeral <pr-number>/ },
     { argv: ["ephemeral", "Feature_X!"], message: /invalid ephemeral stack "Feature_X!"/ },
     { argv: ["ephemeral", "1", "--yes"], message: /--yes is not an option of "ephemeral"/ },
     { argv: ["smoke", "not a url"], message: /smoke <url>: "not a url" is not a URL/ },
@@ -209,11 +241,27 @@ describe("driver: argument parsing", () => {
     });
   }
 
-  it("names ephemeral stacks from the PR", () => {
+  it("names ephemeral stacks from the PR number only: pr-<digits>, one spelling per PR", () => {
     assert.equal(ephemeralStackName("123"), "pr-123");
-    assert.equal(ephemeralStackName("#0042"), "pr-42");
-    assert.equal(ephemeralStackName("pr-7"), "pr-7");
-    assert.equal(ephemeralStackName("Feat-Login"), "pr-feat-login");
+    assert.equal(ephemeralStackName("7"), "pr-7");
+    for (const bad of [
+      "#42",
+      "0042",
+      "pr-7",
+      "Feat-Login",
+      " 12 ",
+      "12abc",
+      "-1",
+      "1e3",
+      "",
+      "12345678901",
+    ]) {
+      assert.throws(
+        () => ephemeralStackName(bad),
+        (err: unknown) => err instanceof UsageError && /give a pull request number/.test(err.message),
+        bad,
+      );
+    }
   });
 
   it("reads durations and task expectations", () => {
@@ -324,43 +372,21 @@ describe("driver: argument limits, anchors and edge cases", () => {
     );
     assert.throws(
       () => parseCommand(["ephemeral", "12", "13"]),
-      usageError(/^unexpected argument "13" after ephemeral <pr-number-or-name>$/),
+      usageError(/^unexpected argument "13" after ephemeral <pr-number>$/),
     );
     assert.throws(() => parseCommand(["dev", "up", "a", "b"]), usageError(/^unexpected argument "a"/));
     assert.throws(() => parseCommand(["smoke"]), usageError(/^missing argument: smoke <url>\n\nUsage:/));
     assert.throws(() => parseCommand(["smoke", ""]), usageError(/^missing argument: smoke <url>/));
   });
 
-  it("regions: the whole value must be a region (no junk around a valid one)", () => {
-    for (const region of [
-      "us-east-1",
-      "eu-central-2",
-      "us-gov-west-1",
-      "us-iso-east-1",
-      "us-isob-east-1",
-      "cn-north-1",
-    ]) {
-      assert.deepEqual(
-        overridesOf(up("--region", region)),
-        [{ key: "aws:region", value: region, source: "--region" }],
-        region,
-      );
-    }
-    for (const bad of [
-      "xx-us-east-1",
-      "us-east-1x",
-      "us-east-12",
-      "US-EAST-1",
-      "u-east-1",
-      "us-east",
-      "us-isobb-east-1",
-      "us-gov--1",
-    ]) {
+  it("regions: no flag and no --config override; the settings file names the region", () => {
+    for (const region of ["us-east-1", "eu-west-1"]) {
+      assert.throws(() => up("--region", region), usageError(/^Unknown option '--region'/), region);
       assert.throws(
-        () => up("--region", bad),
-        usageError(new RegExp(`^--region "${bad}": expected an AWS region`)),
-        bad,
+        () => up("--config", `aws:region=${region}`),
+        usageError(/a stack deploys only to the region its settings file names; change aws:region there$/),
       );
+      assert.deepEqual(overridesOf(parseCommand(["dev", "up"], { AWS_REGION: region })), [], region);
     }
   });
 
@@ -405,12 +431,9 @@ describe("driver: argument limits, anchors and edge cases", () => {
     }
   });
 
-  it("ephemeral names: a PR number, or a slug of at most 40 characters, prefixed once with pr-", () => {
-    assert.equal(ephemeralStackName(" 12 "), "pr-12");
-    assert.equal(ephemeralStackName("a".repeat(40)), `pr-${"a".repeat(40)}`);
-    assert.equal(ephemeralStackName("PR-9x"), "pr-9x");
-    assert.equal(ephemeralStackName("12abc"), "pr-12abc"); // digits first is still a name, not PR 12
-    for (const bad of ["a".repeat(41), "-a", "a_b", "#", "x#1"]) {
+  it("ephemeral names: digits of at most 10 places, no leading zero", () => {
+    assert.equal(ephemeralStackName("1234567890"), "pr-1234567890");
+    for (const bad of ["a".repeat(41), "-a", "a_b", "#", "x#1", "0", "01", "+1", "1.0", "１２"]) {
       assert.throws(() => ephemeralStackName(bad), usageError(/^invalid ephemeral stack/), bad);
     }
   });
@@ -426,19 +449,19 @@ describe("driver: argument limits, anchors and edge cases", () => {
       }
       return undefined;
     };
-    assert.equal(allowedIn(["dev", "preview"]), "--json, --region, --config, --image-tag");
-    assert.equal(allowedIn(["dev", "refresh"]), "--json, --region, --config, --image-tag, --yes");
+    assert.equal(allowedIn(["dev", "preview"]), "--json, --config, --image-tag, --save-plan");
+    assert.equal(allowedIn(["dev", "refresh"]), "--json, --config, --image-tag, --yes, --preview-only");
     assert.equal(
       allowedIn(["dev", "up"]),
-      "--json, --region, --config, --image-tag, --yes, --no-refresh, --smoke-requests",
+      "--json, --config, --image-tag, --yes, --no-refresh, --smoke-requests, --plan",
     );
-    assert.equal(
-      allowedIn(["dev", "destroy"]),
-      "--json, --region, --config, --image-tag, --yes, --no-refresh",
-    );
+    assert.equal(allowedIn(["dev", "destroy"]), "--json, --config, --image-tag, --yes, --no-refresh");
+    assert.equal(allowedIn(["dev", "recover"]), "--json, --yes");
+    assert.equal(allowedIn(["dev", "init"]), "--json");
+    assert.equal(allowedIn(["sweep"]), "--json, --ttl, --retries, --retry-delay");
     assert.equal(
       allowedIn(["ephemeral", "1"]),
-      "--json, --region, --config, --image-tag, --no-refresh, --smoke-requests, --keep-on-failure",
+      "--json, --config, --image-tag, --no-refresh, --smoke-requests, --keep-on-failure",
     );
     assert.throws(
       () => smoke("--config", "a=1"),
@@ -449,22 +472,22 @@ describe("driver: argument limits, anchors and edge cases", () => {
     // Flags a mode allows parse there.
     const e = parseCommand([
       "ephemeral",
-      "feat",
+      "42",
       "--json",
       "--no-refresh",
       "--smoke-requests",
       "3",
-      "--region",
-      "eu-west-1",
+      "--config",
+      "nameDesiredCount=3",
     ]);
     assert.deepEqual(e, {
       kind: "ephemeral",
-      stack: "pr-feat",
+      stack: "pr-42",
       sourceStack: "dev",
       keepOnFailure: false,
       options: {
         json: true,
-        overrides: [{ key: "aws:region", value: "eu-west-1", source: "--region" }],
+        overrides: [{ key: "nameDesiredCount", value: "3", source: "--config" }],
         yes: true,
         refresh: false,
         smokeRequests: 3,
@@ -498,12 +521,12 @@ describe("driver: argument limits, anchors and edge cases", () => {
     );
     assert.throws(
       () => parseCommand(["ephemeral", ""]),
-      usageError(/^missing argument: ephemeral <pr-number-or-name>\n\nUsage:/),
+      usageError(/^missing argument: ephemeral <pr-number>\n\nUsage:/),
     );
     assert.throws(
       () => parseCommand(["dev", "deploy"]),
       usageError(
-        /^unknown operation "deploy": expected one of preview, up, refresh, destroy \(or the commands ephemeral, smoke\)$/,
+        /^unknown operation "deploy": expected one of preview, up, refresh, destroy, recover, init \(or the commands ephemeral, sweep, smoke\)$/,
       ),
     );
     assert.throws(

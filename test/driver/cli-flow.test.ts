@@ -14,6 +14,9 @@ import { REPO_DIR, runDriver } from "./run-driver";
 
 const STAND_IN = `#!/bin/sh
 echo "$*" >> "$FAKE_PULUMI_LOG"
+stack=""; prev=""; for a in "$@"; do [ "$prev" = --stack ] && stack="$a"; prev="$a"; done
+# Stacks that exist on the stand-in backend (FAKE_STACKS, default "dev prod"); pr-* are created on demand.
+exists() { for s in \${FAKE_STACKS:-dev prod}; do [ "$s" = "$1" ] && return 0; done; return 1; }
 case "$1" in
   version) echo "v$FAKE_PULUMI_VERSION" ;;
   config)
@@ -23,13 +26,34 @@ case "$1" in
       echo '{"aws:region":{"value":"eu-west-1","secret":false},"ecs-cloudmap-consul:nameDesiredCount":{"value":"2","secret":false}}'; exit 0
       echo "error: configuration key '$3' not found for stack 'dev'" >&2; exit 255
     fi ;;
+  cancel)
+    [ "$FAKE_CANCEL" = idle ] && { echo "error: no stack update in progress" >&2; exit 255; }
+    ;;
   stack)
+    if [ "$2" = select ]; then
+      case "$stack" in pr-*|*/pr-*) [ -e "$FAKE_PULUMI_LOG.created-$stack" ] && exit 0 ;; esac
+      exists "$stack" || { echo "error: no stack named '$stack' found" >&2; exit 255; }
+      exit 0
+    fi
+    if [ "$2" = init ]; then
+      exists "$3" && { echo "error: stack '$3' already exists" >&2; exit 255; }
+      touch "$FAKE_PULUMI_LOG.created-$3"; exit 0
+    fi
+    [ "$2" = ls ] && { echo "$FAKE_STACK_LS"; exit 0; }
     [ "$2" = history ] && echo '[{"kind":"update","startTime":"2026-11-21T23:00:00Z","endTime":"2026-11-21T23:00:01Z","message":"","environment":{},"config":{},"result":"succeeded","version":1}]'
-    [ "$2" = output ] && [ -n "$FAKE_DESTROY" ] && echo '{"namespaceId":"ns-1"}'
+    [ "$2" = output ] && { [ -n "$FAKE_DESTROY" ] && echo '{"namespaceId":"ns-1"}' || echo '{}'; }
     ;;
   preview|up|refresh|destroy)
-    prev=""; for a in "$@"; do [ "$prev" = --config-file ] && cp "$a" "$FAKE_PULUMI_LOG.config-file"; prev="$a"; done
+    prev=""; for a in "$@"; do
+      [ "$prev" = --config-file ] && cp "$a" "$FAKE_PULUMI_LOG.config-file"
+      [ "$prev" = --save-plan ] && echo '{"resourcePlans":{}}' > "$a"
+      prev="$a"
+    done
     [ "$FAKE_FAIL" = lock ] && { echo "error: [409] Conflict: Another update is currently in progress." >&2; exit 255; }
+    if [ "$1" = destroy ] && [ -n "$FAKE_LOCKED_ONCE" ] && [ "$stack" = "$FAKE_LOCKED_ONCE" ] && [ ! -e "$FAKE_PULUMI_LOG.unlocked" ]; then
+      touch "$FAKE_PULUMI_LOG.unlocked"
+      echo "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with \\\`pulumi cancel\\\`." >&2; exit 255
+    fi
     [ "$1" = up ] && [ "$FAKE_UP" = fail ] && { echo "error: update failed" >&2; exit 255; }
     [ "$1" = up ] && [ "$FAKE_UP" = hang ] && exec sleep 20
     if [ "$1" = destroy ] && [ "$FAKE_DESTROY" = ns-in-use ] && [ ! -e "$FAKE_PULUMI_LOG.destroyed-once" ]; then
@@ -117,11 +141,11 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
   it("overrides apply to this run only: a copy of the stack's config file with them, the committed one untouched", async () => {
     const committed = fs.readFileSync(path.join(REPO_DIR, "Pulumi.dev.yaml"), "utf8");
     const run = await runDriver(
-      ["dev", "preview", "--region", "eu-central-1", "--config", "nameDesiredCount=3"],
+      ["dev", "preview", "--image-tag", "sha-1a2b3c", "--config", "nameDesiredCount=3"],
       { ...env, FAKE_FAIL: "lock" },
     );
     assert.equal(run.code, ExitCode.StackLocked);
-    assert.match(run.stdout, /config aws:region=eu-central-1 \(from --region, this run only\)/);
+    assert.match(run.stdout, /config imageTag=sha-1a2b3c \(from --image-tag, this run only\)/);
     assert.deepEqual(
       calls().filter((c) => c.startsWith("config ")),
       [],
@@ -137,7 +161,7 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
     const original = yaml.load(committed) as { config: Record<string, unknown> };
     assert.deepEqual(used.config, {
       ...original.config,
-      "aws:region": "eu-central-1",
+      "ecs-cloudmap-consul:imageTag": "sha-1a2b3c",
       "ecs-cloudmap-consul:nameDesiredCount": "3",
     });
     assert.equal(fs.readFileSync(path.join(REPO_DIR, "Pulumi.dev.yaml"), "utf8"), committed);
@@ -167,6 +191,214 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
     assert.equal(run.code, ExitCode.Usage);
     assert.match(run.stderr, /up of dev changes the stack: pass --yes/);
     assert.deepEqual(calls(), []);
+  });
+
+  describe("the region is the stack file's", () => {
+    it("an ambient AWS_REGION that differs stops the run before anything is created, naming both values; exit 2", async () => {
+      for (const args of [
+        ["prod", "up", "--yes"],
+        ["dev", "preview"],
+        ["ephemeral", "48"],
+      ]) {
+        const run = await runDriver(args, { ...env, AWS_REGION: "us-east-1" });
+        assert.equal(run.code, ExitCode.Usage, run.stderr);
+        assert.match(
+          run.stderr,
+          /region mismatch: AWS_REGION=us-east-1 in the environment, but Pulumi\.(prod|dev)\.yaml deploys to aws:region=eu-west-1; nothing was created/,
+        );
+      }
+      const other = await runDriver(["prod", "preview"], { ...env, AWS_DEFAULT_REGION: "eu-central-1" });
+      assert.equal(other.code, ExitCode.Usage);
+      assert.match(other.stderr, /AWS_DEFAULT_REGION=eu-central-1 .* aws:region=eu-west-1/);
+      assert.deepEqual(calls(), [], "not even the CLI's version was asked");
+    });
+
+    it("a matching AWS_REGION goes ahead with the committed file, no region override", async () => {
+      const run = await runDriver(["prod", "preview"], { ...env, AWS_REGION: "eu-west-1" });
+      assert.equal(run.code, ExitCode.Ok, run.stderr);
+      assert.match(run.stdout, /region eu-west-1 \(Pulumi\.prod\.yaml\)/);
+      assert.doesNotMatch(operations()[0], /--config-file/);
+    });
+  });
+
+  describe("dev and prod are selected, never created", () => {
+    it("prod missing on the backend (a token of another default organization): exit 3, nothing created", async () => {
+      const run = await runDriver(["prod", "up", "--yes", "--json"], { ...env, FAKE_STACKS: "dev" });
+      assert.equal(run.code, ExitCode.MissingPrerequisite, run.stderr);
+      const report = JSON.parse(run.stdout) as { error: string };
+      assert.match(
+        report.error,
+        /stack prod does not exist on https:\/\/api\.pulumi\.com; a deploy never creates prod/,
+      );
+      assert.match(report.error, /set PULUMI_ORG/);
+      assert.match(report.error, /npm run driver -- prod init/);
+      assert.ok(calls().some((c) => /^stack select --stack prod/.test(c)));
+      assert.deepEqual(
+        calls().filter((c) => /^(stack init|up|preview|refresh) /.test(c)),
+        [],
+        "no stack created, nothing run",
+      );
+    });
+
+    it("PULUMI_ORG qualifies the name on Pulumi Cloud: <org>/prod is selected and used", async () => {
+      const run = await runDriver(["prod", "preview"], {
+        ...env,
+        PULUMI_ORG: "acme",
+        FAKE_STACKS: "acme/prod",
+      });
+      assert.equal(run.code, ExitCode.Ok, run.stderr);
+      assert.ok(calls().some((c) => /^stack select --stack acme\/prod/.test(c)));
+      assert.match(operations()[0], /^preview .*--stack acme\/prod/);
+      const unqualified = await runDriver(["prod", "preview"], { ...env, FAKE_STACKS: "acme/prod" });
+      assert.equal(unqualified.code, ExitCode.MissingPrerequisite);
+    });
+
+    it("init creates a missing stack once (with the secrets provider on a self-managed backend); again is a no-op", async () => {
+      const kms = "awskms://alias/pulumi-state?region=eu-west-1";
+      const selfManaged = {
+        ...env,
+        PULUMI_ACCESS_TOKEN: "",
+        PULUMI_BACKEND_URL: "s3://state?region=eu-west-1",
+        PULUMI_SECRETS_PROVIDER: kms,
+        FAKE_STACKS: "dev",
+      };
+      const run = await runDriver(["prod", "init"], selfManaged);
+      assert.equal(run.code, ExitCode.Ok, run.stderr);
+      assert.match(run.stdout, /init: stack prod created/);
+      assert.ok(
+        calls().some((c) => c.startsWith(`stack init prod --secrets-provider ${kms}`)),
+        calls().join("\n"),
+      );
+      const again = await runDriver(["dev", "init"], selfManaged);
+      assert.equal(again.code, ExitCode.Ok, again.stderr);
+      assert.match(again.stdout, /init: stack dev already exists; nothing to do/);
+      const noProvider = await runDriver(["prod", "init"], { ...selfManaged, PULUMI_SECRETS_PROVIDER: "" });
+      assert.equal(noProvider.code, ExitCode.MissingPrerequisite);
+      assert.match(
+        noProvider.stderr,
+        /secrets provider: creating prod on s3:\/\/state.* neither PULUMI_SECRETS_PROVIDER/,
+      );
+    });
+  });
+
+  describe("recover after a killed run", () => {
+    it("cancel releases the lock, then a refresh clears pending creates", async () => {
+      const run = await runDriver(["dev", "recover", "--yes", "--json"], env);
+      assert.equal(run.code, ExitCode.Ok, run.stderr);
+      const [cancel, refresh, ...more] = calls().filter((c) => /^(cancel|refresh|up|destroy) /.test(c));
+      assert.match(cancel, /^cancel --yes .*--stack dev/);
+      assert.match(refresh, /^refresh --skip-preview --yes .*--clear-pending-creates/);
+      assert.match(refresh, /--stack dev/);
+      assert.deepEqual(more, []);
+      const report = JSON.parse(run.stdout) as { command: string; summary: string };
+      assert.equal(report.command, "recover");
+      assert.match(report.summary, /recover of dev: lock released; refresh clearing pending creates/);
+    });
+
+    it("nothing to cancel still refreshes; a lock the cancel could not release is exit 6", async () => {
+      const idle = await runDriver(["dev", "recover", "--yes"], { ...env, FAKE_CANCEL: "idle" });
+      assert.equal(idle.code, ExitCode.Ok, idle.stderr);
+      assert.match(idle.stdout, /cancel: .*no stack update in progress \(continuing with the refresh\)/);
+      const locked = await runDriver(["dev", "recover", "--yes"], { ...env, FAKE_FAIL: "lock" });
+      assert.equal(locked.code, ExitCode.StackLocked);
+    });
+
+    it("recover without --yes and without a terminal: exit 2, nothing run", async () => {
+      const run = await runDriver(["prod", "recover"], env);
+      assert.equal(run.code, ExitCode.Usage);
+      assert.deepEqual(calls(), []);
+    });
+  });
+
+  describe("prod applies exactly the approved plan", () => {
+    it("preview --save-plan writes the plan; up --plan applies that file without a refresh", async () => {
+      const plan = path.join(dir, "prod.plan.json");
+      const preview = await runDriver(["prod", "preview", "--save-plan", plan, "--json"], env);
+      assert.equal(preview.code, ExitCode.Ok, preview.stderr);
+      assert.equal((JSON.parse(preview.stdout) as { plan: string }).plan, plan);
+      assert.ok(fs.existsSync(plan), "the plan file the artifact carries");
+      const up = await runDriver(["prod", "up", "--yes", "--plan", plan, "--smoke-requests", "0"], env);
+      assert.equal(up.code, ExitCode.Ok, up.stderr);
+      assert.match(up.stdout, /up of prod applies exactly the plan .*prod\.plan\.json \(no refresh\)/);
+      const [p, u, ...more] = operations();
+      assert.match(p, new RegExp(`^preview .*--save-plan ${plan}`));
+      assert.match(u, new RegExp(`^up .*--plan ${plan}`));
+      assert.doesNotMatch(u, /--refresh/);
+      assert.deepEqual(more, []);
+    });
+
+    it("up --plan with no such file: exit 2 before any update", async () => {
+      const run = await runDriver(["prod", "up", "--yes", "--plan", path.join(dir, "missing.json")], env);
+      assert.equal(run.code, ExitCode.Usage, run.stderr);
+      assert.match(run.stderr, /--plan .*missing\.json: no such file \(preview --save-plan writes it\)/);
+      assert.deepEqual(operations(), []);
+    });
+  });
+
+  describe("sweep of ephemeral stacks", () => {
+    const old = "2026-01-01T00:00:00.000Z";
+    const recent = new Date().toISOString();
+    const listed = JSON.stringify([
+      { name: "dev", current: false, lastUpdate: old },
+      { name: "pr-1", current: false, lastUpdate: old },
+      { name: "pr-2", current: false, lastUpdate: recent },
+      { name: "pr-3", current: false, lastUpdate: old, updateInProgress: true },
+      { name: "pr-feat", current: false, lastUpdate: old },
+      { name: "pr-4", current: false },
+    ]);
+    const sweepEnv = () => ({ ...env, FAKE_STACK_LS: listed, FAKE_STACKS: "dev prod pr-1 pr-2 pr-3 pr-4" });
+
+    it("destroys and removes pr-<n> stacks past the TTL, retrying a locked one; others untouched", async () => {
+      const run = await runDriver(["sweep", "--ttl", "24h", "--retry-delay", "100ms", "--json"], {
+        ...sweepEnv(),
+        FAKE_LOCKED_ONCE: "pr-3",
+      });
+      assert.equal(run.code, ExitCode.Ok, run.stderr);
+      const destroyed = calls()
+        .filter((c) => /^(destroy|stack rm) /.test(c))
+        .map(
+          (c) =>
+            c.replace(/ --(?!stack).*?(?= --stack|$)/, "").split(" --")[0] +
+            ` ${/--stack (\S+)|rm --yes (\S+)/.exec(c)?.slice(1).find(Boolean)}`,
+        );
+      assert.deepEqual(destroyed, [
+        "destroy pr-1",
+        "stack rm pr-1",
+        "destroy pr-3",
+        "destroy pr-3",
+        "stack rm pr-3",
+      ]);
+      const report = JSON.parse(run.stdout) as {
+        swept: { stack: string; outcome: string }[];
+        summary: string;
+      };
+      assert.deepEqual(
+        report.swept.map((s) => [s.stack, s.outcome]),
+        [
+          ["pr-4", "kept"],
+          ["pr-1", "removed"],
+          ["pr-3", "removed"],
+        ],
+      );
+      assert.match(run.stderr, /pr-3 is locked; retry 1\/3/);
+    });
+
+    it("a stack still locked after the retries: exit 6, the way out named", async () => {
+      const run = await runDriver(["sweep", "--retries", "1", "--retry-delay", "100ms"], {
+        ...sweepEnv(),
+        FAKE_FAIL: "lock",
+      });
+      assert.equal(run.code, ExitCode.StackLocked, run.stderr);
+      assert.match(run.stderr, /sweep: 0 removed, 2 still locked, 0 failed/);
+      assert.match(run.stderr, /recover --yes/);
+      assert.equal(calls().filter((c) => c.startsWith("destroy ")).length, 4, "two tries each");
+    });
+
+    it("an ambient region other than dev's stops the sweep before the CLI runs", async () => {
+      const run = await runDriver(["sweep"], { ...sweepEnv(), AWS_REGION: "us-east-1" });
+      assert.equal(run.code, ExitCode.Usage);
+      assert.deepEqual(calls(), []);
+    });
   });
 
   describe("ephemeral stacks", () => {
@@ -270,8 +502,21 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
       }
     });
 
+    it("cleaning up a pr stack that is already gone is a no-op (exit 0); it is never created for that", async () => {
+      const run = await runDriver(["pr-99", "destroy", "--yes"], env);
+      assert.equal(run.code, ExitCode.Ok, run.stderr);
+      assert.match(run.stdout, /destroy of pr-99: no such stack, nothing to do/);
+      assert.deepEqual(
+        calls().filter((c) => /^(stack init|destroy|stack rm) /.test(c)),
+        [],
+      );
+    });
+
     it("a leftover pr-* stack is destroyed and removed without a settings file", async () => {
-      const run = await runDriver(["pr-45", "destroy", "--yes", "--no-refresh"], env);
+      const run = await runDriver(["pr-45", "destroy", "--yes", "--no-refresh"], {
+        ...env,
+        FAKE_STACKS: "dev prod pr-45",
+      });
       assert.equal(run.code, ExitCode.Ok, run.stderr);
       assert.match(run.stdout, /destroy of pr-45: .*; stack removed/);
       assert.deepEqual(ops(), ["destroy", "stack rm"]);

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { ExitCode } from "../../driver/errors";
 import {
   checkAwsCredentials,
+  checkBackendAccess,
   checkPulumiBackend,
   iniSections,
   realFiles,
@@ -25,20 +26,129 @@ describe("driver: prerequisite checks", () => {
   afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
 
   describe("Pulumi backend", () => {
-    it("accepts a token, a backend URL or a stored login; otherwise says what to set", () => {
-      assert.ok(checkPulumiBackend({ PULUMI_ACCESS_TOKEN: "pul-x" }, home, realFiles).ok);
-      assert.ok(checkPulumiBackend({ PULUMI_BACKEND_URL: "s3://state" }, home, realFiles).ok);
+    const backendOf = (env: Record<string, string>) => {
+      const check = checkPulumiBackend(env, home, realFiles);
+      assert.ok(check.ok, JSON.stringify(check));
+      return check.value;
+    };
+    it("Pulumi Cloud with a token; a bucket with PULUMI_BACKEND_URL; nothing chosen says what to set", () => {
+      assert.deepEqual(backendOf({ PULUMI_ACCESS_TOKEN: "pul-x" }), {
+        kind: "cloud",
+        url: "https://api.pulumi.com",
+        via: "PULUMI_ACCESS_TOKEN",
+      });
+      assert.deepEqual(backendOf({ PULUMI_BACKEND_URL: "s3://state?region=eu-west-1" }), {
+        kind: "self-managed",
+        url: "s3://state?region=eu-west-1",
+        via: "PULUMI_BACKEND_URL",
+      });
+      // The URL decides, as it does for the CLI: a token beside an s3:// URL is not used.
+      assert.equal(
+        backendOf({ PULUMI_BACKEND_URL: "s3://state", PULUMI_ACCESS_TOKEN: "pul-x" }).kind,
+        "self-managed",
+      );
+      // CI passes unset variables as empty strings.
+      assert.equal(backendOf({ PULUMI_BACKEND_URL: "", PULUMI_ACCESS_TOKEN: "pul-x" }).kind, "cloud");
       assert.match(
-        problemOf(checkPulumiBackend({}, home, realFiles)),
-        /not logged in.*fix: set PULUMI_ACCESS_TOKEN/,
+        problemOf(checkPulumiBackend({ PULUMI_BACKEND_URL: "", PULUMI_ACCESS_TOKEN: "" }, home, realFiles)),
+        /none chosen \(no PULUMI_BACKEND_URL, no PULUMI_ACCESS_TOKEN.*fix: for Pulumi Cloud set PULUMI_ACCESS_TOKEN; for a self-managed backend set PULUMI_BACKEND_URL=s3:/,
+      );
+      assert.match(
+        problemOf(checkPulumiBackend({ PULUMI_BACKEND_URL: "state-bucket" }, home, realFiles)),
+        /PULUMI_BACKEND_URL "state-bucket" is neither a Pulumi Cloud URL/,
+      );
+    });
+    it("Pulumi Cloud chosen without a token: names the missing token, whichever way Cloud was chosen", () => {
+      assert.match(
+        problemOf(checkPulumiBackend({ PULUMI_BACKEND_URL: "https://api.pulumi.com" }, home, realFiles)),
+        /Pulumi Cloud \(https:\/\/api\.pulumi\.com, from PULUMI_BACKEND_URL\) is chosen but there is no PULUMI_ACCESS_TOKEN/,
       );
       fs.mkdirSync(path.join(home, ".pulumi"));
-      fs.writeFileSync(
-        path.join(home, ".pulumi", "credentials.json"),
-        JSON.stringify({ current: "https://api.pulumi.com" }),
+      const credentials = path.join(home, ".pulumi", "credentials.json");
+      fs.writeFileSync(credentials, JSON.stringify({ current: "https://api.pulumi.com" }));
+      assert.match(
+        problemOf(checkPulumiBackend({}, home, realFiles)),
+        /is chosen but there is no PULUMI_ACCESS_TOKEN/,
       );
-      const stored = checkPulumiBackend({}, home, realFiles);
-      assert.ok(stored.ok && stored.value === "pulumi login https://api.pulumi.com");
+      fs.writeFileSync(
+        credentials,
+        JSON.stringify({
+          current: "https://api.pulumi.com",
+          accessTokens: { "https://api.pulumi.com": "pul-stored" },
+        }),
+      );
+      assert.equal(backendOf({}).kind, "cloud");
+      fs.writeFileSync(credentials, JSON.stringify({ current: "s3://kept-state" }));
+      assert.deepEqual(backendOf({}), {
+        kind: "self-managed",
+        url: "s3://kept-state",
+        via: `pulumi login (${credentials})`,
+      });
+    });
+  });
+
+  describe("what the chosen backend needs", () => {
+    const s3 = {
+      kind: "self-managed" as const,
+      url: "s3://state?region=eu-west-1",
+      via: "PULUMI_BACKEND_URL",
+    };
+    const cloud = { kind: "cloud" as const, url: "https://api.pulumi.com", via: "PULUMI_ACCESS_TOKEN" };
+    const noAws = checkAwsCredentials({}, "/nonexistent-home", {
+      exists: () => false,
+      read: () => undefined,
+    });
+    const aws = { ok: true as const, value: "env keys" };
+    const kms = { secretsProvider: "awskms://alias/pulumi-state?region=eu-west-1" };
+    const dev = (secrets: { secretsProvider?: string; encryptionSalt?: string }, creating = false) => ({
+      name: "dev",
+      file: "Pulumi.dev.yaml",
+      secrets,
+      creating,
+    });
+    const text = (problems: { prerequisite: string; problem: string; fix: string }[]) =>
+      problems.map((p) => `${p.prerequisite}: ${p.problem} | fix: ${p.fix}`).join("\n");
+
+    it("an s3:// backend without AWS credentials: says the bucket needs them", () => {
+      assert.match(
+        text(checkBackendAccess(s3, dev(kms), {}, noAws)),
+        /^Pulumi backend: PULUMI_BACKEND_URL=s3:\/\/state\?region=eu-west-1 keeps state in S3, which needs AWS credentials, and none were found/,
+      );
+      assert.deepEqual(checkBackendAccess(s3, dev(kms), {}, aws), []);
+    });
+    it("a self-managed stack needs a secrets provider: its file's awskms://, a passphrase, or PULUMI_SECRETS_PROVIDER to create one", () => {
+      assert.match(
+        text(checkBackendAccess(s3, dev({}), {}, aws)),
+        /^secrets provider: Pulumi\.dev\.yaml names no secrets provider for the self-managed backend .*fix: create the stack once with PULUMI_SECRETS_PROVIDER=awskms:.*npm run driver -- dev init/,
+      );
+      assert.match(
+        text(checkBackendAccess(s3, dev({ encryptionSalt: "v1:abc" }), {}, aws)),
+        /encrypts secrets with a passphrase, and PULUMI_CONFIG_PASSPHRASE is not set/,
+      );
+      assert.deepEqual(
+        checkBackendAccess(s3, dev({ encryptionSalt: "v1:abc" }), { PULUMI_CONFIG_PASSPHRASE: "x" }, aws),
+        [],
+      );
+      assert.match(
+        text(checkBackendAccess(s3, { ...dev({}, true), name: "pr-42" }, {}, aws)),
+        /^secrets provider: creating pr-42 on s3:.* neither PULUMI_SECRETS_PROVIDER nor PULUMI_CONFIG_PASSPHRASE is set/,
+      );
+      assert.deepEqual(
+        checkBackendAccess(s3, dev({}, true), { PULUMI_SECRETS_PROVIDER: kms.secretsProvider }, aws),
+        [],
+      );
+      // pr-<n> copies dev, whose file names its key: the new stack still needs a provider of its own.
+      assert.match(
+        text(checkBackendAccess(s3, { ...dev(kms, true), name: "pr-7" }, {}, aws)),
+        /^secrets provider: creating pr-7 on s3:/,
+      );
+    });
+    it("Pulumi Cloud manages secrets itself; a stack file's awskms:// still needs AWS credentials", () => {
+      assert.deepEqual(checkBackendAccess(cloud, dev({}), {}, noAws), []);
+      assert.match(
+        text(checkBackendAccess(cloud, dev(kms), {}, noAws)),
+        /^secrets provider: Pulumi\.dev\.yaml encrypts secrets with awskms:\/\/alias\/pulumi-state/,
+      );
     });
   });
 
@@ -123,7 +233,7 @@ describe("driver: prerequisite checks", () => {
       const run = await runDriver(["dev", "preview"], { PATH: bin, HOME: home });
       assert.equal(run.code, ExitCode.MissingPrerequisite, run.stderr);
       assert.match(run.stderr, /missing prerequisites \(nothing was touched\)/);
-      assert.match(run.stderr, /Pulumi backend: not logged in/);
+      assert.match(run.stderr, /Pulumi backend: none chosen/);
       assert.match(run.stderr, /AWS credentials: none found/);
       assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
       // Nothing touched: no CLI installed into ~/.pulumi, no stack file written, no stack step printed.
@@ -154,15 +264,33 @@ describe("driver: prerequisite checks", () => {
       assert.match(report.error, /Pulumi backend/);
     });
     it("a usage error exits 2 before the prerequisites are even looked at", async () => {
-      const run = await runDriver(["dev", "up", "--region", "moon-1"], { PATH: "", HOME: home });
+      const run = await runDriver(["dev", "up", "--smoke-requests", "many"], { PATH: "", HOME: home });
       assert.equal(run.code, ExitCode.Usage);
-      assert.match(run.stderr, /--region "moon-1": expected an AWS region/);
+      assert.match(run.stderr, /--smoke-requests "many": expected a whole number/);
       assert.doesNotMatch(run.stderr, /prerequisite/);
       // So is an unknown stack: settings come before credentials.
       const typo = await runDriver(["prdo", "preview"], { PATH: "", HOME: home });
       assert.equal(typo.code, ExitCode.Usage, typo.stderr);
       assert.match(typo.stderr, /no Pulumi\.prdo\.yaml: unknown stack "prdo"/);
       assert.doesNotMatch(typo.stderr, /prerequisite/);
+    });
+    it("an s3:// backend with no AWS credentials: exit 3 naming the bucket's need and the credentials", async () => {
+      const bin = path.join(home, "bin");
+      fs.mkdirSync(bin);
+      fs.symlinkSync(process.execPath, path.join(bin, "node"));
+      const run = await runDriver(["dev", "preview"], {
+        PATH: bin,
+        HOME: home,
+        PULUMI_BACKEND_URL: "s3://state-bucket?region=eu-west-1",
+      });
+      assert.equal(run.code, ExitCode.MissingPrerequisite, run.stderr);
+      assert.match(run.stderr, /AWS credentials: none found/);
+      assert.match(
+        run.stderr,
+        /Pulumi backend: PULUMI_BACKEND_URL=s3:\/\/state-bucket\?region=eu-west-1 keeps state in S3, which needs AWS credentials/,
+      );
+      assert.doesNotMatch(run.stderr, /not logged in/);
+      assert.equal(fs.existsSync(path.join(home, ".pulumi")), false);
     });
   });
 });

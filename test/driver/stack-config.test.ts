@@ -3,11 +3,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { ExitCode } from "../../driver/errors";
+import { ExitCode, UsageError } from "../../driver/errors";
 import {
   checkOverridesDeclared,
   checkStackSettings,
   isEphemeralStack,
+  checkRegion,
+  readStackFacts,
   overridesConfig,
   readProjectSchema,
   stacksWithSettings,
@@ -74,14 +76,36 @@ describe("driver: stack settings files and per-run config", () => {
     }
   });
 
-  it("ephemeral stacks (pr-…) are recognised, so a leftover one can be destroyed without a settings file", () => {
-    assert.deepEqual(["pr-12", "acme/p/pr-feat-x", "prod", "dev", "preprod"].map(isEphemeralStack), [
-      true,
-      true,
-      false,
-      false,
-      false,
-    ]);
+  it("ephemeral stacks are pr-<number> only, so a leftover one can be destroyed without a settings file", () => {
+    assert.deepEqual(
+      ["pr-12", "acme/p/pr-12", "acme/p/pr-feat-x", "pr-012", "pr-", "prod", "dev", "preprod"].map(
+        isEphemeralStack,
+      ),
+      [true, true, false, false, false, false, false, false],
+    );
+  });
+
+  it("the region is the stack file's: an ambient AWS_REGION or AWS_DEFAULT_REGION must match it", () => {
+    const prod = readStackFacts("prod");
+    assert.equal(prod.file, "Pulumi.prod.yaml");
+    assert.equal(checkRegion(prod, {}), "eu-west-1");
+    assert.equal(checkRegion(prod, { AWS_REGION: "eu-west-1", AWS_DEFAULT_REGION: "" }), "eu-west-1");
+    assert.throws(
+      () => checkRegion(prod, { AWS_REGION: "us-east-1" }),
+      (err: unknown) =>
+        err instanceof UsageError &&
+        /^region mismatch: AWS_REGION=us-east-1 in the environment, but Pulumi\.prod\.yaml deploys to aws:region=eu-west-1/.test(
+          err.message,
+        ),
+    );
+    assert.throws(
+      () => checkRegion(prod, { AWS_DEFAULT_REGION: "eu-central-1" }),
+      /AWS_DEFAULT_REGION=eu-central-1/,
+    );
+    assert.throws(
+      () => checkRegion({ file: "Pulumi.x.yaml", region: undefined }, {}),
+      /Pulumi\.x\.yaml names no aws:region/,
+    );
   });
 
   it("overrides become the Automation API's config map with project-qualified keys, never secrets", () => {
