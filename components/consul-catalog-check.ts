@@ -5,7 +5,9 @@
  * decision (present, right port, registered by consul-aws) is made by the driver's own code.
  * It runs the Consul image already pinned for the stack: it has sh, curl and jq.
  */
+import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { ConsulDeregistration, DEREGISTER_CONTAINER, deregisterScript } from "./consul-deregistration";
 import { assertValidArgs, check, imageByDigest, logRetentionDays } from "./arg-checks";
 import { containerDefinition } from "./container-definition";
 import { componentTags, TaggedArgs } from "./tags";
@@ -112,6 +114,18 @@ export interface ConsulCatalogCheckArgs extends TaggedArgs {
    * @default required
    */
   readonly consulPort: number;
+  /**
+   * On delete, deregister consul-aws's node from this Consul with a one-off task in the VPC (an
+   * external Consul; an embedded one goes with the stack). `after`: what the task needs besides
+   * this component (cluster, routes, DNS forwarding), so it is deleted only after the task ran.
+   * @default undefined (nothing runs on delete)
+   */
+  readonly deregisterOnDelete?: {
+    readonly enabled: boolean;
+    readonly clusterArn: pulumi.Input<string>;
+    readonly subnetIds: pulumi.Input<string[]>;
+    readonly after: pulumi.Resource[];
+  };
 }
 
 export class ConsulCatalogCheck extends pulumi.ComponentResource implements SecurityGroupMember {
@@ -119,6 +133,8 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
   public readonly taskDefinitionArn: pulumi.Output<string>;
   public readonly securityGroupId: pulumi.Output<string>;
   public readonly logGroupName: pulumi.Output<string>;
+  /** Deleted after consul-aws (which should start after it) and before what its task needs. */
+  public readonly deregistration: ConsulDeregistration | undefined;
 
   constructor(name: string, args: ConsulCatalogCheckArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("ConsulCatalogCheck", name, [
@@ -134,10 +150,12 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
       "Consul catalog check: HTTPS to AWS APIs and the Consul port only",
       scope,
     );
-    httpsEgress(name, securityGroup.id, scope);
-    if (args.consulCidr) {
-      consulEgress(name, securityGroup.id, args.consulPort, { cidr: args.consulCidr }, scope);
-    }
+    const egress = [
+      httpsEgress(name, securityGroup.id, scope),
+      ...(args.consulCidr
+        ? [consulEgress(name, securityGroup.id, args.consulPort, { cidr: args.consulCidr }, scope)]
+        : []),
+    ];
     const logGroup = createLogGroup(name, args.logRetentionDays, scope);
     const secrets: Record<string, pulumi.Input<string>> = { CONSUL_HTTP_TOKEN: args.tokenSecretArn };
     if (args.caCertSecretArn) secrets.CONSUL_CACERT_PEM = args.caCertSecretArn;
@@ -160,6 +178,16 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
       },
       scope,
     );
+    this.deregistration = args.deregisterOnDelete
+      ? this.deregistrationTask(name, args, args.deregisterOnDelete, {
+          scope,
+          secrets,
+          logGroup,
+          securityGroupId: securityGroup.id,
+          // The task's own egress must outlive it.
+          after: [securityGroup, ...egress],
+        })
+      : undefined;
     this.taskDefinitionArn = taskDefinition.arn;
     this.securityGroupId = securityGroup.id;
     this.logGroupName = logGroup.name;
@@ -169,5 +197,53 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
       securityGroupId: this.securityGroupId,
       logGroupName: this.logGroupName,
     });
+  }
+
+  private deregistrationTask(
+    name: string,
+    args: ConsulCatalogCheckArgs,
+    deregister: NonNullable<ConsulCatalogCheckArgs["deregisterOnDelete"]>,
+    own: {
+      scope: Scope;
+      secrets: Record<string, pulumi.Input<string>>;
+      logGroup: aws.cloudwatch.LogGroup;
+      securityGroupId: pulumi.Output<string>;
+      after: pulumi.Resource[];
+    },
+  ): ConsulDeregistration {
+    const { taskDefinition, taskRole } = createFargateTask(
+      `${name}-deregister`,
+      {
+        executionRoleArn: args.executionRoleArn,
+        containerDefinitions: pulumi.jsonStringify([
+          containerDefinition<pulumi.Input<string>>({
+            name: DEREGISTER_CONTAINER,
+            image: args.image,
+            entryPoint: ["/bin/sh", "-c"],
+            command: [deregisterScript()],
+            environment: { CONSUL_HTTP_ADDR: args.consulHttpAddr },
+            secrets: own.secrets,
+            log: { group: own.logGroup.name, region: args.region, streamPrefix: "deregister" },
+          }),
+        ]),
+      },
+      own.scope,
+    );
+    return new ConsulDeregistration(
+      `${name}-deregistration`,
+      {
+        enabled: deregister.enabled,
+        region: args.region,
+        cluster: deregister.clusterArn,
+        taskDefinitionArn: taskDefinition.arn,
+        subnetIds: deregister.subnetIds,
+        securityGroupId: own.securityGroupId,
+        consulHttpAddr: args.consulHttpAddr,
+      },
+      {
+        parent: this,
+        dependsOn: [taskDefinition, taskRole.role, own.logGroup, ...own.after, ...deregister.after],
+      },
+    );
   }
 }

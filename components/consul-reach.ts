@@ -27,17 +27,13 @@ export interface ConsulReachArgs extends TaggedArgs {
    */
   readonly vpcId: pulumi.Input<string>;
   /**
-   * Private subnets; the Resolver endpoint takes an address in the first two.
+   * Private subnets, one per AZ in AZ order: the transit gateway attachment uses them, the
+   * Resolver endpoint takes an address in the first two, and each one's route table gets a route.
    * @default required
    */
   readonly privateSubnetIds: pulumi.Input<string[]>;
   /**
-   * Route tables of the private subnets; one route each.
-   * @default required
-   */
-  readonly privateRouteTableIds: pulumi.Input<string[]>;
-  /**
-   * How many private route tables there are (one per AZ): resources are declared per table.
+   * How many private subnets there are (one per AZ, each with its own route table): one route each.
    * @default required
    */
   readonly routeTableCount: number;
@@ -102,44 +98,78 @@ export function resolverIpAddresses(subnetIds: readonly string[]): { subnetId: s
 export class ConsulReach extends pulumi.ComponentResource {
   /** The Resolver rule's id; undefined when the address is an IP. */
   public readonly resolverRuleId: pulumi.Output<string> | undefined;
+  /** Everything a task in the VPC needs to reach Consul (routes, attachment, DNS forwarding): what must outlive a last call to it. */
+  public readonly paths: pulumi.Resource[];
   private readonly scope: Scope;
 
   constructor(name: string, args: ConsulReachArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("ConsulReach", name, consulReachArgProblems(args));
     super("ecs-cloudmap-consul:consulReach:ConsulReach", name, {}, opts);
     this.scope = { parent: this, tags: componentTags(name, args.tags) };
+    const attachment =
+      args.route.kind === "transitGateway" ? this.attach(name, args, args.route.id) : undefined;
     const nextHop =
       args.route.kind === "peering"
         ? { vpcPeeringConnectionId: args.route.id }
         : { transitGatewayId: args.route.id };
+    const routes: pulumi.Resource[] = [];
     for (let i = 0; i < args.routeTableCount; i++) {
-      new aws.ec2.Route(
-        `${name}-route-${i}`,
-        {
-          routeTableId: pulumi.output(args.privateRouteTableIds).apply((ids) => {
-            if (ids.length !== args.routeTableCount) {
-              throw new Error(
-                `expected ${args.routeTableCount} private route tables (one per AZ), found ${ids.length}: ${ids.join(", ")}`,
-              );
-            }
-            return [...ids].sort()[i];
-          }),
-          destinationCidrBlock: args.consulCidr,
-          ...nextHop,
-        },
-        { parent: this },
+      // Route i belongs to private subnet i (awsx orders them by AZ): adding or removing an AZ never
+      // moves a route to another table (sorting the tables' random ids would, and two routes would
+      // then claim one table's destination at once).
+      const subnetId = pulumi.output(args.privateSubnetIds).apply((ids) => {
+        if (ids.length !== args.routeTableCount)
+          throw new Error(
+            `expected ${args.routeTableCount} private subnets (one per AZ), found ${ids.length}: ${ids.join(", ")}`,
+          );
+        return ids[i];
+      });
+      const table = aws.ec2.getRouteTableOutput({ subnetId }, { parent: this });
+      routes.push(
+        new aws.ec2.Route(
+          `${name}-route-${i}`,
+          { routeTableId: table.routeTableId, destinationCidrBlock: args.consulCidr, ...nextHop },
+          // CreateRoute names a transit gateway only once this VPC is attached to it.
+          { parent: this, dependsOn: attachment ? [attachment] : [] },
+        ),
       );
     }
-    this.resolverRuleId =
-      args.dns.kind === "forward" ? this.createForwarding(name, args, args.dns) : undefined;
+    const forwarding = args.dns.kind === "forward" ? this.createForwarding(name, args, args.dns) : undefined;
+    this.resolverRuleId = forwarding?.ruleId;
+    this.paths = [...routes, ...(attachment ? [attachment] : []), ...(forwarding?.resources ?? [])];
     this.registerOutputs({ resolverRuleId: this.resolverRuleId });
+  }
+
+  /**
+   * Attaches the VPC to the transit gateway through its private subnets (one per AZ, as AWS
+   * allows). Without it CreateRoute fails with InvalidTransitGatewayID.NotFound
+   * (terraform-provider-aws#9222, #10025). On a gateway shared from another account (AWS RAM) the
+   * owner accepts the attachment, associates it with a route table that reaches consulCidr and
+   * routes the VPC's CIDR back to it (README, "What prod needs").
+   */
+  private attach(
+    name: string,
+    args: ConsulReachArgs,
+    transitGatewayId: string,
+  ): aws.ec2transitgateway.VpcAttachment {
+    return new aws.ec2transitgateway.VpcAttachment(
+      `${name}-tgw`,
+      {
+        transitGatewayId,
+        vpcId: args.vpcId,
+        subnetIds: args.privateSubnetIds,
+        dnsSupport: "enable",
+        tags: this.scope.tags,
+      },
+      { parent: this },
+    );
   }
 
   private createForwarding(
     name: string,
     args: ConsulReachArgs,
     dns: Extract<ConsulDns, { kind: "forward" }>,
-  ): pulumi.Output<string> {
+  ): { ruleId: pulumi.Output<string>; resources: pulumi.Resource[] } {
     // DNS is udp and tcp on 53, to the configured servers only.
     const sg = createSecurityGroup(
       `${name}-resolver`,
@@ -147,31 +177,36 @@ export class ConsulReach extends pulumi.ComponentResource {
       `Resolver outbound endpoint: DNS to the servers of ${dns.domain}`,
       this.scope,
     );
+    const egress: pulumi.Resource[] = [];
     dns.servers.forEach((ip, i) => {
       const description = `DNS for ${dns.domain}`;
-      tcpRule(
-        "egress",
-        {
-          name: `${name}-resolver-dns-tcp-${i}`,
-          securityGroupId: sg.id,
-          port: 53,
-          peer: { cidr: `${ip}/32` },
-          description,
-        },
-        this.scope,
+      egress.push(
+        tcpRule(
+          "egress",
+          {
+            name: `${name}-resolver-dns-tcp-${i}`,
+            securityGroupId: sg.id,
+            port: 53,
+            peer: { cidr: `${ip}/32` },
+            description,
+          },
+          this.scope,
+        ),
       );
-      new aws.vpc.SecurityGroupEgressRule(
-        `${name}-resolver-dns-udp-${i}`,
-        {
-          securityGroupId: sg.id,
-          ipProtocol: "udp",
-          fromPort: 53,
-          toPort: 53,
-          cidrIpv4: `${ip}/32`,
-          description,
-          tags: this.scope.tags,
-        },
-        { parent: this },
+      egress.push(
+        new aws.vpc.SecurityGroupEgressRule(
+          `${name}-resolver-dns-udp-${i}`,
+          {
+            securityGroupId: sg.id,
+            ipProtocol: "udp",
+            fromPort: 53,
+            toPort: 53,
+            cidrIpv4: `${ip}/32`,
+            description,
+            tags: this.scope.tags,
+          },
+          { parent: this },
+        ),
       );
     });
     const endpoint = new aws.route53.ResolverEndpoint(
@@ -196,11 +231,11 @@ export class ConsulReach extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new aws.route53.ResolverRuleAssociation(
+    const association = new aws.route53.ResolverRuleAssociation(
       `${name}-forward-vpc`,
       { resolverRuleId: rule.id, vpcId: args.vpcId },
       { parent: this },
     );
-    return rule.id;
+    return { ruleId: rule.id, resources: [...egress, endpoint, rule, association] };
   }
 }

@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ArgProblem, assertValidArgs, check, imageByDigest, kmsKeyArn, logRetentionDays } from "./arg-checks";
 import { containerDefinition } from "./container-definition";
-import { createCloudMapService } from "./discoverable-service";
+import { createCloudMapService, redeployOnNewCloudMapService } from "./discoverable-service";
 import { cloudMapDnsName } from "./naming";
 import { componentTags, TaggedArgs } from "./tags";
 import {
@@ -192,6 +192,8 @@ export class ConsulServer extends pulumi.ComponentResource implements SecurityGr
   /** What consul-aws and the catalog check use as CONSUL_HTTP_ADDR. */
   public readonly httpAddr: string;
   public readonly image: string;
+  /** Created once the server's task is healthy: what a client of Consul should start after. */
+  public readonly ready: pulumi.Resource;
   private readonly scope: Scope;
 
   constructor(name: string, args: ConsulServerArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -259,12 +261,19 @@ export class ConsulServer extends pulumi.ComponentResource implements SecurityGr
         enableExecuteCommand: args.enableExecuteCommand ?? false,
         // Its task starts only once its permissions and its egress (image pull, secret) exist.
         startAfter: [...(args.startAfter ?? []), egress],
+        extra: {
+          ...redeployOnNewCloudMapService(discovery),
+          // `up` returns only once the server's task is healthy (a leader elected): whoever starts
+          // after this service (consul-aws) finds Consul answering instead of crash-looping.
+          waitForSteadyState: true,
+        },
       },
       scope,
     );
 
     this.securityGroupId = securityGroup.id;
     this.serviceName = service.name;
+    this.ready = service;
     this.dnsName = cloudMapDnsName(CONSUL_SERVER_SERVICE, args.namespaceName);
     this.httpAddr = `http://${this.dnsName}:${CONSUL_HTTP_PORT}`;
     this.image = args.image;
@@ -280,11 +289,15 @@ export class ConsulServer extends pulumi.ComponentResource implements SecurityGr
 
   /**
    * Admit a component's security group on 8500/tcp and, unless the caller opens it itself
-   * (`callerEgress: false`), that group's egress to this server on 8500.
+   * (`callerEgress: false`), that group's egress to this server on 8500. Returns the rules, for a
+   * caller whose tasks must wait for them.
    */
-  public allowFrom(peer: SecurityGroupMember, options: { readonly callerEgress?: boolean } = {}): void {
+  public allowFrom(
+    peer: SecurityGroupMember,
+    options: { readonly callerEgress?: boolean } = {},
+  ): pulumi.Resource[] {
     const description = `${peer.componentName} to Consul on ${CONSUL_HTTP_PORT}/tcp`;
-    tcpRule(
+    const ingress = tcpRule(
       "ingress",
       {
         name: `${this.componentName}-from-${peer.componentName}`,
@@ -295,7 +308,10 @@ export class ConsulServer extends pulumi.ComponentResource implements SecurityGr
       },
       this.scope,
     );
-    if (options.callerEgress ?? true) egressTo(peer, this, CONSUL_HTTP_PORT, description, this.scope);
+    return [
+      ingress,
+      ...(options.callerEgress ?? true ? [egressTo(peer, this, CONSUL_HTTP_PORT, description, this.scope)] : []),
+    ];
   }
 
   /** Admit a CIDR the user allowed (e.g. a VPN range) on 8500/tcp. */

@@ -92,6 +92,12 @@ export interface ConsulSyncArgs
    * @default none (the service still waits for its own role policy and egress)
    */
   readonly startAfter?: pulumi.Resource[];
+  /**
+   * Network rules consul-aws's task needs from the start (the embedded server admitting it),
+   * created with its security group before its ECS service, which waits for them.
+   * @default undefined (none)
+   */
+  readonly connections?: (self: ConsulSync) => pulumi.Resource[];
 }
 
 // #region argument checks
@@ -173,9 +179,11 @@ export class ConsulSync extends pulumi.ComponentResource implements SecurityGrou
         : args.consulCidr !== undefined
           ? { cidr: args.consulCidr }
           : undefined;
+    this.securityGroupId = securityGroup.id;
     const egress = [
       httpsEgress(name, securityGroup.id, scope),
       ...(consulPeer ? [consulEgress(name, securityGroup.id, args.consulPort, consulPeer, scope)] : []),
+      ...(args.connections?.(this) ?? []),
     ];
 
     const logGroup = createLogGroup(name, args.logRetentionDays, scope);
@@ -209,14 +217,13 @@ export class ConsulSync extends pulumi.ComponentResource implements SecurityGrou
       {
         task,
         securityGroupId: securityGroup.id,
-        // Tasks start only once their permissions and egress exist (a first deploy would race them).
+        // Tasks start only once their permissions and network rules exist (a first deploy would race them).
         startAfter: [...(args.startAfter ?? []), ...egress],
       },
       scope,
     );
 
     this.serviceName = service.name;
-    this.securityGroupId = securityGroup.id;
     this.taskRoleArn = task.taskRole.role.arn;
     this.image = args.image;
     this.registerOutputs({

@@ -14,7 +14,7 @@ import {
 import { CapacityProviderStrategyItem } from "./capacity";
 import { APP_HEALTH_CHECK, APP_USER, containerDefinition } from "./container-definition";
 import { allowedMemoryFor, FARGATE_CPU_VALUES, isValidFargateSize } from "./fargate-sizes";
-import { cloudMapDnsName } from "./naming";
+import { cloudMapDnsName, serviceConnectCloudMapName } from "./naming";
 import { componentTags, TaggedArgs } from "./tags";
 import {
   createFargateTask,
@@ -393,6 +393,8 @@ export class DiscoverableService extends pulumi.ComponentResource implements Sec
               region: args.region,
             })
           : undefined,
+        // A Cloud Map service created again keeps its ID: only these make ECS register the tasks anew.
+        ...(discovery ? redeployOnNewCloudMapService(discovery) : {}),
         deploymentCircuitBreaker: { enable: true, rollback: true },
         deploymentMinimumHealthyPercent: args.minHealthyPercent ?? 100,
         deploymentMaximumPercent: args.maxPercent ?? 200,
@@ -503,6 +505,45 @@ export function createCloudMapService(
   );
 }
 
+/** What decides whether a Cloud Map service must be created again (AWS's UpdateService cannot change it). */
+export interface CloudMapIdentity {
+  readonly name: string;
+  readonly namespaceId: string;
+  readonly dnsConfig?: { readonly routingPolicy?: string; readonly dnsRecords?: readonly { readonly type: string }[] };
+  readonly healthCheckCustomConfig?: unknown;
+}
+
+/**
+ * A key that changes whenever the Cloud Map service is replaced. AWS gives a service created again
+ * with the same name in the same namespace the same ID (terraform-provider-aws#46930), so the
+ * registry ARN the ECS service holds stays the same and ECS, seeing no change, keeps its tasks
+ * registered in the deleted service. The properties that force the replacement are what change.
+ */
+export function cloudMapRedeployKey(service: CloudMapIdentity): string {
+  return JSON.stringify([
+    service.name,
+    service.namespaceId,
+    service.dnsConfig?.routingPolicy ?? null,
+    (service.dnsConfig?.dnsRecords ?? []).map((r) => r.type),
+    service.healthCheckCustomConfig ?? null,
+  ]);
+}
+
+/** ECS service inputs that redeploy its tasks when their Cloud Map service is replaced (see cloudMapRedeployKey). */
+export function redeployOnNewCloudMapService(service: aws.servicediscovery.Service): {
+  forceNewDeployment: boolean;
+  triggers: pulumi.Output<{ cloudMapService: string }>;
+} {
+  return {
+    forceNewDeployment: true,
+    triggers: pulumi
+      .all([service.name, service.namespaceId, service.dnsConfig, service.healthCheckCustomConfig])
+      .apply(([name, namespaceId, dnsConfig, healthCheckCustomConfig]) => ({
+        cloudMapService: cloudMapRedeployKey({ name, namespaceId, dnsConfig, healthCheckCustomConfig }),
+      })),
+  };
+}
+
 function createAutoscaling(
   name: string,
   clusterName: pulumi.Input<string>,
@@ -554,11 +595,12 @@ export function serviceConnectConfiguration(
     enabled: true,
     namespace: args.namespaceArn,
     services: args.publish
-      ? // ECS takes exactly one client alias per Service Connect service.
+      ? // ECS takes exactly one client alias per Service Connect service. Clients call the alias
+        // (`<name>:<port>`); ECS's Cloud Map service gets a name of its own (see serviceConnectCloudMapName).
         [
           {
             portName: SERVICE_CONNECT_PORT_NAME,
-            discoveryName,
+            discoveryName: serviceConnectCloudMapName(discoveryName),
             clientAlias: [{ port, dnsName: discoveryName }],
           },
         ]

@@ -14,7 +14,13 @@ import { CONSUL_HTTP_PORT, ConsulManagementToken, ConsulServer } from "./consul-
 import { ConsulSync } from "./consul-sync";
 import { DiscoverableService, ServiceConnectArgs } from "./discoverable-service";
 import { LoadBalancer } from "./load-balancer";
-import { CatalogNames, namesOfCloudMapService, namesOfConsulService } from "./naming";
+import {
+  CatalogNames,
+  namesOfCloudMapService,
+  namesOfConsulService,
+  namesOfServiceConnectService,
+  serviceConnectCloudMapName,
+} from "./naming";
 import { Namespace } from "./namespace";
 import { Network } from "./network";
 import { createTaggingProvider } from "./tags";
@@ -77,18 +83,13 @@ export function createInfrastructure(settings: Settings) {
       name: settings.discovery.namespaceName,
       vpcId: network.vpcId,
       soaTtlSeconds: settings.discovery.soaTtl,
-      cleanupOnDelete: sync
-        ? {
-            region: settings.region,
-            consul: external?.deregisterOnDestroy
-              ? {
-                  httpAddr: external.httpAddr,
-                  tokenSecretArn: external.tokenSecretArn,
-                  caCertSecretArn: external.caCertSecretArn,
-                }
-              : undefined,
-          }
-        : undefined,
+      // Whatever runs in the namespace and leaves Cloud Map services no stack owns (consul-aws,
+      // ECS Service Connect) is deleted before this cleanup runs, which empties it for the namespace.
+      cleanupOnDelete: {
+        region: settings.region,
+        // Both apps' names, whatever the mode: a stack switched back to dns still has them.
+        serviceConnectServices: (["hello", "name"] as const).map(serviceConnectCloudMapName),
+      },
     },
     withAws,
   );
@@ -172,6 +173,8 @@ export function createInfrastructure(settings: Settings) {
         startAfter: [
           cluster.capacityProviders,
           ...cluster.executionRolePolicies,
+          // Deleted before the namespace cleanup runs: their Service Connect services are gone by then.
+          ...(namespace.cleanup ? [namespace.cleanup] : []),
           ...(extra.startAfter ?? []),
         ],
         connections: extra.connections,
@@ -213,6 +216,9 @@ export function createInfrastructure(settings: Settings) {
   });
 
   const appServices = { hello: helloService, name: nameService };
+  /** The Cloud Map service each app's tasks are registered in, which consul-aws copies into Consul. */
+  const cloudMapNameOf = (app: "hello" | "name") =>
+    app === "name" && serviceConnect ? serviceConnectCloudMapName(app) : app;
 
   let helloUrlOutput: pulumi.Output<string>;
   if (lb) {
@@ -261,21 +267,20 @@ export function createInfrastructure(settings: Settings) {
       : undefined;
   embedded?.allowedCidrs.forEach((cidr, i) => consulServer?.allowCidr(i, cidr));
 
-  if (external) {
-    new ConsulReach(
-      "consul-reach",
-      {
-        vpcId: network.vpcId,
-        privateSubnetIds: network.privateSubnetIds,
-        privateRouteTableIds: network.privateRouteTableIds(),
-        routeTableCount: settings.network.azCount,
-        consulCidr: external.cidr,
-        route: external.route,
-        dns: external.dns,
-      },
-      withAws,
-    );
-  }
+  const reach = external
+    ? new ConsulReach(
+        "consul-reach",
+        {
+          vpcId: network.vpcId,
+          privateSubnetIds: network.privateSubnetIds,
+          routeTableCount: settings.network.azCount,
+          consulCidr: external.cidr,
+          route: external.route,
+          dns: external.dns,
+        },
+        withAws,
+      )
+    : undefined;
 
   /** Where consul-aws and the catalog check find Consul, whichever mode. */
   const consulEndpoint =
@@ -300,6 +305,44 @@ export function createInfrastructure(settings: Settings) {
             caCertSecretArn: external.caCertSecretArn,
           }
         : undefined;
+
+  const checkImage = embedded?.serverImage ?? external?.checkImage;
+  const consulCheck =
+    sync && consulEndpoint && checkImage
+      ? new ConsulCatalogCheck(
+          "consul-check",
+          {
+            vpcId: network.vpcId,
+            executionRoleArn: cluster.executionRoleArn,
+            image: checkImage,
+            consulHttpAddr: consulEndpoint.httpAddr,
+            tokenSecretArn: consulEndpoint.tokenSecretArn,
+            caCertSecretArn: consulEndpoint.caCertSecretArn,
+            services: (["hello", "name"] as const).map((app) => sync.prefixes.inConsul + cloudMapNameOf(app)),
+            logRetentionDays: settings.logRetentionDays,
+            region: settings.region,
+            consulCidr: consulEndpoint.cidr,
+            consulPort: consulEndpoint.port,
+            // An external Consul keeps consul-aws's entries after a destroy unless they are
+            // removed; only a task inside the VPC reaches it.
+            deregisterOnDelete: external
+              ? {
+                  enabled: external.deregisterOnDestroy,
+                  clusterArn: cluster.clusterArn,
+                  subnetIds: network.privateSubnetIds,
+                  after: [cluster, network, ...(reach?.paths ?? [])],
+                }
+              : undefined,
+          },
+          withAws,
+        )
+      : undefined;
+  if (consulServer && consulCheck) consulServer.allowFrom(consulCheck);
+  if (external?.deregisterOnDestroy && !consulCheck) {
+    void pulumi.log.warn(
+      "consulDeregisterOnDestroy needs consulImage: a destroy removes consul-aws's entries from Consul with a one-off task in the VPC that runs it. Without it they stay in Consul.",
+    );
+  }
 
   const consulSync =
     sync && consulEndpoint
@@ -328,53 +371,34 @@ export function createInfrastructure(settings: Settings) {
             prefixes: sync.prefixes,
             logRetentionDays: settings.logRetentionDays,
             region: settings.region,
-            // consul-aws stops before the namespace cleanup runs, so it cannot re-create what was removed.
+            // consul-aws stops before the namespace cleanup runs, so it cannot re-create what was
+            // removed; it starts once the embedded server is healthy (it exits after 11 errors).
             startAfter: [
               cluster.capacityProviders,
               ...cluster.executionRolePolicies,
               ...(namespace.cleanup ? [namespace.cleanup] : []),
+              ...(consulServer ? [consulServer.ready] : []),
+              // Deleted before consul-aws's entries are removed from an external Consul.
+              ...(consulCheck?.deregistration ? [consulCheck.deregistration] : []),
             ],
+            // consul-aws opens its own egress to the server; the server admits it before it starts.
+            connections: (self) => consulServer?.allowFrom(self, { callerEgress: false }) ?? [],
           },
           withAws,
         )
       : undefined;
-  // consul-aws opens its own egress to the server (its tasks wait for it); the server admits it.
-  if (consulServer && consulSync) consulServer.allowFrom(consulSync, { callerEgress: false });
   if (sync && !sync.image.includes("@sha256:")) {
     void pulumi.log.warn(
       `consul-aws runs by tag (${sync.image}): set consulAwsDigest to pin it; the policy pack refuses a tag.`,
     );
   }
 
-  const checkImage = embedded?.serverImage ?? external?.checkImage;
-  const consulCheck =
-    sync && consulEndpoint && checkImage
-      ? new ConsulCatalogCheck(
-          "consul-check",
-          {
-            vpcId: network.vpcId,
-            executionRoleArn: cluster.executionRoleArn,
-            image: checkImage,
-            consulHttpAddr: consulEndpoint.httpAddr,
-            tokenSecretArn: consulEndpoint.tokenSecretArn,
-            caCertSecretArn: consulEndpoint.caCertSecretArn,
-            services: (["hello", "name"] as const).map((app) => sync.prefixes.inConsul + app),
-            logRetentionDays: settings.logRetentionDays,
-            region: settings.region,
-            consulCidr: consulEndpoint.cidr,
-            consulPort: consulEndpoint.port,
-          },
-          withAws,
-        )
-      : undefined;
-  if (consulServer && consulCheck) consulServer.allowFrom(consulCheck);
-
   const ns = namespace.namespaceName;
   const catalog: Record<string, CatalogNames> = {
     hello: namesOfCloudMapService("hello", ns, sync?.prefixes),
     // With Service Connect, name is in Cloud Map as API-only instances: no DNS records.
     name: serviceConnect
-      ? { ...namesOfCloudMapService("name", ns, sync?.prefixes), cloudMapRecordTypes: [] }
+      ? namesOfServiceConnectService("name", ns, sync?.prefixes)
       : namesOfCloudMapService("name", ns, sync?.prefixes),
   };
   if (sync) {
@@ -412,7 +436,7 @@ export function createInfrastructure(settings: Settings) {
           : undefined,
         inConsul: (["hello", "name"] as const).map((app) => ({
           service: app,
-          consulName: sync.prefixes.inConsul + app,
+          consulName: sync.prefixes.inConsul + cloudMapNameOf(app),
           port: appServices[app].containerPort,
         })),
         inCloudMap: {

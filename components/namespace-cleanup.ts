@@ -1,9 +1,12 @@
 /**
- * Destroy that succeeds after a sync. consul-aws creates Cloud Map services ("Imported from
- * Consul") that no stack owns, and Cloud Map refuses to delete a namespace that still holds
- * services; consul-aws also leaves its node and entries in an external Consul. A dynamic
- * resource runs this cleanup when it is deleted, which Pulumi does after consul-aws's ECS
- * service is gone and before the namespace is deleted (see the startAfter in index.ts).
+ * Destroy that succeeds after a sync or a Service Connect run. consul-aws creates Cloud Map
+ * services ("Imported from Consul") and ECS Service Connect creates one per endpoint; no stack
+ * owns either, and Cloud Map refuses to delete a namespace that still holds services. A dynamic
+ * resource runs this cleanup when it is deleted, which Pulumi does after consul-aws's and the
+ * apps' ECS services are gone (they depend on it) and before the namespace is deleted. It calls
+ * only Cloud Map's API: nothing on delete needs a network path the operator's machine lacks
+ * (consul-aws's entries in an external Consul are removed from inside the VPC, see
+ * consul-deregistration.ts).
  *
  * The logic lives in plain functions that take their client, so tests drive them against a
  * stubbed Cloud Map client. Pulumi serializes the provider's methods into the state and runs
@@ -18,11 +21,8 @@ import type * as CloudMapSdk from "@aws-sdk/client-servicediscovery";
 // Module-level constants the provider's methods use stay unexported: TypeScript turns a reference
 // to an exported const into `exports.X`, which would make the serializer capture the whole module.
 const IMPORTED = "Imported from Consul";
-const NODE = "consul-aws";
 /** The description consul-aws gives every service it creates in Cloud Map. */
 export const IMPORTED_DESCRIPTION = IMPORTED;
-/** The Consul node consul-aws registers Cloud Map services under. */
-export const CONSUL_AWS_NODE = NODE;
 
 type CloudMapModule = Pick<
   typeof CloudMapSdk,
@@ -143,15 +143,17 @@ export async function drainService(
 }
 
 /**
- * Removes the services consul-aws created in the namespace (and nothing else: the stack's own
- * services are Pulumi's to delete). A service that vanishes mid-way, e.g. because a still-running
- * consul-aws removed it, counts as done.
+ * Removes the services consul-aws created in the namespace and those named in `alsoNamed` (the
+ * ones ECS Service Connect created), and nothing else: the stack's own services are Pulumi's to
+ * delete. A service that vanishes mid-way, e.g. because a still-running consul-aws removed it,
+ * counts as done.
  */
 export async function deleteImportedServices(
   client: CloudMapSender,
   sd: CloudMapModule,
   namespaceId: string,
   options: CleanupOptions = {},
+  alsoNamed: readonly string[] = [],
 ): Promise<CleanupReport> {
   const pollMs = options.pollMs ?? 2000;
   const sleep = options.sleep ?? defaultSleep;
@@ -162,7 +164,7 @@ export async function deleteImportedServices(
     deregisteredInstances: 0,
   };
   const imported = (await listNamespaceServices(client, sd, namespaceId)).filter(
-    (s) => s.Description === IMPORTED,
+    (s) => s.Description === IMPORTED || alsoNamed.includes(s.Name ?? ""),
   );
   for (const service of imported) {
     const name = service.Name ?? service.Id ?? "?";
@@ -180,7 +182,7 @@ export async function deleteImportedServices(
       }
       report.deregisteredInstances += drained;
       report.deletedServices.push(name);
-      log(`deleted Cloud Map service ${name} (${drained} instance(s)) imported from Consul`);
+      log(`deleted Cloud Map service ${name} (${drained} instance(s)), which no stack owns`);
     } catch (err) {
       if (errorName(err) !== "ServiceNotFound") throw err;
       report.vanishedServices.push(name);
@@ -189,100 +191,11 @@ export async function deleteImportedServices(
   return report;
 }
 
-/** The one HTTP call the Consul side needs, injectable for tests. */
-export type ConsulRequest = (
-  method: "PUT",
-  path: string,
-  body: string,
-) => Promise<{ status: number; body: string }>;
-
-/**
- * Removes consul-aws's node from Consul, which takes every service and check consul-aws wrote
- * with it (Cloud Map services are registered under node `consul-aws`).
- */
-export async function deregisterConsulAwsNode(request: ConsulRequest): Promise<void> {
-  const answer = await request("PUT", "/v1/catalog/deregister", JSON.stringify({ Node: NODE }));
-  if (answer.status === 403)
-    throw new Error(`Consul refused to deregister node ${NODE} (403): the token needs node:write on it`);
-  if (answer.status !== 200)
-    throw new Error(
-      `Consul answered ${answer.status} to deregistering node ${NODE}: ${answer.body.slice(0, 200)}`,
-    );
-}
-
-/** How the cleanup reaches an external Consul; absent for an embedded one (destroyed with the stack). */
-export interface ExternalConsulCleanup {
-  /**
-   * Consul's HTTP address, reached from the machine running pulumi.
-   * @default required
-   * @example "https://consul.example.com:8501"
-   */
-  readonly httpAddr: string;
-  /**
-   * Secrets Manager ARN of the ACL token.
-   * @default required
-   */
-  readonly tokenSecretArn: string;
-  /**
-   * Secrets Manager ARN of the CA PEM that signs Consul's certificate.
-   * @default undefined (the system's CAs)
-   */
-  readonly caCertSecretArn?: string;
-}
-
 export interface NamespaceCleanupInputs {
   readonly namespaceId: string;
   readonly region: string;
-  readonly consul?: ExternalConsulCleanup;
-}
-
-/** An HTTP(S) request to Consul with a token and an optional CA, bounded to 10 s. */
-function consulRequester(httpAddr: string, token: string, ca: string | undefined): ConsulRequest {
-  return (method, path, body) =>
-    new Promise((resolve, reject) => {
-      const url = new URL(path, httpAddr);
-      const client =
-        url.protocol === "https:"
-          ? (require("https") as typeof import("https"))
-          : (require("http") as typeof import("http"));
-      const req = client.request(
-        url,
-        {
-          method,
-          timeout: 10_000,
-          ca,
-          headers: { "X-Consul-Token": token, "Content-Type": "application/json" },
-        },
-        (res) => {
-          let text = "";
-          res.setEncoding("utf8");
-          res.on("data", (chunk: string) => (text += chunk));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-        },
-      );
-      req.on("timeout", () => req.destroy(new Error(`no answer from ${httpAddr} within 10 s`)));
-      req.on("error", reject);
-      req.end(body);
-    });
-}
-
-async function runExternalConsulCleanup(consul: ExternalConsulCleanup, region: string): Promise<void> {
-  const sm = require("@aws-sdk/client-secrets-manager") as typeof import("@aws-sdk/client-secrets-manager");
-  const secrets = new sm.SecretsManagerClient({ region });
-  const read = async (arn: string) =>
-    (await secrets.send(new sm.GetSecretValueCommand({ SecretId: arn }))).SecretString ?? "";
-  const token = await read(consul.tokenSecretArn);
-  const ca = consul.caCertSecretArn ? await read(consul.caCertSecretArn) : undefined;
-  try {
-    await deregisterConsulAwsNode(consulRequester(consul.httpAddr, token, ca));
-  } catch (err) {
-    throw new Error(
-      `${(err as Error).message}\nThe machine running pulumi must reach ${consul.httpAddr} to remove consul-aws's entries. ` +
-        `Remove them by hand (curl -X PUT -H "X-Consul-Token: <token>" -d '{"Node":"${NODE}"}' ${consul.httpAddr}/v1/catalog/deregister) ` +
-        `or set consulDeregisterOnDestroy to false, then destroy again.`,
-      { cause: err },
-    );
-  }
+  /** Cloud Map services ECS Service Connect may have created (by name). */
+  readonly serviceConnectServices: string[];
 }
 
 const cleanupProvider: pulumi.dynamic.ResourceProvider = {
@@ -304,8 +217,7 @@ const cleanupProvider: pulumi.dynamic.ResourceProvider = {
     const sd =
       require("@aws-sdk/client-servicediscovery") as typeof import("@aws-sdk/client-servicediscovery");
     const client = new sd.ServiceDiscoveryClient({ region: props.region });
-    await deleteImportedServices(client, sd, props.namespaceId);
-    if (props.consul) await runExternalConsulCleanup(props.consul, props.region);
+    await deleteImportedServices(client, sd, props.namespaceId, {}, props.serviceConnectServices ?? []);
   },
 };
 
@@ -322,22 +234,26 @@ export interface NamespaceCleanupArgs {
    */
   readonly region: string;
   /**
-   * External Consul to deregister consul-aws's node from on delete.
-   * @default undefined (none: an embedded Consul goes with the stack)
+   * Names of the Cloud Map services ECS Service Connect creates in the namespace (its discovery names).
+   * @default []
    */
-  readonly consul?: ExternalConsulCleanup;
+  readonly serviceConnectServices?: readonly string[];
 }
 
 /**
- * Deleting this resource empties the namespace of consul-aws's services (and an external Consul
- * of consul-aws's node). Make it depend on the namespace and make consul-aws depend on it.
+ * Deleting this resource empties the namespace of the services consul-aws and ECS Service Connect
+ * created. Make it depend on the namespace; make consul-aws and the Service Connect services depend on it.
  */
 export class NamespaceCleanup extends pulumi.dynamic.Resource {
   constructor(name: string, args: NamespaceCleanupArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       cleanupProvider,
       name,
-      { namespaceId: args.namespaceId, region: args.region, consul: args.consul },
+      {
+        namespaceId: args.namespaceId,
+        region: args.region,
+        serviceConnectServices: [...(args.serviceConnectServices ?? [])],
+      },
       opts,
       "namespaceCleanup",
       "NamespaceCleanup",

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgProblem, assertValidArgs, check, integerIn } from "./arg-checks";
 import { DNS_NAME_RULE, isDnsName } from "./naming";
-import { ExternalConsulCleanup, NamespaceCleanup } from "./namespace-cleanup";
+import { NamespaceCleanup } from "./namespace-cleanup";
 import { componentTags, TaggedArgs } from "./tags";
 
 export interface NamespaceArgs extends TaggedArgs {
@@ -23,11 +23,14 @@ export interface NamespaceArgs extends TaggedArgs {
    */
   readonly soaTtlSeconds?: number;
   /**
-   * Empty the namespace of consul-aws's services before it is deleted (and deregister consul-aws
-   * from an external Consul).
-   * @default undefined (off, for a namespace nothing syncs into)
+   * Empty the namespace, before it is deleted, of the Cloud Map services no stack owns: those
+   * consul-aws created and those ECS Service Connect created under these names.
+   * @default undefined (off, for a namespace nothing creates services in)
    */
-  readonly cleanupOnDelete?: { readonly region: string; readonly consul?: ExternalConsulCleanup };
+  readonly cleanupOnDelete?: {
+    readonly region: string;
+    readonly serviceConnectServices?: readonly string[];
+  };
 }
 
 // #region argument checks
@@ -95,7 +98,7 @@ export class Namespace extends pulumi.ComponentResource {
           {
             namespaceId: namespace.id,
             region: args.cleanupOnDelete.region,
-            consul: args.cleanupOnDelete.consul,
+            serviceConnectServices: args.cleanupOnDelete.serviceConnectServices ?? [],
           },
           { parent: this, dependsOn: [namespace, soa] },
         )

@@ -101,6 +101,28 @@ export function namesOfCloudMapService(
   };
 }
 
+/**
+ * The Cloud Map service ECS Service Connect creates for a service's endpoint (its discovery name).
+ * It differs from the name ECS registers tasks under for DNS: switching discoveryMode on a live
+ * stack then never asks Cloud Map for a name that still exists (Pulumi deletes the old service
+ * only after it has updated the ECS service, and ECS's own service is not in Pulumi's state).
+ */
+export function serviceConnectCloudMapName(service: string): string {
+  return `${service}-sc`;
+}
+
+/**
+ * Names of a service that publishes a Service Connect endpoint: in Cloud Map it is ECS's
+ * API-only service (no DNS records); consul-aws copies that one into Consul.
+ */
+export function namesOfServiceConnectService(
+  service: string,
+  namespace: string,
+  prefixes: SyncPrefixes | undefined,
+): CatalogNames {
+  return { ...namesOfCloudMapService(serviceConnectCloudMapName(service), namespace, prefixes), cloudMapRecordTypes: [] };
+}
+
 /** Names of a service registered in Consul that consul-aws copies into Cloud Map. */
 export function namesOfConsulService(
   service: string,

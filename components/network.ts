@@ -21,7 +21,7 @@ export const INTERFACE_ENDPOINTS: readonly string[] = [
 
 export interface NetworkArgs extends TaggedArgs {
   /**
-   * IPv4 network CIDR of the VPC, /16 to /24.
+   * IPv4 network CIDR of the VPC, /16 to /23 (each of up to 8 AZ blocks needs at least a /26).
    * @default required
    * @example "10.0.0.0/16"
    */
@@ -56,6 +56,12 @@ export interface NetworkArgs extends TaggedArgs {
 }
 
 // #region argument checks
+/**
+ * Each AZ gets 1/8 of the VPC whatever the AZ count (room for the 6 AZs allowed). awsx otherwise
+ * sizes the blocks by the AZ count (prefix + ceil(log2(count))), so changing azCount between 2, 3-4
+ * and 5-6 would give every existing subnet a new, overlapping CIDR: a live stack could not change it.
+ */
+export const AZ_BLOCK_BITS = 3;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 
 /**
@@ -75,9 +81,9 @@ export function networkArgProblems(args: NetworkArgs): ArgProblem[] {
   const problems = [
     ...check("region", args.region, matches(REGION, "an AWS region like us-east-1")),
     ...check("cidrBlock", args.cidrBlock, () =>
-      cidr && cidr.prefix >= 16 && cidr.prefix <= 24
+      cidr && cidr.prefix >= 16 && cidr.prefix <= 26 - AZ_BLOCK_BITS
         ? undefined
-        : "must be an IPv4 network CIDR from /16 to /24 like 10.0.0.0/16",
+        : "must be an IPv4 network CIDR from /16 to /23 like 10.0.0.0/16",
     ),
     ...check("availabilityZoneCount", args.availabilityZoneCount, integerIn(2, 6)),
     ...check("natGateways", args.natGateways, oneOf(NAT_STRATEGIES)),
@@ -118,6 +124,7 @@ export class Network extends pulumi.ComponentResource {
       {
         cidrBlock: args.cidrBlock,
         numberOfAvailabilityZones: args.availabilityZoneCount,
+        availabilityZoneCidrMask: (parseIpv4Cidr(args.cidrBlock)?.prefix ?? 16) + AZ_BLOCK_BITS,
         enableDnsHostnames: true,
         enableDnsSupport: true,
         natGateways: { strategy: args.natGateways },

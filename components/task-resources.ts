@@ -185,6 +185,11 @@ export interface SingletonServiceArgs {
    * @default required
    */
   readonly startAfter: pulumi.Resource[];
+  /**
+   * Extra ECS service inputs (e.g. the redeploy triggers of its Cloud Map service).
+   * @default none
+   */
+  readonly extra?: Pick<aws.ecs.ServiceArgs, "forceNewDeployment" | "triggers" | "waitForSteadyState">;
 }
 
 /**
@@ -214,6 +219,7 @@ export function createSingletonService(
         assignPublicIp: false,
       },
       serviceRegistries: args.serviceRegistries,
+      ...args.extra,
       enableExecuteCommand: args.enableExecuteCommand,
       propagateTags: "SERVICE",
       enableEcsManagedTags: true,

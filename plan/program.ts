@@ -40,6 +40,8 @@ export interface RecordedResource {
   provider?: string;
   /** A component's providers by package (what its children inherit), as references like `provider`. */
   providers?: Record<string, string>;
+  /** Resource options the engine acts on when the resource changes: replace order and ignored or replace-forcing properties. */
+  options?: { deleteBeforeReplace: boolean; ignoreChanges: string[]; replaceOnChanges: string[] };
 }
 
 export interface ProgramRun {
@@ -133,6 +135,14 @@ export function mockId(name: string): string {
   return `${name}-id`;
 }
 
+/**
+ * The id of the route table of a subnet: random-looking like AWS's, so that code which sorts ids
+ * or relies on their order shows here what it does on AWS.
+ */
+export function mockRouteTableId(subnetId: string): string {
+  return `rtb-${fakeHex(subnetId).slice(0, 17)}`;
+}
+
 /** The ARN the mock gives a resource unless its type has a more specific one below. */
 export function mockArn(type: string, name: string): string {
   return `arn:aws:${(type.split(":")[1] ?? "mock").split("/")[0]}:${REGION}:${MOCK_ACCOUNT}:${name}`;
@@ -205,9 +215,13 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
       return { name, sha256Digest: `sha256:${createHash("sha256").update(name).digest("hex")}` };
     }
     case "aws:ec2/getRouteTables:getRouteTables": {
-      // One route table per private subnet, as awsx creates them.
+      // One route table per private subnet, as awsx creates them; AWS lists them in no set order.
       const filters = (args.inputs as { filters?: { values: string[] }[] }).filters ?? [];
-      return { ids: (filters[0]?.values ?? []).map((_, i) => `rtb-private-${i}`) };
+      return { ids: (filters[0]?.values ?? []).map(mockRouteTableId) };
+    }
+    case "aws:ec2/getRouteTable:getRouteTable": {
+      const subnetId = String((args.inputs as { subnetId?: string }).subnetId);
+      return { id: mockRouteTableId(subnetId), routeTableId: mockRouteTableId(subnetId) };
     }
     default:
       throw new Error(`unexpected invoke ${args.token}`);
@@ -227,6 +241,9 @@ interface RegisterRequest {
   getDependenciesList(): string[];
   getProvider(): string;
   getProvidersMap(): { toObject(): [string, string][] };
+  getDeletebeforereplace(): boolean;
+  getIgnorechangesList(): string[];
+  getReplaceonchangesList(): string[];
 }
 interface MockMonitorLike {
   registerResource(req: RegisterRequest, callback: unknown): Promise<void>;
@@ -285,7 +302,13 @@ export async function runMocked(
   // Mock args carry no parent or dependencies; the registration request does.
   const requests = new Map<
     string,
-    { parent: string; dependencies: string[]; provider: string; providers: Record<string, string> }
+    {
+      parent: string;
+      dependencies: string[];
+      provider: string;
+      providers: Record<string, string>;
+      options: NonNullable<RecordedResource["options"]>;
+    }
   >();
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, callback) => {
@@ -294,6 +317,11 @@ export async function runMocked(
       dependencies: req.getDependenciesList(),
       provider: req.getProvider(),
       providers: Object.fromEntries(req.getProvidersMap().toObject()),
+      options: {
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+        ignoreChanges: req.getIgnorechangesList(),
+        replaceOnChanges: req.getReplaceonchangesList(),
+      },
     });
     return register(req, callback);
   };
@@ -321,6 +349,7 @@ export async function runMocked(
     resource.dependencies = request?.dependencies ?? [];
     resource.provider = request?.provider || undefined;
     resource.providers = request?.providers;
+    resource.options = request?.options;
   }
   return { resources, outputs, secretOutputs, error };
 }

@@ -64,7 +64,7 @@ const REFUSED: readonly RefusedCase[] = [
         region: "eu-west-3",
       }),
     expect: [
-      'cidrBlock: must be an IPv4 network CIDR from /16 to /24 like 10.0.0.0/16, got "10.0.0.0/8"',
+      'cidrBlock: must be an IPv4 network CIDR from /16 to /23 like 10.0.0.0/16, got "10.0.0.0/8"',
       "availabilityZoneCount: eu-west-3 has 3 availability zones, got 4",
     ],
   },
@@ -214,7 +214,6 @@ const REFUSED: readonly RefusedCase[] = [
       new ConsulReach("consul-reach", {
         vpcId: "vpc-1",
         privateSubnetIds: [],
-        privateRouteTableIds: [],
         routeTableCount: 2,
         consulCidr: "10.60.0.1/16",
         route: { kind: "transitGateway", id: "pcx-0123456789abcdef0" },

@@ -7,6 +7,7 @@
 import * as assert from "assert";
 import { catalogCheckScript } from "../../components/consul-catalog-check";
 import { consulServerConfig } from "../../components/consul-server";
+import { mockRouteTableId } from "../../plan/program";
 import { loadStackConfig, MOCK_UUID, ProgramRun, RecordedResource, runProgram } from "./harness";
 import { externalConsul, k, PCX } from "./settings-fixtures";
 import {
@@ -25,6 +26,8 @@ import {
 } from "./graph";
 
 const CLEANUP = "pulumi-nodejs:dynamic/namespaceCleanup:NamespaceCleanup";
+const DEREGISTRATION = "pulumi-nodejs:dynamic/consulDeregistration:ConsulDeregistration";
+const TGW_ATTACHMENT = "aws:ec2transitgateway/vpcAttachment:VpcAttachment";
 const RANDOM_UUID = "random:index/randomUuid:RandomUuid";
 const SECRET = "aws:secretsmanager/secret:Secret";
 const SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion";
@@ -244,17 +247,34 @@ describe("infra consulMode external (the prod stack)", function () {
     run = await program(loadStackConfig("prod"), "prod");
   });
 
-  it("routes consulCidr from every private route table through the transit gateway", () => {
-    const routes = ofType(run, ROUTE).map((r) => r.inputs);
+  it("routes consulCidr from each private subnet's route table through the transit gateway, once the VPC is attached to it", () => {
+    const routes = ofType(run, ROUTE).sort((a, b) => a.name.localeCompare(b.name));
     assert.deepStrictEqual(
       routes.map((r) => [
-        r.routeTableId,
-        r.destinationCidrBlock,
-        r.transitGatewayId,
-        r.vpcPeeringConnectionId,
+        r.name,
+        r.inputs.routeTableId,
+        r.inputs.destinationCidrBlock,
+        r.inputs.transitGatewayId,
+        r.inputs.vpcPeeringConnectionId,
       ]),
-      [0, 1, 2].map((i) => [`rtb-private-${i}`, "10.60.0.0/16", "tgw-0a1b2c3d4e5f60718", undefined]),
+      // Route i belongs to subnet i's table, whatever order AWS's random table ids sort in.
+      [0, 1, 2].map((i) => [
+        `consul-reach-route-${i}`,
+        mockRouteTableId(`subnet-private-${i}`),
+        "10.60.0.0/16",
+        "tgw-0a1b2c3d4e5f60718",
+        undefined,
+      ]),
     );
+    const attachment = one(run, TGW_ATTACHMENT, "consul-reach-tgw");
+    assert.deepStrictEqual(
+      attachment.inputs.subnetIds,
+      [0, 1, 2].map((i) => `subnet-private-${i}`),
+    );
+    assert.strictEqual(attachment.inputs.transitGatewayId, "tgw-0a1b2c3d4e5f60718");
+    assert.strictEqual(attachment.inputs.vpcId, "vpc-mock");
+    // CreateRoute names the transit gateway only once this VPC is attached (InvalidTransitGatewayID.NotFound).
+    for (const route of routes) assert.ok(dependsOn(route, "consul-reach-tgw"), route.name);
   });
 
   it("forwards the Consul host's domain to its DNS servers through an outbound endpoint that may send only DNS to them", () => {
@@ -299,13 +319,39 @@ describe("infra consulMode external (the prod stack)", function () {
     assert.strictEqual(run.resources.filter((r) => r.name.startsWith("consul-server")).length, 0);
   });
 
-  it("the cleanup also deregisters consul-aws from the external Consul, with the configured secrets", () => {
-    assert.deepStrictEqual(cleanupOf(run).inputs.consul, {
-      httpAddr: "https://consul.prod.example.com:8501",
-      tokenSecretArn: "arn:aws:secretsmanager:eu-west-1:222222222222:secret:prod/consul/acl-token-GhIjKl",
-      caCertSecretArn: "arn:aws:secretsmanager:eu-west-1:222222222222:secret:prod/consul/ca-cert-MnOpQr",
-    });
-    assert.ok(dependsOn(one(run, T.ecsService, "consul-sync-service"), "discovery-cleanup"));
+  it("consul-aws is deregistered from the external Consul by a one-off task inside the VPC, never from the operator's machine", () => {
+    assert.strictEqual(cleanupOf(run).inputs.consul, undefined, "the namespace cleanup calls Cloud Map only");
+    const deregistration = one(run, DEREGISTRATION, "consul-check-deregistration");
+    const task = one(run, T.taskDefinition, "consul-check-deregister-task");
+    assert.strictEqual(deregistration.inputs.enabled, true);
+    assert.strictEqual(deregistration.inputs.taskDefinitionArn, task.state.arn);
+    assert.strictEqual(deregistration.inputs.securityGroupId, idOf("consul-check-sg"));
+    assert.deepStrictEqual(
+      deregistration.inputs.subnetIds,
+      [0, 1, 2].map((i) => `subnet-private-${i}`),
+    );
+    const [container] = containersOf(task);
+    assert.strictEqual(envOf(container).CONSUL_HTTP_ADDR, "https://consul.prod.example.com:8501");
+    assert.deepStrictEqual(
+      container.secrets.map((x) => x.name),
+      ["CONSUL_CACERT_PEM", "CONSUL_HTTP_TOKEN"],
+    );
+    assert.match(String(container.command?.[0]), /PUT .*"Node":"consul-aws".*\/v1\/catalog\/deregister/);
+    // Deleted after consul-aws (which cannot register again) and before every path the task takes.
+    assert.ok(dependsOn(one(run, T.ecsService, "consul-sync-service"), "consul-check-deregistration"));
+    for (const need of [
+      "consul-reach-route-0",
+      "consul-reach-tgw",
+      "consul-reach-forward-vpc",
+      "consul-check-egress-consul",
+      "ecs-cluster",
+      "ecs-execution-secrets",
+    ])
+      assert.ok(dependsOn(deregistration, need), need);
+    // Its delete talks to ECS only.
+    const text = str(deregistration.inputs.__provider);
+    const required = [...text.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]).sort();
+    assert.deepStrictEqual([...new Set(required)], ["@aws-sdk/client-ecs"]);
   });
 
   it("the catalog check trusts the CA and may reach only 443 and the Consul CIDR on its port", () => {
@@ -388,8 +434,10 @@ describe("infra consulMode matrix", function () {
       expect: { [ROUTE]: 2, [RESOLVER_ENDPOINT]: 1 },
       check: (run) => {
         assert.deepStrictEqual(
-          ofType(run, ROUTE).map((r) => r.inputs.routeTableId),
-          ["rtb-private-0", "rtb-private-1"],
+          ofType(run, ROUTE)
+            .map((r) => r.inputs.routeTableId)
+            .sort(),
+          ["subnet-private-0", "subnet-private-1"].map(mockRouteTableId).sort(),
         );
         assert.deepStrictEqual(one(run, RESOLVER_ENDPOINT, "consul-reach-resolver").inputs.ipAddresses, [
           { subnetId: "subnet-private-0" },
@@ -398,11 +446,11 @@ describe("infra consulMode matrix", function () {
       },
     },
     {
-      what: "off: no Consul resources and no cleanup",
+      what: "off: no Consul resources; the cleanup stays for Service Connect's services",
       stack: "prod",
       // The external Consul's settings stay in the file: with consulMode off they are not read.
       config: { ...prod, [k("consulMode")]: "off" },
-      expect: { [RANDOM_UUID]: 0, [ROUTE]: 0, [RESOLVER_RULE]: 0, [CLEANUP]: 0 },
+      expect: { [RANDOM_UUID]: 0, [ROUTE]: 0, [RESOLVER_RULE]: 0, [CLEANUP]: 1, [DEREGISTRATION]: 0 },
       check: (run) => assert.strictEqual(run.resources.filter((r) => r.name.startsWith("consul")).length, 0),
     },
   ];

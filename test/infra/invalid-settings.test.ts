@@ -44,12 +44,12 @@ const CASES: readonly InvalidCase[] = [
   {
     what: "VPC CIDR with host bits",
     set: { [k("vpcCidr")]: "10.0.0.1/16" },
-    expect: [k("vpcCidr"), "network CIDR from /16 to /24"],
+    expect: [k("vpcCidr"), "network CIDR from /16 to /23"],
   },
   {
     what: "VPC CIDR too small",
     set: { [k("vpcCidr")]: "10.0.0.0/28" },
-    expect: [k("vpcCidr"), "/16 to /24"],
+    expect: [k("vpcCidr"), "/16 to /23"],
   },
   { what: "AZ count", set: { [k("azCount")]: "0" }, expect: [k("azCount"), "integer from 2 to 6"] },
   {

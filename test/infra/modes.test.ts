@@ -85,7 +85,8 @@ for (const stack of ["dev", "prod"] as const) {
             ]);
             return;
           }
-          // Service Connect creates its own Cloud Map service "name"; a second one would collide.
+          // ECS registers name's tasks only through Service Connect, in a Cloud Map service of its
+          // own ("name-sc", apart from the "name" the dns mode uses, so a switch never collides).
           assert.strictEqual(run.resources.filter((r) => r.name === "name-discovery").length, 0);
           assert.strictEqual(svc.serviceRegistries, undefined);
           assert.deepStrictEqual(container.portMappings, [
@@ -95,7 +96,7 @@ for (const stack of ["dev", "prod"] as const) {
           assert.strictEqual(sc.enabled, true);
           assert.strictEqual(sc.namespace, NAMESPACE_ARN);
           assert.deepStrictEqual(sc.services, [
-            { portName: "http", discoveryName: "name", clientAlias: [{ port: 3000, dnsName: "name" }] },
+            { portName: "http", discoveryName: "name-sc", clientAlias: [{ port: 3000, dnsName: "name" }] },
           ]);
         });
 

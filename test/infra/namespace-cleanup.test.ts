@@ -1,15 +1,13 @@
 /**
  * The destroy cleanup against a stubbed Cloud Map client (aws-sdk-client-mock, at the SDK's
  * `send` boundary): pagination, asynchronous deregistration, services that vanish mid-way, and
- * that only consul-aws's services are touched.
+ * that only consul-aws's services and Service Connect's (by name) are touched.
  */
 import * as assert from "assert";
 import * as sd from "@aws-sdk/client-servicediscovery";
 import { mockClient } from "aws-sdk-client-mock";
 import {
-  CONSUL_AWS_NODE,
   deleteImportedServices,
-  deregisterConsulAwsNode,
   drainService,
   IMPORTED_DESCRIPTION,
 } from "../../components/namespace-cleanup";
@@ -250,27 +248,30 @@ describe("namespace cleanup (stubbed Cloud Map client)", () => {
   });
 });
 
-describe("namespace cleanup: consul-aws's node in an external Consul", () => {
-  it("deregisters node consul-aws with one catalog call", async () => {
-    const calls: [string, string, string][] = [];
-    await deregisterConsulAwsNode(async (method, path, body) => {
-      calls.push([method, path, body]);
-      return { status: 200, body: "true" };
-    });
-    assert.deepStrictEqual(calls, [
-      ["PUT", "/v1/catalog/deregister", JSON.stringify({ Node: CONSUL_AWS_NODE })],
-    ]);
-    assert.strictEqual(CONSUL_AWS_NODE, "consul-aws");
-  });
+describe("namespace cleanup: Service Connect's services", () => {
+  let cloudMap: ReturnType<
+    typeof mockClient<sd.ServiceInputTypes, sd.ServiceOutputTypes, sd.ServiceDiscoveryClientResolvedConfig>
+  >;
+  const client = new sd.ServiceDiscoveryClient({ region: "eu-west-1" });
+  before(() => (cloudMap = mockClient(sd.ServiceDiscoveryClient)));
+  after(() => cloudMap.restore());
 
-  it("a 403 says which ACL the token lacks; other statuses quote Consul", async () => {
-    await assert.rejects(
-      deregisterConsulAwsNode(async () => ({ status: 403, body: "Permission denied" })),
-      /node:write/,
-    );
-    await assert.rejects(
-      deregisterConsulAwsNode(async () => ({ status: 500, body: "rpc error" })),
-      /answered 500.*rpc error/,
+  it("deletes the services named for Service Connect as well as consul-aws's, never the stack's own", async () => {
+    cloudMap.on(sd.ListServicesCommand).resolves({
+      Services: [
+        { Id: "srv-hello", Name: "hello", Description: "" },
+        { Id: "srv-name", Name: "name" },
+        { Id: "srv-name-sc", Name: "name-sc" },
+        { Id: "srv-consul", Name: "consul", Description: IMPORTED_DESCRIPTION },
+      ],
+    });
+    cloudMap.on(sd.ListInstancesCommand).resolves({ Instances: [] });
+    cloudMap.on(sd.DeleteServiceCommand).resolves({});
+    const report = await deleteImportedServices(client, sd, NS, { sleep: noSleep }, ["hello-sc", "name-sc"]);
+    assert.deepStrictEqual(report.deletedServices, ["name-sc", "consul"]);
+    assert.deepStrictEqual(
+      cloudMap.commandCalls(sd.DeleteServiceCommand).map((c) => c.args[0].input.Id),
+      ["srv-name-sc", "srv-consul"],
     );
   });
 });

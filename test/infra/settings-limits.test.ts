@@ -417,13 +417,13 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
     assert.strictEqual(onlyError({}), 'aws:region: must be an AWS region like us-east-1, got ""');
   });
 
-  it("VPC CIDR: a network from /16 to /24 (larger and smaller ones refused)", () => {
-    ok(set({ vpcCidr: "10.0.0.0/24" }));
+  it("VPC CIDR: a network from /16 to /23 (larger and smaller ones refused: each of 8 AZ blocks needs a /26)", () => {
+    ok(set({ vpcCidr: "10.0.0.0/23" }));
     ok(set({ vpcCidr: "172.16.0.0/16" }));
     for (const bad of [
       "10.0.0.0/15",
       "10.0.0.0/8",
-      "10.0.0.0/25",
+      "10.0.0.0/24",
       "10.0.0.1/16",
       "x10.0.0.0/16",
       "10.0.0.0/16x",
@@ -431,7 +431,7 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
     ]) {
       assert.strictEqual(
         onlyError(set({ vpcCidr: bad })),
-        `${qualifiedKey("vpcCidr")}: must be an IPv4 network CIDR from /16 to /24 like 10.0.0.0/16, got "${bad}"`,
+        `${qualifiedKey("vpcCidr")}: must be an IPv4 network CIDR from /16 to /23 like 10.0.0.0/16, got "${bad}"`,
         bad,
       );
     }

@@ -4,6 +4,7 @@
  * a mis-wired setting fails here.
  */
 import * as assert from "assert";
+import { mockRouteTableId } from "../../plan/program";
 import * as fs from "fs";
 import * as path from "path";
 import { CONSUL_AWS_ACTIONS } from "../../components/policies";
@@ -235,7 +236,7 @@ for (const stack of ["dev", "prod"] as const) {
       // The harness answers the route-table lookup with one table per private subnet, like awsx.
       assert.deepStrictEqual(
         gateways[0].inputs.routeTableIds,
-        Array.from({ length: want.azCount }, (_, i) => `rtb-private-${i}`),
+        Array.from({ length: want.azCount }, (_, i) => mockRouteTableId(`subnet-private-${i}`)),
       );
       assert.deepStrictEqual(ruleSummary(rulesOf(run, T.ingress, "net-endpoints-sg")), [
         "tcp/443-443 cidr:10.20.0.0/16",
@@ -743,12 +744,14 @@ describe("infra stack dev with consul sync switched off", function () {
     if (run.error) throw run.error;
   });
 
-  it("registers no Consul resources, no namespace cleanup and no secrets permission", () => {
+  it("registers no Consul resources and no secrets permission; the namespace cleanup stays (Service Connect's services)", () => {
     assert.deepStrictEqual(
-      run.resources
-        .filter((r) => r.name.startsWith("consul") || r.name.endsWith("-cleanup"))
-        .map((r) => r.name),
+      run.resources.filter((r) => r.name.startsWith("consul")).map((r) => r.name),
       [],
+    );
+    assert.deepStrictEqual(
+      run.resources.filter((r) => r.name.endsWith("-cleanup")).map((r) => r.inputs.serviceConnectServices),
+      [["hello-sc", "name-sc"]],
     );
     assert.strictEqual(run.outputs.consulCatalogCheck, undefined);
     assert.strictEqual(ofType(run, T.rolePolicy).filter((p) => p.name === "ecs-execution-secrets").length, 0);
