@@ -6,7 +6,8 @@
  * It runs the Consul image already pinned for the stack: it has sh, curl and jq.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { assertValidArgs, check, imageByDigest, logRetentionDays } from "./arg-checks";
+import { assertValidArgs, check, imageByTagOrDigest, logRetentionDays } from "./arg-checks";
+import { pinnedImage } from "./pinned-image";
 import { containerDefinition } from "./container-definition";
 import { componentTags, TaggedArgs } from "./tags";
 import {
@@ -64,9 +65,9 @@ export interface ConsulCatalogCheckArgs extends TaggedArgs {
    */
   readonly executionRoleArn: pulumi.Input<string>;
   /**
-   * Consul image by digest (it has sh, curl and jq).
+   * Consul image (it has sh, curl and jq) by version tag or digest; a tag is resolved to its digest at deploy.
    * @default required
-   * @example "public.ecr.aws/hashicorp/consul:1.21.5@sha256:<64 hex>"
+   * @example "public.ecr.aws/hashicorp/consul:1.21.5"
    */
   readonly image: string;
   /**
@@ -122,7 +123,7 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
 
   constructor(name: string, args: ConsulCatalogCheckArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("ConsulCatalogCheck", name, [
-      ...check("image", args.image, imageByDigest),
+      ...check("image", args.image, imageByTagOrDigest),
       ...check("logRetentionDays", args.logRetentionDays, logRetentionDays),
     ]);
     super("ecs-cloudmap-consul:consulCatalogCheck:ConsulCatalogCheck", name, {}, opts);
@@ -149,7 +150,7 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
         containerDefinitions: pulumi.jsonStringify([
           containerDefinition<pulumi.Input<string>>({
             name: CHECK_CONTAINER,
-            image: args.image,
+            image: pinnedImage(args.image, { parent: this }),
             entryPoint: ["/bin/sh", "-c"],
             command: [catalogCheckScript(args.services, 36, 5)],
             environment: { CONSUL_HTTP_ADDR: args.consulHttpAddr },

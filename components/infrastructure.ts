@@ -335,11 +335,6 @@ export function createInfrastructure(settings: Settings) {
       : undefined;
   // consul-aws opens its own egress to the server (its tasks wait for it); the server admits it.
   if (consulServer && consulSync) consulServer.allowFrom(consulSync, { callerEgress: false });
-  if (sync && !sync.image.includes("@sha256:")) {
-    void pulumi.log.warn(
-      `consul-aws runs by tag (${sync.image}): set consulAwsDigest to pin it; the policy pack refuses a tag.`,
-    );
-  }
 
   const checkImage = embedded?.serverImage ?? external?.checkImage;
   const consulCheck =

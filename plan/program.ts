@@ -179,6 +179,11 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
         password: "mock-registry-password",
         proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`,
       };
+    case "docker:index/getRegistryImage:getRegistryImage": {
+      // The registry's answer for a tag: a digest derived from the name, so each tag has its own.
+      const name = String((args.inputs as { name?: unknown }).name);
+      return { id: name, name, sha256Digest: `sha256:${fakeHex(`registry:${name}`)}` };
+    }
     case "aws:ec2/getRouteTables:getRouteTables": {
       // One route table per private subnet, as awsx creates them.
       const filters = (args.inputs as { filters?: { values: string[] }[] }).filters ?? [];

@@ -161,9 +161,9 @@ const CASES: readonly InvalidCase[] = [
     expect: [k("consulDnsDomain"), "Route 53 Resolver rule"],
   },
   {
-    what: "embedded Consul without an image digest",
-    set: { [k("consulImage")]: "public.ecr.aws/hashicorp/consul:1.21.5" },
-    expect: [k("consulImage"), "pinned by digest"],
+    what: "embedded Consul by a moving tag",
+    set: { [k("consulImage")]: "public.ecr.aws/hashicorp/consul:latest" },
+    expect: [k("consulImage"), "by version tag or digest", "not latest"],
   },
   {
     what: "unknown consulMode",
@@ -185,9 +185,14 @@ const CASES: readonly InvalidCase[] = [
     expect: [k("consulTokenSecretArn"), "ending in the 6 characters AWS appends"],
   },
   {
-    what: "CA init image by tag",
-    set: { [k("consulCaInitImage")]: "public.ecr.aws/docker/library/busybox:1.36.1" },
-    expect: [k("consulCaInitImage"), "by digest", "@sha256:<64 hex>"],
+    what: "CA init image by a moving tag",
+    set: { [k("consulCaInitImage")]: "public.ecr.aws/docker/library/busybox:latest" },
+    expect: [k("consulCaInitImage"), "by version tag or digest", "not latest"],
+  },
+  {
+    what: "Consul image without a tag or digest",
+    set: { [k("consulImage")]: "public.ecr.aws/hashicorp/consul" },
+    expect: [k("consulImage"), "by version tag or digest"],
   },
   {
     what: "consul-aws digest",

@@ -543,7 +543,7 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
     }
     assert.match(
       onlyError(set({ consulCaInitImage: "busybox:1.36.1" }, { ...REGION, ...SYNC })),
-      /consulCaInitImage: must be an image pinned by digest, registry\/repo\[:tag\]@sha256:<64 hex>, got "busybox:1\.36\.1"/,
+      /consulCaInitImage: must be an image by version tag or digest, registry\/repo:tag or registry\/repo\[:tag\]@sha256:<64 hex> \(a tag is resolved to its digest at deploy; not latest\), got "busybox:1\.36\.1"/,
     );
   });
 
@@ -651,8 +651,7 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
       `${qualifiedKey("consulPeeringConnectionId")}: or consulTransitGatewayId is required when consulMode is external: the private route tables need a next hop for consulCidr`,
     ]);
     assert.deepStrictEqual(errorsOf({ ...REGION, [qualifiedKey("consulMode")]: "embedded" }), [
-      `${qualifiedKey("consulImage")}: is required when consulMode is embedded: the Consul image by digest, e.g. public.ecr.aws/hashicorp/consul:1.21.5@sha256:<64 hex> ` +
-        "(docker buildx imagetools inspect public.ecr.aws/hashicorp/consul:<version> prints the digest)",
+      `${qualifiedKey("consulImage")}: is required when consulMode is embedded: the Consul image by version tag (resolved to its digest at deploy) or digest, e.g. public.ecr.aws/hashicorp/consul:1.21.5`,
     ]);
     assert.strictEqual(
       onlyError(set({ consulCidr: "10.9.0.1/16" }, { ...REGION, ...SYNC })),
