@@ -226,7 +226,14 @@ export class ConsulSync extends pulumi.ComponentResource implements SecurityGrou
             name: "cloud-map",
             document: pulumi
               .all([args.namespaceArn, args.hostedZoneId])
-              .apply(([namespaceArn, hostedZoneId]) => consulAwsTaskPolicy({ namespaceArn, hostedZoneId })),
+              .apply(([namespaceArn, hostedZoneId]) =>
+                consulAwsTaskPolicy({
+                  namespaceArn,
+                  hostedZoneId,
+                  // The values the program's provider puts on every resource (tags.ts).
+                  ownTags: { project: pulumi.getProject(), stack: pulumi.getStack() },
+                }),
+              ),
           },
         ],
         volumes: withCa ? [{ name: CA_VOLUME }] : [],

@@ -147,6 +147,9 @@ export interface Settings {
   readonly loadBalancer: {
     readonly certificateArn: string | undefined;
     readonly deregistrationDelaySeconds: number;
+    /** The name clients use and its hosted zone (both or neither). */
+    readonly domainName: string | undefined;
+    readonly hostedZoneId: string | undefined;
   };
   readonly secretsKmsKeyArn: string | undefined;
   /** undefined when consulMode is off. */
@@ -631,12 +634,16 @@ export function parseSettings(raw: RawConfig): SettingsResult {
   const loadBalancer = {
     certificateArn: r.optional("certificateArn"),
     deregistrationDelaySeconds: r.int("deregistrationDelay"),
+    domainName: r.optional("domainName"),
+    hostedZoneId: r.optional("hostedZoneId"),
   };
   if (frontDoor === "alb") {
     r.report(loadBalancerArgProblems({ targetPort: helloPort, ...loadBalancer }), {
       targetPort: "helloPort",
       certificateArn: "certificateArn",
       deregistrationDelaySeconds: "deregistrationDelay",
+      domainName: "domainName",
+      hostedZoneId: "hostedZoneId",
     });
   }
 

@@ -21,7 +21,9 @@ import {
 } from "./prerequisites";
 import {
   checkOverridesDeclared,
+  checkPlaceholders,
   checkStackSettings,
+  runSettings,
   isEphemeralStack,
   overridesConfig,
   PROJECT_DIR,
@@ -82,6 +84,7 @@ async function openStack(
   overrides: readonly ConfigOverride[],
   env: Env,
   sink: Sink,
+  operation: "preview" | "up" | "refresh" | "destroy",
 ): Promise<{ stack: Stack; project: string }> {
   if (settingsOf) checkStackSettings(settingsOf, fs.readdirSync(PROJECT_DIR));
   const schema = readProjectSchema();
@@ -89,6 +92,10 @@ async function openStack(
     overrides.map((o) => o.key),
     schema,
   );
+  if (settingsOf) {
+    const warning = checkPlaceholders(operation, runSettings(settingsOf, overrides, schema.project));
+    if (warning) sink.write(`${warning}\n`);
+  }
   const home = os.homedir();
   const backend = checkPulumiBackend(env, home, realFiles);
   const aws = checkAwsCredentials(env, home, realFiles);
@@ -201,6 +208,7 @@ export async function runStackCommand(
       options.overrides,
       env,
       sink,
+      operation,
     );
     runConfig = writeRunConfig(name, options.overrides, project);
     const ctx = runContext(stack, options.overrides, project, sink, interrupts.signal, runConfig?.file);
@@ -314,7 +322,7 @@ export async function runEphemeral(
   try {
     const failure = await (async () => {
       // The throw-away stack has no settings file of its own: its source stack's file must exist.
-      const { stack, project } = await openStack(name, sourceStack, options.overrides, env, sink);
+      const { stack, project } = await openStack(name, sourceStack, options.overrides, env, sink, "up");
       const ctx = runContext(stack, options.overrides, project, sink, interrupts.signal);
       opened = { stack, ctx };
       sink.write(`copying config of ${sourceStack} into ${name}\n`);

@@ -124,6 +124,7 @@ const REFUSED: readonly RefusedCase[] = [
     expect: [
       "targetPort: must be an integer from 1 to 65535, got 0",
       "certificateArn: must be an ACM certificate ARN",
+      "certificateArn: needs domainName (and hostedZoneId)",
     ],
   },
   {

@@ -161,7 +161,12 @@ describe("infra settings: values and defaults reach the settings", () => {
         baseImage: "public.ecr.aws/docker/library/node:20-bookworm-slim",
         tag: undefined,
       },
-      loadBalancer: { certificateArn: undefined, deregistrationDelaySeconds: 15 },
+      loadBalancer: {
+        certificateArn: undefined,
+        deregistrationDelaySeconds: 15,
+        domainName: undefined,
+        hostedZoneId: undefined,
+      },
       secretsKmsKeyArn: undefined,
       consulSync: undefined,
     });
@@ -205,6 +210,8 @@ describe("infra settings: values and defaults reach the settings", () => {
           production: "true",
           certificateArn: "arn:aws:acm:us-east-1:111111111111:certificate/0f3b-12ab",
           deregistrationDelay: "0",
+          domainName: "hello.corp.acme.io",
+          hostedZoneId: "Z04512345ABCDEFGHIJKL",
           secretsKmsKeyArn: "arn:aws-us-gov:kms:us-gov-west-1:111111111111:key/abcd-0123",
           discoveryMode: "serviceConnect",
           frontDoor: "apiGateway",
@@ -239,6 +246,8 @@ describe("infra settings: values and defaults reach the settings", () => {
       loadBalancer: {
         certificateArn: "arn:aws:acm:us-east-1:111111111111:certificate/0f3b-12ab",
         deregistrationDelaySeconds: 0,
+        domainName: "hello.corp.acme.io",
+        hostedZoneId: "Z04512345ABCDEFGHIJKL",
       },
       secretsKmsKeyArn: "arn:aws-us-gov:kms:us-gov-west-1:111111111111:key/abcd-0123",
       consulSync: undefined,

@@ -578,11 +578,29 @@ for (const stack of ["dev", "prod"] as const) {
           https.certificateArn,
           "arn:aws:acm:eu-west-1:222222222222:certificate/6f1c2a9e-3b7d-4e21-9c55-0a8e4d2b7f10",
         );
-        assert.strictEqual(run.outputs.helloUrl, "https://public-alb-123.eu-west-1.elb.amazonaws.com/");
+        // The name the certificate covers, aliased to the ALB: never the ALB's own name, which no certificate covers.
+        assert.strictEqual(run.outputs.helloUrl, "https://hello.example.com/");
+        const alias = one(run, T.record, "public-alias").inputs;
+        assert.deepStrictEqual(
+          [alias.zoneId, alias.name, alias.type, alias.aliases],
+          [
+            "Z0123456789EXAMPLE",
+            "hello.example.com",
+            "A",
+            [
+              {
+                name: "public-alb-123.eu-west-1.elb.amazonaws.com",
+                zoneId: "Z32O12XQLNTSW2",
+                evaluateTargetHealth: true,
+              },
+            ],
+          ],
+        );
       } else {
         assert.strictEqual(http.defaultActions[0].type, "forward");
         assert.strictEqual(ofType(run, T.listener).length, 1);
         assert.strictEqual(run.outputs.helloUrl, "http://public-alb-123.eu-west-1.elb.amazonaws.com/");
+        assert.ok(!ofType(run, T.record).some((r) => r.name === "public-alias"), "no alias without a domain");
       }
     });
 
@@ -665,7 +683,15 @@ for (const stack of ["dev", "prod"] as const) {
       const services = "arn:aws:servicediscovery:eu-west-1:123456789012:service/*";
       assert.strictEqual(bySid.Namespace.Resource, namespace);
       assert.deepStrictEqual(bySid.NamespaceAndServices.Resource, [namespace, services]);
-      assert.strictEqual(bySid.ServiceLevel.Resource, services);
+      // Service-level actions: the stack's tags tell consul-aws's (untagged) services from the rest.
+      assert.strictEqual(bySid.ReadHealthOfThisStacksServices.Resource, services);
+      assert.deepStrictEqual(bySid.ReadHealthOfThisStacksServices.Condition, {
+        StringEqualsIfExists: {
+          "aws:ResourceTag/project": "ecs-cloudmap-consul",
+          "aws:ResourceTag/stack": stack,
+        },
+      });
+      assert.strictEqual(bySid.WriteOnlyUntaggedServices.Resource, services);
       assert.strictEqual(bySid.NamespaceHostedZone.Resource, "arn:aws:route53:::hostedzone/Z0MOCKZONE");
       const unscoped = statements
         .filter((s) => s.Resource === "*" && !s.Condition)
