@@ -200,6 +200,27 @@ const CASES: readonly InvalidCase[] = [
     expect: [k("consulAwsDigest"), "sha256:<64 hex>"],
   },
   {
+    // No certificate covers the ALB's own name: HTTPS needs the name clients use, and its zone.
+    what: "a certificate without a domain",
+    set: { [k("certificateArn")]: "arn:aws:acm:eu-west-1:111111111111:certificate/0f3b-12ab" },
+    expect: [k("certificateArn"), "needs domainName (and hostedZoneId)", "none covers the ALB's own"],
+  },
+  {
+    what: "a domain without its hosted zone",
+    set: { [k("domainName")]: "hello.corp.acme.io" },
+    expect: [k("hostedZoneId"), "is required with domainName", "hello.corp.acme.io"],
+  },
+  {
+    what: "a hosted zone without a domain",
+    set: { [k("hostedZoneId")]: "Z04512345ABCDEFGHIJKL" },
+    expect: [k("domainName"), "is required with hostedZoneId"],
+  },
+  {
+    what: "a domain that is not a DNS name",
+    set: { [k("domainName")]: "Hello.Corp", [k("hostedZoneId")]: "Z04512345ABCDEFGHIJKL" },
+    expect: [k("domainName"), "lowercase DNS name of at least two labels"],
+  },
+  {
     what: "certificate ARN format",
     set: { [k("certificateArn")]: "arn:aws:iam::111111111111:server-certificate/x" },
     expect: [k("certificateArn"), "ACM certificate ARN"],
