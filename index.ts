@@ -1,10 +1,10 @@
 /**
  * The program: read the stack's config (Pulumi.yaml's defaults already applied by the Pulumi CLI),
  * check every setting, build the stack, export its outputs. Nothing is registered when a setting
- * is invalid.
+ * is invalid, nor by an `up` while a setting still holds a placeholder (a preview warns).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { createInfrastructure, settingsFrom } from "./components/infrastructure";
+import { stackProgram } from "./components/infrastructure";
 
 export const {
   helloUrl,
@@ -15,4 +15,4 @@ export const {
   images,
   consulCatalogCheck,
   consul,
-} = createInfrastructure(settingsFrom(pulumi.runtime.allConfig()));
+} = stackProgram(pulumi.runtime.allConfig(), { dryRun: pulumi.runtime.isDryRun() });

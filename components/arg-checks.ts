@@ -110,6 +110,19 @@ export const kmsKeyArn = matches(KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:<regio
 export const IMAGE_BY_DIGEST = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64}$/;
 export const IMAGE_BY_DIGEST_ALLOWED = "an image pinned by digest, registry/repo[:tag]@sha256:<64 hex>";
 export const imageByDigest = matches(IMAGE_BY_DIGEST, IMAGE_BY_DIGEST_ALLOWED);
+/**
+ * An image by tag, by digest or both: what a user may write. A tag alone is resolved to its digest
+ * at deploy time (`pinnedImage`), so a task still runs a digest. `latest` is refused: it moves by
+ * design, so every deploy would roll the tasks.
+ */
+export const IMAGE_BY_TAG_OR_DIGEST =
+  /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+((:[A-Za-z0-9._-]+)(@sha256:[0-9a-f]{64})?|@sha256:[0-9a-f]{64})$/;
+export const IMAGE_BY_TAG_OR_DIGEST_ALLOWED =
+  "an image by version tag or digest, registry/repo:tag or registry/repo[:tag]@sha256:<64 hex> (a tag is resolved to its digest at deploy; not latest)";
+export const imageByTagOrDigest: Rule<string> = (value) =>
+  IMAGE_BY_TAG_OR_DIGEST.test(value) && !/:latest(@|$)/.test(value)
+    ? undefined
+    : `must be ${IMAGE_BY_TAG_OR_DIGEST_ALLOWED}`;
 
 /** The retention values CloudWatch Logs accepts (0 = forever is excluded on purpose). */
 export const LOG_RETENTION_DAYS = [

@@ -8,7 +8,8 @@
 import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ConsulDeregistration, DEREGISTER_CONTAINER, deregisterScript } from "./consul-deregistration";
-import { assertValidArgs, check, imageByDigest, logRetentionDays } from "./arg-checks";
+import { assertValidArgs, check, imageByTagOrDigest, logRetentionDays } from "./arg-checks";
+import { pinnedImage } from "./pinned-image";
 import { containerDefinition } from "./container-definition";
 import { componentTags, TaggedArgs } from "./tags";
 import {
@@ -66,9 +67,9 @@ export interface ConsulCatalogCheckArgs extends TaggedArgs {
    */
   readonly executionRoleArn: pulumi.Input<string>;
   /**
-   * Consul image by digest (it has sh, curl and jq).
+   * Consul image (it has sh, curl and jq) by version tag or digest; a tag is resolved to its digest at deploy.
    * @default required
-   * @example "public.ecr.aws/hashicorp/consul:1.21.5@sha256:<64 hex>"
+   * @example "public.ecr.aws/hashicorp/consul:1.21.5"
    */
   readonly image: string;
   /**
@@ -138,7 +139,7 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
 
   constructor(name: string, args: ConsulCatalogCheckArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("ConsulCatalogCheck", name, [
-      ...check("image", args.image, imageByDigest),
+      ...check("image", args.image, imageByTagOrDigest),
       ...check("logRetentionDays", args.logRetentionDays, logRetentionDays),
     ]);
     super("ecs-cloudmap-consul:consulCatalogCheck:ConsulCatalogCheck", name, {}, opts);
@@ -157,6 +158,7 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
         : []),
     ];
     const logGroup = createLogGroup(name, args.logRetentionDays, scope);
+    const image = pinnedImage(args.image, { parent: this });
     const secrets: Record<string, pulumi.Input<string>> = { CONSUL_HTTP_TOKEN: args.tokenSecretArn };
     if (args.caCertSecretArn) secrets.CONSUL_CACERT_PEM = args.caCertSecretArn;
     // A role with no permissions: the check only talks to Consul.
@@ -167,7 +169,7 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
         containerDefinitions: pulumi.jsonStringify([
           containerDefinition<pulumi.Input<string>>({
             name: CHECK_CONTAINER,
-            image: args.image,
+            image,
             entryPoint: ["/bin/sh", "-c"],
             command: [catalogCheckScript(args.services, 36, 5)],
             environment: { CONSUL_HTTP_ADDR: args.consulHttpAddr },
@@ -181,6 +183,7 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
     this.deregistration = args.deregisterOnDelete
       ? this.deregistrationTask(name, args, args.deregisterOnDelete, {
           scope,
+          image,
           secrets,
           logGroup,
           securityGroupId: securityGroup.id,
@@ -205,6 +208,7 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
     deregister: NonNullable<ConsulCatalogCheckArgs["deregisterOnDelete"]>,
     own: {
       scope: Scope;
+      image: pulumi.Output<string>;
       secrets: Record<string, pulumi.Input<string>>;
       logGroup: aws.cloudwatch.LogGroup;
       securityGroupId: pulumi.Output<string>;
@@ -218,7 +222,7 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
         containerDefinitions: pulumi.jsonStringify([
           containerDefinition<pulumi.Input<string>>({
             name: DEREGISTER_CONTAINER,
-            image: args.image,
+            image: own.image,
             entryPoint: ["/bin/sh", "-c"],
             command: [deregisterScript()],
             environment: { CONSUL_HTTP_ADDR: args.consulHttpAddr },

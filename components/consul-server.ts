@@ -10,7 +10,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { ArgProblem, assertValidArgs, check, imageByDigest, kmsKeyArn, logRetentionDays } from "./arg-checks";
+import {
+  ArgProblem,
+  assertValidArgs,
+  check,
+  imageByTagOrDigest,
+  kmsKeyArn,
+  logRetentionDays,
+} from "./arg-checks";
+import { pinnedImage } from "./pinned-image";
 import { containerDefinition } from "./container-definition";
 import { createCloudMapService, redeployOnNewCloudMapService } from "./discoverable-service";
 import { cloudMapDnsName } from "./naming";
@@ -136,9 +144,9 @@ export interface ConsulServerArgs extends FargatePlacementArgs, TaggedArgs {
    */
   readonly namespaceName: string;
   /**
-   * Consul image by digest.
+   * Consul image by version tag or digest; a tag is resolved to its digest at deploy (the task runs a digest).
    * @default required
-   * @example "public.ecr.aws/hashicorp/consul:1.21.5@sha256:<64 hex>"
+   * @example "public.ecr.aws/hashicorp/consul:1.21.5"
    */
   readonly image: string;
   /**
@@ -176,7 +184,7 @@ export function consulServerArgProblems(
   args: Pick<ConsulServerArgs, "image" | "logRetentionDays">,
 ): ArgProblem[] {
   return [
-    ...check("image", args.image, imageByDigest),
+    ...check("image", args.image, imageByTagOrDigest),
     ...check("logRetentionDays", args.logRetentionDays, logRetentionDays),
   ];
 }
@@ -191,7 +199,8 @@ export class ConsulServer extends pulumi.ComponentResource implements SecurityGr
   public readonly dnsName: string;
   /** What consul-aws and the catalog check use as CONSUL_HTTP_ADDR. */
   public readonly httpAddr: string;
-  public readonly image: string;
+  /** The image the task runs, by digest. */
+  public readonly image: pulumi.Output<string>;
   /** Created once the server's task is healthy: what a client of Consul should start after. */
   public readonly ready: pulumi.Resource;
   private readonly scope: Scope;
@@ -212,6 +221,7 @@ export class ConsulServer extends pulumi.ComponentResource implements SecurityGr
     );
     const egress = httpsEgress(name, securityGroup.id, scope);
     const logGroup = createLogGroup(name, args.logRetentionDays, scope);
+    const image = pinnedImage(args.image, { parent: this });
     const task = createFargateTask(
       name,
       {
@@ -220,7 +230,7 @@ export class ConsulServer extends pulumi.ComponentResource implements SecurityGr
         containerDefinitions: pulumi.jsonStringify([
           containerDefinition<pulumi.Input<string>>({
             name: "consul",
-            image: args.image,
+            image,
             // The entrypoint adds -data-dir and -config-dir (where local.json lands).
             command: ["agent"],
             containerPort: CONSUL_HTTP_PORT,
@@ -276,7 +286,7 @@ export class ConsulServer extends pulumi.ComponentResource implements SecurityGr
     this.ready = service;
     this.dnsName = cloudMapDnsName(CONSUL_SERVER_SERVICE, args.namespaceName);
     this.httpAddr = `http://${this.dnsName}:${CONSUL_HTTP_PORT}`;
-    this.image = args.image;
+    this.image = image;
     this.registerOutputs({
       componentName: this.componentName,
       securityGroupId: this.securityGroupId,

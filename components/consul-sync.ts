@@ -3,7 +3,7 @@ import {
   ArgProblem,
   assertValidArgs,
   check,
-  imageByDigest,
+  imageByTagOrDigest,
   integerIn,
   logRetentionDays,
   matches,
@@ -12,6 +12,7 @@ import {
 } from "./arg-checks";
 import { containerDefinition, ContainerSpec } from "./container-definition";
 import { SyncPrefixes, syncCatalogCommand } from "./naming";
+import { pinnedImage } from "./pinned-image";
 import { consulAwsTaskPolicy } from "./policies";
 import { componentTags, TaggedArgs } from "./tags";
 import {
@@ -37,7 +38,24 @@ export interface ConsulSyncArgs
   extends
     FargatePlacementArgs,
     TaggedArgs,
-    Omit<ConsulSyncContainerInput, "namespaceId" | "logGroupName" | "tokenSecretArn"> {
+    Omit<
+      ConsulSyncContainerInput,
+      "namespaceId" | "logGroupName" | "tokenSecretArn" | "image" | "caInitImage"
+    > {
+  /**
+   * consul-aws image by version tag or digest, never latest; a tag is resolved to its digest at
+   * deploy, so the task runs a digest (see `consulAwsImage`).
+   * @default required
+   * @example "public.ecr.aws/hashicorp/consul-aws:0.1.3"
+   */
+  readonly image: string;
+  /**
+   * Image of the init container that writes the CA PEM (needs `sh`), by version tag or digest;
+   * resolved like `image`, and only when a CA secret is set.
+   * @default required
+   * @example "public.ecr.aws/docker/library/busybox:1.36.1"
+   */
+  readonly caInitImage: string;
   /**
    * Cloud Map namespace consul-aws syncs (its `-aws-namespace-id`).
    * @default required
@@ -129,7 +147,7 @@ const prefix = matches(PREFIX, "up to 20 characters of a-z, 0-9 and -");
 
 /** What is wrong with ConsulSync's arguments; empty when nothing is. */
 export function consulSyncArgProblems(
-  args: Partial<Pick<ConsulSyncArgs, "consulHttpAddr" | "consulPort" | "consulCidr">> &
+  args: Partial<Pick<ConsulSyncArgs, "consulHttpAddr" | "consulPort" | "consulCidr" | "image">> &
     Pick<ConsulSyncArgs, "caInitImage" | "pollInterval" | "dnsTtlSeconds" | "prefixes" | "logRetentionDays">,
 ): ArgProblem[] {
   return [
@@ -140,7 +158,8 @@ export function consulSyncArgProblems(
     ...check("consulCidr", args.consulCidr, (v) =>
       parseIpv4Cidr(v) ? undefined : "must be an IPv4 network CIDR like 10.20.0.0/16",
     ),
-    ...check("caInitImage", args.caInitImage, imageByDigest),
+    ...check("image", args.image, imageByTagOrDigest),
+    ...check("caInitImage", args.caInitImage, imageByTagOrDigest),
     ...check("pollInterval", args.pollInterval, matches(GO_DURATION, "a duration like 30s, 1m, 500ms")),
     ...check("dnsTtlSeconds", args.dnsTtlSeconds, integerIn(0, 3600)),
     ...check("prefixes.inConsul", args.prefixes.inConsul, prefix),
@@ -159,7 +178,8 @@ export class ConsulSync extends pulumi.ComponentResource implements SecurityGrou
   public readonly serviceName: pulumi.Output<string>;
   public readonly securityGroupId: pulumi.Output<string>;
   public readonly taskRoleArn: pulumi.Output<string>;
-  public readonly image: string;
+  /** The consul-aws image the task runs, by digest. */
+  public readonly image: pulumi.Output<string>;
 
   constructor(name: string, args: ConsulSyncArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("ConsulSync", name, consulSyncArgProblems(args));
@@ -188,10 +208,22 @@ export class ConsulSync extends pulumi.ComponentResource implements SecurityGrou
 
     const logGroup = createLogGroup(name, args.logRetentionDays, scope);
     const withCa = args.caCertSecretArn !== undefined;
+    const image = pinnedImage(args.image, { parent: this });
+    // The CA writer runs only with a CA secret: no registry lookup without one.
+    const caInitImage = withCa ? pinnedImage(args.caInitImage, { parent: this }) : args.caInitImage;
     const containerDefinitions = pulumi
-      .all([args.namespaceId, logGroup.name, args.tokenSecretArn])
-      .apply(([namespaceId, logGroupName, tokenSecretArn]) =>
-        JSON.stringify(consulSyncContainers({ ...args, namespaceId, logGroupName, tokenSecretArn })),
+      .all([args.namespaceId, logGroup.name, args.tokenSecretArn, image, caInitImage])
+      .apply(([namespaceId, logGroupName, tokenSecretArn, image, caInitImage]) =>
+        JSON.stringify(
+          consulSyncContainers({
+            ...args,
+            namespaceId,
+            logGroupName,
+            tokenSecretArn,
+            image,
+            caInitImage,
+          }),
+        ),
       );
     const task = createFargateTask(
       name,
@@ -202,7 +234,14 @@ export class ConsulSync extends pulumi.ComponentResource implements SecurityGrou
             name: "cloud-map",
             document: pulumi
               .all([args.namespaceArn, args.hostedZoneId])
-              .apply(([namespaceArn, hostedZoneId]) => consulAwsTaskPolicy({ namespaceArn, hostedZoneId })),
+              .apply(([namespaceArn, hostedZoneId]) =>
+                consulAwsTaskPolicy({
+                  namespaceArn,
+                  hostedZoneId,
+                  // The values the program's provider puts on every resource (tags.ts).
+                  ownTags: { project: pulumi.getProject(), stack: pulumi.getStack() },
+                }),
+              ),
           },
         ],
         volumes: withCa ? [{ name: CA_VOLUME }] : [],
@@ -225,7 +264,7 @@ export class ConsulSync extends pulumi.ComponentResource implements SecurityGrou
 
     this.serviceName = service.name;
     this.taskRoleArn = task.taskRole.role.arn;
-    this.image = args.image;
+    this.image = image;
     this.registerOutputs({
       componentName: this.componentName,
       serviceName: this.serviceName,
@@ -255,7 +294,7 @@ export interface ConsulSyncContainerInput {
    */
   readonly region: string;
   /**
-   * consul-aws image, pinned, never latest (see `consulAwsImage`).
+   * consul-aws image by digest (ConsulSync resolves a tag first).
    * @default required
    * @example "public.ecr.aws/hashicorp/consul-aws:0.1.3@sha256:<64 hex>"
    */
@@ -282,7 +321,7 @@ export interface ConsulSyncContainerInput {
    */
   readonly caCertSecretArn?: string;
   /**
-   * Image of that init container (needs `sh`), by digest.
+   * Image of that init container (needs `sh`), by digest (ConsulSync resolves a tag first).
    * @default required
    * @example "public.ecr.aws/docker/library/busybox:1.36.1@sha256:<64 hex>"
    */

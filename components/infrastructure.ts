@@ -23,6 +23,7 @@ import {
 } from "./naming";
 import { Namespace } from "./namespace";
 import { Network } from "./network";
+import { placeholderMessage, placeholdersIn } from "./placeholders";
 import { createTaggingProvider } from "./tags";
 import { parseSettings, RawConfig, secretArnsOf, Settings, settingsErrorMessage } from "./stack-settings";
 
@@ -31,6 +32,26 @@ export function settingsFrom(raw: RawConfig): Settings {
   const result = parseSettings(raw);
   if (!result.ok) throw new Error(settingsErrorMessage(result.errors));
   return result.settings;
+}
+
+/**
+ * The program index.ts runs: every setting checked, then the placeholder gate, then the stack.
+ * `dryRun` is `pulumi.runtime.isDryRun()`: an update (`up`) with a placeholder left stops before
+ * anything is registered; a preview warns (through `warn`, Pulumi's log by default) and builds the graph.
+ */
+export function stackProgram(
+  raw: RawConfig,
+  run: { readonly dryRun: boolean; readonly warn?: (message: string) => void },
+): StackOutputs {
+  const settings = settingsFrom(raw);
+  const placeholders = placeholdersIn(raw);
+  if (placeholders.length > 0) {
+    if (!run.dryRun) throw new Error(placeholderMessage(placeholders, "up"));
+    (run.warn ?? ((message: string) => void pulumi.log.warn(message)))(
+      placeholderMessage(placeholders, "preview"),
+    );
+  }
+  return createInfrastructure(settings);
 }
 
 /** Builds the whole stack for these settings and returns its outputs. */
@@ -118,6 +139,8 @@ export function createInfrastructure(settings: Settings) {
             targetPort: settings.hello.port,
             healthCheckPath: "/health",
             certificateArn: settings.loadBalancer.certificateArn,
+            domainName: settings.loadBalancer.domainName,
+            hostedZoneId: settings.loadBalancer.hostedZoneId,
             deregistrationDelaySeconds: settings.loadBalancer.deregistrationDelaySeconds,
             deletionProtection: settings.production,
           },
@@ -387,11 +410,6 @@ export function createInfrastructure(settings: Settings) {
           withAws,
         )
       : undefined;
-  if (sync && !sync.image.includes("@sha256:")) {
-    void pulumi.log.warn(
-      `consul-aws runs by tag (${sync.image}): set consulAwsDigest to pin it; the policy pack refuses a tag.`,
-    );
-  }
 
   const ns = namespace.namespaceName;
   const catalog: Record<string, CatalogNames> = {

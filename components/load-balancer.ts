@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgProblem, assertValidArgs, CERTIFICATE_ARN, check, integerIn, matches, port } from "./arg-checks";
+import { isDnsName } from "./naming";
 import { componentTags, TaggedArgs } from "./tags";
 import { createSecurityGroup, egressTo, Scope, SecurityGroupMember, tcpRule } from "./task-resources";
 
@@ -27,10 +28,24 @@ export interface LoadBalancerArgs extends TaggedArgs {
   readonly healthCheckPath?: string;
   /**
    * ACM certificate in the stack's region: adds an HTTPS listener and turns port 80 into a redirect.
+   * It must cover `domainName`, which is then required: no certificate covers the ALB's own name.
    * @default undefined (HTTP only)
    * @example "arn:aws:acm:eu-west-1:111111111111:certificate/6f1c2a9e-3b7d-4e21-9c55-0a8e4d2b7f10"
    */
   readonly certificateArn?: string;
+  /**
+   * The name clients use (a lowercase DNS name): an alias A record in `hostedZoneId` points it at
+   * the ALB, and `url` uses it.
+   * @default undefined (url is the ALB's own name; required with certificateArn)
+   * @example "hello.example.com"
+   */
+  readonly domainName?: string;
+  /**
+   * Route 53 public hosted zone that holds `domainName` (`Z` and up to 32 letters and digits).
+   * @default undefined (required with domainName)
+   * @example "Z0123456789ABCDEFGHIJ"
+   */
+  readonly hostedZoneId?: string;
   /**
    * Seconds a deregistering target keeps draining (0-300).
    * @default 15
@@ -44,10 +59,32 @@ export interface LoadBalancerArgs extends TaggedArgs {
 }
 
 // #region argument checks
+const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,32}$/;
+
 /** What is wrong with LoadBalancer's arguments; empty when nothing is. */
 export function loadBalancerArgProblems(
-  args: Pick<LoadBalancerArgs, "targetPort" | "certificateArn" | "deregistrationDelaySeconds">,
+  args: Pick<
+    LoadBalancerArgs,
+    "targetPort" | "certificateArn" | "deregistrationDelaySeconds" | "domainName" | "hostedZoneId"
+  >,
 ): ArgProblem[] {
+  const pairing: ArgProblem[] = [];
+  if (args.certificateArn !== undefined && args.domainName === undefined)
+    pairing.push({
+      arg: "certificateArn",
+      message:
+        "needs domainName (and hostedZoneId): clients must reach the ALB by a name the certificate covers, and none covers the ALB's own",
+    });
+  if (args.domainName !== undefined && args.hostedZoneId === undefined)
+    pairing.push({
+      arg: "hostedZoneId",
+      message: `is required with domainName: the Route 53 hosted zone that holds ${args.domainName}, for its alias record`,
+    });
+  if (args.hostedZoneId !== undefined && args.domainName === undefined)
+    pairing.push({
+      arg: "domainName",
+      message: "is required with hostedZoneId: the name to point at the ALB",
+    });
   return [
     ...check("targetPort", args.targetPort, port),
     ...check(
@@ -55,6 +92,13 @@ export function loadBalancerArgProblems(
       args.certificateArn,
       matches(CERTIFICATE_ARN, "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)"),
     ),
+    ...check("domainName", args.domainName, (v) =>
+      isDnsName(v) && v.includes(".")
+        ? undefined
+        : "must be a lowercase DNS name of at least two labels, like hello.example.com",
+    ),
+    ...check("hostedZoneId", args.hostedZoneId, matches(HOSTED_ZONE_ID, "a Route 53 hosted zone id (Z…)")),
+    ...pairing,
     ...check("deregistrationDelaySeconds", args.deregistrationDelaySeconds, integerIn(0, 300)),
   ];
 }
@@ -167,10 +211,26 @@ export class LoadBalancer extends pulumi.ComponentResource implements SecurityGr
     }
     this.listeners = listeners;
 
+    // The name clients use, so that the certificate matches it; the alias follows the ALB's address.
+    const alias =
+      args.domainName !== undefined && args.hostedZoneId !== undefined
+        ? new aws.route53.Record(
+            `${name}-alias`,
+            {
+              zoneId: args.hostedZoneId,
+              name: args.domainName,
+              type: "A",
+              aliases: [{ name: alb.dnsName, zoneId: alb.zoneId, evaluateTargetHealth: true }],
+            },
+            { parent: this },
+          )
+        : undefined;
+
     this.securityGroupId = securityGroup.id;
     this.targetGroupArn = targetGroup.arn;
     this.dnsName = alb.dnsName;
-    this.url = pulumi.interpolate`${https ? "https" : "http"}://${alb.dnsName}/`;
+    // Through the record's output, so whoever reads the URL waits for the record.
+    this.url = pulumi.interpolate`${https ? "https" : "http"}://${alias ? alias.name : alb.dnsName}/`;
     this.registerOutputs({
       componentName: this.componentName,
       targetPort: this.targetPort,

@@ -77,7 +77,15 @@ export interface ConsulAwsPolicyInput {
   readonly namespaceArn: string;
   /** The Route 53 hosted zone Cloud Map created for the namespace. */
   readonly hostedZoneId: string;
+  /**
+   * The `project` and `stack` tags this stack's resources carry (the provider's default tags):
+   * consul-aws reads health only of services that carry these values or no such tags.
+   */
+  readonly ownTags: { readonly project: string; readonly stack: string };
 }
+
+/** Tag keys the stack's resources carry (tags.ts): services with any of them are not consul-aws's to write. */
+export const STACK_TAG_KEYS = ["project", "stack", "component"] as const;
 
 /** `arn:…:servicediscovery:<region>:<account>:service/*`: services consul-aws creates get ids at run time. */
 export function servicesArnPattern(namespaceArn: string): string {
@@ -93,6 +101,15 @@ function partitionOfArn(arn: string): string {
 /**
  * Task-role policy of consul-aws, scoped to its namespace wherever AWS allows it.
  * Resource types per action follow AWS's Service Authorization data (test/aws checks them).
+ *
+ * The service-level actions cannot name a namespace: a service ARN carries only its id, and AWS
+ * has no namespace condition key for them. What narrows them is the services' tags (Cloud Map
+ * services have `aws:ResourceTag`): consul-aws creates its services without tags, so it may write
+ * (register, deregister, delete) only services that carry none of this project's tag keys — never
+ * this stack's hello, name or Consul server, nor any other stack's — and read health only of
+ * services tagged with this stack or not at all. Untagged services elsewhere in the account and
+ * region stay reachable: the README states that risk and its mitigation. Both conditions fail
+ * open to the unconditioned grant if AWS did not evaluate the tag (IfExists, Null), never closed.
  */
 export function consulAwsTaskPolicy(input: ConsulAwsPolicyInput): PolicyDocument {
   const partition = partitionOfArn(input.namespaceArn);
@@ -117,16 +134,30 @@ export function consulAwsTaskPolicy(input: ConsulAwsPolicyInput): PolicyDocument
         Resource: [input.namespaceArn, services],
       },
       {
-        // Services are created at run time, so their ids are unknown here.
-        Sid: "ServiceLevel",
+        // Services are created at run time, so their ids are unknown here; tags tell them apart.
+        Sid: "ReadHealthOfThisStacksServices",
+        Effect: "Allow",
+        Action: ["servicediscovery:GetInstancesHealthStatus"],
+        Resource: services,
+        Condition: {
+          StringEqualsIfExists: {
+            "aws:ResourceTag/project": input.ownTags.project,
+            "aws:ResourceTag/stack": input.ownTags.stack,
+          },
+        },
+      },
+      {
+        Sid: "WriteOnlyUntaggedServices",
         Effect: "Allow",
         Action: [
           "servicediscovery:DeleteService",
-          "servicediscovery:GetInstancesHealthStatus",
           "servicediscovery:RegisterInstance",
           "servicediscovery:DeregisterInstance",
         ],
         Resource: services,
+        Condition: {
+          Null: Object.fromEntries(STACK_TAG_KEYS.map((key) => [`aws:ResourceTag/${key}`, "true"])),
+        },
       },
       {
         Sid: "NoResourceLevel",

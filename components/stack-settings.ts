@@ -14,7 +14,7 @@ import {
   parseIpv4Cidr,
   cidrsOverlap,
   IPV4,
-  imageByDigest,
+  imageByTagOrDigest,
   matches,
   SECRET_ARN,
   SECRET_ARN_ALLOWED,
@@ -69,7 +69,7 @@ export type RetiredKey = keyof typeof RETIRED_KEYS;
 /** A single Consul server the stack runs in its own VPC (dev). */
 export interface EmbeddedConsulSettings {
   readonly kind: "embedded";
-  /** Image by digest. */
+  /** Image by version tag or digest (a tag is resolved to its digest at deploy). */
   readonly serverImage: string;
   /** Extra CIDRs admitted on the HTTP port. */
   readonly allowedCidrs: readonly string[];
@@ -88,14 +88,14 @@ export interface ExternalConsulSettings {
   readonly route: ConsulRoute;
   readonly dns: ConsulDns;
   readonly deregisterOnDestroy: boolean;
-  /** Image by digest for the catalog check task; undefined: no check task. */
+  /** Image (tag or digest) for the catalog check task; undefined: no check task. */
   readonly checkImage: string | undefined;
 }
 
 export interface ConsulSyncSettings {
   readonly mode: "embedded" | "external";
   readonly consul: EmbeddedConsulSettings | ExternalConsulSettings;
-  /** consul-aws image. */
+  /** consul-aws image by tag, or by digest when consulAwsDigest is set. */
   readonly image: string;
   readonly caInitImage: string;
   readonly pollInterval: string;
@@ -149,6 +149,9 @@ export interface Settings {
   readonly loadBalancer: {
     readonly certificateArn: string | undefined;
     readonly deregistrationDelaySeconds: number;
+    /** The name clients use and its hosted zone (both or neither). */
+    readonly domainName: string | undefined;
+    readonly hostedZoneId: string | undefined;
   };
   readonly secretsKmsKeyArn: string | undefined;
   /** undefined when consulMode is off. */
@@ -172,7 +175,7 @@ export function qualifiedKey(key: SettingKey): string {
 /** Which setting each argument of a component comes from: `arg path -> setting key`. */
 type SettingsOf = Readonly<Record<string, SettingKey>>;
 
-const CONSUL_IMAGE_EXAMPLE = "public.ecr.aws/hashicorp/consul:1.21.5@sha256:<64 hex>";
+const CONSUL_IMAGE_EXAMPLE = "public.ecr.aws/hashicorp/consul:1.21.5";
 
 // ---- reading raw values ----
 
@@ -338,7 +341,7 @@ function readEmbeddedConsul(r: Reader, logDays: number): EmbeddedConsulSettings 
   if (serverImage === "") {
     r.fail(
       "consulImage",
-      `is required when consulMode is embedded: the Consul image by digest, e.g. ${CONSUL_IMAGE_EXAMPLE} (docker buildx imagetools inspect public.ecr.aws/hashicorp/consul:<version> prints the digest)`,
+      `is required when consulMode is embedded: the Consul image by version tag (resolved to its digest at deploy) or digest, e.g. ${CONSUL_IMAGE_EXAMPLE}`,
     );
   } else {
     r.report(consulServerArgProblems({ image: serverImage, logRetentionDays: logDays }), {
@@ -463,7 +466,7 @@ function readExternalConsul(r: Reader, namespaceName: string, vpcCidr: string): 
   );
 
   const checkImage = r.optional("consulImage");
-  if (checkImage !== undefined) r.check("consulImage", checkImage, imageByDigest);
+  if (checkImage !== undefined) r.check("consulImage", checkImage, imageByTagOrDigest);
   for (const key of EMBEDDED_ONLY) {
     if (r.string(key) !== "") r.fail(key, "is for consulMode embedded only; remove it");
   }
@@ -637,12 +640,16 @@ export function parseSettings(raw: RawConfig): SettingsResult {
   const loadBalancer = {
     certificateArn: r.optional("certificateArn"),
     deregistrationDelaySeconds: r.int("deregistrationDelay"),
+    domainName: r.optional("domainName"),
+    hostedZoneId: r.optional("hostedZoneId"),
   };
   if (frontDoor === "alb") {
     r.report(loadBalancerArgProblems({ targetPort: helloPort, ...loadBalancer }), {
       targetPort: "helloPort",
       certificateArn: "certificateArn",
       deregistrationDelaySeconds: "deregistrationDelay",
+      domainName: "domainName",
+      hostedZoneId: "hostedZoneId",
     });
   }
 

@@ -23,8 +23,10 @@ import {
 } from "./prerequisites";
 import {
   checkOverridesDeclared,
+  checkPlaceholders,
   checkRegion,
   checkStackSettings,
+  runSettings,
   isEphemeralStack,
   overridesConfig,
   PROJECT_DIR,
@@ -132,6 +134,7 @@ async function openStack(
   overrides: readonly ConfigOverride[],
   env: Env,
   sink: Sink,
+  operation: string,
   mode: ops.OpenMode = "select",
 ): Promise<{ stack: Stack; project: string; created: boolean }> {
   let facts: StackFileFacts | undefined;
@@ -145,6 +148,10 @@ async function openStack(
     overrides.map((o) => o.key),
     schema,
   );
+  if (settingsOf) {
+    const warning = checkPlaceholders(operation, runSettings(settingsOf, overrides, schema.project));
+    if (warning) sink.write(`${warning}\n`);
+  }
   const creating = mode !== "select";
   const found = checkPrerequisites(env, facts && { name, facts, creating });
   const stackName = backendStackName(name, found.backend, env);
@@ -281,6 +288,7 @@ export async function runStackCommand(
         options.overrides,
         env,
         sink,
+        operation,
         operation === "init" ? "create" : "select",
       );
     } catch (err) {
@@ -449,6 +457,7 @@ export async function runEphemeral(
         options.overrides,
         env,
         sink,
+        "up",
         "create-or-select",
       );
       const ctx = runContext(stack, options.overrides, project, sink, interrupts.signal);

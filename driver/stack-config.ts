@@ -3,6 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import type { ConfigMap } from "@pulumi/pulumi/automation";
+import { placeholderMessage, placeholdersIn } from "../components/placeholders";
 import type { ConfigOverride } from "./args";
 import { UsageError } from "./errors";
 
@@ -171,4 +172,41 @@ export function writeRunConfig(
   const file = path.join(dir, stackFileName(stack));
   fs.writeFileSync(file, yaml.dump({ ...doc, config }), { mode: 0o600 });
   return { file, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The settings a run deploys, as text: the stack file's `config:` with the overrides applied, keys
+ * project-qualified. A secret (`{ secure: … }`) is left out: its ciphertext is never a placeholder.
+ */
+export function runSettings(
+  stack: string,
+  overrides: readonly ConfigOverride[],
+  project: string,
+  projectDir: string = PROJECT_DIR,
+): Record<string, string> {
+  const file = path.join(projectDir, stackFileName(stack));
+  const doc = fs.existsSync(file)
+    ? ((yaml.load(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null) ?? {})
+    : {};
+  const settings: Record<string, string> = {};
+  for (const [key, value] of Object.entries(doc.config ?? {}))
+    if (typeof value !== "object" || value === null) settings[qualifiedKey(key, project)] = String(value);
+  for (const o of overrides) settings[qualifiedKey(o.key, project)] = o.value;
+  return settings;
+}
+
+/**
+ * Placeholders left in the settings (components/placeholders.ts): `up` (and an ephemeral stack's
+ * up) stops before anything runs, naming each setting (exit 2); a preview goes ahead with a
+ * warning; refresh and destroy never create anything and are not stopped.
+ * @returns the warning to print, if any
+ */
+export function checkPlaceholders(
+  operation: string,
+  settings: Readonly<Record<string, string>>,
+): string | undefined {
+  const found = placeholdersIn(settings);
+  if (found.length === 0) return undefined;
+  if (operation === "up") throw new UsageError(placeholderMessage(found, "up"));
+  return operation === "preview" ? `warning: ${placeholderMessage(found, "preview")}` : undefined;
 }

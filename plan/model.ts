@@ -141,6 +141,7 @@ export function buildPlan(stack: string, run: ProgramRun, settings: Record<strin
     ...new Set(run.resources.filter((r) => r.custom && !hasPicker(r.type)).map((r) => r.type)),
   ];
   const warnings = [
+    ...(run.warnings ?? []),
     ...flowWarnings(flows),
     ...unknownTypes.map((t) => `no reviewer view for ${t}: its scalar inputs are shown`),
   ];

@@ -10,7 +10,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import * as yaml from "js-yaml";
-import { createInfrastructure, settingsFrom } from "../components/infrastructure";
+import { stackProgram } from "../components/infrastructure";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const PROJECT = "ecs-cloudmap-consul";
@@ -50,6 +50,17 @@ export interface ProgramRun {
   /** Stack outputs that are Pulumi secrets (their values must never be printed). */
   readonly secretOutputs: readonly string[];
   readonly error?: Error;
+  /** What the program warned about (placeholders left in a preview's settings). */
+  readonly warnings?: readonly string[];
+}
+
+export interface RunOptions {
+  /**
+   * Run as a preview (`pulumi.runtime.isDryRun()` true for the program: placeholders warn) or as
+   * an update (`up`: placeholders stop the program before it registers anything).
+   * @default true: the offline plan and the graph tests are previews
+   */
+  readonly dryRun?: boolean;
 }
 
 /** Stacks that have a Pulumi.<stack>.yaml next to Pulumi.yaml. */
@@ -183,7 +194,8 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
       return { ...base, repoDigest: `${imageName.replace(/:[^:/]+$/, "")}@sha256:${fakeHex(imageName)}` };
     }
     case "aws:lb/loadBalancer:LoadBalancer":
-      return { ...base, dnsName: `${name}-123.${REGION}.elb.amazonaws.com` };
+      // zoneId: the ALBs' canonical hosted zone in eu-west-1, what an alias record names.
+      return { ...base, dnsName: `${name}-123.${REGION}.elb.amazonaws.com`, zoneId: "Z32O12XQLNTSW2" };
     case "aws:apigatewayv2/api:Api":
       return {
         ...base,
@@ -210,9 +222,9 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
         proxyEndpoint: `https://${MOCK_ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`,
       };
     case "docker:index/getRegistryImage:getRegistryImage": {
-      // The registry's answer for a tag: a digest (here derived from the name, so runs agree).
+      // The registry's answer for a tag: a digest derived from the name, so each tag has its own.
       const name = String((args.inputs as { name?: unknown }).name);
-      return { name, sha256Digest: `sha256:${createHash("sha256").update(name).digest("hex")}` };
+      return { id: name, name, sha256Digest: `sha256:${fakeHex(`registry:${name}`)}` };
     }
     case "aws:ec2/getRouteTables:getRouteTables": {
       // One route table per private subnet, as awsx creates them; AWS lists them in no set order.
@@ -261,9 +273,23 @@ export function parseUrn(urn: string): { type: string; name: string; parentType:
   };
 }
 
-/** Runs the program with this stack config; never throws, the program's error is returned. */
-export function runProgram(config: Record<string, string>, stack = "test"): Promise<ProgramRun> {
-  return runMocked(() => createInfrastructure(settingsFrom(pulumi.runtime.allConfig())), config, stack);
+/** Runs the program (what index.ts runs) with this stack config; never throws, the program's error is returned. */
+export async function runProgram(
+  config: Record<string, string>,
+  stack = "test",
+  options: RunOptions = {},
+): Promise<ProgramRun> {
+  const warnings: string[] = [];
+  const run = await runMocked(
+    () =>
+      stackProgram(pulumi.runtime.allConfig(), {
+        dryRun: options.dryRun ?? true,
+        warn: (message) => warnings.push(message),
+      }),
+    config,
+    stack,
+  );
+  return { ...run, warnings };
 }
 
 /**

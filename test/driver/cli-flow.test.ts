@@ -186,6 +186,28 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
     assert.deepEqual(calls(), []);
   });
 
+  it("prod's placeholders: up stops with exit 2 naming each setting before the CLI is asked; preview warns and runs", async () => {
+    const up = await runDriver(["prod", "up", "--yes"], env);
+    assert.equal(up.code, ExitCode.Usage);
+    assert.match(up.stderr, /up refused before creating anything: 9 setting\(s\) still hold a placeholder/);
+    for (const key of [
+      "certificateArn",
+      "domainName",
+      "hostedZoneId",
+      "consulTransitGatewayId",
+      "consulHttpAddr",
+    ])
+      assert.match(up.stderr, new RegExp(`  - ecs-cloudmap-consul:${key}: `), key);
+    assert.deepEqual(calls(), []);
+    const preview = await runDriver(["prod", "preview"], env);
+    assert.equal(preview.code, ExitCode.Ok, preview.stderr);
+    assert.match(preview.stderr + preview.stdout, /warning: 9 setting\(s\) still hold a placeholder/);
+    assert.ok(
+      calls().some((c) => c.startsWith("preview ")),
+      calls().join("\n"),
+    );
+  });
+
   it("up without --yes and without a terminal: exit 2, nothing run", async () => {
     const run = await runDriver(["dev", "up"], env);
     assert.equal(run.code, ExitCode.Usage);

@@ -130,6 +130,7 @@ const REFUSED: readonly RefusedCase[] = [
     expect: [
       "targetPort: must be an integer from 1 to 65535, got 0",
       "certificateArn: must be an ACM certificate ARN",
+      "certificateArn: needs domainName (and hostedZoneId)",
     ],
   },
   {
@@ -182,7 +183,7 @@ const REFUSED: readonly RefusedCase[] = [
       'consulHttpAddr: must be http://host[:port] or https://host[:port], got "consul:8500"',
       "consulPort: must be an integer from 1 to 65535, got 0",
       'consulCidr: must be an IPv4 network CIDR like 10.20.0.0/16, got "10.60.0.1/16"',
-      "caInitImage: must be an image pinned by digest",
+      "caInitImage: must be an image by version tag or digest",
       'pollInterval: must be a duration like 30s, 1m, 500ms, got "soon"',
       'prefixes.inConsul: must be up to 20 characters of a-z, 0-9 and -, got "AWS_"',
     ],
@@ -194,13 +195,13 @@ const REFUSED: readonly RefusedCase[] = [
         ...PLACEMENT,
         namespaceId: "ns-1",
         namespaceName: "internal",
-        image: "public.ecr.aws/hashicorp/consul:1.21.5",
+        image: "public.ecr.aws/hashicorp/consul:latest",
         serverConfigSecretArn: "arn:config",
         logRetentionDays: 7,
         region: "eu-west-1",
       }),
     expect: [
-      'image: must be an image pinned by digest, registry/repo[:tag]@sha256:<64 hex>, got "public.ecr.aws/hashicorp/consul:1.21.5"',
+      'image: must be an image by version tag or digest, registry/repo:tag or registry/repo[:tag]@sha256:<64 hex> (a tag is resolved to its digest at deploy; not latest), got "public.ecr.aws/hashicorp/consul:latest"',
     ],
   },
   {
@@ -240,7 +241,7 @@ const REFUSED: readonly RefusedCase[] = [
         region: "eu-west-1",
         consulPort: 8500,
       }),
-    expect: ["image: must be an image pinned by digest"],
+    expect: ["image: must be an image by version tag or digest"],
   },
 ];
 

@@ -5,6 +5,7 @@
  * check output, and a matrix of mode variants.
  */
 import * as assert from "assert";
+import { createHash } from "crypto";
 import { catalogCheckScript } from "../../components/consul-catalog-check";
 import { consulServerConfig } from "../../components/consul-server";
 import { mockRouteTableId } from "../../plan/program";
@@ -38,6 +39,9 @@ const RESOLVER_ASSOCIATION = "aws:route53/resolverRuleAssociation:ResolverRuleAs
 const TOKEN_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:consul-token-token-AbCdEf";
 const CONFIG_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:consul-token-server-config-AbCdEf";
 const CONSUL_IMAGE = loadStackConfig("dev")[k("consulImage")];
+/** The tag pinned to the digest the mocked registry answers for it (a hash of the name). */
+const pinnedByRegistry = (ref: string) =>
+  `${ref}@sha256:${createHash("sha256").update(`registry:${ref}`).digest("hex")}`;
 
 async function program(config: Record<string, string>, stack: "dev" | "prod"): Promise<ProgramRun> {
   const run = await runProgram(config, stack);
@@ -123,7 +127,8 @@ describe("infra consulMode embedded (the dev stack)", function () {
 
   it("the server: pinned image, agent command, health on the leader endpoint, one on-demand task registered in Cloud Map", () => {
     const [server] = containersOf(one(run, T.taskDefinition, "consul-server-task"));
-    assert.strictEqual(server.image, CONSUL_IMAGE);
+    // dev names the tag; the task runs the digest the registry serves for it.
+    assert.strictEqual(server.image, pinnedByRegistry(CONSUL_IMAGE));
     assert.match(server.image, /^public\.ecr\.aws\/hashicorp\/consul:[0-9.]+@sha256:[0-9a-f]{64}$/);
     assert.deepStrictEqual(server.command, ["agent"]);
     assert.deepStrictEqual(server.portMappings, [{ containerPort: 8500, hostPort: 8500, protocol: "tcp" }]);
@@ -200,7 +205,7 @@ describe("infra consulMode embedded (the dev stack)", function () {
 
   it("catalog check: a one-off task from the Consul image that asks for hello and name, and a stack output describing it", () => {
     const [check] = containersOf(one(run, T.taskDefinition, "consul-check-task"));
-    assert.strictEqual(check.image, CONSUL_IMAGE);
+    assert.strictEqual(check.image, pinnedByRegistry(CONSUL_IMAGE));
     assert.deepStrictEqual((check as unknown as { entryPoint: string[] }).entryPoint, ["/bin/sh", "-c"]);
     assert.deepStrictEqual(check.command, [catalogCheckScript(["hello", "name"], 36, 5)]);
     assert.deepStrictEqual(envOf(check), { CONSUL_HTTP_ADDR: "http://consul-server.internal:8500" });

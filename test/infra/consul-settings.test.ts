@@ -28,18 +28,18 @@ describe("infra settings: consulMode", () => {
     }
   });
 
-  it("embedded: needs the Consul image by digest, and says how to get one", () => {
+  it("embedded: needs the Consul image by version tag or digest, and gives an example", () => {
     const [missing] = errorsOf({ ...BASE, [k("consulMode")]: "embedded" });
     assert.match(missing, /consulImage: is required when consulMode is embedded/);
-    assert.match(missing, /docker buildx imagetools inspect public\.ecr\.aws\/hashicorp\/consul/);
+    assert.match(missing, /e\.g\. public\.ecr\.aws\/hashicorp\/consul:1\.21\.5$/);
     for (const bad of [
-      "public.ecr.aws/hashicorp/consul:1.21.5",
+      "public.ecr.aws/hashicorp/consul",
       "public.ecr.aws/hashicorp/consul:latest",
       "public.ecr.aws/hashicorp/consul@sha256:abc",
     ]) {
       assert.match(
         errorsOf({ ...BASE, [k("consulMode")]: "embedded", [k("consulImage")]: bad })[0],
-        /consulImage: must be an image pinned by digest/,
+        /consulImage: must be an image by version tag or digest/,
         bad,
       );
     }

@@ -161,9 +161,9 @@ const CASES: readonly InvalidCase[] = [
     expect: [k("consulDnsDomain"), "Route 53 Resolver rule"],
   },
   {
-    what: "embedded Consul without an image digest",
-    set: { [k("consulImage")]: "public.ecr.aws/hashicorp/consul:1.21.5" },
-    expect: [k("consulImage"), "pinned by digest"],
+    what: "embedded Consul by a moving tag",
+    set: { [k("consulImage")]: "public.ecr.aws/hashicorp/consul:latest" },
+    expect: [k("consulImage"), "by version tag or digest", "not latest"],
   },
   {
     what: "unknown consulMode",
@@ -185,14 +185,40 @@ const CASES: readonly InvalidCase[] = [
     expect: [k("consulTokenSecretArn"), "ending in the 6 characters AWS appends"],
   },
   {
-    what: "CA init image by tag",
-    set: { [k("consulCaInitImage")]: "public.ecr.aws/docker/library/busybox:1.36.1" },
-    expect: [k("consulCaInitImage"), "by digest", "@sha256:<64 hex>"],
+    what: "CA init image by a moving tag",
+    set: { [k("consulCaInitImage")]: "public.ecr.aws/docker/library/busybox:latest" },
+    expect: [k("consulCaInitImage"), "by version tag or digest", "not latest"],
+  },
+  {
+    what: "Consul image without a tag or digest",
+    set: { [k("consulImage")]: "public.ecr.aws/hashicorp/consul" },
+    expect: [k("consulImage"), "by version tag or digest"],
   },
   {
     what: "consul-aws digest",
     set: { [k("consulAwsDigest")]: "sha256:abc" },
     expect: [k("consulAwsDigest"), "sha256:<64 hex>"],
+  },
+  {
+    // No certificate covers the ALB's own name: HTTPS needs the name clients use, and its zone.
+    what: "a certificate without a domain",
+    set: { [k("certificateArn")]: "arn:aws:acm:eu-west-1:111111111111:certificate/0f3b-12ab" },
+    expect: [k("certificateArn"), "needs domainName (and hostedZoneId)", "none covers the ALB's own"],
+  },
+  {
+    what: "a domain without its hosted zone",
+    set: { [k("domainName")]: "hello.corp.acme.io" },
+    expect: [k("hostedZoneId"), "is required with domainName", "hello.corp.acme.io"],
+  },
+  {
+    what: "a hosted zone without a domain",
+    set: { [k("hostedZoneId")]: "Z04512345ABCDEFGHIJKL" },
+    expect: [k("domainName"), "is required with hostedZoneId"],
+  },
+  {
+    what: "a domain that is not a DNS name",
+    set: { [k("domainName")]: "Hello.Corp", [k("hostedZoneId")]: "Z04512345ABCDEFGHIJKL" },
+    expect: [k("domainName"), "lowercase DNS name of at least two labels"],
   },
   {
     what: "certificate ARN format",

@@ -13,10 +13,11 @@ import {
 } from "../../components/policies";
 
 const NAMESPACE_ARN = "arn:aws:servicediscovery:eu-west-1:123456789012:namespace/ns-abc123";
+const OWN_TAGS = { project: "ecs-cloudmap-consul", stack: "dev" };
 
 describe("infra policies", () => {
   it("consul-aws gets exactly the documented Cloud Map and Route 53 actions, each once", () => {
-    const doc = consulAwsTaskPolicy({ namespaceArn: NAMESPACE_ARN, hostedZoneId: "Z1" });
+    const doc = consulAwsTaskPolicy({ namespaceArn: NAMESPACE_ARN, hostedZoneId: "Z1", ownTags: OWN_TAGS });
     const actions = actionsOf(doc);
     assert.deepStrictEqual([...actions].sort(), [...CONSUL_AWS_ACTIONS].sort());
     assert.strictEqual(new Set(actions).size, actions.length);
@@ -24,7 +25,7 @@ describe("infra policies", () => {
   });
 
   it("consul-aws resources: namespace, services, its hosted zone; * only where IAM has no resource type", () => {
-    const doc = consulAwsTaskPolicy({ namespaceArn: NAMESPACE_ARN, hostedZoneId: "Z1" });
+    const doc = consulAwsTaskPolicy({ namespaceArn: NAMESPACE_ARN, hostedZoneId: "Z1", ownTags: OWN_TAGS });
     const resourceOf = (action: string) => doc.Statement.find((s) => s.Action.includes(action))?.Resource;
     const services = "arn:aws:servicediscovery:eu-west-1:123456789012:service/*";
     assert.strictEqual(resourceOf("servicediscovery:GetNamespace"), NAMESPACE_ARN);
@@ -43,10 +44,31 @@ describe("infra policies", () => {
       "route53:ListHostedZonesByName",
       "servicediscovery:ListServices",
     ]);
-    // consul-aws sends the namespace's HttpName, which differs from its name when the name was reused.
-    assert.ok(
-      doc.Statement.every((s) => s.Condition === undefined),
-      "no condition on the namespace name",
+    // consul-aws sends the namespace's HttpName, which differs from its name when the name was reused:
+    // no condition on the namespace name. The service-level actions are told apart by the services' tags.
+    assert.deepStrictEqual(
+      doc.Statement.filter((s) => s.Condition !== undefined).map((s) => [s.Sid, s.Condition]),
+      [
+        [
+          "ReadHealthOfThisStacksServices",
+          {
+            StringEqualsIfExists: {
+              "aws:ResourceTag/project": "ecs-cloudmap-consul",
+              "aws:ResourceTag/stack": "dev",
+            },
+          },
+        ],
+        [
+          "WriteOnlyUntaggedServices",
+          {
+            Null: {
+              "aws:ResourceTag/project": "true",
+              "aws:ResourceTag/stack": "true",
+              "aws:ResourceTag/component": "true",
+            },
+          },
+        ],
+      ],
     );
   });
 
@@ -121,12 +143,14 @@ describe("infra policies: partitions and exact documents", () => {
     const doc = consulAwsTaskPolicy({
       namespaceArn: "arn:aws-us-gov:servicediscovery:us-gov-west-1:123456789012:namespace/ns-1",
       hostedZoneId: "Z9",
+      ownTags: OWN_TAGS,
     });
     const bySid = Object.fromEntries(doc.Statement.map((s) => [s.Sid, s]));
     assert.deepStrictEqual(Object.keys(bySid), [
       "Namespace",
       "NamespaceAndServices",
-      "ServiceLevel",
+      "ReadHealthOfThisStacksServices",
+      "WriteOnlyUntaggedServices",
       "NoResourceLevel",
       "NamespaceHostedZone",
       "HealthChecks",

@@ -162,7 +162,12 @@ describe("infra settings: values and defaults reach the settings", () => {
           "public.ecr.aws/docker/library/node:24.18.0-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d",
         tag: undefined,
       },
-      loadBalancer: { certificateArn: undefined, deregistrationDelaySeconds: 15 },
+      loadBalancer: {
+        certificateArn: undefined,
+        deregistrationDelaySeconds: 15,
+        domainName: undefined,
+        hostedZoneId: undefined,
+      },
       secretsKmsKeyArn: undefined,
       consulSync: undefined,
     });
@@ -206,6 +211,8 @@ describe("infra settings: values and defaults reach the settings", () => {
           production: "true",
           certificateArn: "arn:aws:acm:us-east-1:111111111111:certificate/0f3b-12ab",
           deregistrationDelay: "0",
+          domainName: "hello.corp.acme.io",
+          hostedZoneId: "Z04512345ABCDEFGHIJKL",
           secretsKmsKeyArn: "arn:aws-us-gov:kms:us-gov-west-1:111111111111:key/abcd-0123",
           discoveryMode: "serviceConnect",
           frontDoor: "apiGateway",
@@ -240,6 +247,8 @@ describe("infra settings: values and defaults reach the settings", () => {
       loadBalancer: {
         certificateArn: "arn:aws:acm:us-east-1:111111111111:certificate/0f3b-12ab",
         deregistrationDelaySeconds: 0,
+        domainName: "hello.corp.acme.io",
+        hostedZoneId: "Z04512345ABCDEFGHIJKL",
       },
       secretsKmsKeyArn: "arn:aws-us-gov:kms:us-gov-west-1:111111111111:key/abcd-0123",
       consulSync: undefined,
@@ -545,7 +554,7 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
     }
     assert.match(
       onlyError(set({ consulCaInitImage: "busybox:1.36.1" }, { ...REGION, ...SYNC })),
-      /consulCaInitImage: must be an image pinned by digest, registry\/repo\[:tag\]@sha256:<64 hex>, got "busybox:1\.36\.1"/,
+      /consulCaInitImage: must be an image by version tag or digest, registry\/repo:tag or registry\/repo\[:tag\]@sha256:<64 hex> \(a tag is resolved to its digest at deploy; not latest\), got "busybox:1\.36\.1"/,
     );
   });
 
@@ -653,8 +662,7 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
       `${qualifiedKey("consulPeeringConnectionId")}: or consulTransitGatewayId is required when consulMode is external: the private route tables need a next hop for consulCidr`,
     ]);
     assert.deepStrictEqual(errorsOf({ ...REGION, [qualifiedKey("consulMode")]: "embedded" }), [
-      `${qualifiedKey("consulImage")}: is required when consulMode is embedded: the Consul image by digest, e.g. public.ecr.aws/hashicorp/consul:1.21.5@sha256:<64 hex> ` +
-        "(docker buildx imagetools inspect public.ecr.aws/hashicorp/consul:<version> prints the digest)",
+      `${qualifiedKey("consulImage")}: is required when consulMode is embedded: the Consul image by version tag (resolved to its digest at deploy) or digest, e.g. public.ecr.aws/hashicorp/consul:1.21.5`,
     ]);
     assert.strictEqual(
       onlyError(set({ consulCidr: "10.9.0.1/16" }, { ...REGION, ...SYNC })),

@@ -581,11 +581,29 @@ for (const stack of ["dev", "prod"] as const) {
           https.certificateArn,
           "arn:aws:acm:eu-west-1:222222222222:certificate/6f1c2a9e-3b7d-4e21-9c55-0a8e4d2b7f10",
         );
-        assert.strictEqual(run.outputs.helloUrl, "https://public-alb-123.eu-west-1.elb.amazonaws.com/");
+        // The name the certificate covers, aliased to the ALB: never the ALB's own name, which no certificate covers.
+        assert.strictEqual(run.outputs.helloUrl, "https://hello.example.com/");
+        const alias = one(run, T.record, "public-alias").inputs;
+        assert.deepStrictEqual(
+          [alias.zoneId, alias.name, alias.type, alias.aliases],
+          [
+            "Z0123456789EXAMPLE",
+            "hello.example.com",
+            "A",
+            [
+              {
+                name: "public-alb-123.eu-west-1.elb.amazonaws.com",
+                zoneId: "Z32O12XQLNTSW2",
+                evaluateTargetHealth: true,
+              },
+            ],
+          ],
+        );
       } else {
         assert.strictEqual(http.defaultActions[0].type, "forward");
         assert.strictEqual(ofType(run, T.listener).length, 1);
         assert.strictEqual(run.outputs.helloUrl, "http://public-alb-123.eu-west-1.elb.amazonaws.com/");
+        assert.ok(!ofType(run, T.record).some((r) => r.name === "public-alias"), "no alias without a domain");
       }
     });
 
@@ -594,7 +612,8 @@ for (const stack of ["dev", "prod"] as const) {
       const containers = containersOf(td);
       const sync = containers.find((c) => c.name === "consul-aws");
       assert.ok(sync);
-      assert.strictEqual(sync.image, "public.ecr.aws/hashicorp/consul-aws:0.1.3");
+      // The version's tag, resolved to the digest the (mocked) registry serves for it.
+      assert.match(sync.image, /^public\.ecr\.aws\/hashicorp\/consul-aws:0\.1\.3@sha256:[0-9a-f]{64}$/);
       assert.deepStrictEqual(sync.command, [
         "sync-catalog",
         "-aws-namespace-id",
@@ -624,9 +643,10 @@ for (const stack of ["dev", "prod"] as const) {
       if (want.consul.caSecret) {
         const writer = containers.find((c) => c.name === "consul-ca-writer");
         assert.ok(writer, "CA writer container");
-        assert.strictEqual(
+        // The default's tag, resolved to the digest the (mocked) registry serves for it.
+        assert.match(
           writer.image,
-          "public.ecr.aws/docker/library/busybox:1.36.1@sha256:73aaf090f3d85aa34ee199857f03fa3a95c8ede2ffd4cc2cdb5b94e566b11662",
+          /^public\.ecr\.aws\/docker\/library\/busybox:1\.36\.1@sha256:[0-9a-f]{64}$/,
         );
         assert.strictEqual(writer.essential, false);
         assert.deepStrictEqual(writer.secrets, [
@@ -666,7 +686,15 @@ for (const stack of ["dev", "prod"] as const) {
       const services = "arn:aws:servicediscovery:eu-west-1:123456789012:service/*";
       assert.strictEqual(bySid.Namespace.Resource, namespace);
       assert.deepStrictEqual(bySid.NamespaceAndServices.Resource, [namespace, services]);
-      assert.strictEqual(bySid.ServiceLevel.Resource, services);
+      // Service-level actions: the stack's tags tell consul-aws's (untagged) services from the rest.
+      assert.strictEqual(bySid.ReadHealthOfThisStacksServices.Resource, services);
+      assert.deepStrictEqual(bySid.ReadHealthOfThisStacksServices.Condition, {
+        StringEqualsIfExists: {
+          "aws:ResourceTag/project": "ecs-cloudmap-consul",
+          "aws:ResourceTag/stack": stack,
+        },
+      });
+      assert.strictEqual(bySid.WriteOnlyUntaggedServices.Resource, services);
       assert.strictEqual(bySid.NamespaceHostedZone.Resource, "arn:aws:route53:::hostedzone/Z0MOCKZONE");
       const unscoped = statements
         .filter((s) => s.Resource === "*" && !s.Condition)

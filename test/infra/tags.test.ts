@@ -242,6 +242,8 @@ describe("tags: a component's `tags` argument", function () {
         publicSubnetIds: ["subnet-a", "subnet-b"],
         targetPort: 3000,
         certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+        domainName: "hello.corp.acme.io",
+        hostedZoneId: "Z04512345ABCDEFGHIJKL",
         tags,
       });
       new ConsulCatalogCheck("check", {

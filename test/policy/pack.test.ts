@@ -38,27 +38,85 @@ async function violations(
 const k = (key: string) => `${PROJECT}:${key}`;
 const DIGEST = `sha256:${"5".repeat(64)}`; // a well-formed test value: the mocks pull nothing
 
-describe("policy pack", function () {
-  for (const stack of ["dev", "prod"] as const) {
-    it(`${stack}: every rule passes once consul-aws is pinned by digest`, async () => {
-      const run = await runProgram({ ...loadStackConfig(stack), [k("consulAwsDigest")]: DIGEST }, stack);
-      if (run.error) throw run.error;
-      assert.deepStrictEqual(await violations(run.resources), []);
-    });
+/** Every container's image, per task definition; throws when a definition is not known (a rule would see nothing). */
+function imagesByTask(resources: readonly { type: string; name: string; inputs: Record<string, unknown> }[]) {
+  return Object.fromEntries(
+    resources
+      .filter((r) => r.type === "aws:ecs/taskDefinition:TaskDefinition")
+      .map((r) => {
+        const raw = r.inputs.containerDefinitions;
+        if (typeof raw !== "string") throw new Error(`${r.name}: container definitions unknown`);
+        const containers = JSON.parse(raw) as { name: string; image: string }[];
+        return [r.name, containers.map((c) => `${c.name}=${c.image}`)];
+      }),
+  );
+}
 
-    it(`${stack}: consul-aws by tag is refused (images-by-digest), and nothing else`, async () => {
+describe("policy pack", function () {
+  // The stack files as committed, with Pulumi.yaml's defaults: what `npm run driver -- up <stack>` deploys.
+  for (const stack of ["dev", "prod"] as const) {
+    it(`${stack} as committed: every rule passes, and images-by-digest saw every container's image`, async () => {
       const run = await runProgram(loadStackConfig(stack), stack);
       if (run.error) throw run.error;
-      assert.deepStrictEqual(await violations(run.resources), [
-        {
-          rule: "images-by-digest",
-          resource: "consul-sync-task",
-          message:
-            "container consul-aws: image public.ecr.aws/hashicorp/consul-aws:0.1.3 is not pinned by digest",
-        },
-      ]);
+      assert.deepStrictEqual(await violations(run.resources), []);
+      // Under the mocks every definition is known (a preview of a new stack sees them unknown and
+      // judges nothing): the rule judged each image here, and each is the tag the stack names, pinned.
+      const images = imagesByTask(run.resources);
+      const consul = (stack === "dev" ? [["consul-server-task", "consul"]] : []) as [string, string][];
+      for (const [task, container] of [
+        ["consul-sync-task", "consul-aws"],
+        ["consul-check-task", "catalog-check"],
+        ...consul,
+      ]) {
+        const image = images[task]?.find((i) => i.startsWith(`${container}=`));
+        assert.match(
+          String(image),
+          /^[^=]+=public\.ecr\.aws\/hashicorp\/consul(-aws)?:[0-9.]+@sha256:[0-9a-f]{64}$/,
+          task,
+        );
+      }
+      if (stack === "prod")
+        assert.match(
+          String(images["consul-sync-task"].find((i) => i.startsWith("consul-ca-writer="))),
+          /=public\.ecr\.aws\/docker\/library\/busybox:1\.36\.1@sha256:[0-9a-f]{64}$/,
+        );
     });
   }
+
+  it("a tag that reaches a task definition is refused (images-by-digest), naming the container", async () => {
+    const run = await runProgram(loadStackConfig("dev"), "dev");
+    if (run.error) throw run.error;
+    const tagged = run.resources.map((r) =>
+      r.name === "consul-sync-task"
+        ? {
+            ...r,
+            inputs: {
+              ...r.inputs,
+              containerDefinitions: String(r.inputs.containerDefinitions).replace(
+                /@sha256:[0-9a-f]{64}/g,
+                "",
+              ),
+            },
+          }
+        : r,
+    );
+    assert.deepStrictEqual(await violations(tagged), [
+      {
+        rule: "images-by-digest",
+        resource: "consul-sync-task",
+        message:
+          "container consul-aws: image public.ecr.aws/hashicorp/consul-aws:0.1.3 is not pinned by digest",
+      },
+    ]);
+  });
+
+  it("a digest given in the settings is used as it is (no registry lookup decides it)", async () => {
+    const run = await runProgram({ ...loadStackConfig("dev"), [k("consulAwsDigest")]: DIGEST }, "dev");
+    if (run.error) throw run.error;
+    assert.deepStrictEqual(imagesByTask(run.resources)["consul-sync-task"], [
+      `consul-aws=public.ecr.aws/hashicorp/consul-aws:0.1.3@${DIGEST}`,
+    ]);
+  });
 
   it("a settings matrix neither stack uses passes too", async () => {
     const run = await runProgram(

@@ -28,6 +28,7 @@ export const MODELS = {
   ecs: { sdk: "ecs-2014-11-13", botocore: "ecs/2014-11-13" },
   servicediscovery: { sdk: "servicediscovery-2017-03-14", botocore: "servicediscovery/2017-03-14" },
   apigatewayv2: { sdk: "apigatewayv2-2018-11-29", botocore: "apigatewayv2/2018-11-29" },
+  route53: { sdk: "route53-2013-04-01", botocore: "route53/2013-04-01" },
 } as const;
 export type ServiceModel = keyof typeof MODELS;
 

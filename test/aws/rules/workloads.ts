@@ -4,11 +4,21 @@
  * KMS through Secrets Manager), ECS Exec through task roles, and consul-aws through its task role
  * (its calls as its catalog/aws.go makes them). None of it is read from the policies under test.
  */
-import { ACCOUNT, ProgramRun, RecordedResource } from "../../infra/harness";
+import { ACCOUNT, PROJECT, ProgramRun, RecordedResource } from "../../infra/harness";
 import { Call, defaultKeyPolicy, managedPolicy, PolicyDocument, RoleUnderTest } from "./iam";
 import { RESOURCE_TYPES as TYPES } from "../../../policy/resource-types";
 
 const ofType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
+
+/**
+ * The tags a resource carries in AWS, as request context (`aws:ResourceTag/<key>`): the provider's
+ * default tags (project, and the stack from the resource's URN) under the resource's own.
+ */
+export function resourceTagContext(r: RecordedResource): Record<string, string> {
+  const stack = r.urn?.split("::")[0].replace(/^urn:pulumi:/, "") ?? "test";
+  const tags = { project: PROJECT, stack, ...(r.inputs.tags as Record<string, string> | undefined) };
+  return Object.fromEntries(Object.entries(tags).map(([key, value]) => [`aws:ResourceTag/${key}`, value]));
+}
 
 /** The mock names a role's ARN, id and name after its resource name; the ARN's last segment is it. */
 function roleNameOfArn(arn: unknown): string {
@@ -155,6 +165,7 @@ export function consulAwsCalls(
   const cloudMapServices = ofType(run, TYPES.cloudMapService).map((s) => ({
     name: String(s.inputs.name),
     arn: String(s.state.arn),
+    tags: resourceTagContext(s),
   }));
   for (const s of cloudMapServices) {
     for (const httpName of httpNames) {
@@ -167,6 +178,7 @@ export function consulAwsCalls(
       why: `consul-aws: read ${s.name}'s health`,
       action: "servicediscovery:GetInstancesHealthStatus",
       resource: s.arn,
+      context: s.tags,
     });
   }
   for (const [i, consulService] of consulServices.entries()) {
