@@ -19,6 +19,8 @@ export interface AppProcessOptions {
   /** Shown in front of passed-through lines and in errors, e.g. "name-2". */
   label: string;
   script: string;
+  /** Options for node before the script, e.g. ["-r", "ts-node/register/transpile-only"]. */
+  nodeArgs?: string[];
   env: Record<string, string>;
   /** How long `listening` waits for the "listening" line before it rejects. Default 10 000 ms. */
   startTimeoutMs?: number;
@@ -53,7 +55,10 @@ export class AppProcess {
     // Only the variables the app needs plus PATH/HOME: a stray PORT or NAME_SERVER in our own
     // environment must not leak into the tasks.
     const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...options.env };
-    this.child = spawn(process.execPath, [options.script], { env, stdio: ["ignore", "pipe", "pipe"] });
+    this.child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     this.exited = new Promise((resolve) => {
       this.child.once("exit", (code, signal) => {
         this.exit = { code, signal };

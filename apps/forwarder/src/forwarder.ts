@@ -177,7 +177,10 @@ export class ServiceForwarder {
       upstream.destroy();
       lease.release();
     };
-    const timer = setTimeout(() => fail(`connect timeout after ${this.o.connectTimeoutMs} ms`), this.o.connectTimeoutMs);
+    const timer = setTimeout(
+      () => fail(`connect timeout after ${this.o.connectTimeoutMs} ms`),
+      this.o.connectTimeoutMs,
+    );
     client.once("close", onClientGone);
     upstream.once("error", (err) => fail(errorReason(err)));
     upstream.once("connect", () => {

@@ -7,7 +7,13 @@ import { systemDnsServers, formatDnsServer, type DnsServer } from "./dns-servers
 import { InvalidOptionError } from "./errors";
 import type { Logger } from "./logger";
 import { pickTarget, type Candidate, type Rotation } from "./balancer";
-import { OPTION_LIMITS, RECORD_TYPES, describeRange, resolveOptions, type ServiceClientOptions } from "./options";
+import {
+  OPTION_LIMITS,
+  RECORD_TYPES,
+  describeRange,
+  resolveOptions,
+  type ServiceClientOptions,
+} from "./options";
 import { HEALTHY, isEjected, recordFailure, recordSuccess, type OutlierState } from "./outlier";
 import type { TargetMetrics } from "./pool";
 import { targetKey, type RecordType, type Target } from "./records";
@@ -86,7 +92,8 @@ interface State extends Candidate {
 }
 
 /** A host name (letters, digits, hyphens; underscores too, as Cloud Map instance names carry them) or an IP. */
-const HOST_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+const HOST_NAME =
+  /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 
 export function createTargetSet(options: TargetSetOptions): TargetSet {
   if (typeof options !== "object" || options === null)
@@ -255,7 +262,11 @@ export function createTargetSet(options: TargetSetOptions): TargetSet {
     },
     ready: async (waitMs = 3000) => {
       if (!(Number.isInteger(waitMs) && waitMs >= 0 && waitMs <= OPTION_LIMITS.deadlineMs.max))
-        throw new InvalidOptionError("waitMs", describeRange({ ...OPTION_LIMITS.deadlineMs, min: 0 }), waitMs);
+        throw new InvalidOptionError(
+          "waitMs",
+          describeRange({ ...OPTION_LIMITS.deadlineMs, min: 0 }),
+          waitMs,
+        );
       await resolver.ready(waitMs);
     },
     metrics() {
