@@ -168,7 +168,7 @@ describe("discovery library: createTargetSet", () => {
     ];
     for (const [options, message] of bad) {
       assert.throws(
-        () => createTargetSet({ ...base, ...options } as Parameters<typeof createTargetSet>[0]),
+        () => createTargetSet({ ...base, ...options } as unknown as Parameters<typeof createTargetSet>[0]),
         (err: unknown) => err instanceof InvalidOptionError && message.test(err.message),
         JSON.stringify(options),
       );
