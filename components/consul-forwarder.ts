@@ -105,15 +105,16 @@ export function consulForwarderArgProblems(
     ...check(`${arg}.memory`, args.memory, integerIn(64, 1024)),
     ...check(`${arg}.image`, typeof args.image === "string" ? args.image : undefined, imageByDigest),
   ];
-  const services = args.services;
-  if (!Array.isArray(services) || services.length < 1 || services.length > MAX_FORWARDED_SERVICES) {
+  const listed: unknown = args.services;
+  if (!Array.isArray(listed) || listed.length < 1 || listed.length > MAX_FORWARDED_SERVICES) {
     problems.push({
       arg: `${arg}.services`,
       message: `must list 1 to ${MAX_FORWARDED_SERVICES} services`,
-      value: Array.isArray(services) ? services.length : services,
+      value: Array.isArray(listed) ? listed.length : listed,
     });
     return problems;
   }
+  const services = args.services;
   const ports = new Map<number, string>([
     [taken.containerPort, "the app's containerPort"],
     [FORWARDER_ADMIN_PORT, "the forwarder's admin port"],

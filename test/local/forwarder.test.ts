@@ -41,7 +41,7 @@ function vaultHealth(topology: ImportedService): Promise<Answer> {
             const { instance } = JSON.parse(body) as { instance: string };
             resolve({ status: res.statusCode ?? 0, instance, fingerprint256, authorized });
           } catch (err) {
-            reject(err as Error);
+            reject(err instanceof Error ? err : new Error(String(err)));
           }
         });
       },
