@@ -14,6 +14,33 @@ describe("apps: shared files and helpers", () => {
     });
   }
 
+  it("apps/forwarder/src/env.ts is hello's; the forwarder pins the discovery library's dependencies at hello's versions", () => {
+    const read = (app: string, file: string) => fs.readFileSync(path.join(APPS_DIR, app, file), "utf8");
+    assert.equal(read("forwarder", "src/env.ts"), read("hello", "src/env.ts"));
+    const pkg = (app: string) =>
+      JSON.parse(read(app, "package.json")) as {
+        scripts: Record<string, string>;
+        dependencies?: Record<string, string>;
+        devDependencies: Record<string, string>;
+      };
+    const hello = pkg("hello");
+    const forwarder = pkg("forwarder");
+    // The library's imports are bundled into the forwarder at build time: nothing at run time.
+    assert.equal(forwarder.dependencies, undefined);
+    for (const dep of Object.keys(hello.dependencies ?? {}))
+      assert.equal(forwarder.devDependencies[dep], hello.dependencies?.[dep], dep);
+    for (const [dep, version] of Object.entries(forwarder.devDependencies))
+      if (!dep.startsWith("@types/") && dep !== "typescript")
+        assert.match(version, /^\d+\.\d+\.\d+$/, `forwarder: ${dep}@${version} is not pinned`);
+    assert.equal(forwarder.scripts.start, "node dist/server.js");
+    const dockerfile = read("forwarder", "Dockerfile");
+    assert.match(dockerfile, /^ARG BASE_IMAGE=public\.ecr\.aws\/docker\/library\/node:20-bookworm-slim$/m);
+    assert.match(dockerfile, /^USER node$/m);
+    assert.match(dockerfile, /^COPY hello\/src\/discovery /m);
+    assert.match(dockerfile, /^CMD \["node", "--max-old-space-size=\d+", "dist\/server.js"\]$/m);
+    assert.doesNotMatch(dockerfile, /--omit=dev/, "the runtime stage installs nothing");
+  });
+
   it("each app pins its dependencies and builds/starts the way the contract says", () => {
     for (const app of ["name", "hello"]) {
       const pkg = JSON.parse(fs.readFileSync(path.join(APPS_DIR, app, "package.json"), "utf8")) as {
