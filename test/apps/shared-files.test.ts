@@ -14,7 +14,7 @@ describe("apps: shared files and helpers", () => {
     });
   }
 
-  it("apps/forwarder/src/env.ts is hello's; the forwarder pins the discovery library's dependencies at hello's versions", () => {
+  it("apps/forwarder/src/env.ts is hello's; the forwarder pins the discovery library's dns-packet at hello's version and imports its connections entry", () => {
     const read = (app: string, file: string) => fs.readFileSync(path.join(APPS_DIR, app, file), "utf8");
     assert.equal(read("forwarder", "src/env.ts"), read("hello", "src/env.ts"));
     const pkg = (app: string) =>
@@ -27,8 +27,16 @@ describe("apps: shared files and helpers", () => {
     const forwarder = pkg("forwarder");
     // The library's imports are bundled into the forwarder at build time: nothing at run time.
     assert.equal(forwarder.dependencies, undefined);
-    for (const dep of Object.keys(hello.dependencies ?? {}))
-      assert.equal(forwarder.devDependencies[dep], hello.dependencies?.[dep], dep);
+    // The library's DNS wire format comes from hello's pinned dns-packet; the forwarder imports the
+    // library's connections entry, which never loads undici, so it does not install it either.
+    assert.equal(forwarder.devDependencies["dns-packet"], hello.dependencies?.["dns-packet"]);
+    assert.equal(forwarder.devDependencies.undici, undefined);
+    for (const file of ["config.ts", "forwarder.ts", "log.ts", "server.ts"])
+      assert.doesNotMatch(
+        read("forwarder", `src/${file}`),
+        /hello\/src\/discovery["/](?!connections")/,
+        file,
+      );
     for (const [dep, version] of Object.entries(forwarder.devDependencies))
       if (!dep.startsWith("@types/") && dep !== "typescript")
         assert.match(version, /^\d+\.\d+\.\d+$/, `forwarder: ${dep}@${version} is not pinned`);

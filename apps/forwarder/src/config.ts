@@ -8,7 +8,7 @@ import {
   parseDnsServer,
   type DnsServer,
   type EjectionPolicy,
-} from "../../hello/src/discovery";
+} from "../../hello/src/discovery/connections";
 
 /** One service to forward: connections to listenHost:port go to an instance of `name` (DNS SRV). */
 export interface Forward {

@@ -2,7 +2,7 @@
 // Bytes pass through untouched (TLS stays end to end). A refused or timed-out connect is tried again
 // on another instance before the client notices; the target set ejects instances that keep failing.
 import net from "node:net";
-import type { Logger, TargetLease, TargetSet, TargetSetMetrics } from "../../hello/src/discovery";
+import type { Logger, TargetLease, TargetSet, TargetSetMetrics } from "../../hello/src/discovery/connections";
 
 export interface ServiceForwarderOptions {
   /** The service's DNS name, for logs and metrics. */

@@ -4,7 +4,7 @@
 // exits 0 (1 when DRAIN_TIMEOUT_MS passes first). Bad configuration: every problem on stderr, exit 2.
 import http from "node:http";
 import { parseForwarderConfig, type ForwarderConfig } from "./config";
-import { createTargetSet } from "../../hello/src/discovery";
+import { createTargetSet } from "../../hello/src/discovery/connections";
 import { ServiceForwarder } from "./forwarder";
 import { log } from "./log";
 
