@@ -49,6 +49,20 @@ describe("apps: shared files and helpers", () => {
     assert.doesNotMatch(dockerfile, /--omit=dev/, "the runtime stage installs nothing");
   });
 
+  it("the discovery library's connections entry reaches no module that imports undici (types included)", () => {
+    const dir = path.join(APPS_DIR, "hello", "src", "discovery");
+    const seen = new Set<string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const source = fs.readFileSync(path.join(dir, `${file}.ts`), "utf8");
+      assert.doesNotMatch(source, /from "undici"/, `${file}.ts imports undici`);
+      for (const m of source.matchAll(/from "\.\/([a-z-]+)"/g)) visit(m[1]);
+    };
+    visit("connections");
+    assert.ok(seen.has("target-set") && seen.has("resolver") && !seen.has("pool"), [...seen].join(","));
+  });
+
   it("each app pins its dependencies and builds/starts the way the contract says", () => {
     for (const app of ["name", "hello"]) {
       const pkg = JSON.parse(fs.readFileSync(path.join(APPS_DIR, app, "package.json"), "utf8")) as {

@@ -2,11 +2,16 @@
 // set and what configuring it takes, without the HTTP client, so undici is never loaded. Everything
 // here is also exported by ./index.
 export { createTargetSet } from "./target-set";
-export type { TargetSet, TargetSetOptions, TargetLease, TargetSetMetrics } from "./target-set";
+export type {
+  TargetSet,
+  TargetSetOptions,
+  TargetLease,
+  TargetSetMetrics,
+  TargetLeaseMetrics,
+} from "./target-set";
 export { CLIENT_DEFAULTS, OPTION_LIMITS, RECORD_TYPES, describeRange } from "./options";
 export type { Range } from "./options";
 export { ServiceClientError, InvalidOptionError } from "./errors";
-export type { TargetMetrics } from "./pool";
 export type { EjectionPolicy } from "./outlier";
 export type { DnsServer } from "./dns-servers";
 export { parseDnsServer, systemDnsServers } from "./dns-servers";

@@ -15,7 +15,6 @@ import {
   type ServiceClientOptions,
 } from "./options";
 import { HEALTHY, isEjected, recordFailure, recordSuccess, type OutlierState } from "./outlier";
-import type { TargetMetrics } from "./pool";
 import { targetKey, type RecordType, type Target } from "./records";
 import { TargetResolver, type DnsCounters, type ResolverStatus } from "./resolver";
 
@@ -54,6 +53,18 @@ export interface TargetLease {
   release(): void;
 }
 
+/** One target's counters: the fields of the HTTP client's TargetMetrics, where `requests` are leases. */
+export interface TargetLeaseMetrics {
+  /** Leases handed out. */
+  requests: number;
+  failures: number;
+  /** Leases open now. */
+  outstanding: number;
+  ejected: boolean;
+  ejections: number;
+  consecutiveFailures: number;
+}
+
 export interface TargetSetMetrics extends DnsCounters {
   /** Leases handed out (connection attempts). */
   leases: number;
@@ -61,8 +72,7 @@ export interface TargetSetMetrics extends DnsCounters {
   failures: number;
   ejections: number;
   discovery: ResolverStatus & { name: string; recordType: RecordType; dnsServers: string[]; targets: number };
-  /** Per target: `requests` are leases, `outstanding` the open ones. */
-  targets: Record<string, TargetMetrics>;
+  targets: Record<string, TargetLeaseMetrics>;
 }
 
 export interface TargetSet {
@@ -271,7 +281,7 @@ export function createTargetSet(options: TargetSetOptions): TargetSet {
     },
     metrics() {
       const now = o.now();
-      const targets: Record<string, TargetMetrics> = {};
+      const targets: Record<string, TargetLeaseMetrics> = {};
       for (const s of list)
         targets[s.key] = {
           requests: s.leases,
