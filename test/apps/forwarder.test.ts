@@ -1,15 +1,20 @@
 // The forwarder's parts in-process: its configuration, the discovery library's target set it is
 // built on, and one ServiceForwarder against the local Cloud Map stand-in (an SRV-only service
-// registered the way consul-aws registers it) and real TCP servers on 127.0.0.2+.
+// registered the way consul-aws registers it) and real TCP servers on 127.0.0.2+; then the built
+// process itself (its configuration errors and its drain).
 import assert from "node:assert/strict";
 import net from "node:net";
+import path from "node:path";
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createTargetSet, InvalidOptionError, type TargetSet } from "../../apps/hello/src/discovery";
 import { parseForwarderConfig, parseForwards } from "../../apps/forwarder/src/config";
 import { ServiceForwarder, type ServiceForwarderOptions } from "../../apps/forwarder/src/forwarder";
 import { DnsServer } from "../../local/dns-server";
+import { AppProcess } from "../../local/app-process";
 import { consulAwsInstanceId } from "../../local/consul-import";
+import { freePort, waitUntil } from "../../local/net-util";
+import { APPS_DIR } from "./support/app-process";
 
 const quiet = (): void => {};
 const SERVICE_ID = "srv-fwdtest0000000001";
@@ -439,5 +444,59 @@ describe("forwarder: one service", () => {
     socket.end("still here");
     await closing;
     assert.equal(data, "127.0.0.2\nstill here");
+  });
+});
+
+describe("forwarder: the process", function () {
+  this.timeout(30_000);
+  const script = path.join(APPS_DIR, "forwarder", "dist", "server.js");
+
+  it("bad configuration: every problem on stderr, naming the variable and what is allowed; exit 2", async () => {
+    const proc = new AppProcess({
+      label: "forwarder",
+      script,
+      env: { FORWARDS: "vault=8200", MAX_TRIES: "11" },
+    });
+    assert.deepEqual(await proc.exited, { code: 2, signal: null });
+    assert.match(proc.stderr(), /^FORWARDS="vault=8200" is invalid: expected comma-separated/m);
+    assert.match(proc.stderr(), /^MAX_TRIES="11" is invalid: expected an integer from 1 to 10$/m);
+  });
+
+  it("SIGTERM: stops accepting, lets the open connection finish, exits 0", async () => {
+    const dns = await cloudMap();
+    const b = await echoBackend("127.0.0.2");
+    register(dns, "127.0.0.2", b.port);
+    const port = await freePort("127.0.0.1");
+    const proc = new AppProcess({
+      label: "forwarder",
+      script,
+      env: {
+        FORWARDS: `vault.internal=${port}`,
+        ADMIN_PORT: String(await freePort("127.0.0.1")),
+        DNS_SERVER: `127.0.0.1:${dns.port}`,
+      },
+    });
+    try {
+      await proc.listening;
+      const socket = net.connect({ host: "127.0.0.1", port, allowHalfOpen: true });
+      socket.setEncoding("utf8");
+      let data = "";
+      socket.on("data", (d: string) => (data += d));
+      await once(socket, "data");
+      proc.signal("SIGTERM");
+      await waitUntil(async () => proc.lines.some((l) => l.msg === "draining"), 5000, 20);
+      const refused = net.connect({ host: "127.0.0.1", port });
+      const [err] = (await once(refused, "error")) as [NodeJS.ErrnoException];
+      assert.equal(err.code, "ECONNREFUSED");
+      assert.equal(proc.running, true, "still draining the open connection");
+      socket.end("bye");
+      assert.deepEqual(await proc.exited, { code: 0, signal: null });
+      assert.equal(data, "127.0.0.2\nbye");
+      assert.ok(proc.lines.some((l) => l.msg === "drained"));
+    } finally {
+      await proc.kill();
+      await b.close();
+      await dns.stop();
+    }
   });
 });
