@@ -90,12 +90,18 @@ export interface AppImageBuildSpec {
 }
 
 /**
+ * Apps built from apps/ rather than their own folder: the forwarder compiles the discovery library
+ * where it lives (apps/hello/src/discovery); apps/.dockerignore admits only what it copies.
+ */
+const BUILT_FROM_APPS_DIR: ReadonlySet<string> = new Set(["forwarder"]);
+
+/**
  * The build of apps/<app>, as AppImage hands it to docker.Image; `npm run images` builds from the
  * same spec. Fargate runs x86_64 here, so the platform is fixed (Apple Silicon would build arm64).
  */
 export function appImageBuild(app: string, baseImage?: string): AppImageBuildSpec {
   return {
-    context: `apps/${app}`,
+    context: BUILT_FROM_APPS_DIR.has(app) ? "apps" : `apps/${app}`,
     dockerfile: `apps/${app}/Dockerfile`,
     platform: "linux/amd64",
     args: baseImage ? { BASE_IMAGE: baseImage } : {},

@@ -20,6 +20,8 @@ export interface ContainerSpec<T> {
   /** Exec-form health check command, e.g. ["CMD", "node", "/app/dist/healthcheck.js"]. */
   readonly healthCheck?: readonly string[];
   readonly stopTimeoutSeconds?: number;
+  /** Hard memory limit of this container, MiB (ECS kills it above). Default: the task's memory only. */
+  readonly memory?: number;
   /** Mount the root filesystem read-only. */
   readonly readonlyRootFilesystem?: boolean;
   /** `uid:gid` (or a user name) the container runs as, overriding the image's USER. */
@@ -98,6 +100,7 @@ export function containerDefinition<T>(spec: ContainerSpec<T>): Record<string, u
     };
   }
   if (spec.stopTimeoutSeconds !== undefined) definition.stopTimeout = spec.stopTimeoutSeconds;
+  if (spec.memory !== undefined) definition.memory = spec.memory;
   if (spec.dependsOn) definition.dependsOn = spec.dependsOn;
   if (spec.readonlyRootFilesystem !== undefined)
     definition.readonlyRootFilesystem = spec.readonlyRootFilesystem;

@@ -15,6 +15,13 @@ import { CapacityProviderStrategyItem } from "./capacity";
 import { APP_HEALTH_CHECK, APP_USER, containerDefinition } from "./container-definition";
 import { allowedMemoryFor, FARGATE_CPU_VALUES, isValidFargateSize } from "./fargate-sizes";
 import { cloudMapDnsName, serviceConnectCloudMapName } from "./naming";
+import {
+  ConsulForwarderArgs,
+  consulForwarderArgProblems,
+  consulForwarderContainer,
+  FORWARDER_CONTAINER,
+  forwardedAddresses,
+} from "./consul-forwarder";
 import { componentTags, TaggedArgs } from "./tags";
 import {
   createFargateTask,
@@ -222,6 +229,13 @@ export interface DiscoverableServiceArgs extends FargatePlacementArgs, TaggedArg
    * @default undefined (none)
    */
   readonly connections?: (self: DiscoverableService) => pulumi.Resource[];
+  /**
+   * Services imported from Consul (SRV records only) that the app reaches at 127.0.0.1:<localPort>:
+   * adds the forwarder container, which the app starts after (once healthy), one address
+   * variable per service (e.g. VAULT_ADDR) and a tcp egress rule per service. No IAM permission.
+   * @default undefined (no forwarder)
+   */
+  readonly consulForwarder?: ConsulForwarderArgs;
 }
 
 // #region argument checks
@@ -241,10 +255,18 @@ export function discoverableServiceArgProblems(
     | "stopTimeoutSeconds"
     | "dnsTtlSeconds"
     | "logRetentionDays"
+    | "consulForwarder"
+    | "environment"
   >,
   names: ArgNames = argName,
 ): ArgProblem[] {
   const problems = [
+    ...(args.consulForwarder
+      ? consulForwarderArgProblems("consulForwarder", args.consulForwarder, {
+          containerPort: args.containerPort,
+          environment: Object.keys(args.environment ?? {}),
+        })
+      : []),
     ...check("containerPort", args.containerPort, port),
     ...check("cpu", args.cpu, oneOf(FARGATE_CPU_VALUES)),
     ...check("memory", args.memory, integerIn(512, 122880)),
@@ -322,7 +344,24 @@ export class DiscoverableService extends pulumi.ComponentResource implements Sec
 
     const securityGroup = createSecurityGroup(name, args.vpcId, `${name} tasks`, scope);
     this.securityGroupId = securityGroup.id;
-    const rules = [httpsEgress(name, securityGroup.id, scope), ...(args.connections?.(this) ?? [])];
+    const forwarder = args.consulForwarder;
+    const rules = [
+      httpsEgress(name, securityGroup.id, scope),
+      ...(forwarder?.services ?? []).map((s) =>
+        tcpRule(
+          "egress",
+          {
+            name: `${name}-egress-${s.name}`,
+            securityGroupId: securityGroup.id,
+            port: s.remotePort,
+            peer: { cidr: s.remoteCidr },
+            description: `forwarder to ${s.name} (imported from Consul) on ${s.remotePort}/tcp`,
+          },
+          scope,
+        ),
+      ),
+      ...(args.connections?.(this) ?? []),
+    ];
 
     const logGroup = createLogGroup(name, args.logRetentionDays, scope);
     const { taskDefinition, taskRole } = createFargateTask(
@@ -342,6 +381,7 @@ export class DiscoverableService extends pulumi.ComponentResource implements Sec
               : undefined,
             environment: {
               ...args.environment,
+              ...(forwarder ? forwardedAddresses(forwarder.services) : {}),
               PORT: String(args.containerPort),
               ...drainEnvironment(args.stopTimeoutSeconds ?? 30, args.dnsTtlSeconds ?? 10),
             },
@@ -352,7 +392,23 @@ export class DiscoverableService extends pulumi.ComponentResource implements Sec
             readonlyRootFilesystem: !args.enableExecuteCommand,
             stopTimeoutSeconds: args.stopTimeoutSeconds ?? 30,
             log: { group: logGroup.name, region: args.region, streamPrefix: name },
+            // The app's first connection must find the forwarder listening.
+            dependsOn: forwarder ? [{ containerName: FORWARDER_CONTAINER, condition: "HEALTHY" }] : undefined,
           }),
+          ...(forwarder
+            ? [
+                containerDefinition<pulumi.Input<string>>(
+                  consulForwarderContainer<pulumi.Input<string>>({
+                    forwarder,
+                    image: forwarder.image,
+                    namespaceName: args.namespaceName,
+                    stopTimeoutSeconds: args.stopTimeoutSeconds ?? 30,
+                    log: { group: logGroup.name, region: args.region, streamPrefix: name },
+                    value: (v) => v,
+                  }),
+                ),
+              ]
+            : []),
         ]),
       },
       scope,

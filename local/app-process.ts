@@ -19,6 +19,8 @@ export interface AppProcessOptions {
   /** Shown in front of passed-through lines and in errors, e.g. "name-2". */
   label: string;
   script: string;
+  /** Options for node before the script, e.g. ["-r", "ts-node/register/transpile-only"]. */
+  nodeArgs?: string[];
   env: Record<string, string>;
   /** The node binary that runs `script`. Default: the one running this process. */
   node?: string;
@@ -55,7 +57,7 @@ export class AppProcess {
     // Only the variables the app needs plus PATH/HOME: a stray PORT or NAME_SERVER in our own
     // environment must not leak into the tasks.
     const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...options.env };
-    this.child = spawn(options.node ?? process.execPath, [options.script], {
+    this.child = spawn(options.node ?? process.execPath, [...(options.nodeArgs ?? []), options.script], {
       env,
       stdio: ["ignore", "pipe", "pipe"],
     });

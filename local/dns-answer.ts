@@ -27,6 +27,12 @@ export interface ZoneSettings {
   negativeTtlSeconds: number;
   /** Services that exist even with no instance left: their names answer NODATA rather than NXDOMAIN. */
   services?: readonly string[];
+  /**
+   * Services created with an SRV record only, as consul-aws creates the ones it imports from Consul
+   * (`DnsRecords: [{Type: SRV}]`): an A question for the service name answers NODATA. The A record
+   * of each instance's own name (the SRV target) still exists, as Cloud Map creates it.
+   */
+  srvOnlyServices?: readonly string[];
 }
 
 /** Random source in [0, 1); injected so tests can make shuffles deterministic. */
@@ -116,7 +122,9 @@ function lookup(
       instances.filter((i) => normalizeName(i.service) === serviceName),
       random,
     );
-    if (type === "A") return { answers: chosen.map((i) => aRecord(name, i.ip, ttl)), additionals: [] };
+    const srvOnly = (zone.srvOnlyServices ?? []).some((s) => normalizeName(s) === serviceName);
+    if (type === "A" && !srvOnly)
+      return { answers: chosen.map((i) => aRecord(name, i.ip, ttl)), additionals: [] };
     if (type === "SRV") {
       const target = (i: Instance) => `${normalizeName(i.id)}.${name}`;
       return {

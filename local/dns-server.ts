@@ -63,6 +63,8 @@ export interface DnsServerOptions {
   negativeTtlSeconds?: number;
   /** Services whose name exists even with no instance (NODATA rather than NXDOMAIN). */
   services?: string[];
+  /** Services with an SRV record only (consul-aws's imports): no A answer for the service name. */
+  srvOnlyServices?: string[];
   host?: string;
   /** 0 = a free port (the same one is used for UDP and TCP). */
   port?: number;
@@ -96,6 +98,7 @@ export class DnsServer {
       ttlSeconds: options.ttlSeconds,
       negativeTtlSeconds: options.negativeTtlSeconds ?? 1,
       services: options.services ?? [],
+      srvOnlyServices: options.srvOnlyServices ?? [],
     };
   }
 

@@ -15,6 +15,55 @@ describe("apps: shared files and helpers", () => {
     });
   }
 
+  it("apps/forwarder/src/env.ts is hello's; the forwarder pins the discovery library's dns-packet at hello's version and imports its connections entry", () => {
+    const read = (app: string, file: string) => fs.readFileSync(path.join(APPS_DIR, app, file), "utf8");
+    assert.equal(read("forwarder", "src/env.ts"), read("hello", "src/env.ts"));
+    const pkg = (app: string) =>
+      JSON.parse(read(app, "package.json")) as {
+        scripts: Record<string, string>;
+        dependencies?: Record<string, string>;
+        devDependencies: Record<string, string>;
+      };
+    const hello = pkg("hello");
+    const forwarder = pkg("forwarder");
+    // The library's imports are bundled into the forwarder at build time: nothing at run time.
+    assert.equal(forwarder.dependencies, undefined);
+    // The library's DNS wire format comes from hello's pinned dns-packet; the forwarder imports the
+    // library's connections entry, which never loads undici, so it does not install it either.
+    assert.equal(forwarder.devDependencies["dns-packet"], hello.dependencies?.["dns-packet"]);
+    assert.equal(forwarder.devDependencies.undici, undefined);
+    for (const file of ["config.ts", "forwarder.ts", "log.ts", "server.ts"])
+      assert.doesNotMatch(
+        read("forwarder", `src/${file}`),
+        /hello\/src\/discovery["/](?!connections")/,
+        file,
+      );
+    for (const [dep, version] of Object.entries(forwarder.devDependencies))
+      if (!dep.startsWith("@types/") && dep !== "typescript")
+        assert.match(version, /^\d+\.\d+\.\d+$/, `forwarder: ${dep}@${version} is not pinned`);
+    assert.equal(forwarder.scripts.start, "node dist/server.js");
+    const dockerfile = read("forwarder", "Dockerfile");
+    assert.match(dockerfile, /^ARG BASE_IMAGE=public\.ecr\.aws\/docker\/library\/node:20-bookworm-slim$/m);
+    assert.match(dockerfile, /^USER node$/m);
+    assert.match(dockerfile, /^COPY hello\/src\/discovery /m);
+    assert.match(dockerfile, /^CMD \["node", "--max-old-space-size=\d+", "dist\/server.js"\]$/m);
+    assert.doesNotMatch(dockerfile, /--omit=dev/, "the runtime stage installs nothing");
+  });
+
+  it("the discovery library's connections entry reaches no module that imports undici (types included)", () => {
+    const dir = path.join(APPS_DIR, "hello", "src", "discovery");
+    const seen = new Set<string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const source = fs.readFileSync(path.join(dir, `${file}.ts`), "utf8");
+      assert.doesNotMatch(source, /from "undici"/, `${file}.ts imports undici`);
+      for (const m of source.matchAll(/from "\.\/([a-z-]+)"/g)) visit(m[1]);
+    };
+    visit("connections");
+    assert.ok(seen.has("target-set") && seen.has("resolver") && !seen.has("pool"), [...seen].join(","));
+  });
+
   it("each app pins its dependencies and builds/starts the way the contract says", () => {
     for (const app of ["name", "hello"]) {
       const pkg = JSON.parse(fs.readFileSync(path.join(APPS_DIR, app, "package.json"), "utf8")) as {

@@ -5,6 +5,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import { parseForwarderConfig } from "../../apps/forwarder/src/config";
 import { parseHelloConfig } from "../../apps/hello/src/config";
 import { parseNameConfig } from "../../apps/name/src/config";
 import { ERROR_ANSWERS } from "../../apps/hello/src/error-answers";
@@ -97,6 +98,11 @@ describe("README tables that mirror code", () => {
       "hello",
       (env: Record<string, string>) => parseHelloConfig(env, "h"),
       { NAME_SERVER: "http://10.0.0.5/" },
+    ],
+    [
+      "forwarder",
+      (env: Record<string, string>) => parseForwarderConfig(env),
+      { FORWARDS: "vault.internal=8200" },
     ],
   ] as const) {
     it(`${app}'s variables: the table names every variable it reads, and each literal default is the default`, () => {

@@ -1,6 +1,15 @@
 // Public API of the discovery module: everything another Node service needs to call a DNS-discovered service.
 export { createServiceClient, IDEMPOTENT_METHODS } from "./client";
 export type { ServiceClient, RequestOptions, ServiceResponse, ClientMetrics } from "./client";
+// The same discovery, balancing and ejection for callers that make their own connections (TCP, TLS).
+export { createTargetSet } from "./target-set";
+export type {
+  TargetSet,
+  TargetSetOptions,
+  TargetLease,
+  TargetSetMetrics,
+  TargetLeaseMetrics,
+} from "./target-set";
 export {
   CLIENT_DEFAULTS,
   OPTION_LIMITS,
