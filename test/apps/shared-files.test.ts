@@ -43,7 +43,11 @@ describe("apps: shared files and helpers", () => {
         assert.match(version, /^\d+\.\d+\.\d+$/, `forwarder: ${dep}@${version} is not pinned`);
     assert.equal(forwarder.scripts.start, "node dist/server.js");
     const dockerfile = read("forwarder", "Dockerfile");
-    assert.match(dockerfile, /^ARG BASE_IMAGE=public\.ecr\.aws\/docker\/library\/node:20-bookworm-slim$/m);
+    // The same Node as the other apps, pinned by digest.
+    assert.equal(
+      dockerfile.match(/^ARG BASE_IMAGE=.*$/m)?.[0],
+      read("hello", "Dockerfile").match(/^ARG BASE_IMAGE=.*@sha256:[0-9a-f]{64}$/m)?.[0],
+    );
     assert.match(dockerfile, /^USER node$/m);
     assert.match(dockerfile, /^COPY hello\/src\/discovery /m);
     assert.match(dockerfile, /^CMD \["node", "--max-old-space-size=\d+", "dist\/server.js"\]$/m);
