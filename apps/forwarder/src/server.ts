@@ -2,6 +2,7 @@
 // to an instance found through DNS SRV, plus an admin listener (GET /health, GET /metrics) on
 // 127.0.0.1:ADMIN_PORT. On SIGTERM/SIGINT it stops accepting, lets open connections finish and
 // exits 0 (1 when DRAIN_TIMEOUT_MS passes first). Bad configuration: every problem on stderr, exit 2.
+import exit from "exit-x";
 import http from "node:http";
 import { parseForwarderConfig, type ForwarderConfig } from "./config";
 import { createTargetSet } from "../../hello/src/discovery/connections";
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
   const parsed = parseForwarderConfig(process.env);
   if (!parsed.ok) {
     for (const e of parsed.errors) process.stderr.write(`${e}\n`);
-    process.exit(2);
+    return exit(2);
   }
   const { config } = parsed;
   const all = forwarders(config);
@@ -83,12 +84,12 @@ async function main(): Promise<void> {
     const timer = setTimeout(() => {
       log("drain timed out; closing remaining connections", { timeoutMs: config.drainTimeoutMs }, "warn");
       for (const f of all) f.destroyAll();
-      process.exit(1);
+      exit(1);
     }, config.drainTimeoutMs);
     timer.unref();
     void Promise.all(all.map((f) => f.close())).then(() => {
       log("drained", { ms: Date.now() - started });
-      process.exit(0);
+      exit(0);
     });
   };
   process.on("SIGTERM", () => drain("SIGTERM"));
@@ -97,5 +98,5 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   log("start failed", { error: err instanceof Error ? err.message : String(err) }, "error");
-  process.exit(1);
+  exit(1);
 });

@@ -49,5 +49,6 @@ const parsed = parseNameConfig(process.env, os.hostname());
 if (!parsed.ok) {
   process.stderr.write(`name: invalid configuration:\n${parsed.errors.map((e) => `  - ${e}`).join("\n")}\n`);
   exit(2);
+} else {
+  startServer(parsed.config);
 }
-startServer(parsed.config);
