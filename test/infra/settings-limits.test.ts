@@ -160,6 +160,7 @@ describe("infra settings: values and defaults reach the settings", () => {
         retainCount: 10,
         baseImage: "public.ecr.aws/docker/library/node:20-bookworm-slim",
         tag: undefined,
+        prebuilt: { hello: undefined, name: undefined },
       },
       loadBalancer: { certificateArn: undefined, deregistrationDelaySeconds: 15 },
       secretsKmsKeyArn: undefined,
@@ -202,6 +203,8 @@ describe("infra settings: values and defaults reach the settings", () => {
           imageRetainCount: "5",
           baseImage: "registry.example:5000/team/node@sha256:" + "a".repeat(64),
           imageTag: "v1.2.3",
+          helloImage: `123456789012.dkr.ecr.us-east-1.amazonaws.com/app/hello@sha256:${"1".repeat(64)}`,
+          nameImage: `123456789012.dkr.ecr.us-east-1.amazonaws.com/app/name:v1@sha256:${"2".repeat(64)}`,
           production: "true",
           certificateArn: "arn:aws:acm:us-east-1:111111111111:certificate/0f3b-12ab",
           deregistrationDelay: "0",
@@ -235,6 +238,10 @@ describe("infra settings: values and defaults reach the settings", () => {
         retainCount: 5,
         baseImage: "registry.example:5000/team/node@sha256:" + "a".repeat(64),
         tag: "v1.2.3",
+        prebuilt: {
+          hello: `123456789012.dkr.ecr.us-east-1.amazonaws.com/app/hello@sha256:${"1".repeat(64)}`,
+          name: `123456789012.dkr.ecr.us-east-1.amazonaws.com/app/name:v1@sha256:${"2".repeat(64)}`,
+        },
       },
       loadBalancer: {
         certificateArn: "arn:aws:acm:us-east-1:111111111111:certificate/0f3b-12ab",
