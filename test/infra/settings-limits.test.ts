@@ -161,6 +161,7 @@ describe("infra settings: values and defaults reach the settings", () => {
         baseImage:
           "public.ecr.aws/docker/library/node:24.18.0-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d",
         tag: undefined,
+        prebuilt: { hello: undefined, name: undefined },
       },
       loadBalancer: {
         certificateArn: undefined,
@@ -208,6 +209,8 @@ describe("infra settings: values and defaults reach the settings", () => {
           imageRetainCount: "5",
           baseImage: "registry.example:5000/team/node@sha256:" + "a".repeat(64),
           imageTag: "v1.2.3",
+          helloImage: `123456789012.dkr.ecr.us-east-1.amazonaws.com/app/hello@sha256:${"1".repeat(64)}`,
+          nameImage: `123456789012.dkr.ecr.us-east-1.amazonaws.com/app/name:v1@sha256:${"2".repeat(64)}`,
           production: "true",
           certificateArn: "arn:aws:acm:us-east-1:111111111111:certificate/0f3b-12ab",
           deregistrationDelay: "0",
@@ -243,6 +246,10 @@ describe("infra settings: values and defaults reach the settings", () => {
         retainCount: 5,
         baseImage: "registry.example:5000/team/node@sha256:" + "a".repeat(64),
         tag: "v1.2.3",
+        prebuilt: {
+          hello: `123456789012.dkr.ecr.us-east-1.amazonaws.com/app/hello@sha256:${"1".repeat(64)}`,
+          name: `123456789012.dkr.ecr.us-east-1.amazonaws.com/app/name:v1@sha256:${"2".repeat(64)}`,
+        },
       },
       loadBalancer: {
         certificateArn: "arn:aws:acm:us-east-1:111111111111:certificate/0f3b-12ab",
