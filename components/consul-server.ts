@@ -310,7 +310,9 @@ export class ConsulServer extends pulumi.ComponentResource implements SecurityGr
     );
     return [
       ingress,
-      ...(options.callerEgress ?? true ? [egressTo(peer, this, CONSUL_HTTP_PORT, description, this.scope)] : []),
+      ...((options.callerEgress ?? true)
+        ? [egressTo(peer, this, CONSUL_HTTP_PORT, description, this.scope)]
+        : []),
     ];
   }
 

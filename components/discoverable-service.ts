@@ -488,7 +488,10 @@ export function createCloudMapService(
 export interface CloudMapIdentity {
   readonly name: string;
   readonly namespaceId: string;
-  readonly dnsConfig?: { readonly routingPolicy?: string; readonly dnsRecords?: readonly { readonly type: string }[] };
+  readonly dnsConfig?: {
+    readonly routingPolicy?: string;
+    readonly dnsRecords?: readonly { readonly type: string }[];
+  };
   readonly healthCheckCustomConfig?: unknown;
 }
 

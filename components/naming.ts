@@ -120,7 +120,10 @@ export function namesOfServiceConnectService(
   namespace: string,
   prefixes: SyncPrefixes | undefined,
 ): CatalogNames {
-  return { ...namesOfCloudMapService(serviceConnectCloudMapName(service), namespace, prefixes), cloudMapRecordTypes: [] };
+  return {
+    ...namesOfCloudMapService(serviceConnectCloudMapName(service), namespace, prefixes),
+    cloudMapRecordTypes: [],
+  };
 }
 
 /** Names of a service registered in Consul that consul-aws copies into Cloud Map. */
