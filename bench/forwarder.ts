@@ -8,6 +8,7 @@
 // name that starts with "_" (`_service._proto.name`), which neither Cloud Map nor consul-aws
 // creates (aws/containers-roadmap#448): for HAProxy the stand-in also answers the same records
 // under `_vault._tcp.vault.internal`, a bench-only alias.
+import exit from "exit-x";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
@@ -46,7 +47,8 @@ interface Figures {
 
 const USAGE = `Usage: npm run bench:forwarder -- [--duration 5] [--warmup 1] [--connections 16] [--runs 3]`;
 
-function options(argv: string[]): Options {
+/** The options, or "help" for --help; a bad value throws, naming the flag and what is allowed. */
+function options(argv: string[]): Options | "help" {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -57,18 +59,11 @@ function options(argv: string[]): Options {
       help: { type: "boolean", default: false },
     },
   });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
+  if (values.help) return "help";
   const int = (name: string, raw: string, min: number, max: number): number => {
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      process.stderr.write(
-        `--${name} ${raw} is invalid: expected an integer from ${min} to ${max}\n${USAGE}\n`,
-      );
-      process.exit(2);
-    }
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new Error(`--${name} ${raw} is invalid: expected an integer from ${min} to ${max}`);
     return n;
   };
   return {
@@ -177,8 +172,18 @@ function memoryOf(pid: number | undefined): { rssKb: number; peakKb: number } | 
   }
 }
 
-async function main(): Promise<void> {
-  const o = options(process.argv.slice(2));
+async function main(): Promise<number> {
+  let o: Options | "help";
+  try {
+    o = options(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (o === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-forwarder-"));
   const dns = new DnsServer({
     namespace: "internal",
@@ -342,9 +347,10 @@ async function main(): Promise<void> {
   } finally {
     await cleanup();
   }
+  return 0;
 }
 
-main().catch((err: unknown) => {
+main().then(exit, (err: unknown) => {
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  exit(1);
 });
