@@ -245,7 +245,8 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
 
   describe("dev and prod are selected, never created", () => {
     it("prod missing on the backend (a token of another default organization): exit 3, nothing created", async () => {
-      const run = await runDriver(["prod", "up", "--yes", "--json"], { ...env, FAKE_STACKS: "dev" });
+      // A preview: prod's committed placeholders would stop an up before the backend is asked.
+      const run = await runDriver(["prod", "preview", "--json"], { ...env, FAKE_STACKS: "dev" });
       assert.equal(run.code, ExitCode.MissingPrerequisite, run.stderr);
       const report = JSON.parse(run.stdout) as { error: string };
       assert.match(
@@ -332,16 +333,18 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
     });
   });
 
+  // Shown with dev: prod's committed placeholders stop its up (test/infra/placeholders.test.ts); the
+  // plan flow is the same for every stack.
   describe("prod applies exactly the approved plan", () => {
     it("preview --save-plan writes the plan; up --plan applies that file without a refresh", async () => {
-      const plan = path.join(dir, "prod.plan.json");
-      const preview = await runDriver(["prod", "preview", "--save-plan", plan, "--json"], env);
+      const plan = path.join(dir, "dev.plan.json");
+      const preview = await runDriver(["dev", "preview", "--save-plan", plan, "--json"], env);
       assert.equal(preview.code, ExitCode.Ok, preview.stderr);
       assert.equal((JSON.parse(preview.stdout) as { plan: string }).plan, plan);
       assert.ok(fs.existsSync(plan), "the plan file the artifact carries");
-      const up = await runDriver(["prod", "up", "--yes", "--plan", plan, "--smoke-requests", "0"], env);
+      const up = await runDriver(["dev", "up", "--yes", "--plan", plan, "--smoke-requests", "0"], env);
       assert.equal(up.code, ExitCode.Ok, up.stderr);
-      assert.match(up.stdout, /up of prod applies exactly the plan .*prod\.plan\.json \(no refresh\)/);
+      assert.match(up.stdout, /up of dev applies exactly the plan .*dev\.plan\.json \(no refresh\)/);
       const [p, u, ...more] = operations();
       assert.match(p, new RegExp(`^preview .*--save-plan ${plan}`));
       assert.match(u, new RegExp(`^up .*--plan ${plan}`));
@@ -350,7 +353,7 @@ describe("driver: order of work through the SDK (stand-in pulumi executable)", f
     });
 
     it("up --plan with no such file: exit 2 before any update", async () => {
-      const run = await runDriver(["prod", "up", "--yes", "--plan", path.join(dir, "missing.json")], env);
+      const run = await runDriver(["dev", "up", "--yes", "--plan", path.join(dir, "missing.json")], env);
       assert.equal(run.code, ExitCode.Usage, run.stderr);
       assert.match(run.stderr, /--plan .*missing\.json: no such file \(preview --save-plan writes it\)/);
       assert.deepEqual(operations(), []);
