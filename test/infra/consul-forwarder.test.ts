@@ -11,7 +11,11 @@ import {
   forwardedAddresses,
   forwardsVariable,
 } from "../../components/consul-forwarder";
-import { DiscoverableService, DiscoverableServiceArgs } from "../../components/discoverable-service";
+import {
+  DiscoverableService,
+  DiscoverableServiceArgs,
+  drainEnvironment,
+} from "../../components/discoverable-service";
 import { parseForwarderConfig } from "../../apps/forwarder/src/config";
 import { checkTaskDefinition } from "../aws/rules/resources";
 import { constraintModelsMissing } from "../aws/rules/api-models";
@@ -69,6 +73,8 @@ describe("infra: the Consul forwarder sidecar of a DiscoverableService", functio
       VAULT_ADDR: "https://127.0.0.1:8200",
       PGHOST_ADDR: "127.0.0.1:5432",
       PORT: "3000",
+      // The app's own drain settings (stop timeout 30 s, TTL 10 s by default) stay beside them.
+      ...drainEnvironment(30, 10),
     });
     assert.strictEqual(forwarder.name, FORWARDER_CONTAINER);
     assert.strictEqual(forwarder.image, FORWARDER_IMAGE);

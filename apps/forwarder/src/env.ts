@@ -53,6 +53,33 @@ export class EnvReader {
     return value;
   }
 
+  /**
+   * The SIGTERM drain's two settings: DRAIN_DELAY_MS (keep serving, default 5 s) must end before
+   * DRAIN_TIMEOUT_MS (the whole drain, default 10 s; the container's stop timeout must exceed it).
+   */
+  drain(): { drainDelayMs: number; drainTimeoutMs: number } {
+    const drainDelayMs = this.int("DRAIN_DELAY_MS", 5000, 0, 600_000);
+    const drainTimeoutMs = this.int("DRAIN_TIMEOUT_MS", 10_000, 0, 600_000);
+    if (drainDelayMs > 0 && drainDelayMs >= drainTimeoutMs) {
+      this.errors.push(
+        `DRAIN_DELAY_MS (${drainDelayMs}) is invalid: expected less than DRAIN_TIMEOUT_MS (${drainTimeoutMs})`,
+      );
+    }
+    return { drainDelayMs, drainTimeoutMs };
+  }
+
+  /** The HTTP server's limits on slow clients (see http-server.ts). */
+  serverTimeouts(): { headersTimeoutMs: number; requestTimeoutMs: number } {
+    const headersTimeoutMs = this.int("HEADERS_TIMEOUT_MS", 10_000, 100, 600_000);
+    const requestTimeoutMs = this.int("REQUEST_TIMEOUT_MS", 30_000, 100, 600_000);
+    if (headersTimeoutMs > requestTimeoutMs) {
+      this.errors.push(
+        `HEADERS_TIMEOUT_MS (${headersTimeoutMs}) is invalid: expected at most REQUEST_TIMEOUT_MS (${requestTimeoutMs})`,
+      );
+    }
+    return { headersTimeoutMs, requestTimeoutMs };
+  }
+
   oneOf<T extends string>(name: string, fallback: T, choices: readonly T[]): T {
     const match = (raw: string): T | undefined => choices.find((c) => c.toLowerCase() === raw.toLowerCase());
     return this.parsed(name, fallback, match, `one of ${choices.join(", ")}`);
