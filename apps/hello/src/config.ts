@@ -1,5 +1,6 @@
 // Hello's settings from the environment, checked all at once before anything starts. Defaults and
 // bounds come from the discovery client's own table, so the two cannot drift apart.
+import { readMetricsSettings, type MetricsSettings } from "./emf";
 import { EnvReader, type Env } from "./env";
 import {
   CLIENT_DEFAULTS as D,
@@ -34,6 +35,8 @@ export interface HelloConfig extends ClientSettings {
   /** undefined: the system resolvers. */
   dnsServer: DnsServer | undefined;
   drainTimeoutMs: number;
+  /** EMF metrics on stdout (METRICS_INTERVAL_MS, METRICS_STACK). */
+  metrics: MetricsSettings;
 }
 
 export type ConfigResult = { ok: true; config: HelloConfig } | { ok: false; errors: string[] };
@@ -107,6 +110,7 @@ export function parseHelloConfig(env: Env, hostname: string): ConfigResult {
       jitter: D.ejection.jitter,
     },
     drainTimeoutMs: read.int("DRAIN_TIMEOUT_MS", 10_000, 0, 600_000),
+    metrics: readMetricsSettings(read),
   };
   return read.errors.length > 0 ? { ok: false, errors: read.errors } : { ok: true, config };
 }

@@ -5,6 +5,8 @@ import { parseHelloConfig, type HelloConfig } from "./config";
 import { createServiceClient, ServiceUnavailableError, type ServiceClient } from "./discovery";
 import { LatencyRecorder } from "./latency";
 import { log } from "./log";
+import { MetricsReporter } from "./emf";
+import { helloIntervalValues, type HelloReading } from "./metrics-report";
 import { drainOnSignals } from "./shutdown";
 import { throttle } from "./throttle";
 
@@ -89,8 +91,17 @@ function clientFor(config: HelloConfig): ServiceClient {
 function startServer(config: HelloConfig): void {
   // Created once bound, so "listening" is the first log line; no request can arrive before that.
   let client: ServiceClient | undefined;
+  let reporter: MetricsReporter<HelloReading> | undefined;
   let served = 0;
   const rootStats = new RootStats();
+  /** What /metrics serves; the EMF lines are differences of two of these. */
+  const reading = (c: ServiceClient) => ({
+    task: config.taskName,
+    served,
+    ...c.metrics(),
+    responses: rootStats.responses(),
+    latencyMs: rootStats.latency.snapshot(),
+  });
   const server = http.createServer((req, res) => {
     if (drain.draining) res.setHeader("Connection", "close");
     const url = req.url ?? "/";
@@ -106,21 +117,17 @@ function startServer(config: HelloConfig): void {
       served += 1;
       void answerRoot(client, config, res, rootStats, performance.now());
     } else if (path === "/metrics") {
-      res.writeHead(200, { "Content-Type": "application/json" }).end(
-        JSON.stringify({
-          task: config.taskName,
-          served,
-          ...client.metrics(),
-          responses: rootStats.responses(),
-          latencyMs: rootStats.latency.snapshot(),
-        }),
-      );
+      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(reading(client)));
     } else {
       res.writeHead(404, { "Content-Type": "text/plain" }).end("not found\n");
     }
   });
   server.keepAliveTimeout = 65_000;
-  const drain = drainOnSignals(server, config.drainTimeoutMs, async () => client?.close());
+  // The last partial interval's metrics are written before the process exits.
+  const drain = drainOnSignals(server, config.drainTimeoutMs, async () => {
+    await reporter?.stop();
+    await client?.close();
+  });
   server.on("error", (err) => {
     process.stderr.write(`hello: cannot listen on ${config.host}:${config.port}: ${err.message}\n`);
     process.exit(1);
@@ -136,7 +143,15 @@ function startServer(config: HelloConfig): void {
       discoveryMode: config.discoveryMode,
       recordType: config.recordType,
     });
-    client = clientFor(config);
+    const started = clientFor(config);
+    client = started;
+    reporter = new MetricsReporter<HelloReading>({
+      service: "hello",
+      settings: config.metrics,
+      task: config.taskName,
+      read: () => reading(started),
+      values: helloIntervalValues,
+    });
   });
 }
 

@@ -1,3 +1,4 @@
+import { readMetricsSettings, type MetricsSettings } from "./emf";
 import { EnvReader, type Env } from "./env";
 
 export interface NameConfig {
@@ -6,6 +7,8 @@ export interface NameConfig {
   taskName: string;
   responseDelayMs: number;
   drainTimeoutMs: number;
+  /** EMF metrics on stdout (METRICS_INTERVAL_MS, METRICS_STACK). */
+  metrics: MetricsSettings;
 }
 
 export type ConfigResult = { ok: true; config: NameConfig } | { ok: false; errors: string[] };
@@ -19,6 +22,7 @@ export function parseNameConfig(env: Env, hostname: string): ConfigResult {
     taskName: read.word("TASK_NAME", hostname),
     responseDelayMs: read.int("RESPONSE_DELAY_MS", 0, 0, 60_000),
     drainTimeoutMs: read.int("DRAIN_TIMEOUT_MS", 10_000, 0, 600_000),
+    metrics: readMetricsSettings(read),
   };
   return read.errors.length > 0 ? { ok: false, errors: read.errors } : { ok: true, config };
 }

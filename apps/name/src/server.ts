@@ -2,6 +2,7 @@ import http from "node:http";
 import os from "node:os";
 import type { AddressInfo } from "node:net";
 import { parseNameConfig, type NameConfig } from "./config";
+import { MetricsReporter } from "./emf";
 import { log } from "./log";
 import { nameAnswer, pickName } from "./names";
 import { drainOnSignals } from "./shutdown";
@@ -34,7 +35,15 @@ function startServer(config: NameConfig): void {
   });
   // Longer than the callers' idle keep-alive so the server is not the side that closes a socket mid-reuse.
   server.keepAliveTimeout = 65_000;
-  const drain = drainOnSignals(server, config.drainTimeoutMs);
+  // One EMF line per interval: GET / answered, the same count /metrics serves.
+  const reporter = new MetricsReporter({
+    service: "name",
+    settings: config.metrics,
+    task: config.taskName,
+    read: () => served,
+    values: (start: number, end: number) => ({ requests: end - start }),
+  });
+  const drain = drainOnSignals(server, config.drainTimeoutMs, () => reporter.stop());
   server.on("error", (err) => {
     process.stderr.write(`name: cannot listen on ${config.host}:${config.port}: ${err.message}\n`);
     process.exit(1);
