@@ -153,7 +153,13 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
       return { ...base, repoDigest: `${imageName.replace(/:[^:/]+$/, "")}@sha256:${fakeHex(imageName)}` };
     }
     case "aws:lb/loadBalancer:LoadBalancer":
-      return { ...base, dnsName: `${name}-123.${REGION}.elb.amazonaws.com` };
+      return {
+        ...base,
+        dnsName: `${name}-123.${REGION}.elb.amazonaws.com`,
+        arnSuffix: `app/${name}/${fakeHex(name).slice(0, 16)}`,
+      };
+    case "aws:lb/targetGroup:TargetGroup":
+      return { ...base, arnSuffix: `targetgroup/${name}/${fakeHex(name).slice(0, 16)}` };
     case "aws:apigatewayv2/api:Api":
       return {
         ...base,

@@ -15,6 +15,7 @@ import type { EnvReader } from "./env";
 import { log } from "./log";
 import {
   DIMENSION_NAMES,
+  METRIC_INTERVAL_SECONDS,
   METRIC_NAMESPACE,
   METRICS,
   type MetricKey,
@@ -33,7 +34,7 @@ const stdout: IEnvironment = {
 const resolveStdout = (): Promise<IEnvironment> => Promise.resolve(stdout);
 
 /** CloudWatch's standard resolution is one minute: one line per minute is all it can use. */
-export const DEFAULT_INTERVAL_MS = 60_000;
+export const DEFAULT_INTERVAL_MS = METRIC_INTERVAL_SECONDS * 1000;
 
 export interface MetricsSettings {
   /** 0: no EMF lines at all. */

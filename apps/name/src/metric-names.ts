@@ -2,6 +2,9 @@
 // alarms and dashboard (components/observability.ts imports this file) and the live page's labels.
 // Each app is built from its own folder, so each carries this file; a test keeps the copies identical.
 
+/** One EMF line per task per interval: CloudWatch's standard resolution, and the alarms' period. */
+export const METRIC_INTERVAL_SECONDS = 60;
+
 /** CloudWatch namespace of every metric the apps publish (a custom namespace: never `AWS/...`). */
 export const METRIC_NAMESPACE = "EcsCloudMapConsul";
 

@@ -28,6 +28,7 @@ export const MODELS = {
   ecs: { sdk: "ecs-2014-11-13", botocore: "ecs/2014-11-13" },
   servicediscovery: { sdk: "servicediscovery-2017-03-14", botocore: "servicediscovery/2017-03-14" },
   apigatewayv2: { sdk: "apigatewayv2-2018-11-29", botocore: "apigatewayv2/2018-11-29" },
+  cloudwatch: { sdk: "monitoring-2010-08-01", botocore: "cloudwatch/2010-08-01" },
 } as const;
 export type ServiceModel = keyof typeof MODELS;
 
@@ -80,6 +81,16 @@ export function botocoreDataDir(): string | undefined {
     botocoreDir = candidates.find((dir) => fs.existsSync(dir) && hasModels(dir)) ?? null;
   }
   return botocoreDir ?? undefined;
+}
+
+/** A shape of botocore's full model of `service` (its enums and patterns), or undefined without botocore. */
+export function constraintShape(service: ServiceModel, shape: string): Record<string, unknown> | undefined {
+  const dir = botocoreDataDir();
+  const model = dir
+    ? (readModel(path.join(dir, MODELS[service].botocore, "service-2.json")) as
+        { shapes: Record<string, Record<string, unknown>> } | undefined)
+    : undefined;
+  return model?.shapes[shape];
 }
 
 /** Why the constraint checks cannot run here, or undefined when they can. */
