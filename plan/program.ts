@@ -158,6 +158,8 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
         dnsName: `${name}-123.${REGION}.elb.amazonaws.com`,
         arnSuffix: `app/${name}/${fakeHex(name).slice(0, 16)}`,
       };
+    case "aws:cloudwatch/metricAlarm:MetricAlarm":
+      return { ...base, arn: `arn:aws:cloudwatch:${REGION}:${MOCK_ACCOUNT}:alarm:${String(inputs.name)}` };
     case "aws:lb/targetGroup:TargetGroup":
       return { ...base, arnSuffix: `targetgroup/${name}/${fakeHex(name).slice(0, 16)}` };
     case "aws:apigatewayv2/api:Api":
