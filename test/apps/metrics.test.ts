@@ -70,7 +70,7 @@ describe("apps: CloudWatch metrics", () => {
       serveStale: 3,
       targetsKnown: 3,
     });
-    assert.ok(values.latencyP50! > 3 && values.latencyP50! <= 5 && values.latencyP99! >= 750);
+    assert.ok(values.latencyP50 > 3 && values.latencyP50 <= 5 && values.latencyP99 >= 750);
     // Nothing answered in between: counts are zero, and there is no latency to report.
     const idle = helloIntervalValues(end, end);
     assert.equal(idle.requests, 0);

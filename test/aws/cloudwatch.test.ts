@@ -7,6 +7,8 @@
  * INSUFFICIENT_DATA (or OK) forever; no mock test notices, these checks do.
  */
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { startTopology } from "../../local/topology";
 import { runLoad } from "../../local/closed-loop-load";
 import {
@@ -15,9 +17,10 @@ import {
   dashboardBody,
   discoveryAlarmSpecs,
   metricAlarmArgs,
+  taskAlarmSpecs,
   type DashboardInputs,
 } from "../../components/observability";
-import { loadStackConfig, ProgramRun, RecordedResource, runProgram } from "../infra/harness";
+import { loadStackConfig, ProgramRun, RecordedResource, ROOT, runProgram } from "../infra/harness";
 import { containersOf, envOf, ofType, T } from "../infra/graph";
 import { k } from "../infra/settings-fixtures";
 import { constraintModelsMissing, validateRequest } from "./rules/api-models";
@@ -248,6 +251,38 @@ describe("aws rules: alarms and dashboard name metrics that exist", function () 
       });
     });
   }
+
+  it("the README's alarm table names every alarm the stack can create, with its threshold", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const table = readme.slice(readme.indexOf("| alarm | metric | fires when |"));
+    const rows = table
+      .slice(0, table.indexOf("\n\n"))
+      .split("\n")
+      .slice(2)
+      .map((line) => line.split("|").map((cell) => cell.trim()));
+    const specs = [
+      ...discoveryAlarmSpecs("dev"),
+      ...taskAlarmSpecs({
+        stack: "dev",
+        clusterName: "c",
+        nameServiceName: "n",
+        nameMinimum: 2,
+        taskCountSource: "containerInsights",
+        consulSyncServiceName: "s",
+      }),
+    ];
+    assert.deepStrictEqual(
+      rows.map(([, key]) => key),
+      specs.map((s) => `\`${s.key}\``),
+    );
+    for (const spec of specs.filter((s) => s.comparison === "GreaterThanOrEqualToThreshold")) {
+      const fires = rows.find(([, key]) => key === `\`${spec.key}\``)?.[3] ?? "";
+      assert.match(
+        fires,
+        new RegExp(`≥ ${spec.threshold}\\b.* ${spec.datapointsToAlarm} of ${spec.evaluationPeriods} minutes`),
+      );
+    }
+  });
 
   describe("the checks bite", () => {
     const dims = { ClusterName: "c", ServiceName: "s" };
