@@ -452,6 +452,7 @@ export function createInfrastructure(settings: Settings) {
             frontDoor: frontDoorMetrics,
             serviceConnectName: serviceConnect ? nameService.discoveryName : undefined,
             containerInsights: insights,
+            appMetrics: obs.metrics,
             alarmArns: pulumi
               .all([discoveryAlarms?.arns ?? [], taskAlarms?.arns ?? []])
               .apply(([a, b]) => [...a, ...b]),

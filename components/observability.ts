@@ -357,6 +357,8 @@ export interface DashboardInputs {
   /** name's Service Connect discovery name; undefined in DNS mode. */
   readonly serviceConnectName: string | undefined;
   readonly containerInsights: boolean;
+  /** The apps write their EMF metrics (`metrics` on): their rows are shown. */
+  readonly appMetrics: boolean;
   readonly alarmArns: readonly string[];
 }
 
@@ -468,51 +470,55 @@ export function dashboardBody(d: DashboardInputs): DashboardBody {
 
   text(
     `# ${d.stack}: hello → name\n` +
-      `hello's own metrics (namespace \`${METRIC_NAMESPACE}\`, one line per task per minute) show what its discovery client does; ` +
+      (d.appMetrics
+        ? `hello's own metrics (namespace \`${METRIC_NAMESPACE}\`, one line per task per minute) show what its discovery client does; `
+        : "The apps' own metrics are off (setting `metrics`); ") +
       `ECS, the front door${d.serviceConnectName ? " and Service Connect" : ""} publish the rest.`,
   );
-  metricRow(
-    {
-      title: "hello: GET / answered, by status class (per minute)",
-      metrics: [
-        hello("requests", "Sum"),
-        hello("responses2xx", "Sum"),
-        hello("responses4xx", "Sum"),
-        hello("responses5xx", "Sum"),
-      ],
-    },
-    {
-      title: "hello: latency (ms; p99 of the slowest task)",
-      metrics: [hello("latencyP50", "Average", "p50"), hello("latencyP99", "Maximum", "p99")],
-    },
-  );
-  metricRow(
-    {
-      title: "discovery: requests to name, tries, retries, failures",
-      metrics: [
-        hello("upstreamRequests", "Sum"),
-        hello("upstreamTries", "Sum"),
-        hello("upstreamRetries", "Sum"),
-        hello("upstreamFailures", "Sum"),
-      ],
-    },
-    {
-      title: "discovery: ejections, serve-stale, tasks known",
-      metrics: [
-        hello("ejections", "Sum"),
-        hello("serveStale", "Sum"),
-        hello("targetsKnown", "Minimum", "TargetsKnown (fewest of any hello task)", "right"),
-      ],
-    },
-    {
-      title: "discovery: DNS lookups and failures; name: GET / answered",
-      metrics: [
-        hello("dnsLookups", "Sum"),
-        hello("dnsFailures", "Sum"),
-        row(appMetric("name", "requests", d.stack, "Sum"), "name Requests", "right"),
-      ],
-    },
-  );
+  if (d.appMetrics) {
+    metricRow(
+      {
+        title: "hello: GET / answered, by status class (per minute)",
+        metrics: [
+          hello("requests", "Sum"),
+          hello("responses2xx", "Sum"),
+          hello("responses4xx", "Sum"),
+          hello("responses5xx", "Sum"),
+        ],
+      },
+      {
+        title: "hello: latency (ms; p99 of the slowest task)",
+        metrics: [hello("latencyP50", "Average", "p50"), hello("latencyP99", "Maximum", "p99")],
+      },
+    );
+    metricRow(
+      {
+        title: "discovery: requests to name, tries, retries, failures",
+        metrics: [
+          hello("upstreamRequests", "Sum"),
+          hello("upstreamTries", "Sum"),
+          hello("upstreamRetries", "Sum"),
+          hello("upstreamFailures", "Sum"),
+        ],
+      },
+      {
+        title: "discovery: ejections, serve-stale, tasks known",
+        metrics: [
+          hello("ejections", "Sum"),
+          hello("serveStale", "Sum"),
+          hello("targetsKnown", "Minimum", "TargetsKnown (fewest of any hello task)", "right"),
+        ],
+      },
+      {
+        title: "discovery: DNS lookups and failures; name: GET / answered",
+        metrics: [
+          hello("dnsLookups", "Sum"),
+          hello("dnsFailures", "Sum"),
+          row(appMetric("name", "requests", d.stack, "Sum"), "name Requests", "right"),
+        ],
+      },
+    );
+  }
   metricRow(
     { title: "ECS: CPU utilization (%)", metrics: perService("CPUUtilization", "Average") },
     { title: "ECS: memory utilization (%)", metrics: perService("MemoryUtilization", "Average") },

@@ -351,6 +351,7 @@ describe("aws rules: alarms and dashboard name metrics that exist", function () 
         frontDoor: { kind: "apiGateway", apiId: "a1" },
         serviceConnectName: undefined,
         containerInsights: false,
+        appMetrics: true,
         alarmArns: ["arn:aws:cloudwatch:eu-west-1:111111111111:alarm:x"],
       };
       const good = dashboardBody(inputs);
