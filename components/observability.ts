@@ -280,7 +280,8 @@ export function metricAlarmArgs(
 }
 
 // #region argument checks
-const SNS_TOPIC_ARN = /^arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
+// A standard topic: CloudWatch alarm actions do not take a FIFO topic.
+const SNS_TOPIC_ARN = /^arn:aws(-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 /** What is wrong with the alarms' arguments; empty when nothing is. */
 export function alarmArgProblems(args: { readonly topicArn?: string }): ArgProblem[] {

@@ -32,6 +32,7 @@ describe("hello: configuration (pure)", () => {
       busySlack: CLIENT_DEFAULTS.busySlack,
       ejection: CLIENT_DEFAULTS.ejection,
       drainTimeoutMs: 10_000,
+      metrics: { intervalMs: 60_000, stack: "local" },
     });
   });
 
@@ -250,11 +251,15 @@ describe("hello: process", () => {
         "responses",
         "retries",
         "served",
+        "staleRequests",
         "targets",
         "task",
+        "tries",
       ].sort(),
     );
     assert.equal(m.requests, 4);
+    assert.equal(m.tries, 4);
+    assert.equal(m.staleRequests, 0);
     assert.deepEqual(m.responses, { "200": 4 });
     const latency = m.latencyMs as LatencyHistogram;
     assert.deepEqual(latency.le, LATENCY_BOUNDS_MS);

@@ -19,6 +19,7 @@ describe("name: configuration and answer (pure)", () => {
       taskName: "host-a",
       responseDelayMs: 0,
       drainTimeoutMs: 10_000,
+      metrics: { intervalMs: 60_000, stack: "local" },
     });
   });
 

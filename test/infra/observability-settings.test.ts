@@ -50,7 +50,12 @@ describe("infra: observability settings", () => {
   });
 
   it("a topic that is not an SNS topic ARN is named, by the setting and by the component", () => {
-    for (const bad of ["arn:aws:sqs:us-east-1:111111111111:q", "alerts", "arn:aws:sns:us-east-1:1111:a"]) {
+    for (const bad of [
+      "arn:aws:sqs:us-east-1:111111111111:q",
+      "alerts",
+      "arn:aws:sns:us-east-1:1111:a",
+      "arn:aws:sns:us-east-1:111111111111:a.fifo",
+    ]) {
       assert.match(
         onlyError(set({ alarmTopicArn: bad })),
         /^ecs-cloudmap-consul:alarmTopicArn: must be an SNS topic ARN/,
