@@ -236,6 +236,26 @@ export interface DiscoverableServiceArgs extends FargatePlacementArgs, TaggedArg
    * @default undefined (no forwarder)
    */
   readonly consulForwarder?: ConsulForwarderArgs;
+  /**
+   * CloudWatch alarms ECS watches during a deployment and its bake time; one in ALARM fails the
+   * deployment (and rolls it back with `rollback`). The alarms must exist first (see `startAfter`).
+   * @default undefined (the circuit breaker alone)
+   */
+  readonly deploymentAlarms?: DeploymentAlarmsArgs;
+}
+
+/** ECS deployment alarms of a service. */
+export interface DeploymentAlarmsArgs {
+  /**
+   * Names of the CloudWatch alarms, at least one.
+   * @default required
+   */
+  readonly alarmNames: readonly string[];
+  /**
+   * Roll a failed deployment back to the last one that completed.
+   * @default required
+   */
+  readonly rollback: boolean;
 }
 
 // #region argument checks
@@ -330,6 +350,8 @@ export class DiscoverableService extends pulumi.ComponentResource implements Sec
   public readonly cloudMapServiceArn: pulumi.Output<string> | undefined;
   /** `<service>.<namespace>`, what clients in the VPC resolve. */
   public readonly dnsName: string;
+  /** The Cloud Map / Service Connect discovery name (the DiscoveryName of Service Connect's metrics). */
+  public readonly discoveryName: string;
   public readonly taskRoleArn: pulumi.Output<string>;
   private readonly scope: Scope;
 
@@ -452,6 +474,13 @@ export class DiscoverableService extends pulumi.ComponentResource implements Sec
         // A Cloud Map service created again keeps its ID: only these make ECS register the tasks anew.
         ...(discovery ? redeployOnNewCloudMapService(discovery) : {}),
         deploymentCircuitBreaker: { enable: true, rollback: true },
+        alarms: args.deploymentAlarms
+          ? {
+              alarmNames: [...args.deploymentAlarms.alarmNames],
+              enable: true,
+              rollback: args.deploymentAlarms.rollback,
+            }
+          : undefined,
         deploymentMinimumHealthyPercent: args.minHealthyPercent ?? 100,
         deploymentMaximumPercent: args.maxPercent ?? 200,
         enableExecuteCommand: args.enableExecuteCommand ?? false,
@@ -477,6 +506,7 @@ export class DiscoverableService extends pulumi.ComponentResource implements Sec
     this.serviceName = service.name;
     this.cloudMapServiceArn = discovery?.arn;
     this.dnsName = cloudMapDnsName(discoveryName, args.namespaceName);
+    this.discoveryName = discoveryName;
     this.taskRoleArn = taskRole.role.arn;
     this.registerOutputs({
       componentName: this.componentName,
@@ -485,6 +515,7 @@ export class DiscoverableService extends pulumi.ComponentResource implements Sec
       serviceName: this.serviceName,
       cloudMapServiceArn: this.cloudMapServiceArn,
       dnsName: this.dnsName,
+      discoveryName: this.discoveryName,
       taskRoleArn: this.taskRoleArn,
     });
   }

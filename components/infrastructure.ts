@@ -24,6 +24,16 @@ import {
 import { Namespace } from "./namespace";
 import { Network } from "./network";
 import { placeholderMessage, placeholdersIn } from "./placeholders";
+import {
+  Alarms,
+  DEPLOYMENT_ALARM_KEYS,
+  discoveryAlarmSpecs,
+  observabilityName,
+  StackDashboard,
+  taskAlarmSpecs,
+  type DashboardInputs,
+} from "./observability";
+import { METRIC_INTERVAL_SECONDS } from "../apps/hello/src/metric-names";
 import { createTaggingProvider } from "./tags";
 import { parseSettings, RawConfig, secretArnsOf, Settings, settingsErrorMessage } from "./stack-settings";
 
@@ -148,6 +158,30 @@ export function createInfrastructure(settings: Settings) {
         )
       : undefined;
 
+  // What operators see: hello's alarms exist before the services whose deployments watch them.
+  const obs = settings.observability;
+  const observedAs = observabilityName(pulumi.getProject(), pulumi.getStack());
+  const discoveryAlarms = obs.alarms
+    ? new Alarms(
+        "discovery-alarms",
+        {
+          specs: discoveryAlarmSpecs(pulumi.getStack()),
+          namePrefix: observedAs,
+          topicArn: obs.alarmTopicArn,
+        },
+        withAws,
+      )
+    : undefined;
+  const deploymentAlarms =
+    discoveryAlarms && obs.alarmRollback
+      ? { alarmNames: DEPLOYMENT_ALARM_KEYS.map((key) => discoveryAlarms.names[key]), rollback: true }
+      : undefined;
+  /** The apps' EMF lines: the Stack dimension, and one line a minute (0: none). */
+  const metricsEnvironment = {
+    METRICS_STACK: pulumi.getStack(),
+    METRICS_INTERVAL_MS: obs.metrics ? String(METRIC_INTERVAL_SECONDS * 1000) : "0",
+  };
+
   interface AppServiceExtras {
     environment?: Record<string, string>;
     dnsRegistration?: boolean;
@@ -174,7 +208,7 @@ export function createInfrastructure(settings: Settings) {
         cpu: s.cpu,
         memory: s.memory,
         desiredCount: s.desiredCount,
-        environment: extra.environment,
+        environment: { ...extra.environment, ...metricsEnvironment },
         logRetentionDays: settings.logRetentionDays,
         region: settings.region,
         dnsTtlSeconds: settings.discovery.dnsTtl,
@@ -198,9 +232,11 @@ export function createInfrastructure(settings: Settings) {
           ...cluster.executionRolePolicies,
           // Deleted before the namespace cleanup runs: their Service Connect services are gone by then.
           ...(namespace.cleanup ? [namespace.cleanup] : []),
+          ...(discoveryAlarms?.alarms ?? []),
           ...(extra.startAfter ?? []),
         ],
         connections: extra.connections,
+        deploymentAlarms,
       },
       withAws,
     );
@@ -244,8 +280,14 @@ export function createInfrastructure(settings: Settings) {
     app === "name" && serviceConnect ? serviceConnectCloudMapName(app) : app;
 
   let helloUrlOutput: pulumi.Output<string>;
+  let frontDoorMetrics: pulumi.Output<DashboardInputs["frontDoor"]>;
   if (lb) {
     helloUrlOutput = lb.url;
+    frontDoorMetrics = lb.metricDimensions.apply((d) => ({
+      kind: "alb" as const,
+      loadBalancer: d.LoadBalancer,
+      targetGroup: d.TargetGroup,
+    }));
   } else {
     // The integration needs hello's Cloud Map service, so the API (and its one rule) comes after hello.
     const helloCloudMapArn = helloService.cloudMapServiceArn;
@@ -265,6 +307,7 @@ export function createInfrastructure(settings: Settings) {
     helloService.allowFrom(api);
     api.allowTo(helloService);
     helloUrlOutput = api.url;
+    frontDoorMetrics = api.apiId.apply((apiId) => ({ kind: "apiGateway" as const, apiId }));
   }
 
   const consulServer =
@@ -411,6 +454,61 @@ export function createInfrastructure(settings: Settings) {
         )
       : undefined;
 
+  // Task-state alarms and the dashboard name the ECS services, so they come after them.
+  const insights = settings.cluster.containerInsights !== "disabled";
+  // hello's record set counts name's tasks only in DNS mode (in Service Connect mode it holds the proxy).
+  const taskCountSource = insights ? "containerInsights" : serviceConnect ? undefined : "helloTargets";
+  const nameMinimum = settings.autoscaling.enabled ? settings.name.minCount : settings.name.desiredCount;
+  if (obs.alarms && taskCountSource === undefined && nameMinimum > 0) {
+    void pulumi.log.warn(
+      "no alarm on name's task count: with discoveryMode serviceConnect it needs containerInsights enabled or enhanced (RunningTaskCount).",
+    );
+  }
+  const taskAlarms = obs.alarms
+    ? new Alarms(
+        "task-alarms",
+        {
+          specs: taskAlarmSpecs<pulumi.Input<string>>({
+            stack: pulumi.getStack(),
+            clusterName: cluster.clusterName,
+            nameServiceName: nameService.serviceName,
+            nameMinimum,
+            taskCountSource,
+            consulSyncServiceName: consulSync?.serviceName,
+          }),
+          namePrefix: observedAs,
+          topicArn: obs.alarmTopicArn,
+        },
+        withAws,
+      )
+    : undefined;
+  const dashboard = obs.dashboard
+    ? new StackDashboard(
+        "operations",
+        {
+          dashboardName: observedAs,
+          inputs: pulumi.output({
+            region: settings.region,
+            stack: pulumi.getStack(),
+            clusterName: cluster.clusterName,
+            services: {
+              hello: helloService.serviceName,
+              name: nameService.serviceName,
+              consulSync: consulSync?.serviceName,
+            },
+            frontDoor: frontDoorMetrics,
+            serviceConnectName: serviceConnect ? nameService.discoveryName : undefined,
+            containerInsights: insights,
+            appMetrics: obs.metrics,
+            alarmArns: pulumi
+              .all([discoveryAlarms?.arns ?? [], taskAlarms?.arns ?? []])
+              .apply(([a, b]) => [...a, ...b]),
+          }),
+        },
+        withAws,
+      )
+    : undefined;
+
   const ns = namespace.namespaceName;
   const catalog: Record<string, CatalogNames> = {
     hello: namesOfCloudMapService("hello", ns, sync?.prefixes),
@@ -487,6 +585,8 @@ export function createInfrastructure(settings: Settings) {
     images,
     consulCatalogCheck,
     consul,
+    /** The CloudWatch dashboard's name; undefined when `dashboard` is off. */
+    dashboardName: dashboard?.dashboardName,
   };
 }
 

@@ -111,6 +111,8 @@ export class LoadBalancer extends pulumi.ComponentResource implements SecurityGr
   public readonly targetGroupArn: pulumi.Output<string>;
   public readonly dnsName: pulumi.Output<string>;
   public readonly url: pulumi.Output<string>;
+  /** The `LoadBalancer` and `TargetGroup` dimension values of its AWS/ApplicationELB metrics. */
+  public readonly metricDimensions: pulumi.Output<{ LoadBalancer: string; TargetGroup: string }>;
   /** Listeners the target service must wait for (a target group must belong to a load balancer). */
   public readonly listeners: readonly aws.lb.Listener[];
   /** The port the ALB reaches its targets on. */
@@ -231,6 +233,9 @@ export class LoadBalancer extends pulumi.ComponentResource implements SecurityGr
     this.dnsName = alb.dnsName;
     // Through the record's output, so whoever reads the URL waits for the record.
     this.url = pulumi.interpolate`${https ? "https" : "http"}://${alias ? alias.name : alb.dnsName}/`;
+    this.metricDimensions = pulumi
+      .all([alb.arnSuffix, targetGroup.arnSuffix])
+      .apply(([lbSuffix, tgSuffix]) => ({ LoadBalancer: lbSuffix, TargetGroup: tgSuffix }));
     this.registerOutputs({
       componentName: this.componentName,
       targetPort: this.targetPort,
@@ -238,6 +243,7 @@ export class LoadBalancer extends pulumi.ComponentResource implements SecurityGr
       targetGroupArn: this.targetGroupArn,
       dnsName: this.dnsName,
       url: this.url,
+      metricDimensions: this.metricDimensions,
     });
   }
 

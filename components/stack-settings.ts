@@ -38,6 +38,7 @@ import { loadBalancerArgProblems } from "./load-balancer";
 import { namespaceArgProblems } from "./namespace";
 import { DNS_LABEL, isDnsName, isUnderDomain, SyncPrefixes } from "./naming";
 import { NatStrategy, networkArgProblems } from "./network";
+import { alarmArgProblems } from "./observability";
 
 export const PROJECT = "ecs-cloudmap-consul";
 export const REGION_KEY = "aws:region";
@@ -156,6 +157,14 @@ export interface Settings {
   readonly secretsKmsKeyArn: string | undefined;
   /** undefined when consulMode is off. */
   readonly consulSync: ConsulSyncSettings | undefined;
+  /** What operators see: EMF metrics, alarms (and deployment rollback on them), the dashboard. */
+  readonly observability: {
+    readonly metrics: boolean;
+    readonly alarms: boolean;
+    readonly alarmRollback: boolean;
+    readonly alarmTopicArn: string | undefined;
+    readonly dashboard: boolean;
+  };
 }
 
 export type SettingsResult =
@@ -548,6 +557,34 @@ function readConsulSync(
   };
 }
 
+/** Each part can be turned off alone, but an alarm needs what it watches. */
+function readObservability(r: Reader): Settings["observability"] {
+  const o = {
+    metrics: r.bool("metrics"),
+    alarms: r.bool("alarms"),
+    alarmRollback: r.bool("alarmRollback"),
+    alarmTopicArn: r.optional("alarmTopicArn"),
+    dashboard: r.bool("dashboard"),
+  };
+  if (o.alarms && !o.metrics)
+    r.fail(
+      "alarms",
+      "needs metrics: true (hello's alarms watch the metrics the apps write); set metrics to true, or alarms and alarmRollback to false",
+    );
+  if (o.alarmRollback && !o.alarms)
+    r.fail(
+      "alarmRollback",
+      "needs alarms: true (ECS rolls back on the stack's alarms); set alarms to true or alarmRollback to false",
+    );
+  if (o.alarmTopicArn !== undefined && !o.alarms)
+    r.fail(
+      "alarmTopicArn",
+      "needs alarms: true (it is told of alarms); set alarms to true or remove alarmTopicArn",
+    );
+  r.report(alarmArgProblems({ topicArn: o.alarmTopicArn }), { topicArn: "alarmTopicArn" });
+  return o;
+}
+
 /** Reads and checks every setting; never throws. */
 export function parseSettings(raw: RawConfig): SettingsResult {
   const r = new Reader(raw);
@@ -654,6 +691,7 @@ export function parseSettings(raw: RawConfig): SettingsResult {
   }
 
   const consulSync = readConsulSync(r, namespaceName, network.cidrBlock, logDays);
+  const observability = readObservability(r);
 
   if (r.errors.length > 0) return { ok: false, errors: r.errors };
   return {
@@ -679,6 +717,7 @@ export function parseSettings(raw: RawConfig): SettingsResult {
       loadBalancer,
       secretsKmsKeyArn,
       consulSync,
+      observability,
     },
   };
 }

@@ -1,6 +1,7 @@
 // The live view's numbers as pure functions of what was sampled: rates and shares from counters,
 // latency quantiles from histogram differences, the snapshot the page draws, and the event log
 // entries found by comparing two snapshots. The sampling itself is in live-feed.ts.
+import { quantileBetween, type LatencyHistogram as Histogram } from "../apps/hello/src/latency";
 import type { LoadStatus } from "./load-generator";
 import type { TaskInfo } from "./topology";
 
@@ -31,35 +32,10 @@ export function shares(values: readonly number[]): number[] {
   return values.map((v) => (total > 0 ? v / total : 0));
 }
 
-/** hello's cumulative latency histogram (see apps/hello/src/latency.ts). */
-export interface Histogram {
-  le: number[];
-  counts: number[];
-}
-
-/**
- * The q-quantile (0..1) of the requests counted between two readings of a cumulative histogram,
- * interpolated linearly inside its bucket; the overflow bucket reports the largest bound.
- * null when nothing was counted in between or the readings do not match.
- */
-export function quantileBetween(older: Histogram | undefined, newer: Histogram, q: number): number | null {
-  const counts = newer.counts.map((c, i) => c - (older?.counts[i] ?? 0));
-  if (older && (older.le.length !== newer.le.length || counts.some((c) => c < 0))) return null;
-  const total = counts.reduce((a, b) => a + b, 0);
-  if (total === 0) return null;
-  const rank = q * total;
-  let seen = 0;
-  for (let i = 0; i < counts.length; i++) {
-    if (counts[i] === 0 || seen + counts[i] < rank) {
-      seen += counts[i];
-      continue;
-    }
-    if (i >= newer.le.length) return newer.le[newer.le.length - 1];
-    const lower = i === 0 ? 0 : newer.le[i - 1];
-    return lower + ((newer.le[i] - lower) * (rank - seen)) / counts[i];
-  }
-  return newer.le[newer.le.length - 1];
-}
+// hello's cumulative latency histogram and its quantiles between two readings: the same function
+// hello's EMF metrics use, so the page and CloudWatch show the same p50/p99 for the same interval.
+export { quantileBetween };
+export type { Histogram };
 
 /** The parts of hello's /metrics the page shows; read defensively (fields may be added, none removed). */
 export interface HelloReading {

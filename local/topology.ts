@@ -85,6 +85,8 @@ export interface Topology {
   helloPid: number | undefined;
   /** Last output lines of a task or of "hello". */
   logs(id: string): string[];
+  /** Every JSON line a task or "hello" wrote on stdout, parsed, in order (its logs and EMF metric lines). */
+  jsonLines(id: string): Record<string, unknown>[];
   /** Kills everything it started and stops DNS. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -293,6 +295,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
         return helloProcess.exited;
       },
       logs: (id) => (id === "hello" ? helloProcess.recentLines() : taskById(id).process.recentLines()),
+      jsonLines: (id) => (id === "hello" ? helloProcess.lines : taskById(id).process.lines).slice(),
       stop,
     };
   } catch (err) {

@@ -195,7 +195,16 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
     }
     case "aws:lb/loadBalancer:LoadBalancer":
       // zoneId: the ALBs' canonical hosted zone in eu-west-1, what an alias record names.
-      return { ...base, dnsName: `${name}-123.${REGION}.elb.amazonaws.com`, zoneId: "Z32O12XQLNTSW2" };
+      return {
+        ...base,
+        dnsName: `${name}-123.${REGION}.elb.amazonaws.com`,
+        zoneId: "Z32O12XQLNTSW2",
+        arnSuffix: `app/${name}/${fakeHex(name).slice(0, 16)}`,
+      };
+    case "aws:cloudwatch/metricAlarm:MetricAlarm":
+      return { ...base, arn: `arn:aws:cloudwatch:${REGION}:${MOCK_ACCOUNT}:alarm:${String(inputs.name)}` };
+    case "aws:lb/targetGroup:TargetGroup":
+      return { ...base, arnSuffix: `targetgroup/${name}/${fakeHex(name).slice(0, 16)}` };
     case "aws:apigatewayv2/api:Api":
       return {
         ...base,

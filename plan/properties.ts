@@ -184,6 +184,29 @@ const PICKERS: Readonly<Record<string, Picker>> = {
   },
   "aws:route53/record:Record": (i) => pick(i, "name", "type", "ttl", "records"),
   "aws:cloudwatch/logGroup:LogGroup": (i) => pick(i, "name", "retentionInDays", "kmsKeyId"),
+  "aws:cloudwatch/metricAlarm:MetricAlarm": (i) => ({
+    name: i.name,
+    // The metric, or the metric-math expression and the metrics it reads.
+    metric:
+      typeof i.metricName === "string"
+        ? `${String(i.namespace)} ${i.metricName} ${String(i.statistic)}`
+        : list(i.metricQueries)
+            .map((q) =>
+              typeof q.expression === "string"
+                ? q.expression
+                : `${String(q.id)}=${String(obj(q.metric).metricName)} ${String(obj(q.metric).stat)}`,
+            )
+            .join("; "),
+    when: `${String(i.comparisonOperator)} ${String(i.threshold)} in ${String(i.datapointsToAlarm)} of ${String(i.evaluationPeriods)}`,
+    treatMissingData: i.treatMissingData,
+    actions: i.alarmActions,
+  }),
+  "aws:cloudwatch/dashboard:Dashboard": (i) => ({
+    name: i.dashboardName,
+    widgets: list(obj(parseJson(i.dashboardBody)).widgets).map((w) =>
+      String(obj(w.properties).title ?? w.type),
+    ),
+  }),
   "aws:iam/role:Role": (i) => ({ trust: statements(i.assumeRolePolicy) }),
   "aws:iam/rolePolicy:RolePolicy": (i) => ({ role: i.role, statements: statements(i.policy) }),
   "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (i) => pick(i, "role", "policyArn"),

@@ -38,6 +38,7 @@ describe("hello: configuration (pure)", () => {
       drainTimeoutMs: 10_000,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
+      metrics: { intervalMs: 60_000, stack: "local" },
     });
   });
 
@@ -260,11 +261,15 @@ describe("hello: process", () => {
         "responses",
         "retries",
         "served",
+        "staleRequests",
         "targets",
         "task",
+        "tries",
       ].sort(),
     );
     assert.equal(m.requests, 4);
+    assert.equal(m.tries, 4);
+    assert.equal(m.staleRequests, 0);
     assert.deepEqual(m.responses, { "200": 4 });
     const latency = m.latencyMs as LatencyHistogram;
     assert.deepEqual(latency.le, LATENCY_BOUNDS_MS);

@@ -22,6 +22,7 @@ describe("name: configuration and answer (pure)", () => {
       drainTimeoutMs: 10_000,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
+      metrics: { intervalMs: 60_000, stack: "local" },
     });
   });
 

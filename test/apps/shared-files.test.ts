@@ -8,7 +8,14 @@ import { NODE_VERSION as TEST_BASE_NODE_VERSION } from "../../images/base-image"
 import { throttle } from "../../apps/hello/src/throttle";
 
 describe("apps: shared files and helpers", () => {
-  for (const file of ["env.ts", "shutdown.ts", "healthcheck.ts", "http-server.ts"]) {
+  for (const file of [
+    "env.ts",
+    "shutdown.ts",
+    "healthcheck.ts",
+    "http-server.ts",
+    "emf.ts",
+    "metric-names.ts",
+  ]) {
     it(`apps/name/src/${file} and apps/hello/src/${file} are identical`, () => {
       const read = (app: string) => fs.readFileSync(path.join(APPS_DIR, app, "src", file), "utf8");
       assert.equal(read("hello"), read("name"));

@@ -171,6 +171,13 @@ describe("infra settings: values and defaults reach the settings", () => {
       },
       secretsKmsKeyArn: undefined,
       consulSync: undefined,
+      observability: {
+        metrics: true,
+        alarms: true,
+        alarmRollback: true,
+        alarmTopicArn: undefined,
+        dashboard: true,
+      },
     });
   });
 
@@ -221,6 +228,11 @@ describe("infra settings: values and defaults reach the settings", () => {
           frontDoor: "apiGateway",
           apiThrottleRateLimit: "10000",
           apiThrottleBurstLimit: "1",
+          metrics: "true",
+          alarms: "true",
+          alarmRollback: "false",
+          alarmTopicArn: "arn:aws-us-gov:sns:us-gov-west-1:111111111111:ops-alerts",
+          dashboard: "false",
         },
         { "aws:region": " eu-west-1 " },
       ),
@@ -259,6 +271,13 @@ describe("infra settings: values and defaults reach the settings", () => {
       },
       secretsKmsKeyArn: "arn:aws-us-gov:kms:us-gov-west-1:111111111111:key/abcd-0123",
       consulSync: undefined,
+      observability: {
+        metrics: true,
+        alarms: true,
+        alarmRollback: false,
+        alarmTopicArn: "arn:aws-us-gov:sns:us-gov-west-1:111111111111:ops-alerts",
+        dashboard: false,
+      },
     });
   });
 

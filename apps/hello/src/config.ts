@@ -1,5 +1,6 @@
 // Hello's settings from the environment, checked all at once before anything starts. Defaults and
 // bounds come from the discovery client's own table, so the two cannot drift apart.
+import { readMetricsSettings, type MetricsSettings } from "./emf";
 import { EnvReader, type Env } from "./env";
 import {
   CLIENT_DEFAULTS as D,
@@ -39,6 +40,8 @@ export interface HelloConfig extends ClientSettings {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   drainTimeoutMs: number;
+  /** EMF metrics on stdout (METRICS_INTERVAL_MS, METRICS_STACK). */
+  metrics: MetricsSettings;
 }
 
 export type ConfigResult = { ok: true; config: HelloConfig } | { ok: false; errors: string[] };
@@ -116,6 +119,7 @@ export function parseHelloConfig(env: Env, hostname: string): ConfigResult {
     },
     ...read.drain(),
     ...read.serverTimeouts(),
+    metrics: readMetricsSettings(read),
   };
   return read.errors.length > 0 ? { ok: false, errors: read.errors } : { ok: true, config };
 }

@@ -26,3 +26,31 @@ export class LatencyRecorder {
     return { le: [...LATENCY_BOUNDS_MS], counts: [...this.counts] };
   }
 }
+
+/**
+ * The q-quantile (0..1) of the requests counted between two readings of a cumulative histogram,
+ * interpolated linearly inside its bucket; the overflow bucket reports the largest bound.
+ * null when nothing was counted in between or the readings do not match.
+ */
+export function quantileBetween(
+  older: LatencyHistogram | undefined,
+  newer: LatencyHistogram,
+  q: number,
+): number | null {
+  const counts = newer.counts.map((c, i) => c - (older?.counts[i] ?? 0));
+  if (older && (older.le.length !== newer.le.length || counts.some((c) => c < 0))) return null;
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  const rank = q * total;
+  let seen = 0;
+  for (let i = 0; i < counts.length; i++) {
+    if (counts[i] === 0 || seen + counts[i] < rank) {
+      seen += counts[i];
+      continue;
+    }
+    if (i >= newer.le.length) return newer.le[newer.le.length - 1];
+    const lower = i === 0 ? 0 : newer.le[i - 1];
+    return lower + ((newer.le[i] - lower) * (rank - seen)) / counts[i];
+  }
+  return newer.le[newer.le.length - 1];
+}

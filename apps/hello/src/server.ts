@@ -8,6 +8,8 @@ import { createServiceClient, type ServiceClient } from "./discovery";
 import { ERROR_ANSWERS, errorAnswerFor, errorBody, type ErrorAnswerCode } from "./error-answers";
 import { LatencyRecorder } from "./latency";
 import { log } from "./log";
+import { MetricsReporter } from "./emf";
+import { helloIntervalValues, type HelloReading } from "./metrics-report";
 import { drainOnSignals, type Drain } from "./shutdown";
 import { throttle } from "./throttle";
 
@@ -120,8 +122,17 @@ function clientFor(config: HelloConfig): ServiceClient {
 function startServer(config: HelloConfig): void {
   // Created once bound, so "listening" is the first log line; no request can arrive before that.
   let client: ServiceClient | undefined;
+  let reporter: MetricsReporter<HelloReading> | undefined;
   let served = 0;
   const rootStats = new RootStats();
+  /** What /metrics serves; the EMF lines are differences of two of these. */
+  const reading = (c: ServiceClient) => ({
+    task: config.taskName,
+    served,
+    ...c.metrics(),
+    responses: rootStats.responses(),
+    latencyMs: rootStats.latency.snapshot(),
+  });
   const server = createAppServer(config, (req, res) => {
     drain.closeAfter(res);
     const url = req.url ?? "/";
@@ -137,23 +148,19 @@ function startServer(config: HelloConfig): void {
       served += 1;
       void answerRoot(client, config, res, drain, rootStats, performance.now());
     } else if (path === "/metrics") {
-      res.writeHead(200, { "Content-Type": "application/json" }).end(
-        JSON.stringify({
-          task: config.taskName,
-          served,
-          ...client.metrics(),
-          responses: rootStats.responses(),
-          latencyMs: rootStats.latency.snapshot(),
-        }),
-      );
+      res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(reading(client)));
     } else {
       res.writeHead(404, { "Content-Type": "text/plain" }).end("not found\n");
     }
   });
+  // The last partial interval's metrics are written before the process exits.
   const drain = drainOnSignals(server, {
     delayMs: config.drainDelayMs,
     timeoutMs: config.drainTimeoutMs,
-    beforeExit: async () => client?.close(),
+    beforeExit: async () => {
+      await reporter?.stop();
+      await client?.close();
+    },
   });
   server.on("error", (err) => {
     process.stderr.write(`hello: cannot listen on ${config.host}:${config.port}: ${err.message}\n`);
@@ -171,7 +178,15 @@ function startServer(config: HelloConfig): void {
       discoveryMode: config.discoveryMode,
       recordType: config.recordType,
     });
-    client = clientFor(config);
+    const started = clientFor(config);
+    client = started;
+    reporter = new MetricsReporter<HelloReading>({
+      service: "hello",
+      settings: config.metrics,
+      task: config.taskName,
+      read: () => reading(started),
+      values: helloIntervalValues,
+    });
   });
 }
 

@@ -1,3 +1,4 @@
+import { readMetricsSettings, type MetricsSettings } from "./emf";
 import { EnvReader, type Env } from "./env";
 
 export interface NameConfig {
@@ -11,6 +12,8 @@ export interface NameConfig {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   drainTimeoutMs: number;
+  /** EMF metrics on stdout (METRICS_INTERVAL_MS, METRICS_STACK). */
+  metrics: MetricsSettings;
 }
 
 export type ConfigResult = { ok: true; config: NameConfig } | { ok: false; errors: string[] };
@@ -25,6 +28,7 @@ export function parseNameConfig(env: Env, hostname: string): ConfigResult {
     responseDelayMs: read.int("RESPONSE_DELAY_MS", 0, 0, 60_000),
     ...read.drain(),
     ...read.serverTimeouts(),
+    metrics: readMetricsSettings(read),
   };
   return read.errors.length > 0 ? { ok: false, errors: read.errors } : { ok: true, config };
 }

@@ -3,6 +3,7 @@ import os from "node:os";
 import type { AddressInfo } from "node:net";
 import { parseNameConfig, type NameConfig } from "./config";
 import { createAppServer } from "./http-server";
+import { MetricsReporter } from "./emf";
 import { log } from "./log";
 import { nameAnswer, pickName } from "./names";
 import { drainOnSignals } from "./shutdown";
@@ -34,7 +35,19 @@ function startServer(config: NameConfig): void {
       res.writeHead(404, { "Content-Type": "text/plain" }).end("not found\n");
     }
   });
-  const drain = drainOnSignals(server, { delayMs: config.drainDelayMs, timeoutMs: config.drainTimeoutMs });
+  // One EMF line per interval: GET / answered, the same count /metrics serves.
+  const reporter = new MetricsReporter({
+    service: "name",
+    settings: config.metrics,
+    task: config.taskName,
+    read: () => served,
+    values: (start: number, end: number) => ({ requests: end - start }),
+  });
+  const drain = drainOnSignals(server, {
+    delayMs: config.drainDelayMs,
+    timeoutMs: config.drainTimeoutMs,
+    beforeExit: () => reporter.stop(),
+  });
   server.on("error", (err) => {
     process.stderr.write(`name: cannot listen on ${config.host}:${config.port}: ${err.message}\n`);
     exit(1);

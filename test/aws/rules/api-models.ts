@@ -29,6 +29,7 @@ export const MODELS = {
   servicediscovery: { sdk: "servicediscovery-2017-03-14", botocore: "servicediscovery/2017-03-14" },
   apigatewayv2: { sdk: "apigatewayv2-2018-11-29", botocore: "apigatewayv2/2018-11-29" },
   route53: { sdk: "route53-2013-04-01", botocore: "route53/2013-04-01" },
+  cloudwatch: { sdk: "monitoring-2010-08-01", botocore: "cloudwatch/2010-08-01" },
 } as const;
 export type ServiceModel = keyof typeof MODELS;
 
@@ -81,6 +82,16 @@ export function botocoreDataDir(): string | undefined {
     botocoreDir = candidates.find((dir) => fs.existsSync(dir) && hasModels(dir)) ?? null;
   }
   return botocoreDir ?? undefined;
+}
+
+/** A shape of botocore's full model of `service` (its enums and patterns), or undefined without botocore. */
+export function constraintShape(service: ServiceModel, shape: string): Record<string, unknown> | undefined {
+  const dir = botocoreDataDir();
+  const model = dir
+    ? (readModel(path.join(dir, MODELS[service].botocore, "service-2.json")) as
+        { shapes: Record<string, Record<string, unknown>> } | undefined)
+    : undefined;
+  return model?.shapes[shape];
 }
 
 /** Why the constraint checks cannot run here, or undefined when they can. */

@@ -109,6 +109,7 @@ export function createEcsServiceRequest(inputs: Json): Json {
     "launchType",
     "platformVersion",
     "serviceConnectConfiguration",
+    "alarms",
   ];
   const net = inputs.networkConfiguration as Json | undefined;
   const registries = inputs.serviceRegistries as Json | undefined;
@@ -117,6 +118,8 @@ export function createEcsServiceRequest(inputs: Json): Json {
     maximumPercent: inputs.deploymentMaximumPercent,
     minimumHealthyPercent: inputs.deploymentMinimumHealthyPercent,
     deploymentCircuitBreaker: isEmptyBlock(breaker) ? undefined : breaker,
+    // The provider's top-level `alarms` block is the API's deploymentConfiguration.alarms.
+    alarms: isEmptyBlock(inputs.alarms) ? undefined : inputs.alarms,
   });
   return withoutUndefined({
     ...rest(inputs, mapped),

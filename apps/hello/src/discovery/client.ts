@@ -49,10 +49,14 @@ export interface ServiceResponse {
 
 export interface ClientMetrics extends DnsCounters {
   requests: number;
+  /** Tries sent to tasks: first tries and retries. */
+  tries: number;
   retries: number;
   failures: number;
   /** Requests whose caller aborted them (not counted as failures). */
   aborted: number;
+  /** Requests sent from a record set kept after its DNS refresh failed (serve-stale). */
+  staleRequests: number;
   ejections: number;
   discovery: ResolverStatus & {
     name: string;
@@ -85,7 +89,14 @@ interface Core {
   readonly resolver: TargetResolver | undefined;
   /** Each try on a different target (dns mode); proxy mode has one upstream, tried again. */
   readonly distinctTargets: boolean;
-  readonly counters: DnsCounters & { requests: number; retries: number; failures: number; aborted: number };
+  readonly counters: DnsCounters & {
+    requests: number;
+    tries: number;
+    retries: number;
+    failures: number;
+    aborted: number;
+    staleRequests: number;
+  };
   /** Set by close(): no try starts after it. */
   closed: boolean;
 }
@@ -191,6 +202,7 @@ class Call implements TryOwner {
     else exclude?.push(state);
     if (this.tries > 0) core.counters.retries += 1;
     this.tries += 1;
+    core.counters.tries += 1;
     core.pool.begin(state);
     this.current = state;
     const t = new Try(
@@ -276,9 +288,11 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
 
   const counters = {
     requests: 0,
+    tries: 0,
     retries: 0,
     failures: 0,
     aborted: 0,
+    staleRequests: 0,
     dnsQueries: 0,
     dnsRefreshes: 0,
     dnsFailures: 0,
@@ -328,6 +342,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
         throw new InvalidOptionError("deadlineMs", describeRange(OPTION_LIMITS.deadlineMs), ro.deadlineMs);
       }
       counters.requests += 1;
+      if (resolver?.stale) counters.staleRequests += 1;
       const dispatch: Dispatcher.DispatchOptions = {
         path:
           basePath === "" && path.startsWith("/")

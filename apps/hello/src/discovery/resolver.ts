@@ -83,6 +83,11 @@ export class TargetResolver {
     return this.inflight;
   }
 
+  /** The targets in use come from an earlier answer: the last refresh failed (serve-stale). */
+  get stale(): boolean {
+    return this.lastAnswerAt !== null && this.lastError !== null;
+  }
+
   status(): ResolverStatus {
     return {
       lastAnswerAt: this.lastAnswerAt === null ? null : new Date(this.lastAnswerAt).toISOString(),
