@@ -41,8 +41,21 @@ function appTable(app: string): string[][] {
 }
 
 /** The variables an app's config reads: the quoted upper-case names in its config.ts and env.ts. */
+/**
+ * The variables an app's config.ts reads: its own literals, plus those of each env.ts method it calls
+ * (env.ts is shared by the apps; a method one app never calls reads nothing for it).
+ */
 function variablesRead(app: string): string[] {
-  const source = read(`apps/${app}/src/config.ts`) + read(`apps/${app}/src/env.ts`);
+  const config = read(`apps/${app}/src/config.ts`);
+  const env = read(`apps/${app}/src/env.ts`);
+  const methods = [...env.matchAll(/^ {2}([a-zA-Z]+)\(\).*\{$/gm)];
+  const called = methods.map((m, i) => ({
+    name: m[1],
+    body: env.slice(m.index, methods[i + 1]?.index ?? env.length),
+  }));
+  const source = [config, ...called.filter((m) => config.includes(`.${m.name}()`)).map((m) => m.body)].join(
+    "\n",
+  );
   return [...new Set([...source.matchAll(/"([A-Z][A-Z0-9_]{2,})"/g)].map((m) => m[1]))].sort();
 }
 
