@@ -251,12 +251,11 @@ export function actionsOf(doc: PolicyDocument): string[] {
  * What the identity running `pulumi destroy` (and the driver's teardown) needs for the namespace
  * cleanup: the Cloud Map calls components/namespace-cleanup.ts makes, plus the Route 53 changes
  * Cloud Map makes on the caller's behalf when it deregisters a DNS instance (records and any health
- * check it created), and reading the external Consul's token and CA to deregister consul-aws there.
+ * check it created). Consul is not called from here: see consulDeregistrationPolicy.
  */
 export function namespaceCleanupPolicy(input: {
   readonly namespaceArn: string;
   readonly hostedZoneId: string;
-  readonly consulSecretArns: readonly string[];
 }): PolicyDocument {
   const partition = partitionOfArn(input.namespaceArn);
   const statements: PolicyStatement[] = [
@@ -297,13 +296,48 @@ export function namespaceCleanupPolicy(input: {
       Resource: `arn:${partition}:route53:::healthcheck/*`,
     },
   ];
-  if (input.consulSecretArns.length > 0) {
-    statements.push({
-      Sid: "ExternalConsulToken",
-      Effect: "Allow",
-      Action: ["secretsmanager:GetSecretValue"],
-      Resource: [...input.consulSecretArns],
-    });
-  }
   return { Version: "2012-10-17", Statement: statements };
+}
+
+/**
+ * What the identity running `pulumi destroy` needs for the external Consul's deregistration
+ * (components/consul-deregistration.ts): start the one-off task in the stack's cluster, hand ECS its
+ * roles, and poll it. The task itself reads the Consul token through its execution role, so the
+ * destroying identity never reads a secret.
+ */
+export function consulDeregistrationPolicy(input: {
+  readonly clusterArn: string;
+  /** The task definition's ARN (any revision of its family is allowed). */
+  readonly taskDefinitionArn: string;
+  /** The task's execution and task roles, which RunTask passes to ECS. */
+  readonly passRoleArns: readonly string[];
+}): PolicyDocument {
+  const onCluster = { ArnEquals: { "ecs:cluster": input.clusterArn } };
+  const clusterName = input.clusterArn.split("/").pop() ?? "";
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "RunDeregistrationTask",
+        Effect: "Allow",
+        Action: ["ecs:RunTask"],
+        Resource: input.taskDefinitionArn.replace(/:\d+$/, ":*"),
+        Condition: onCluster,
+      },
+      {
+        Sid: "WaitForDeregistrationTask",
+        Effect: "Allow",
+        Action: ["ecs:DescribeTasks"],
+        Resource: input.clusterArn.replace(/:cluster\/.*$/, `:task/${clusterName}/*`),
+        Condition: onCluster,
+      },
+      {
+        Sid: "PassDeregistrationRoles",
+        Effect: "Allow",
+        Action: ["iam:PassRole"],
+        Resource: [...input.passRoleArns],
+        Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+      },
+    ],
+  };
 }

@@ -272,15 +272,9 @@ describe("aws rules: each stack against AWS's own data", function () {
         const [ns] = run.resources.filter(
           (r) => r.type === "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace",
         );
-        const consul = cleanup.inputs.consul as
-          { tokenSecretArn: string; caCertSecretArn?: string } | undefined;
-        const consulSecretArns = consul
-          ? [consul.tokenSecretArn, ...(consul.caCertSecretArn ? [consul.caCertSecretArn] : [])]
-          : [];
         const document = namespaceCleanupPolicy({
           namespaceArn: String(ns.state.arn),
           hostedZoneId: String(ns.state.hostedZone),
-          consulSecretArns,
         });
         const checked = await iamFindings(document, "namespace-cleanup");
         assert.deepStrictEqual(checked.findings, []);
@@ -290,7 +284,7 @@ describe("aws rules: each stack against AWS's own data", function () {
           account: "123456789012",
           policies: [{ name: "namespace-cleanup", document: document as PolicyDocument }],
         };
-        const outcomes = await simulateCalls(deployer, namespaceCleanupCalls(run, consulSecretArns));
+        const outcomes = await simulateCalls(deployer, namespaceCleanupCalls(run));
         assert.deepStrictEqual(denials(deployer, outcomes), []);
         counts.calls += outcomes.length;
         counts.allowed += outcomes.filter((o) => o.allowed).length;

@@ -214,7 +214,6 @@ describe("namespace cleanup (stubbed Cloud Map client)", () => {
     const policy = namespaceCleanupPolicy({
       namespaceArn: "arn:aws:servicediscovery:eu-west-1:123456789012:namespace/ns-abc123",
       hostedZoneId: "Z0MOCK",
-      consulSecretArns: [],
     });
     const granted = policy.Statement.flatMap((s) => s.Action)
       .filter((a) => a.startsWith("servicediscovery:"))
@@ -224,16 +223,8 @@ describe("namespace cleanup (stubbed Cloud Map client)", () => {
     assert.strictEqual(serviceLevel?.Resource, "arn:aws:servicediscovery:eu-west-1:123456789012:service/*");
     assert.ok(
       !policy.Statement.some((s) => s.Action.includes("secretsmanager:GetSecretValue")),
-      "no secret access without an external Consul",
+      "the cleanup reads no secret (Consul is deregistered by a task in the VPC)",
     );
-    const withConsul = namespaceCleanupPolicy({
-      namespaceArn: "arn:aws:servicediscovery:eu-west-1:123456789012:namespace/ns-abc123",
-      hostedZoneId: "Z0MOCK",
-      consulSecretArns: ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:t-AbCdEf"],
-    });
-    assert.deepStrictEqual(withConsul.Statement.find((s) => s.Sid === "ExternalConsulToken")?.Resource, [
-      "arn:aws:secretsmanager:eu-west-1:123456789012:secret:t-AbCdEf",
-    ]);
   });
 
   it("an empty namespace makes no delete calls", async () => {

@@ -212,7 +212,7 @@ export function consulAwsCalls(
  * the Route 53 record and health-check changes Cloud Map makes for the caller when it deregisters;
  * and, for an external Consul, reading its token (and CA) to deregister consul-aws there.
  */
-export function namespaceCleanupCalls(run: ProgramRun, consulSecretArns: readonly string[]): Call[] {
+export function namespaceCleanupCalls(run: ProgramRun): Call[] {
   const [ns] = ofType(run, TYPES.namespace);
   const namespace = String(ns.state.arn);
   const created = namespace.replace(/:namespace\/.*$/, ":service/srv-consul00000000000");
@@ -234,10 +234,5 @@ export function namespaceCleanupCalls(run: ProgramRun, consulSecretArns: readonl
       action: "route53:DeleteHealthCheck",
       resource: "arn:aws:route53:::healthcheck/0a1b2c3d-0000-4000-8000-000000000000",
     },
-    ...consulSecretArns.map((arn) => ({
-      why: "namespace cleanup: read the external Consul's token/CA to deregister consul-aws",
-      action: "secretsmanager:GetSecretValue",
-      resource: arn,
-    })),
   ];
 }
