@@ -130,7 +130,12 @@ describe("local topology: EMF metric lines (real processes)", function () {
   });
 
   it("short intervals under load: every line is valid EMF, and the lines add up to /metrics", async () => {
-    const topology = await start({ ttlSeconds: 1, helloEnv: metricsEnv(250), nameEnv: metricsEnv(250) });
+    // No drain delay: hello would keep refreshing DNS through it, after the reading below.
+    const topology = await start({
+      ttlSeconds: 1,
+      helloEnv: { ...metricsEnv(250), DRAIN_DELAY_MS: "0" },
+      nameEnv: metricsEnv(250),
+    });
     const load = await runLoad(topology.helloUrl, { concurrency: 4, durationMs: 2000, maxRequests: 100_000 });
     assert.deepEqual(load.failures, []);
     await sleep(400); // at least one more interval, idle: zeros are written too
