@@ -4,6 +4,7 @@ import * as assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { METRIC_NAMESPACE, METRICS } from "../../apps/hello/src/metric-names";
 import { runLoad } from "../../local/closed-loop-load";
+import { LOAD_OFF } from "../../local/load-generator";
 import { buildSnapshot, parseHelloMetrics, type About, type TickInput } from "../../local/live-model";
 import { servedByTask, type Topology } from "../../local/topology";
 import { emfData, emfLines, emfProblems, type EmfDatum } from "../aws/rules/emf";
@@ -21,19 +22,7 @@ async function tick(topology: Topology): Promise<TickInput> {
     served: {},
     hello: parseHelloMetrics(await helloMetrics(topology)),
     dnsQueries: topology.dns.queries().total,
-    load: {
-      running: false,
-      rate: 0,
-      durationSeconds: 0,
-      startedAt: null,
-      endsAt: null,
-      sent: 0,
-      ok: 0,
-      failed: 0,
-      skipped: 0,
-      inFlight: 0,
-      lastFailure: null,
-    },
+    load: { ...LOAD_OFF },
   };
 }
 
