@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { pinnedImage } from "./pinned-image";
 import { componentTags, TaggedArgs } from "./tags";
 import { ArgProblem, assertValidArgs, check, imageByDigest, integerIn, matches } from "./arg-checks";
 
@@ -48,15 +49,6 @@ export interface AppImageArgs extends TaggedArgs {
 // #region argument checks
 const IMAGE_REF =
   /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|(:[A-Za-z0-9._-]+)?@sha256:[0-9a-f]{64})$/;
-const BY_DIGEST = /@sha256:[0-9a-f]{64}$/;
-
-/** `ref` pinned to `digest` (a tag is kept as a label): what the build's FROM then names. */
-export function pinBaseImage(ref: string, digest: string): string {
-  if (BY_DIGEST.test(ref)) return ref;
-  if (!/^sha256:[0-9a-f]{64}$/.test(digest))
-    throw new Error(`the registry gave no sha256 digest for ${ref} (got ${JSON.stringify(digest)})`);
-  return `${ref}@${digest}`;
-}
 /** Docker tag grammar: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. */
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
@@ -161,13 +153,9 @@ export class AppImage extends pulumi.ComponentResource {
       { registryId: repository.registryId },
       { parent: this },
     );
-    const ref = args.baseImage;
+    // What builds is a digest: a tag is resolved through the registry, as for the stack's other images.
     const baseImage: pulumi.Output<string | undefined> =
-      ref === undefined || BY_DIGEST.test(ref)
-        ? pulumi.output(ref)
-        : docker
-            .getRegistryImageOutput({ name: ref }, { parent: this })
-            .apply((found) => pinBaseImage(ref, found.sha256Digest));
+      args.baseImage === undefined ? pulumi.output(undefined) : pinnedImage(args.baseImage, { parent: this });
     const image = new docker.Image(
       `${name}-image`,
       {
