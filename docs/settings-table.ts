@@ -1,7 +1,7 @@
 /**
- * The README's settings table, generated from Pulumi.yaml (the one source of each setting's type,
- * default and description) and the stack files. `npm run docs:settings` rewrites it between the
- * markers; a test fails when the README's copy is stale.
+ * The settings table of docs/settings.md, generated from Pulumi.yaml (the one source of each setting's
+ * type, default and description) and the stack files. `npm run docs:settings` rewrites it between the
+ * markers; a test fails when the committed copy is stale.
  */
 import exit from "exit-x";
 import * as fs from "fs";
@@ -10,7 +10,7 @@ import { listStacks, loadProjectFile, loadStackConfig, ROOT } from "../plan/prog
 
 export const TABLE_BEGIN = "<!-- settings table: generated from Pulumi.yaml by `npm run docs:settings` -->";
 export const TABLE_END = "<!-- end of settings table -->";
-export const README = path.join(ROOT, "README.md");
+export const SETTINGS_DOC = path.join(ROOT, "docs", "settings.md");
 
 /** A value as a table cell: code, with a sha256 digest shortened so the table stays readable. */
 function cell(value: string): string {
@@ -47,21 +47,24 @@ export function settingsTable(): string {
   return [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
 }
 
-/** `readme` with the table between the markers replaced by `table`. */
-export function withSettingsTable(readme: string, table: string): string {
-  const begin = readme.indexOf(TABLE_BEGIN);
-  const end = readme.indexOf(TABLE_END);
-  if (begin < 0 || end < begin) throw new Error(`README.md needs the markers ${TABLE_BEGIN} … ${TABLE_END}`);
-  return `${readme.slice(0, begin + TABLE_BEGIN.length)}\n${table}\n${readme.slice(end)}`;
+/** `doc` with the table between the markers replaced by `table`. */
+export function withSettingsTable(doc: string, table: string): string {
+  const begin = doc.indexOf(TABLE_BEGIN);
+  const end = doc.indexOf(TABLE_END);
+  if (begin < 0 || end < begin)
+    throw new Error(`docs/settings.md needs the markers ${TABLE_BEGIN} … ${TABLE_END}`);
+  return `${doc.slice(0, begin + TABLE_BEGIN.length)}\n${table}\n${doc.slice(end)}`;
 }
 
 if (require.main === module) {
   try {
-    const readme = fs.readFileSync(README, "utf8");
-    const updated = withSettingsTable(readme, settingsTable());
-    if (updated !== readme) fs.writeFileSync(README, updated);
+    const doc = fs.readFileSync(SETTINGS_DOC, "utf8");
+    const updated = withSettingsTable(doc, settingsTable());
+    if (updated !== doc) fs.writeFileSync(SETTINGS_DOC, updated);
     console.log(
-      updated === readme ? "README.md: settings table already current" : "README.md: settings table updated",
+      updated === doc
+        ? "docs/settings.md: settings table already current"
+        : "docs/settings.md: settings table updated",
     );
     exit(0);
   } catch (err) {

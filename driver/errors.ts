@@ -1,6 +1,6 @@
 /**
  * Process exit codes of the driver. CI branches on these, so they are part of its interface:
- * keep the numbers stable and documented in the README.
+ * keep the numbers stable and documented in docs/driver-and-ci.md.
  */
 export const ExitCode = {
   Ok: 0,

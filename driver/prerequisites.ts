@@ -97,7 +97,7 @@ export function checkPulumiBackend(env: Env, home: string, files: FileProbe): Ch
       problem: {
         prerequisite: "Pulumi backend",
         problem: `none chosen (no PULUMI_BACKEND_URL, no PULUMI_ACCESS_TOKEN, no current login in ${credentials})`,
-        fix: "for Pulumi Cloud set PULUMI_ACCESS_TOKEN; for a self-managed backend set PULUMI_BACKEND_URL=s3://<bucket>?region=<region> (README, 'From a fresh repository', step 3); or run `pulumi login`",
+        fix: "for Pulumi Cloud set PULUMI_ACCESS_TOKEN; for a self-managed backend set PULUMI_BACKEND_URL=s3://<bucket>?region=<region> (docs/driver-and-ci.md, 'From a fresh repository', step 3); or run `pulumi login`",
       },
     };
   }
@@ -184,7 +184,7 @@ export function checkBackendAccess(
       problems.push({
         prerequisite: "secrets provider",
         problem: `creating ${stack.name} on ${backend.url} needs a secrets provider, and neither PULUMI_SECRETS_PROVIDER nor PULUMI_CONFIG_PASSPHRASE is set`,
-        fix: "set PULUMI_SECRETS_PROVIDER=awskms://alias/<key-alias>?region=<region> (README, 'From a fresh repository', step 3, creates the key)",
+        fix: "set PULUMI_SECRETS_PROVIDER=awskms://alias/<key-alias>?region=<region> (docs/driver-and-ci.md, 'From a fresh repository', step 3, creates the key)",
       });
     }
     return problems;

@@ -4,7 +4,7 @@
  * calls on anything that is not its own are denied wherever AWS lets a policy tell them apart —
  * another namespace, this stack's own services, another stack's services, another hosted zone.
  * What AWS cannot tell apart (an untagged service in another namespace) is asserted as the
- * remaining risk the README documents, so that statement cannot go stale silently.
+ * remaining risk docs/deploy.md documents, so that statement cannot go stale silently.
  */
 import * as assert from "assert";
 import { loadStackConfig, ProgramRun, runProgram } from "../infra/harness";
@@ -115,7 +115,7 @@ describe("aws rules: consul-aws's Cloud Map rights stop at what is its own", fun
     assert.deepStrictEqual(
       results,
       WRITES.map((action) => `write an untagged service elsewhere: ${action} -> Allowed`),
-      "if AWS ever denies these, narrow the README's risk statement",
+      "if AWS ever denies these, narrow the risk statement in docs/deploy.md",
     );
   });
 });

@@ -1,6 +1,7 @@
 /**
- * The README tables that mirror code outside the program (the settings and components tables are
- * checked in test/infra): each row is checked against the code it documents, so neither can drift.
+ * The tables in docs/ and apps/README.md that mirror code outside the program (the settings and
+ * components tables are checked in test/infra): each row is checked against the code it documents,
+ * so neither can drift.
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -59,9 +60,9 @@ function variablesRead(app: string): string[] {
   return [...new Set([...source.matchAll(/"([A-Z][A-Z0-9_]{2,})"/g)].map((m) => m[1]))].sort();
 }
 
-describe("README tables that mirror code", () => {
+describe("docs tables that mirror code", () => {
   it("local topology flags: every flag with a literal default parses to what no flag gives", () => {
-    const rows = tableRows(read("README.md"), "| flag | default | |");
+    const rows = tableRows(read("docs/local-topology.md"), "| flag | default | |");
     const none = parseCliArgs([]);
     let checked = 0;
     for (const [flagCell, defaultCell] of rows) {
@@ -80,14 +81,14 @@ describe("README tables that mirror code", () => {
   });
 
   it("driver exit codes: the table lists exactly the codes the driver exits with", () => {
-    const rows = tableRows(read("README.md"), "| exit code | meaning |");
+    const rows = tableRows(read("docs/driver-and-ci.md"), "| exit code | meaning |");
     const documented = rows.map(([code]) => Number(code)).sort((a, b) => a - b);
     const used = Object.values(ExitCode).sort((a, b) => a - b);
     assert.deepStrictEqual(documented, used);
   });
 
   it("mutation targets: the table lists exactly the targets `npm run mutation` knows", () => {
-    const rows = tableRows(read("README.md"), "| target | mutates | tests |");
+    const rows = tableRows(read("docs/mutation.md"), "| target | mutates | tests |");
     const documented = rows.map(([target]) => literal(target)).sort();
     const defined = [...read("mutation/targets.mjs").matchAll(/^ {2}"?([a-z-]+)"?: \{/gm)]
       .map((m) => m[1])

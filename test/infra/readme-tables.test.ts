@@ -1,20 +1,27 @@
-/** The README's tables that mirror code: generated (settings) or checked against the code (components). */
+/** The docs' tables that mirror the program: generated (settings) or checked against the code (components). */
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { README, settingsTable, TABLE_BEGIN, TABLE_END, withSettingsTable } from "../../docs/settings-table";
+import {
+  SETTINGS_DOC,
+  settingsTable,
+  TABLE_BEGIN,
+  TABLE_END,
+  withSettingsTable,
+} from "../../docs/settings-table";
 import { ROOT } from "./harness";
 
-describe("infra README tables", () => {
-  const readme = fs.readFileSync(README, "utf8");
+describe("infra docs tables", () => {
+  const settings = fs.readFileSync(SETTINGS_DOC, "utf8");
+  const components = fs.readFileSync(path.join(ROOT, "docs", "components.md"), "utf8");
 
   it("the settings table is the one Pulumi.yaml and the stack files generate (npm run docs:settings)", () => {
     assert.strictEqual(
-      readme,
-      withSettingsTable(readme, settingsTable()),
+      settings,
+      withSettingsTable(settings, settingsTable()),
       "stale: run npm run docs:settings",
     );
-    const table = readme.slice(readme.indexOf(TABLE_BEGIN), readme.indexOf(TABLE_END));
+    const table = settings.slice(settings.indexOf(TABLE_BEGIN), settings.indexOf(TABLE_END));
     assert.match(table, /^\| `consulMode` \| string \| `off` \| `embedded` \| `external` \| /m);
   });
 
@@ -29,7 +36,7 @@ describe("infra README tables", () => {
       ])
       .map((m) => m[1])
       .sort();
-    const section = readme.slice(readme.indexOf("| component | what it makes |"));
+    const section = components.slice(components.indexOf("| component | what it makes |"));
     const table = section.slice(0, section.indexOf("\n\n"));
     const named = [...table.matchAll(/^\| ([^|]+) \|/gm)]
       .flatMap((m) => [...m[1].matchAll(/`(\w+)`/g)].map((n) => n[1]))

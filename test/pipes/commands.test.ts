@@ -308,7 +308,7 @@ exit 0
   it("npm run docs:settings: its line, exit 0", async () => {
     const run = await runThroughSlowPipes(tsCommand("docs/settings-table.ts"));
     assert.equal(run.code, 0, describeRun(run));
-    assert.equal(run.stdout, "README.md: settings table already current\n");
+    assert.equal(run.stdout, "docs/settings.md: settings table already current\n");
   });
 
   it("npm run mutation: a missing or unknown target, the usage, exit 2", async () => {
