@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import GithubSlugger from "github-slugger";
-import { Lexer, Token } from "marked";
+import { Lexer, Token, Tokens, walkTokens } from "marked";
 import * as path from "path";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -19,38 +19,30 @@ const PAGES = [
 ];
 const README_MAX_LINES = 260;
 
-/** Every token of a document, depth first (links sit inside paragraphs, lists and table cells). */
+/** The tokens of `tokens` and of everything inside them (links sit in paragraphs, lists and table cells). */
 function allTokens(tokens: Token[]): Token[] {
-  return tokens.flatMap((t) => {
-    const inner: Token[] = [];
-    if ("tokens" in t && Array.isArray(t.tokens)) inner.push(...(t.tokens as Token[]));
-    if (t.type === "list") for (const item of t.items) inner.push(item);
-    if (t.type === "table") {
-      for (const cell of t.header) inner.push(...cell.tokens);
-      for (const row of t.rows) for (const cell of row) inner.push(...cell.tokens);
-    }
-    return [t, ...allTokens(inner)];
+  const all: Token[] = [];
+  void walkTokens(tokens, (t) => {
+    all.push(t);
   });
+  return all;
 }
 
-/** The visible text of inline tokens: what GitHub slugs a heading from. */
+/** The visible text of a heading's inline tokens: what GitHub slugs it from. */
 function plainText(tokens: Token[]): string {
-  return tokens
-    .map((t) =>
-      "tokens" in t && Array.isArray(t.tokens)
-        ? plainText(t.tokens as Token[])
-        : "text" in t
-          ? String(t.text)
-          : "",
-    )
+  return allTokens(tokens)
+    .filter((t) => t.type === "text" || t.type === "codespan" || t.type === "escape")
+    .map((t) => String(t.text))
     .join("");
 }
 
 /** The anchors GitHub gives a Markdown file's headings. */
 function anchorsOf(file: string): Set<string> {
   const slugger = new GithubSlugger();
-  const headings = allTokens(Lexer.lex(fs.readFileSync(file, "utf8"))).filter((t) => t.type === "heading");
-  return new Set(headings.map((h) => slugger.slug(plainText("tokens" in h ? (h.tokens as Token[]) : []))));
+  const headings = allTokens(Lexer.lex(fs.readFileSync(file, "utf8"))).filter(
+    (t): t is Tokens.Heading => t.type === "heading",
+  );
+  return new Set(headings.map((h) => slugger.slug(plainText(h.tokens))));
 }
 
 /** The targets of a page's links and images, as written. */
