@@ -31,8 +31,11 @@ function allTokens(tokens: Token[]): Token[] {
 /** The visible text of a heading's inline tokens: what GitHub slugs it from. */
 function plainText(tokens: Token[]): string {
   return allTokens(tokens)
-    .filter((t) => t.type === "text" || t.type === "codespan" || t.type === "escape")
-    .map((t) => String(t.text))
+    .filter(
+      (t): t is Tokens.Text | Tokens.Codespan | Tokens.Escape =>
+        t.type === "text" || t.type === "codespan" || t.type === "escape",
+    )
+    .map((t) => t.text)
     .join("");
 }
 
