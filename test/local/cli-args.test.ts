@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
-import { DEFAULTS, parseCliArgs, USAGE } from "../../local/cli-args";
-import { formatTaskTable, parseCommand } from "../../local/cli-commands";
+import { DEFAULTS, parseCliArgs, USAGE } from "../../local/cli/args";
+import { formatTaskTable, parseCommand } from "../../local/cli/commands";
 
 function errorOf(argv: string[]): string {
   const r = parseCliArgs(argv);

@@ -7,10 +7,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { startLiveServer, type LiveServer } from "../../local/live-server";
+import { startLiveServer, type LiveServer } from "../../local/live/server";
 import { setTimeout as sleep } from "node:timers/promises";
 import { waitUntil } from "../../local/net-util";
-import { servedByTask, startTopology, type Topology } from "../../local/topology";
+import { servedByTask, startTopology, type Topology } from "../../local/topology/topology";
 import { helloMetrics } from "./load";
 
 const ROOT = path.resolve(__dirname, "..", "..");

@@ -1,12 +1,12 @@
 // The live page's server without a browser: real processes, real HTTP on loopback.
 import * as assert from "node:assert/strict";
 import * as http from "node:http";
-import type { LiveSnapshot } from "../../local/live-model";
-import { startLiveServer, type LiveServer } from "../../local/live-server";
-import type { LoadStatus } from "../../local/load-generator";
+import type { LiveSnapshot } from "../../local/live/model";
+import { startLiveServer, type LiveServer } from "../../local/live/server";
+import type { LoadStatus } from "../../local/load/generator";
 import { setTimeout as sleep } from "node:timers/promises";
 import { getJson, httpGet, waitUntil } from "../../local/net-util";
-import { startTopology, type Topology } from "../../local/topology";
+import { startTopology, type Topology } from "../../local/topology/topology";
 import { counter, helloMetrics } from "./load";
 import { slowHeaderClients } from "../apps/support/slow-clients";
 

@@ -1,11 +1,11 @@
 // `npm start`: the local topology with an interactive prompt. Ctrl-C stops everything it started.
 import exit from "exit-x";
 import * as readline from "node:readline";
-import { COMMAND_HELP, formatTaskTable, parseCommand, runTaskCommand } from "./cli-commands";
-import { parseCliArgs, USAGE } from "./cli-args";
-import { startLiveServer } from "./live-server";
-import { portIsFree } from "./net-util";
-import { SERVICE, startTopology, type TopologyEvent } from "./topology";
+import { COMMAND_HELP, formatTaskTable, parseCommand, runTaskCommand } from "./commands";
+import { parseCliArgs, USAGE } from "./args";
+import { startLiveServer } from "../live/server";
+import { portIsFree } from "../net-util";
+import { SERVICE, startTopology, type TopologyEvent } from "../topology/topology";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 

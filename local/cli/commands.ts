@@ -1,6 +1,6 @@
 // The interactive commands of `npm start` and the task table: parsing and the table are pure;
 // runTaskCommand carries a command out, for the prompt and the live page alike.
-import type { TaskInfo, Topology } from "./topology";
+import type { TaskInfo, Topology } from "../topology/topology";
 
 /** The commands that change the topology (the others only concern the prompt). */
 export type TaskCommand = { kind: "add" } | { kind: "stop" | "kill" | "hang" | "resume"; id: string };

@@ -4,10 +4,10 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
-import { isTaskCommand, parseCommand, runTaskCommand } from "./cli-commands";
-import { LiveFeed, type LiveFeedOptions } from "./live-feed";
-import { LoadGenerator, parseLoadSettings } from "./load-generator";
-import { SERVICE, type Topology } from "./topology";
+import { isTaskCommand, parseCommand, runTaskCommand } from "../cli/commands";
+import { LiveFeed, type LiveFeedOptions } from "./feed";
+import { LoadGenerator, parseLoadSettings } from "../load/generator";
+import { SERVICE, type Topology } from "../topology/topology";
 
 export interface LiveServerOptions extends Partial<Pick<LiveFeedOptions, "intervalMs" | "windowMs">> {
   topology: Topology;
@@ -30,7 +30,7 @@ export interface LiveServer {
   close(): Promise<void>;
 }
 
-const STATIC_DIR = path.join(__dirname, "live");
+const STATIC_DIR = __dirname;
 const STATIC: Record<string, string> = {
   "/": "index.html",
   "/live.js": "live.js",
