@@ -1,81 +1,209 @@
-// The interactive commands of `npm start` and the task table: parsing and the table are pure;
-// runTaskCommand carries a command out, for the prompt and the live page alike.
+// The commands of the local topology in one table, COMMANDS: the prompt's parser, its help text and
+// the live page's controls are all read from it, so a new command is one entry here. The task
+// table's formatting lives here too; everything but `run` is pure.
+import type { DisplayState } from "../live/model";
 import type { TaskInfo, Topology } from "../topology/topology";
 
-/** The commands that change the topology (the others only concern the prompt). */
-export type TaskCommand = { kind: "add" } | { kind: "stop" | "kill" | "hang" | "resume"; id: string };
+/** What every command may use: the page's commands get only this. */
+export interface CommandContext {
+  topology: Pick<Topology, "addTask" | "stopTask" | "hangTask" | "resumeTask" | "tasks">;
+  deregisterDelayMs: number;
+}
 
-export type Command =
-  TaskCommand | { kind: "list" | "quit" | "help" | "none" } | { kind: "error"; message: string };
+/** What the prompt's own commands may use besides. */
+export interface PromptContext extends CommandContext {
+  /** The table in use, for help. */
+  commands: readonly CommandSpec[];
+  /** Stops everything and ends the prompt. */
+  quit(): Promise<void>;
+}
 
-export const COMMAND_HELP = `Commands (type and press Enter):
-  add            start one more name task (scale out)
-  stop <id>      graceful stop: SIGTERM, in-flight requests finish; leaves DNS after the delay
-  kill <id>      crash: SIGKILL; DNS keeps listing it until the delay has passed
-  hang <id>      SIGSTOP: connections are accepted, nothing answers
-  resume <id>    SIGCONT a hung task
-  list           the task table
-  quit           stop everything (Ctrl-C does the same)
-  <id> is a task id such as name-2, or just 2`;
+/**
+ * How the live page offers a command: one button in the Controls section (a command without an
+ * argument), or one on each task's tile in the states listed (a command that takes the task's id).
+ */
+export type PageControl =
+  | { place: "controls"; label: string; title?: string }
+  | { place: "tile"; label: string; title?: string; states: readonly DisplayState[] };
 
-export function isTaskCommand(cmd: Command): cmd is TaskCommand {
-  return (
-    cmd.kind === "add" ||
-    cmd.kind === "stop" ||
-    cmd.kind === "kill" ||
-    cmd.kind === "hang" ||
-    cmd.kind === "resume"
+interface CommandBase {
+  name: string;
+  /** Other words that run it (`ls` for list). */
+  aliases?: readonly string[];
+  /** Whether it takes one task id (name-2, or just 2). */
+  takesId?: boolean;
+  /** Its line in the help text; without one it is not listed (help itself). */
+  help?: string;
+}
+
+/** A command the page may send as well: it changes the topology and says what happened in one line. */
+export interface PageCommand extends CommandBase {
+  page: PageControl;
+  run(ctx: CommandContext, id: string): string | Promise<string>;
+}
+
+/** A command of the prompt only; what it returns is printed (nothing when undefined). */
+export interface PromptCommand extends CommandBase {
+  page?: undefined;
+  run(ctx: PromptContext, id: string): string | undefined | Promise<string | undefined>;
+}
+
+export type CommandSpec = PageCommand | PromptCommand;
+
+/** The table. The help text lists the commands in this order, and the tiles their buttons. */
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: "add",
+    help: "start one more name task (scale out)",
+    page: { place: "controls", label: "Add a name task" },
+    async run({ topology }) {
+      const t = await topology.addTask();
+      return `added ${t.id} on ${t.ip}:${t.port}`;
+    },
+  } satisfies PageCommand,
+  {
+    name: "stop",
+    takesId: true,
+    help: "graceful stop: SIGTERM, in-flight requests finish; leaves DNS after the delay",
+    page: {
+      place: "tile",
+      label: "Stop",
+      title: "graceful stop: SIGTERM, in-flight requests finish",
+      states: ["starting", "running", "hung"],
+    },
+    async run({ topology, deregisterDelayMs }, id) {
+      await topology.stopTask(id, { graceful: true });
+      return `${id} stopped; it leaves DNS ${seconds(deregisterDelayMs)} after the stop`;
+    },
+  } satisfies PageCommand,
+  {
+    name: "kill",
+    takesId: true,
+    help: "crash: SIGKILL; DNS keeps listing it until the delay has passed",
+    page: {
+      place: "tile",
+      label: "Kill",
+      title: "crash: SIGKILL, DNS keeps listing it for the deregistration delay",
+      states: ["starting", "running", "hung", "draining"],
+    },
+    async run({ topology, deregisterDelayMs }, id) {
+      await topology.stopTask(id, { graceful: false });
+      return `${id} killed; DNS still lists it for ${seconds(deregisterDelayMs)}`;
+    },
+  } satisfies PageCommand,
+  {
+    name: "hang",
+    takesId: true,
+    help: "SIGSTOP: connections are accepted, nothing answers",
+    page: { place: "tile", label: "Hang", states: ["starting", "running"] },
+    run({ topology }, id) {
+      topology.hangTask(id);
+      return `${id} hung (SIGSTOP); resume ${id} to wake it`;
+    },
+  } satisfies PageCommand,
+  {
+    name: "resume",
+    takesId: true,
+    help: "SIGCONT a hung task",
+    page: { place: "tile", label: "Resume", states: ["hung"] },
+    run({ topology }, id) {
+      topology.resumeTask(id);
+      return `${id} resumed`;
+    },
+  } satisfies PageCommand,
+  {
+    name: "list",
+    aliases: ["ls"],
+    help: "the task table",
+    run({ topology }) {
+      return formatTaskTable(topology.tasks());
+    },
+  } satisfies PromptCommand,
+  {
+    name: "quit",
+    aliases: ["exit"],
+    help: "stop everything (Ctrl-C does the same)",
+    async run(ctx) {
+      await ctx.quit();
+      return undefined;
+    },
+  } satisfies PromptCommand,
+  {
+    name: "help",
+    run({ commands }) {
+      return commandHelp(commands);
+    },
+  } satisfies PromptCommand,
+];
+
+const seconds = (ms: number) => `${ms / 1000} s`;
+
+/** Throws on a table the parser or the page could not serve: a word used twice, a control that does not fit. */
+export function checkCommands(commands: readonly CommandSpec[]): void {
+  const seen = new Set<string>();
+  for (const c of commands) {
+    for (const word of [c.name, ...(c.aliases ?? [])]) {
+      if (!/^[a-z][a-z-]*$/.test(word))
+        throw new Error(`command "${word}": a command word is lower-case letters and -`);
+      if (seen.has(word)) throw new Error(`command "${word}" is in the table twice`);
+      seen.add(word);
+    }
+    if (c.page?.place === "tile" && !c.takesId)
+      throw new Error(`command "${c.name}": a tile button sends the task's id, so it must take one`);
+    if (c.page?.place === "controls" && c.takesId)
+      throw new Error(`command "${c.name}": a Controls button sends no id, so it must take none`);
+  }
+}
+checkCommands(COMMANDS);
+
+/** The prompt's help text, a line per listed command. */
+export function commandHelp(commands: readonly CommandSpec[] = COMMANDS): string {
+  const listed = commands.filter((c) => c.help !== undefined);
+  const usage = (c: CommandSpec) => (c.takesId ? `${c.name} <id>` : c.name);
+  const width = Math.max(13, ...listed.map((c) => usage(c).length)) + 2;
+  return [
+    "Commands (type and press Enter):",
+    ...listed.map((c) => `  ${usage(c).padEnd(width)}${c.help}`),
+    ...(commands.some((c) => c.takesId) ? ["  <id> is a task id such as name-2, or just 2"] : []),
+  ].join("\n");
+}
+
+export const COMMAND_HELP = commandHelp();
+
+/** The page's part of the table, as GET /api/commands serves it to the page (a control's title defaults to the help line). */
+export function pageControls(
+  commands: readonly CommandSpec[] = COMMANDS,
+): Array<PageControl & { command: string; title: string }> {
+  return commands.flatMap((c) =>
+    c.page ? [{ command: c.name, ...c.page, title: c.page.title ?? c.help ?? "" }] : [],
   );
 }
 
-/** Carries out one command and says what happened, in one line; throws the topology's error otherwise. */
-export async function runTaskCommand(
-  topology: Pick<Topology, "addTask" | "stopTask" | "hangTask" | "resumeTask">,
-  cmd: TaskCommand,
-  deregisterDelayMs: number,
-): Promise<string> {
-  const delay = `${deregisterDelayMs / 1000} s`;
-  switch (cmd.kind) {
-    case "add": {
-      const t = await topology.addTask();
-      return `added ${t.id} on ${t.ip}:${t.port}`;
-    }
-    case "stop":
-      await topology.stopTask(cmd.id, { graceful: true });
-      return `${cmd.id} stopped; it leaves DNS ${delay} after the stop`;
-    case "kill":
-      await topology.stopTask(cmd.id, { graceful: false });
-      return `${cmd.id} killed; DNS still lists it for ${delay}`;
-    case "hang":
-      topology.hangTask(cmd.id);
-      return `${cmd.id} hung (SIGSTOP); resume ${cmd.id} to wake it`;
-    case "resume":
-      topology.resumeTask(cmd.id);
-      return `${cmd.id} resumed`;
-  }
-}
+export type Command =
+  { kind: "run"; spec: CommandSpec; id: string } | { kind: "none" } | { kind: "error"; message: string };
 
 /** "2" -> "name-2"; full ids pass through. */
 export function normalizeTaskId(raw: string, service: string): string {
   return /^\d+$/.test(raw) ? `${service}-${raw}` : raw;
 }
 
-export function parseCommand(line: string, service: string): Command {
+/** One line typed at the prompt (or sent by the page): the command it names and its task id. */
+export function parseCommand(
+  line: string,
+  service: string,
+  commands: readonly CommandSpec[] = COMMANDS,
+): Command {
   const [word, ...rest] = line.trim().split(/\s+/).filter(Boolean);
   if (word === undefined) return { kind: "none" };
   const verb = word.toLowerCase();
-  if (verb === "add" || verb === "list" || verb === "quit" || verb === "help") {
+  const spec = commands.find((c) => c.name === verb || c.aliases?.includes(verb));
+  if (!spec) return { kind: "error", message: `unknown command "${word}"; type help for the list` };
+  if (!spec.takesId) {
     if (rest.length > 0) return { kind: "error", message: `"${verb}" takes no argument` };
-    return { kind: verb };
+    return { kind: "run", spec, id: "" };
   }
-  if (verb === "exit") return { kind: "quit" };
-  if (verb === "ls") return { kind: "list" };
-  if (verb === "stop" || verb === "kill" || verb === "hang" || verb === "resume") {
-    if (rest.length !== 1)
-      return { kind: "error", message: `usage: ${verb} <id>, e.g. ${verb} ${service}-1` };
-    return { kind: verb, id: normalizeTaskId(rest[0], service) };
-  }
-  return { kind: "error", message: `unknown command "${word}"; type help for the list` };
+  if (rest.length !== 1) return { kind: "error", message: `usage: ${verb} <id>, e.g. ${verb} ${service}-1` };
+  return { kind: "run", spec, id: normalizeTaskId(rest[0], service) };
 }
 
 /** A fixed-width table of the tasks, one line each, header first. */
