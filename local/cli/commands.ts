@@ -4,18 +4,14 @@
 import type { DisplayState } from "../live/model";
 import type { TaskInfo, Topology } from "../topology/topology";
 
-/** What every command may use: the page's commands get only this. */
+/** What a command may use. */
 export interface CommandContext {
   topology: Pick<Topology, "addTask" | "stopTask" | "hangTask" | "resumeTask" | "tasks">;
   deregisterDelayMs: number;
-}
-
-/** What the prompt's own commands may use besides. */
-export interface PromptContext extends CommandContext {
   /** The table in use, for help. */
   commands: readonly CommandSpec[];
-  /** Stops everything and ends the prompt. */
-  quit(): Promise<void>;
+  /** Stops everything and ends the prompt: the prompt's alone, absent for a command from the page. */
+  quit?: () => Promise<void>;
 }
 
 /**
@@ -26,7 +22,7 @@ export type PageControl =
   | { place: "controls"; label: string; title?: string }
   | { place: "tile"; label: string; title?: string; states: readonly DisplayState[] };
 
-interface CommandBase {
+export interface CommandSpec {
   name: string;
   /** Other words that run it (`ls` for list). */
   aliases?: readonly string[];
@@ -34,21 +30,11 @@ interface CommandBase {
   takesId?: boolean;
   /** Its line in the help text; without one it is not listed (help itself). */
   help?: string;
+  /** Its control on the live page; without one the page may not send it (the prompt's own). */
+  page?: PageControl;
+  /** Carries it out and says what happened (the prompt prints it, the page shows it); throws the topology's error. */
+  run(ctx: CommandContext, id: string): string | undefined | Promise<string | undefined>;
 }
-
-/** A command the page may send as well: it changes the topology and says what happened in one line. */
-export interface PageCommand extends CommandBase {
-  page: PageControl;
-  run(ctx: CommandContext, id: string): string | Promise<string>;
-}
-
-/** A command of the prompt only; what it returns is printed (nothing when undefined). */
-export interface PromptCommand extends CommandBase {
-  page?: undefined;
-  run(ctx: PromptContext, id: string): string | undefined | Promise<string | undefined>;
-}
-
-export type CommandSpec = PageCommand | PromptCommand;
 
 /** The table. The help text lists the commands in this order, and the tiles their buttons. */
 export const COMMANDS: readonly CommandSpec[] = [
@@ -60,7 +46,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       const t = await topology.addTask();
       return `added ${t.id} on ${t.ip}:${t.port}`;
     },
-  } satisfies PageCommand,
+  },
   {
     name: "stop",
     takesId: true,
@@ -75,7 +61,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       await topology.stopTask(id, { graceful: true });
       return `${id} stopped; it leaves DNS ${seconds(deregisterDelayMs)} after the stop`;
     },
-  } satisfies PageCommand,
+  },
   {
     name: "kill",
     takesId: true,
@@ -90,7 +76,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       await topology.stopTask(id, { graceful: false });
       return `${id} killed; DNS still lists it for ${seconds(deregisterDelayMs)}`;
     },
-  } satisfies PageCommand,
+  },
   {
     name: "hang",
     takesId: true,
@@ -100,7 +86,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       topology.hangTask(id);
       return `${id} hung (SIGSTOP); resume ${id} to wake it`;
     },
-  } satisfies PageCommand,
+  },
   {
     name: "resume",
     takesId: true,
@@ -110,7 +96,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       topology.resumeTask(id);
       return `${id} resumed`;
     },
-  } satisfies PageCommand,
+  },
   {
     name: "list",
     aliases: ["ls"],
@@ -118,22 +104,23 @@ export const COMMANDS: readonly CommandSpec[] = [
     run({ topology }) {
       return formatTaskTable(topology.tasks());
     },
-  } satisfies PromptCommand,
+  },
   {
     name: "quit",
     aliases: ["exit"],
     help: "stop everything (Ctrl-C does the same)",
-    async run(ctx) {
-      await ctx.quit();
+    async run({ quit }) {
+      if (!quit) throw new Error("quit is the prompt's own");
+      await quit();
       return undefined;
     },
-  } satisfies PromptCommand,
+  },
   {
     name: "help",
     run({ commands }) {
       return commandHelp(commands);
     },
-  } satisfies PromptCommand,
+  },
 ];
 
 const seconds = (ms: number) => `${ms / 1000} s`;

@@ -1,7 +1,7 @@
 // `npm start`: the local topology with an interactive prompt. Ctrl-C stops everything it started.
 import exit from "exit-x";
 import * as readline from "node:readline";
-import { COMMAND_HELP, COMMANDS, formatTaskTable, parseCommand, type PromptContext } from "./commands";
+import { COMMAND_HELP, COMMANDS, formatTaskTable, parseCommand, type CommandContext } from "./commands";
 import { parseCliArgs, USAGE } from "./args";
 import { startLiveServer } from "../live/server";
 import { portIsFree } from "../net-util";
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   say(COMMAND_HELP);
 
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: "> " });
-  const context: PromptContext = {
+  const context: CommandContext = {
     topology,
     deregisterDelayMs: o.deregisterDelayMs,
     commands: COMMANDS,

@@ -204,7 +204,8 @@ export async function startLiveServer(o: LiveServerOptions): Promise<LiveServer>
         error: `"${line.trim()}" is a prompt command; the page can send ${listed(pageCommands)}`,
       });
     try {
-      const message = await cmd.spec.run({ topology, deregisterDelayMs: o.deregisterDelayMs }, cmd.id);
+      const context = { topology, deregisterDelayMs: o.deregisterDelayMs, commands };
+      const message = (await cmd.spec.run(context, cmd.id)) ?? `${line.trim()}: done`;
       o.onCommand?.(line.trim(), message);
       send(res, 200, { message });
     } catch (err) {

@@ -9,7 +9,6 @@ import {
   pageControls,
   parseCommand,
   type CommandSpec,
-  type PageCommand,
 } from "../../local/cli/commands";
 
 /** A parsed line as the command's name and id, or parseCommand's answer as it is. */
@@ -19,7 +18,7 @@ function parsed(line: string, commands?: readonly CommandSpec[]) {
 }
 
 /** A command that is in no table yet: one entry is all it takes. */
-const PAUSE: PageCommand = {
+const PAUSE: CommandSpec = {
   name: "pause",
   takesId: true,
   help: "pause a task for a while",
