@@ -16,9 +16,9 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
-import { AppProcess } from "../local/app-process";
-import { consulAwsInstanceId } from "../local/consul-import";
-import { DnsServer } from "../local/dns-server";
+import { AppProcess } from "../local/topology/app-process";
+import { consulAwsInstanceId } from "../local/topology/consul-import";
+import { DnsServer } from "../local/cloudmap/dns-server";
 import { freePort, waitUntil } from "../local/net-util";
 import { median, table } from "./stats";
 

@@ -4,10 +4,10 @@
 import exit from "exit-x";
 import * as http from "node:http";
 import { parseArgs } from "node:util";
-import { startLiveServer } from "../local/live-server";
+import { startLiveServer } from "../local/live/server";
 import { setTimeout as sleep } from "node:timers/promises";
-import { wholeNumberFlag } from "../local/cli-args";
-import { startTopology } from "../local/topology";
+import { wholeNumberFlag } from "../local/cli/args";
+import { startTopology } from "../local/topology/topology";
 import { median, table } from "./stats";
 
 const USAGE = `Usage: npm run bench:live -- [--tasks 50] [--clients 5] [--duration 10] [--rate 0] [--runs 1]

@@ -5,11 +5,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import { AppProcess } from "../local/app-process";
+import { AppProcess } from "../local/topology/app-process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { getJson } from "../local/net-util";
-import { wholeNumberFlag } from "../local/cli-args";
-import { servedByTask, startTopology, type Topology } from "../local/topology";
+import { wholeNumberFlag } from "../local/cli/args";
+import { servedByTask, startTopology, type Topology } from "../local/topology/topology";
 import { median, medianOf, skewPercent, shares, table } from "./stats";
 
 const SCENARIOS = ["steady", "crash", "hang", "scale-out"] as const;

@@ -1,6 +1,6 @@
 // What `npm run images` observes of the images and the running containers. Each function returns
 // what it saw; the pass/fail rules are plain functions over those observations.
-import { runLoad, type LoadResult } from "../local/closed-loop-load";
+import { runLoad, type LoadResult } from "../local/load/closed-loop";
 import { docker, dockerOut } from "./docker";
 import type { ContainerTopology } from "./containers";
 

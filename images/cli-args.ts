@@ -1,6 +1,6 @@
 // Flags of `npm run images`, parsed and validated without side effects.
 import { parseArgs } from "node:util";
-import { wholeNumberFlag } from "../local/cli-args";
+import { wholeNumberFlag } from "../local/cli/args";
 
 export interface ImagesOptions {
   /** Build the base and app images, then stop. */

@@ -18,7 +18,7 @@ import {
   securityProblems,
   type Lockfile,
 } from "./checks";
-import { runLoad } from "../local/closed-loop-load";
+import { runLoad } from "../local/load/closed-loop";
 import { parseImagesArgs, USAGE, type ImagesOptions } from "./cli-args";
 import { startContainerTopology, type ContainerTopology } from "./containers";
 import { engineStatus, pickBuilder } from "./docker";

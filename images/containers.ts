@@ -11,7 +11,7 @@ import * as readline from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as ts from "typescript";
 import { APP_USER } from "../components/container-definition";
-import { TARGET_PREFIX } from "../local/cloudmap-api";
+import { TARGET_PREFIX } from "../local/cloudmap/api";
 import { docker, dockerOut } from "./docker";
 
 export const LABEL = "ecs-cloudmap-consul.images";
@@ -26,11 +26,11 @@ const SERVICE = "name";
  * relative imports resolve), transpiled for the container; dns-packet and exit-x come from the hello image.
  */
 const CLOUDMAP_SOURCES = [
-  "local/cloudmap-main.ts",
-  "local/cloudmap-api.ts",
-  "local/dns-server.ts",
-  "local/dns-answer.ts",
-  "local/dns-transport.ts",
+  "local/cloudmap/main.ts",
+  "local/cloudmap/api.ts",
+  "local/cloudmap/dns-server.ts",
+  "local/cloudmap/dns-answer.ts",
+  "local/cloudmap/dns-transport.ts",
   "apps/hello/src/discovery/records.ts",
 ];
 
@@ -271,7 +271,7 @@ export async function startContainerTopology(options: ContainerTopologyOptions):
       `SERVICES=${SERVICE}`,
       images.hello,
       "node",
-      "/opt/cloudmap/local/cloudmap-main.js",
+      "/opt/cloudmap/local/cloudmap/main.js",
     ]);
     const cloudMapIp = await ipOf(cloudMap, network);
     apiUrl = await publishedUrl(cloudMap, API_PORT);

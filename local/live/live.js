@@ -1,5 +1,6 @@
 // The live page: draws each snapshot from /events in place (elements are kept and updated, so
-// keyboard focus stays where it is) and sends the controls' commands. Plain JS, no build step.
+// keyboard focus stays where it is) and sends the controls' commands. The command controls come
+// from the prompt's command table (GET /api/commands), so none is written here. Plain JS, no build step.
 "use strict";
 /* global document, fetch, EventSource -- it runs in the browser */
 
@@ -25,6 +26,12 @@ function element(tag, className, text) {
   if (className) el.className = className;
   if (text !== undefined) el.textContent = text;
   return el;
+}
+
+async function getJson(path) {
+  const res = await fetch(path);
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return res.json();
 }
 
 async function post(path, body, method = "POST") {
@@ -55,21 +62,23 @@ async function command(line) {
   }
 }
 
-const ACTIONS = [
-  { verb: "stop", label: "Stop", title: "graceful stop: SIGTERM, in-flight requests finish" },
-  { verb: "kill", label: "Kill", title: "crash: SIGKILL, DNS keeps listing it for the deregistration delay" },
-  { verb: "hang", label: "Hang", title: "SIGSTOP: connections are accepted, nothing answers" },
-  { verb: "resume", label: "Resume", title: "SIGCONT a hung task" },
-];
-const ENABLED = {
-  starting: ["stop", "kill", "hang"],
-  running: ["stop", "kill", "hang"],
-  hung: ["stop", "kill", "resume"],
-  draining: ["kill"],
-  killed: [],
-  stopped: [],
-  exited: [],
-};
+// A tile's buttons: the table's commands placed on tiles, each offered in the task states it lists.
+let tileControls = [];
+
+function drawControls(controls) {
+  tileControls = controls.filter((c) => c.place === "tile");
+  const buttons = controls
+    .filter((c) => c.place === "controls")
+    .map((c) => {
+      const b = element("button", undefined, c.label);
+      b.type = "button";
+      b.dataset.command = c.command;
+      if (c.title) b.title = c.title;
+      b.addEventListener("click", () => command(c.command));
+      return b;
+    });
+  $("command-buttons").replaceChildren(...buttons);
+}
 
 function createTile(task) {
   const li = element("li", "tile");
@@ -88,14 +97,14 @@ function createTile(task) {
   parts.bar.setAttribute("aria-hidden", "true");
   parts.bar.append(element("span"));
   const actions = element("div", "actions");
-  for (const a of ACTIONS) {
-    const b = element("button", undefined, a.label);
+  for (const c of tileControls) {
+    const b = element("button", undefined, c.label);
     b.type = "button";
-    b.dataset.verb = a.verb;
-    b.title = a.title;
-    b.setAttribute("aria-label", `${a.label} ${task.id}`);
-    b.addEventListener("click", () => command(`${a.verb} ${task.id}`));
-    parts.buttons[a.verb] = b;
+    b.dataset.verb = c.command;
+    b.title = c.title;
+    b.setAttribute("aria-label", `${c.label} ${task.id}`);
+    b.addEventListener("click", () => command(`${c.command} ${task.id}`));
+    parts.buttons[c.command] = { button: b, states: c.states };
     actions.append(b);
   }
   li.append(title, parts.state, parts.flags, parts.rate, parts.bar, parts.ejected, actions);
@@ -116,8 +125,8 @@ function drawTask(task, now) {
   parts.ejected.hidden = !task.ejected;
   setText(parts.ejected, task.ejected ? `ejected by hello for ${seconds(now - task.ejectedSince)}` : "");
   // Only what can be done to it now is offered (a killed task has no buttons left).
-  for (const [verb, b] of Object.entries(parts.buttons)) {
-    const hide = !ENABLED[task.state].includes(verb);
+  for (const { button: b, states } of Object.values(parts.buttons)) {
+    const hide = !states.includes(task.state);
     // Keyboard focus on a control that goes away stays in its tile rather than jumping to the top.
     if (hide && b === document.activeElement) li.focus();
     b.hidden = hide;
@@ -221,7 +230,6 @@ function connect() {
   };
 }
 
-$("add-task").addEventListener("click", () => command("add"));
 $("load-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const body = { rate: Number($("load-rate").value), durationSeconds: Number($("load-duration").value) };
@@ -240,4 +248,8 @@ $("load-stop").addEventListener("click", async () => {
     setText($("command-status"), `load: ${err.message}`);
   }
 });
-connect();
+// The controls first, so the first tiles drawn have their buttons.
+getJson("/api/commands")
+  .then(drawControls)
+  .catch((err) => setText($("command-status"), `controls: ${err.message}`))
+  .finally(connect);

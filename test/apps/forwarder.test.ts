@@ -10,9 +10,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createTargetSet, InvalidOptionError, type TargetSet } from "../../apps/hello/src/discovery";
 import { parseForwarderConfig, parseForwards } from "../../apps/forwarder/src/config";
 import { ServiceForwarder, type ServiceForwarderOptions } from "../../apps/forwarder/src/forwarder";
-import { DnsServer } from "../../local/dns-server";
-import { AppProcess } from "../../local/app-process";
-import { consulAwsInstanceId } from "../../local/consul-import";
+import { DnsServer } from "../../local/cloudmap/dns-server";
+import { AppProcess } from "../../local/topology/app-process";
+import { consulAwsInstanceId } from "../../local/topology/consul-import";
 import { freePort, waitUntil } from "../../local/net-util";
 import { APPS_DIR } from "./support/app-process";
 

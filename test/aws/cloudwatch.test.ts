@@ -9,8 +9,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { startTopology } from "../../local/topology";
-import { runLoad } from "../../local/closed-loop-load";
+import { startTopology } from "../../local/topology/topology";
+import { runLoad } from "../../local/load/closed-loop";
 import {
   ALARM_PERIOD_SECONDS,
   appMetric,

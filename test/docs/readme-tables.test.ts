@@ -11,7 +11,7 @@ import { parseHelloConfig } from "../../apps/hello/src/config";
 import { parseNameConfig } from "../../apps/name/src/config";
 import { ERROR_ANSWERS } from "../../apps/hello/src/error-answers";
 import { ExitCode } from "../../driver/errors";
-import { parseCliArgs } from "../../local/cli-args";
+import { parseCliArgs } from "../../local/cli/args";
 
 const ROOT = path.join(__dirname, "..", "..");
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");

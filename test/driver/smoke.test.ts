@@ -3,7 +3,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ExitCode } from "../../driver/errors";
 import { backoffMs, formatSmokeResult, HELLO_ANSWER, smokeTest } from "../../driver/smoke";
-import type { Topology } from "../../local/topology";
+import type { Topology } from "../../local/topology/topology";
 import { runDriver } from "./run-driver";
 
 /** A loopback HTTP server with a scripted answer per request number. */
@@ -48,7 +48,7 @@ describe("driver: smoke test", function () {
     });
 
     it("passes: hello answers in shape and more than one name task answers", async () => {
-      const { startTopology } = await import("../../local/topology");
+      const { startTopology } = await import("../../local/topology/topology");
       topology = await startTopology({ nameTasks: 3, ttlSeconds: 1 });
       const result = await smokeTest(topology.helloUrl, { requests: 20, deadlineMs: 20_000 });
       assert.equal(result.ok, true, result.failure);
@@ -61,7 +61,7 @@ describe("driver: smoke test", function () {
     });
 
     it("fails when only one name task runs but more than one is required, and says so", async () => {
-      const { startTopology } = await import("../../local/topology");
+      const { startTopology } = await import("../../local/topology/topology");
       topology = await startTopology({ nameTasks: 1, ttlSeconds: 1 });
       const result = await smokeTest(topology.helloUrl, {
         requests: 10,
@@ -84,7 +84,7 @@ describe("driver: smoke test", function () {
     });
 
     it("fails against a stopped topology with 'nothing listening'", async () => {
-      const { startTopology } = await import("../../local/topology");
+      const { startTopology } = await import("../../local/topology/topology");
       topology = await startTopology({ nameTasks: 2, ttlSeconds: 1 });
       const url = topology.helloUrl;
       await topology.stop();
@@ -103,7 +103,7 @@ describe("driver: smoke test", function () {
     });
 
     it("the smoke command of the CLI passes against it (exit 0, one JSON object)", async () => {
-      const { startTopology } = await import("../../local/topology");
+      const { startTopology } = await import("../../local/topology/topology");
       topology = await startTopology({ nameTasks: 3, ttlSeconds: 1 });
       const run = await runDriver(
         [

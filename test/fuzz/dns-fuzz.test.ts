@@ -24,8 +24,8 @@ import {
   zoneOf,
   type Target,
 } from "../../apps/hello/src/discovery/records";
-import { DnsServer } from "../../local/dns-server";
-import { MAX_MESSAGE_BYTES } from "../../local/dns-transport";
+import { DnsServer } from "../../local/cloudmap/dns-server";
+import { MAX_MESSAGE_BYTES } from "../../local/cloudmap/dns-transport";
 import { framed, reply, ScriptedDns } from "../apps/support/scripted-dns";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 19);

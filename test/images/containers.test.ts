@@ -15,7 +15,7 @@ import {
   productionPackages,
   type Lockfile,
 } from "../../images/checks";
-import { runLoad } from "../../local/closed-loop-load";
+import { runLoad } from "../../local/load/closed-loop";
 import { startContainerTopology, type ContainerTopology } from "../../images/containers";
 import { docker, dockerOut, engineStatus, pickBuilder, run } from "../../images/docker";
 

@@ -16,11 +16,11 @@ import {
   type DrainResult,
   type Lockfile,
 } from "../../images/checks";
-import { taskOfAnswer } from "../../local/closed-loop-load";
+import { taskOfAnswer } from "../../local/load/closed-loop";
 import { parseImagesArgs } from "../../images/cli-args";
 import { deregistrationCause, parseEvent } from "../../images/containers";
-import { cloudMapCall, TARGET_PREFIX } from "../../local/cloudmap-api";
-import { DnsServer } from "../../local/dns-server";
+import { cloudMapCall, TARGET_PREFIX } from "../../local/cloudmap/api";
+import { DnsServer } from "../../local/cloudmap/dns-server";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 

@@ -3,7 +3,7 @@
 // windows, in the local topology, with the alarms the stack creates evaluated as CloudWatch does.
 // One EMF interval stands for one alarm period (a minute on AWS; 400 ms here).
 import * as assert from "node:assert/strict";
-import { runLoad } from "../../local/closed-loop-load";
+import { runLoad } from "../../local/load/closed-loop";
 import {
   DEPLOYMENT_ALARM_KEYS,
   discoveryAlarmSpecs,

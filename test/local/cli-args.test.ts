@@ -1,6 +1,30 @@
 import * as assert from "node:assert/strict";
-import { DEFAULTS, parseCliArgs, USAGE } from "../../local/cli-args";
-import { formatTaskTable, parseCommand } from "../../local/cli-commands";
+import { DEFAULTS, parseCliArgs, USAGE } from "../../local/cli/args";
+import {
+  checkCommands,
+  commandHelp,
+  COMMAND_HELP,
+  COMMANDS,
+  formatTaskTable,
+  pageControls,
+  parseCommand,
+  type CommandSpec,
+} from "../../local/cli/commands";
+
+/** A parsed line as the command's name and id, or parseCommand's answer as it is. */
+function parsed(line: string, commands?: readonly CommandSpec[]) {
+  const cmd = parseCommand(line, "name", commands);
+  return cmd.kind === "run" ? { name: cmd.spec.name, id: cmd.id } : cmd;
+}
+
+/** A command that is in no table yet: one entry is all it takes. */
+const PAUSE: CommandSpec = {
+  name: "pause",
+  takesId: true,
+  help: "pause a task for a while",
+  page: { place: "tile", label: "Pause", states: ["running"] },
+  run: (_ctx, id) => `${id} paused`,
+};
 
 function errorOf(argv: string[]): string {
   const r = parseCliArgs(argv);
@@ -97,17 +121,97 @@ describe("local CLI flags and commands (pure)", () => {
   });
 
   it("parses the interactive commands", () => {
-    assert.deepEqual(parseCommand("  kill 2 ", "name"), { kind: "kill", id: "name-2" });
-    assert.deepEqual(parseCommand("hang name-3", "name"), { kind: "hang", id: "name-3" });
-    assert.deepEqual(parseCommand("ADD", "name"), { kind: "add" });
-    assert.deepEqual(parseCommand("", "name"), { kind: "none" });
-    assert.deepEqual(parseCommand("exit", "name"), { kind: "quit" });
-    assert.equal(parseCommand("stop", "name").kind, "error");
-    assert.equal(parseCommand("add 2", "name").kind, "error");
-    assert.deepEqual(parseCommand("reboot", "name"), {
+    assert.deepEqual(parsed("  kill 2 "), { name: "kill", id: "name-2" });
+    assert.deepEqual(parsed("hang name-3"), { name: "hang", id: "name-3" });
+    assert.deepEqual(parsed("ADD"), { name: "add", id: "" });
+    assert.deepEqual(parsed(""), { kind: "none" });
+    assert.deepEqual(parsed("exit"), { name: "quit", id: "" });
+    assert.deepEqual(parsed("ls"), { name: "list", id: "" });
+    assert.deepEqual(parsed("help"), { name: "help", id: "" });
+    assert.deepEqual(parsed("stop"), { kind: "error", message: "usage: stop <id>, e.g. stop name-1" });
+    assert.deepEqual(parsed("add 2"), { kind: "error", message: '"add" takes no argument' });
+    assert.deepEqual(parsed("reboot"), {
       kind: "error",
       message: 'unknown command "reboot"; type help for the list',
     });
+  });
+
+  it("the help text is read from the command table: a line per listed command, in its order", () => {
+    const lines = COMMAND_HELP.split("\n");
+    assert.equal(lines[0], "Commands (type and press Enter):");
+    assert.equal(lines[1], "  add            start one more name task (scale out)");
+    assert.equal(
+      lines[3],
+      "  kill <id>      crash: SIGKILL; DNS keeps listing it until the delay has passed",
+    );
+    assert.deepEqual(
+      lines.slice(1, -1).map((l) => l.trim().split(/\s+/)[0]),
+      ["add", "stop", "kill", "hang", "resume", "list", "quit"],
+      "help is in the table but not listed",
+    );
+    assert.equal(lines.at(-1), "  <id> is a task id such as name-2, or just 2");
+  });
+
+  it("a command added to the table alone parses, is in the help text and is a page control", () => {
+    const table = [...COMMANDS, PAUSE];
+    assert.deepEqual(parsed("pause 2", table), { name: "pause", id: "name-2" });
+    assert.deepEqual(parsed("pause", table), {
+      kind: "error",
+      message: "usage: pause <id>, e.g. pause name-1",
+    });
+    assert.match(
+      commandHelp(table),
+      /\n {2}quit {11}stop everything.*\n {2}pause <id> {5}pause a task for a while\n/,
+    );
+    assert.deepEqual(pageControls(table).at(-1), {
+      command: "pause",
+      place: "tile",
+      label: "Pause",
+      title: "pause a task for a while",
+      states: ["running"],
+    });
+    // The prompt's own table does not know it.
+    assert.equal(parseCommand("pause 2", "name").kind, "error");
+    assert.doesNotMatch(COMMAND_HELP, /pause/);
+    assert.ok(!pageControls().some((c) => c.command === "pause"));
+  });
+
+  it("the page's controls: add in the Controls section; stop, kill, hang, resume on tiles; list, quit, help on none", () => {
+    assert.deepEqual(
+      pageControls().map((c) => [c.command, c.place, c.label]),
+      [
+        ["add", "controls", "Add a name task"],
+        ["stop", "tile", "Stop"],
+        ["kill", "tile", "Kill"],
+        ["hang", "tile", "Hang"],
+        ["resume", "tile", "Resume"],
+      ],
+    );
+    const resume = pageControls().find((c) => c.command === "resume");
+    assert.deepEqual(resume?.place === "tile" && resume.states, ["hung"]);
+  });
+
+  it("a table the parser or the page could not serve is refused, naming the command", () => {
+    assert.throws(
+      () => checkCommands([...COMMANDS, { ...PAUSE, name: "kill" }]),
+      /command "kill" is in the table twice/,
+    );
+    assert.throws(
+      () => checkCommands([...COMMANDS, { ...PAUSE, aliases: ["ls"] }]),
+      /command "ls" is in the table twice/,
+    );
+    assert.throws(
+      () => checkCommands([{ ...PAUSE, takesId: false }]),
+      /command "pause": a tile button sends the task's id, so it must take one/,
+    );
+    assert.throws(
+      () => checkCommands([{ ...PAUSE, page: { place: "controls", label: "Pause" } }]),
+      /command "pause": a Controls button sends no id, so it must take none/,
+    );
+    assert.throws(
+      () => checkCommands([{ ...PAUSE, name: "Pause now" }]),
+      /command "Pause now": a command word/,
+    );
   });
 
   it("formats the task table in aligned columns", () => {

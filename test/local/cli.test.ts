@@ -12,10 +12,14 @@ function startCli(args: string[]): {
   output: () => string;
   exited: Promise<number | null>;
 } {
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "local/cli.ts", ...args], {
-    cwd: ROOT,
-    env: { ...process.env },
-  });
+  const child = spawn(
+    process.execPath,
+    ["-r", "ts-node/register/transpile-only", "local/cli/main.ts", ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env },
+    },
+  );
   let out = "";
   child.stdout.on("data", (d) => (out += d));
   child.stderr.on("data", (d) => (out += d));

@@ -8,7 +8,7 @@ import {
   shuffled,
   type Instance,
   type ZoneSettings,
-} from "../../local/dns-answer";
+} from "../../local/cloudmap/dns-answer";
 
 const zone: ZoneSettings = {
   namespace: "internal",

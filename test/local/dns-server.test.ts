@@ -4,8 +4,13 @@ import * as dgram from "node:dgram";
 import * as net from "node:net";
 import { Resolver } from "node:dns/promises";
 import * as dnsPacket from "dns-packet";
-import { DnsServer, MAX_COUNTED_QUESTIONS, OTHER_QUESTIONS, sizeLimit } from "../../local/dns-server";
-import { listenDns } from "../../local/dns-transport";
+import {
+  DnsServer,
+  MAX_COUNTED_QUESTIONS,
+  OTHER_QUESTIONS,
+  sizeLimit,
+} from "../../local/cloudmap/dns-server";
+import { listenDns } from "../../local/cloudmap/dns-transport";
 
 function resolverFor(server: DnsServer): Resolver {
   const r = new Resolver({ timeout: 1000, tries: 1 });

@@ -3,10 +3,10 @@
 import * as assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { METRIC_NAMESPACE, METRICS } from "../../apps/hello/src/metric-names";
-import { runLoad } from "../../local/closed-loop-load";
-import { LOAD_OFF } from "../../local/load-generator";
-import { buildSnapshot, parseHelloMetrics, type About, type TickInput } from "../../local/live-model";
-import { servedByTask, type Topology } from "../../local/topology";
+import { runLoad } from "../../local/load/closed-loop";
+import { LOAD_OFF } from "../../local/load/generator";
+import { buildSnapshot, parseHelloMetrics, type About, type TickInput } from "../../local/live/model";
+import { servedByTask, type Topology } from "../../local/topology/topology";
 import { emfData, emfLines, emfProblems, type EmfDatum } from "../aws/rules/emf";
 import { helloMetrics } from "./load";
 import { topologyPerTest } from "./topology-per-test";

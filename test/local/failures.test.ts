@@ -2,7 +2,7 @@
 import * as assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { httpGet } from "../../local/net-util";
-import { runLoad } from "../../local/closed-loop-load";
+import { runLoad } from "../../local/load/closed-loop";
 import { counter, helloMetrics } from "./load";
 import { topologyPerTest } from "./topology-per-test";
 

@@ -6,7 +6,11 @@ import dns from "node:dns";
 import https from "node:https";
 import type { TLSSocket } from "node:tls";
 import { createTargetSet } from "../../apps/hello/src/discovery";
-import { consulAwsInstanceId, startImportedService, type ImportedService } from "../../local/consul-import";
+import {
+  consulAwsInstanceId,
+  startImportedService,
+  type ImportedService,
+} from "../../local/topology/consul-import";
 import { getJson } from "../../local/net-util";
 
 interface Answer {

@@ -7,10 +7,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { startLiveServer, type LiveServer } from "../../local/live-server";
+import { COMMANDS, type CommandSpec } from "../../local/cli/commands";
+import { startLiveServer, type LiveServer } from "../../local/live/server";
 import { setTimeout as sleep } from "node:timers/promises";
 import { waitUntil } from "../../local/net-util";
-import { servedByTask, startTopology, type Topology } from "../../local/topology";
+import { servedByTask, startTopology, type Topology } from "../../local/topology/topology";
 import { helloMetrics } from "./load";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -95,7 +96,10 @@ describeBrowser(`live page in Chromium (playwright-core, real processes)${reason
     pageErrors.length = 0;
   });
 
-  async function open(nameTasks: number): Promise<{ page: Page; topology: Topology; live: LiveServer }> {
+  async function open(
+    nameTasks: number,
+    commands?: readonly CommandSpec[],
+  ): Promise<{ page: Page; topology: Topology; live: LiveServer }> {
     // 50 processes starting at once on a busy machine need more than the default 15 s.
     topology = await startTopology({
       nameTasks,
@@ -103,7 +107,7 @@ describeBrowser(`live page in Chromium (playwright-core, real processes)${reason
       deregisterDelayMs: 1000,
       startTimeoutMs: 60_000,
     });
-    live = await startLiveServer({ topology, ttlSeconds: 1, deregisterDelayMs: 1000 });
+    live = await startLiveServer({ topology, ttlSeconds: 1, deregisterDelayMs: 1000, commands });
     browser = await openBrowser(CHROMIUM as string);
     const { page } = browser;
     page.on("pageerror", (err) => pageErrors.push(err.message));
@@ -247,6 +251,53 @@ describeBrowser(`live page in Chromium (playwright-core, real processes)${reason
     await page.waitForFunction(() =>
       /^Load is off/.test(document.getElementById("load-status")?.textContent ?? ""),
     );
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it("commands added to the command table alone are controls on the page: a tile button and a Controls button", async () => {
+    const table: CommandSpec[] = [
+      ...COMMANDS,
+      {
+        name: "pause",
+        takesId: true,
+        help: "pause a task (SIGSTOP)",
+        page: { place: "tile", label: "Pause", states: ["running"] },
+        run: ({ topology }, id) => {
+          topology.hangTask(id);
+          return `${id} paused`;
+        },
+      },
+      {
+        name: "count",
+        help: "count the tasks",
+        page: { place: "controls", label: "Count the tasks" },
+        run: ({ topology }) => `${topology.tasks().length} task(s)`,
+      },
+    ];
+    const { page, topology } = await open(2, table);
+    await page.waitForFunction(
+      () => document.querySelectorAll('#tiles > li[data-state="running"]').length === 2,
+    );
+    const pause = page.getByRole("button", { name: "Pause name-2" });
+    assert.equal(await pause.getAttribute("title"), "pause a task (SIGSTOP)");
+    await pause.click();
+    await page.waitForFunction(
+      () => document.querySelector('li[data-task="name-2"]')?.getAttribute("data-state") === "hung",
+    );
+    assert.equal(topology.tasks().find((t) => t.id === "name-2")?.state, "hung");
+    assert.equal(await page.locator("#command-status").innerText(), "name-2 paused");
+    // Offered only in the states the table lists: a hung task can be resumed, not paused again.
+    assert.equal(await page.getByRole("button", { name: "Pause name-2" }).count(), 0);
+    assert.equal(await page.getByRole("button", { name: "Resume name-2" }).count(), 1);
+    assert.equal(await page.getByRole("button", { name: "Pause name-1" }).count(), 1);
+
+    await page.getByRole("button", { name: "Count the tasks" }).click();
+    await page.waitForFunction(
+      () => document.getElementById("command-status")?.textContent === "2 task(s)",
+      undefined,
+      { timeout: 5000 },
+    );
+    assert.equal(await page.getByRole("button", { name: "Add a name task" }).count(), 1);
     assert.deepEqual(pageErrors, []);
   });
 

@@ -12,7 +12,7 @@ import {
   type HelloReading,
   type LiveSnapshot,
   type TickInput,
-} from "../../local/live-model";
+} from "../../local/live/model";
 import {
   assertLoopbackUrl,
   LOAD_LIMITS,
@@ -20,8 +20,8 @@ import {
   parseLoadSettings,
   requestsDue,
   type LoadStatus,
-} from "../../local/load-generator";
-import type { TaskInfo } from "../../local/topology";
+} from "../../local/load/generator";
+import type { TaskInfo } from "../../local/topology/topology";
 
 const ABOUT: About = {
   helloUrl: "http://127.0.0.1:8080/",

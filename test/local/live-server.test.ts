@@ -1,12 +1,13 @@
 // The live page's server without a browser: real processes, real HTTP on loopback.
 import * as assert from "node:assert/strict";
 import * as http from "node:http";
-import type { LiveSnapshot } from "../../local/live-model";
-import { startLiveServer, type LiveServer } from "../../local/live-server";
-import type { LoadStatus } from "../../local/load-generator";
+import { COMMANDS, pageControls, type CommandSpec } from "../../local/cli/commands";
+import type { LiveSnapshot } from "../../local/live/model";
+import { startLiveServer, type LiveServer } from "../../local/live/server";
+import type { LoadStatus } from "../../local/load/generator";
 import { setTimeout as sleep } from "node:timers/promises";
 import { getJson, httpGet, waitUntil } from "../../local/net-util";
-import { startTopology, type Topology } from "../../local/topology";
+import { startTopology, type Topology } from "../../local/topology/topology";
 import { counter, helloMetrics } from "./load";
 import { slowHeaderClients } from "../apps/support/slow-clients";
 
@@ -89,7 +90,7 @@ describe("live page server (real processes, HTTP on loopback)", function () {
   });
 
   async function start(
-    o: { deregisterDelayMs?: number; headersTimeoutMs?: number } = {},
+    o: { deregisterDelayMs?: number; headersTimeoutMs?: number; commands?: readonly CommandSpec[] } = {},
   ): Promise<{ topology: Topology; live: LiveServer }> {
     const deregisterDelayMs = o.deregisterDelayMs ?? 500;
     topology = await startTopology({ ttlSeconds: 1, deregisterDelayMs });
@@ -98,6 +99,7 @@ describe("live page server (real processes, HTTP on loopback)", function () {
       ttlSeconds: 1,
       deregisterDelayMs,
       headersTimeoutMs: o.headersTimeoutMs,
+      commands: o.commands,
     });
     return { topology, live };
   }
@@ -116,6 +118,9 @@ describe("live page server (real processes, HTTP on loopback)", function () {
     res.resume();
     assert.match(String(res.headers["content-security-policy"]), /default-src 'self'/);
     assert.equal((await httpGet(`${live.url}nope`, 2000)).status, 404);
+    // The page's controls, from the prompt's command table.
+    assert.deepEqual(await getJson(`${live.url}api/commands`), pageControls(COMMANDS));
+    assert.equal((await request(`${live.url}api/commands`, "POST", "{}")).status, 405);
   });
 
   it("streams one snapshot per tick, at least twice a second, the same text to every client, one /metrics request per process per tick", async () => {
@@ -201,10 +206,56 @@ describe("live page server (real processes, HTTP on loopback)", function () {
       status: 400,
       json: { error: 'unknown command "explode"; type help for the list' },
     });
-    assert.equal((await post(`${live.url}api/command`, { cmd: "add" })).status, 400);
+    assert.deepEqual(await post(`${live.url}api/command`, { cmd: "add" }), {
+      status: 400,
+      json: { error: 'expected {"command": "<add | stop <id> | kill <id> | hang <id> | resume <id>>"}' },
+    });
+    assert.deepEqual(await post(`${live.url}api/command`, { command: " " }), {
+      status: 400,
+      json: { error: '"" is a prompt command; the page can send add, stop, kill, hang and resume' },
+    });
     assert.deepEqual(await post(`${live.url}api/command`, { command: "add" }), {
       status: 200,
       json: { message: `added name-4 on 127.0.0.5:${topology.tasks()[0].port}` },
+    });
+  });
+
+  it("a command added to the table alone is a page control the page may send", async () => {
+    const pause: CommandSpec = {
+      name: "pause",
+      takesId: true,
+      help: "pause a task (SIGSTOP)",
+      page: { place: "tile", label: "Pause", states: ["running"] },
+      run: ({ topology }, id) => {
+        topology.hangTask(id);
+        return `${id} paused`;
+      },
+    };
+    const { live, topology } = await start({ commands: [...COMMANDS, pause] });
+    const controls = await getJson<Array<{ command: string; title: string }>>(`${live.url}api/commands`);
+    assert.deepEqual(controls.at(-1), {
+      command: "pause",
+      place: "tile",
+      label: "Pause",
+      title: "pause a task (SIGSTOP)",
+      states: ["running"],
+    });
+    assert.deepEqual(await post(`${live.url}api/command`, { command: "pause 1" }), {
+      status: 200,
+      json: { message: "name-1 paused" },
+    });
+    assert.equal(topology.tasks().find((t) => t.id === "name-1")?.state, "hung");
+    assert.deepEqual(await post(`${live.url}api/command`, { command: "list" }), {
+      status: 400,
+      json: {
+        error: '"list" is a prompt command; the page can send add, stop, kill, hang, resume and pause',
+      },
+    });
+    assert.deepEqual(await post(`${live.url}api/command`, { cmd: "pause 1" }), {
+      status: 400,
+      json: {
+        error: 'expected {"command": "<add | stop <id> | kill <id> | hang <id> | resume <id> | pause <id>>"}',
+      },
     });
   });
 

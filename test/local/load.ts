@@ -1,8 +1,8 @@
 // Small helpers of the end-to-end tests: hello's metrics, and the child processes left behind.
-// (Their load is local/closed-loop-load.ts.)
+// (Their load is local/load/closed-loop.ts.)
 import * as fs from "node:fs";
 import { getJson } from "../../local/net-util";
-import type { Topology } from "../../local/topology";
+import type { Topology } from "../../local/topology/topology";
 
 export type HelloMetrics = Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 // The end-to-end tests' local topology: one per test, started with the tests' hello tuning and
 // stopped after the test whatever happened.
-import { startTopology, type Topology, type TopologyOptions } from "../../local/topology";
+import { startTopology, type Topology, type TopologyOptions } from "../../local/topology/topology";
 
 /**
  * hello tuning for the end-to-end tests, through its documented environment variables. Kept empty

@@ -2,8 +2,8 @@
 import * as assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { waitUntil } from "../../local/net-util";
-import { servedByTask } from "../../local/topology";
-import { runLoad } from "../../local/closed-loop-load";
+import { servedByTask } from "../../local/topology/topology";
+import { runLoad } from "../../local/load/closed-loop";
 import { counter, helloMetrics } from "./load";
 import { topologyPerTest } from "./topology-per-test";
 

@@ -12,7 +12,7 @@ import { version as pinnedCli } from "@pulumi/pulumi/version";
 import { ExitCode } from "../../driver/errors";
 import type { RunReport } from "../../driver/summary";
 import { USAGE as IMAGES_USAGE } from "../../images/cli-args";
-import { USAGE as LOCAL_USAGE } from "../../local/cli-args";
+import { USAGE as LOCAL_USAGE } from "../../local/cli/args";
 import { ROOT, runThroughSlowPipes, tsCommand, type PipedRun } from "./slow-pipe";
 
 const PIPE_BYTES = 64 * 1024;
@@ -203,7 +203,7 @@ exit 0
 
   describe("npm start (the local topology)", () => {
     const start = (args: string[], input?: string) =>
-      runThroughSlowPipes(tsCommand("local/cli.ts", args), { input, chunkBytes: 1024, pauseMs: 5 });
+      runThroughSlowPipes(tsCommand("local/cli/main.ts", args), { input, chunkBytes: 1024, pauseMs: 5 });
 
     it("--help: the usage, exit 0; a bad flag: the whole message (> 64 KiB) and the usage, exit 2", async () => {
       const recordType = "Z".repeat(70_000);
@@ -327,7 +327,7 @@ exit 0
   });
 
   it("the Cloud Map container's entry point: a bad setting, exit 2 with every problem", async () => {
-    const run = await runThroughSlowPipes(tsCommand("local/cloudmap-main.ts"), {
+    const run = await runThroughSlowPipes(tsCommand("local/cloudmap/main.ts"), {
       env: { ...process.env, TTL_SECONDS: "soon", DNS_PORT: "0" },
     });
     assert.equal(run.code, 2, describeRun(run));

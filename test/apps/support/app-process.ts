@@ -4,7 +4,7 @@
 // themselves run on whatever Node runs mocha.
 import fs from "node:fs";
 import path from "node:path";
-import { AppProcess } from "../../../local/app-process";
+import { AppProcess } from "../../../local/topology/app-process";
 
 export const APPS_DIR = path.resolve(__dirname, "..", "..", "..", "apps");
 

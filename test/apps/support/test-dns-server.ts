@@ -3,7 +3,7 @@
 // records, truncation, silence, NXDOMAIN).
 import * as dnsPacket from "dns-packet";
 import type { Answer, Packet, Question } from "dns-packet";
-import { listenDns, type DnsListener, type DnsTransport } from "../../../local/dns-transport";
+import { listenDns, type DnsListener, type DnsTransport } from "../../../local/cloudmap/dns-transport";
 
 export interface Reply {
   rcode?: "NOERROR" | "NXDOMAIN" | "SERVFAIL" | "REFUSED";
@@ -78,7 +78,7 @@ export class TestDnsServer {
 }
 
 // Record builders: the local DNS server's, plus AAAA which it does not serve.
-export { aRecord, soaRecord, srvRecord } from "../../../local/dns-answer";
+export { aRecord, soaRecord, srvRecord } from "../../../local/cloudmap/dns-answer";
 
 export function aaaaRecord(name: string, ip: string, ttl: number): Answer {
   return { type: "AAAA", name, ttl, data: ip };

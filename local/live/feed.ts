@@ -1,5 +1,5 @@
 // The live page's data: one tick every intervalMs reads hello's /metrics once, each running name
-// task's /metrics once and the DNS server's counters, then builds one snapshot (live-model.ts)
+// task's /metrics once and the DNS server's counters, then builds one snapshot (model.ts)
 // that every connected page receives as the same JSON text. Ticks never overlap, so a slow or
 // hung process cannot make requests pile up, however many pages are open.
 import * as http from "node:http";
@@ -11,10 +11,10 @@ import {
   type LiveEvent,
   type LiveSnapshot,
   type TickInput,
-} from "./live-model";
-import type { LoadGenerator } from "./load-generator";
-import { httpGet } from "./net-util";
-import { SERVICE, type Topology } from "./topology";
+} from "./model";
+import type { LoadGenerator } from "../load/generator";
+import { httpGet } from "../net-util";
+import { SERVICE, type Topology } from "../topology/topology";
 
 export interface LiveFeedOptions {
   /** Default 400 ms (2.5 snapshots per second). */

@@ -2,7 +2,7 @@
 // No sockets here, so every rule (MULTIVALUE cap, rotation, NXDOMAIN, REFUSED) is tested directly.
 import type { Answer, Packet, Question } from "dns-packet";
 // The server compares names exactly as hello's client does (case-insensitive, trailing dot optional).
-import { normalizeName } from "../apps/hello/src/discovery/records";
+import { normalizeName } from "../../apps/hello/src/discovery/records";
 
 /** Cloud Map returns at most 8 healthy records per MULTIVALUE answer. */
 export const MULTIVALUE_MAX_RECORDS = 8;

@@ -1,10 +1,10 @@
 // Bounded closed-loop load through hello: `concurrency` clients on keep-alive connections, each
 // sending its next GET when the last one is answered, until the time or the request count runs out.
 // What the end-to-end tests and the image checks count failed requests with (the live page's
-// open-loop generator is load-generator.ts).
+// open-loop generator is generator.ts).
 import * as http from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
-import { httpGet } from "./net-util";
+import { httpGet } from "../net-util";
 
 export interface LoadOptions {
   concurrency: number;

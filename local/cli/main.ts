@@ -1,11 +1,11 @@
 // `npm start`: the local topology with an interactive prompt. Ctrl-C stops everything it started.
 import exit from "exit-x";
 import * as readline from "node:readline";
-import { COMMAND_HELP, formatTaskTable, parseCommand, runTaskCommand } from "./cli-commands";
-import { parseCliArgs, USAGE } from "./cli-args";
-import { startLiveServer } from "./live-server";
-import { portIsFree } from "./net-util";
-import { SERVICE, startTopology, type TopologyEvent } from "./topology";
+import { COMMAND_HELP, COMMANDS, formatTaskTable, parseCommand, type CommandContext } from "./commands";
+import { parseCliArgs, USAGE } from "./args";
+import { startLiveServer } from "../live/server";
+import { portIsFree } from "../net-util";
+import { SERVICE, startTopology, type TopologyEvent } from "../topology/topology";
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -119,7 +119,15 @@ async function main(): Promise<void> {
   say(COMMAND_HELP);
 
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: "> " });
-  const current = topology;
+  const context: CommandContext = {
+    topology,
+    deregisterDelayMs: o.deregisterDelayMs,
+    commands: COMMANDS,
+    quit: async () => {
+      rl.close();
+      await shutdown(0);
+    },
+  };
   rl.prompt();
   // One command at a time, in the order typed (or piped), even when one takes a while (add, stop).
   let queue = Promise.resolve();
@@ -130,29 +138,10 @@ async function main(): Promise<void> {
     if (shuttingDown) return;
     const cmd = parseCommand(line, SERVICE);
     try {
-      switch (cmd.kind) {
-        case "none":
-          break;
-        case "help":
-          say(COMMAND_HELP);
-          break;
-        case "list":
-          say(formatTaskTable(current.tasks()));
-          break;
-        case "quit":
-          rl.close();
-          await shutdown(0);
-          return;
-        case "add":
-        case "stop":
-        case "kill":
-        case "hang":
-        case "resume":
-          say(await runTaskCommand(current, cmd, o.deregisterDelayMs));
-          break;
-        case "error":
-          say(cmd.message);
-          break;
+      if (cmd.kind === "error") say(cmd.message);
+      if (cmd.kind === "run") {
+        const outcome = await cmd.spec.run(context, cmd.id);
+        if (outcome !== undefined) say(outcome);
       }
     } catch (err) {
       say(`error: ${(err as Error).message}`);

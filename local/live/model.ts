@@ -1,9 +1,9 @@
 // The live view's numbers as pure functions of what was sampled: rates and shares from counters,
 // latency quantiles from histogram differences, the snapshot the page draws, and the event log
-// entries found by comparing two snapshots. The sampling itself is in live-feed.ts.
-import { quantileBetween, type LatencyHistogram as Histogram } from "../apps/hello/src/latency";
-import type { LoadStatus } from "./load-generator";
-import type { TaskInfo } from "./topology";
+// entries found by comparing two snapshots. The sampling itself is in feed.ts.
+import { quantileBetween, type LatencyHistogram as Histogram } from "../../apps/hello/src/latency";
+import type { LoadStatus } from "../load/generator";
+import type { TaskInfo } from "../topology/topology";
 
 export interface Sample {
   at: number;

@@ -2,8 +2,8 @@
 // processes on 127.0.0.2, .3, … (same port), and hello on 127.0.0.1 resolving name through that DNS.
 import * as path from "node:path";
 import { AppProcess, type Exit } from "./app-process";
-import { DnsServer } from "./dns-server";
-import { assertBindable, freePort, getJson, httpGet, waitUntil } from "./net-util";
+import { DnsServer } from "../cloudmap/dns-server";
+import { assertBindable, freePort, getJson, httpGet, waitUntil } from "../net-util";
 
 export const SERVICE = "name";
 /** Loopback host part of the first name task (127.0.0.2); hello has 127.0.0.1. */
@@ -125,7 +125,7 @@ export async function startTopology(options: TopologyOptions = {}): Promise<Topo
   const stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
   const startTimeoutMs = options.startTimeoutMs ?? 15_000;
   validate({ nameTasks, ttlSeconds, deregisterDelayMs });
-  const appsDir = options.appsDir ?? path.resolve(__dirname, "..", "apps");
+  const appsDir = options.appsDir ?? path.resolve(__dirname, "..", "..", "apps");
   const emit = options.onEvent ?? (() => undefined);
 
   const tasks = new Map<string, Task>();

@@ -4,7 +4,7 @@
 // from) reports on it. Stops on SIGTERM/SIGINT.
 import exit from "exit-x";
 import * as http from "node:http";
-import { cloudMapCall } from "./cloudmap-api";
+import { cloudMapCall } from "./api";
 import { DnsServer } from "./dns-server";
 
 interface Settings {

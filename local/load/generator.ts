@@ -3,7 +3,7 @@
 // duration and requests in flight, and only ever aimed at a loopback address.
 import * as http from "node:http";
 import * as net from "node:net";
-import { httpGet } from "./net-util";
+import { httpGet } from "../net-util";
 
 export const LOAD_LIMITS = {
   minRate: 1,

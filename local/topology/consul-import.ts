@@ -14,8 +14,8 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { AppProcess } from "./app-process";
-import { DnsServer } from "./dns-server";
-import { assertBindable, freePort, getJson, waitUntil } from "./net-util";
+import { DnsServer } from "../cloudmap/dns-server";
+import { assertBindable, freePort, getJson, waitUntil } from "../net-util";
 
 /** consul-aws's instance id for a Consul service instance (its `id(serviceID, host, port)`). */
 export function consulAwsInstanceId(cloudMapServiceId: string, ip: string, port: number): string {
@@ -101,7 +101,7 @@ export interface ImportedService {
 /** Instances live on 127.0.1.x, clear of the hello topology's 127.0.0.x tasks. */
 const INSTANCE_NET = "127.0.1.";
 const LOCAL_DIR = __dirname;
-const APPS_DIR = path.resolve(LOCAL_DIR, "..", "apps");
+const APPS_DIR = path.resolve(LOCAL_DIR, "..", "..", "apps");
 
 export async function startImportedService(options: ImportedServiceOptions = {}): Promise<ImportedService> {
   const service = options.service ?? "vault";

@@ -1,13 +1,14 @@
-// The live page of the local topology on 127.0.0.1: static files from local/live/, a stream of
-// snapshots (Server-Sent Events), and the controls: the prompt's own commands and the load switch.
+// The live page of the local topology on 127.0.0.1: static files from this folder, a stream of
+// snapshots (Server-Sent Events), and the controls: the prompt's own commands (the page draws a
+// control for each one the command table marks for it, from GET /api/commands) and the load switch.
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
-import { isTaskCommand, parseCommand, runTaskCommand } from "./cli-commands";
-import { LiveFeed, type LiveFeedOptions } from "./live-feed";
-import { LoadGenerator, parseLoadSettings } from "./load-generator";
-import { SERVICE, type Topology } from "./topology";
+import { checkCommands, COMMANDS, pageControls, parseCommand, type CommandSpec } from "../cli/commands";
+import { LiveFeed, type LiveFeedOptions } from "./feed";
+import { LoadGenerator, parseLoadSettings } from "../load/generator";
+import { SERVICE, type Topology } from "../topology/topology";
 
 export interface LiveServerOptions extends Partial<Pick<LiveFeedOptions, "intervalMs" | "windowMs">> {
   topology: Topology;
@@ -15,6 +16,8 @@ export interface LiveServerOptions extends Partial<Pick<LiveFeedOptions, "interv
   deregisterDelayMs: number;
   /** On 127.0.0.1; 0 = a free one. Default 0. */
   port?: number;
+  /** The command table the page's controls and /api/command follow. Default: the prompt's, COMMANDS. */
+  commands?: readonly CommandSpec[];
   /** Told the outcome of each command sent from the page (the prompt prints it). */
   onCommand?: (command: string, outcome: string) => void;
   /** Open streams at most. Default 32. */
@@ -30,7 +33,7 @@ export interface LiveServer {
   close(): Promise<void>;
 }
 
-const STATIC_DIR = path.join(__dirname, "live");
+const STATIC_DIR = __dirname;
 const STATIC: Record<string, string> = {
   "/": "index.html",
   "/live.js": "live.js",
@@ -49,6 +52,9 @@ const SECURITY_HEADERS = {
   "Referrer-Policy": "no-referrer",
 };
 const MAX_BODY_BYTES = 4096;
+/** "a, b and c". */
+const listed = (words: readonly string[]) =>
+  words.length < 2 ? words.join("") : `${words.slice(0, -1).join(", ")} and ${words[words.length - 1]}`;
 /** About 100 snapshots of 50 tasks. */
 const MAX_UNREAD_BYTES = 1 << 20;
 
@@ -129,6 +135,14 @@ export function checkRequest(
 export async function startLiveServer(o: LiveServerOptions): Promise<LiveServer> {
   const { topology } = o;
   const maxStreams = o.maxStreams ?? 32;
+  const commands = o.commands ?? COMMANDS;
+  checkCommands(commands);
+  const controls = pageControls(commands);
+  const pageCommands = commands.filter((c) => c.page).map((c) => c.name);
+  const pageUsage = commands
+    .filter((c) => c.page)
+    .map((c) => (c.takesId ? `${c.name} <id>` : c.name))
+    .join(" | ");
   const files = new Map(
     Object.entries(STATIC).map(([route, file]) => [
       route,
@@ -181,18 +195,17 @@ export async function startLiveServer(o: LiveServerOptions): Promise<LiveServer>
     const body = await readJson(req);
     const line =
       typeof body === "object" && body !== null ? (body as { command?: unknown }).command : undefined;
-    if (typeof line !== "string")
-      return send(res, 400, {
-        error: 'expected {"command": "<add | stop <id> | kill <id> | hang <id> | resume <id>>"}',
-      });
-    const cmd = parseCommand(line, SERVICE);
+    if (typeof line !== "string") return send(res, 400, { error: `expected {"command": "<${pageUsage}>"}` });
+    const cmd = parseCommand(line, SERVICE, commands);
     if (cmd.kind === "error") return send(res, 400, { error: cmd.message });
-    if (!isTaskCommand(cmd))
+    // An empty line, or one of the prompt's own (list, quit): not the page's to send.
+    if (cmd.kind === "none" || cmd.spec.page === undefined)
       return send(res, 400, {
-        error: `"${line.trim()}" is a prompt command; the page can send add, stop, kill, hang and resume`,
+        error: `"${line.trim()}" is a prompt command; the page can send ${listed(pageCommands)}`,
       });
     try {
-      const message = await runTaskCommand(topology, cmd, o.deregisterDelayMs);
+      const context = { topology, deregisterDelayMs: o.deregisterDelayMs, commands };
+      const message = (await cmd.spec.run(context, cmd.id)) ?? `${line.trim()}: done`;
       o.onCommand?.(line.trim(), message);
       send(res, 200, { message });
     } catch (err) {
@@ -217,6 +230,7 @@ export async function startLiveServer(o: LiveServerOptions): Promise<LiveServer>
     const allowed: Record<string, string[]> = {
       "/events": ["GET"],
       "/api/snapshot": ["GET"],
+      "/api/commands": ["GET"],
       "/api/command": ["POST"],
       "/api/load": ["POST", "DELETE"],
     };
@@ -230,6 +244,7 @@ export async function startLiveServer(o: LiveServerOptions): Promise<LiveServer>
       );
     if (url === "/events") return stream(res);
     if (url === "/api/snapshot") return send(res, 200, feed.current()?.snapshot ?? null);
+    if (url === "/api/commands") return send(res, 200, controls);
     if (url === "/api/command") return command(req, res);
     if (req.method === "DELETE") return send(res, 200, load.stop());
     const parsed = parseLoadSettings(await readJson(req));
