@@ -29,8 +29,8 @@ describe("forwarder: configuration", () => {
     ]);
     assert.equal(r.config.listenHost, "127.0.0.1");
     assert.equal(r.config.adminPort, 9901);
-    assert.equal(r.config.maxTries, 3);
-    assert.equal(r.config.connectTimeoutMs, 1000);
+    assert.equal(r.config.discovery.maxTries, 3);
+    assert.equal(r.config.discovery.connectTimeoutMs, 1000);
   });
 
   for (const bad of [
@@ -70,9 +70,9 @@ describe("forwarder: configuration", () => {
     assert.deepEqual(r.errors, [
       'LISTEN_HOST="localhost" is invalid: expected an IP address (127.0.0.1: only the task\'s own containers can connect)',
       "ADMIN_PORT (8200) is invalid: expected a port that FORWARDS does not use",
-      "DISCOVERY_TTL_MIN_SECONDS (30) is invalid: expected at most DISCOVERY_TTL_MAX_SECONDS (10)",
       'DNS_SERVER="resolver" is invalid: expected an IP address, "ip:port" or "[ipv6]:port"',
       'MAX_TRIES="0" is invalid: expected an integer from 1 to 10',
+      "DISCOVERY_TTL_MIN_SECONDS (30) is invalid: expected at most DISCOVERY_TTL_MAX_SECONDS (10)",
       'MAX_CONNECTIONS="lots" is invalid: expected an integer from 1 to 65535',
     ]);
     const missing = parseForwarderConfig({});

@@ -17,23 +17,25 @@ describe("hello: configuration (pure)", () => {
       host: "0.0.0.0",
       taskName: "host-h",
       nameServer: "http://name.internal:3000/",
-      discoveryMode: "dns",
       dnsServer: undefined,
-      // The client's own defaults: one table, read by the environment parser.
-      recordType: CLIENT_DEFAULTS.recordType,
-      ttlMinSeconds: CLIENT_DEFAULTS.ttlMinSeconds,
-      ttlMaxSeconds: CLIENT_DEFAULTS.ttlMaxSeconds,
-      refreshAt: CLIENT_DEFAULTS.refreshAt,
-      dnsTimeoutMs: CLIENT_DEFAULTS.dnsTimeoutMs,
-      maxTargets: CLIENT_DEFAULTS.maxTargets,
-      maxDnsLookupsInFlight: CLIENT_DEFAULTS.maxDnsLookupsInFlight,
-      connectTimeoutMs: CLIENT_DEFAULTS.connectTimeoutMs,
-      responseTimeoutMs: CLIENT_DEFAULTS.responseTimeoutMs,
-      deadlineMs: CLIENT_DEFAULTS.deadlineMs,
-      maxResponseBytes: CLIENT_DEFAULTS.maxResponseBytes,
-      maxTries: CLIENT_DEFAULTS.maxTries,
-      busySlack: CLIENT_DEFAULTS.busySlack,
-      ejection: CLIENT_DEFAULTS.ejection,
+      // Every option of the client's table that has a variable, at the table's default.
+      discovery: {
+        mode: CLIENT_DEFAULTS.mode,
+        recordType: CLIENT_DEFAULTS.recordType,
+        ttlMinSeconds: CLIENT_DEFAULTS.ttlMinSeconds,
+        ttlMaxSeconds: CLIENT_DEFAULTS.ttlMaxSeconds,
+        refreshAt: CLIENT_DEFAULTS.refreshAt,
+        dnsTimeoutMs: CLIENT_DEFAULTS.dnsTimeoutMs,
+        maxTargets: CLIENT_DEFAULTS.maxTargets,
+        maxDnsLookupsInFlight: CLIENT_DEFAULTS.maxDnsLookupsInFlight,
+        connectTimeoutMs: CLIENT_DEFAULTS.connectTimeoutMs,
+        responseTimeoutMs: CLIENT_DEFAULTS.responseTimeoutMs,
+        deadlineMs: CLIENT_DEFAULTS.deadlineMs,
+        maxResponseBytes: CLIENT_DEFAULTS.maxResponseBytes,
+        maxTries: CLIENT_DEFAULTS.maxTries,
+        busySlack: CLIENT_DEFAULTS.busySlack,
+        ejection: CLIENT_DEFAULTS.ejection,
+      },
       drainDelayMs: 5000,
       drainTimeoutMs: 10_000,
       headersTimeoutMs: 10_000,
@@ -57,13 +59,13 @@ describe("hello: configuration (pure)", () => {
       "h",
     );
     assert.ok(parsed.ok);
-    assert.equal(parsed.config.maxTargets, 16);
-    assert.equal(parsed.config.maxDnsLookupsInFlight, 2);
+    assert.equal(parsed.config.discovery.maxTargets, 16);
+    assert.equal(parsed.config.discovery.maxDnsLookupsInFlight, 2);
     assert.deepEqual(parsed.config.dnsServer, { host: "127.0.0.1", port: 5353 });
-    assert.equal(parsed.config.recordType, "SRV");
-    assert.equal(parsed.config.ttlMinSeconds, 2);
-    assert.equal(parsed.config.refreshAt, 0.8);
-    assert.equal(parsed.config.ejection.maxEjectionPercent, 100);
+    assert.equal(parsed.config.discovery.recordType, "SRV");
+    assert.equal(parsed.config.discovery.ttlMinSeconds, 2);
+    assert.equal(parsed.config.discovery.refreshAt, 0.8);
+    assert.equal(parsed.config.discovery.ejection.maxEjectionPercent, 100);
   });
 
   it("reports every bad variable at once, naming it and what is allowed", () => {
