@@ -48,7 +48,10 @@ function allowed(row: OptionRow): string {
   const scale = row.envScale ?? 1;
   const range = `${row.min * scale}–${row.max * scale}`;
   const kind = row.type === "number" && scale === 1 ? "a number " : "";
-  const atMost = row.atMost === undefined ? "" : `, at most ${code(OPTIONS[row.atMost as keyof typeof OPTIONS].env ?? row.atMost)}`;
+  const atMost =
+    row.atMost === undefined
+      ? ""
+      : `, at most ${code((OPTIONS as Record<string, OptionRow>)[row.atMost].env ?? row.atMost)}`;
   return `${kind}${range}${atMost}`;
 }
 

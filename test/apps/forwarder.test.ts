@@ -203,6 +203,25 @@ describe("discovery library: createTargetSet", () => {
     aOnly.close();
   });
 
+  it("the forwarder's DISCOVERY_MAX_TARGETS reaches its target set (read through the library's table)", async () => {
+    for (const ip of ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"]) register(dns, ip, 8200);
+    const sizeWith = async (env: Record<string, string>): Promise<number> => {
+      const parsed = parseForwarderConfig({ FORWARDS: "vault.internal=8200", ...env });
+      assert.ok(parsed.ok, JSON.stringify(parsed));
+      const targets = createTargetSet({
+        name: "vault.internal",
+        ...parsed.config.discovery,
+        dnsServers: [{ host: "127.0.0.1", port: dns.port }],
+        log: quiet,
+      });
+      await targets.ready(2000);
+      targets.close();
+      return targets.size;
+    };
+    assert.equal(await sizeWith({}), 4);
+    assert.equal(await sizeWith({ DISCOVERY_MAX_TARGETS: "2" }), 2);
+  });
+
   it("leases round robin, skips excluded keys, ejects after consecutive failures and forgets them on success", async () => {
     for (const ip of ["127.0.0.2", "127.0.0.3", "127.0.0.4"]) register(dns, ip, 8200);
     set = createTargetSet({

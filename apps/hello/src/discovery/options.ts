@@ -239,7 +239,11 @@ export type OptionKey = keyof Table;
 type NameOf<K> = K extends `${infer G}.${string}` ? G : K;
 /** An option as the client takes it: a plain key, or an object option ("ejection"). */
 export type OptionName = NameOf<OptionKey>;
-type MembersOf<G extends string> = OptionKey extends infer K ? (K extends `${G}.${infer M}` ? M : never) : never;
+type MembersOf<G extends string> = OptionKey extends infer K
+  ? K extends `${G}.${infer M}`
+    ? M
+    : never
+  : never;
 type ValueOfRow<R> = R extends { readonly choices: readonly (infer C)[] } ? C : number;
 type ValueOf<N extends OptionName> = N extends OptionKey
   ? ValueOfRow<Table[N]>
@@ -435,7 +439,8 @@ function checkDnsServers(value: readonly DnsServer[] | undefined): readonly DnsS
 function outOfOrder(values: Nested, keys: ReadonlySet<string>): Array<[NumberRow, string, number, number]> {
   const found: Array<[NumberRow, string, number, number]> = [];
   for (const [key, row] of ROWS) {
-    if (row.type === "choice" || row.atMost === undefined || !keys.has(key) || !keys.has(row.atMost)) continue;
+    if (row.type === "choice" || row.atMost === undefined || !keys.has(key) || !keys.has(row.atMost))
+      continue;
     const value = getAt(values, key) as number;
     const limit = getAt(values, row.atMost) as number;
     if (value > limit) found.push([row, key, value, limit]);
@@ -455,7 +460,11 @@ export function resolveOptions(options: ServiceClientOptions): ResolvedOptions {
       options.url,
     );
   const given = options as unknown as Nested;
-  for (const name of new Set(ROWS.map(([key]) => pathOf(key)).filter((p) => p.length === 2).map((p) => p[0]))) {
+  for (const name of new Set(
+    ROWS.map(([key]) => pathOf(key))
+      .filter((p) => p.length === 2)
+      .map((p) => p[0]),
+  )) {
     const group = given[name];
     if (group !== undefined && (typeof group !== "object" || group === null))
       throw new InvalidOptionError(name, "an object", group);
@@ -513,8 +522,8 @@ export function readOptionsFromEnv<N extends OptionName>(
   const rows = ROWS.filter(([key]) => wanted.has(nameOf(key)));
   const values: Nested = {};
   for (const [key, row] of rows) {
-    const fallback = (getAt(defaults as Nested, key) ?? row.default) as number | string;
-    let value = fallback;
+    const fallback = (getAt(defaults, key) ?? row.default) as number | string;
+    let value: number | string;
     if (row.env === undefined) value = fallback;
     else if (row.type === "choice") value = read.oneOf(row.env, String(fallback), row.choices);
     else {
