@@ -341,6 +341,22 @@ describe("hello: process", () => {
     assert.ok(down.ms < 1000, `took ${down.ms} ms`);
   });
 
+  it("MAX_RESPONSE_BYTES reaches the client: a name answer above it is NAME_ANSWER_TOO_LARGE", async () => {
+    const name = run("name", { PORT: "0", HOST: "127.0.0.1", TASK_NAME: "task-p" });
+    const { port } = await name.listening;
+    const hello = run("hello", {
+      PORT: "0",
+      HOST: "127.0.0.1",
+      NAME_SERVER: `http://localhost:${port}/`,
+      DISCOVERY_MODE: "proxy",
+      MAX_RESPONSE_BYTES: "5", // name's answer, "<first name> (from task-p)", is longer
+    });
+    const url = `http://127.0.0.1:${(await hello.listening).port}`;
+    const r = await get(`${url}/`);
+    assert.equal(r.status, 502);
+    assert.match(r.body, /^NAME_ANSWER_TOO_LARGE: /);
+  });
+
   it("on SIGTERM lets in-flight requests finish, then exits 0", async () => {
     const { hello, url } = await topology(2, {}, { RESPONSE_DELAY_MS: "500" });
     const inFlight = Array.from({ length: 5 }, () => get(`${url}/`));
