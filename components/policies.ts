@@ -53,24 +53,107 @@ export function ecsTasksTrustPolicy(): TrustPolicyDocument {
   };
 }
 
-/** The actions consul-aws calls (Cloud Map API plus the Route 53 calls Cloud Map makes for it). */
-export const CONSUL_AWS_ACTIONS: readonly string[] = [
-  "servicediscovery:GetNamespace",
-  "servicediscovery:ListServices",
-  "servicediscovery:DiscoverInstances",
-  "servicediscovery:GetInstancesHealthStatus",
-  "servicediscovery:CreateService",
-  "servicediscovery:DeleteService",
-  "servicediscovery:RegisterInstance",
-  "servicediscovery:DeregisterInstance",
-  "route53:GetHostedZone",
-  "route53:ListHostedZonesByName",
-  "route53:ChangeResourceRecordSets",
-  "route53:CreateHealthCheck",
-  "route53:GetHealthCheck",
-  "route53:DeleteHealthCheck",
-  "route53:UpdateHealthCheck",
+/** consul-aws's task-role statements: each grants its actions on the resources named in consulAwsTaskPolicy. */
+type ConsulAwsStatement =
+  | "Namespace"
+  | "NamespaceAndServices"
+  | "ReadHealthOfThisStacksServices"
+  | "WriteOnlyUntaggedServices"
+  | "NoResourceLevel"
+  | "NamespaceHostedZone"
+  | "HealthChecks";
+
+/**
+ * Every permission consul-aws's task role has, one row each: the action, the statement that scopes
+ * it, and the call that needs it (consul-aws's own, from its catalog/aws.go, or the Route 53 call
+ * Cloud Map makes in its name). A new permission is one row here; test/aws/consul-aws-scope.test.ts
+ * checks the rows against the simulated calls both ways (a row no call needs fails, and so does a
+ * call no row grants).
+ */
+export const CONSUL_AWS_PERMISSIONS: readonly {
+  readonly action: string;
+  readonly statement: ConsulAwsStatement;
+  readonly neededBy: string;
+}[] = [
+  {
+    action: "servicediscovery:GetNamespace",
+    statement: "Namespace",
+    neededBy: "reads its namespace (HttpName)",
+  },
+  {
+    action: "servicediscovery:CreateService",
+    statement: "NamespaceAndServices",
+    neededBy: "copies a Consul service into Cloud Map",
+  },
+  {
+    action: "servicediscovery:DiscoverInstances",
+    statement: "NamespaceAndServices",
+    neededBy: "reads each Cloud Map service's instances",
+  },
+  {
+    action: "servicediscovery:GetInstancesHealthStatus",
+    statement: "ReadHealthOfThisStacksServices",
+    neededBy: "copies only healthy instances into Consul",
+  },
+  {
+    action: "servicediscovery:DeleteService",
+    statement: "WriteOnlyUntaggedServices",
+    neededBy: "removes a service that left Consul",
+  },
+  {
+    action: "servicediscovery:RegisterInstance",
+    statement: "WriteOnlyUntaggedServices",
+    neededBy: "registers a Consul service's instances",
+  },
+  {
+    action: "servicediscovery:DeregisterInstance",
+    statement: "WriteOnlyUntaggedServices",
+    neededBy: "deregisters instances that left Consul",
+  },
+  {
+    action: "servicediscovery:ListServices",
+    statement: "NoResourceLevel",
+    neededBy: "lists the namespace's services",
+  },
+  {
+    action: "route53:ListHostedZonesByName",
+    statement: "NoResourceLevel",
+    neededBy: "Cloud Map, registering an instance in consul-aws's name",
+  },
+  {
+    action: "route53:CreateHealthCheck",
+    statement: "NoResourceLevel",
+    neededBy: "Cloud Map, registering an instance in consul-aws's name",
+  },
+  {
+    action: "route53:GetHostedZone",
+    statement: "NamespaceHostedZone",
+    neededBy: "Cloud Map, registering an instance in consul-aws's name",
+  },
+  {
+    action: "route53:ChangeResourceRecordSets",
+    statement: "NamespaceHostedZone",
+    neededBy: "Cloud Map, writing an instance's records in consul-aws's name",
+  },
+  {
+    action: "route53:GetHealthCheck",
+    statement: "HealthChecks",
+    neededBy: "Cloud Map, (de)registering an instance in consul-aws's name",
+  },
+  {
+    action: "route53:DeleteHealthCheck",
+    statement: "HealthChecks",
+    neededBy: "Cloud Map, deregistering an instance in consul-aws's name",
+  },
+  {
+    action: "route53:UpdateHealthCheck",
+    statement: "HealthChecks",
+    neededBy: "Cloud Map, (de)registering an instance in consul-aws's name",
+  },
 ];
+
+/** The actions consul-aws's task role grants (Cloud Map API plus the Route 53 calls Cloud Map makes for it). */
+export const CONSUL_AWS_ACTIONS: readonly string[] = CONSUL_AWS_PERMISSIONS.map((p) => p.action);
 
 export interface ConsulAwsPolicyInput {
   /** `arn:<partition>:servicediscovery:<region>:<account>:namespace/ns-…` */
@@ -115,73 +198,42 @@ export function consulAwsTaskPolicy(input: ConsulAwsPolicyInput): PolicyDocument
   const partition = partitionOfArn(input.namespaceArn);
   const zoneArn = `arn:${partition}:route53:::hostedzone/${input.hostedZoneId}`;
   const services = servicesArnPattern(input.namespaceArn);
+  const statements: Record<ConsulAwsStatement, Omit<PolicyStatement, "Sid" | "Effect" | "Action">> = {
+    Namespace: { Resource: input.namespaceArn },
+    // CreateService and DiscoverInstances require two resource types, the namespace and a service:
+    // a grant on the namespace alone denies them. No NamespaceName condition on DiscoverInstances:
+    // consul-aws sends the namespace's HttpName, which AWS suffixes with a hash when a name is reused.
+    NamespaceAndServices: { Resource: [input.namespaceArn, services] },
+    // Services are created at run time, so their ids are unknown here; tags tell them apart.
+    ReadHealthOfThisStacksServices: {
+      Resource: services,
+      Condition: {
+        StringEqualsIfExists: {
+          "aws:ResourceTag/project": input.ownTags.project,
+          "aws:ResourceTag/stack": input.ownTags.stack,
+        },
+      },
+    },
+    WriteOnlyUntaggedServices: {
+      Resource: services,
+      Condition: {
+        Null: Object.fromEntries(STACK_TAG_KEYS.map((key) => [`aws:ResourceTag/${key}`, "true"])),
+      },
+    },
+    NoResourceLevel: { Resource: "*" },
+    NamespaceHostedZone: { Resource: zoneArn },
+    HealthChecks: { Resource: `arn:${partition}:route53:::healthcheck/*` },
+  };
   return {
     Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "Namespace",
-        Effect: "Allow",
-        Action: ["servicediscovery:GetNamespace"],
-        Resource: input.namespaceArn,
-      },
-      {
-        // Both actions require two resource types, the namespace and a service: a grant on the
-        // namespace alone denies them. No NamespaceName condition on DiscoverInstances: consul-aws
-        // sends the namespace's HttpName, which AWS suffixes with a hash when a name is reused.
-        Sid: "NamespaceAndServices",
-        Effect: "Allow",
-        Action: ["servicediscovery:CreateService", "servicediscovery:DiscoverInstances"],
-        Resource: [input.namespaceArn, services],
-      },
-      {
-        // Services are created at run time, so their ids are unknown here; tags tell them apart.
-        Sid: "ReadHealthOfThisStacksServices",
-        Effect: "Allow",
-        Action: ["servicediscovery:GetInstancesHealthStatus"],
-        Resource: services,
-        Condition: {
-          StringEqualsIfExists: {
-            "aws:ResourceTag/project": input.ownTags.project,
-            "aws:ResourceTag/stack": input.ownTags.stack,
-          },
-        },
-      },
-      {
-        Sid: "WriteOnlyUntaggedServices",
-        Effect: "Allow",
-        Action: [
-          "servicediscovery:DeleteService",
-          "servicediscovery:RegisterInstance",
-          "servicediscovery:DeregisterInstance",
-        ],
-        Resource: services,
-        Condition: {
-          Null: Object.fromEntries(STACK_TAG_KEYS.map((key) => [`aws:ResourceTag/${key}`, "true"])),
-        },
-      },
-      {
-        Sid: "NoResourceLevel",
-        Effect: "Allow",
-        Action: [
-          "servicediscovery:ListServices",
-          "route53:ListHostedZonesByName",
-          "route53:CreateHealthCheck",
-        ],
-        Resource: "*",
-      },
-      {
-        Sid: "NamespaceHostedZone",
-        Effect: "Allow",
-        Action: ["route53:GetHostedZone", "route53:ChangeResourceRecordSets"],
-        Resource: zoneArn,
-      },
-      {
-        Sid: "HealthChecks",
-        Effect: "Allow",
-        Action: ["route53:GetHealthCheck", "route53:DeleteHealthCheck", "route53:UpdateHealthCheck"],
-        Resource: `arn:${partition}:route53:::healthcheck/*`,
-      },
-    ],
+    Statement: Object.entries(statements)
+      .map(([sid, scope]) => ({
+        Sid: sid,
+        Effect: "Allow" as const,
+        Action: CONSUL_AWS_PERMISSIONS.filter((p) => p.statement === sid).map((p) => p.action),
+        ...scope,
+      }))
+      .filter((statement) => statement.Action.length > 0), // IAM refuses a statement without actions
   };
 }
 

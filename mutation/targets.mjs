@@ -42,7 +42,7 @@ export const TARGETS = {
   // here the DNS files are not mutated, and in `discovery-dns` the HTTP tests do not run).
   "discovery-http": {
     mutate: ["pool", "attempt", "client", "options", "errors"].map((f) => `apps/hello/src/discovery/${f}.ts`),
-    spec: ["client", "library", "http"].map((f) => `test/apps/discovery-${f}.test.ts`),
+    spec: ["client", "library", "http", "options"].map((f) => `test/apps/discovery-${f}.test.ts`),
     tsconfig: "apps/hello/tsconfig.json",
     ignoreStatic: true,
   },

@@ -168,7 +168,7 @@ describe("discovery library: options", () => {
   it("hello's environment uses the client's defaults and bounds (one table, no copy)", () => {
     const parsed = parseHelloConfig({ NAME_SERVER: "http://name.internal:3000/" }, "h");
     assert.ok(parsed.ok);
-    const c = parsed.config;
+    const c = parsed.config.discovery;
     assert.deepEqual(
       [
         c.ttlMinSeconds,
@@ -233,9 +233,9 @@ describe("discovery library: options", () => {
     assert.ok(max.ok);
     const client = createServiceClient({
       url: max.config.nameServer,
-      maxTries: max.config.maxTries,
-      refreshAt: max.config.refreshAt,
-      ejection: max.config.ejection,
+      maxTries: max.config.discovery.maxTries,
+      refreshAt: max.config.discovery.refreshAt,
+      ejection: max.config.discovery.ejection,
       dnsServers: [{ host: "127.0.0.1", port: 9 }],
     });
     void client.close();

@@ -29,8 +29,8 @@ describe("forwarder: configuration", () => {
     ]);
     assert.equal(r.config.listenHost, "127.0.0.1");
     assert.equal(r.config.adminPort, 9901);
-    assert.equal(r.config.maxTries, 3);
-    assert.equal(r.config.connectTimeoutMs, 1000);
+    assert.equal(r.config.discovery.maxTries, 3);
+    assert.equal(r.config.discovery.connectTimeoutMs, 1000);
   });
 
   for (const bad of [
@@ -70,9 +70,9 @@ describe("forwarder: configuration", () => {
     assert.deepEqual(r.errors, [
       'LISTEN_HOST="localhost" is invalid: expected an IP address (127.0.0.1: only the task\'s own containers can connect)',
       "ADMIN_PORT (8200) is invalid: expected a port that FORWARDS does not use",
-      "DISCOVERY_TTL_MIN_SECONDS (30) is invalid: expected at most DISCOVERY_TTL_MAX_SECONDS (10)",
       'DNS_SERVER="resolver" is invalid: expected an IP address, "ip:port" or "[ipv6]:port"',
       'MAX_TRIES="0" is invalid: expected an integer from 1 to 10',
+      "DISCOVERY_TTL_MIN_SECONDS (30) is invalid: expected at most DISCOVERY_TTL_MAX_SECONDS (10)",
       'MAX_CONNECTIONS="lots" is invalid: expected an integer from 1 to 65535',
     ]);
     const missing = parseForwarderConfig({});
@@ -201,6 +201,25 @@ describe("discovery library: createTargetSet", () => {
     await aOnly.ready(2000);
     assert.equal(aOnly.size, 0);
     aOnly.close();
+  });
+
+  it("the forwarder's DISCOVERY_MAX_TARGETS reaches its target set (read through the library's table)", async () => {
+    for (const ip of ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"]) register(dns, ip, 8200);
+    const sizeWith = async (env: Record<string, string>): Promise<number> => {
+      const parsed = parseForwarderConfig({ FORWARDS: "vault.internal=8200", ...env });
+      assert.ok(parsed.ok, JSON.stringify(parsed));
+      const targets = createTargetSet({
+        name: "vault.internal",
+        ...parsed.config.discovery,
+        dnsServers: [{ host: "127.0.0.1", port: dns.port }],
+        log: quiet,
+      });
+      await targets.ready(2000);
+      targets.close();
+      return targets.size;
+    };
+    assert.equal(await sizeWith({}), 4);
+    assert.equal(await sizeWith({ DISCOVERY_MAX_TARGETS: "2" }), 2);
   });
 
   it("leases round robin, skips excluded keys, ejects after consecutive failures and forgets them on success", async () => {

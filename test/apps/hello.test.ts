@@ -1,7 +1,7 @@
 // hello: configuration (pure) and the real process wired to a real DNS server and name processes.
 import assert from "node:assert/strict";
 import { parseHelloConfig } from "../../apps/hello/src/config";
-import { CLIENT_DEFAULTS } from "../../apps/hello/src/discovery";
+import { CLIENT_DEFAULTS, ENV_OPTION_NAMES } from "../../apps/hello/src/discovery";
 import { LATENCY_BOUNDS_MS, LatencyRecorder, type LatencyHistogram } from "../../apps/hello/src/latency";
 import { runApp, type RunningApp } from "./support/app-process";
 import { aRecord, soaRecord, srvRecord, TestDnsServer } from "./support/test-dns-server";
@@ -17,23 +17,10 @@ describe("hello: configuration (pure)", () => {
       host: "0.0.0.0",
       taskName: "host-h",
       nameServer: "http://name.internal:3000/",
-      discoveryMode: "dns",
       dnsServer: undefined,
-      // The client's own defaults: one table, read by the environment parser.
-      recordType: CLIENT_DEFAULTS.recordType,
-      ttlMinSeconds: CLIENT_DEFAULTS.ttlMinSeconds,
-      ttlMaxSeconds: CLIENT_DEFAULTS.ttlMaxSeconds,
-      refreshAt: CLIENT_DEFAULTS.refreshAt,
-      dnsTimeoutMs: CLIENT_DEFAULTS.dnsTimeoutMs,
-      maxTargets: CLIENT_DEFAULTS.maxTargets,
-      maxDnsLookupsInFlight: CLIENT_DEFAULTS.maxDnsLookupsInFlight,
-      connectTimeoutMs: CLIENT_DEFAULTS.connectTimeoutMs,
-      responseTimeoutMs: CLIENT_DEFAULTS.responseTimeoutMs,
-      deadlineMs: CLIENT_DEFAULTS.deadlineMs,
-      maxResponseBytes: CLIENT_DEFAULTS.maxResponseBytes,
-      maxTries: CLIENT_DEFAULTS.maxTries,
-      busySlack: CLIENT_DEFAULTS.busySlack,
-      ejection: CLIENT_DEFAULTS.ejection,
+      // Every option of the client's table that has a variable, at the table's default
+      // (test/apps/discovery-options.test.ts checks each variable on its own).
+      discovery: Object.fromEntries(ENV_OPTION_NAMES.map((name) => [name, CLIENT_DEFAULTS[name]])),
       drainDelayMs: 5000,
       drainTimeoutMs: 10_000,
       headersTimeoutMs: 10_000,
@@ -57,13 +44,13 @@ describe("hello: configuration (pure)", () => {
       "h",
     );
     assert.ok(parsed.ok);
-    assert.equal(parsed.config.maxTargets, 16);
-    assert.equal(parsed.config.maxDnsLookupsInFlight, 2);
+    assert.equal(parsed.config.discovery.maxTargets, 16);
+    assert.equal(parsed.config.discovery.maxDnsLookupsInFlight, 2);
     assert.deepEqual(parsed.config.dnsServer, { host: "127.0.0.1", port: 5353 });
-    assert.equal(parsed.config.recordType, "SRV");
-    assert.equal(parsed.config.ttlMinSeconds, 2);
-    assert.equal(parsed.config.refreshAt, 0.8);
-    assert.equal(parsed.config.ejection.maxEjectionPercent, 100);
+    assert.equal(parsed.config.discovery.recordType, "SRV");
+    assert.equal(parsed.config.discovery.ttlMinSeconds, 2);
+    assert.equal(parsed.config.discovery.refreshAt, 0.8);
+    assert.equal(parsed.config.discovery.ejection.maxEjectionPercent, 100);
   });
 
   it("reports every bad variable at once, naming it and what is allowed", () => {
@@ -352,6 +339,22 @@ describe("hello: process", () => {
     assert.equal(down.body, "NAME_UNAVAILABLE: no name task answered\n");
     assert.doesNotMatch(down.body, new RegExp(`${port}|ECONNREFUSED|localhost`));
     assert.ok(down.ms < 1000, `took ${down.ms} ms`);
+  });
+
+  it("MAX_RESPONSE_BYTES reaches the client: a name answer above it is NAME_ANSWER_TOO_LARGE", async () => {
+    const name = run("name", { PORT: "0", HOST: "127.0.0.1", TASK_NAME: "task-p" });
+    const { port } = await name.listening;
+    const hello = run("hello", {
+      PORT: "0",
+      HOST: "127.0.0.1",
+      NAME_SERVER: `http://localhost:${port}/`,
+      DISCOVERY_MODE: "proxy",
+      MAX_RESPONSE_BYTES: "5", // name's answer, "<first name> (from task-p)", is longer
+    });
+    const url = `http://127.0.0.1:${(await hello.listening).port}`;
+    const r = await get(`${url}/`);
+    assert.equal(r.status, 502);
+    assert.match(r.body, /^NAME_ANSWER_TOO_LARGE: /);
   });
 
   it("on SIGTERM lets in-flight requests finish, then exits 0", async () => {

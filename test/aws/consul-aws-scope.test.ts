@@ -11,6 +11,7 @@ import { loadStackConfig, ProgramRun, runProgram } from "../infra/harness";
 import { Call, RoleUnderTest, simulateCalls } from "./rules/iam";
 import { consulAwsCalls, resourceTagContext, rolesOf } from "./rules/workloads";
 import { RESOURCE_TYPES as TYPES } from "../../policy/resource-types";
+import { CONSUL_AWS_PERMISSIONS } from "../../components/policies";
 
 const ACCOUNT = "123456789012";
 const OTHER_NAMESPACE = `arn:aws:servicediscovery:eu-west-1:${ACCOUNT}:namespace/ns-otherteam0001`;
@@ -50,7 +51,30 @@ describe("aws rules: consul-aws's Cloud Map rights stop at what is its own", fun
       results.filter((o) => !o.allowed).map((o) => `${o.call.why}: ${o.call.action} -> ${o.result}`),
       [],
     );
-    assert.ok(results.length > 20);
+  });
+
+  it("the permission table (CONSUL_AWS_PERMISSIONS) is exactly what the calls need: no permission without a call, no call without a permission", () => {
+    const [workload] = consulAwsCalls(run, ["consul", "payments"]);
+    const called = new Set(workload.calls.map((c) => c.action));
+    const table = CONSUL_AWS_PERMISSIONS.map((p) => p.action);
+    const granted = role.policies
+      .flatMap((p) => [p.document.Statement].flat())
+      .flatMap((statement) => [statement.Action].flat());
+    assert.deepStrictEqual(
+      table.filter((action) => !called.has(action)),
+      [],
+      "permissions no simulated call needs: remove them, or add the call that needs them (test/aws/rules/workloads.ts)",
+    );
+    assert.deepStrictEqual(
+      [...called].filter((action) => !table.includes(action)),
+      [],
+      "calls no row of CONSUL_AWS_PERMISSIONS grants",
+    );
+    assert.deepStrictEqual(
+      [...granted].sort(),
+      [...table].sort(),
+      "the role grants the table's actions, each once",
+    );
   });
 
   it("denied: another namespace, this stack's own services, another stack's services, another zone", async () => {

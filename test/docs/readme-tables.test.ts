@@ -8,6 +8,15 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseForwarderConfig } from "../../apps/forwarder/src/config";
 import { parseHelloConfig } from "../../apps/hello/src/config";
+import { OPTIONS, type OptionRow } from "../../apps/hello/src/discovery/options";
+import {
+  APPS_README,
+  discoveryTable,
+  READERS,
+  TABLE_BEGIN,
+  TABLE_END,
+  withDiscoveryTable,
+} from "../../docs/discovery-table";
 import { parseNameConfig } from "../../apps/name/src/config";
 import { ERROR_ANSWERS } from "../../apps/hello/src/error-answers";
 import { ExitCode } from "../../driver/errors";
@@ -41,10 +50,10 @@ function appTable(app: string): string[][] {
   return tableRows(text.slice(text.indexOf(`## ${app}\n`)), "| variable | default | meaning |");
 }
 
-/** The variables an app's config reads: the quoted upper-case names in its config.ts and env.ts. */
 /**
  * The variables an app's config.ts reads: its own literals, plus those of each env.ts method it calls
- * (env.ts is shared by the apps; a method one app never calls reads nothing for it).
+ * (env.ts is shared by the apps; a method one app never calls reads nothing for it), plus the
+ * variables of the discovery options it reads through the library's table.
  */
 function variablesRead(app: string): string[] {
   const config = read(`apps/${app}/src/config.ts`);
@@ -57,7 +66,20 @@ function variablesRead(app: string): string[] {
   const source = [config, ...called.filter((m) => config.includes(`.${m.name}()`)).map((m) => m.body)].join(
     "\n",
   );
-  return [...new Set([...source.matchAll(/"([A-Z][A-Z0-9_]{2,})"/g)].map((m) => m[1]))].sort();
+  return [
+    ...new Set([
+      ...[...source.matchAll(/"([A-Z][A-Z0-9_]{2,})"/g)].map((m) => m[1]),
+      ...discoveryVariables(app),
+    ]),
+  ].sort();
+}
+
+/** The variables of the discovery options `app` reads (none for an app that reads none). */
+function discoveryVariables(app: string): string[] {
+  const names = READERS.find((r) => r.app === app)?.names ?? [];
+  return Object.entries(OPTIONS as Record<string, OptionRow>)
+    .filter(([key, row]) => row.env !== undefined && names.includes(key.split(".")[0]))
+    .map(([, row]) => String(row.env));
 }
 
 describe("docs tables that mirror code", () => {
@@ -78,6 +100,28 @@ describe("docs tables that mirror code", () => {
       checked++;
     }
     assert.ok(checked >= 8, `only ${checked} flags checked`);
+  });
+
+  it("discovery options: apps/README.md's table is the one generated from the library's options table (`npm run docs:discovery`)", () => {
+    const readme = fs.readFileSync(APPS_README, "utf8");
+    assert.ok(
+      readme.includes(TABLE_BEGIN) && readme.includes(TABLE_END),
+      "the markers are in apps/README.md",
+    );
+    assert.strictEqual(
+      readme,
+      withDiscoveryTable(readme, discoveryTable()),
+      "apps/README.md's discovery table is stale: run `npm run docs:discovery`",
+    );
+    const rows = tableRows(
+      readme.slice(readme.indexOf(TABLE_BEGIN)),
+      "| variable | option | default | allowed | read by | meaning |",
+    );
+    assert.deepStrictEqual(
+      rows.map(([, option]) => /`([^`]+)`/.exec(option)?.[1]),
+      Object.keys(OPTIONS),
+      "one row per option of OPTIONS, in its order",
+    );
   });
 
   it("driver exit codes: the table lists exactly the codes the driver exits with", () => {
@@ -121,13 +165,25 @@ describe("docs tables that mirror code", () => {
   ] as const) {
     it(`${app}'s variables: the table names every variable it reads, and each literal default is the default`, () => {
       const rows = appTable(app);
-      const named = rows.flatMap(([cell]) => [...cell.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]));
+      const text = read("apps/README.md");
+      const discoveryRows = tableRows(
+        text.slice(text.indexOf(TABLE_BEGIN)),
+        "| variable | option | default | allowed | read by | meaning |",
+      ).filter((row) => row[4].split(", ").some((reader) => reader.split(" ")[0] === app));
+      const named = [...rows, ...discoveryRows].flatMap(([cell]) =>
+        [...cell.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]),
+      );
       for (const variable of variablesRead(app))
         assert.ok(named.includes(variable), `${variable} is not in the table`);
       const base = parse({ ...required });
       assert.ok(base.ok);
       let checked = 0;
-      for (const [cell, defaultCell] of rows) {
+      // The discovery table's default, or the app's own where its "read by" cell names one.
+      const discoveryDefaults = discoveryRows.map(([cell, , defaultCell, , readBy]) => {
+        const own = new RegExp(`${app} \\(default (\`[^\`]*\`)\\)`).exec(readBy)?.[1];
+        return [cell, own ?? defaultCell];
+      });
+      for (const [cell, defaultCell] of [...rows, ...discoveryDefaults]) {
         const variable = literal(cell);
         const value = literal(defaultCell);
         if (variable === undefined || value === undefined) continue;

@@ -20,8 +20,8 @@ describe("infra policies", () => {
     const doc = consulAwsTaskPolicy({ namespaceArn: NAMESPACE_ARN, hostedZoneId: "Z1", ownTags: OWN_TAGS });
     const actions = actionsOf(doc);
     assert.deepStrictEqual([...actions].sort(), [...CONSUL_AWS_ACTIONS].sort());
+    // Each once; which actions belong here is checked against consul-aws's simulated calls (test/aws).
     assert.strictEqual(new Set(actions).size, actions.length);
-    assert.strictEqual(CONSUL_AWS_ACTIONS.length, 15);
   });
 
   it("consul-aws resources: namespace, services, its hosted zone; * only where IAM has no resource type", () => {

@@ -1,13 +1,14 @@
 // The forwarder's settings from the environment, checked all at once before anything starts.
-// Discovery defaults and bounds come from the discovery library's own table (as hello's do).
+// The discovery variables are read by the discovery library's own table and reader, as hello's are.
 import net from "node:net";
 import { EnvReader, type Env } from "./env";
 import {
-  CLIENT_DEFAULTS as D,
-  OPTION_LIMITS as L,
+  CONNECTION_OPTION_NAMES,
   parseDnsServer,
+  readOptionsFromEnv,
+  type ConnectionOptionName,
   type DnsServer,
-  type EjectionPolicy,
+  type TableOptions,
 } from "../../hello/src/discovery/connections";
 
 /** One service to forward: connections to listenHost:port go to an instance of `name` (DNS SRV). */
@@ -16,19 +17,24 @@ export interface Forward {
   port: number;
 }
 
+/**
+ * The discovery options the forwarder reads: every option of the target set (DNS, balancing,
+ * ejection), plus the client's connect timeout and tries, which its own connects use.
+ */
+export const FORWARDER_DISCOVERY = {
+  names: [...CONNECTION_OPTION_NAMES, "connectTimeoutMs", "maxTries"],
+  // A TCP connect across the VPC, not an HTTP answer: a second before trying another instance.
+  defaults: { connectTimeoutMs: 1000 },
+} as const;
+
+export type DiscoverySettings = Pick<TableOptions, ConnectionOptionName | "connectTimeoutMs" | "maxTries">;
+
 export interface ForwarderConfig {
   forwards: Forward[];
   listenHost: string;
   adminPort: number;
   dnsServer: DnsServer | undefined;
-  ttlMinSeconds: number;
-  ttlMaxSeconds: number;
-  refreshAt: number;
-  dnsTimeoutMs: number;
-  connectTimeoutMs: number;
-  maxTries: number;
-  busySlack: number;
-  ejection: EjectionPolicy;
+  discovery: DiscoverySettings;
   maxConnections: number;
   idleTimeoutMs: number;
   drainTimeoutMs: number;
@@ -68,8 +74,6 @@ export function parseForwards(raw: string): Forward[] | undefined {
 
 export function parseForwarderConfig(env: Env): ConfigResult {
   const read = new EnvReader(env);
-  const int = (name: string, fallback: number, range: { min: number; max: number }): number =>
-    read.int(name, fallback, range.min, range.max);
   const forwards = read.parsed("FORWARDS", [], parseForwards, FORWARDS_FORMAT, true);
   const listenHost = read.parsed(
     "LISTEN_HOST",
@@ -80,18 +84,6 @@ export function parseForwarderConfig(env: Env): ConfigResult {
   const adminPort = read.int("ADMIN_PORT", DEFAULT_ADMIN_PORT, 0, 65535);
   if (forwards.some((f) => f.port === adminPort))
     read.errors.push(`ADMIN_PORT (${adminPort}) is invalid: expected a port that FORWARDS does not use`);
-  const ttlMinSeconds = int("DISCOVERY_TTL_MIN_SECONDS", D.ttlMinSeconds, L.ttlMinSeconds);
-  const ttlMaxSeconds = int("DISCOVERY_TTL_MAX_SECONDS", D.ttlMaxSeconds, L.ttlMaxSeconds);
-  if (ttlMinSeconds > ttlMaxSeconds)
-    read.errors.push(
-      `DISCOVERY_TTL_MIN_SECONDS (${ttlMinSeconds}) is invalid: expected at most DISCOVERY_TTL_MAX_SECONDS (${ttlMaxSeconds})`,
-    );
-  const ejectionBaseMs = int("EJECTION_BASE_MS", D.ejection.baseMs, L.ejection.baseMs);
-  const ejectionMaxMs = int("EJECTION_MAX_MS", D.ejection.maxMs, L.ejection.maxMs);
-  if (ejectionBaseMs > ejectionMaxMs)
-    read.errors.push(
-      `EJECTION_BASE_MS (${ejectionBaseMs}) is invalid: expected at most EJECTION_MAX_MS (${ejectionMaxMs})`,
-    );
   const config: ForwarderConfig = {
     forwards,
     listenHost,
@@ -102,35 +94,7 @@ export function parseForwarderConfig(env: Env): ConfigResult {
       parseDnsServer,
       'an IP address, "ip:port" or "[ipv6]:port"',
     ),
-    ttlMinSeconds,
-    ttlMaxSeconds,
-    refreshAt:
-      read.int(
-        "DISCOVERY_REFRESH_AT_PERCENT",
-        D.refreshAt * 100,
-        L.refreshAt.min * 100,
-        L.refreshAt.max * 100,
-      ) / 100,
-    dnsTimeoutMs: int("DNS_TIMEOUT_MS", D.dnsTimeoutMs, L.dnsTimeoutMs),
-    // A TCP connect across the VPC, not an HTTP answer: a second before trying another instance.
-    connectTimeoutMs: int("CONNECT_TIMEOUT_MS", 1000, L.connectTimeoutMs),
-    maxTries: int("MAX_TRIES", D.maxTries, L.maxTries),
-    busySlack: int("BALANCER_BUSY_SLACK", D.busySlack, L.busySlack),
-    ejection: {
-      consecutiveFailures: int(
-        "EJECTION_CONSECUTIVE_FAILURES",
-        D.ejection.consecutiveFailures,
-        L.ejection.consecutiveFailures,
-      ),
-      baseMs: ejectionBaseMs,
-      maxMs: ejectionMaxMs,
-      maxEjectionPercent: int(
-        "EJECTION_MAX_PERCENT",
-        D.ejection.maxEjectionPercent,
-        L.ejection.maxEjectionPercent,
-      ),
-      jitter: D.ejection.jitter,
-    },
+    discovery: readOptionsFromEnv(read, FORWARDER_DISCOVERY.names, FORWARDER_DISCOVERY.defaults),
     maxConnections: read.int("MAX_CONNECTIONS", 1024, 1, 65_535),
     idleTimeoutMs: read.int("IDLE_TIMEOUT_MS", 0, 0, 86_400_000),
     drainTimeoutMs: read.int("DRAIN_TIMEOUT_MS", 10_000, 0, 600_000),

@@ -17,19 +17,14 @@ function forwarders(config: ForwarderConfig): ServiceForwarder[] {
         targets: createTargetSet({
           name: f.name,
           recordType: "SRV",
+          ...config.discovery,
           dnsServers: config.dnsServer ? [config.dnsServer] : undefined,
-          ttlMinSeconds: config.ttlMinSeconds,
-          ttlMaxSeconds: config.ttlMaxSeconds,
-          refreshAt: config.refreshAt,
-          dnsTimeoutMs: config.dnsTimeoutMs,
-          busySlack: config.busySlack,
-          ejection: config.ejection,
           log,
         }),
         listenHost: config.listenHost,
         listenPort: f.port,
-        connectTimeoutMs: config.connectTimeoutMs,
-        maxTries: config.maxTries,
+        connectTimeoutMs: config.discovery.connectTimeoutMs,
+        maxTries: config.discovery.maxTries,
         maxConnections: config.maxConnections,
         idleTimeoutMs: config.idleTimeoutMs,
         log,
@@ -67,7 +62,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => admin.listen(config.adminPort, "127.0.0.1", resolve));
   const adminPort = (admin.address() as { port: number }).port;
   // The first lookups, so the app's first connection does not race them (healthy only after).
-  await Promise.all(all.map((f) => f.ready(config.dnsTimeoutMs * 2)));
+  await Promise.all(all.map((f) => f.ready(config.discovery.dnsTimeoutMs * 2)));
   state.ready = true;
   log("listening", {
     address: "127.0.0.1",

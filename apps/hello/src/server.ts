@@ -100,21 +100,8 @@ async function answerRoot(
 function clientFor(config: HelloConfig): ServiceClient {
   return createServiceClient({
     url: config.nameServer,
-    mode: config.discoveryMode,
-    recordType: config.recordType,
+    ...config.discovery,
     dnsServers: config.dnsServer ? [config.dnsServer] : undefined,
-    ttlMinSeconds: config.ttlMinSeconds,
-    ttlMaxSeconds: config.ttlMaxSeconds,
-    refreshAt: config.refreshAt,
-    dnsTimeoutMs: config.dnsTimeoutMs,
-    maxTargets: config.maxTargets,
-    maxDnsLookupsInFlight: config.maxDnsLookupsInFlight,
-    connectTimeoutMs: config.connectTimeoutMs,
-    responseTimeoutMs: config.responseTimeoutMs,
-    deadlineMs: config.deadlineMs,
-    maxTries: config.maxTries,
-    busySlack: config.busySlack,
-    ejection: config.ejection,
     log,
   });
 }
@@ -175,8 +162,8 @@ function startServer(config: HelloConfig): void {
       address,
       port,
       nameServer: config.nameServer,
-      discoveryMode: config.discoveryMode,
-      recordType: config.recordType,
+      discoveryMode: config.discovery.mode,
+      recordType: config.discovery.recordType,
     });
     const started = clientFor(config);
     client = started;

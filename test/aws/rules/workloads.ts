@@ -132,6 +132,28 @@ export function ecsExecCalls(run: ProgramRun): Workload[] {
 }
 
 /**
+ * The Route 53 calls Cloud Map makes in the caller's name when it registers or deregisters an
+ * instance of a DNS namespace's service: its records in the namespace's hosted zone and, for a
+ * service with a health check, the check. AWS requires the caller to hold them: "Cloud Map
+ * creates, updates, and deletes Route 53 records and health checks when you register and
+ * deregister instances" (AWS Cloud Map Developer Guide, identity-based policies; its API
+ * permissions reference lists GetHealthCheck, DeleteHealthCheck and UpdateHealthCheck under
+ * DeregisterInstance). AWS documents them for registering and deregistering together.
+ */
+function cloudMapRoute53Calls(zone: string, why: string): Call[] {
+  const healthCheck = "arn:aws:route53:::healthcheck/0a1b2c3d-0000-4000-8000-000000000000";
+  return [
+    { why, action: "route53:GetHostedZone", resource: zone },
+    { why, action: "route53:ListHostedZonesByName", resource: "*" },
+    { why, action: "route53:ChangeResourceRecordSets", resource: zone },
+    { why, action: "route53:CreateHealthCheck", resource: "*" },
+    { why, action: "route53:GetHealthCheck", resource: healthCheck },
+    { why, action: "route53:UpdateHealthCheck", resource: healthCheck },
+    { why, action: "route53:DeleteHealthCheck", resource: healthCheck },
+  ];
+}
+
+/**
  * consul-aws's calls (catalog/aws.go): GetNamespace; ListServices; per Cloud Map service
  * DiscoverInstances (namespace by its HttpName) and GetInstancesHealthStatus; per Consul service
  * CreateService (SRV records), RegisterInstance, DeregisterInstance, DeleteService; and the
@@ -192,16 +214,9 @@ export function consulAwsCalls(
       "servicediscovery:DeleteService",
     ])
       calls.push({ why, action, resource: created });
-    calls.push({
-      why: `Cloud Map writes ${consulService}'s records for consul-aws`,
-      action: "route53:ChangeResourceRecordSets",
-      resource: zone,
-    });
-    calls.push({
-      why: `Cloud Map reads the namespace's zone for consul-aws`,
-      action: "route53:GetHostedZone",
-      resource: zone,
-    });
+    calls.push(
+      ...cloudMapRoute53Calls(zone, `Cloud Map (de)registers ${consulService}'s instances for consul-aws`),
+    );
   }
   return [{ role: roleNameOfArn(td.inputs.taskRoleArn), calls }];
 }

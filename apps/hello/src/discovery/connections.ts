@@ -9,8 +9,16 @@ export type {
   TargetSetMetrics,
   TargetLeaseMetrics,
 } from "./target-set";
-export { CLIENT_DEFAULTS, OPTION_LIMITS, RECORD_TYPES, describeRange } from "./options";
-export type { Range } from "./options";
+export {
+  OPTIONS,
+  CLIENT_DEFAULTS,
+  OPTION_LIMITS,
+  RECORD_TYPES,
+  CONNECTION_OPTION_NAMES,
+  describeRange,
+  readOptionsFromEnv,
+} from "./options";
+export type { Range, OptionRow, TableOptions, ConnectionOptionName, VariableReader } from "./options";
 export { ServiceClientError, InvalidOptionError } from "./errors";
 export type { EjectionPolicy } from "./outlier";
 export type { DnsServer } from "./dns-servers";

@@ -11,14 +11,29 @@ export type {
   TargetLeaseMetrics,
 } from "./target-set";
 export {
+  OPTIONS,
   CLIENT_DEFAULTS,
   OPTION_LIMITS,
   RECORD_TYPES,
   DISCOVERY_MODES,
+  CONNECTION_OPTION_NAMES,
+  ENV_OPTION_NAMES,
   describeRange,
   parseServiceUrl,
+  readOptionsFromEnv,
 } from "./options";
-export type { ServiceClientOptions, ResolvedOptions, DiscoveryMode, Range } from "./options";
+export type {
+  ServiceClientOptions,
+  ResolvedOptions,
+  DiscoveryMode,
+  Range,
+  OptionRow,
+  OptionName,
+  TableOptions,
+  ConnectionOptionName,
+  EnvOptionName,
+  VariableReader,
+} from "./options";
 export {
   ServiceClientError,
   InvalidOptionError,

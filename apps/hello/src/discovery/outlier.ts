@@ -1,16 +1,8 @@
 // Passive outlier ejection: pure rules, the caller owns the clock and the randomness.
 
-export interface EjectionPolicy {
-  /** Consecutive failed tries that eject a target. */
-  consecutiveFailures: number;
-  /** First ejection lasts this long; each further one doubles it, up to maxMs. */
-  baseMs: number;
-  maxMs: number;
-  /** At most this share of the targets is ejected at once (always at least one target stays in). */
-  maxEjectionPercent: number;
-  /** Fraction (0..1) of an ejection that is random, so callers do not all probe a target at once. */
-  jitter: number;
-}
+// The policy's fields, defaults and bounds are rows of the options table (options.ts, `ejection.*`).
+import type { EjectionPolicy } from "./options";
+export type { EjectionPolicy };
 
 export interface OutlierState {
   consecutiveFailures: number;

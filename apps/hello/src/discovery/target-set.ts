@@ -8,29 +8,26 @@ import { InvalidOptionError } from "./errors";
 import type { Logger } from "./logger";
 import { pickTarget, type Candidate, type Rotation } from "./balancer";
 import {
+  CONNECTION_OPTION_NAMES,
   OPTION_LIMITS,
   RECORD_TYPES,
   describeRange,
+  pickOptions,
   resolveOptions,
+  type ConnectionOptionName,
   type ServiceClientOptions,
 } from "./options";
 import { HEALTHY, isEjected, recordFailure, recordSuccess, type OutlierState } from "./outlier";
 import { targetKey, type RecordType, type Target } from "./records";
 import { TargetResolver, type DnsCounters, type ResolverStatus } from "./resolver";
 
-/** The client's DNS, balancing and ejection options, and what to resolve instead of a URL. */
+/**
+ * The client's DNS, balancing and ejection options (the rows of scope "connections" in options.ts),
+ * and what to resolve instead of a URL.
+ */
 export interface TargetSetOptions extends Pick<
   ServiceClientOptions,
-  | "dnsServers"
-  | "ttlMinSeconds"
-  | "ttlMaxSeconds"
-  | "refreshAt"
-  | "dnsTimeoutMs"
-  | "ejection"
-  | "busySlack"
-  | "log"
-  | "now"
-  | "random"
+  ConnectionOptionName | "dnsServers" | "log" | "now" | "random"
 > {
   /** DNS name of the service, e.g. vault.internal; an IP address is one fixed target (port required). */
   name: string;
@@ -127,13 +124,8 @@ export function createTargetSet(options: TargetSetOptions): TargetSet {
   // The shared options are checked by the client's own rules (a placeholder URL stands for `name`).
   const o = resolveOptions({
     url: "http://target-set.invalid/",
+    ...pickOptions(options, CONNECTION_OPTION_NAMES),
     dnsServers: options.dnsServers,
-    ttlMinSeconds: options.ttlMinSeconds,
-    ttlMaxSeconds: options.ttlMaxSeconds,
-    refreshAt: options.refreshAt,
-    dnsTimeoutMs: options.dnsTimeoutMs,
-    ejection: options.ejection,
-    busySlack: options.busySlack,
     log: options.log,
     now: options.now,
     random: options.random,
@@ -188,6 +180,7 @@ export function createTargetSet(options: TargetSetOptions): TargetSet {
     ttlMaxSeconds: o.ttlMaxSeconds,
     refreshAt: o.refreshAt,
     dnsTimeoutMs: o.dnsTimeoutMs,
+    limits: { maxTargets: o.maxTargets, maxLookupsInFlight: o.maxDnsLookupsInFlight },
     onTargets: update,
     log,
     counters: dns,
