@@ -76,7 +76,7 @@ const ENV_VAR = /^[A-Z_][A-Z0-9_]{0,63}$/;
 const SCHEME = /^[a-z][a-z0-9+.-]{0,15}$/;
 
 /** The variable a service's address goes in: envVar, or `<NAME>_ADDR`. */
-export function addressVariable(service: ConsulServiceArgs): string {
+export function addressVariable(service: Pick<ConsulServiceArgs, "name" | "envVar">): string {
   return service.envVar ?? `${service.name.toUpperCase().replace(/-/g, "_")}_ADDR`;
 }
 
@@ -182,4 +182,43 @@ export function consulForwarderContainer<T>(args: {
     stopTimeoutSeconds: args.stopTimeoutSeconds,
     log: args.log,
   };
+}
+
+/** What a stack setting listing forwarded services holds (helloConsulServices). */
+export const CONSUL_SERVICES_FORMAT =
+  'comma-separated "[scheme://]name:port" entries, e.g. "https://vault:8200,postgres:5432" ' +
+  `(name: a Consul service as consul-aws exports it, one DNS label; port 1-65535, where its instances ` +
+  `listen and where the app finds it on 127.0.0.1, not ${FORWARDER_ADMIN_PORT}; each name and port once; ` +
+  `at most ${MAX_FORWARDED_SERVICES})`;
+const SERVICE_ENTRY = /^(?:([a-z][a-z0-9+.-]{0,15}):\/\/)?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?):(\d{1,5})$/;
+
+/**
+ * The services of a `[scheme://]name:port,...` setting, or the first entry that is malformed or
+ * repeats a name or port. The name in Cloud Map gets consul-aws's `inCloudMap` prefix; the app's
+ * variable keeps the Consul name (VAULT_ADDR, not CONSUL_VAULT_ADDR). Listening and remote port are
+ * one: the app asks for the port the service has.
+ */
+export function parseConsulServices(
+  entries: readonly string[],
+  o: { readonly prefix: string; readonly remoteCidr: string },
+): { services: ConsulServiceArgs[] } | { bad: string } {
+  if (entries.length > MAX_FORWARDED_SERVICES) return { bad: entries[MAX_FORWARDED_SERVICES] };
+  const services: ConsulServiceArgs[] = [];
+  for (const entry of entries) {
+    const match = SERVICE_ENTRY.exec(entry);
+    const p = Number(match?.[3]);
+    if (!match || !(p >= 1 && p <= 65535) || p === FORWARDER_ADMIN_PORT) return { bad: entry };
+    const name = match[2];
+    const envVar = addressVariable({ name });
+    if (services.some((s) => s.envVar === envVar || s.localPort === p)) return { bad: entry };
+    services.push({
+      name: `${o.prefix}${name}`,
+      localPort: p,
+      remotePort: p,
+      remoteCidr: o.remoteCidr,
+      envVar,
+      ...(match[1] ? { scheme: match[1] } : {}),
+    });
+  }
+  return { services };
 }

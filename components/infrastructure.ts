@@ -9,6 +9,7 @@ import { AppImage } from "./app-image";
 import { capacityProviderStrategy } from "./capacity";
 import { Cluster } from "./cluster";
 import { CHECK_CONTAINER, ConsulCatalogCheck } from "./consul-catalog-check";
+import { ConsulForwarderArgs } from "./consul-forwarder";
 import { ConsulReach } from "./consul-reach";
 import { CONSUL_HTTP_PORT, ConsulManagementToken, ConsulServer } from "./consul-server";
 import { ConsulSync } from "./consul-sync";
@@ -138,6 +139,11 @@ export function createInfrastructure(settings: Settings) {
     withAws,
   );
   const nameImage = new AppImage("name-image", { app: "name", ...imageArgs, image: prebuilt.name }, withAws);
+  // The forwarder sidecar, only for a stack whose hello reaches Consul services (helloConsulServices).
+  const forwarderImage =
+    settings.helloConsulServices.length > 0
+      ? new AppImage("forwarder-image", { app: "forwarder", ...imageArgs }, withAws)
+      : undefined;
 
   const lb =
     settings.frontDoor.kind === "alb"
@@ -189,6 +195,7 @@ export function createInfrastructure(settings: Settings) {
     targetGroupArn?: pulumi.Input<string>;
     startAfter?: pulumi.Resource[];
     connections?: (self: DiscoverableService) => pulumi.Resource[];
+    consulForwarder?: ConsulForwarderArgs;
   }
 
   function appService(app: "hello" | "name", image: AppImage, extra: AppServiceExtras): DiscoverableService {
@@ -236,6 +243,7 @@ export function createInfrastructure(settings: Settings) {
           ...(extra.startAfter ?? []),
         ],
         connections: extra.connections,
+        consulForwarder: extra.consulForwarder,
         deploymentAlarms,
       },
       withAws,
@@ -253,6 +261,9 @@ export function createInfrastructure(settings: Settings) {
     serviceConnect ? { dnsRegistration: false, serviceConnect: { ...scNamespace, publish: true } } : {},
   );
   const helloService = appService("hello", helloImage, {
+    consulForwarder: forwarderImage
+      ? { image: forwarderImage.imageDigestRef, services: settings.helloConsulServices }
+      : undefined,
     environment: serviceConnect
       ? { NAME_SERVER: `http://name:${nameService.containerPort}/`, DISCOVERY_MODE: "proxy" }
       : {

@@ -26,6 +26,7 @@ import { CAPACITY_STRATEGIES, CapacityStrategy } from "./capacity";
 import { clusterArgProblems, ContainerInsights } from "./cluster";
 import { ConsulDns, consulReachArgProblems, ConsulRoute, dnsServerProblems, ROUTE_ID } from "./consul-reach";
 import { consulServerArgProblems } from "./consul-server";
+import { CONSUL_SERVICES_FORMAT, ConsulServiceArgs, parseConsulServices } from "./consul-forwarder";
 import {
   consulAwsImage,
   consulAwsVersion,
@@ -157,6 +158,8 @@ export interface Settings {
   readonly secretsKmsKeyArn: string | undefined;
   /** undefined when consulMode is off. */
   readonly consulSync: ConsulSyncSettings | undefined;
+  /** Consul services hello's task reaches through the forwarder sidecar (helloConsulServices); empty: none. */
+  readonly helloConsulServices: readonly ConsulServiceArgs[];
   /** What operators see: EMF metrics, alarms (and deployment rollback on them), the dashboard. */
   readonly observability: {
     readonly metrics: boolean;
@@ -691,6 +694,7 @@ export function parseSettings(raw: RawConfig): SettingsResult {
   }
 
   const consulSync = readConsulSync(r, namespaceName, network.cidrBlock, logDays);
+  const helloConsulServices = readHelloConsulServices(r, consulSync, helloPort, network.cidrBlock);
   const observability = readObservability(r);
 
   if (r.errors.length > 0) return { ok: false, errors: r.errors };
@@ -717,9 +721,52 @@ export function parseSettings(raw: RawConfig): SettingsResult {
       loadBalancer,
       secretsKmsKeyArn,
       consulSync,
+      helloConsulServices,
       observability,
     },
   };
+}
+
+/**
+ * helloConsulServices: what consul-aws imports has SRV records only, so hello's task reaches it through
+ * the forwarder at 127.0.0.1:<port>. The instances live where Consul does: consulCidr (external) or
+ * the stack's VPC (embedded).
+ */
+function readHelloConsulServices(
+  r: Reader,
+  sync: ConsulSyncSettings | undefined,
+  helloPort: number,
+  vpcCidr: string,
+): readonly ConsulServiceArgs[] {
+  const entries = r.list("helloConsulServices");
+  if (entries.length === 0) return [];
+  if (!sync) {
+    r.fail(
+      "helloConsulServices",
+      "needs consulMode embedded or external: the services are Consul's, imported by consul-aws",
+    );
+    return [];
+  }
+  const remoteCidr = sync.consul.kind === "external" ? sync.consul.cidr : vpcCidr;
+  const parsed = parseConsulServices(entries, { prefix: sync.prefixes.inCloudMap, remoteCidr });
+  if ("bad" in parsed) {
+    r.fail("helloConsulServices", `must be ${CONSUL_SERVICES_FORMAT}, got "${parsed.bad}"`);
+    return [];
+  }
+  const exported = (s: ConsulServiceArgs) => s.name.slice(sync.prefixes.inCloudMap.length);
+  const unknown = parsed.services.find((s) => !sync.knownServices.includes(exported(s)));
+  if (unknown)
+    r.fail(
+      "helloConsulServices",
+      `lists ${exported(unknown)}, which consulKnownServices (${sync.knownServices.join(",")}) does not: list it there too, so the catalog check expects it in Cloud Map`,
+    );
+  const onHelloPort = parsed.services.find((s) => s.localPort === helloPort);
+  if (onHelloPort)
+    r.fail(
+      "helloConsulServices",
+      `port ${helloPort} is hello's own (helloPort): choose another for ${exported(onHelloPort)}`,
+    );
+  return parsed.services;
 }
 
 /** The configured secrets ECS must read for tasks (execution role scope); the embedded Consul's own are added where they are created. */

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { appImageBuild, type AppImageBuildSpec } from "../components/app-image";
 import { builderEnv, docker, dockerOut, type Builder } from "./docker";
 
-export const APPS = ["name", "hello"] as const;
+export const APPS = ["name", "hello", "forwarder"] as const;
 export type App = (typeof APPS)[number];
 
 /** The program's directory: docker.Image resolves context and Dockerfile from there. */

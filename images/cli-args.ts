@@ -22,11 +22,13 @@ export type ImagesParse =
 
 export const USAGE = `Usage: npm run images -- [options]
 
-Builds the hello and name images as the program's docker.Image resources do (same context,
+Builds the name, hello and forwarder images as the program's docker.Image resources do (same context,
 Dockerfile, linux/amd64, BASE_IMAGE), on a local Debian bookworm + Node 24 base image made with
 debootstrap (cached), then runs the local topology as containers on a private Docker network and
 checks it: answers from every name task, non-root + read-only root filesystem, HEALTHCHECK healthy,
-a drained docker stop under load, no dev dependencies or build-stage sources in the images.
+a drained docker stop under load, no dev dependencies or build-stage sources in the images, and the
+Vault case: a service imported as consul-aws imports it (SRV only) served by TLS containers, reached
+from 127.0.0.1:8200 through the forwarder container, with an instance killed.
 Needs a running Docker engine; making the base image needs root and debootstrap.
 
 Options:

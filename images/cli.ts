@@ -1,4 +1,4 @@
-// `npm run images`: the base image, both app images, the container topology and its checks,
+// `npm run images`: the base image, the app images (name, hello, forwarder), the container topology and its checks,
 // each step timed. Exit 0: every check passed; 1: a check failed; 2: bad flags; 3: no Docker
 // engine, or the base image cannot be made.
 import exit from "exit-x";
@@ -98,7 +98,7 @@ async function runChecks(
       const problems: string[] = [];
       for (const image of images) {
         const lock = JSON.parse(
-          fs.readFileSync(path.join(PROGRAM_DIR, image.spec.context, "package-lock.json"), "utf8"),
+          fs.readFileSync(path.join(PROGRAM_DIR, "apps", image.app, "package-lock.json"), "utf8"),
         ) as Lockfile;
         const files = await appFiles(image.ref);
         say(
@@ -112,6 +112,40 @@ async function runChecks(
       return problems;
     },
   );
+  const imported = topology.imported;
+  if (imported) {
+    const dead = imported.instances[1] ?? imported.instances[0];
+    await check(
+      outcomes,
+      `${imported.serviceName} (SRV only) from 127.0.0.1:${imported.port} through the forwarder, over TLS; docker kill ${dead.name}: zero failed connections`,
+      async () => {
+        const before = await imported.probe(3 * imported.instances.length);
+        await imported.kill(dead.id);
+        const after = await imported.probe(30);
+        const count = (answers: { instance: string }[]) =>
+          JSON.stringify(
+            Object.fromEntries(
+              imported.instances.map((i) => [i.name, answers.filter((a) => a.instance === i.name).length]),
+            ),
+          );
+        say(`      before: ${count(before.answers)}; after killing ${dead.name}: ${count(after.answers)}`);
+        const foreign = [...before.answers, ...after.answers].filter(
+          (a) => a.fingerprint256 !== imported.fingerprint256 || !a.authorized,
+        );
+        const missing = imported.instances.filter((i) => !before.answers.some((a) => a.instance === i.name));
+        return [
+          ...[...before.failures, ...after.failures].slice(0, 3).map((f) => `failed: ${f}`),
+          ...(missing.length > 0 ? [`no answer from ${missing.map((i) => i.name).join(", ")}`] : []),
+          ...(foreign.length > 0
+            ? [`${foreign.length} answers without the instances' verified certificate`]
+            : []),
+          ...(after.answers.some((a) => a.instance === dead.name)
+            ? [`${dead.name} answered after it was killed`]
+            : []),
+        ];
+      },
+    );
+  }
   const victim = topology.tasks()[1]?.id ?? topology.tasks()[0].id;
   await check(
     outcomes,
@@ -190,6 +224,7 @@ async function main(options: ImagesOptions): Promise<number> {
       images: {
         hello: images.find((i) => i.app === "hello")!.ref,
         name: images.find((i) => i.app === "name")!.ref,
+        forwarder: images.find((i) => i.app === "forwarder")!.ref,
       },
       nameTasks: options.tasks,
       helloPort: options.port,

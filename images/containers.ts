@@ -3,6 +3,10 @@
 // definitions say (image's HEALTHCHECK, APP_USER, read-only root filesystem). This process plays
 // ECS: it registers a name task once its health check passes, and deregisters it when the task is
 // told to stop (SIGTERM from `docker stop`, or any kill) or dies, before the drain ends.
+// With a forwarder image it adds the Vault case: a service consul-aws imported from Consul (SRV
+// records only, its instance naming) served by TLS containers, and the forwarder container in front
+// of it, which an app container of the same task reaches at 127.0.0.1 (it shares the forwarder's
+// network namespace, as containers of one awsvpc task do).
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -12,6 +16,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import * as ts from "typescript";
 import { APP_USER } from "../components/container-definition";
 import { TARGET_PREFIX } from "../local/cloudmap/api";
+import { consulAwsInstanceId, selfSignedCertificate } from "../local/topology/consul-import";
+import type { ProbeResult } from "../local/topology/vault-client";
 import { docker, dockerOut } from "./docker";
 
 export const LABEL = "ecs-cloudmap-consul.images";
@@ -32,13 +38,26 @@ const CLOUDMAP_SOURCES = [
   "local/cloudmap/dns-answer.ts",
   "local/cloudmap/dns-transport.ts",
   "apps/hello/src/discovery/records.ts",
+  // The Vault case: its TLS instances and the client in the forwarder's network namespace.
+  "local/topology/tls-backend.ts",
+  "local/topology/vault-probe-main.ts",
+  "local/topology/vault-client.ts",
 ];
+/** The imported service: its name in Cloud Map, the port its instances and the forwarder listen on. */
+const IMPORTED = { service: "vault", port: 8200 } as const;
+/** The Cloud Map service id consul-aws got from CreateService (the prefix of its instance ids). */
+const IMPORTED_SERVICE_ID = "srv-containersimport";
+/** The forwarder's admin port (its image default). */
+const FORWARDER_ADMIN_PORT = 9901;
 
 export interface ContainerTopologyOptions {
   /** Prefix of container and network names, e.g. "ecc" → ecc-name-1, ecc-hello, ecc-net. */
   prefix: string;
-  images: { hello: string; name: string };
+  /** With `forwarder`, the Vault case too (imported service, its instances, the forwarder). */
+  images: { hello: string; name: string; forwarder?: string };
   nameTasks?: number;
+  /** Instances of the imported service (with images.forwarder). Default 3. */
+  importedInstances?: number;
   namespace?: string;
   ttlSeconds?: number;
   /** hello's published port on 127.0.0.1; 0 = one the engine picks. */
@@ -74,7 +93,39 @@ export interface ContainerTopology {
   /** ListInstances of the name service. */
   instances(): Promise<{ id: string; ip: string; port: number }[]>;
   deregistrations(): Deregistration[];
+  /** The Vault case; present when images.forwarder was given. */
+  imported?: ImportedServiceContainers;
   stop(): Promise<void>;
+}
+
+export interface ImportedInstanceContainer {
+  /** consul-aws's instance id, `<service id>_<ip>_<port>`. */
+  id: string;
+  /** What the instance answers as (its container's short name, e.g. vault-2). */
+  name: string;
+  container: string;
+  ip: string;
+  port: number;
+}
+
+export interface ImportedServiceContainers {
+  /** `<service>.<namespace>`: SRV records only. */
+  serviceName: string;
+  instances: ImportedInstanceContainer[];
+  /** The forwarder container: 127.0.0.1:<port> in its network namespace forwards to the service. */
+  forwarder: string;
+  port: number;
+  /** SHA-256 fingerprint of the instances' certificate, as a TLS client sees it. */
+  fingerprint256: string;
+  /**
+   * `count` calls to https://127.0.0.1:<port>/v1/sys/health, each a new connection, from a container
+   * that shares the forwarder's network namespace (an app of the same task) and knows nothing else.
+   */
+  probe(count: number): Promise<ProbeResult>;
+  /** The forwarder's GET /metrics, read inside its container. */
+  metrics(): Promise<unknown>;
+  /** SIGKILL: the instance is gone, Cloud Map still lists it (consul-aws notices only at its next poll). */
+  kill(id: string): Promise<void>;
 }
 
 /** What one `docker events --format '{{json .}}'` line says, as far as deregistration cares. */
@@ -236,12 +287,13 @@ export async function startContainerTopology(options: ContainerTopologyOptions):
   const registered = new Set<string>();
   let events: ChildProcess | undefined;
   let codeDir: string | undefined;
+  let certDir: string | undefined;
   let apiUrl = "";
 
   const stop = async (): Promise<void> => {
     events?.kill();
     await removeLeftovers(prefix);
-    if (codeDir) fs.rmSync(codeDir, { recursive: true, force: true });
+    for (const dir of [codeDir, certDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
   };
 
   try {
@@ -268,7 +320,9 @@ export async function startContainerTopology(options: ContainerTopologyOptions):
       "--env",
       `TTL_SECONDS=${ttlSeconds}`,
       "--env",
-      `SERVICES=${SERVICE}`,
+      `SERVICES=${images.forwarder ? `${SERVICE},${IMPORTED.service}` : SERVICE}`,
+      "--env",
+      `SRV_ONLY_SERVICES=${images.forwarder ? IMPORTED.service : ""}`,
       images.hello,
       "node",
       "/opt/cloudmap/local/cloudmap/main.js",
@@ -356,6 +410,30 @@ export async function startContainerTopology(options: ContainerTopologyOptions):
     const helloUrl = await publishedUrl(hello, APP_PORT);
     log(`hello: healthy, published on ${helloUrl}`);
 
+    let imported: ImportedServiceContainers | undefined;
+    if (images.forwarder) {
+      certDir = fs.mkdtempSync(path.join(os.tmpdir(), "imported-cert-"));
+      imported = await startImportedService({
+        prefix,
+        network,
+        images: { hello: images.hello, forwarder: images.forwarder },
+        count: options.importedInstances ?? 3,
+        namespace,
+        cloudMapIp,
+        codeDir,
+        certDir,
+        startTimeoutMs,
+        register: (id, ip, port) =>
+          callCloudMap(apiUrl, "RegisterInstance", {
+            ServiceId: IMPORTED.service,
+            InstanceId: id,
+            Attributes: { AWS_INSTANCE_IPV4: ip, AWS_INSTANCE_PORT: String(port) },
+          }).then(() => undefined),
+        log,
+      });
+      containers.push(imported.forwarder);
+    }
+
     return {
       network,
       helloUrl,
@@ -375,10 +453,146 @@ export async function startContainerTopology(options: ContainerTopologyOptions):
         }));
       },
       deregistrations: () => [...deregistrations],
+      imported,
       stop,
     };
   } catch (err) {
     await stop().catch(() => undefined); // nothing half-started is left behind
     throw err;
   }
+}
+
+/** Waits for a container without a HEALTHCHECK to print its "listening" line. */
+async function waitListening(container: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { stdout, stderr } = await docker(["logs", container]);
+    if (/"msg":"listening"/.test(stdout)) return;
+    const status = await dockerOut(["inspect", "--format", "{{.State.Status}}", container]);
+    if (status !== "running" || Date.now() > deadline)
+      throw new Error(`${container} did not start listening (${status}). Output:\n${stdout}${stderr}`);
+    await sleep(200);
+  }
+}
+
+interface ImportedServiceSetup {
+  prefix: string;
+  network: string;
+  images: { hello: string; forwarder: string };
+  count: number;
+  namespace: string;
+  cloudMapIp: string;
+  codeDir: string;
+  certDir: string;
+  startTimeoutMs: number;
+  register(id: string, ip: string, port: number): Promise<void>;
+  log(line: string): void;
+}
+
+/**
+ * The Vault case as containers: TLS instances (tls-backend.ts, run from the hello image) registered
+ * the way consul-aws registers an imported service, then the forwarder container, healthy once its
+ * first SRV lookup found them. Nothing here deregisters an instance: consul-aws would, at its next poll.
+ */
+async function startImportedService(s: ImportedServiceSetup): Promise<ImportedServiceContainers> {
+  const serviceName = `${IMPORTED.service}.${s.namespace}`;
+  const certificate = await selfSignedCertificate(s.certDir, serviceName);
+  // Read by the containers' user; a throwaway test key in a directory removed with the topology.
+  for (const f of [certificate.certFile, certificate.keyFile]) fs.chmodSync(f, 0o644);
+  fs.chmodSync(s.certDir, 0o755);
+  const mounts = ["--volume", `${s.codeDir}:/opt/cloudmap:ro`, "--volume", `${s.certDir}:/opt/cert:ro`];
+
+  const instances = await Promise.all(
+    Array.from({ length: s.count }, async (_, k): Promise<ImportedInstanceContainer> => {
+      const name = `${IMPORTED.service}-${k + 1}`;
+      const container = `${s.prefix}-${name}`;
+      await docker([
+        ...commonRunArgs(s.prefix, s.network, container),
+        // A stand-in for a Vault server, not one of our images' apps: no HEALTHCHECK of ours applies.
+        "--no-healthcheck",
+        ...mounts,
+        "--env",
+        "NODE_PATH=/app/node_modules",
+        "--env",
+        "HOST=0.0.0.0",
+        "--env",
+        `PORT=${IMPORTED.port}`,
+        "--env",
+        `INSTANCE_ID=${name}`,
+        "--env",
+        "CERT_FILE=/opt/cert/cert.pem",
+        "--env",
+        "KEY_FILE=/opt/cert/key.pem",
+        s.images.hello,
+        "node",
+        "/opt/cloudmap/local/topology/tls-backend.js",
+      ]);
+      await waitListening(container, s.startTimeoutMs);
+      const ip = await ipOf(container, s.network);
+      const id = consulAwsInstanceId(IMPORTED_SERVICE_ID, ip, IMPORTED.port);
+      await s.register(id, ip, IMPORTED.port);
+      s.log(`${name}: TLS on ${ip}:${IMPORTED.port}, registered as consul-aws does (${id}, SRV only)`);
+      return { id, name, container, ip, port: IMPORTED.port };
+    }),
+  );
+  instances.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+
+  const forwarder = `${s.prefix}-forwarder`;
+  await docker([
+    ...commonRunArgs(s.prefix, s.network, forwarder),
+    "--env",
+    `FORWARDS=${serviceName}=${IMPORTED.port}`,
+    "--env",
+    `DNS_SERVER=${s.cloudMapIp}:${DNS_PORT}`,
+    s.images.forwarder,
+  ]);
+  await waitHealthy(forwarder, s.startTimeoutMs);
+  s.log(`forwarder: healthy, 127.0.0.1:${IMPORTED.port} in its network namespace → ${serviceName} (SRV)`);
+
+  return {
+    serviceName,
+    instances,
+    forwarder,
+    port: IMPORTED.port,
+    fingerprint256: certificate.fingerprint256,
+    async probe(count) {
+      const { stdout } = await docker([
+        "run",
+        "--rm",
+        "--label",
+        `${LABEL}=${s.prefix}`,
+        "--network",
+        `container:${forwarder}`,
+        "--user",
+        APP_USER,
+        "--read-only",
+        "--no-healthcheck",
+        ...mounts,
+        "--env",
+        "NODE_PATH=/app/node_modules",
+        "--env",
+        `PORT=${IMPORTED.port}`,
+        "--env",
+        `COUNT=${count}`,
+        "--env",
+        `SERVERNAME=${serviceName}`,
+        "--env",
+        "CA_FILE=/opt/cert/cert.pem",
+        s.images.hello,
+        "node",
+        "/opt/cloudmap/local/topology/vault-probe-main.js",
+      ]);
+      return JSON.parse(stdout) as ProbeResult;
+    },
+    async metrics() {
+      const script = `fetch("http://127.0.0.1:${FORWARDER_ADMIN_PORT}/metrics").then((r) => r.text()).then((t) => process.stdout.write(t))`;
+      return JSON.parse(await dockerOut(["exec", forwarder, "node", "-e", script])) as unknown;
+    },
+    async kill(id) {
+      const instance = instances.find((i) => i.id === id);
+      if (!instance)
+        throw new Error(`no instance ${id}; instances: ${instances.map((i) => i.id).join(", ")}`);
+      await docker(["kill", "--signal", "KILL", instance.container]);
+    },
+  };
 }

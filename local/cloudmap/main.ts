@@ -10,6 +10,8 @@ import { DnsServer } from "./dns-server";
 interface Settings {
   namespace: string;
   services: string[];
+  /** Services with SRV records only, as consul-aws creates the ones it imports from Consul. */
+  srvOnlyServices: string[];
   ttlSeconds: number;
   dnsPort: number;
   apiPort: number;
@@ -26,16 +28,24 @@ function readSettings(env: NodeJS.ProcessEnv): Settings | { errors: string[] } {
       errors.push(`${key} must be an integer ${min}-${max}, got "${raw}"`);
     return value;
   };
-  const settings = {
-    namespace: env.NAMESPACE || "internal",
-    services: (env.SERVICES || "name")
+  const list = (raw: string): string[] =>
+    raw
       .split(",")
       .map((s) => s.trim())
-      .filter(Boolean),
+      .filter(Boolean);
+  const settings = {
+    namespace: env.NAMESPACE || "internal",
+    services: list(env.SERVICES || "name"),
+    srvOnlyServices: list(env.SRV_ONLY_SERVICES ?? ""),
     ttlSeconds: int("TTL_SECONDS", 5, 0, 3600),
     dnsPort: int("DNS_PORT", 53, 1, 65535),
     apiPort: int("PORT", 8080, 1, 65535),
   };
+  const unknown = settings.srvOnlyServices.filter((s) => !settings.services.includes(s));
+  if (unknown.length > 0)
+    errors.push(
+      `SRV_ONLY_SERVICES must name services of SERVICES (${settings.services.join(",")}), got ${unknown.join(",")}`,
+    );
   return errors.length > 0 ? { errors } : settings;
 }
 
@@ -55,6 +65,7 @@ async function main(): Promise<void> {
     namespace: s.namespace,
     ttlSeconds: s.ttlSeconds,
     services: s.services,
+    srvOnlyServices: s.srvOnlyServices,
     host: "0.0.0.0",
     port: s.dnsPort,
     log: (msg, fields) => log(msg, fields),

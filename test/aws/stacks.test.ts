@@ -84,6 +84,14 @@ const CASES: readonly Case[] = [
     },
   },
   {
+    title: "prod with hello reaching Consul's Vault through the forwarder (helloConsulServices)",
+    stack: "prod",
+    set: {
+      [k("helloConsulServices")]: "https://vault:8200",
+      [k("consulKnownServices")]: "consul,payments,vault",
+    },
+  },
+  {
     title: "modes: dev with Service Connect and API Gateway",
     stack: "dev",
     set: { [k("discoveryMode")]: "serviceConnect", [k("frontDoor")]: "apiGateway" },

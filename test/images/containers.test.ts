@@ -41,7 +41,7 @@ function runCli(args: string[]): Promise<{ code: number | null; output: string }
 describe("images: built and run as containers (Docker engine)", function () {
   this.timeout(600_000);
   let skipReason: string | undefined;
-  let images: Record<"hello" | "name", BuiltImage>;
+  let images: Record<"hello" | "name" | "forwarder", BuiltImage>;
   let topology: ContainerTopology | undefined;
 
   before(async function () {
@@ -65,12 +65,17 @@ describe("images: built and run as containers (Docker engine)", function () {
     await topology?.stop();
   });
 
-  it("npm run images: base image, both app images, containers, every check passes, nothing left behind", async () => {
+  it("npm run images: base image, the three app images, containers, every check passes, nothing left behind", async () => {
     const { code, output } = await runCli(["--port", "0", "--prefix", CLI_PREFIX]);
     assert.equal(code, 0, output);
-    assert.match(output, /6 of 6 checks passed/);
+    assert.match(output, /7 of 7 checks passed/);
     assert.doesNotMatch(output, /^FAIL/m);
     assert.match(output, /ecs-cloudmap-consul\/hello:local: [\d.]+ MB/);
+    assert.match(output, /ecs-cloudmap-consul\/forwarder:local: [\d.]+ MB/);
+    assert.match(
+      output,
+      /^PASS {2}vault\.internal \(SRV only\) from 127\.0\.0\.1:8200 through the forwarder/m,
+    );
     assert.equal(
       await dockerOut(["ps", "-aq", "--filter", `label=ecs-cloudmap-consul.images=${CLI_PREFIX}`]),
       "",
@@ -83,14 +88,14 @@ describe("images: built and run as containers (Docker engine)", function () {
       const builder = await pickBuilder();
       const base = await ensureBaseImage({ builder });
       const built = await Promise.all(
-        (["hello", "name"] as const).map((app) =>
+        (["hello", "name", "forwarder"] as const).map((app) =>
           buildAppImage(app, { baseImage: base.ref, builder, repository: "ecs-cloudmap-consul-test" }),
         ),
       );
-      images = { hello: built[0], name: built[1] };
+      images = { hello: built[0], name: built[1], forwarder: built[2] };
       topology = await startContainerTopology({
         prefix: PREFIX,
-        images: { hello: images.hello.ref, name: images.name.ref },
+        images: { hello: images.hello.ref, name: images.name.ref, forwarder: images.forwarder.ref },
         nameTasks: 3,
         helloPort: 0,
       });
@@ -126,7 +131,8 @@ describe("images: built and run as containers (Docker engine)", function () {
     });
 
     it("every container runs as the task definitions' user with a read-only root filesystem", async () => {
-      assert.equal(topology!.containers().length, 5);
+      assert.equal(topology!.containers().length, 6);
+      assert.ok(topology!.containers().includes(topology!.imported!.forwarder));
       for (const c of topology!.containers()) {
         assert.equal(
           await dockerOut(["inspect", "--format", "{{.Config.User}} {{.HostConfig.ReadonlyRootfs}}", c]),
@@ -160,7 +166,7 @@ describe("images: built and run as containers (Docker engine)", function () {
     it("the images hold exactly the production packages and no TypeScript sources or source maps", async () => {
       for (const image of Object.values(images)) {
         const lock = JSON.parse(
-          fs.readFileSync(path.join(PROGRAM_DIR, image.spec.context, "package-lock.json"), "utf8"),
+          fs.readFileSync(path.join(PROGRAM_DIR, "apps", image.app, "package-lock.json"), "utf8"),
         ) as Lockfile;
         const files = await appFiles(image.ref);
         assert.deepEqual(installedPackages(files), productionPackages(lock), image.app);
@@ -171,6 +177,62 @@ describe("images: built and run as containers (Docker engine)", function () {
           image.app,
         );
       }
+    });
+
+    it("the imported service is registered as consul-aws does: SRV only, instances <service id>_<ip>_<port>", async () => {
+      const { serviceName, instances } = topology!.imported!;
+      for (const i of instances)
+        assert.match(i.id, new RegExp(`^srv-[a-z0-9]+_${i.ip.replace(/\./g, "\\.")}_8200$`));
+      // Asked inside the Cloud Map container, of its own DNS server: no A record, SRV to the instance names.
+      const script = `const r = new (require("dns").promises.Resolver)(); r.setServers(["127.0.0.1:53"]);
+        Promise.all([r.resolve4("${serviceName}").then(() => "A", (e) => e.code), r.resolveSrv("${serviceName}")])
+          .then(([a, srv]) => process.stdout.write(JSON.stringify({ a, srv })));`;
+      const { a, srv } = JSON.parse(
+        await dockerOut(["exec", topology!.cloudMap.container, "node", "-e", script]),
+      ) as { a: string; srv: { name: string; port: number }[] };
+      assert.equal(a, "ENODATA");
+      assert.deepEqual(
+        srv.map((r) => `${r.name}:${r.port}`).sort(),
+        instances.map((i) => `${i.id}.${serviceName}:8200`.toLowerCase()).sort(),
+      );
+    });
+
+    it("an app container of the forwarder's task reaches every TLS instance at 127.0.0.1:8200; the certificate is the instance's", async () => {
+      const imported = topology!.imported!;
+      const r = await imported.probe(12);
+      assert.deepEqual(r.failures, []);
+      const seen = new Map<string, number>();
+      for (const answer of r.answers) {
+        assert.equal(answer.status, 200);
+        assert.equal(answer.authorized, true, "verified against vault.internal and the CA");
+        assert.equal(answer.fingerprint256, imported.fingerprint256, "the backend's certificate, untouched");
+        seen.set(answer.instance, (seen.get(answer.instance) ?? 0) + 1);
+      }
+      assert.deepEqual([...seen.keys()].sort(), ["vault-1", "vault-2", "vault-3"]);
+      for (const n of seen.values()) assert.equal(n, 4, JSON.stringify([...seen]));
+    });
+
+    it("docker kill of an imported instance (still in DNS): new connections go to the others, none fails", async () => {
+      const imported = topology!.imported!;
+      const victim = imported.instances[1];
+      await imported.kill(victim.id);
+      const r = await imported.probe(30);
+      assert.deepEqual(r.failures, []);
+      assert.deepEqual([...new Set(r.answers.map((a) => a.instance))].sort(), ["vault-1", "vault-3"]);
+      const { forwards } = (await imported.metrics()) as {
+        forwards: {
+          failed: number;
+          retries: number;
+          discovery: { targets: Record<string, { ejections: number; failures: number }> };
+        }[];
+      };
+      assert.equal(forwards[0].failed, 0, "no client connection failed");
+      const dead = forwards[0].discovery.targets[`${victim.ip}:8200`];
+      // Ejected after 3 failed connects in a row (the default); by now its 2 s ejection may have run out.
+      assert.ok(dead.ejections >= 1, `ejections ${dead.ejections}`);
+      // Every refused connect was retried on another instance: one retry per failure, no more.
+      assert.equal(forwards[0].retries, dead.failures);
+      assert.ok(dead.failures >= 3, `failures ${dead.failures}`);
     });
 
     it("docker stop on a name task under load: it leaves DNS, drains, exits 0, and no client request fails", async () => {

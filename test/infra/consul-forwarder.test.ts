@@ -10,6 +10,7 @@ import {
   FORWARDER_CONTAINER,
   forwardedAddresses,
   forwardsVariable,
+  parseConsulServices,
 } from "../../components/consul-forwarder";
 import {
   DiscoverableService,
@@ -198,4 +199,47 @@ describe("infra: the Consul forwarder sidecar of a DiscoverableService", functio
     });
     assert.strictEqual(appImageBuild("hello").context, "apps/hello");
   });
+});
+
+describe("consul-forwarder: parseConsulServices (the helloConsulServices setting)", () => {
+  const o = { prefix: "consul-", remoteCidr: "10.60.0.0/16" };
+
+  it("reads [scheme://]name:port entries: the Cloud Map name gets the prefix, the variable keeps Consul's name", () => {
+    assert.deepStrictEqual(parseConsulServices(["https://vault:8200", "pg-main:5432"], o), {
+      services: [
+        {
+          name: "consul-vault",
+          localPort: 8200,
+          remotePort: 8200,
+          remoteCidr: "10.60.0.0/16",
+          envVar: "VAULT_ADDR",
+          scheme: "https",
+        },
+        {
+          name: "consul-pg-main",
+          localPort: 5432,
+          remotePort: 5432,
+          remoteCidr: "10.60.0.0/16",
+          envVar: "PG_MAIN_ADDR",
+        },
+      ],
+    });
+    assert.deepStrictEqual(parseConsulServices([], o), { services: [] });
+  });
+
+  for (const [entries, bad] of [
+    [["vault"], "vault"],
+    [["vault:0"], "vault:0"],
+    [["vault:65536"], "vault:65536"],
+    [["Vault:8200"], "Vault:8200"],
+    [["https:/vault:8200"], "https:/vault:8200"],
+    [["vault.internal:8200"], "vault.internal:8200"],
+    [["vault:9901"], "vault:9901"],
+    [["vault:8200", "https://vault:8201"], "https://vault:8201"],
+    [["vault:8200", "consul:8200"], "consul:8200"],
+  ] as const) {
+    it(`refuses ${JSON.stringify(entries)} at "${bad}"`, () => {
+      assert.deepStrictEqual(parseConsulServices(entries, o), { bad });
+    });
+  }
 });

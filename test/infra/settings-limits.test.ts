@@ -171,6 +171,7 @@ describe("infra settings: values and defaults reach the settings", () => {
       },
       secretsKmsKeyArn: undefined,
       consulSync: undefined,
+      helloConsulServices: [],
       observability: {
         metrics: true,
         alarms: true,
@@ -271,6 +272,7 @@ describe("infra settings: values and defaults reach the settings", () => {
       },
       secretsKmsKeyArn: "arn:aws-us-gov:kms:us-gov-west-1:111111111111:key/abcd-0123",
       consulSync: undefined,
+      helloConsulServices: [],
       observability: {
         metrics: true,
         alarms: true,

@@ -813,3 +813,78 @@ describe("infra stack dev with VPC endpoints and ECS Exec", function () {
     ]);
   });
 });
+
+describe("infra stack prod with helloConsulServices (hello reaches Consul's Vault through the forwarder)", function () {
+  const forwarded = {
+    [`${PROJECT}:helloConsulServices`]: "https://vault:8200",
+    [`${PROJECT}:consulKnownServices`]: "consul,payments,vault",
+  };
+  let run: ProgramRun;
+  let without: ProgramRun;
+  before(async function () {
+    run = await runProgram({ ...loadStackConfig("prod"), ...forwarded }, "prod");
+    if (run.error) throw run.error;
+    without = await runProgram(loadStackConfig("prod"), "prod");
+    if (without.error) throw without.error;
+  });
+
+  it("builds the forwarder image from apps/ and puts its container in hello's task: FORWARDS with consul-aws's prefix, VAULT_ADDR, hello started once it is healthy", () => {
+    const image = one(run, T.image, "forwarder-image-image").inputs as { build: Record<string, unknown> };
+    assert.strictEqual(image.build.context, "apps");
+    assert.strictEqual(image.build.dockerfile, "apps/forwarder/Dockerfile");
+    assert.strictEqual(ofType(without, T.image).filter((i) => i.name.startsWith("forwarder")).length, 0);
+    const [app, forwarder] = containersOf(one(run, T.taskDefinition, "hello-task"));
+    assert.strictEqual(forwarder.name, "consul-forwarder");
+    assert.strictEqual(envOf(forwarder).FORWARDS, "consul-vault.internal=8200");
+    assert.strictEqual(forwarder.user, "1000:1000");
+    assert.strictEqual(forwarder.readonlyRootFilesystem, true);
+    assert.strictEqual(envOf(app).VAULT_ADDR, "https://127.0.0.1:8200");
+    assert.deepStrictEqual(app.dependsOn, [{ containerName: "consul-forwarder", condition: "HEALTHY" }]);
+    assert.strictEqual(
+      containersOf(one(run, T.taskDefinition, "name-task")).length,
+      1,
+      "name's task unchanged",
+    );
+  });
+
+  it("hello's task may reach the Consul network on 8200 only; the graph's IAM is unchanged (the forwarder asks only DNS)", () => {
+    const added = ruleSummary(rulesOf(run, T.egress, "hello-sg")).filter(
+      (r) => !ruleSummary(rulesOf(without, T.egress, "hello-sg")).includes(r),
+    );
+    assert.deepStrictEqual(added, ["tcp/8200-8200 cidr:10.60.0.0/16"]);
+    const iam = (r: ProgramRun) =>
+      [...ofType(r, T.role), ...ofType(r, T.rolePolicy), ...ofType(r, T.policyAttachment)]
+        .map((x) => `${x.type} ${x.name} ${JSON.stringify(x.inputs)}`)
+        .sort();
+    assert.deepStrictEqual(iam(run), iam(without));
+  });
+
+  it("a bad entry, a service consulKnownServices lacks, or consulMode off: one clear error naming the setting", async () => {
+    const bad = await runProgram(
+      { ...loadStackConfig("prod"), ...forwarded, [`${PROJECT}:helloConsulServices`]: "vault" },
+      "prod",
+    );
+    assert.match(
+      String(bad.error),
+      /helloConsulServices: must be comma-separated "\[scheme:\/\/\]name:port" entries.*got "vault"/,
+    );
+    const unknown = await runProgram(
+      { ...loadStackConfig("prod"), [`${PROJECT}:helloConsulServices`]: "https://vault:8200" },
+      "prod",
+    );
+    assert.match(
+      String(unknown.error),
+      /helloConsulServices: lists vault, which consulKnownServices \(consul,payments\) does not/,
+    );
+    const off = await runProgram(
+      {
+        ...loadStackConfig("dev"),
+        [`${PROJECT}:consulMode`]: "off",
+        [`${PROJECT}:consulImage`]: "",
+        ...forwarded,
+      },
+      "dev",
+    );
+    assert.match(String(off.error), /helloConsulServices: needs consulMode embedded or external/);
+  });
+});

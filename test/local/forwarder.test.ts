@@ -3,8 +3,6 @@
 // and a client that knows only https://127.0.0.1:<port> and resolves host names to A records.
 import assert from "node:assert/strict";
 import dns from "node:dns";
-import https from "node:https";
-import type { TLSSocket } from "node:tls";
 import { createTargetSet } from "../../apps/hello/src/discovery";
 import {
   consulAwsInstanceId,
@@ -12,46 +10,15 @@ import {
   type ImportedService,
 } from "../../local/topology/consul-import";
 import { getJson } from "../../local/net-util";
-
-interface Answer {
-  status: number;
-  instance: string;
-  fingerprint256: string;
-  authorized: boolean;
-}
+import { vaultHealth as vaultHealthAt, type VaultAnswer } from "../../local/topology/vault-client";
 
 /** What VAULT_ADDR=https://127.0.0.1:<port> gives a client: TLS verified against the service's name. */
-function vaultHealth(topology: ImportedService): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = https.get(
-      {
-        host: topology.forwarder.host,
-        port: topology.forwarder.port,
-        path: "/v1/sys/health",
-        servername: topology.serviceName,
-        ca: topology.certificate.pem,
-        agent: false, // a new connection each time: each one is a new choice of instance
-        timeout: 5000,
-      },
-      (res) => {
-        const socket = res.socket as TLSSocket;
-        const fingerprint256 = socket.getPeerCertificate().fingerprint256;
-        const authorized = socket.authorized;
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (d: string) => (body += d));
-        res.on("end", () => {
-          try {
-            const { instance } = JSON.parse(body) as { instance: string };
-            resolve({ status: res.statusCode ?? 0, instance, fingerprint256, authorized });
-          } catch (err) {
-            reject(err instanceof Error ? err : new Error(String(err)));
-          }
-        });
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", reject);
+function vaultHealth(topology: ImportedService): Promise<VaultAnswer> {
+  return vaultHealthAt({
+    host: topology.forwarder.host,
+    port: topology.forwarder.port,
+    servername: topology.serviceName,
+    ca: topology.certificate.pem,
   });
 }
 
