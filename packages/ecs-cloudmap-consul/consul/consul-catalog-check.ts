@@ -7,6 +7,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { packageType, withFormerType } from "../shared/former-type";
 import { ConsulDeregistration, DEREGISTER_CONTAINER, deregisterScript } from "./consul-deregistration";
 import { assertValidArgs, check, imageByTagOrDigest, logRetentionDays } from "../shared/arg-checks";
 import { pinnedImage } from "../service/pinned-image";
@@ -142,7 +143,12 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
       ...check("image", args.image, imageByTagOrDigest),
       ...check("logRetentionDays", args.logRetentionDays, logRetentionDays),
     ]);
-    super("ecs-cloudmap-consul:consulCatalogCheck:ConsulCatalogCheck", name, {}, opts);
+    super(
+      packageType("ConsulCatalogCheck"),
+      name,
+      {},
+      withFormerType(opts, "ecs-cloudmap-consul:consulCatalogCheck:ConsulCatalogCheck"),
+    );
     this.componentName = name;
     const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
     const securityGroup = createSecurityGroup(

@@ -6,6 +6,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { packageType, withFormerType } from "../shared/former-type";
 import { ArgProblem, assertValidArgs, check, IPV4, matches, parseIpv4Cidr } from "../shared/arg-checks";
 import { DNS_NAME_RULE, isDnsName } from "../shared/naming";
 import { componentTags, TaggedArgs } from "../shared/tags";
@@ -104,7 +105,12 @@ export class ConsulReach extends pulumi.ComponentResource {
 
   constructor(name: string, args: ConsulReachArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("ConsulReach", name, consulReachArgProblems(args));
-    super("ecs-cloudmap-consul:consulReach:ConsulReach", name, {}, opts);
+    super(
+      packageType("ConsulReach"),
+      name,
+      {},
+      withFormerType(opts, "ecs-cloudmap-consul:consulReach:ConsulReach"),
+    );
     this.scope = { parent: this, tags: componentTags(name, args.tags) };
     const attachment =
       args.route.kind === "transitGateway" ? this.attach(name, args, args.route.id) : undefined;

@@ -9,6 +9,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { packageType, withFormerType } from "../shared/former-type";
 import * as random from "@pulumi/random";
 import {
   ArgProblem,
@@ -87,7 +88,12 @@ export class ConsulManagementToken extends pulumi.ComponentResource {
 
   constructor(name: string, args: ConsulManagementTokenArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("ConsulManagementToken", name, check("kmsKeyArn", args.kmsKeyArn, kmsKeyArn));
-    super("ecs-cloudmap-consul:consulServer:ConsulManagementToken", name, {}, opts);
+    super(
+      packageType("ConsulManagementToken"),
+      name,
+      {},
+      withFormerType(opts, "ecs-cloudmap-consul:consulServer:ConsulManagementToken"),
+    );
     const tags = componentTags(name, args.tags);
     // Consul wants a UUID; the random provider marks nothing secret by default, so ask for it.
     const uuid = new random.RandomUuid(
@@ -207,7 +213,12 @@ export class ConsulServer extends pulumi.ComponentResource implements SecurityGr
 
   constructor(name: string, args: ConsulServerArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("ConsulServer", name, consulServerArgProblems(args));
-    super("ecs-cloudmap-consul:consulServer:ConsulServer", name, {}, opts);
+    super(
+      packageType("ConsulServer"),
+      name,
+      {},
+      withFormerType(opts, "ecs-cloudmap-consul:consulServer:ConsulServer"),
+    );
     this.componentName = name;
     const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
     this.scope = scope;

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { packageType, withFormerType } from "../shared/former-type";
 import {
   ArgProblem,
   assertValidArgs,
@@ -135,7 +136,12 @@ export class LoadBalancer extends pulumi.ComponentResource implements SecurityGr
 
   constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("LoadBalancer", name, loadBalancerArgProblems(args));
-    super("ecs-cloudmap-consul:loadBalancer:LoadBalancer", name, {}, opts);
+    super(
+      packageType("LoadBalancer"),
+      name,
+      {},
+      withFormerType(opts, "ecs-cloudmap-consul:loadBalancer:LoadBalancer"),
+    );
     this.componentName = name;
     this.targetPort = args.targetPort;
     const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };

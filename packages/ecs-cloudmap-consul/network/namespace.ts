@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { packageType, withFormerType } from "../shared/former-type";
 import { ArgProblem, assertValidArgs, check, integerIn } from "../shared/arg-checks";
 import { DNS_NAME_RULE, isDnsName } from "../shared/naming";
 import { NamespaceCleanup } from "./namespace-cleanup";
@@ -62,7 +63,12 @@ export class Namespace extends pulumi.ComponentResource {
 
   constructor(name: string, args: NamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("Namespace", name, namespaceArgProblems(args));
-    super("ecs-cloudmap-consul:namespace:Namespace", name, {}, opts);
+    super(
+      packageType("Namespace"),
+      name,
+      {},
+      withFormerType(opts, "ecs-cloudmap-consul:namespace:Namespace"),
+    );
     const dnsName = args.name ?? "internal";
     const soaTtl = args.soaTtlSeconds ?? 15;
 

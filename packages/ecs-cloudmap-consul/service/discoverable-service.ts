@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { packageType, withFormerType } from "../shared/former-type";
 import {
   ArgNames,
   argName,
@@ -357,7 +358,12 @@ export class DiscoverableService extends pulumi.ComponentResource implements Sec
 
   constructor(name: string, args: DiscoverableServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("DiscoverableService", name, discoverableServiceArgProblems(args));
-    super("ecs-cloudmap-consul:discoverableService:DiscoverableService", name, {}, opts);
+    super(
+      packageType("DiscoverableService"),
+      name,
+      {},
+      withFormerType(opts, "ecs-cloudmap-consul:discoverableService:DiscoverableService"),
+    );
     this.componentName = name;
     this.containerPort = args.containerPort;
     const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
