@@ -36,6 +36,8 @@ import {
   Scope,
   SecurityGroupMember,
   tcpRule,
+  keepScope,
+  scopeOf,
 } from "../service/task-resources";
 
 /** Consul's HTTP API and UI port. */
@@ -209,7 +211,9 @@ export class ConsulServer extends pulumi.ComponentResource implements SecurityGr
   public readonly image: pulumi.Output<string>;
   /** Created once the server's task is healthy: what a client of Consul should start after. */
   public readonly ready: pulumi.Resource;
-  private readonly scope: Scope;
+  private get scope(): Scope {
+    return scopeOf(this);
+  }
 
   constructor(name: string, args: ConsulServerArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("ConsulServer", name, consulServerArgProblems(args));
@@ -221,7 +225,7 @@ export class ConsulServer extends pulumi.ComponentResource implements SecurityGr
     );
     this.componentName = name;
     const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
-    this.scope = scope;
+    keepScope(this, scope);
 
     // Outbound: only 443 (image pull, logs and the secret go through the task's ENI).
     const securityGroup = createSecurityGroup(
