@@ -239,10 +239,10 @@ export function createInfrastructure(settings: Settings) {
           ...(discoveryAlarms?.alarms ?? []),
           ...(extra.startAfter ?? []),
         ],
-        connections: extra.connections,
         deploymentAlarms,
       },
       withAws,
+      { connections: extra.connections },
     );
   }
 
@@ -451,10 +451,10 @@ export function createInfrastructure(settings: Settings) {
               // Deleted before consul-aws's entries are removed from an external Consul.
               ...(consulCheck?.deregistration ? [consulCheck.deregistration] : []),
             ],
-            // consul-aws opens its own egress to the server; the server admits it before it starts.
-            connections: (self) => consulServer?.allowFrom(self, { callerEgress: false }) ?? [],
           },
           withAws,
+          // consul-aws opens its own egress to the server; the server admits it before it starts.
+          { connections: (self) => consulServer?.allowFrom(self, { callerEgress: false }) ?? [] },
         )
       : undefined;
 
