@@ -10,7 +10,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import * as yaml from "js-yaml";
-import { stackProgram } from "../components/infrastructure";
+import { stackProgram } from "../program/infrastructure";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const PROJECT = "ecs-cloudmap-consul";
@@ -42,6 +42,19 @@ export interface RecordedResource {
   providers?: Record<string, string>;
   /** Resource options the engine acts on when the resource changes: replace order and ignored or replace-forcing properties. */
   options?: { deleteBeforeReplace: boolean; ignoreChanges: string[]; replaceOnChanges: string[] };
+  /** Its aliases as the SDK sent them (a URN, or a spec the engine completes from the resource). */
+  aliases?: AliasRequest[];
+}
+
+/** One alias of a registration request: a whole URN, or a spec whose empty fields mean "as now". */
+export interface AliasRequest {
+  readonly urn?: string;
+  readonly name?: string;
+  readonly type?: string;
+  readonly stack?: string;
+  readonly project?: string;
+  readonly parentUrn?: string;
+  readonly noParent?: boolean;
 }
 
 export interface ProgramRun {
@@ -265,6 +278,33 @@ interface RegisterRequest {
   getDeletebeforereplace(): boolean;
   getIgnorechangesList(): string[];
   getReplaceonchangesList(): string[];
+  getAliasesList(): {
+    getUrn(): string;
+    hasSpec(): boolean;
+    getSpec():
+      | {
+          getName(): string;
+          getType(): string;
+          getStack(): string;
+          getProject(): string;
+          getParenturn(): string;
+          getNoparent(): boolean;
+        }
+      | undefined;
+  }[];
+}
+
+function aliasOf(alias: ReturnType<RegisterRequest["getAliasesList"]>[number]): AliasRequest {
+  const spec = alias.getSpec();
+  if (!alias.hasSpec() || !spec) return { urn: alias.getUrn() };
+  return {
+    name: spec.getName() || undefined,
+    type: spec.getType() || undefined,
+    stack: spec.getStack() || undefined,
+    project: spec.getProject() || undefined,
+    parentUrn: spec.getParenturn() || undefined,
+    noParent: spec.getNoparent() || undefined,
+  };
 }
 interface MockMonitorLike {
   registerResource(req: RegisterRequest, callback: unknown): Promise<void>;
@@ -343,6 +383,7 @@ export async function runMocked(
       provider: string;
       providers: Record<string, string>;
       options: NonNullable<RecordedResource["options"]>;
+      aliases: AliasRequest[];
     }
   >();
   const register = monitor.registerResource.bind(monitor);
@@ -357,6 +398,7 @@ export async function runMocked(
         ignoreChanges: req.getIgnorechangesList(),
         replaceOnChanges: req.getReplaceonchangesList(),
       },
+      aliases: req.getAliasesList().map(aliasOf),
     });
     return register(req, callback);
   };
@@ -385,6 +427,7 @@ export async function runMocked(
     resource.provider = request?.provider || undefined;
     resource.providers = request?.providers;
     resource.options = request?.options;
+    resource.aliases = request?.aliases;
   }
   return { resources, outputs, secretOutputs, error };
 }

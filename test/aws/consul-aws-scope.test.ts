@@ -11,7 +11,7 @@ import { loadStackConfig, ProgramRun, runProgram } from "../infra/harness";
 import { Call, RoleUnderTest, simulateCalls } from "./rules/iam";
 import { consulAwsCalls, resourceTagContext, rolesOf } from "./rules/workloads";
 import { RESOURCE_TYPES as TYPES } from "../../policy/resource-types";
-import { CONSUL_AWS_PERMISSIONS } from "../../components/policies";
+import { CONSUL_AWS_PERMISSIONS } from "../../packages/ecs-cloudmap-consul/shared/policies";
 
 const ACCOUNT = "123456789012";
 const OTHER_NAMESPACE = `arn:aws:servicediscovery:eu-west-1:${ACCOUNT}:namespace/ns-otherteam0001`;

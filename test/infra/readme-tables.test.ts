@@ -10,6 +10,7 @@ import {
   withSettingsTable,
 } from "../../docs/settings-table";
 import { ROOT } from "./harness";
+import { componentSources } from "./sources";
 
 describe("infra docs tables", () => {
   const settings = fs.readFileSync(SETTINGS_DOC, "utf8");
@@ -25,13 +26,11 @@ describe("infra docs tables", () => {
     assert.match(table, /^\| `consulMode` \| string \| `off` \| `embedded` \| `external` \| /m);
   });
 
-  it("the components table names every component class in components/, and only those", () => {
-    const dir = path.join(ROOT, "components");
-    const classes = fs
-      .readdirSync(dir)
+  it("the components table names every component class in the package and the program, and only those", () => {
+    const classes = componentSources()
       .flatMap((f) => [
         ...fs
-          .readFileSync(path.join(dir, f), "utf8")
+          .readFileSync(f, "utf8")
           .matchAll(/^export class (\w+) extends pulumi\.(?:ComponentResource|dynamic\.Resource)\b/gm),
       ])
       .map((m) => m[1])

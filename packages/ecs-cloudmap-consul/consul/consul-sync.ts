@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { packageType, withFormerType } from "../shared/former-type";
 import {
   ArgProblem,
   assertValidArgs,
@@ -9,12 +10,12 @@ import {
   matches,
   parseIpv4Cidr,
   port,
-} from "./arg-checks";
-import { containerDefinition, ContainerSpec } from "./container-definition";
-import { SyncPrefixes, syncCatalogCommand } from "./naming";
-import { pinnedImage } from "./pinned-image";
-import { consulAwsTaskPolicy } from "./policies";
-import { componentTags, TaggedArgs } from "./tags";
+} from "../shared/arg-checks";
+import { containerDefinition, ContainerSpec } from "../service/container-definition";
+import { SyncPrefixes, syncCatalogCommand } from "../shared/naming";
+import { pinnedImage } from "../service/pinned-image";
+import { consulAwsTaskPolicy } from "../shared/policies";
+import { componentTags, TaggedArgs } from "../shared/tags";
 import {
   consulEgress,
   createFargateTask,
@@ -26,7 +27,7 @@ import {
   Peer,
   Scope,
   SecurityGroupMember,
-} from "./task-resources";
+} from "../service/task-resources";
 
 /** Where the init container leaves the CA certificate for consul-aws. */
 export const CA_CERT_DIR = "/consul/tls";
@@ -110,6 +111,13 @@ export interface ConsulSyncArgs
    * @default none (the service still waits for its own role policy and egress)
    */
   readonly startAfter?: pulumi.Resource[];
+}
+
+/**
+ * What a TypeScript program can add when it builds a ConsulSync: code, which no schema carries, so
+ * it is the constructor's fourth argument rather than part of ConsulSyncArgs.
+ */
+export interface ConsulSyncWiring {
   /**
    * Network rules consul-aws's task needs from the start (the embedded server admitting it),
    * created with its security group before its ECS service, which waits for them.
@@ -181,9 +189,19 @@ export class ConsulSync extends pulumi.ComponentResource implements SecurityGrou
   /** The consul-aws image the task runs, by digest. */
   public readonly image: pulumi.Output<string>;
 
-  constructor(name: string, args: ConsulSyncArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: ConsulSyncArgs,
+    opts?: pulumi.ComponentResourceOptions,
+    wiring: ConsulSyncWiring = {},
+  ) {
     assertValidArgs("ConsulSync", name, consulSyncArgProblems(args));
-    super("ecs-cloudmap-consul:consulSync:ConsulSync", name, {}, opts);
+    super(
+      packageType("ConsulSync"),
+      name,
+      {},
+      withFormerType(opts, "ecs-cloudmap-consul:consulSync:ConsulSync"),
+    );
     this.componentName = name;
     const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
 
@@ -203,7 +221,7 @@ export class ConsulSync extends pulumi.ComponentResource implements SecurityGrou
     const egress = [
       httpsEgress(name, securityGroup.id, scope),
       ...(consulPeer ? [consulEgress(name, securityGroup.id, args.consulPort, consulPeer, scope)] : []),
-      ...(args.connections?.(this) ?? []),
+      ...(wiring.connections?.(this) ?? []),
     ];
 
     const logGroup = createLogGroup(name, args.logRetentionDays, scope);

@@ -5,13 +5,28 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ecsExecTaskPolicy, ecsTasksTrustPolicy, PolicyDocument } from "./policies";
-import { Tags } from "./tags";
+import { ecsExecTaskPolicy, ecsTasksTrustPolicy, PolicyDocument } from "../shared/policies";
+import { Tags } from "../shared/tags";
 
 /** Where a builder's resources go: their parent component and the tags every taggable one carries. */
 export interface Scope {
   readonly parent: pulumi.Resource;
   readonly tags: Tags;
+}
+
+const scopes = new WeakMap<pulumi.ComponentResource, Scope>();
+/**
+ * Keeps a component's scope off its fields: every field of a component, private ones too, is an
+ * output in the package's schema.
+ */
+export function keepScope(component: pulumi.ComponentResource, scope: Scope): void {
+  scopes.set(component, scope);
+}
+/** The scope `keepScope` kept for this component. */
+export function scopeOf(component: pulumi.ComponentResource): Scope {
+  const scope = scopes.get(component);
+  if (!scope) throw new Error(`${component.constructor.name}: scope used before the constructor kept it`);
+  return scope;
 }
 
 /** `<project>-<stack>-<name>`: a name AWS requires unique per account and region. */

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { packageType, withFormerType } from "../shared/former-type";
 import {
   ArgNames,
   argName,
@@ -10,19 +11,19 @@ import {
   logRetentionDays,
   oneOf,
   port,
-} from "./arg-checks";
+} from "../shared/arg-checks";
 import { CapacityProviderStrategyItem } from "./capacity";
 import { APP_HEALTH_CHECK, APP_USER, containerDefinition } from "./container-definition";
 import { allowedMemoryFor, FARGATE_CPU_VALUES, isValidFargateSize } from "./fargate-sizes";
-import { cloudMapDnsName, serviceConnectCloudMapName } from "./naming";
+import { cloudMapDnsName, serviceConnectCloudMapName } from "../shared/naming";
 import {
   ConsulForwarderArgs,
   consulForwarderArgProblems,
   consulForwarderContainer,
   FORWARDER_CONTAINER,
   forwardedAddresses,
-} from "./consul-forwarder";
-import { componentTags, TaggedArgs } from "./tags";
+} from "../consul/consul-forwarder";
+import { componentTags, TaggedArgs } from "../shared/tags";
 import {
   createFargateTask,
   createLogGroup,
@@ -34,6 +35,8 @@ import {
   Scope,
   SecurityGroupMember,
   tcpRule,
+  keepScope,
+  scopeOf,
 } from "./task-resources";
 
 /** DNS records of an app service: A for address lookups, SRV for the port (same TTL). */
@@ -174,7 +177,7 @@ export interface DiscoverableServiceArgs extends FargatePlacementArgs, TaggedArg
    * Capacity-provider strategy of the ECS service.
    * @default required
    */
-  readonly capacityProviderStrategies: readonly CapacityProviderStrategyItem[];
+  readonly capacityProviderStrategies: CapacityProviderStrategyItem[];
   /**
    * Deployment minimum healthy percent, 0 to 100.
    * @default 100
@@ -223,13 +226,6 @@ export interface DiscoverableServiceArgs extends FargatePlacementArgs, TaggedArg
    */
   readonly startAfter?: pulumi.Resource[];
   /**
-   * Network rules this service's tasks need from the start (peers it calls, peers that call it),
-   * created with its security group before its ECS service, which waits for them. Usually calls
-   * to `allowFrom`/`allowTo` on this service or its peers.
-   * @default undefined (none)
-   */
-  readonly connections?: (self: DiscoverableService) => pulumi.Resource[];
-  /**
    * Services imported from Consul (SRV records only) that the app reaches at 127.0.0.1:<localPort>:
    * adds the forwarder container, which the app starts after (once healthy), one address
    * variable per service (e.g. VAULT_ADDR) and a tcp egress rule per service. No IAM permission.
@@ -244,13 +240,27 @@ export interface DiscoverableServiceArgs extends FargatePlacementArgs, TaggedArg
   readonly deploymentAlarms?: DeploymentAlarmsArgs;
 }
 
+/**
+ * What a TypeScript program can add when it builds a DiscoverableService: code, which no schema
+ * carries, so it is the constructor's fourth argument rather than part of DiscoverableServiceArgs.
+ */
+export interface DiscoverableServiceWiring {
+  /**
+   * Network rules this service's tasks need from the start (peers it calls, peers that call it),
+   * created with its security group before its ECS service, which waits for them. Usually calls
+   * to `allowFrom`/`allowTo` on this service or its peers.
+   * @default undefined (none)
+   */
+  readonly connections?: (self: DiscoverableService) => pulumi.Resource[];
+}
+
 /** ECS deployment alarms of a service. */
 export interface DeploymentAlarmsArgs {
   /**
    * Names of the CloudWatch alarms, at least one.
    * @default required
    */
-  readonly alarmNames: readonly string[];
+  readonly alarmNames: string[];
   /**
    * Roll a failed deployment back to the last one that completed.
    * @default required
@@ -353,15 +363,27 @@ export class DiscoverableService extends pulumi.ComponentResource implements Sec
   /** The Cloud Map / Service Connect discovery name (the DiscoveryName of Service Connect's metrics). */
   public readonly discoveryName: string;
   public readonly taskRoleArn: pulumi.Output<string>;
-  private readonly scope: Scope;
+  private get scope(): Scope {
+    return scopeOf(this);
+  }
 
-  constructor(name: string, args: DiscoverableServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: DiscoverableServiceArgs,
+    opts?: pulumi.ComponentResourceOptions,
+    wiring: DiscoverableServiceWiring = {},
+  ) {
     assertValidArgs("DiscoverableService", name, discoverableServiceArgProblems(args));
-    super("ecs-cloudmap-consul:discoverableService:DiscoverableService", name, {}, opts);
+    super(
+      packageType("DiscoverableService"),
+      name,
+      {},
+      withFormerType(opts, "ecs-cloudmap-consul:discoverableService:DiscoverableService"),
+    );
     this.componentName = name;
     this.containerPort = args.containerPort;
     const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
-    this.scope = scope;
+    keepScope(this, scope);
     const discoveryName = args.serviceName ?? name;
 
     const securityGroup = createSecurityGroup(name, args.vpcId, `${name} tasks`, scope);
@@ -382,7 +404,7 @@ export class DiscoverableService extends pulumi.ComponentResource implements Sec
           scope,
         ),
       ),
-      ...(args.connections?.(this) ?? []),
+      ...(wiring.connections?.(this) ?? []),
     ];
 
     const logGroup = createLogGroup(name, args.logRetentionDays, scope);

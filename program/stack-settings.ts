@@ -19,26 +19,36 @@ import {
   SECRET_ARN,
   SECRET_ARN_ALLOWED,
   shownValue,
-} from "./arg-checks";
-import { apiGatewayArgProblems } from "./api-gateway";
-import { appImageArgProblems } from "./app-image";
-import { CAPACITY_STRATEGIES, CapacityStrategy } from "./capacity";
-import { clusterArgProblems, ContainerInsights } from "./cluster";
-import { ConsulDns, consulReachArgProblems, ConsulRoute, dnsServerProblems, ROUTE_ID } from "./consul-reach";
-import { consulServerArgProblems } from "./consul-server";
-import { CONSUL_SERVICES_FORMAT, ConsulServiceArgs, parseConsulServices } from "./consul-forwarder";
-import {
+  apiGatewayArgProblems,
+  CAPACITY_STRATEGIES,
+  CapacityStrategy,
+  clusterArgProblems,
+  ContainerInsights,
+  ConsulDns,
+  consulReachArgProblems,
+  ConsulRoute,
+  dnsServerProblems,
+  ROUTE_ID,
+  consulServerArgProblems,
+  CONSUL_SERVICES_FORMAT,
+  ConsulServiceArgs,
+  parseConsulServices,
   consulAwsImage,
   consulAwsVersion,
   consulSyncArgProblems,
   imageDigest,
   parseConsulAddress,
-} from "./consul-sync";
-import { discoverableServiceArgProblems } from "./discoverable-service";
-import { loadBalancerArgProblems } from "./load-balancer";
-import { namespaceArgProblems } from "./namespace";
-import { DNS_LABEL, isDnsName, isUnderDomain, SyncPrefixes } from "./naming";
-import { NatStrategy, networkArgProblems } from "./network";
+  discoverableServiceArgProblems,
+  loadBalancerArgProblems,
+  namespaceArgProblems,
+  DNS_LABEL,
+  isDnsName,
+  isUnderDomain,
+  SyncPrefixes,
+  NatStrategy,
+  networkArgProblems,
+} from "ecs-cloudmap-consul";
+import { appImageArgProblems } from "./app-image";
 import { alarmArgProblems } from "./observability";
 
 export const PROJECT = "ecs-cloudmap-consul";
@@ -276,6 +286,28 @@ class Reader {
   }
 }
 
+/** Each app's setting keys, spelled out so that searching for a key (`namePort`) finds where it is read. */
+const APP_KEYS = {
+  hello: {
+    port: "helloPort",
+    cpu: "helloCpu",
+    memory: "helloMemory",
+    desiredCount: "helloDesiredCount",
+    minCount: "helloMinCount",
+    maxCount: "helloMaxCount",
+    image: "helloImage",
+  },
+  name: {
+    port: "namePort",
+    cpu: "nameCpu",
+    memory: "nameMemory",
+    desiredCount: "nameDesiredCount",
+    minCount: "nameMinCount",
+    maxCount: "nameMaxCount",
+    image: "nameImage",
+  },
+} as const;
+
 function readAppService(
   r: Reader,
   app: "hello" | "name",
@@ -284,20 +316,20 @@ function readAppService(
   dnsTtl: number,
   logDays: number,
 ): AppServiceSettings {
-  const port = r.int(`${app}Port`);
-  const cpu = r.int(`${app}Cpu`);
-  const memory = r.int(`${app}Memory`);
-  const desiredCount = r.int(`${app}DesiredCount`);
+  const port = r.int(APP_KEYS[app].port);
+  const cpu = r.int(APP_KEYS[app].cpu);
+  const memory = r.int(APP_KEYS[app].memory);
+  const desiredCount = r.int(APP_KEYS[app].desiredCount);
   // The bounds are read only when autoscaling uses them.
-  const minCount = shared.autoscaling ? r.int(`${app}MinCount`) : 0;
-  const maxCount = shared.autoscaling ? r.int(`${app}MaxCount`) : 0;
+  const minCount = shared.autoscaling ? r.int(APP_KEYS[app].minCount) : 0;
+  const maxCount = shared.autoscaling ? r.int(APP_KEYS[app].maxCount) : 0;
   const settings: SettingsOf = {
-    containerPort: `${app}Port`,
-    cpu: `${app}Cpu`,
-    memory: `${app}Memory`,
-    desiredCount: `${app}DesiredCount`,
-    "autoscaling.minCount": `${app}MinCount`,
-    "autoscaling.maxCount": `${app}MaxCount`,
+    containerPort: APP_KEYS[app].port,
+    cpu: APP_KEYS[app].cpu,
+    memory: APP_KEYS[app].memory,
+    desiredCount: APP_KEYS[app].desiredCount,
+    "autoscaling.minCount": APP_KEYS[app].minCount,
+    "autoscaling.maxCount": APP_KEYS[app].maxCount,
     "autoscaling.cpuTargetPercent": "autoscalingCpuTarget",
     minHealthyPercent: "minHealthyPercent",
     maxPercent: "maxPercent",
@@ -330,8 +362,8 @@ function readAppService(
     cpu,
     memory,
     desiredCount,
-    minCount: shared.autoscaling ? minCount : r.int(`${app}MinCount`),
-    maxCount: shared.autoscaling ? maxCount : r.int(`${app}MaxCount`),
+    minCount: shared.autoscaling ? minCount : r.int(APP_KEYS[app].minCount),
+    maxCount: shared.autoscaling ? maxCount : r.int(APP_KEYS[app].maxCount),
   };
 }
 
@@ -673,7 +705,7 @@ export function parseSettings(raw: RawConfig): SettingsResult {
     tag: "imageTag",
   });
   for (const app of ["hello", "name"] as const) {
-    r.report(appImageArgProblems({ image: images.prebuilt[app] }), { image: `${app}Image` });
+    r.report(appImageArgProblems({ image: images.prebuilt[app] }), { image: APP_KEYS[app].image });
   }
 
   const production = r.bool("production");
