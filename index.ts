@@ -4,7 +4,7 @@
  * is invalid, nor by an `up` while a setting still holds a placeholder (a preview warns).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { stackProgram } from "./components/infrastructure";
+import { stackProgram } from "./program/infrastructure";
 
 export const {
   helloUrl,

@@ -41,7 +41,7 @@ import {
   IMPORTED_DESCRIPTION,
   listNamespaceServices,
   type CloudMapSender,
-} from "../components/namespace-cleanup";
+} from "../packages/ecs-cloudmap-consul/network/namespace-cleanup";
 import { awsConsulCheckDeps, formatConsulCheck, runConsulCheck, type ConsulCheckInfo } from "./consul-check";
 import { formatSmokeResult, smokeTest } from "./smoke";
 import {

@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import type { ConfigMap } from "@pulumi/pulumi/automation";
-import { placeholderMessage, placeholdersIn } from "../components/placeholders";
+import { placeholderMessage, placeholdersIn } from "../program/placeholders";
 import type { ConfigOverride } from "./args";
 import { UsageError } from "./errors";
 
@@ -196,7 +196,7 @@ export function runSettings(
 }
 
 /**
- * Placeholders left in the settings (components/placeholders.ts): `up` (and an ephemeral stack's
+ * Placeholders left in the settings (program/placeholders.ts): `up` (and an ephemeral stack's
  * up) stops before anything runs, naming each setting (exit 2); a preview goes ahead with a
  * warning; refresh and destroy never create anything and are not stopped.
  * @returns the warning to print, if any

@@ -1,7 +1,7 @@
 // Builds the app images the way the program's docker.Image resources do: the same context,
-// Dockerfile, platform and build arguments, taken from appImageBuild() in components/app-image.ts.
+// Dockerfile, platform and build arguments, taken from appImageBuild() in program/app-image.ts.
 import * as path from "node:path";
-import { appImageBuild, type AppImageBuildSpec } from "../components/app-image";
+import { appImageBuild, type AppImageBuildSpec } from "../program/app-image";
 import { builderEnv, docker, dockerOut, type Builder } from "./docker";
 
 export const APPS = ["name", "hello"] as const;

@@ -164,7 +164,7 @@ async function main(options: ImagesOptions): Promise<number> {
     }
   }
 
-  say("app images (context, Dockerfile, platform and BASE_IMAGE from components/app-image.ts)");
+  say("app images (context, Dockerfile, platform and BASE_IMAGE from program/app-image.ts)");
   const images: BuiltImage[] = [];
   for (const app of APPS) {
     const image = await buildAppImage(app, {

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import * as readline from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as ts from "typescript";
-import { APP_USER } from "../components/container-definition";
+import { APP_USER } from "../packages/ecs-cloudmap-consul/service/container-definition";
 import { TARGET_PREFIX } from "../local/cloudmap-api";
 import { docker, dockerOut } from "./docker";
 

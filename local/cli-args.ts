@@ -1,7 +1,7 @@
 // Flags of `npm start` (the local topology), parsed and validated without side effects.
 import { parseArgs } from "node:util";
 // The program's own rule for namespace names (RFC 1035: labels of 1-63 characters, 253 in all).
-import { isDnsName } from "../components/naming";
+import { isDnsName } from "../packages/ecs-cloudmap-consul/shared/naming";
 
 export interface CliOptions {
   namespace: string;

@@ -10,7 +10,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import * as yaml from "js-yaml";
-import { stackProgram } from "../components/infrastructure";
+import { stackProgram } from "../program/infrastructure";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const PROJECT = "ecs-cloudmap-consul";

@@ -19,7 +19,7 @@ import {
   metricAlarmArgs,
   taskAlarmSpecs,
   type DashboardInputs,
-} from "../../components/observability";
+} from "../../program/observability";
 import { loadStackConfig, ProgramRun, RecordedResource, ROOT, runProgram } from "../infra/harness";
 import { containersOf, envOf, ofType, T } from "../infra/graph";
 import { k } from "../infra/settings-fixtures";

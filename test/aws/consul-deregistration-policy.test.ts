@@ -1,11 +1,18 @@
 // The identity that runs `pulumi destroy` of a stack with an external Consul starts the deregistration
-// task (components/consul-deregistration.ts). Its policy, consulDeregistrationPolicy, is held to AWS's
+// task (packages/ecs-cloudmap-consul/consul/consul-deregistration.ts). Its policy, consulDeregistrationPolicy, is held to AWS's
 // IAM data and simulated against the calls the code really sends: allowed for this stack's task in
 // this stack's cluster, denied for another task definition, another cluster or another service's roles.
 import * as assert from "assert";
 import * as ecs from "@aws-sdk/client-ecs";
-import { runDeregistration, type EcsSender } from "../../components/consul-deregistration";
-import { actionsOf, consulDeregistrationPolicy, namespaceCleanupPolicy } from "../../components/policies";
+import {
+  runDeregistration,
+  type EcsSender,
+} from "../../packages/ecs-cloudmap-consul/consul/consul-deregistration";
+import {
+  actionsOf,
+  consulDeregistrationPolicy,
+  namespaceCleanupPolicy,
+} from "../../packages/ecs-cloudmap-consul/shared/policies";
 import { type Call, denials, iamFindings, type PolicyDocument, simulateCalls } from "./rules/iam";
 
 const ACCOUNT = "123456789012";

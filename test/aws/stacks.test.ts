@@ -21,7 +21,7 @@ import {
   checkTaskDefinition,
   checkVpcLink,
 } from "./rules/resources";
-import { namespaceCleanupPolicy } from "../../components/policies";
+import { namespaceCleanupPolicy } from "../../packages/ecs-cloudmap-consul/shared/policies";
 import {
   consulAwsCalls,
   ecsExecCalls,

@@ -5,7 +5,7 @@ import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { APP_USER } from "../../components/container-definition";
+import { APP_USER } from "../../packages/ecs-cloudmap-consul/service/container-definition";
 import { ensureBaseImage } from "../../images/base-image";
 import { buildAppImage, PROGRAM_DIR, type BuiltImage } from "../../images/build";
 import {

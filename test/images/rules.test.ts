@@ -4,7 +4,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as dnsPacket from "dns-packet";
-import { appImageBuild } from "../../components/app-image";
+import { appImageBuild } from "../../program/app-image";
 import { baseTag, debianMirror, npmConfigLayer, type RecipeInputs } from "../../images/base-image";
 import { buildArgs } from "../../images/build";
 import {

@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as ts from "typescript";
 import { ROOT } from "./harness";
+import { componentSources } from "./sources";
 
 /** `Interface.field` of every Args field (and the types Args fields are made of) without `@default`. */
 function undocumented(file: string): { fields: number; missing: string[] } {
@@ -28,13 +29,12 @@ function undocumented(file: string): { fields: number; missing: string[] } {
 
 describe("infra component arguments are documented", () => {
   it("every field of every Args interface has a description and a @default", () => {
-    const dir = path.join(ROOT, "components");
     let fields = 0;
     const missing: string[] = [];
-    for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
-      const found = undocumented(path.join(dir, f));
+    for (const f of componentSources()) {
+      const found = undocumented(f);
       fields += found.fields;
-      missing.push(...found.missing.map((m) => `${f}: ${m}`));
+      missing.push(...found.missing.map((m) => `${path.relative(ROOT, f)}: ${m}`));
     }
     assert.ok(fields > 100, `found only ${fields} Args fields: the scan is broken`);
     assert.deepStrictEqual(missing, []);

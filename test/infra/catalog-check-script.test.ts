@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as http from "http";
-import { catalogCheckScript } from "../../components/consul-catalog-check";
+import { catalogCheckScript } from "../../packages/ecs-cloudmap-consul/consul/consul-catalog-check";
 import { judgeConsulSide, parseCatalogLog } from "../../driver/consul-check";
 import { listenOnLoopback, runChild, type ChildResult } from "./stand-in-io";
 

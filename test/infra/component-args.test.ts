@@ -6,21 +6,21 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ApiGateway } from "../../components/api-gateway";
-import { AppImage } from "../../components/app-image";
-import { Cluster } from "../../components/cluster";
-import { ConsulCatalogCheck } from "../../components/consul-catalog-check";
-import { ConsulReach } from "../../components/consul-reach";
-import { ConsulManagementToken, ConsulServer } from "../../components/consul-server";
-import { ConsulSync } from "../../components/consul-sync";
+import { ApiGateway } from "../../packages/ecs-cloudmap-consul/network/api-gateway";
+import { AppImage } from "../../program/app-image";
+import { Cluster } from "../../packages/ecs-cloudmap-consul/network/cluster";
+import { ConsulCatalogCheck } from "../../packages/ecs-cloudmap-consul/consul/consul-catalog-check";
+import { ConsulReach } from "../../packages/ecs-cloudmap-consul/consul/consul-reach";
+import { ConsulManagementToken, ConsulServer } from "../../packages/ecs-cloudmap-consul/consul/consul-server";
+import { ConsulSync } from "../../packages/ecs-cloudmap-consul/consul/consul-sync";
 import {
   DiscoverableService,
   DiscoverableServiceArgs,
   drainEnvironment,
-} from "../../components/discoverable-service";
-import { LoadBalancer } from "../../components/load-balancer";
-import { Namespace } from "../../components/namespace";
-import { Network } from "../../components/network";
+} from "../../packages/ecs-cloudmap-consul/service/discoverable-service";
+import { LoadBalancer } from "../../packages/ecs-cloudmap-consul/network/load-balancer";
+import { Namespace } from "../../packages/ecs-cloudmap-consul/network/namespace";
+import { Network } from "../../packages/ecs-cloudmap-consul/network/network";
 import { loadStackConfig, runMocked, runProgram } from "./harness";
 import { containersOf, envOf, one, rulesOf, ruleSummary, T } from "./graph";
 import { k } from "./settings-fixtures";

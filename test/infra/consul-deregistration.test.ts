@@ -16,7 +16,7 @@ import {
   DEREGISTER_CONTAINER,
   deregisterScript,
   runDeregistration,
-} from "../../components/consul-deregistration";
+} from "../../packages/ecs-cloudmap-consul/consul/consul-deregistration";
 import { loadStackConfig, ROOT, runProgram } from "./harness";
 import { CONSUL_IMAGE, externalConsul, k } from "./settings-fixtures";
 import { listenOnLoopback, runChild } from "./stand-in-io";

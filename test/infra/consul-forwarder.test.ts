@@ -4,18 +4,18 @@
  * definition checked against ECS's API model; bad declarations refused before anything exists.
  */
 import * as assert from "assert";
-import { appImageBuild } from "../../components/app-image";
+import { appImageBuild } from "../../program/app-image";
 import {
   FORWARDER_ADMIN_PORT,
   FORWARDER_CONTAINER,
   forwardedAddresses,
   forwardsVariable,
-} from "../../components/consul-forwarder";
+} from "../../packages/ecs-cloudmap-consul/consul/consul-forwarder";
 import {
   DiscoverableService,
   DiscoverableServiceArgs,
   drainEnvironment,
-} from "../../components/discoverable-service";
+} from "../../packages/ecs-cloudmap-consul/service/discoverable-service";
 import { parseForwarderConfig } from "../../apps/forwarder/src/config";
 import { checkTaskDefinition } from "../aws/rules/resources";
 import { constraintModelsMissing } from "../aws/rules/api-models";

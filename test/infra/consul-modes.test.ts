@@ -6,8 +6,8 @@
  */
 import * as assert from "assert";
 import { createHash } from "crypto";
-import { catalogCheckScript } from "../../components/consul-catalog-check";
-import { consulServerConfig } from "../../components/consul-server";
+import { catalogCheckScript } from "../../packages/ecs-cloudmap-consul/consul/consul-catalog-check";
+import { consulServerConfig } from "../../packages/ecs-cloudmap-consul/consul/consul-server";
 import { mockRouteTableId } from "../../plan/program";
 import { loadStackConfig, MOCK_UUID, ProgramRun, RecordedResource, runProgram } from "./harness";
 import { externalConsul, k, PCX } from "./settings-fixtures";

@@ -1,8 +1,8 @@
 /** consulMode: embedded / external / off, read by parseSettings and called directly. */
 import * as assert from "assert";
-import { cidrsOverlap } from "../../components/arg-checks";
-import { isUnderDomain } from "../../components/naming";
-import { secretArnsOf } from "../../components/stack-settings";
+import { cidrsOverlap } from "../../packages/ecs-cloudmap-consul/shared/arg-checks";
+import { isUnderDomain } from "../../packages/ecs-cloudmap-consul/shared/naming";
+import { secretArnsOf } from "../../program/stack-settings";
 import { CONSUL_IMAGE as IMAGE, errorsOf, EXTERNAL, k, ok, REGION as BASE } from "./settings-fixtures";
 
 describe("infra settings: consulMode", () => {

@@ -8,7 +8,10 @@
  * (Service Connect's and consul-aws's Cloud Map services) meets the next.
  */
 import * as assert from "assert";
-import { cloudMapRedeployKey, CloudMapIdentity } from "../../components/discoverable-service";
+import {
+  cloudMapRedeployKey,
+  CloudMapIdentity,
+} from "../../packages/ecs-cloudmap-consul/service/discoverable-service";
 import { loadStackConfig, ProgramRun, RecordedResource, runProgram } from "./harness";
 import { CleanupReach, emptyWorld, Finding, planSteps, simulate, Step, World } from "./lifecycle-model";
 import { derivedReplaceKeys } from "./replace-rules";
@@ -53,7 +56,7 @@ const SWITCHES: readonly [string, Variant, Variant][] = [
 
 /**
  * What the namespace cleanup's delete removes, read from its stored inputs the way its code
- * (components/namespace-cleanup.ts) decides: services consul-aws created, and those named in
+ * (packages/ecs-cloudmap-consul/network/namespace-cleanup.ts) decides: services consul-aws created, and those named in
  * serviceConnectServices, in its namespace.
  */
 const cleanupReach: CleanupReach = (cleanup, holder, claim) => {

@@ -10,8 +10,8 @@ import {
   deleteImportedServices,
   drainService,
   IMPORTED_DESCRIPTION,
-} from "../../components/namespace-cleanup";
-import { namespaceCleanupPolicy } from "../../components/policies";
+} from "../../packages/ecs-cloudmap-consul/network/namespace-cleanup";
+import { namespaceCleanupPolicy } from "../../packages/ecs-cloudmap-consul/shared/policies";
 
 const NS = "ns-abc123";
 const noSleep = async () => undefined;

@@ -1,6 +1,6 @@
 /** The two catalogs' names and the consul-aws flag mapping, called directly. */
 import * as assert from "assert";
-import { consulSyncContainers } from "../../components/consul-sync";
+import { consulSyncContainers } from "../../packages/ecs-cloudmap-consul/consul/consul-sync";
 import {
   CONSUL_DOMAIN,
   cloudMapDnsName,
@@ -9,8 +9,8 @@ import {
   namesOfConsulService,
   syncCatalogCommand,
   syncPrefixFlags,
-} from "../../components/naming";
-import { privateZoneSoa } from "../../components/namespace";
+} from "../../packages/ecs-cloudmap-consul/shared/naming";
+import { privateZoneSoa } from "../../packages/ecs-cloudmap-consul/network/namespace";
 
 describe("infra naming", () => {
   it("Cloud Map names a service <svc>.<namespace>, Consul <svc>.service.consul", () => {

@@ -3,7 +3,7 @@
  * watches, a bad SNS topic named; and what each combination creates.
  */
 import * as assert from "assert";
-import { Alarms, alarmArgProblems } from "../../components/observability";
+import { Alarms, alarmArgProblems } from "../../program/observability";
 import { loadStackConfig, runProgram } from "./harness";
 import { containersOf, envOf, ofType, T } from "./graph";
 import { k, ok, onlyError, REGION, set } from "./settings-fixtures";

@@ -1,6 +1,6 @@
 /** What reaches a task definition is a digest: a reference that pins one is kept, a registry answer is checked. */
 import * as assert from "assert";
-import { isPinned, pinTo } from "../../components/pinned-image";
+import { isPinned, pinTo } from "../../packages/ecs-cloudmap-consul/service/pinned-image";
 
 const DIGEST = `sha256:${"0a".repeat(32)}`;
 

@@ -5,8 +5,8 @@
  */
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { stackProgram } from "../../components/infrastructure";
-import { PLACEHOLDER_MARKERS, placeholdersIn } from "../../components/placeholders";
+import { stackProgram } from "../../program/infrastructure";
+import { PLACEHOLDER_MARKERS, placeholdersIn } from "../../program/placeholders";
 import { ExitCode } from "../../driver/errors";
 import { checkPlaceholders, runSettings } from "../../driver/stack-config";
 import { planStack } from "../../plan/run";

@@ -10,7 +10,7 @@ import {
   managedExecutionPolicyArn,
   partitionOf,
   servicesArnPattern,
-} from "../../components/policies";
+} from "../../packages/ecs-cloudmap-consul/shared/policies";
 
 const NAMESPACE_ARN = "arn:aws:servicediscovery:eu-west-1:123456789012:namespace/ns-abc123";
 const OWN_TAGS = { project: "ecs-cloudmap-consul", stack: "dev" };

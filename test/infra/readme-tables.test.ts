@@ -1,9 +1,8 @@
 /** The README's tables that mirror code: generated (settings) or checked against the code (components). */
 import * as assert from "assert";
 import * as fs from "fs";
-import * as path from "path";
 import { README, settingsTable, TABLE_BEGIN, TABLE_END, withSettingsTable } from "../../docs/settings-table";
-import { ROOT } from "./harness";
+import { componentSources } from "./sources";
 
 describe("infra README tables", () => {
   const readme = fs.readFileSync(README, "utf8");
@@ -18,13 +17,11 @@ describe("infra README tables", () => {
     assert.match(table, /^\| `consulMode` \| string \| `off` \| `embedded` \| `external` \| /m);
   });
 
-  it("the components table names every component class in components/, and only those", () => {
-    const dir = path.join(ROOT, "components");
-    const classes = fs
-      .readdirSync(dir)
+  it("the components table names every component class in the package and the program, and only those", () => {
+    const classes = componentSources()
       .flatMap((f) => [
         ...fs
-          .readFileSync(path.join(dir, f), "utf8")
+          .readFileSync(f, "utf8")
           .matchAll(/^export class (\w+) extends pulumi\.(?:ComponentResource|dynamic\.Resource)\b/gm),
       ])
       .map((m) => m[1])

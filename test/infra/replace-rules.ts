@@ -114,7 +114,7 @@ export const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
   "aws:appautoscaling/policy:Policy": ["name", "resourceId", "scalableDimension", "serviceNamespace"],
   // A remote component: a new CIDR is a new VPC (its subnets are checked apart, see subnetLayout).
   "awsx:ec2:Vpc": ["cidrBlock"],
-  // Our dynamic provider's diff (components/namespace-cleanup.ts): a new namespace is a new cleanup.
+  // Our dynamic provider's diff (packages/ecs-cloudmap-consul/network/namespace-cleanup.ts): a new namespace is a new cleanup.
   "pulumi-nodejs:dynamic/namespaceCleanup:NamespaceCleanup": ["namespaceId"],
 };
 

@@ -10,7 +10,7 @@ import {
   RawConfig,
   SettingsResult,
   Settings,
-} from "../../components/stack-settings";
+} from "../../program/stack-settings";
 import { withProjectDefaults } from "./harness";
 
 export const k = qualifiedKey;

@@ -10,12 +10,12 @@ import {
   parseIpv4Cidr,
   SECRET_ARN,
   shownValue,
-} from "../../components/arg-checks";
-import { capacityProviderStrategy } from "../../components/capacity";
-import { allowedMemoryFor } from "../../components/fargate-sizes";
-import { parseConsulAddress } from "../../components/consul-sync";
-import { isDnsName } from "../../components/naming";
-import { qualifiedKey, RawConfig, secretArnsOf, settingsErrorMessage } from "../../components/stack-settings";
+} from "../../packages/ecs-cloudmap-consul/shared/arg-checks";
+import { capacityProviderStrategy } from "../../packages/ecs-cloudmap-consul/service/capacity";
+import { allowedMemoryFor } from "../../packages/ecs-cloudmap-consul/service/fargate-sizes";
+import { parseConsulAddress } from "../../packages/ecs-cloudmap-consul/consul/consul-sync";
+import { isDnsName } from "../../packages/ecs-cloudmap-consul/shared/naming";
+import { qualifiedKey, RawConfig, secretArnsOf, settingsErrorMessage } from "../../program/stack-settings";
 import { CA, errorsOf, externalOf, ok, onlyError, PCX, REGION, set, SYNC, TOKEN } from "./settings-fixtures";
 
 type ConfigKey = string;

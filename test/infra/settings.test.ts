@@ -1,11 +1,14 @@
 /** parseSettings and its format checks, called directly; plus Pulumi.yaml and the stack files agree with it. */
 import * as assert from "assert";
-import { parseIpv4Cidr } from "../../components/arg-checks";
-import { capacityProviderStrategy } from "../../components/capacity";
-import { parseConsulAddress } from "../../components/consul-sync";
-import { allowedMemoryFor, isValidFargateSize } from "../../components/fargate-sizes";
-import { isDnsName } from "../../components/naming";
-import { parseSettings, qualifiedKey, RawConfig, secretArnsOf } from "../../components/stack-settings";
+import { parseIpv4Cidr } from "../../packages/ecs-cloudmap-consul/shared/arg-checks";
+import { capacityProviderStrategy } from "../../packages/ecs-cloudmap-consul/service/capacity";
+import { parseConsulAddress } from "../../packages/ecs-cloudmap-consul/consul/consul-sync";
+import {
+  allowedMemoryFor,
+  isValidFargateSize,
+} from "../../packages/ecs-cloudmap-consul/service/fargate-sizes";
+import { isDnsName } from "../../packages/ecs-cloudmap-consul/shared/naming";
+import { parseSettings, qualifiedKey, RawConfig, secretArnsOf } from "../../program/stack-settings";
 import { loadProjectFile, loadStackConfig, PROJECT, withProjectDefaults } from "./harness";
 import { CONSUL_IMAGE, errorsOf, k, ok, REGION, set, SYNC } from "./settings-fixtures";
 

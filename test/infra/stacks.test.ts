@@ -7,7 +7,7 @@ import * as assert from "assert";
 import { mockRouteTableId } from "../../plan/program";
 import * as fs from "fs";
 import * as path from "path";
-import { CONSUL_AWS_ACTIONS } from "../../components/policies";
+import { CONSUL_AWS_ACTIONS } from "../../packages/ecs-cloudmap-consul/shared/policies";
 import { loadStackConfig, PROJECT, ProgramRun, RecordedResource, ROOT, runProgram } from "./harness";
 import {
   containersOf,

@@ -8,9 +8,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ConsulCatalogCheck } from "../../components/consul-catalog-check";
-import { LoadBalancer } from "../../components/load-balancer";
-import { ignoredProviderSettings } from "../../components/tags";
+import { ConsulCatalogCheck } from "../../packages/ecs-cloudmap-consul/consul/consul-catalog-check";
+import { LoadBalancer } from "../../packages/ecs-cloudmap-consul/network/load-balancer";
+import { ignoredProviderSettings } from "../../packages/ecs-cloudmap-consul/shared/tags";
 import { loadStackConfig, PROJECT, ProgramRun, RecordedResource, runProgram } from "./harness";
 import { externalConsul } from "./settings-fixtures";
 

@@ -9,7 +9,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import { ProgramRun, listStacks, loadStackConfig, PROJECT, ROOT, runProgram } from "../../plan/program";
 import { RULES, type ResourceValidationArgs } from "../../policy/rules";
-import { placeholdersIn } from "../../components/placeholders";
+import { placeholdersIn } from "../../program/placeholders";
 import {
   checkOverridesDeclared,
   checkPlaceholders,

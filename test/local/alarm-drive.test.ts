@@ -9,7 +9,7 @@ import {
   discoveryAlarmSpecs,
   type AlarmSpec,
   type MetricRef,
-} from "../../components/observability";
+} from "../../program/observability";
 import { alarmStates, type AlarmState } from "../aws/rules/alarm-evaluation";
 import { emfData, emfLines, emfProblems, type EmfDatum } from "../aws/rules/emf";
 import { topologyPerTest } from "./topology-per-test";

@@ -1,5 +1,5 @@
 // The one vocabulary of metric names: the EMF lines the apps write (CloudWatch metrics), the stack's
-// alarms and dashboard (components/observability.ts imports this file) and the live page's labels.
+// alarms and dashboard (program/observability.ts imports this file) and the live page's labels.
 // Each app is built from its own folder, so each carries this file; a test keeps the copies identical.
 
 /** One EMF line per task per interval: CloudWatch's standard resolution, and the alarms' period. */

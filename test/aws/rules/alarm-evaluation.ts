@@ -5,7 +5,7 @@
  * of such values), compared with the threshold; ALARM when at least `datapointsToAlarm` of the last
  * `evaluationPeriods` values breach, a missing value counting as `treatMissingData` says.
  */
-import type { AlarmSpec, MetricRef } from "../../../components/observability";
+import type { AlarmSpec, MetricRef } from "../../../program/observability";
 import type { EmfDatum } from "./emf";
 
 export type AlarmState = "OK" | "ALARM";

@@ -207,7 +207,7 @@ export function consulAwsCalls(
 }
 
 /**
- * The namespace cleanup's calls (components/namespace-cleanup.ts) for one service consul-aws created:
+ * The namespace cleanup's calls (packages/ecs-cloudmap-consul/network/namespace-cleanup.ts) for one service consul-aws created:
  * list the namespace's services, list and deregister its instances, poll the operations, delete it;
  * the Route 53 record and health-check changes Cloud Map makes for the caller when it deregisters;
  * and, for an external Consul, reading its token (and CA) to deregister consul-aws there.

@@ -7,7 +7,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { IMAGE_BY_DIGEST } from "./arg-checks";
+import { IMAGE_BY_DIGEST } from "../shared/arg-checks";
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 

@@ -3,26 +3,31 @@
  * outputs returned. index.ts calls it with the stack's settings; tests call it under Pulumi's
  * mocks with whatever settings a case needs.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { ApiGateway } from "./api-gateway";
-import { AppImage } from "./app-image";
-import { capacityProviderStrategy } from "./capacity";
-import { Cluster } from "./cluster";
-import { CHECK_CONTAINER, ConsulCatalogCheck } from "./consul-catalog-check";
-import { ConsulReach } from "./consul-reach";
-import { CONSUL_HTTP_PORT, ConsulManagementToken, ConsulServer } from "./consul-server";
-import { ConsulSync } from "./consul-sync";
-import { DiscoverableService, ServiceConnectArgs } from "./discoverable-service";
-import { LoadBalancer } from "./load-balancer";
 import {
+  ApiGateway,
+  capacityProviderStrategy,
+  Cluster,
+  CHECK_CONTAINER,
+  ConsulCatalogCheck,
+  ConsulReach,
+  CONSUL_HTTP_PORT,
+  ConsulManagementToken,
+  ConsulServer,
+  ConsulSync,
+  DiscoverableService,
+  ServiceConnectArgs,
+  LoadBalancer,
   CatalogNames,
   namesOfCloudMapService,
   namesOfConsulService,
   namesOfServiceConnectService,
   serviceConnectCloudMapName,
-} from "./naming";
-import { Namespace } from "./namespace";
-import { Network } from "./network";
+  Namespace,
+  Network,
+  createTaggingProvider,
+} from "ecs-cloudmap-consul";
+import * as pulumi from "@pulumi/pulumi";
+import { AppImage } from "./app-image";
 import { placeholderMessage, placeholdersIn } from "./placeholders";
 import {
   Alarms,
@@ -34,7 +39,6 @@ import {
   type DashboardInputs,
 } from "./observability";
 import { METRIC_INTERVAL_SECONDS } from "../apps/hello/src/metric-names";
-import { createTaggingProvider } from "./tags";
 import { parseSettings, RawConfig, secretArnsOf, Settings, settingsErrorMessage } from "./stack-settings";
 
 /** The stack's settings from raw config (`project:key` -> text), or one error naming every problem. */

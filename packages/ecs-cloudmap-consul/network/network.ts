@@ -2,9 +2,17 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import awsRegions from "aws-regions/regions.json";
-import { ArgProblem, assertValidArgs, check, integerIn, matches, oneOf, parseIpv4Cidr } from "./arg-checks";
-import { componentTags, TaggedArgs } from "./tags";
-import { createSecurityGroup, Scope, tcpRule } from "./task-resources";
+import {
+  ArgProblem,
+  assertValidArgs,
+  check,
+  integerIn,
+  matches,
+  oneOf,
+  parseIpv4Cidr,
+} from "../shared/arg-checks";
+import { componentTags, TaggedArgs } from "../shared/tags";
+import { createSecurityGroup, Scope, tcpRule } from "../service/task-resources";
 
 export const NAT_STRATEGIES = ["Single", "OnePerAz"] as const;
 export type NatStrategy = (typeof NAT_STRATEGIES)[number];

@@ -1,9 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ArgProblem, assertValidArgs, check, integerIn } from "./arg-checks";
-import { DNS_NAME_RULE, isDnsName } from "./naming";
+import { ArgProblem, assertValidArgs, check, integerIn } from "../shared/arg-checks";
+import { DNS_NAME_RULE, isDnsName } from "../shared/naming";
 import { NamespaceCleanup } from "./namespace-cleanup";
-import { componentTags, TaggedArgs } from "./tags";
+import { componentTags, TaggedArgs } from "../shared/tags";
 
 export interface NamespaceArgs extends TaggedArgs {
   /**

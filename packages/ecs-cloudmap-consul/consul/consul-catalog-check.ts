@@ -8,10 +8,10 @@
 import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ConsulDeregistration, DEREGISTER_CONTAINER, deregisterScript } from "./consul-deregistration";
-import { assertValidArgs, check, imageByTagOrDigest, logRetentionDays } from "./arg-checks";
-import { pinnedImage } from "./pinned-image";
-import { containerDefinition } from "./container-definition";
-import { componentTags, TaggedArgs } from "./tags";
+import { assertValidArgs, check, imageByTagOrDigest, logRetentionDays } from "../shared/arg-checks";
+import { pinnedImage } from "../service/pinned-image";
+import { containerDefinition } from "../service/container-definition";
+import { componentTags, TaggedArgs } from "../shared/tags";
 import {
   consulEgress,
   createFargateTask,
@@ -20,7 +20,7 @@ import {
   httpsEgress,
   Scope,
   SecurityGroupMember,
-} from "./task-resources";
+} from "../service/task-resources";
 
 export const CHECK_CONTAINER = "catalog-check";
 /** Each printed line: `CATALOG <service> <JSON array of /v1/catalog/service/<service>>`. */

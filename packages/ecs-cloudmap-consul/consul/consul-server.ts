@@ -17,12 +17,12 @@ import {
   imageByTagOrDigest,
   kmsKeyArn,
   logRetentionDays,
-} from "./arg-checks";
-import { pinnedImage } from "./pinned-image";
-import { containerDefinition } from "./container-definition";
-import { createCloudMapService, redeployOnNewCloudMapService } from "./discoverable-service";
-import { cloudMapDnsName } from "./naming";
-import { componentTags, TaggedArgs } from "./tags";
+} from "../shared/arg-checks";
+import { pinnedImage } from "../service/pinned-image";
+import { containerDefinition } from "../service/container-definition";
+import { createCloudMapService, redeployOnNewCloudMapService } from "../service/discoverable-service";
+import { cloudMapDnsName } from "../shared/naming";
+import { componentTags, TaggedArgs } from "../shared/tags";
 import {
   createFargateTask,
   createLogGroup,
@@ -35,7 +35,7 @@ import {
   Scope,
   SecurityGroupMember,
   tcpRule,
-} from "./task-resources";
+} from "../service/task-resources";
 
 /** Consul's HTTP API and UI port. */
 export const CONSUL_HTTP_PORT = 8500;

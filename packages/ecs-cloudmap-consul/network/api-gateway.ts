@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ArgProblem, assertValidArgs, check, integerIn, logRetentionDays, port } from "./arg-checks";
+import { ArgProblem, assertValidArgs, check, integerIn, logRetentionDays, port } from "../shared/arg-checks";
 
-import { componentTags, TaggedArgs } from "./tags";
+import { componentTags, TaggedArgs } from "../shared/tags";
 import {
   createLogGroup,
   createSecurityGroup,
@@ -10,7 +10,7 @@ import {
   Scope,
   SecurityGroupMember,
   stackScopedName,
-} from "./task-resources";
+} from "../service/task-resources";
 
 export interface ApiGatewayArgs extends TaggedArgs {
   /**

@@ -5,8 +5,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ecsExecTaskPolicy, ecsTasksTrustPolicy, PolicyDocument } from "./policies";
-import { Tags } from "./tags";
+import { ecsExecTaskPolicy, ecsTasksTrustPolicy, PolicyDocument } from "../shared/policies";
+import { Tags } from "../shared/tags";
 
 /** Where a builder's resources go: their parent component and the tags every taggable one carries. */
 export interface Scope {

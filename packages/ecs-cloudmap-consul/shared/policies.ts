@@ -249,7 +249,7 @@ export function actionsOf(doc: PolicyDocument): string[] {
 
 /**
  * What the identity running `pulumi destroy` (and the driver's teardown) needs for the namespace
- * cleanup: the Cloud Map calls components/namespace-cleanup.ts makes, plus the Route 53 changes
+ * cleanup: the Cloud Map calls packages/ecs-cloudmap-consul/network/namespace-cleanup.ts makes, plus the Route 53 changes
  * Cloud Map makes on the caller's behalf when it deregisters a DNS instance (records and any health
  * check it created). Consul is not called from here: see consulDeregistrationPolicy.
  */
@@ -301,7 +301,7 @@ export function namespaceCleanupPolicy(input: {
 
 /**
  * What the identity running `pulumi destroy` needs for the external Consul's deregistration
- * (components/consul-deregistration.ts): start the one-off task in the stack's cluster, hand ECS its
+ * (packages/ecs-cloudmap-consul/consul/consul-deregistration.ts): start the one-off task in the stack's cluster, hand ECS its
  * roles, and poll it. The task itself reads the Consul token through its execution role, so the
  * destroying identity never reads a secret.
  */

@@ -19,25 +19,33 @@ import {
   SECRET_ARN,
   SECRET_ARN_ALLOWED,
   shownValue,
-} from "./arg-checks";
-import { apiGatewayArgProblems } from "./api-gateway";
-import { appImageArgProblems } from "./app-image";
-import { CAPACITY_STRATEGIES, CapacityStrategy } from "./capacity";
-import { clusterArgProblems, ContainerInsights } from "./cluster";
-import { ConsulDns, consulReachArgProblems, ConsulRoute, dnsServerProblems, ROUTE_ID } from "./consul-reach";
-import { consulServerArgProblems } from "./consul-server";
-import {
+  apiGatewayArgProblems,
+  CAPACITY_STRATEGIES,
+  CapacityStrategy,
+  clusterArgProblems,
+  ContainerInsights,
+  ConsulDns,
+  consulReachArgProblems,
+  ConsulRoute,
+  dnsServerProblems,
+  ROUTE_ID,
+  consulServerArgProblems,
   consulAwsImage,
   consulAwsVersion,
   consulSyncArgProblems,
   imageDigest,
   parseConsulAddress,
-} from "./consul-sync";
-import { discoverableServiceArgProblems } from "./discoverable-service";
-import { loadBalancerArgProblems } from "./load-balancer";
-import { namespaceArgProblems } from "./namespace";
-import { DNS_LABEL, isDnsName, isUnderDomain, SyncPrefixes } from "./naming";
-import { NatStrategy, networkArgProblems } from "./network";
+  discoverableServiceArgProblems,
+  loadBalancerArgProblems,
+  namespaceArgProblems,
+  DNS_LABEL,
+  isDnsName,
+  isUnderDomain,
+  SyncPrefixes,
+  NatStrategy,
+  networkArgProblems,
+} from "ecs-cloudmap-consul";
+import { appImageArgProblems } from "./app-image";
 import { alarmArgProblems } from "./observability";
 
 export const PROJECT = "ecs-cloudmap-consul";

@@ -1,9 +1,17 @@
 import * as aws from "@pulumi/aws";
+import {
+  pinnedImage,
+  componentTags,
+  TaggedArgs,
+  ArgProblem,
+  assertValidArgs,
+  check,
+  imageByDigest,
+  integerIn,
+  matches,
+} from "ecs-cloudmap-consul";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { pinnedImage } from "./pinned-image";
-import { componentTags, TaggedArgs } from "./tags";
-import { ArgProblem, assertValidArgs, check, imageByDigest, integerIn, matches } from "./arg-checks";
 
 export interface AppImageArgs extends TaggedArgs {
   /**

@@ -6,9 +6,17 @@
  * instance it finds through SRV. The app gets the local address in its environment.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ArgProblem, check, imageByDigest, integerIn, matches, parseIpv4Cidr, port } from "./arg-checks";
-import { APP_HEALTH_CHECK, APP_USER, ContainerSpec } from "./container-definition";
-import { cloudMapDnsName, DNS_LABEL } from "./naming";
+import {
+  ArgProblem,
+  check,
+  imageByDigest,
+  integerIn,
+  matches,
+  parseIpv4Cidr,
+  port,
+} from "../shared/arg-checks";
+import { APP_HEALTH_CHECK, APP_USER, ContainerSpec } from "../service/container-definition";
+import { cloudMapDnsName, DNS_LABEL } from "../shared/naming";
 
 /** One service the app reaches through the forwarder. */
 export interface ConsulServiceArgs {

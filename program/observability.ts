@@ -6,6 +6,7 @@
  * alarms and the dashboard body are plain typed data built by pure functions; the components only
  * create the resources.
  */
+import { ArgProblem, assertValidArgs, check, matches, componentTags, TaggedArgs } from "ecs-cloudmap-consul";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -15,8 +16,6 @@ import {
   METRICS,
   type MetricKey,
 } from "../apps/hello/src/metric-names";
-import { ArgProblem, assertValidArgs, check, matches } from "./arg-checks";
-import { componentTags, TaggedArgs } from "./tags";
 
 export type Statistic = "Sum" | "Average" | "Minimum" | "Maximum" | "SampleCount" | "p99";
 

@@ -10,19 +10,19 @@ import {
   logRetentionDays,
   oneOf,
   port,
-} from "./arg-checks";
+} from "../shared/arg-checks";
 import { CapacityProviderStrategyItem } from "./capacity";
 import { APP_HEALTH_CHECK, APP_USER, containerDefinition } from "./container-definition";
 import { allowedMemoryFor, FARGATE_CPU_VALUES, isValidFargateSize } from "./fargate-sizes";
-import { cloudMapDnsName, serviceConnectCloudMapName } from "./naming";
+import { cloudMapDnsName, serviceConnectCloudMapName } from "../shared/naming";
 import {
   ConsulForwarderArgs,
   consulForwarderArgProblems,
   consulForwarderContainer,
   FORWARDER_CONTAINER,
   forwardedAddresses,
-} from "./consul-forwarder";
-import { componentTags, TaggedArgs } from "./tags";
+} from "../consul/consul-forwarder";
+import { componentTags, TaggedArgs } from "../shared/tags";
 import {
   createFargateTask,
   createLogGroup,

@@ -1,9 +1,23 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ArgProblem, assertValidArgs, CERTIFICATE_ARN, check, integerIn, matches, port } from "./arg-checks";
-import { isDnsName } from "./naming";
-import { componentTags, TaggedArgs } from "./tags";
-import { createSecurityGroup, egressTo, Scope, SecurityGroupMember, tcpRule } from "./task-resources";
+import {
+  ArgProblem,
+  assertValidArgs,
+  CERTIFICATE_ARN,
+  check,
+  integerIn,
+  matches,
+  port,
+} from "../shared/arg-checks";
+import { isDnsName } from "../shared/naming";
+import { componentTags, TaggedArgs } from "../shared/tags";
+import {
+  createSecurityGroup,
+  egressTo,
+  Scope,
+  SecurityGroupMember,
+  tcpRule,
+} from "../service/task-resources";
 
 export interface LoadBalancerArgs extends TaggedArgs {
   /**

@@ -9,12 +9,12 @@ import {
   matches,
   parseIpv4Cidr,
   port,
-} from "./arg-checks";
-import { containerDefinition, ContainerSpec } from "./container-definition";
-import { SyncPrefixes, syncCatalogCommand } from "./naming";
-import { pinnedImage } from "./pinned-image";
-import { consulAwsTaskPolicy } from "./policies";
-import { componentTags, TaggedArgs } from "./tags";
+} from "../shared/arg-checks";
+import { containerDefinition, ContainerSpec } from "../service/container-definition";
+import { SyncPrefixes, syncCatalogCommand } from "../shared/naming";
+import { pinnedImage } from "../service/pinned-image";
+import { consulAwsTaskPolicy } from "../shared/policies";
+import { componentTags, TaggedArgs } from "../shared/tags";
 import {
   consulEgress,
   createFargateTask,
@@ -26,7 +26,7 @@ import {
   Peer,
   Scope,
   SecurityGroupMember,
-} from "./task-resources";
+} from "../service/task-resources";
 
 /** Where the init container leaves the CA certificate for consul-aws. */
 export const CA_CERT_DIR = "/consul/tls";

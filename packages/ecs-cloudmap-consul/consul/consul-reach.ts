@@ -6,10 +6,10 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ArgProblem, assertValidArgs, check, IPV4, matches, parseIpv4Cidr } from "./arg-checks";
-import { DNS_NAME_RULE, isDnsName } from "./naming";
-import { componentTags, TaggedArgs } from "./tags";
-import { createSecurityGroup, Scope, tcpRule } from "./task-resources";
+import { ArgProblem, assertValidArgs, check, IPV4, matches, parseIpv4Cidr } from "../shared/arg-checks";
+import { DNS_NAME_RULE, isDnsName } from "../shared/naming";
+import { componentTags, TaggedArgs } from "../shared/tags";
+import { createSecurityGroup, Scope, tcpRule } from "../service/task-resources";
 
 /** How DNS in the VPC finds the external Consul host. */
 export type ConsulDns =

@@ -1,9 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { CapacityProviderStrategyItem } from "./capacity";
-import { ecsTasksTrustPolicy, executionSecretsPolicy, managedExecutionPolicyArn } from "./policies";
-import { componentTags, TaggedArgs } from "./tags";
-import { ArgProblem, assertValidArgs, check, kmsKeyArn, logRetentionDays, oneOf } from "./arg-checks";
+import { CapacityProviderStrategyItem } from "../service/capacity";
+import { ecsTasksTrustPolicy, executionSecretsPolicy, managedExecutionPolicyArn } from "../shared/policies";
+import { componentTags, TaggedArgs } from "../shared/tags";
+import { ArgProblem, assertValidArgs, check, kmsKeyArn, logRetentionDays, oneOf } from "../shared/arg-checks";
 
 export const CONTAINER_INSIGHTS = ["enabled", "enhanced", "disabled"] as const;
 export type ContainerInsights = (typeof CONTAINER_INSIGHTS)[number];
