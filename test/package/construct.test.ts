@@ -14,9 +14,8 @@ import * as structproto from "google-protobuf/google/protobuf/struct_pb";
 import * as provproto from "@pulumi/pulumi/proto/provider_pb";
 import { runMocked } from "../infra/harness";
 import { ConstructCase, FIXTURE_CASES, PACKAGE_CASES, programResourceUrn } from "./construct-cases";
-import { FIXTURE_DIR, host, PACKAGE_DIR, PackageSchema, PROJECT, STACK } from "./packages";
+import { FIXTURE_DIR, host, MOCK_ANSWERS, PACKAGE_DIR, PackageSchema, PROJECT, STACK } from "./packages";
 import { Json, OUTPUT_SIG, plainValue, Registration, ROOT, SECRET_SIG, SIG_KEY } from "./plugin-host";
-import { MOCK_ANSWERS } from "./schema.test";
 
 const STACK_URN = `urn:pulumi:${STACK}::${PROJECT}::pulumi:pulumi:Stack::${PROJECT}-${STACK}`;
 

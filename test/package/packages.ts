@@ -6,7 +6,15 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as ts from "typescript";
+import { computedState, mockCall, mockId } from "../../plan/program";
 import { EngineDouble, Plugin, ProviderAnswers, ROOT, startPlugin } from "./plugin-host";
+
+/** The engine double answers as the repository's mocks do, so both sides of a comparison see the same cloud. */
+export const MOCK_ANSWERS: ProviderAnswers = {
+  state: computedState,
+  id: mockId,
+  call: (token, args) => mockCall({ token, inputs: args, provider: "" }),
+};
 
 /** The component package this repository ships. */
 export const PACKAGE_DIR = path.join(ROOT, "packages", "ecs-cloudmap-consul");
@@ -87,6 +95,9 @@ export interface PackageSchema {
   types: Record<string, SchemaObject>;
   dependencies?: { name: string; version: string }[];
 }
+
+/** The snapshot text of a schema: what `npm run docs:package` writes. */
+export const snapshotText = (schema: PackageSchema): string => `${JSON.stringify(schema, null, 2)}\n`;
 
 /** Resources, inputs and outputs of a schema (object types' fields counted separately). */
 export function schemaSize(schema: PackageSchema): {

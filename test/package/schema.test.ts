@@ -8,27 +8,19 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { computedState, mockCall, mockId } from "../../plan/program";
 import {
   FIXTURE_DIR,
   host,
+  MOCK_ANSWERS,
   inputFields,
   PACKAGE_DIR,
   PackageSchema,
   schemaSize,
   schemaSnapshot,
+  snapshotText,
   sourceFacts,
 } from "./packages";
-import { EngineDouble, ProviderAnswers, ROOT, startPlugin } from "./plugin-host";
-
-export const MOCK_ANSWERS: ProviderAnswers = {
-  state: computedState,
-  id: mockId,
-  call: (token, args) => mockCall({ token, inputs: args, provider: "" }),
-};
-
-/** The snapshot text of a schema: what `npm run docs:package` writes. */
-export const snapshotText = (schema: PackageSchema): string => `${JSON.stringify(schema, null, 2)}\n`;
+import { EngineDouble, ROOT, startPlugin } from "./plugin-host";
 
 /** A default's text as prose carries it: no backticks, no closing period, spaces collapsed. */
 const normalized = (text: string) => text.replace(/`/g, "").replace(/\s+/g, " ").replace(/\.$/, "").trim();
