@@ -30,15 +30,110 @@ export const FIXTURE_CASES: Readonly<Record<string, ConstructCase>> = {
   },
 };
 
-/** Existing infrastructure the examples and the cases share (ids as AWS prints them). */
-export const EXISTING = {
+const PLACEMENT = {
+  clusterArn: "arn:aws:ecs:eu-west-1:123456789012:cluster/platform",
   vpcId: "vpc-0abc1234def567890",
   subnetIds: ["subnet-0aaa1111", "subnet-0bbb2222"],
-  clusterArn: "arn:aws:ecs:eu-west-1:123456789012:cluster/platform",
-  clusterName: "platform",
-  namespaceId: "ns-abcdef1234567890",
-  namespaceName: "internal.example",
-  consulAddress: "consul.internal.example:8500",
-} as const;
+  executionRoleArn: "arn:aws:iam::123456789012:role/platform-task-execution",
+};
+/** What a Python program takes from its own resources (a VPC, a cluster, a namespace it declares). */
+const FROM_RESOURCES = [
+  "clusterArn",
+  "vpcId",
+  "subnetIds",
+  "executionRoleArn",
+  "namespaceId",
+  "namespaceArn",
+];
+const TOKEN_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:consul-token-AbCdEf";
+const pkg = (name: string) => `ecs-cloudmap-consul:index:${name}`;
 
-export const PACKAGE_CASES: Readonly<Record<string, ConstructCase>> = {};
+export const PACKAGE_CASES: Readonly<Record<string, ConstructCase>> = {
+  [pkg("Network")]: {
+    name: "net",
+    inputs: { cidrBlock: "10.0.0.0/16", availabilityZoneCount: 2, region: "eu-west-1" },
+  },
+  [pkg("Cluster")]: { name: "ecs", inputs: { region: "eu-west-1" } },
+  [pkg("Namespace")]: {
+    name: "discovery",
+    inputs: { vpcId: PLACEMENT.vpcId, name: "internal.example" },
+    fromResources: ["vpcId"],
+  },
+  [pkg("LoadBalancer")]: {
+    name: "public",
+    inputs: { vpcId: PLACEMENT.vpcId, publicSubnetIds: PLACEMENT.subnetIds, targetPort: 3000 },
+    fromResources: ["vpcId", "publicSubnetIds"],
+  },
+  [pkg("ApiGateway")]: {
+    name: "api",
+    inputs: {
+      vpcId: PLACEMENT.vpcId,
+      subnetIds: PLACEMENT.subnetIds,
+      cloudMapServiceArn: "arn:aws:servicediscovery:eu-west-1:123456789012:service/srv-0123456789abcdef",
+      targetPort: 3000,
+    },
+    fromResources: ["vpcId", "subnetIds", "cloudMapServiceArn"],
+  },
+  [pkg("DiscoverableService")]: {
+    name: "web",
+    inputs: {
+      ...PLACEMENT,
+      clusterName: "platform",
+      namespaceId: "ns-abcdef1234567890",
+      namespaceName: "internal.example",
+      serviceName: "web",
+      image: "public.ecr.aws/nginx/nginx:1.27",
+      containerPort: 80,
+      desiredCount: 2,
+    },
+    fromResources: FROM_RESOURCES,
+  },
+  [pkg("ConsulSync")]: {
+    name: "sync",
+    inputs: {
+      ...PLACEMENT,
+      namespaceId: "ns-abcdef1234567890",
+      namespaceArn: "arn:aws:servicediscovery:eu-west-1:123456789012:namespace/ns-abcdef1234567890",
+      namespaceName: "internal.example",
+      hostedZoneId: "Z0123456789ABCDEFGHIJ",
+      consulHttpAddr: "http://consul.internal.example:8500",
+      tokenSecretArn: TOKEN_ARN,
+    },
+    fromResources: FROM_RESOURCES,
+    secrets: ["tokenSecretArn"],
+  },
+  [pkg("ConsulServer")]: {
+    name: "consul-server",
+    inputs: {
+      ...PLACEMENT,
+      namespaceId: "ns-abcdef1234567890",
+      namespaceName: "internal.example",
+      serverConfigSecretArn: TOKEN_ARN,
+    },
+    fromResources: FROM_RESOURCES,
+  },
+  [pkg("ConsulManagementToken")]: { name: "consul-token", inputs: {} },
+  [pkg("ConsulReach")]: {
+    name: "consul-reach",
+    inputs: {
+      vpcId: PLACEMENT.vpcId,
+      privateSubnetIds: PLACEMENT.subnetIds,
+      routeTableCount: 2,
+      consulCidr: "10.60.0.0/16",
+      route: { kind: "transitGateway", id: "tgw-0123456789abcdef0" },
+    },
+    fromResources: ["vpcId", "privateSubnetIds"],
+  },
+  [pkg("ConsulCatalogCheck")]: {
+    name: "consul-check",
+    inputs: {
+      vpcId: PLACEMENT.vpcId,
+      executionRoleArn: PLACEMENT.executionRoleArn,
+      consulHttpAddr: "http://10.0.0.1:8500",
+      tokenSecretArn: TOKEN_ARN,
+      services: ["web"],
+      consulPort: 8500,
+    },
+    fromResources: ["vpcId", "executionRoleArn"],
+  },
+};
