@@ -42,6 +42,19 @@ export interface RecordedResource {
   providers?: Record<string, string>;
   /** Resource options the engine acts on when the resource changes: replace order and ignored or replace-forcing properties. */
   options?: { deleteBeforeReplace: boolean; ignoreChanges: string[]; replaceOnChanges: string[] };
+  /** Its aliases as the SDK sent them (a URN, or a spec the engine completes from the resource). */
+  aliases?: AliasRequest[];
+}
+
+/** One alias of a registration request: a whole URN, or a spec whose empty fields mean "as now". */
+export interface AliasRequest {
+  readonly urn?: string;
+  readonly name?: string;
+  readonly type?: string;
+  readonly stack?: string;
+  readonly project?: string;
+  readonly parentUrn?: string;
+  readonly noParent?: boolean;
 }
 
 export interface ProgramRun {
@@ -274,6 +287,33 @@ interface RegisterRequest {
   getDeletebeforereplace(): boolean;
   getIgnorechangesList(): string[];
   getReplaceonchangesList(): string[];
+  getAliasesList(): {
+    getUrn(): string;
+    hasSpec(): boolean;
+    getSpec():
+      | {
+          getName(): string;
+          getType(): string;
+          getStack(): string;
+          getProject(): string;
+          getParenturn(): string;
+          getNoparent(): boolean;
+        }
+      | undefined;
+  }[];
+}
+
+function aliasOf(alias: ReturnType<RegisterRequest["getAliasesList"]>[number]): AliasRequest {
+  const spec = alias.getSpec();
+  if (!alias.hasSpec() || !spec) return { urn: alias.getUrn() };
+  return {
+    name: spec.getName() || undefined,
+    type: spec.getType() || undefined,
+    stack: spec.getStack() || undefined,
+    project: spec.getProject() || undefined,
+    parentUrn: spec.getParenturn() || undefined,
+    noParent: spec.getNoparent() || undefined,
+  };
 }
 interface MockMonitorLike {
   registerResource(req: RegisterRequest, callback: unknown): Promise<void>;
@@ -352,6 +392,7 @@ export async function runMocked(
       provider: string;
       providers: Record<string, string>;
       options: NonNullable<RecordedResource["options"]>;
+      aliases: AliasRequest[];
     }
   >();
   const register = monitor.registerResource.bind(monitor);
@@ -366,6 +407,7 @@ export async function runMocked(
         ignoreChanges: req.getIgnorechangesList(),
         replaceOnChanges: req.getReplaceonchangesList(),
       },
+      aliases: req.getAliasesList().map(aliasOf),
     });
     return register(req, callback);
   };
@@ -394,6 +436,7 @@ export async function runMocked(
     resource.provider = request?.provider || undefined;
     resource.providers = request?.providers;
     resource.options = request?.options;
+    resource.aliases = request?.aliases;
   }
   return { resources, outputs, secretOutputs, error };
 }

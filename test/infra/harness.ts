@@ -3,6 +3,7 @@
  * runner the offline plan uses (plan/program.ts).
  */
 export {
+  type AliasRequest,
   withProjectDefaults,
   ACCOUNT,
   loadProjectFile,

@@ -181,13 +181,13 @@ for (const stack of ["dev", "prod"] as const) {
     it("builds every component with a project token and parents every resource to one", () => {
       const components = run.resources.filter((r) => !r.custom).map((r) => r.type);
       for (const token of [
-        "network:Network",
-        "cluster:Cluster",
-        "namespace:Namespace",
+        "index:Network",
+        "index:Cluster",
+        "index:Namespace",
         "appImage:AppImage",
-        "discoverableService:DiscoverableService",
-        "loadBalancer:LoadBalancer",
-        "consulSync:ConsulSync",
+        "index:DiscoverableService",
+        "index:LoadBalancer",
+        "index:ConsulSync",
       ]) {
         assert.ok(components.includes(`${PROJECT}:${token}`), `missing component ${token}`);
       }

@@ -7,6 +7,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { packageType, withFormerType } from "../shared/former-type";
 import { ConsulDeregistration, DEREGISTER_CONTAINER, deregisterScript } from "./consul-deregistration";
 import { assertValidArgs, check, imageByTagOrDigest, logRetentionDays } from "../shared/arg-checks";
 import { pinnedImage } from "../service/pinned-image";
@@ -93,7 +94,7 @@ export interface ConsulCatalogCheckArgs extends TaggedArgs {
    * @default required
    * @example ["aws-hello", "aws-name"]
    */
-  readonly services: readonly string[];
+  readonly services: string[];
   /**
    * Retention of the check's log group, days (a value CloudWatch accepts).
    * @default required
@@ -121,13 +122,35 @@ export interface ConsulCatalogCheckArgs extends TaggedArgs {
    * this component (cluster, routes, DNS forwarding), so it is deleted only after the task ran.
    * @default undefined (nothing runs on delete)
    */
-  readonly deregisterOnDelete?: {
-    readonly enabled: boolean;
-    readonly clusterArn: pulumi.Input<string>;
-    readonly subnetIds: pulumi.Input<string[]>;
-    readonly after: pulumi.Resource[];
-  };
+  readonly deregisterOnDelete?: DeregisterOnDeleteArgs;
 }
+
+/** The one-off task that removes consul-aws's entries from Consul when the check is deleted. */
+export interface DeregisterOnDeleteArgs {
+  /**
+   * Run it on delete (false: the check exists, nothing runs on delete).
+   * @default required
+   */
+  readonly enabled: boolean;
+  /**
+   * Cluster the one-off task runs in.
+   * @default required
+   */
+  readonly clusterArn: pulumi.Input<string>;
+  /**
+   * Subnets of the one-off task (they must reach Consul).
+   * @default required
+   */
+  readonly subnetIds: pulumi.Input<string[]>;
+  /**
+   * Resources the task needs on delete (cluster, network, routes to Consul): deleted after it.
+   * @default required
+   */
+  readonly after: pulumi.Resource[];
+}
+
+/** Each check's deregistration task, kept off its fields: a dynamic resource has no type in the package schema. */
+const deregistrations = new WeakMap<object, ConsulDeregistration>();
 
 export class ConsulCatalogCheck extends pulumi.ComponentResource implements SecurityGroupMember {
   public readonly componentName: string;
@@ -135,14 +158,21 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
   public readonly securityGroupId: pulumi.Output<string>;
   public readonly logGroupName: pulumi.Output<string>;
   /** Deleted after consul-aws (which should start after it) and before what its task needs. */
-  public readonly deregistration: ConsulDeregistration | undefined;
+  public get deregistration(): ConsulDeregistration | undefined {
+    return deregistrations.get(this);
+  }
 
   constructor(name: string, args: ConsulCatalogCheckArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("ConsulCatalogCheck", name, [
       ...check("image", args.image, imageByTagOrDigest),
       ...check("logRetentionDays", args.logRetentionDays, logRetentionDays),
     ]);
-    super("ecs-cloudmap-consul:consulCatalogCheck:ConsulCatalogCheck", name, {}, opts);
+    super(
+      packageType("ConsulCatalogCheck"),
+      name,
+      {},
+      withFormerType(opts, "ecs-cloudmap-consul:consulCatalogCheck:ConsulCatalogCheck"),
+    );
     this.componentName = name;
     const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
     const securityGroup = createSecurityGroup(
@@ -180,8 +210,10 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
       },
       scope,
     );
-    this.deregistration = args.deregisterOnDelete
-      ? this.deregistrationTask(name, args, args.deregisterOnDelete, {
+    if (args.deregisterOnDelete)
+      deregistrations.set(
+        this,
+        this.deregistrationTask(name, args, args.deregisterOnDelete, {
           scope,
           image,
           secrets,
@@ -189,8 +221,8 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
           securityGroupId: securityGroup.id,
           // The task's own egress must outlive it.
           after: [securityGroup, ...egress],
-        })
-      : undefined;
+        }),
+      );
     this.taskDefinitionArn = taskDefinition.arn;
     this.securityGroupId = securityGroup.id;
     this.logGroupName = logGroup.name;

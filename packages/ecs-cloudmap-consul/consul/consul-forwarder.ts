@@ -68,7 +68,7 @@ export interface ConsulForwarderArgs {
    * The services the app reaches through it (1-32).
    * @default required
    */
-  readonly services: readonly ConsulServiceArgs[];
+  readonly services: ConsulServiceArgs[];
   /**
    * Hard memory limit of the forwarder container, MiB (64-1024); the task's memory must hold it.
    * @default 128

@@ -6,10 +6,11 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { packageType, withFormerType } from "../shared/former-type";
 import { ArgProblem, assertValidArgs, check, IPV4, matches, parseIpv4Cidr } from "../shared/arg-checks";
 import { DNS_NAME_RULE, isDnsName } from "../shared/naming";
 import { componentTags, TaggedArgs } from "../shared/tags";
-import { createSecurityGroup, Scope, tcpRule } from "../service/task-resources";
+import { createSecurityGroup, Scope, tcpRule, keepScope, scopeOf } from "../service/task-resources";
 
 /** How DNS in the VPC finds the external Consul host. */
 export type ConsulDns =
@@ -100,12 +101,19 @@ export class ConsulReach extends pulumi.ComponentResource {
   public readonly resolverRuleId: pulumi.Output<string> | undefined;
   /** Everything a task in the VPC needs to reach Consul (routes, attachment, DNS forwarding): what must outlive a last call to it. */
   public readonly paths: pulumi.Resource[];
-  private readonly scope: Scope;
+  private get scope(): Scope {
+    return scopeOf(this);
+  }
 
   constructor(name: string, args: ConsulReachArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("ConsulReach", name, consulReachArgProblems(args));
-    super("ecs-cloudmap-consul:consulReach:ConsulReach", name, {}, opts);
-    this.scope = { parent: this, tags: componentTags(name, args.tags) };
+    super(
+      packageType("ConsulReach"),
+      name,
+      {},
+      withFormerType(opts, "ecs-cloudmap-consul:consulReach:ConsulReach"),
+    );
+    keepScope(this, { parent: this, tags: componentTags(name, args.tags) });
     const attachment =
       args.route.kind === "transitGateway" ? this.attach(name, args, args.route.id) : undefined;
     const nextHop =

@@ -9,6 +9,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { packageType, withFormerType } from "../shared/former-type";
 import * as random from "@pulumi/random";
 import {
   ArgProblem,
@@ -35,6 +36,8 @@ import {
   Scope,
   SecurityGroupMember,
   tcpRule,
+  keepScope,
+  scopeOf,
 } from "../service/task-resources";
 
 /** Consul's HTTP API and UI port. */
@@ -87,7 +90,12 @@ export class ConsulManagementToken extends pulumi.ComponentResource {
 
   constructor(name: string, args: ConsulManagementTokenArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("ConsulManagementToken", name, check("kmsKeyArn", args.kmsKeyArn, kmsKeyArn));
-    super("ecs-cloudmap-consul:consulServer:ConsulManagementToken", name, {}, opts);
+    super(
+      packageType("ConsulManagementToken"),
+      name,
+      {},
+      withFormerType(opts, "ecs-cloudmap-consul:consulServer:ConsulManagementToken"),
+    );
     const tags = componentTags(name, args.tags);
     // Consul wants a UUID; the random provider marks nothing secret by default, so ask for it.
     const uuid = new random.RandomUuid(
@@ -203,14 +211,21 @@ export class ConsulServer extends pulumi.ComponentResource implements SecurityGr
   public readonly image: pulumi.Output<string>;
   /** Created once the server's task is healthy: what a client of Consul should start after. */
   public readonly ready: pulumi.Resource;
-  private readonly scope: Scope;
+  private get scope(): Scope {
+    return scopeOf(this);
+  }
 
   constructor(name: string, args: ConsulServerArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("ConsulServer", name, consulServerArgProblems(args));
-    super("ecs-cloudmap-consul:consulServer:ConsulServer", name, {}, opts);
+    super(
+      packageType("ConsulServer"),
+      name,
+      {},
+      withFormerType(opts, "ecs-cloudmap-consul:consulServer:ConsulServer"),
+    );
     this.componentName = name;
     const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
-    this.scope = scope;
+    keepScope(this, scope);
 
     // Outbound: only 443 (image pull, logs and the secret go through the task's ENI).
     const securityGroup = createSecurityGroup(

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { packageType, withFormerType } from "../shared/former-type";
 import {
   ArgProblem,
   assertValidArgs,
@@ -183,7 +184,12 @@ export class ConsulSync extends pulumi.ComponentResource implements SecurityGrou
 
   constructor(name: string, args: ConsulSyncArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("ConsulSync", name, consulSyncArgProblems(args));
-    super("ecs-cloudmap-consul:consulSync:ConsulSync", name, {}, opts);
+    super(
+      packageType("ConsulSync"),
+      name,
+      {},
+      withFormerType(opts, "ecs-cloudmap-consul:consulSync:ConsulSync"),
+    );
     this.componentName = name;
     const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
 

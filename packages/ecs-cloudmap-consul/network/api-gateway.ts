@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { packageType, withFormerType } from "../shared/former-type";
 import { ArgProblem, assertValidArgs, check, integerIn, logRetentionDays, port } from "../shared/arg-checks";
 
 import { componentTags, TaggedArgs } from "../shared/tags";
@@ -10,6 +11,8 @@ import {
   Scope,
   SecurityGroupMember,
   stackScopedName,
+  keepScope,
+  scopeOf,
 } from "../service/task-resources";
 
 export interface ApiGatewayArgs extends TaggedArgs {
@@ -40,12 +43,26 @@ export interface ApiGatewayArgs extends TaggedArgs {
    * @default required
    * @example { rateLimit: 100, burstLimit: 200 }
    */
-  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly throttle: ThrottleArgs;
   /**
    * Retention of the access-log group, days (a value CloudWatch accepts).
    * @default required
    */
   readonly logRetentionDays: number;
+}
+
+/** API Gateway's throttle on the $default stage. */
+export interface ThrottleArgs {
+  /**
+   * Steady requests per second (1-10000).
+   * @default required
+   */
+  readonly rateLimit: number;
+  /**
+   * Burst of requests (1-5000).
+   * @default required
+   */
+  readonly burstLimit: number;
 }
 
 // #region argument checks
@@ -91,15 +108,22 @@ export class ApiGateway extends pulumi.ComponentResource implements SecurityGrou
   public readonly url: pulumi.Output<string>;
   /** The port the VPC Link reaches its targets on. */
   public readonly targetPort: number;
-  private readonly scope: Scope;
+  private get scope(): Scope {
+    return scopeOf(this);
+  }
 
   constructor(name: string, args: ApiGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("ApiGateway", name, apiGatewayArgProblems(args));
-    super("ecs-cloudmap-consul:apiGateway:ApiGateway", name, {}, opts);
+    super(
+      packageType("ApiGateway"),
+      name,
+      {},
+      withFormerType(opts, "ecs-cloudmap-consul:apiGateway:ApiGateway"),
+    );
     this.componentName = name;
     this.targetPort = args.targetPort;
     const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
-    this.scope = scope;
+    keepScope(this, scope);
 
     // Egress only, added by allowTo: the link opens connections, nothing connects to it.
     const securityGroup = createSecurityGroup(

@@ -1,12 +1,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { packageType, withFormerType } from "../shared/former-type";
 import { CapacityProviderStrategyItem } from "../service/capacity";
 import { ecsTasksTrustPolicy, executionSecretsPolicy, managedExecutionPolicyArn } from "../shared/policies";
 import { componentTags, TaggedArgs } from "../shared/tags";
 import { ArgProblem, assertValidArgs, check, kmsKeyArn, logRetentionDays, oneOf } from "../shared/arg-checks";
 
-export const CONTAINER_INSIGHTS = ["enabled", "enhanced", "disabled"] as const;
-export type ContainerInsights = (typeof CONTAINER_INSIGHTS)[number];
+/** CloudWatch Container Insights for the cluster (an enum in the package schema). */
+export const ContainerInsights = { enabled: "enabled", enhanced: "enhanced", disabled: "disabled" } as const;
+export type ContainerInsights = (typeof ContainerInsights)[keyof typeof ContainerInsights];
+export const CONTAINER_INSIGHTS = Object.values(ContainerInsights);
 
 export interface ClusterArgs extends TaggedArgs {
   /**
@@ -19,12 +22,12 @@ export interface ClusterArgs extends TaggedArgs {
    * @default required
    * @example [{ capacityProvider: "FARGATE", weight: 1, base: 0 }]
    */
-  readonly defaultStrategy: readonly CapacityProviderStrategyItem[];
+  readonly defaultStrategy: CapacityProviderStrategyItem[];
   /**
    * Secrets Manager ARNs tasks receive through `secrets`; the execution role may read only these.
    * @default []
    */
-  readonly secretArns?: readonly pulumi.Input<string>[];
+  readonly secretArns?: pulumi.Input<string>[];
   /**
    * Customer-managed KMS key of those secrets.
    * @default undefined (the AWS-managed key)
@@ -68,11 +71,11 @@ export class Cluster extends pulumi.ComponentResource {
   /** Services using capacity providers must be created after this association. */
   public readonly capacityProviders: aws.ecs.ClusterCapacityProviders;
   /** The execution role's policies: services wait for them, or their first tasks cannot pull or read secrets. */
-  public readonly executionRolePolicies: readonly pulumi.Resource[];
+  public readonly executionRolePolicies: pulumi.Resource[];
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("Cluster", name, clusterArgProblems(args));
-    super("ecs-cloudmap-consul:cluster:Cluster", name, {}, opts);
+    super(packageType("Cluster"), name, {}, withFormerType(opts, "ecs-cloudmap-consul:cluster:Cluster"));
     const tags = componentTags(name, args.tags);
 
     const insights = args.containerInsights ?? "enabled";

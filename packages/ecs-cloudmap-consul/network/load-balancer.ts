@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { packageType, withFormerType } from "../shared/former-type";
 import {
   ArgProblem,
   assertValidArgs,
@@ -17,6 +18,8 @@ import {
   Scope,
   SecurityGroupMember,
   tcpRule,
+  keepScope,
+  scopeOf,
 } from "../service/task-resources";
 
 export interface LoadBalancerArgs extends TaggedArgs {
@@ -119,6 +122,14 @@ export function loadBalancerArgProblems(
 // #endregion
 
 /** Public ALB forwarding to an ip target group; the only thing open to the internet. */
+/** The CloudWatch dimensions of the load balancer and its target group. */
+export interface LoadBalancerDimensions {
+  /** `app/<name>/<id>`. */
+  LoadBalancer: string;
+  /** `targetgroup/<name>/<id>`. */
+  TargetGroup: string;
+}
+
 export class LoadBalancer extends pulumi.ComponentResource implements SecurityGroupMember {
   public readonly componentName: string;
   public readonly securityGroupId: pulumi.Output<string>;
@@ -126,20 +137,27 @@ export class LoadBalancer extends pulumi.ComponentResource implements SecurityGr
   public readonly dnsName: pulumi.Output<string>;
   public readonly url: pulumi.Output<string>;
   /** The `LoadBalancer` and `TargetGroup` dimension values of its AWS/ApplicationELB metrics. */
-  public readonly metricDimensions: pulumi.Output<{ LoadBalancer: string; TargetGroup: string }>;
+  public readonly metricDimensions: pulumi.Output<LoadBalancerDimensions>;
   /** Listeners the target service must wait for (a target group must belong to a load balancer). */
-  public readonly listeners: readonly aws.lb.Listener[];
+  public readonly listeners: aws.lb.Listener[];
   /** The port the ALB reaches its targets on. */
   public readonly targetPort: number;
-  private readonly scope: Scope;
+  private get scope(): Scope {
+    return scopeOf(this);
+  }
 
   constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("LoadBalancer", name, loadBalancerArgProblems(args));
-    super("ecs-cloudmap-consul:loadBalancer:LoadBalancer", name, {}, opts);
+    super(
+      packageType("LoadBalancer"),
+      name,
+      {},
+      withFormerType(opts, "ecs-cloudmap-consul:loadBalancer:LoadBalancer"),
+    );
     this.componentName = name;
     this.targetPort = args.targetPort;
     const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
-    this.scope = scope;
+    keepScope(this, scope);
     const https = args.certificateArn !== undefined;
 
     const securityGroup = createSecurityGroup(name, args.vpcId, `${name} public load balancer`, scope);

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { packageType, withFormerType } from "../shared/former-type";
 import { ArgProblem, assertValidArgs, check, integerIn } from "../shared/arg-checks";
 import { DNS_NAME_RULE, isDnsName } from "../shared/naming";
 import { NamespaceCleanup } from "./namespace-cleanup";
@@ -27,10 +28,21 @@ export interface NamespaceArgs extends TaggedArgs {
    * consul-aws created and those ECS Service Connect created under these names.
    * @default undefined (off, for a namespace nothing creates services in)
    */
-  readonly cleanupOnDelete?: {
-    readonly region: string;
-    readonly serviceConnectServices?: readonly string[];
-  };
+  readonly cleanupOnDelete?: CleanupOnDeleteArgs;
+}
+
+/** The namespace's cleanup before delete. */
+export interface CleanupOnDeleteArgs {
+  /**
+   * AWS region of the namespace (the cleanup calls Cloud Map there).
+   * @default required
+   */
+  readonly region: string;
+  /**
+   * Cloud Map services ECS Service Connect created under these names, deleted too.
+   * @default [] (only those consul-aws created)
+   */
+  readonly serviceConnectServices?: string[];
 }
 
 // #region argument checks
@@ -51,6 +63,9 @@ export function privateZoneSoa(negativeTtlSeconds: number): string {
   return `ns-1536.awsdns-00.co.uk. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 ${negativeTtlSeconds}`;
 }
 
+/** Each namespace's cleanup, kept off its fields: a dynamic resource has no type in the package schema. */
+const cleanups = new WeakMap<object, NamespaceCleanup>();
+
 /** Cloud Map private DNS namespace with a low negative-answer TTL. */
 export class Namespace extends pulumi.ComponentResource {
   public readonly namespaceId: pulumi.Output<string>;
@@ -58,11 +73,18 @@ export class Namespace extends pulumi.ComponentResource {
   public readonly namespaceName: string;
   public readonly hostedZoneId: pulumi.Output<string>;
   /** Whatever writes into the namespace at run time should depend on this, so it stops before the cleanup runs. */
-  public readonly cleanup: NamespaceCleanup | undefined;
+  public get cleanup(): NamespaceCleanup | undefined {
+    return cleanups.get(this);
+  }
 
   constructor(name: string, args: NamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("Namespace", name, namespaceArgProblems(args));
-    super("ecs-cloudmap-consul:namespace:Namespace", name, {}, opts);
+    super(
+      packageType("Namespace"),
+      name,
+      {},
+      withFormerType(opts, "ecs-cloudmap-consul:namespace:Namespace"),
+    );
     const dnsName = args.name ?? "internal";
     const soaTtl = args.soaTtlSeconds ?? 15;
 
@@ -92,8 +114,10 @@ export class Namespace extends pulumi.ComponentResource {
     );
 
     // Deleted before the namespace (it depends on it), after whatever depends on the cleanup.
-    this.cleanup = args.cleanupOnDelete
-      ? new NamespaceCleanup(
+    if (args.cleanupOnDelete)
+      cleanups.set(
+        this,
+        new NamespaceCleanup(
           `${name}-cleanup`,
           {
             namespaceId: namespace.id,
@@ -101,8 +125,8 @@ export class Namespace extends pulumi.ComponentResource {
             serviceConnectServices: args.cleanupOnDelete.serviceConnectServices ?? [],
           },
           { parent: this, dependsOn: [namespace, soa] },
-        )
-      : undefined;
+        ),
+      );
 
     this.namespaceId = namespace.id;
     this.namespaceArn = namespace.arn;

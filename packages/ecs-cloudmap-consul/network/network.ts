@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
+import { packageType, withFormerType } from "../shared/former-type";
 import awsRegions from "aws-regions/regions.json";
 import {
   ArgProblem,
@@ -12,10 +13,12 @@ import {
   parseIpv4Cidr,
 } from "../shared/arg-checks";
 import { componentTags, TaggedArgs } from "../shared/tags";
-import { createSecurityGroup, Scope, tcpRule } from "../service/task-resources";
+import { createSecurityGroup, Scope, tcpRule, keepScope, scopeOf } from "../service/task-resources";
 
-export const NAT_STRATEGIES = ["Single", "OnePerAz"] as const;
-export type NatStrategy = (typeof NAT_STRATEGIES)[number];
+/** NAT gateways: one for the VPC, or one per availability zone (an enum in the package schema). */
+export const NatStrategy = { Single: "Single", OnePerAz: "OnePerAz" } as const;
+export type NatStrategy = (typeof NatStrategy)[keyof typeof NatStrategy];
+export const NAT_STRATEGIES = Object.values(NatStrategy);
 
 /** Interface endpoints private tasks need to run without NAT (image pull, logs, secrets, Cloud Map). */
 export const INTERFACE_ENDPOINTS: readonly string[] = [
@@ -54,7 +57,7 @@ export interface NetworkArgs extends TaggedArgs {
    * @default []
    * @example ["ssmmessages"]
    */
-  readonly extraInterfaceEndpoints?: readonly string[];
+  readonly extraInterfaceEndpoints?: string[];
   /**
    * Region, for endpoint service names and its availability-zone count.
    * @default required
@@ -116,12 +119,14 @@ export class Network extends pulumi.ComponentResource {
   public readonly privateSubnetIds: pulumi.Output<string[]>;
   /** Security group of the interface endpoints; undefined without endpoints. */
   public readonly endpointSecurityGroupId: pulumi.Output<string> | undefined;
-  private readonly scope: Scope;
+  private get scope(): Scope {
+    return scopeOf(this);
+  }
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("Network", name, networkArgProblems(args));
-    super("ecs-cloudmap-consul:network:Network", name, {}, opts);
-    this.scope = { parent: this, tags: componentTags(name, args.tags) };
+    super(packageType("Network"), name, {}, withFormerType(opts, "ecs-cloudmap-consul:network:Network"));
+    keepScope(this, { parent: this, tags: componentTags(name, args.tags) });
 
     // awsx's VPC is a remote component: the SDK sends it only the providers passed to it, and the
     // engine merges in this component's (pulumi/pulumi#10640). Pass the AWS one explicitly, so its

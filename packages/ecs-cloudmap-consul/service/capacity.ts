@@ -2,9 +2,17 @@
 export const CAPACITY_STRATEGIES = ["ondemand", "spot", "mixed"] as const;
 export type CapacityStrategy = (typeof CAPACITY_STRATEGIES)[number];
 
+/** The Fargate capacity providers (an enum in the package schema). */
+export const CapacityProvider = { FARGATE: "FARGATE", FARGATE_SPOT: "FARGATE_SPOT" } as const;
+export type CapacityProvider = (typeof CapacityProvider)[keyof typeof CapacityProvider];
+
+/** One entry of an ECS capacity-provider strategy. */
 export interface CapacityProviderStrategyItem {
-  readonly capacityProvider: "FARGATE" | "FARGATE_SPOT";
+  /** Where the tasks run: on-demand Fargate or Fargate Spot. */
+  readonly capacityProvider: CapacityProvider;
+  /** Relative share of the tasks beyond `base`. */
   readonly weight: number;
+  /** Tasks placed here first, before the weights apply. */
   readonly base: number;
 }
 

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { packageType, withFormerType } from "../shared/former-type";
 import {
   ArgNames,
   argName,
@@ -34,6 +35,8 @@ import {
   Scope,
   SecurityGroupMember,
   tcpRule,
+  keepScope,
+  scopeOf,
 } from "./task-resources";
 
 /** DNS records of an app service: A for address lookups, SRV for the port (same TTL). */
@@ -174,7 +177,7 @@ export interface DiscoverableServiceArgs extends FargatePlacementArgs, TaggedArg
    * Capacity-provider strategy of the ECS service.
    * @default required
    */
-  readonly capacityProviderStrategies: readonly CapacityProviderStrategyItem[];
+  readonly capacityProviderStrategies: CapacityProviderStrategyItem[];
   /**
    * Deployment minimum healthy percent, 0 to 100.
    * @default 100
@@ -250,7 +253,7 @@ export interface DeploymentAlarmsArgs {
    * Names of the CloudWatch alarms, at least one.
    * @default required
    */
-  readonly alarmNames: readonly string[];
+  readonly alarmNames: string[];
   /**
    * Roll a failed deployment back to the last one that completed.
    * @default required
@@ -353,15 +356,22 @@ export class DiscoverableService extends pulumi.ComponentResource implements Sec
   /** The Cloud Map / Service Connect discovery name (the DiscoveryName of Service Connect's metrics). */
   public readonly discoveryName: string;
   public readonly taskRoleArn: pulumi.Output<string>;
-  private readonly scope: Scope;
+  private get scope(): Scope {
+    return scopeOf(this);
+  }
 
   constructor(name: string, args: DiscoverableServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("DiscoverableService", name, discoverableServiceArgProblems(args));
-    super("ecs-cloudmap-consul:discoverableService:DiscoverableService", name, {}, opts);
+    super(
+      packageType("DiscoverableService"),
+      name,
+      {},
+      withFormerType(opts, "ecs-cloudmap-consul:discoverableService:DiscoverableService"),
+    );
     this.componentName = name;
     this.containerPort = args.containerPort;
     const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
-    this.scope = scope;
+    keepScope(this, scope);
     const discoveryName = args.serviceName ?? name;
 
     const securityGroup = createSecurityGroup(name, args.vpcId, `${name} tasks`, scope);

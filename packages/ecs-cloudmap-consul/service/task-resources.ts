@@ -14,6 +14,21 @@ export interface Scope {
   readonly tags: Tags;
 }
 
+const scopes = new WeakMap<pulumi.ComponentResource, Scope>();
+/**
+ * Keeps a component's scope off its fields: every field of a component, private ones too, is an
+ * output in the package's schema.
+ */
+export function keepScope(component: pulumi.ComponentResource, scope: Scope): void {
+  scopes.set(component, scope);
+}
+/** The scope `keepScope` kept for this component. */
+export function scopeOf(component: pulumi.ComponentResource): Scope {
+  const scope = scopes.get(component);
+  if (!scope) throw new Error(`${component.constructor.name}: scope used before the constructor kept it`);
+  return scope;
+}
+
 /** `<project>-<stack>-<name>`: a name AWS requires unique per account and region. */
 export function stackScopedName(name: string): string {
   return `${pulumi.getProject()}-${pulumi.getStack()}-${name}`;
