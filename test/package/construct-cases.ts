@@ -16,6 +16,8 @@ export interface ConstructCase {
   readonly fromResources?: readonly string[];
   /** Top-level inputs that arrive as secrets. */
   readonly secrets?: readonly string[];
+  /** Resource types it must register (so a child dropped on both paths still fails). */
+  readonly registers: readonly string[];
 }
 
 /** The URN a Python program's own resource has: what an output value's dependency names. */
@@ -27,6 +29,7 @@ export const FIXTURE_CASES: Readonly<Record<string, ConstructCase>> = {
     name: "web",
     inputs: { vpcId: "vpc-0abc1234", port: 9090 },
     fromResources: ["vpcId"],
+    registers: ["aws:ec2/securityGroup:SecurityGroup"],
   },
 };
 
@@ -51,21 +54,25 @@ const pkg = (name: string) => `ecs-cloudmap-consul:index:${name}`;
 export const PACKAGE_CASES: Readonly<Record<string, ConstructCase>> = {
   [pkg("Network")]: {
     name: "net",
+    registers: ["awsx:ec2:Vpc"],
     inputs: { cidrBlock: "10.0.0.0/16", availabilityZoneCount: 2, region: "eu-west-1" },
   },
-  [pkg("Cluster")]: { name: "ecs", inputs: { region: "eu-west-1" } },
+  [pkg("Cluster")]: { name: "ecs", registers: ["aws:ecs/cluster:Cluster"], inputs: { region: "eu-west-1" } },
   [pkg("Namespace")]: {
     name: "discovery",
+    registers: ["aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace"],
     inputs: { vpcId: PLACEMENT.vpcId, name: "internal.example" },
     fromResources: ["vpcId"],
   },
   [pkg("LoadBalancer")]: {
     name: "public",
+    registers: ["aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup"],
     inputs: { vpcId: PLACEMENT.vpcId, publicSubnetIds: PLACEMENT.subnetIds, targetPort: 3000 },
     fromResources: ["vpcId", "publicSubnetIds"],
   },
   [pkg("ApiGateway")]: {
     name: "api",
+    registers: ["aws:apigatewayv2/api:Api"],
     inputs: {
       vpcId: PLACEMENT.vpcId,
       subnetIds: PLACEMENT.subnetIds,
@@ -76,6 +83,11 @@ export const PACKAGE_CASES: Readonly<Record<string, ConstructCase>> = {
   },
   [pkg("DiscoverableService")]: {
     name: "web",
+    registers: [
+      "aws:ecs/service:Service",
+      "aws:servicediscovery/service:Service",
+      "aws:ecs/taskDefinition:TaskDefinition",
+    ],
     inputs: {
       ...PLACEMENT,
       clusterName: "platform",
@@ -90,6 +102,7 @@ export const PACKAGE_CASES: Readonly<Record<string, ConstructCase>> = {
   },
   [pkg("ConsulSync")]: {
     name: "sync",
+    registers: ["aws:ecs/service:Service", "aws:ecs/taskDefinition:TaskDefinition"],
     inputs: {
       ...PLACEMENT,
       namespaceId: "ns-abcdef1234567890",
@@ -104,6 +117,7 @@ export const PACKAGE_CASES: Readonly<Record<string, ConstructCase>> = {
   },
   [pkg("ConsulServer")]: {
     name: "consul-server",
+    registers: ["aws:ecs/service:Service"],
     inputs: {
       ...PLACEMENT,
       namespaceId: "ns-abcdef1234567890",
@@ -112,9 +126,14 @@ export const PACKAGE_CASES: Readonly<Record<string, ConstructCase>> = {
     },
     fromResources: FROM_RESOURCES,
   },
-  [pkg("ConsulManagementToken")]: { name: "consul-token", inputs: {} },
+  [pkg("ConsulManagementToken")]: {
+    name: "consul-token",
+    registers: ["aws:secretsmanager/secret:Secret"],
+    inputs: {},
+  },
   [pkg("ConsulReach")]: {
     name: "consul-reach",
+    registers: ["aws:ec2/route:Route"],
     inputs: {
       vpcId: PLACEMENT.vpcId,
       privateSubnetIds: PLACEMENT.subnetIds,
@@ -126,6 +145,7 @@ export const PACKAGE_CASES: Readonly<Record<string, ConstructCase>> = {
   },
   [pkg("ConsulCatalogCheck")]: {
     name: "consul-check",
+    registers: ["aws:ecs/taskDefinition:TaskDefinition"],
     inputs: {
       vpcId: PLACEMENT.vpcId,
       executionRoleArn: PLACEMENT.executionRoleArn,

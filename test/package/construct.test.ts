@@ -222,6 +222,12 @@ describe("component package: Construct over gRPC matches the TypeScript program 
           console.log(`      ${token}: Construct ${constructMs} ms, ${overGrpc.length} registrations`);
           assert.ok(overGrpc.length > 1, "the component registered no children");
           assert.deepStrictEqual(differences(overGrpc, inProcess), []);
+          const types = new Set(engine.registrations.map((r) => r.type));
+          assert.deepStrictEqual(
+            c.registers.filter((t) => !types.has(t)),
+            [],
+            "a resource the component must create was not registered",
+          );
           // Every output the schema declares comes back in Construct's state.
           const state = Object.keys(res.getState()?.toJavaScript() ?? {}).sort();
           assert.deepStrictEqual(state, Object.keys(schema.resources[token].properties ?? {}).sort());

@@ -246,9 +246,7 @@ describe("component package: examples/ for TypeScript, Python, Go and YAML", fun
     const schema = loadSchema();
     const token = Object.keys(schema.resources).find((t) => t.endsWith(":DiscoverableService")) ?? "";
     const required = schema.resources[token].requiredInputs ?? [];
-    const args: Record<string, Kind> = Object.fromEntries(
-      required.map((r) => [pythonName(r), "expr"]),
-    );
+    const args: Record<string, Kind> = Object.fromEntries(required.map((r) => [pythonName(r), "expr"]));
     assert.deepStrictEqual(problems(schema, [{ component: "DiscoverableService", args }], pythonName), []);
     const [first] = required;
     const broken = { ...args, [`${pythonName(first)}x`]: "expr" as Kind };
