@@ -39,7 +39,15 @@ import {
   type DashboardInputs,
 } from "./observability";
 import { METRIC_INTERVAL_SECONDS } from "../apps/hello/src/metric-names";
-import { parseSettings, RawConfig, secretArnsOf, Settings, settingsErrorMessage } from "./stack-settings";
+import {
+  EmbeddedConsulSettings,
+  ExternalConsulSettings,
+  parseSettings,
+  RawConfig,
+  secretArnsOf,
+  Settings,
+  settingsErrorMessage,
+} from "./stack-settings";
 
 /** The stack's settings from raw config (`project:key` -> text), or one error naming every problem. */
 export function settingsFrom(raw: RawConfig): Settings {
@@ -239,10 +247,10 @@ export function createInfrastructure(settings: Settings) {
           ...(discoveryAlarms?.alarms ?? []),
           ...(extra.startAfter ?? []),
         ],
-        connections: extra.connections,
         deploymentAlarms,
       },
       withAws,
+      { connections: extra.connections },
     );
   }
 
@@ -314,85 +322,33 @@ export function createInfrastructure(settings: Settings) {
     frontDoorMetrics = api.apiId.apply((apiId) => ({ kind: "apiGateway" as const, apiId }));
   }
 
-  const consulServer =
+  // The Consul side: one description of where Consul is, whichever kind.
+  const consulPlace = { settings, network, cluster, namespace, withAws };
+  const consulAt: ConsulLocation | undefined =
     embedded && consulToken
-      ? new ConsulServer(
-          "consul-server",
-          {
-            clusterArn: cluster.clusterArn,
-            vpcId: network.vpcId,
-            subnetIds: network.privateSubnetIds,
-            executionRoleArn: cluster.executionRoleArn,
-            namespaceId: namespace.namespaceId,
-            namespaceName: namespace.namespaceName,
-            image: embedded.serverImage,
-            serverConfigSecretArn: consulToken.serverConfigSecretArn,
-            logRetentionDays: settings.logRetentionDays,
-            region: settings.region,
-            enableExecuteCommand: settings.deployment.enableExecuteCommand,
-            startAfter: [cluster.capacityProviders, ...cluster.executionRolePolicies],
-          },
-          withAws,
-        )
-      : undefined;
-  embedded?.allowedCidrs.forEach((cidr, i) => consulServer?.allowCidr(i, cidr));
-
-  const reach = external
-    ? new ConsulReach(
-        "consul-reach",
-        {
-          vpcId: network.vpcId,
-          privateSubnetIds: network.privateSubnetIds,
-          routeTableCount: settings.network.azCount,
-          consulCidr: external.cidr,
-          route: external.route,
-          dns: external.dns,
-        },
-        withAws,
-      )
-    : undefined;
-
-  /** Where consul-aws and the catalog check find Consul, whichever mode. */
-  const consulEndpoint =
-    consulServer && consulToken
-      ? {
-          httpAddr: consulServer.httpAddr,
-          tls: false,
-          port: CONSUL_HTTP_PORT,
-          cidr: undefined,
-          securityGroupId: consulServer.securityGroupId,
-          tokenSecretArn: consulToken.tokenSecretArn,
-          caCertSecretArn: undefined,
-        }
+      ? embeddedConsul(embedded, consulToken, consulPlace)
       : external
-        ? {
-            httpAddr: external.httpAddr,
-            tls: external.tls,
-            port: external.port,
-            cidr: external.cidr,
-            securityGroupId: undefined,
-            tokenSecretArn: pulumi.output(external.tokenSecretArn),
-            caCertSecretArn: external.caCertSecretArn,
-          }
+        ? externalConsul(external, consulPlace)
         : undefined;
-
-  const checkImage = embedded?.serverImage ?? external?.checkImage;
+  const consulServer = consulAt?.server;
+  const reach = consulAt?.reach;
+  const checkImage = consulAt?.checkImage;
   const consulCheck =
-    sync && consulEndpoint && checkImage
+    sync && consulAt && checkImage
       ? new ConsulCatalogCheck(
           "consul-check",
           {
             vpcId: network.vpcId,
             executionRoleArn: cluster.executionRoleArn,
             image: checkImage,
-            consulHttpAddr: consulEndpoint.httpAddr,
-            tokenSecretArn: consulEndpoint.tokenSecretArn,
-            caCertSecretArn: consulEndpoint.caCertSecretArn,
+            consulHttpAddr: consulAt.httpAddr,
+            tokenSecretArn: consulAt.tokenSecretArn,
+            caCertSecretArn: consulAt.caCertSecretArn,
             services: (["hello", "name"] as const).map((app) => sync.prefixes.inConsul + cloudMapNameOf(app)),
             logRetentionDays: settings.logRetentionDays,
             region: settings.region,
-            consulCidr: consulEndpoint.cidr,
-            consulPort: consulEndpoint.port,
+            consulCidr: consulAt.cidr,
+            consulPort: consulAt.port,
             // An external Consul keeps consul-aws's entries after a destroy unless they are
             // removed; only a task inside the VPC reaches it.
             deregisterOnDelete: external
@@ -415,7 +371,7 @@ export function createInfrastructure(settings: Settings) {
   }
 
   const consulSync =
-    sync && consulEndpoint
+    sync && consulAt
       ? new ConsulSync(
           "consul-sync",
           {
@@ -428,13 +384,13 @@ export function createInfrastructure(settings: Settings) {
             hostedZoneId: namespace.hostedZoneId,
             executionRoleArn: cluster.executionRoleArn,
             image: sync.image,
-            consulHttpAddr: consulEndpoint.httpAddr,
-            tls: consulEndpoint.tls,
-            consulPort: consulEndpoint.port,
-            consulCidr: consulEndpoint.cidr,
-            consulSecurityGroupId: consulEndpoint.securityGroupId,
-            tokenSecretArn: consulEndpoint.tokenSecretArn,
-            caCertSecretArn: consulEndpoint.caCertSecretArn,
+            consulHttpAddr: consulAt.httpAddr,
+            tls: consulAt.tls,
+            consulPort: consulAt.port,
+            consulCidr: consulAt.cidr,
+            consulSecurityGroupId: consulAt.securityGroupId,
+            tokenSecretArn: consulAt.tokenSecretArn,
+            caCertSecretArn: consulAt.caCertSecretArn,
             caInitImage: sync.caInitImage,
             pollInterval: sync.pollInterval,
             dnsTtlSeconds: sync.dnsTtl,
@@ -451,10 +407,10 @@ export function createInfrastructure(settings: Settings) {
               // Deleted before consul-aws's entries are removed from an external Consul.
               ...(consulCheck?.deregistration ? [consulCheck.deregistration] : []),
             ],
-            // consul-aws opens its own egress to the server; the server admits it before it starts.
-            connections: (self) => consulServer?.allowFrom(self, { callerEgress: false }) ?? [],
           },
           withAws,
+          // consul-aws opens its own egress to the server; the server admits it before it starts.
+          { connections: (self) => consulServer?.allowFrom(self, { callerEgress: false }) ?? [] },
         )
       : undefined;
 
@@ -542,7 +498,7 @@ export function createInfrastructure(settings: Settings) {
     ? {
         mode: sync.mode,
         region: settings.region,
-        consulHttpAddr: consulEndpoint?.httpAddr,
+        consulHttpAddr: consulAt?.httpAddr,
         clusterName: cluster.clusterName,
         subnetIds: network.privateSubnetIds,
         task: consulCheck
@@ -591,6 +547,103 @@ export function createInfrastructure(settings: Settings) {
     consul,
     /** The CloudWatch dashboard's name; undefined when `dashboard` is off. */
     dashboardName: dashboard?.dashboardName,
+  };
+}
+
+/** Where consul-aws and the catalog check find Consul: the one object both read, whichever kind of Consul. */
+interface ConsulLocation {
+  readonly httpAddr: string;
+  readonly tls: boolean;
+  readonly port: number;
+  /** The network Consul lives in (external); undefined: the embedded server, reached by security group. */
+  readonly cidr: string | undefined;
+  readonly securityGroupId: pulumi.Output<string> | undefined;
+  readonly tokenSecretArn: pulumi.Output<string>;
+  readonly caCertSecretArn: string | undefined;
+  /** The image the catalog check runs; undefined: no check task. */
+  readonly checkImage: string | undefined;
+  /** The server the stack runs (embedded). */
+  readonly server: ConsulServer | undefined;
+  /** Routes and DNS forwarding to an external Consul. */
+  readonly reach: ConsulReach | undefined;
+}
+
+/** What the Consul side is built into. */
+interface ConsulPlace {
+  readonly settings: Settings;
+  readonly network: Network;
+  readonly cluster: Cluster;
+  readonly namespace: Namespace;
+  readonly withAws: pulumi.ComponentResourceOptions;
+}
+
+/** A single Consul server in the stack's own VPC, admitting the extra CIDRs the settings name. */
+function embeddedConsul(
+  embedded: EmbeddedConsulSettings,
+  token: ConsulManagementToken,
+  { settings, network, cluster, namespace, withAws }: ConsulPlace,
+): ConsulLocation {
+  const server = new ConsulServer(
+    "consul-server",
+    {
+      clusterArn: cluster.clusterArn,
+      vpcId: network.vpcId,
+      subnetIds: network.privateSubnetIds,
+      executionRoleArn: cluster.executionRoleArn,
+      namespaceId: namespace.namespaceId,
+      namespaceName: namespace.namespaceName,
+      image: embedded.serverImage,
+      serverConfigSecretArn: token.serverConfigSecretArn,
+      logRetentionDays: settings.logRetentionDays,
+      region: settings.region,
+      enableExecuteCommand: settings.deployment.enableExecuteCommand,
+      startAfter: [cluster.capacityProviders, ...cluster.executionRolePolicies],
+    },
+    withAws,
+  );
+  embedded.allowedCidrs.forEach((cidr, i) => server.allowCidr(i, cidr));
+  return {
+    httpAddr: server.httpAddr,
+    tls: false,
+    port: CONSUL_HTTP_PORT,
+    cidr: undefined,
+    securityGroupId: server.securityGroupId,
+    tokenSecretArn: token.tokenSecretArn,
+    caCertSecretArn: undefined,
+    checkImage: embedded.serverImage,
+    server,
+    reach: undefined,
+  };
+}
+
+/** An existing Consul in another network: routes (and DNS forwarding) to it from the private subnets. */
+function externalConsul(
+  external: ExternalConsulSettings,
+  { settings, network, withAws }: ConsulPlace,
+): ConsulLocation {
+  const reach = new ConsulReach(
+    "consul-reach",
+    {
+      vpcId: network.vpcId,
+      privateSubnetIds: network.privateSubnetIds,
+      routeTableCount: settings.network.azCount,
+      consulCidr: external.cidr,
+      route: external.route,
+      dns: external.dns,
+    },
+    withAws,
+  );
+  return {
+    httpAddr: external.httpAddr,
+    tls: external.tls,
+    port: external.port,
+    cidr: external.cidr,
+    securityGroupId: undefined,
+    tokenSecretArn: pulumi.output(external.tokenSecretArn),
+    caCertSecretArn: external.caCertSecretArn,
+    checkImage: external.checkImage,
+    server: undefined,
+    reach,
   };
 }
 

@@ -31,6 +31,7 @@ export { ApiGateway, type ApiGatewayArgs, apiGatewayArgProblems } from "./networ
 export {
   DiscoverableService,
   type DiscoverableServiceArgs,
+  type DiscoverableServiceWiring,
   type ServiceConnectArgs,
   type AutoscalingArgs,
   type DeploymentAlarmsArgs,
@@ -39,6 +40,7 @@ export {
 export {
   ConsulSync,
   type ConsulSyncArgs,
+  type ConsulSyncWiring,
   consulSyncArgProblems,
   consulAwsImage,
   consulAwsVersion,
@@ -58,6 +60,8 @@ export {
   type ConsulReachArgs,
   type ConsulDns,
   type ConsulRoute,
+  ConsulDnsKind,
+  ConsulRouteKind,
   consulReachArgProblems,
   dnsServerProblems,
   ROUTE_ID,
@@ -69,7 +73,13 @@ export {
 } from "./consul/consul-catalog-check";
 
 // ---- for TypeScript programs: the rules the components check, names, tags ----
-export { CAPACITY_STRATEGIES, type CapacityStrategy, capacityProviderStrategy } from "./service/capacity";
+export {
+  CAPACITY_STRATEGIES,
+  CapacityProvider,
+  type CapacityProviderStrategyItem,
+  type CapacityStrategy,
+  capacityProviderStrategy,
+} from "./service/capacity";
 export { pinnedImage } from "./service/pinned-image";
 export {
   type ArgNames,

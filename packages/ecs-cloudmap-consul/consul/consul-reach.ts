@@ -7,19 +7,67 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { packageType, withFormerType } from "../shared/former-type";
-import { ArgProblem, assertValidArgs, check, IPV4, matches, parseIpv4Cidr } from "../shared/arg-checks";
+import {
+  ArgProblem,
+  assertValidArgs,
+  check,
+  IPV4,
+  matches,
+  oneOf,
+  parseIpv4Cidr,
+} from "../shared/arg-checks";
 import { DNS_NAME_RULE, isDnsName } from "../shared/naming";
 import { componentTags, TaggedArgs } from "../shared/tags";
 import { createSecurityGroup, Scope, tcpRule, keepScope, scopeOf } from "../service/task-resources";
 
+/** How DNS in the VPC finds the external Consul host: by IP address, or by forwarding its domain. */
+export const ConsulDnsKind = { ip: "ip", forward: "forward" } as const;
+export type ConsulDnsKind = (typeof ConsulDnsKind)[keyof typeof ConsulDnsKind];
+
 /** How DNS in the VPC finds the external Consul host. */
-export type ConsulDns =
-  | { readonly kind: "ip" }
-  | { readonly kind: "forward"; readonly domain: string; readonly servers: readonly string[] };
+export interface ConsulDns {
+  /**
+   * `ip`: the Consul address is an IP address, nothing to resolve; `forward`: a Route 53 Resolver
+   * rule forwards `domain` to `servers`.
+   * @default required
+   */
+  readonly kind: ConsulDnsKind;
+  /**
+   * Domain forwarded (kind `forward`).
+   * @default required with kind `forward`
+   * @example "prod.example.com"
+   */
+  readonly domain?: string;
+  /**
+   * IPv4 addresses of the DNS servers the domain is forwarded to (kind `forward`).
+   * @default required with kind `forward`
+   */
+  readonly servers?: string[];
+}
+
+/** The next hop to the Consul network: a VPC peering connection or a transit gateway. */
+export const ConsulRouteKind = { peering: "peering", transitGateway: "transitGateway" } as const;
+export type ConsulRouteKind = (typeof ConsulRouteKind)[keyof typeof ConsulRouteKind];
+
 /** Where the private route tables send the Consul CIDR. */
-export type ConsulRoute =
-  | { readonly kind: "peering"; readonly id: string }
-  | { readonly kind: "transitGateway"; readonly id: string };
+export interface ConsulRoute {
+  /**
+   * The kind of next hop.
+   * @default required
+   */
+  readonly kind: ConsulRouteKind;
+  /**
+   * Its id: `pcx-…` for peering, `tgw-…` for a transit gateway.
+   * @default required
+   */
+  readonly id: string;
+}
+
+/** A forwarded domain with its DNS servers (a ConsulDns of kind `forward`, checked). */
+interface ForwardedDomain {
+  readonly domain: string;
+  readonly servers: readonly string[];
+}
 
 export interface ConsulReachArgs extends TaggedArgs {
   /**
@@ -70,13 +118,19 @@ export function consulReachArgProblems(
   args: Partial<Pick<ConsulReachArgs, "consulCidr">> & Pick<ConsulReachArgs, "route" | "dns">,
 ): ArgProblem[] {
   const dns = args.dns.kind === "forward" ? args.dns : undefined;
+  const required = (arg: string, value: unknown): ArgProblem[] =>
+    dns && value === undefined ? [{ arg, message: "is required with dns kind forward", value }] : [];
   return [
+    ...check("dns.kind", args.dns.kind, oneOf(Object.values(ConsulDnsKind))),
+    ...check("route.kind", args.route.kind, oneOf(Object.values(ConsulRouteKind))),
+    ...required("dns.domain", dns?.domain),
+    ...required("dns.servers", dns?.servers),
     ...check("consulCidr", args.consulCidr, (v) =>
       parseIpv4Cidr(v) ? undefined : "must be an IPv4 network CIDR like 10.20.0.0/16",
     ),
-    ...check("route.id", args.route.id, ROUTE_ID[args.route.kind]),
+    ...(args.route.kind in ROUTE_ID ? check("route.id", args.route.id, ROUTE_ID[args.route.kind]) : []),
     ...check("dns.domain", dns?.domain, (v) => (isDnsName(v) ? undefined : `must be ${DNS_NAME_RULE}`)),
-    ...(dns ? dnsServerProblems(dns.servers) : []),
+    ...(dns?.servers ? dnsServerProblems(dns.servers) : []),
   ];
 }
 
@@ -142,7 +196,11 @@ export class ConsulReach extends pulumi.ComponentResource {
         ),
       );
     }
-    const forwarding = args.dns.kind === "forward" ? this.createForwarding(name, args, args.dns) : undefined;
+    const { domain, servers } = args.dns;
+    const forwarding =
+      args.dns.kind === "forward" && domain !== undefined && servers !== undefined
+        ? this.createForwarding(name, args, { domain, servers })
+        : undefined;
     this.resolverRuleId = forwarding?.ruleId;
     this.paths = [...routes, ...(attachment ? [attachment] : []), ...(forwarding?.resources ?? [])];
     this.registerOutputs({ resolverRuleId: this.resolverRuleId });
@@ -176,7 +234,7 @@ export class ConsulReach extends pulumi.ComponentResource {
   private createForwarding(
     name: string,
     args: ConsulReachArgs,
-    dns: Extract<ConsulDns, { kind: "forward" }>,
+    dns: ForwardedDomain,
   ): { ruleId: pulumi.Output<string>; resources: pulumi.Resource[] } {
     // DNS is udp and tcp on 53, to the configured servers only.
     const sg = createSecurityGroup(

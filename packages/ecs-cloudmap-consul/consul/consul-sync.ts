@@ -111,6 +111,13 @@ export interface ConsulSyncArgs
    * @default none (the service still waits for its own role policy and egress)
    */
   readonly startAfter?: pulumi.Resource[];
+}
+
+/**
+ * What a TypeScript program can add when it builds a ConsulSync: code, which no schema carries, so
+ * it is the constructor's fourth argument rather than part of ConsulSyncArgs.
+ */
+export interface ConsulSyncWiring {
   /**
    * Network rules consul-aws's task needs from the start (the embedded server admitting it),
    * created with its security group before its ECS service, which waits for them.
@@ -182,7 +189,12 @@ export class ConsulSync extends pulumi.ComponentResource implements SecurityGrou
   /** The consul-aws image the task runs, by digest. */
   public readonly image: pulumi.Output<string>;
 
-  constructor(name: string, args: ConsulSyncArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: ConsulSyncArgs,
+    opts?: pulumi.ComponentResourceOptions,
+    wiring: ConsulSyncWiring = {},
+  ) {
     assertValidArgs("ConsulSync", name, consulSyncArgProblems(args));
     super(
       packageType("ConsulSync"),
@@ -209,7 +221,7 @@ export class ConsulSync extends pulumi.ComponentResource implements SecurityGrou
     const egress = [
       httpsEgress(name, securityGroup.id, scope),
       ...(consulPeer ? [consulEgress(name, securityGroup.id, args.consulPort, consulPeer, scope)] : []),
-      ...(args.connections?.(this) ?? []),
+      ...(wiring.connections?.(this) ?? []),
     ];
 
     const logGroup = createLogGroup(name, args.logRetentionDays, scope);

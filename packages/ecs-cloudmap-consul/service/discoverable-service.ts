@@ -226,13 +226,6 @@ export interface DiscoverableServiceArgs extends FargatePlacementArgs, TaggedArg
    */
   readonly startAfter?: pulumi.Resource[];
   /**
-   * Network rules this service's tasks need from the start (peers it calls, peers that call it),
-   * created with its security group before its ECS service, which waits for them. Usually calls
-   * to `allowFrom`/`allowTo` on this service or its peers.
-   * @default undefined (none)
-   */
-  readonly connections?: (self: DiscoverableService) => pulumi.Resource[];
-  /**
    * Services imported from Consul (SRV records only) that the app reaches at 127.0.0.1:<localPort>:
    * adds the forwarder container, which the app starts after (once healthy), one address
    * variable per service (e.g. VAULT_ADDR) and a tcp egress rule per service. No IAM permission.
@@ -245,6 +238,20 @@ export interface DiscoverableServiceArgs extends FargatePlacementArgs, TaggedArg
    * @default undefined (the circuit breaker alone)
    */
   readonly deploymentAlarms?: DeploymentAlarmsArgs;
+}
+
+/**
+ * What a TypeScript program can add when it builds a DiscoverableService: code, which no schema
+ * carries, so it is the constructor's fourth argument rather than part of DiscoverableServiceArgs.
+ */
+export interface DiscoverableServiceWiring {
+  /**
+   * Network rules this service's tasks need from the start (peers it calls, peers that call it),
+   * created with its security group before its ECS service, which waits for them. Usually calls
+   * to `allowFrom`/`allowTo` on this service or its peers.
+   * @default undefined (none)
+   */
+  readonly connections?: (self: DiscoverableService) => pulumi.Resource[];
 }
 
 /** ECS deployment alarms of a service. */
@@ -360,7 +367,12 @@ export class DiscoverableService extends pulumi.ComponentResource implements Sec
     return scopeOf(this);
   }
 
-  constructor(name: string, args: DiscoverableServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(
+    name: string,
+    args: DiscoverableServiceArgs,
+    opts?: pulumi.ComponentResourceOptions,
+    wiring: DiscoverableServiceWiring = {},
+  ) {
     assertValidArgs("DiscoverableService", name, discoverableServiceArgProblems(args));
     super(
       packageType("DiscoverableService"),
@@ -392,7 +404,7 @@ export class DiscoverableService extends pulumi.ComponentResource implements Sec
           scope,
         ),
       ),
-      ...(args.connections?.(this) ?? []),
+      ...(wiring.connections?.(this) ?? []),
     ];
 
     const logGroup = createLogGroup(name, args.logRetentionDays, scope);
