@@ -21,6 +21,7 @@ func main() {
 		executionRoleArn := cfg.Require("executionRoleArn")
 		namespaceId := cfg.Require("namespaceId")
 		namespaceName := cfg.Require("namespaceName")
+		region := cfg.Require("region")
 
 		web, err := ecscloudmapconsul.NewDiscoverableService(ctx, "web", &ecscloudmapconsul.DiscoverableServiceArgs{
 			VpcId:            pulumi.String(vpcId),
@@ -33,6 +34,14 @@ func main() {
 			ServiceName:      pulumi.StringRef("web"),
 			Image:            pulumi.String("public.ecr.aws/nginx/nginx:1.27"),
 			ContainerPort:    80,
+			Cpu:              256,
+			Memory:           512,
+			DesiredCount:     2,
+			LogRetentionDays: 30,
+			Region:           region,
+			CapacityProviderStrategies: []ecscloudmapconsul.CapacityProviderStrategyItem{
+				{CapacityProvider: ecscloudmapconsul.CapacityProviderFARGATE, Weight: 1, Base: 0},
+			},
 		})
 		if err != nil {
 			return err
@@ -47,8 +56,15 @@ func main() {
 			NamespaceArn:     pulumi.String(cfg.Require("namespaceArn")),
 			NamespaceName:    namespaceName,
 			HostedZoneId:     pulumi.String(cfg.Require("hostedZoneId")),
-			ConsulAddress:    cfg.Require("consulAddress"),
+			ConsulHttpAddr:   cfg.Require("consulHttpAddr"),
+			ConsulPort:       8500,
+			Tls:              false,
 			TokenSecretArn:   pulumi.String(cfg.Require("consulTokenSecretArn")),
+			Image:            "public.ecr.aws/hashicorp/consul-aws:0.1.3",
+			CaInitImage:      "public.ecr.aws/docker/library/busybox:1.36.1",
+			Prefixes:         map[string]interface{}{"inConsul": "", "inCloudMap": ""},
+			LogRetentionDays: 30,
+			Region:           region,
 		})
 		if err != nil {
 			return err

@@ -145,7 +145,8 @@ const EXISTING_CONFIG: Record<string, string> = {
   namespaceArn: "arn:aws:servicediscovery:eu-west-1:123456789012:namespace/ns-abcdef1234567890",
   namespaceName: "internal.example",
   hostedZoneId: "Z0123456789ABCDEFGHIJ",
-  consulAddress: "consul.internal.example:8500",
+  consulHttpAddr: "http://consul.internal.example:8500",
+  region: "eu-west-1",
   consulTokenSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:consul-token-AbCdEf",
 };
 

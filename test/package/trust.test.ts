@@ -6,12 +6,15 @@
  */
 import * as assert from "assert";
 import * as fs from "fs";
+import { isBuiltin } from "module";
 import * as path from "path";
 import { PACKAGE_DIR, PackageSchema, schemaSnapshot } from "./packages";
 import { ROOT } from "./plugin-host";
 import { renderReference, withReference } from "./reference";
 
 const read = (file: string) => fs.readFileSync(path.join(PACKAGE_DIR, file), "utf8");
+const manifestDeps = () =>
+  (JSON.parse(read("package.json")) as { dependencies?: Record<string, string> }).dependencies ?? {};
 const manifest = () => JSON.parse(read("package.json")) as { name: string; version: string; license: string };
 
 /** `withFormerType(opts, "<former token>")` in the package's sources: the aliases the components keep. */
@@ -92,6 +95,29 @@ describe("component package: README, CHANGELOG, LICENSE", () => {
     }
     const listed = [...changelog.matchAll(/^\| `([^`]+)` \| `[^`]+` \|$/gm)].map((m) => m[1]).sort();
     assert.deepStrictEqual(listed, formers, "the CHANGELOG lists a move the code keeps no alias for");
+  });
+
+  it("declares every package its sources import (a git-URL install gets nothing else)", () => {
+    const declared = new Set(Object.keys(manifestDeps()));
+    const missing = new Set<string>();
+    const walk = (dir: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        if (entry.name === "node_modules") continue;
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else if (entry.name.endsWith(".ts")) {
+          const text = fs.readFileSync(full, "utf8");
+          for (const m of text.matchAll(/(?:from|import|require\()\s*"([^".][^"]*)"/g)) {
+            const spec = m[1].startsWith("node:") ? undefined : m[1];
+            if (!spec || isBuiltin(spec)) continue;
+            const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0];
+            if (!declared.has(name)) missing.add(`${name} (${path.relative(PACKAGE_DIR, full)})`);
+          }
+        }
+      }
+    };
+    walk(PACKAGE_DIR);
+    assert.deepStrictEqual([...missing].sort(), []);
   });
 
   it("is licensed as the repository is: Apache-2.0, with the license's text", () => {
