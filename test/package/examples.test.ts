@@ -38,6 +38,7 @@ function problems(
 ): string[] {
   const found: string[] = [];
   const kindOf = (p: SchemaProperty): Kind => {
+    if (p.$ref === "pulumi.json#/Any") return "expr";
     if (p.$ref) return refName(p.$ref).includes(":") ? "string" : "object";
     if (p.type === "integer") return "number";
     return (p.type as Kind | undefined) ?? "expr";
@@ -97,15 +98,17 @@ function goUses(text: string): Use[] {
   )) {
     assert.strictEqual(m[1], m[2], `New${m[1]} takes ${m[2]}Args`);
     const args: Record<string, Kind> = {};
-    for (const field of m[3].matchAll(/^\t{3}(\w+):\s+(.+),$/gm)) {
-      const value = field[2];
-      args[field[1]] = /^\d+(\.\d+)?$/.test(value)
-        ? "number"
-        : /^"/.test(value)
-          ? "string"
-          : /^(true|false)$/.test(value)
-            ? "boolean"
-            : "expr";
+    for (const field of m[3].matchAll(/^\t{3}(\w+):\s+(.+)$/gm)) {
+      const value = field[2].replace(/,$/, "");
+      args[field[1]] = /^\[\]/.test(value)
+        ? "array"
+        : /^\d+(\.\d+)?$/.test(value)
+          ? "number"
+          : /^"/.test(value)
+            ? "string"
+            : /^(true|false)$/.test(value)
+              ? "boolean"
+              : "expr";
     }
     uses.push({ component: m[1], args });
   }

@@ -5,6 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import * as prettier from "prettier";
 import * as ts from "typescript";
 import { computedState, mockCall, mockId } from "../../plan/program";
 import { EngineDouble, Plugin, ProviderAnswers, ROOT, startPlugin } from "./plugin-host";
@@ -96,8 +97,11 @@ export interface PackageSchema {
   dependencies?: { name: string; version: string }[];
 }
 
-/** The snapshot text of a schema: what `npm run docs:package` writes. */
-export const snapshotText = (schema: PackageSchema): string => `${JSON.stringify(schema, null, 2)}\n`;
+/** The snapshot text of a schema at `file`: JSON as the repository's prettier formats it (its lint checks it). */
+export async function snapshotText(schema: PackageSchema, file: string): Promise<string> {
+  const options = (await prettier.resolveConfig(file)) ?? {};
+  return prettier.format(JSON.stringify(schema), { ...options, filepath: file });
+}
 
 /** Resources, inputs and outputs of a schema (object types' fields counted separately). */
 export function schemaSize(schema: PackageSchema): {

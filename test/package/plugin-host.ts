@@ -169,7 +169,9 @@ export class EngineDouble {
           dependencies: req.getDependenciesList(),
         });
         const res = new resproto.RegisterResourceResponse().setUrn(urn);
-        if (req.getCustom()) {
+        // A custom resource's state comes from its provider; so does a remote component's (awsx's
+        // Vpc): the engine constructs it through its plugin. The mocks answer both the same way.
+        if (req.getCustom() || req.getRemote()) {
           const inputs = plainValue(object) as Record<string, unknown>;
           res.setId(this.answers.id(req.getName()));
           res.setObject(

@@ -21,7 +21,8 @@ import { renderReference, withReference } from "./reference";
 async function main(): Promise<void> {
   const { plugin } = await host(PACKAGE_DIR, MOCK_ANSWERS);
   const schema = JSON.parse(await plugin.getSchema()) as PackageSchema;
-  fs.writeFileSync(schemaSnapshot(PACKAGE_DIR), snapshotText(schema));
+  const snapshot = schemaSnapshot(PACKAGE_DIR);
+  fs.writeFileSync(snapshot, await snapshotText(schema, snapshot));
   const readme = path.join(PACKAGE_DIR, "README.md");
   fs.writeFileSync(readme, withReference(fs.readFileSync(readme, "utf8"), renderReference(schema)));
   const size = schemaSize(schema);
