@@ -281,6 +281,28 @@ class Reader {
   }
 }
 
+/** Each app's setting keys, spelled out so that searching for a key (`namePort`) finds where it is read. */
+const APP_KEYS = {
+  hello: {
+    port: "helloPort",
+    cpu: "helloCpu",
+    memory: "helloMemory",
+    desiredCount: "helloDesiredCount",
+    minCount: "helloMinCount",
+    maxCount: "helloMaxCount",
+    image: "helloImage",
+  },
+  name: {
+    port: "namePort",
+    cpu: "nameCpu",
+    memory: "nameMemory",
+    desiredCount: "nameDesiredCount",
+    minCount: "nameMinCount",
+    maxCount: "nameMaxCount",
+    image: "nameImage",
+  },
+} as const;
+
 function readAppService(
   r: Reader,
   app: "hello" | "name",
@@ -289,20 +311,20 @@ function readAppService(
   dnsTtl: number,
   logDays: number,
 ): AppServiceSettings {
-  const port = r.int(`${app}Port`);
-  const cpu = r.int(`${app}Cpu`);
-  const memory = r.int(`${app}Memory`);
-  const desiredCount = r.int(`${app}DesiredCount`);
+  const port = r.int(APP_KEYS[app].port);
+  const cpu = r.int(APP_KEYS[app].cpu);
+  const memory = r.int(APP_KEYS[app].memory);
+  const desiredCount = r.int(APP_KEYS[app].desiredCount);
   // The bounds are read only when autoscaling uses them.
-  const minCount = shared.autoscaling ? r.int(`${app}MinCount`) : 0;
-  const maxCount = shared.autoscaling ? r.int(`${app}MaxCount`) : 0;
+  const minCount = shared.autoscaling ? r.int(APP_KEYS[app].minCount) : 0;
+  const maxCount = shared.autoscaling ? r.int(APP_KEYS[app].maxCount) : 0;
   const settings: SettingsOf = {
-    containerPort: `${app}Port`,
-    cpu: `${app}Cpu`,
-    memory: `${app}Memory`,
-    desiredCount: `${app}DesiredCount`,
-    "autoscaling.minCount": `${app}MinCount`,
-    "autoscaling.maxCount": `${app}MaxCount`,
+    containerPort: APP_KEYS[app].port,
+    cpu: APP_KEYS[app].cpu,
+    memory: APP_KEYS[app].memory,
+    desiredCount: APP_KEYS[app].desiredCount,
+    "autoscaling.minCount": APP_KEYS[app].minCount,
+    "autoscaling.maxCount": APP_KEYS[app].maxCount,
     "autoscaling.cpuTargetPercent": "autoscalingCpuTarget",
     minHealthyPercent: "minHealthyPercent",
     maxPercent: "maxPercent",
@@ -335,8 +357,8 @@ function readAppService(
     cpu,
     memory,
     desiredCount,
-    minCount: shared.autoscaling ? minCount : r.int(`${app}MinCount`),
-    maxCount: shared.autoscaling ? maxCount : r.int(`${app}MaxCount`),
+    minCount: shared.autoscaling ? minCount : r.int(APP_KEYS[app].minCount),
+    maxCount: shared.autoscaling ? maxCount : r.int(APP_KEYS[app].maxCount),
   };
 }
 
@@ -678,7 +700,7 @@ export function parseSettings(raw: RawConfig): SettingsResult {
     tag: "imageTag",
   });
   for (const app of ["hello", "name"] as const) {
-    r.report(appImageArgProblems({ image: images.prebuilt[app] }), { image: `${app}Image` });
+    r.report(appImageArgProblems({ image: images.prebuilt[app] }), { image: APP_KEYS[app].image });
   }
 
   const production = r.bool("production");

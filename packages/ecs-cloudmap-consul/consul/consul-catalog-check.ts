@@ -120,6 +120,8 @@ export interface ConsulCatalogCheckArgs extends TaggedArgs {
    * On delete, deregister consul-aws's node from this Consul with a one-off task in the VPC (an
    * external Consul; an embedded one goes with the stack). `after`: what the task needs besides
    * this component (cluster, routes, DNS forwarding), so it is deleted only after the task ran.
+   * TypeScript programs only: the task is started by a Pulumi dynamic resource, whose code runs
+   * at destroy in the program's own Node.js, which a Python, Go, C# or YAML program does not have.
    * @default undefined (nothing runs on delete)
    */
   readonly deregisterOnDelete?: DeregisterOnDeleteArgs;

@@ -25,7 +25,9 @@ export interface NamespaceArgs extends TaggedArgs {
   readonly soaTtlSeconds?: number;
   /**
    * Empty the namespace, before it is deleted, of the Cloud Map services no stack owns: those
-   * consul-aws created and those ECS Service Connect created under these names.
+   * consul-aws created and those ECS Service Connect created under these names. TypeScript
+   * programs only: the cleanup is a Pulumi dynamic resource, whose code runs at destroy in the
+   * program's own Node.js, which a Python, Go, C# or YAML program does not have.
    * @default undefined (off, for a namespace nothing creates services in)
    */
   readonly cleanupOnDelete?: CleanupOnDeleteArgs;
