@@ -228,9 +228,20 @@ describe("component package: Construct over gRPC matches the TypeScript program 
             [],
             "a resource the component must create was not registered",
           );
-          // Every output the schema declares comes back in Construct's state.
-          const state = Object.keys(res.getState()?.toJavaScript() ?? {}).sort();
-          assert.deepStrictEqual(state, Object.keys(schema.resources[token].properties ?? {}).sort());
+          // Construct's state carries every output the schema requires, and nothing it does not declare.
+          const state = Object.keys((res.getState()?.toJavaScript() ?? {}) as object);
+          const declared = schema.resources[token].properties ?? {};
+          const required = schema.resources[token].required ?? [];
+          assert.deepStrictEqual(
+            required.filter((o) => !state.includes(o)),
+            [],
+            "required outputs missing from Construct's state",
+          );
+          assert.deepStrictEqual(
+            state.filter((o) => !(o in declared)),
+            [],
+            "outputs the schema does not declare",
+          );
         });
       }
     });
