@@ -229,7 +229,7 @@ describe("component package: Construct over gRPC matches the TypeScript program 
             "a resource the component must create was not registered",
           );
           // Construct's state carries every output the schema requires, and nothing it does not declare.
-          const state = Object.keys((res.getState()?.toJavaScript() ?? {}));
+          const state = Object.keys(res.getState()?.toJavaScript() ?? {});
           const declared = schema.resources[token].properties ?? {};
           const required = schema.resources[token].required ?? [];
           assert.deepStrictEqual(
