@@ -9,6 +9,7 @@
 import * as assert from "assert";
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { runMocked } from "../infra/harness";
@@ -212,7 +213,13 @@ describe("component package: examples/ for TypeScript, Python, Go and YAML", fun
 
   it("python: compiles (py_compile) and uses only the schema's components and snake_case inputs", () => {
     const file = path.join(EXAMPLES, "python", "__main__.py");
-    const compiled = spawnSync("python3", ["-m", "py_compile", file], { encoding: "utf8" });
+    // The bytecode goes to a temporary folder, not into examples/.
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "py-compile-"));
+    const compiled = spawnSync("python3", ["-m", "py_compile", file], {
+      encoding: "utf8",
+      env: { ...process.env, PYTHONPYCACHEPREFIX: cache },
+    });
+    fs.rmSync(cache, { recursive: true, force: true });
     assert.strictEqual(compiled.status, 0, compiled.stderr);
     const uses = pythonUses(file);
     assert.deepStrictEqual(uses.map((u) => u.component).sort(), ["ConsulSync", "DiscoverableService"]);
