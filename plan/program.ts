@@ -173,7 +173,11 @@ export function mockArn(type: string, name: string): string {
 }
 
 /** Provider-computed outputs the program reads, by type. */
-function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+export function computedState(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+): Record<string, unknown> {
   const base = { ...inputs, name: inputs.name ?? name, arn: mockArn(type, name) };
   switch (type) {
     case "awsx:ec2:Vpc": {
@@ -235,7 +239,7 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
   }
 }
 
-function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+export function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
   switch (args.token) {
     case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
       return {
@@ -252,6 +256,11 @@ function mockCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
       // One route table per private subnet, as awsx creates them; AWS lists them in no set order.
       const filters = (args.inputs as { filters?: { values: string[] }[] }).filters ?? [];
       return { ids: (filters[0]?.values ?? []).map(mockRouteTableId) };
+    }
+    case "aws:ec2/getVpc:getVpc": {
+      // An existing VPC looked up by id (the package's bring-your-own-VPC path and its test fixture).
+      const id = String((args.inputs as { id?: unknown }).id);
+      return { id, cidrBlock: "10.0.0.0/16", arn: mockArn("aws:ec2/vpc:Vpc", id) };
     }
     case "aws:ec2/getRouteTable:getRouteTable": {
       const subnetId = String((args.inputs as { subnetId?: string }).subnetId);

@@ -1,0 +1,131 @@
+/**
+ * What makes the package trustworthy to adopt, kept true by tests: its README's reference equals
+ * what the committed schema says (the schema test keeps that equal to the plugin's answer), the
+ * CHANGELOG names every component and every moved type token with its alias, the version is one
+ * release, and the license is the repository's.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import { isBuiltin } from "module";
+import * as path from "path";
+import { PACKAGE_DIR, PackageSchema, schemaSnapshot } from "./packages";
+import { ROOT } from "./plugin-host";
+import { renderReference, withReference } from "./reference";
+
+const read = (file: string) => fs.readFileSync(path.join(PACKAGE_DIR, file), "utf8");
+const manifestDeps = () =>
+  (JSON.parse(read("package.json")) as { dependencies?: Record<string, string> }).dependencies ?? {};
+const manifest = () => JSON.parse(read("package.json")) as { name: string; version: string; license: string };
+
+/** `withFormerType(opts, "<former token>")` in the package's sources: the aliases the components keep. */
+function formerTokens(): string[] {
+  const found = new Set<string>();
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name === "node_modules") continue;
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith(".ts")) {
+        for (const m of fs.readFileSync(full, "utf8").matchAll(/withFormerType\(\s*[^,]+,\s*"([^"]+)"/g)) {
+          found.add(m[1]);
+        }
+      }
+    }
+  };
+  walk(PACKAGE_DIR);
+  return [...found].sort();
+}
+
+describe("component package: README, CHANGELOG, LICENSE", () => {
+  const snapshot = schemaSnapshot(PACKAGE_DIR);
+
+  it("the README's reference section is generated from schema.json (npm run docs:package)", () => {
+    assert.ok(
+      fs.existsSync(snapshot),
+      "packages/ecs-cloudmap-consul/schema.json is missing: run npm run docs:package",
+    );
+    const schema = JSON.parse(fs.readFileSync(snapshot, "utf8")) as PackageSchema;
+    const readme = read("README.md");
+    assert.strictEqual(
+      readme,
+      withReference(readme, renderReference(schema)),
+      "the README's reference is stale: run npm run docs:package",
+    );
+  });
+
+  it("the README says how to install per language and lists, with commands, what needs the Pulumi CLI", () => {
+    const readme = read("README.md");
+    for (const needed of [
+      "npm install",
+      "pulumi package add",
+      "## What it creates, and what it costs",
+      "## Limitations",
+    ]) {
+      assert.ok(readme.includes(needed), `README lacks ${needed}`);
+    }
+    const notVerified = readme.slice(readme.indexOf("Not verified here"));
+    for (const lang of fs.readdirSync(path.join(ROOT, "examples")).filter((d) => !d.includes("."))) {
+      assert.match(
+        notVerified,
+        new RegExp(`cd examples/${lang} && .*pulumi up`),
+        `no pulumi up command for examples/${lang}`,
+      );
+    }
+  });
+
+  it("the CHANGELOG has the package.json version, every component, and every moved token with its new one", () => {
+    const changelog = read("CHANGELOG.md");
+    const { name, version } = manifest();
+    assert.match(version, /^\d+\.\d+\.\d+$/);
+    assert.ok(changelog.includes(`\n## ${version}\n`), `CHANGELOG.md has no "## ${version}" section`);
+    const schema = JSON.parse(fs.readFileSync(snapshot, "utf8")) as PackageSchema;
+    const tokens = Object.keys(schema.resources).sort();
+    const mentioned = [
+      ...new Set([...changelog.matchAll(new RegExp(`${name}:index:[A-Za-z0-9]+`, "g"))].map((m) => m[0])),
+    ].sort();
+    assert.deepStrictEqual(mentioned, tokens, "the CHANGELOG's components are not the schema's");
+    const formers = formerTokens();
+    assert.ok(formers.length > 0, "no withFormerType alias found in the package: the scan is broken");
+    for (const former of formers) {
+      const moved = `${name}:index:${former.split(":").pop()}`;
+      assert.ok(
+        changelog.includes(`| \`${former}\` | \`${moved}\` |`),
+        `CHANGELOG.md does not list the move ${former} → ${moved}`,
+      );
+    }
+    const listed = [...changelog.matchAll(/^\| `([^`]+)` \| `[^`]+` \|$/gm)].map((m) => m[1]).sort();
+    assert.deepStrictEqual(listed, formers, "the CHANGELOG lists a move the code keeps no alias for");
+  });
+
+  it("declares every package its sources import (a git-URL install gets nothing else)", () => {
+    const declared = new Set(Object.keys(manifestDeps()));
+    const missing = new Set<string>();
+    const walk = (dir: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        if (entry.name === "node_modules") continue;
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else if (entry.name.endsWith(".ts")) {
+          const text = fs.readFileSync(full, "utf8");
+          for (const m of text.matchAll(/(?:from|import|require\()\s*"([^".][^"]*)"/g)) {
+            const spec = m[1].startsWith("node:") ? undefined : m[1];
+            if (!spec || isBuiltin(spec)) continue;
+            const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0];
+            if (!declared.has(name)) missing.add(`${name} (${path.relative(PACKAGE_DIR, full)})`);
+          }
+        }
+      }
+    };
+    walk(PACKAGE_DIR);
+    assert.deepStrictEqual([...missing].sort(), []);
+  });
+
+  it("is licensed as the repository is: Apache-2.0, with the license's text", () => {
+    const root = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { license: string };
+    assert.strictEqual(manifest().license, root.license);
+    assert.strictEqual(root.license, "Apache-2.0");
+    const text = read("LICENSE");
+    assert.match(text, /Apache License\s+Version 2\.0, January 2004/);
+    assert.match(text, /END OF TERMS AND CONDITIONS/);
+  });
+});
