@@ -146,6 +146,9 @@ export interface DeregisterOnDeleteArgs {
   readonly subnetIds: pulumi.Input<string[]>;
   /**
    * Resources the task needs on delete (cluster, network, routes to Consul): deleted after it.
+   * For TypeScript programs: from Python, Go, C# or YAML give an empty list and set the component's
+   * `dependsOn` resource option to those resources (the engine deletes a component's children
+   * before what the component depends on).
    * @default required
    */
   readonly after: pulumi.Resource[];
@@ -155,9 +158,13 @@ export interface DeregisterOnDeleteArgs {
 const deregistrations = new WeakMap<object, ConsulDeregistration>();
 
 export class ConsulCatalogCheck extends pulumi.ComponentResource implements SecurityGroupMember {
+  /** Name this component was given; its children's names start with it. */
   public readonly componentName: string;
+  /** Task definition of the one-off check, to start with ECS RunTask after a deploy. */
   public readonly taskDefinitionArn: pulumi.Output<string>;
+  /** Security group of the check's task. */
   public readonly securityGroupId: pulumi.Output<string>;
+  /** Log group the check prints the catalog it found to (one `CATALOG` line per service). */
   public readonly logGroupName: pulumi.Output<string>;
   /** Deleted after consul-aws (which should start after it) and before what its task needs. */
   public get deregistration(): ConsulDeregistration | undefined {

@@ -47,6 +47,7 @@ export interface ConsulServiceArgs {
   readonly remoteCidr: string;
   /**
    * Environment variable that gives the app the local address.
+   * Default: `<NAME>_ADDR` (upper case, - as _), e.g. VAULT_ADDR.
    * @default `<NAME>_ADDR` (upper case, - as _), e.g. VAULT_ADDR
    */
   readonly envVar?: string;
@@ -71,6 +72,7 @@ export interface ConsulForwarderArgs {
   readonly services: ConsulServiceArgs[];
   /**
    * Hard memory limit of the forwarder container, MiB (64-1024); the task's memory must hold it.
+   * Default: 128.
    * @default 128
    */
   readonly memory?: number;

@@ -85,7 +85,9 @@ export interface ConsulManagementTokenArgs extends TaggedArgs {
  * server configuration that bootstraps Consul's ACLs with it.
  */
 export class ConsulManagementToken extends pulumi.ComponentResource {
+  /** Secrets Manager ARN of the generated management ACL token. */
   public readonly tokenSecretArn: pulumi.Output<string>;
+  /** Secrets Manager ARN of the server's ACL configuration, which carries that token. */
   public readonly serverConfigSecretArn: pulumi.Output<string>;
 
   constructor(name: string, args: ConsulManagementTokenArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -175,12 +177,16 @@ export interface ConsulServerArgs extends FargatePlacementArgs, TaggedArgs {
   readonly region: string;
   /**
    * ECS Exec, which also gives port forwarding to the UI.
+   * Default: false.
    * @default false
    */
   readonly enableExecuteCommand?: boolean;
   /**
    * Resources the server's task needs before it starts (capacity providers, execution-role
    * policies): its ECS service is created after them.
+   * For TypeScript programs: the schema can type these only as objects with a `urn`, which order
+   * nothing. From Python, Go, C# or YAML leave it unset and give the component the `dependsOn`
+   * resource option instead: the engine then constructs it, service included, after those resources.
    * @default none (the service still waits for its own role policies and egress)
    */
   readonly startAfter?: pulumi.Resource[];
@@ -200,8 +206,11 @@ export function consulServerArgProblems(
 
 /** The embedded Consul server. Its security group admits nothing until `allowFrom` / `allowCidr`. */
 export class ConsulServer extends pulumi.ComponentResource implements SecurityGroupMember {
+  /** Name this component was given; its children's names start with it. */
   public readonly componentName: string;
+  /** Security group of the Consul server task; clients are admitted on its HTTP port through it. */
   public readonly securityGroupId: pulumi.Output<string>;
+  /** Name of the Consul server's ECS service. */
   public readonly serviceName: pulumi.Output<string>;
   /** `consul-server.<namespace>`. */
   public readonly dnsName: string;

@@ -35,14 +35,53 @@ export const CA_CERT_FILE = `${CA_CERT_DIR}/ca.pem`;
 const CA_VOLUME = "consul-tls";
 const CA_WRITER = "consul-ca-writer";
 
-export interface ConsulSyncArgs
-  extends
-    FargatePlacementArgs,
-    TaggedArgs,
-    Omit<
-      ConsulSyncContainerInput,
-      "namespaceId" | "logGroupName" | "tokenSecretArn" | "image" | "caInitImage"
-    > {
+// The container settings below repeat ConsulSyncContainerInput's rather than `Omit<>` them: the
+// package schema's analyzer cannot see through a mapped type and would publish them untyped and
+// undocumented. consulSyncContainers(...args) keeps the two in step at compile time.
+export interface ConsulSyncArgs extends FargatePlacementArgs, TaggedArgs {
+  /**
+   * AWS_REGION of consul-aws and the region of its awslogs stream.
+   * @default required
+   * @example "eu-west-1"
+   */
+  readonly region: string;
+  /**
+   * CONSUL_HTTP_ADDR: where consul-aws reaches Consul's HTTP API, http://host[:port] or https://host[:port].
+   * @default required
+   * @example "https://consul.example.com:8501"
+   */
+  readonly consulHttpAddr: string;
+  /**
+   * Talk to Consul over TLS (sets CONSUL_HTTP_SSL=true); true for an https consulHttpAddr.
+   * @default required
+   */
+  readonly tls: boolean;
+  /**
+   * Secrets Manager ARN of Consul's CA certificate (PEM), for a Consul whose certificate a public CA
+   * did not sign; an init container writes it to a file consul-aws reads (CONSUL_CACERT).
+   * Default: none, no CA file (the system's trust store).
+   * @default undefined (no CA file)
+   */
+  readonly caCertSecretArn?: string;
+  /**
+   * How often consul-aws polls Cloud Map and Consul (`-aws-poll-interval`), a Go duration such as
+   * 30s, 1m or 500ms. Default: "30s".
+   * @default "30s"
+   * @example "1m"
+   */
+  readonly pollInterval?: string;
+  /**
+   * TTL, seconds (0-3600), of the DNS records consul-aws creates in Cloud Map (`-aws-dns-ttl`).
+   * Default: 60.
+   * @default 60
+   */
+  readonly dnsTtlSeconds?: number;
+  /**
+   * Prefixes added to the names of synced services (up to 20 of a-z, 0-9, -; an empty string adds none).
+   * @default required
+   * @example { inConsul: "aws-", inCloudMap: "consul-" }
+   */
+  readonly prefixes: SyncPrefixes;
   /**
    * consul-aws image by version tag or digest, never latest; a tag is resolved to its digest at
    * deploy, so the task runs a digest (see `consulAwsImage`).
@@ -108,6 +147,9 @@ export interface ConsulSyncArgs
   /**
    * Resources consul-aws's task needs before it starts (capacity providers, execution-role
    * policies, the namespace cleanup it must stop before): its ECS service is created after them.
+   * For TypeScript programs: the schema can type these only as objects with a `urn`, which order
+   * nothing. From Python, Go, C# or YAML leave it unset and give the component the `dependsOn`
+   * resource option instead: the engine then constructs it, service included, after those resources.
    * @default none (the service still waits for its own role policy and egress)
    */
   readonly startAfter?: pulumi.Resource[];
@@ -182,9 +224,13 @@ export function consulSyncArgProblems(
  * stops the old task before starting the new one (max 100 %, min 0 %).
  */
 export class ConsulSync extends pulumi.ComponentResource implements SecurityGroupMember {
+  /** Name this component was given; its children's names start with it. */
   public readonly componentName: string;
+  /** Name of consul-aws's ECS service. */
   public readonly serviceName: pulumi.Output<string>;
+  /** Security group of consul-aws's task (HTTPS to AWS APIs and the Consul port only). */
   public readonly securityGroupId: pulumi.Output<string>;
+  /** Role consul-aws runs as: Cloud Map in the given namespace only. */
   public readonly taskRoleArn: pulumi.Output<string>;
   /** The consul-aws image the task runs, by digest. */
   public readonly image: pulumi.Output<string>;

@@ -101,8 +101,11 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
  * and throttling. Reachable from the internet on HTTPS only, with AWS's certificate.
  */
 export class ApiGateway extends pulumi.ComponentResource implements SecurityGroupMember {
+  /** Name this component was given; its children's names start with it. */
   public readonly componentName: string;
+  /** Security group of the VPC link; services admit it on their port. */
   public readonly securityGroupId: pulumi.Output<string>;
+  /** Id of the HTTP API. */
   public readonly apiId: pulumi.Output<string>;
   /** `https://<api-id>.execute-api.<region>.amazonaws.com/` */
   public readonly url: pulumi.Output<string>;

@@ -14,6 +14,7 @@ export const CONTAINER_INSIGHTS = Object.values(ContainerInsights);
 export interface ClusterArgs extends TaggedArgs {
   /**
    * Container Insights level: "enabled", "enhanced" or "disabled".
+   * Default: "enabled".
    * @default "enabled"
    */
   readonly containerInsights?: ContainerInsights;
@@ -25,6 +26,7 @@ export interface ClusterArgs extends TaggedArgs {
   readonly defaultStrategy: CapacityProviderStrategyItem[];
   /**
    * Secrets Manager ARNs tasks receive through `secrets`; the execution role may read only these.
+   * Default: [].
    * @default []
    */
   readonly secretArns?: pulumi.Input<string>[];
@@ -65,8 +67,11 @@ export function containerInsightsLogGroupName(clusterName: string): string {
 
 /** ECS cluster on FARGATE and FARGATE_SPOT, plus the task execution role all services share. */
 export class Cluster extends pulumi.ComponentResource {
+  /** ARN of the ECS cluster. */
   public readonly clusterArn: pulumi.Output<string>;
+  /** Name of the ECS cluster, `<project>-<stack>`. */
   public readonly clusterName: pulumi.Output<string>;
+  /** Task execution role every service of the cluster shares (image pull, logs, `secretArns`). */
   public readonly executionRoleArn: pulumi.Output<string>;
   /** Services using capacity providers must be created after this association. */
   public readonly capacityProviders: aws.ecs.ClusterCapacityProviders;

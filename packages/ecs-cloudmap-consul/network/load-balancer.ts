@@ -40,6 +40,7 @@ export interface LoadBalancerArgs extends TaggedArgs {
   readonly targetPort: number;
   /**
    * Path the target group probes.
+   * Default: "/health".
    * @default "/health"
    */
   readonly healthCheckPath?: string;
@@ -65,11 +66,13 @@ export interface LoadBalancerArgs extends TaggedArgs {
   readonly hostedZoneId?: string;
   /**
    * Seconds a deregistering target keeps draining (0-300).
+   * Default: 15.
    * @default 15
    */
   readonly deregistrationDelaySeconds?: number;
   /**
    * Protect the ALB from deletion.
+   * Default: false.
    * @default false
    */
   readonly deletionProtection?: boolean;
@@ -131,10 +134,18 @@ export interface LoadBalancerDimensions {
 }
 
 export class LoadBalancer extends pulumi.ComponentResource implements SecurityGroupMember {
+  /** Name this component was given; its children's names start with it. */
   public readonly componentName: string;
+  /** Security group of the load balancer; services admit it on their port. */
   public readonly securityGroupId: pulumi.Output<string>;
+  /** Target group (IP targets) the service registers its tasks in. */
   public readonly targetGroupArn: pulumi.Output<string>;
+  /** DNS name AWS gives the load balancer. */
   public readonly dnsName: pulumi.Output<string>;
+  /**
+   * Where clients reach the service: `https://` with a certificate, else `http://`, then the
+   * domainName when one is given, else the load balancer's DNS name.
+   */
   public readonly url: pulumi.Output<string>;
   /** The `LoadBalancer` and `TargetGroup` dimension values of its AWS/ApplicationELB metrics. */
   public readonly metricDimensions: pulumi.Output<LoadBalancerDimensions>;

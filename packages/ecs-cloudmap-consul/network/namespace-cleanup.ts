@@ -235,6 +235,7 @@ export interface NamespaceCleanupArgs {
   readonly region: string;
   /**
    * Names of the Cloud Map services ECS Service Connect creates in the namespace (its discovery names).
+   * Default: [].
    * @default []
    */
   readonly serviceConnectServices?: readonly string[];

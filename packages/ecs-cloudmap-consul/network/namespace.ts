@@ -9,6 +9,7 @@ import { componentTags, TaggedArgs } from "../shared/tags";
 export interface NamespaceArgs extends TaggedArgs {
   /**
    * DNS name of the namespace, lowercase.
+   * Default: "internal".
    * @default "internal"
    * @example "svc.local"
    */
@@ -20,6 +21,7 @@ export interface NamespaceArgs extends TaggedArgs {
   readonly vpcId: pulumi.Input<string>;
   /**
    * TTL of the SOA record, which is also the negative-answer TTL, seconds (0-300).
+   * Default: 15.
    * @default 15
    */
   readonly soaTtlSeconds?: number;
@@ -42,6 +44,7 @@ export interface CleanupOnDeleteArgs {
   readonly region: string;
   /**
    * Cloud Map services ECS Service Connect created under these names, deleted too.
+   * Default: [] (only those consul-aws created).
    * @default [] (only those consul-aws created)
    */
   readonly serviceConnectServices?: string[];
@@ -70,9 +73,13 @@ const cleanups = new WeakMap<object, NamespaceCleanup>();
 
 /** Cloud Map private DNS namespace with a low negative-answer TTL. */
 export class Namespace extends pulumi.ComponentResource {
+  /** Id of the Cloud Map private DNS namespace. */
   public readonly namespaceId: pulumi.Output<string>;
+  /** ARN of the namespace. */
   public readonly namespaceArn: pulumi.Output<string>;
+  /** DNS name of the namespace (the `name` input). */
   public readonly namespaceName: string;
+  /** The private Route 53 hosted zone Cloud Map created for the namespace. */
   public readonly hostedZoneId: pulumi.Output<string>;
   /** Whatever writes into the namespace at run time should depend on this, so it stops before the cleanup runs. */
   public get cleanup(): NamespaceCleanup | undefined {

@@ -49,11 +49,13 @@ export interface NetworkArgs extends TaggedArgs {
   readonly natGateways: NatStrategy;
   /**
    * Create the VPC endpoints in INTERFACE_ENDPOINTS plus an S3 gateway.
+   * Default: false.
    * @default false
    */
   readonly vpcEndpoints?: boolean;
   /**
    * Extra interface endpoints; only used with vpcEndpoints.
+   * Default: [].
    * @default []
    * @example ["ssmmessages"]
    */
@@ -111,11 +113,21 @@ export function networkArgProblems(args: NetworkArgs): ArgProblem[] {
 }
 // #endregion
 
+/**
+ * Each Network's looked-up private route tables, kept off the instance: the package's schema turns
+ * every field of a component, private ones included, into an output.
+ */
+const routeTableIds = new WeakMap<Network, pulumi.Output<string[]>>();
+
 /** VPC with public and private subnets over N AZs, DNS on (Cloud Map needs it), optional endpoints. */
 export class Network extends pulumi.ComponentResource {
+  /** Id of the VPC. */
   public readonly vpcId: pulumi.Output<string>;
+  /** IPv4 CIDR of the VPC (the `cidrBlock` input). */
   public readonly cidrBlock: string;
+  /** Public subnets, one per availability zone (load balancers, NAT gateways). */
   public readonly publicSubnetIds: pulumi.Output<string[]>;
+  /** Private subnets, one per availability zone, where the tasks run. */
   public readonly privateSubnetIds: pulumi.Output<string[]>;
   /** Security group of the interface endpoints; undefined without endpoints. */
   public readonly endpointSecurityGroupId: pulumi.Output<string> | undefined;
@@ -166,18 +178,20 @@ export class Network extends pulumi.ComponentResource {
     });
   }
 
-  private routeTables: pulumi.Output<string[]> | undefined;
-
   /**
    * Route tables of the private subnets (awsx gives each subnet its own). awsx is a remote
    * component, so its route tables are not resources we can reference: look them up, once.
    */
   public privateRouteTableIds(): pulumi.Output<string[]> {
-    this.routeTables ??= aws.ec2.getRouteTablesOutput(
-      { vpcId: this.vpcId, filters: [{ name: "association.subnet-id", values: this.privateSubnetIds }] },
-      { parent: this },
-    ).ids;
-    return this.routeTables;
+    let ids = routeTableIds.get(this);
+    if (ids === undefined) {
+      ids = aws.ec2.getRouteTablesOutput(
+        { vpcId: this.vpcId, filters: [{ name: "association.subnet-id", values: this.privateSubnetIds }] },
+        { parent: this },
+      ).ids;
+      routeTableIds.set(this, ids);
+    }
+    return ids;
   }
 
   private createEndpoints(name: string, args: NetworkArgs): { securityGroupId: pulumi.Output<string> } {

@@ -118,6 +118,7 @@ export interface DiscoverableServiceArgs extends FargatePlacementArgs, TaggedArg
   readonly namespaceName: string;
   /**
    * Cloud Map service name, the first DNS label.
+   * Default: the component name.
    * @default the component name
    */
   readonly serviceName?: string;
@@ -149,11 +150,13 @@ export interface DiscoverableServiceArgs extends FargatePlacementArgs, TaggedArg
   readonly desiredCount: number;
   /**
    * Plain environment; PORT is set from containerPort.
+   * Default: {}.
    * @default {}
    */
   readonly environment?: Readonly<Record<string, pulumi.Input<string>>>;
   /**
    * Variable -> Secrets Manager/SSM ARN; the execution role must be allowed to read them.
+   * Default: {}.
    * @default {}
    */
   readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
@@ -170,6 +173,7 @@ export interface DiscoverableServiceArgs extends FargatePlacementArgs, TaggedArg
   readonly region: string;
   /**
    * TTL of the Cloud Map A and SRV records, seconds (0-300).
+   * Default: 10.
    * @default 10
    */
   readonly dnsTtlSeconds?: number;
@@ -180,21 +184,25 @@ export interface DiscoverableServiceArgs extends FargatePlacementArgs, TaggedArg
   readonly capacityProviderStrategies: CapacityProviderStrategyItem[];
   /**
    * Deployment minimum healthy percent, 0 to 100.
+   * Default: 100.
    * @default 100
    */
   readonly minHealthyPercent?: number;
   /**
    * Deployment maximum percent, 100 to 200, above minHealthyPercent.
+   * Default: 200.
    * @default 200
    */
   readonly maxPercent?: number;
   /**
    * Seconds between SIGTERM and SIGKILL, 2 to 120.
+   * Default: 30.
    * @default 30
    */
   readonly stopTimeoutSeconds?: number;
   /**
    * ECS Exec; adds the ssmmessages permissions to the task role.
+   * Default: false.
    * @default false
    */
   readonly enableExecuteCommand?: boolean;
@@ -205,6 +213,7 @@ export interface DiscoverableServiceArgs extends FargatePlacementArgs, TaggedArg
   readonly autoscaling?: AutoscalingArgs;
   /**
    * Register tasks as Cloud Map A + SRV records.
+   * Default: true.
    * @default true
    */
   readonly dnsRegistration?: boolean;
@@ -222,6 +231,9 @@ export interface DiscoverableServiceArgs extends FargatePlacementArgs, TaggedArg
    * Resources whose existence the service's first tasks need (capacity providers, listeners,
    * execution-role policies): the ECS service is created after them. Named apart from the
    * `dependsOn` resource option, which would order the whole component instead.
+   * For TypeScript programs: the schema can type these only as objects with a `urn`, which order
+   * nothing. From Python, Go, C# or YAML leave it unset and give the component the `dependsOn`
+   * resource option instead: the engine then constructs it, service included, after those resources.
    * @default none (the service still waits for its own role policies and network rules)
    */
   readonly startAfter?: pulumi.Resource[];
@@ -352,9 +364,13 @@ export function discoverableServiceArgProblems(
  * and/or join ECS Service Connect. Its security group admits nothing until `allowFrom` is called.
  */
 export class DiscoverableService extends pulumi.ComponentResource implements SecurityGroupMember {
+  /** Name this component was given; its children's names start with it. */
   public readonly componentName: string;
+  /** Security group of the tasks; admit other members on `containerPort` through it. */
   public readonly securityGroupId: pulumi.Output<string>;
+  /** Port the container listens on (its PORT variable). */
   public readonly containerPort: number;
+  /** Name of the ECS service. */
   public readonly serviceName: pulumi.Output<string>;
   /** The Cloud Map service ECS registers tasks in; undefined without DNS registration. */
   public readonly cloudMapServiceArn: pulumi.Output<string> | undefined;
@@ -362,6 +378,7 @@ export class DiscoverableService extends pulumi.ComponentResource implements Sec
   public readonly dnsName: string;
   /** The Cloud Map / Service Connect discovery name (the DiscoveryName of Service Connect's metrics). */
   public readonly discoveryName: string;
+  /** Role the tasks run as; attach the app's own permissions to it. */
   public readonly taskRoleArn: pulumi.Output<string>;
   private get scope(): Scope {
     return scopeOf(this);

@@ -113,11 +113,13 @@ function createTaskRole(name: string, policies: readonly NamedPolicy[], scope: S
 export interface FargateTaskArgs {
   /**
    * Fargate cpu units (with `memory`, a pair Fargate accepts).
+   * Default: 256, the smallest.
    * @default 256, the smallest
    */
   readonly cpu?: number;
   /**
    * Fargate memory, MiB.
+   * Default: 512, the smallest with 256 cpu.
    * @default 512, the smallest with 256 cpu
    */
   readonly memory?: number;
@@ -128,6 +130,7 @@ export interface FargateTaskArgs {
   readonly executionRoleArn: pulumi.Input<string>;
   /**
    * Inline policies of the task role.
+   * Default: [] (a role with no permissions).
    * @default [] (a role with no permissions)
    */
   readonly taskPolicies?: readonly NamedPolicy[];
@@ -138,6 +141,7 @@ export interface FargateTaskArgs {
   readonly containerDefinitions: pulumi.Input<string>;
   /**
    * Task-local volumes.
+   * Default: [].
    * @default []
    */
   readonly volumes?: { readonly name: string }[];
