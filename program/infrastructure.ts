@@ -5,7 +5,6 @@
  */
 import {
   ApiGateway,
-  capacityProviderStrategy,
   Cluster,
   CHECK_CONTAINER,
   ConsulCatalogCheck,
@@ -48,7 +47,6 @@ import {
   ExternalConsulSettings,
   parseSettings,
   RawConfig,
-  secretArnsOf,
   Settings,
   settingsErrorMessage,
 } from "./stack-settings";
@@ -124,23 +122,12 @@ function embeddedConsulToken(
   withAws: pulumi.ComponentResourceOptions,
 ): ConsulManagementToken | undefined {
   if (settings.consulSync?.consul.kind !== "embedded") return undefined;
-  return new ConsulManagementToken("consul-token", { kmsKeyArn: settings.secretsKmsKeyArn }, withAws);
+  return new ConsulManagementToken("consul-token", { kmsKeyArn: settings.cluster.secretsKmsKeyArn }, withAws);
 }
 
-/** The VPC: private subnets for the tasks, public ones for the ALB, endpoints when asked (ECS Exec needs ssmmessages). */
+/** The VPC: private subnets for the tasks, public ones for the ALB, endpoints when asked. */
 function vpc(settings: Settings, withAws: pulumi.ComponentResourceOptions): Network {
-  return new Network(
-    "net",
-    {
-      cidrBlock: settings.network.vpcCidr,
-      availabilityZoneCount: settings.network.azCount,
-      natGateways: settings.network.natGateways,
-      vpcEndpoints: settings.network.vpcEndpoints,
-      extraInterfaceEndpoints: settings.deployment.enableExecuteCommand ? ["ssmmessages"] : [],
-      region: settings.region,
-    },
-    withAws,
-  );
+  return new Network("net", settings.network, withAws);
 }
 
 /** The ECS cluster and the one execution role, which may read only the secrets the tasks are given. */
@@ -149,19 +136,10 @@ function ecsCluster(
   consulToken: ConsulManagementToken | undefined,
   withAws: pulumi.ComponentResourceOptions,
 ): Cluster {
+  const tokenSecrets = consulToken ? [consulToken.tokenSecretArn, consulToken.serverConfigSecretArn] : [];
   return new Cluster(
     "ecs",
-    {
-      containerInsights: settings.cluster.containerInsights,
-      defaultStrategy: capacityProviderStrategy(settings.cluster.capacityStrategy),
-      secretArns: [
-        ...secretArnsOf(settings),
-        ...(consulToken ? [consulToken.tokenSecretArn, consulToken.serverConfigSecretArn] : []),
-      ],
-      secretsKmsKeyArn: settings.secretsKmsKeyArn,
-      region: settings.region,
-      logRetentionDays: settings.logRetentionDays,
-    },
+    { ...settings.cluster, secretArns: [...settings.cluster.secretArns, ...tokenSecrets] },
     withAws,
   );
 }
@@ -175,9 +153,8 @@ function discoveryNamespace(
   return new Namespace(
     "discovery",
     {
-      name: settings.discovery.namespaceName,
+      ...settings.namespace,
       vpcId: network.vpcId,
-      soaTtlSeconds: settings.discovery.soaTtl,
       // Whatever runs in the namespace and leaves Cloud Map services no stack owns (consul-aws,
       // ECS Service Connect) is deleted before this cleanup runs, which empties it for the namespace.
       cleanupOnDelete: {
@@ -199,17 +176,14 @@ interface AppImages {
 
 /** The apps' images, built from apps/<app> or taken by digest (helloImage, nameImage). */
 function appImages(settings: Settings, withAws: pulumi.ComponentResourceOptions): AppImages {
-  const shared = {
-    baseImage: settings.images.baseImage,
-    retainCount: settings.images.retainCount,
-    tag: settings.images.tag,
-    forceDelete: !settings.production,
-  };
-  const { prebuilt } = settings.images;
-  const hello = new AppImage("hello-image", { app: "hello", ...shared, image: prebuilt.hello }, withAws);
-  const name = new AppImage("name-image", { app: "name", ...shared, image: prebuilt.name }, withAws);
+  const hello = new AppImage("hello-image", { app: "hello", ...settings.images.hello }, withAws);
+  const name = new AppImage("name-image", { app: "name", ...settings.images.name }, withAws);
   if (settings.helloConsulServices.length === 0) return { hello, name, forwarder: undefined };
-  const forwarder = new AppImage("forwarder-image", { app: "forwarder", ...shared }, withAws);
+  const forwarder = new AppImage(
+    "forwarder-image",
+    { app: "forwarder", ...settings.images.forwarder },
+    withAws,
+  );
   return { hello, name, forwarder };
 }
 
@@ -219,15 +193,10 @@ function albFrontDoor({ settings, network, withAws }: Base): LoadBalancer | unde
   return new LoadBalancer(
     "public",
     {
+      ...settings.frontDoor.loadBalancer,
       vpcId: network.vpcId,
       publicSubnetIds: network.publicSubnetIds,
-      targetPort: settings.hello.port,
       healthCheckPath: "/health",
-      certificateArn: settings.loadBalancer.certificateArn,
-      domainName: settings.loadBalancer.domainName,
-      hostedZoneId: settings.loadBalancer.hostedZoneId,
-      deregistrationDelaySeconds: settings.loadBalancer.deregistrationDelaySeconds,
-      deletionProtection: settings.production,
     },
     withAws,
   );
@@ -288,7 +257,7 @@ interface AppWiring {
 
 /** In serviceConnect mode name publishes the alias `name:<port>` and leaves DNS. */
 function nameWiring({ settings, namespace }: Base): AppWiring {
-  if (settings.discovery.mode !== "serviceConnect") return {};
+  if (settings.discoveryMode !== "serviceConnect") return {};
   return { dnsRegistration: false, serviceConnect: { namespaceArn: namespace.namespaceArn, publish: true } };
 }
 
@@ -299,7 +268,7 @@ function helloWiring(
   name: DiscoverableService,
   lb: LoadBalancer | undefined,
 ): AppWiring {
-  const serviceConnect = settings.discovery.mode === "serviceConnect";
+  const serviceConnect = settings.discoveryMode === "serviceConnect";
   return {
     consulForwarder: images.forwarder
       ? { image: images.forwarder.imageDigestRef, services: [...settings.helloConsulServices] }
@@ -332,7 +301,7 @@ function dnsDiscoveryEnvironment(name: DiscoverableService): Record<string, stri
   return { NAME_SERVER: `http://${name.dnsName}:${name.containerPort}/`, DISCOVERY_RECORD_TYPE: "SRV" };
 }
 
-/** One app as a discoverable Fargate service; everything but its wiring comes from the settings. */
+/** One app as a discoverable Fargate service: its settings' arguments as they are, placed in the stack and wired. */
 function appService(
   { settings, withAws, network, cluster, namespace }: Base,
   app: App,
@@ -340,10 +309,10 @@ function appService(
   alarms: DiscoveryAlarms,
   wiring: AppWiring,
 ): DiscoverableService {
-  const s = settings[app];
   return new DiscoverableService(
     app,
     {
+      ...settings[app],
       clusterArn: cluster.clusterArn,
       clusterName: cluster.clusterName,
       vpcId: network.vpcId,
@@ -352,26 +321,7 @@ function appService(
       namespaceName: namespace.namespaceName,
       executionRoleArn: cluster.executionRoleArn,
       image: image.imageDigestRef,
-      containerPort: s.port,
-      cpu: s.cpu,
-      memory: s.memory,
-      desiredCount: s.desiredCount,
       environment: { ...wiring.environment, ...metricsEnvironment(settings) },
-      logRetentionDays: settings.logRetentionDays,
-      region: settings.region,
-      dnsTtlSeconds: settings.discovery.dnsTtl,
-      capacityProviderStrategies: capacityProviderStrategy(settings.cluster.capacityStrategy),
-      minHealthyPercent: settings.deployment.minHealthyPercent,
-      maxPercent: settings.deployment.maxPercent,
-      stopTimeoutSeconds: settings.deployment.stopTimeoutSeconds,
-      enableExecuteCommand: settings.deployment.enableExecuteCommand,
-      autoscaling: settings.autoscaling.enabled
-        ? {
-            minCount: s.minCount,
-            maxCount: s.maxCount,
-            cpuTargetPercent: settings.autoscaling.cpuTargetPercent,
-          }
-        : undefined,
       dnsRegistration: wiring.dnsRegistration,
       serviceConnect: wiring.serviceConnect,
       targetGroupArn: wiring.targetGroupArn,
@@ -424,12 +374,10 @@ function apiGatewayFrontDoor({ settings, network, withAws }: Base, hello: Discov
   const api = new ApiGateway(
     "api",
     {
+      ...settings.frontDoor.apiGateway,
       vpcId: network.vpcId,
       subnetIds: network.privateSubnetIds,
       cloudMapServiceArn: helloCloudMapArn,
-      targetPort: settings.hello.port,
-      throttle: settings.frontDoor.throttle,
-      logRetentionDays: settings.logRetentionDays,
     },
     withAws,
   );
@@ -440,7 +388,7 @@ function apiGatewayFrontDoor({ settings, network, withAws }: Base, hello: Discov
 
 /** The Cloud Map service each app's tasks are registered in, which consul-aws copies into Consul. */
 function cloudMapNameOf(settings: Settings, app: App): string {
-  return app === "name" && settings.discovery.mode === "serviceConnect"
+  return app === "name" && settings.discoveryMode === "serviceConnect"
     ? serviceConnectCloudMapName(app)
     : app;
 }
@@ -500,24 +448,21 @@ function consulLocation(
 
 /** A single Consul server in the stack's own VPC, admitting the extra CIDRs the settings name. */
 function embeddedConsul(
-  { settings, network, cluster, namespace, withAws }: Base,
+  { network, cluster, namespace, withAws }: Base,
   embedded: EmbeddedConsulSettings,
   token: ConsulManagementToken,
 ): ConsulLocation {
   const server = new ConsulServer(
     "consul-server",
     {
+      ...embedded.server,
       clusterArn: cluster.clusterArn,
       vpcId: network.vpcId,
       subnetIds: network.privateSubnetIds,
       executionRoleArn: cluster.executionRoleArn,
       namespaceId: namespace.namespaceId,
       namespaceName: namespace.namespaceName,
-      image: embedded.serverImage,
       serverConfigSecretArn: token.serverConfigSecretArn,
-      logRetentionDays: settings.logRetentionDays,
-      region: settings.region,
-      enableExecuteCommand: settings.deployment.enableExecuteCommand,
       startAfter: [cluster.capacityProviders, ...cluster.executionRolePolicies],
     },
     withAws,
@@ -531,7 +476,7 @@ function embeddedConsul(
     securityGroupId: server.securityGroupId,
     tokenSecretArn: token.tokenSecretArn,
     caCertSecretArn: undefined,
-    checkImage: embedded.serverImage,
+    checkImage: embedded.server.image,
     server,
     reach: undefined,
     token,
@@ -539,27 +484,17 @@ function embeddedConsul(
 }
 
 /** An existing Consul in another network: routes (and DNS forwarding) to it from the private subnets. */
-function externalConsul(
-  { settings, network, withAws }: Base,
-  external: ExternalConsulSettings,
-): ConsulLocation {
+function externalConsul({ network, withAws }: Base, external: ExternalConsulSettings): ConsulLocation {
   const reach = new ConsulReach(
     "consul-reach",
-    {
-      vpcId: network.vpcId,
-      privateSubnetIds: network.privateSubnetIds,
-      routeTableCount: settings.network.azCount,
-      consulCidr: external.cidr,
-      route: external.route,
-      dns: external.dns,
-    },
+    { ...external.reach, vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds },
     withAws,
   );
   return {
     httpAddr: external.httpAddr,
     tls: external.tls,
     port: external.port,
-    cidr: external.cidr,
+    cidr: external.reach.consulCidr,
     securityGroupId: undefined,
     tokenSecretArn: pulumi.output(external.tokenSecretArn),
     caCertSecretArn: external.caCertSecretArn,
@@ -587,7 +522,7 @@ function consulCatalogCheck(
       consulHttpAddr: at.httpAddr,
       tokenSecretArn: at.tokenSecretArn,
       caCertSecretArn: at.caCertSecretArn,
-      services: APPS.map((app) => sync.prefixes.inConsul + cloudMapNameOf(settings, app)),
+      services: APPS.map((app) => sync.args.prefixes.inConsul + cloudMapNameOf(settings, app)),
       logRetentionDays: settings.logRetentionDays,
       region: settings.region,
       consulCidr: at.cidr,
@@ -609,7 +544,7 @@ function consulCatalogCheck(
 
 /** consul-aws itself, between the namespace and Consul. */
 function consulAwsSync(
-  { settings, network, cluster, namespace, withAws }: Base,
+  { network, cluster, namespace, withAws }: Base,
   sync: ConsulSyncSettings,
   at: ConsulLocation,
   check: ConsulCatalogCheck | undefined,
@@ -617,6 +552,7 @@ function consulAwsSync(
   return new ConsulSync(
     "consul-sync",
     {
+      ...sync.args,
       clusterArn: cluster.clusterArn,
       vpcId: network.vpcId,
       subnetIds: network.privateSubnetIds,
@@ -625,7 +561,6 @@ function consulAwsSync(
       namespaceName: namespace.namespaceName,
       hostedZoneId: namespace.hostedZoneId,
       executionRoleArn: cluster.executionRoleArn,
-      image: sync.image,
       consulHttpAddr: at.httpAddr,
       tls: at.tls,
       consulPort: at.port,
@@ -633,12 +568,6 @@ function consulAwsSync(
       consulSecurityGroupId: at.securityGroupId,
       tokenSecretArn: at.tokenSecretArn,
       caCertSecretArn: at.caCertSecretArn,
-      caInitImage: sync.caInitImage,
-      pollInterval: sync.pollInterval,
-      dnsTtlSeconds: sync.dnsTtl,
-      prefixes: sync.prefixes,
-      logRetentionDays: settings.logRetentionDays,
-      region: settings.region,
       // consul-aws stops before the namespace cleanup runs, so it cannot re-create what was
       // removed; it starts once the embedded server is healthy (it exits after 11 errors).
       startAfter: [
@@ -682,7 +611,7 @@ function operationsView(
  */
 function taskCountSourceOf(settings: Settings): TaskCountSource | undefined {
   if (settings.cluster.containerInsights !== "disabled") return "containerInsights";
-  if (settings.discovery.mode === "serviceConnect") return undefined;
+  if (settings.discoveryMode === "serviceConnect") return undefined;
   return "helloTargets";
 }
 
@@ -693,7 +622,7 @@ function taskStateAlarms(
   consulSync: ConsulSync | undefined,
 ): Alarms | undefined {
   const taskCountSource = taskCountSourceOf(settings);
-  const nameMinimum = settings.autoscaling.enabled ? settings.name.minCount : settings.name.desiredCount;
+  const nameMinimum = settings.name.autoscaling?.minCount ?? settings.name.desiredCount;
   if (settings.observability.alarms && taskCountSource === undefined && nameMinimum > 0) {
     void pulumi.log.warn(
       "no alarm on name's task count: with discoveryMode serviceConnect it needs containerInsights enabled or enhanced (RunningTaskCount).",
@@ -742,7 +671,7 @@ function operationsDashboard(
         },
         frontDoor: frontDoor.metrics,
         serviceConnectName:
-          settings.discovery.mode === "serviceConnect" ? services.name.discoveryName : undefined,
+          settings.discoveryMode === "serviceConnect" ? services.name.discoveryName : undefined,
         containerInsights: settings.cluster.containerInsights !== "disabled",
         appMetrics: settings.observability.metrics,
         alarmArns: pulumi.all(alarms.map((a) => a?.arns ?? [])).apply((arns) => arns.flat()),
@@ -786,19 +715,19 @@ function stackOutputs(
 /** Each app's (and each known Consul service's) names in Cloud Map and in Consul. */
 function serviceCatalog({ settings, namespace }: Base): Record<string, CatalogNames> {
   const ns = namespace.namespaceName;
-  const prefixes = settings.consulSync?.prefixes;
+  const prefixes = settings.consulSync?.args.prefixes;
   const catalog: Record<string, CatalogNames> = {
     hello: namesOfCloudMapService("hello", ns, prefixes),
     // With Service Connect, name is in Cloud Map as API-only instances: no DNS records.
     name:
-      settings.discovery.mode === "serviceConnect"
+      settings.discoveryMode === "serviceConnect"
         ? namesOfServiceConnectService("name", ns, prefixes)
         : namesOfCloudMapService("name", ns, prefixes),
   };
   const sync = settings.consulSync;
   if (sync) {
     for (const service of sync.knownServices)
-      catalog[`consul/${service}`] = namesOfConsulService(service, ns, sync.prefixes);
+      catalog[`consul/${service}`] = namesOfConsulService(service, ns, sync.args.prefixes);
   }
   return catalog;
 }
@@ -831,14 +760,14 @@ function catalogCheckOutput(
       : undefined,
     inConsul: APPS.map((app) => ({
       service: app,
-      consulName: sync.prefixes.inConsul + cloudMapNameOf(settings, app),
+      consulName: sync.args.prefixes.inConsul + cloudMapNameOf(settings, app),
       port: services[app].containerPort,
     })),
     inCloudMap: {
       namespaceId: namespace.namespaceId,
       services: sync.knownServices.map((service) => ({
         consulName: service,
-        cloudMapName: sync.prefixes.inCloudMap + service,
+        cloudMapName: sync.args.prefixes.inCloudMap + service,
       })),
     },
   };
