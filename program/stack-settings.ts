@@ -44,11 +44,20 @@ import {
   DNS_LABEL,
   isDnsName,
   isUnderDomain,
-  SyncPrefixes,
   NatStrategy,
   networkArgProblems,
+  capacityProviderStrategy,
+  type ApiGatewayArgs,
+  type ClusterArgs,
+  type ConsulReachArgs,
+  type ConsulServerArgs,
+  type ConsulSyncArgs,
+  type DiscoverableServiceArgs,
+  type LoadBalancerArgs,
+  type NamespaceArgs,
+  type NetworkArgs,
 } from "ecs-cloudmap-consul";
-import { appImageArgProblems } from "./app-image";
+import { AppImageArgs, appImageArgProblems } from "./app-image";
 import { alarmArgProblems } from "./observability";
 
 export const PROJECT = "ecs-cloudmap-consul";
@@ -59,13 +68,32 @@ export const FRONT_DOORS = ["alb", "apiGateway"] as const;
 export type DiscoveryMode = (typeof DISCOVERY_MODES)[number];
 export type FrontDoorKind = (typeof FRONT_DOORS)[number];
 
-export interface AppServiceSettings {
-  readonly port: number;
-  readonly cpu: number;
-  readonly memory: number;
-  readonly desiredCount: number;
-  readonly minCount: number;
-  readonly maxCount: number;
+/** DiscoverableService's arguments that come from an app's settings and those all services share. */
+export type AppServiceSettings = Pick<
+  DiscoverableServiceArgs,
+  | "containerPort"
+  | "cpu"
+  | "memory"
+  | "desiredCount"
+  | "autoscaling"
+  | "capacityProviderStrategies"
+  | "minHealthyPercent"
+  | "maxPercent"
+  | "stopTimeoutSeconds"
+  | "enableExecuteCommand"
+  | "dnsTtlSeconds"
+  | "logRetentionDays"
+  | "region"
+>;
+
+/** An app image's arguments (`app` is the program's). */
+export type AppImageSettings = Omit<AppImageArgs, "app">;
+
+/** The front door: which one, and the arguments of each (the stack's network and hello's Cloud Map service are added). */
+export interface FrontDoorSettings {
+  readonly kind: FrontDoorKind;
+  readonly loadBalancer: Omit<LoadBalancerArgs, "vpcId" | "publicSubnetIds">;
+  readonly apiGateway: Omit<ApiGatewayArgs, "vpcId" | "subnetIds" | "cloudMapServiceArn">;
 }
 
 export const CONSUL_MODES = ["embedded", "external", "off"] as const;
@@ -81,8 +109,8 @@ export type RetiredKey = keyof typeof RETIRED_KEYS;
 /** A single Consul server the stack runs in its own VPC (dev). */
 export interface EmbeddedConsulSettings {
   readonly kind: "embedded";
-  /** Image by version tag or digest (a tag is resolved to its digest at deploy). */
-  readonly serverImage: string;
+  /** ConsulServer's arguments from the settings; its image (by version tag or digest) also runs the catalog check. */
+  readonly server: Pick<ConsulServerArgs, "image" | "logRetentionDays" | "region" | "enableExecuteCommand">;
   /** Extra CIDRs admitted on the HTTP port. */
   readonly allowedCidrs: readonly string[];
 }
@@ -94,11 +122,10 @@ export interface ExternalConsulSettings {
   readonly host: string;
   readonly tls: boolean;
   readonly port: number;
-  readonly cidr: string;
   readonly tokenSecretArn: string;
   readonly caCertSecretArn: string | undefined;
-  readonly route: ConsulRoute;
-  readonly dns: ConsulDns;
+  /** ConsulReach's arguments from the settings: the network Consul lives in (consulCidr), the route and DNS to it. */
+  readonly reach: Omit<ConsulReachArgs, "vpcId" | "privateSubnetIds">;
   readonly deregisterOnDestroy: boolean;
   /** Image (tag or digest) for the catalog check task; undefined: no check task. */
   readonly checkImage: string | undefined;
@@ -107,65 +134,38 @@ export interface ExternalConsulSettings {
 export interface ConsulSyncSettings {
   readonly mode: "embedded" | "external";
   readonly consul: EmbeddedConsulSettings | ExternalConsulSettings;
-  /** consul-aws image by tag, or by digest when consulAwsDigest is set. */
-  readonly image: string;
-  readonly caInitImage: string;
-  readonly pollInterval: string;
-  readonly dnsTtl: number;
-  readonly prefixes: SyncPrefixes;
+  /** ConsulSync's arguments from the settings; `image` by tag, or by digest when consulAwsDigest is set. */
+  readonly args: Pick<
+    ConsulSyncArgs,
+    "image" | "caInitImage" | "pollInterval" | "dnsTtlSeconds" | "prefixes" | "logRetentionDays" | "region"
+  >;
   readonly knownServices: readonly string[];
 }
 
+/**
+ * Each component's arguments that come from settings sit under one key, built where the settings
+ * are read and handed to the component as they are; the program adds only what the stack creates
+ * (ids, ARNs, images by digest).
+ */
 export interface Settings {
   readonly region: string;
   readonly production: boolean;
-  readonly network: {
-    readonly vpcCidr: string;
-    readonly azCount: number;
-    readonly natGateways: NatStrategy;
-    readonly vpcEndpoints: boolean;
-  };
-  readonly cluster: {
-    readonly containerInsights: ContainerInsights;
-    readonly capacityStrategy: CapacityStrategy;
-  };
-  readonly discovery: {
-    readonly namespaceName: string;
-    readonly soaTtl: number;
-    readonly dnsTtl: number;
-    readonly mode: DiscoveryMode;
-  };
-  /** The ALB or API Gateway; throttling applies to API Gateway only. */
-  readonly frontDoor: {
-    readonly kind: FrontDoorKind;
-    readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
-  };
+  readonly logRetentionDays: number;
+  readonly network: NetworkArgs;
+  /** The secrets ECS reads for tasks are the configured ones; the embedded Consul's are added where they are created. */
+  readonly cluster: ClusterArgs & { readonly secretArns: string[] };
+  /** Namespace's arguments but the VPC and the cleanup, which name what the stack creates. */
+  readonly namespace: Omit<NamespaceArgs, "vpcId" | "cleanupOnDelete">;
+  readonly discoveryMode: DiscoveryMode;
+  readonly frontDoor: FrontDoorSettings;
   readonly hello: AppServiceSettings;
   readonly name: AppServiceSettings;
-  readonly autoscaling: { readonly enabled: boolean; readonly cpuTargetPercent: number };
-  readonly deployment: {
-    readonly minHealthyPercent: number;
-    readonly maxPercent: number;
-    readonly stopTimeoutSeconds: number;
-    readonly enableExecuteCommand: boolean;
-  };
-  readonly logRetentionDays: number;
-  /** `tag` undefined: the stack name is the tag. */
+  /** Prebuilt images by digest (helloImage, nameImage) in `image`; undefined: built from apps/<app>. */
   readonly images: {
-    readonly retainCount: number;
-    readonly baseImage: string;
-    readonly tag: string | undefined;
-    /** Prebuilt images by digest (helloImage, nameImage); undefined: built from apps/<app>. */
-    readonly prebuilt: { readonly hello: string | undefined; readonly name: string | undefined };
+    readonly hello: AppImageSettings;
+    readonly name: AppImageSettings;
+    readonly forwarder: AppImageSettings;
   };
-  readonly loadBalancer: {
-    readonly certificateArn: string | undefined;
-    readonly deregistrationDelaySeconds: number;
-    /** The name clients use and its hosted zone (both or neither). */
-    readonly domainName: string | undefined;
-    readonly hostedZoneId: string | undefined;
-  };
-  readonly secretsKmsKeyArn: string | undefined;
   /** undefined when consulMode is off. */
   readonly consulSync: ConsulSyncSettings | undefined;
   /** Consul services hello's task reaches through the forwarder sidecar (helloConsulServices); empty: none. */
@@ -308,21 +308,34 @@ const APP_KEYS = {
   },
 } as const;
 
+/** What every app service takes from the shared settings (deployment, DNS TTL, logs, capacity). */
+type SharedServiceSettings = Omit<
+  AppServiceSettings,
+  "containerPort" | "cpu" | "memory" | "desiredCount" | "autoscaling"
+>;
+
+/** One app's DiscoverableService arguments, checked under the settings they come from. */
 function readAppService(
   r: Reader,
   app: "hello" | "name",
-  shared: { readonly autoscaling: boolean; readonly cpuTargetPercent: number },
-  deployment: Settings["deployment"],
-  dnsTtl: number,
-  logDays: number,
+  autoscaling: { readonly enabled: boolean; readonly cpuTargetPercent: number },
+  shared: SharedServiceSettings,
 ): AppServiceSettings {
-  const port = r.int(APP_KEYS[app].port);
-  const cpu = r.int(APP_KEYS[app].cpu);
-  const memory = r.int(APP_KEYS[app].memory);
-  const desiredCount = r.int(APP_KEYS[app].desiredCount);
-  // The bounds are read only when autoscaling uses them.
-  const minCount = shared.autoscaling ? r.int(APP_KEYS[app].minCount) : 0;
-  const maxCount = shared.autoscaling ? r.int(APP_KEYS[app].maxCount) : 0;
+  const args: AppServiceSettings = {
+    containerPort: r.int(APP_KEYS[app].port),
+    cpu: r.int(APP_KEYS[app].cpu),
+    memory: r.int(APP_KEYS[app].memory),
+    desiredCount: r.int(APP_KEYS[app].desiredCount),
+    // The bounds are read only when autoscaling uses them.
+    autoscaling: autoscaling.enabled
+      ? {
+          minCount: r.int(APP_KEYS[app].minCount),
+          maxCount: r.int(APP_KEYS[app].maxCount),
+          cpuTargetPercent: autoscaling.cpuTargetPercent,
+        }
+      : undefined,
+    ...shared,
+  };
   const settings: SettingsOf = {
     containerPort: APP_KEYS[app].port,
     cpu: APP_KEYS[app].cpu,
@@ -337,34 +350,8 @@ function readAppService(
     dnsTtlSeconds: "dnsTtl",
     logRetentionDays: "logRetentionDays",
   };
-  r.report(
-    discoverableServiceArgProblems(
-      {
-        containerPort: port,
-        cpu,
-        memory,
-        desiredCount,
-        autoscaling: shared.autoscaling
-          ? { minCount, maxCount, cpuTargetPercent: shared.cpuTargetPercent }
-          : undefined,
-        minHealthyPercent: deployment.minHealthyPercent,
-        maxPercent: deployment.maxPercent,
-        stopTimeoutSeconds: deployment.stopTimeoutSeconds,
-        dnsTtlSeconds: dnsTtl,
-        logRetentionDays: logDays,
-      },
-      r.names(settings),
-    ),
-    settings,
-  );
-  return {
-    port,
-    cpu,
-    memory,
-    desiredCount,
-    minCount: shared.autoscaling ? minCount : r.int(APP_KEYS[app].minCount),
-    maxCount: shared.autoscaling ? maxCount : r.int(APP_KEYS[app].maxCount),
-  };
+  r.report(discoverableServiceArgProblems(args, r.names(settings)), settings);
+  return args;
 }
 
 /** Keys that belong to one consulMode only, so a leftover is pointed out rather than silently ignored. */
@@ -380,7 +367,16 @@ const EXTERNAL_ONLY: readonly SettingKey[] = [
   "consulDnsServers",
 ];
 
-function readEmbeddedConsul(r: Reader, logDays: number): EmbeddedConsulSettings {
+/** What the Consul side takes from the rest of the settings. */
+interface ConsulContext {
+  readonly namespaceName: string;
+  readonly network: NetworkArgs;
+  readonly logRetentionDays: number;
+  readonly enableExecuteCommand: boolean;
+}
+
+function readEmbeddedConsul(r: Reader, context: ConsulContext): EmbeddedConsulSettings {
+  const logDays = context.logRetentionDays;
   const serverImage = r.string("consulImage");
   if (serverImage === "") {
     r.fail(
@@ -407,10 +403,17 @@ function readEmbeddedConsul(r: Reader, logDays: number): EmbeddedConsulSettings 
         "is for consulMode external only: the embedded Consul is reached inside the VPC; remove it",
       );
   }
-  return { kind: "embedded", serverImage, allowedCidrs };
+  const server = {
+    image: serverImage,
+    logRetentionDays: logDays,
+    region: context.network.region,
+    enableExecuteCommand: context.enableExecuteCommand,
+  };
+  return { kind: "embedded", server, allowedCidrs };
 }
 
-function readExternalConsul(r: Reader, namespaceName: string, vpcCidr: string): ExternalConsulSettings {
+function readExternalConsul(r: Reader, { namespaceName, network }: ConsulContext): ExternalConsulSettings {
+  const vpcCidr = network.cidrBlock;
   const required = (key: SettingKey, what: string) =>
     r.fail(key, `is required when consulMode is external (${what})`);
   const addrText = r.string("consulHttpAddr");
@@ -520,22 +523,15 @@ function readExternalConsul(r: Reader, namespaceName: string, vpcCidr: string): 
     host: addr?.host ?? "",
     tls: addr?.tls ?? false,
     port: addr?.port ?? 8500,
-    cidr,
     tokenSecretArn: tokenSecretArn ?? "",
     caCertSecretArn,
-    route,
-    dns,
+    reach: { routeTableCount: network.availabilityZoneCount, consulCidr: cidr, route, dns },
     deregisterOnDestroy: r.bool("consulDeregisterOnDestroy"),
     checkImage,
   };
 }
 
-function readConsulSync(
-  r: Reader,
-  namespaceName: string,
-  vpcCidr: string,
-  logDays: number,
-): ConsulSyncSettings | undefined {
+function readConsulSync(r: Reader, context: ConsulContext): ConsulSyncSettings | undefined {
   for (const key of Object.keys(RETIRED_KEYS) as RetiredKey[]) {
     if (r.retired(key) !== undefined) r.fail(key, RETIRED_KEYS[key]);
   }
@@ -545,13 +541,13 @@ function readConsulSync(
   if (modeText !== "embedded" && modeText !== "external") return undefined;
   const mode: "embedded" | "external" = modeText;
 
-  const consul =
-    mode === "embedded" ? readEmbeddedConsul(r, logDays) : readExternalConsul(r, namespaceName, vpcCidr);
+  const consul = mode === "embedded" ? readEmbeddedConsul(r, context) : readExternalConsul(r, context);
   const version = r.string("consulAwsVersion");
   r.check("consulAwsVersion", version, consulAwsVersion);
   const digest = r.optional("consulAwsDigest");
   if (digest !== undefined) r.check("consulAwsDigest", digest, imageDigest);
   const sync = {
+    image: consulAwsImage(version, digest),
     caInitImage: r.string("consulCaInitImage"),
     pollInterval: r.string("consulSyncPollInterval"),
     dnsTtlSeconds: r.int("consulSyncDnsTtl"),
@@ -559,9 +555,11 @@ function readConsulSync(
       inConsul: r.string("consulSyncPrefixInConsul"),
       inCloudMap: r.string("consulSyncPrefixInCloudMap"),
     },
-    logRetentionDays: logDays,
+    logRetentionDays: context.logRetentionDays,
+    region: context.network.region,
   };
-  r.report(consulSyncArgProblems(sync), {
+  // The image is checked above, by the two settings it is made of (consulAwsVersion, consulAwsDigest).
+  r.report(consulSyncArgProblems({ ...sync, image: undefined }), {
     caInitImage: "consulCaInitImage",
     pollInterval: "consulSyncPollInterval",
     dnsTtlSeconds: "consulSyncDnsTtl",
@@ -580,16 +578,7 @@ function readConsulSync(
     );
   }
 
-  return {
-    mode,
-    consul,
-    image: consulAwsImage(version, digest),
-    caInitImage: sync.caInitImage,
-    pollInterval: sync.pollInterval,
-    dnsTtl: sync.dnsTtlSeconds,
-    prefixes: sync.prefixes,
-    knownServices,
-  };
+  return { mode, consul, args: sync, knownServices };
 }
 
 /** Each part can be turned off alone, but an alarm needs what it watches. */
@@ -625,7 +614,7 @@ export function parseSettings(raw: RawConfig): SettingsResult {
   const r = new Reader(raw);
   const region = (raw[REGION_KEY] ?? "").trim();
 
-  const network = {
+  const network: NetworkArgs = {
     cidrBlock: r.string("vpcCidr"),
     availabilityZoneCount: r.int("azCount"),
     natGateways: r.string("natGateways") as NatStrategy,
@@ -660,11 +649,8 @@ export function parseSettings(raw: RawConfig): SettingsResult {
   r.check("capacityStrategy", capacityStrategy, oneOf(CAPACITY_STRATEGIES));
 
   const namespaceName = r.string("namespaceName");
-  const soaTtl = r.int("namespaceSoaTtl");
-  r.report(namespaceArgProblems({ name: namespaceName, soaTtlSeconds: soaTtl }), {
-    name: "namespaceName",
-    soaTtlSeconds: "namespaceSoaTtl",
-  });
+  const namespace = { name: namespaceName, soaTtlSeconds: r.int("namespaceSoaTtl") };
+  r.report(namespaceArgProblems(namespace), { name: "namespaceName", soaTtlSeconds: "namespaceSoaTtl" });
   const dnsTtl = r.int("dnsTtl");
   const discoveryMode = r.string("discoveryMode") as DiscoveryMode;
   r.check("discoveryMode", discoveryMode, oneOf(DISCOVERY_MODES));
@@ -672,8 +658,9 @@ export function parseSettings(raw: RawConfig): SettingsResult {
   r.check("frontDoor", frontDoor, oneOf(FRONT_DOORS));
   const throttle = { rateLimit: r.int("apiThrottleRateLimit"), burstLimit: r.int("apiThrottleBurstLimit") };
   const helloPort = r.int("helloPort");
+  const apiGateway = { targetPort: helloPort, throttle, logRetentionDays: logDays };
   if (frontDoor === "apiGateway") {
-    r.report(apiGatewayArgProblems({ targetPort: helloPort, throttle, logRetentionDays: logDays }), {
+    r.report(apiGatewayArgProblems(apiGateway), {
       targetPort: "helloPort",
       "throttle.rateLimit": "apiThrottleRateLimit",
       "throttle.burstLimit": "apiThrottleBurstLimit",
@@ -683,40 +670,50 @@ export function parseSettings(raw: RawConfig): SettingsResult {
 
   const autoscalingEnabled = r.bool("autoscaling");
   const cpuTargetPercent = r.int("autoscalingCpuTarget");
-  const deployment = {
-    minHealthyPercent: r.int("minHealthyPercent"),
-    maxPercent: r.int("maxPercent"),
-    stopTimeoutSeconds: r.int("stopTimeout"),
-    enableExecuteCommand: r.bool("enableExecuteCommand"),
+  const minHealthyPercent = r.int("minHealthyPercent");
+  const maxPercent = r.int("maxPercent");
+  const stopTimeoutSeconds = r.int("stopTimeout");
+  const enableExecuteCommand = r.bool("enableExecuteCommand");
+  const sharedService: SharedServiceSettings = {
+    minHealthyPercent,
+    maxPercent,
+    stopTimeoutSeconds,
+    enableExecuteCommand,
+    capacityProviderStrategies: capacityProviderStrategy(capacityStrategy),
+    dnsTtlSeconds: dnsTtl,
+    logRetentionDays: logDays,
+    region,
   };
-  const shared = { autoscaling: autoscalingEnabled, cpuTargetPercent };
-  const hello = readAppService(r, "hello", shared, deployment, dnsTtl, logDays);
-  const name = readAppService(r, "name", shared, deployment, dnsTtl, logDays);
+  const autoscaling = { enabled: autoscalingEnabled, cpuTargetPercent };
+  const hello = readAppService(r, "hello", autoscaling, sharedService);
+  const name = readAppService(r, "name", autoscaling, sharedService);
 
-  const images = {
+  const image = {
     retainCount: r.int("imageRetainCount"),
     baseImage: r.string("baseImage"),
     tag: r.optional("imageTag"),
-    prebuilt: { hello: r.optional("helloImage"), name: r.optional("nameImage") },
   };
-  r.report(appImageArgProblems(images), {
+  const prebuilt = { hello: r.optional("helloImage"), name: r.optional("nameImage") };
+  r.report(appImageArgProblems(image), {
     retainCount: "imageRetainCount",
     baseImage: "baseImage",
     tag: "imageTag",
   });
   for (const app of ["hello", "name"] as const) {
-    r.report(appImageArgProblems({ image: images.prebuilt[app] }), { image: APP_KEYS[app].image });
+    r.report(appImageArgProblems({ image: prebuilt[app] }), { image: APP_KEYS[app].image });
   }
 
   const production = r.bool("production");
   const loadBalancer = {
+    targetPort: helloPort,
     certificateArn: r.optional("certificateArn"),
     deregistrationDelaySeconds: r.int("deregistrationDelay"),
     domainName: r.optional("domainName"),
     hostedZoneId: r.optional("hostedZoneId"),
+    deletionProtection: production,
   };
   if (frontDoor === "alb") {
-    r.report(loadBalancerArgProblems({ targetPort: helloPort, ...loadBalancer }), {
+    r.report(loadBalancerArgProblems(loadBalancer), {
       targetPort: "helloPort",
       certificateArn: "certificateArn",
       deregistrationDelaySeconds: "deregistrationDelay",
@@ -725,9 +722,16 @@ export function parseSettings(raw: RawConfig): SettingsResult {
     });
   }
 
-  const consulSync = readConsulSync(r, namespaceName, network.cidrBlock, logDays);
+  const consulSync = readConsulSync(r, {
+    namespaceName,
+    network,
+    logRetentionDays: logDays,
+    enableExecuteCommand,
+  });
   const helloConsulServices = readHelloConsulServices(r, consulSync, helloPort, network.cidrBlock);
   const observability = readObservability(r);
+  // The images the stack builds share these; forceDelete lets a destroy remove a non-production repository with its images.
+  const images = { ...image, forceDelete: !production };
 
   if (r.errors.length > 0) return { ok: false, errors: r.errors };
   return {
@@ -735,28 +739,42 @@ export function parseSettings(raw: RawConfig): SettingsResult {
     settings: {
       region,
       production,
+      logRetentionDays: logDays,
+      // ECS Exec's agent reaches SSM through the ssmmessages endpoint when the VPC has endpoints.
       network: {
-        vpcCidr: network.cidrBlock,
-        azCount: network.availabilityZoneCount,
-        natGateways: network.natGateways,
-        vpcEndpoints: network.vpcEndpoints,
+        ...network,
+        extraInterfaceEndpoints: enableExecuteCommand ? ["ssmmessages"] : [],
       },
-      cluster: { containerInsights, capacityStrategy },
-      discovery: { namespaceName, soaTtl, dnsTtl, mode: discoveryMode },
-      frontDoor: { kind: frontDoor, throttle },
+      cluster: {
+        containerInsights,
+        defaultStrategy: capacityProviderStrategy(capacityStrategy),
+        secretArns: configuredSecretArns(consulSync),
+        secretsKmsKeyArn,
+        region,
+        logRetentionDays: logDays,
+      },
+      namespace,
+      discoveryMode,
+      frontDoor: { kind: frontDoor, loadBalancer, apiGateway },
       hello,
       name,
-      autoscaling: { enabled: autoscalingEnabled, cpuTargetPercent },
-      deployment,
-      logRetentionDays: logDays,
-      images,
-      loadBalancer,
-      secretsKmsKeyArn,
+      images: {
+        hello: { ...images, image: prebuilt.hello },
+        name: { ...images, image: prebuilt.name },
+        forwarder: images,
+      },
       consulSync,
       helloConsulServices,
       observability,
     },
   };
+}
+
+/** The configured secrets ECS must read for tasks (execution role scope); the embedded Consul's own are added where they are created. */
+function configuredSecretArns(sync: ConsulSyncSettings | undefined): string[] {
+  const consul = sync?.consul;
+  if (consul?.kind !== "external") return [];
+  return [consul.tokenSecretArn, ...(consul.caCertSecretArn ? [consul.caCertSecretArn] : [])];
 }
 
 /**
@@ -779,13 +797,14 @@ function readHelloConsulServices(
     );
     return [];
   }
-  const remoteCidr = sync.consul.kind === "external" ? sync.consul.cidr : vpcCidr;
-  const parsed = parseConsulServices(entries, { prefix: sync.prefixes.inCloudMap, remoteCidr });
+  const { prefixes } = sync.args;
+  const remoteCidr = sync.consul.kind === "external" ? sync.consul.reach.consulCidr : vpcCidr;
+  const parsed = parseConsulServices(entries, { prefix: prefixes.inCloudMap, remoteCidr });
   if ("bad" in parsed) {
     r.fail("helloConsulServices", `must be ${CONSUL_SERVICES_FORMAT}, got "${parsed.bad}"`);
     return [];
   }
-  const exported = (s: ConsulServiceArgs) => s.name.slice(sync.prefixes.inCloudMap.length);
+  const exported = (s: ConsulServiceArgs) => s.name.slice(prefixes.inCloudMap.length);
   const unknown = parsed.services.find((s) => !sync.knownServices.includes(exported(s)));
   if (unknown)
     r.fail(
@@ -799,13 +818,6 @@ function readHelloConsulServices(
       `port ${helloPort} is hello's own (helloPort): choose another for ${exported(onHelloPort)}`,
     );
   return parsed.services;
-}
-
-/** The configured secrets ECS must read for tasks (execution role scope); the embedded Consul's own are added where they are created. */
-export function secretArnsOf(settings: Settings): string[] {
-  const consul = settings.consulSync?.consul;
-  if (consul?.kind !== "external") return [];
-  return [consul.tokenSecretArn, ...(consul.caCertSecretArn ? [consul.caCertSecretArn] : [])];
 }
 
 /** Formats all problems as one error message. */

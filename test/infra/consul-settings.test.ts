@@ -2,7 +2,6 @@
 import * as assert from "assert";
 import { cidrsOverlap } from "../../packages/ecs-cloudmap-consul/shared/arg-checks";
 import { isUnderDomain } from "../../packages/ecs-cloudmap-consul/shared/naming";
-import { secretArnsOf } from "../../program/stack-settings";
 import { CONSUL_IMAGE as IMAGE, errorsOf, EXTERNAL, k, ok, REGION as BASE } from "./settings-fixtures";
 
 describe("infra settings: consulMode", () => {
@@ -51,11 +50,11 @@ describe("infra settings: consulMode", () => {
     });
     assert.deepStrictEqual(s.consulSync?.consul, {
       kind: "embedded",
-      serverImage: IMAGE,
+      server: { image: IMAGE, logRetentionDays: 7, region: "us-east-1", enableExecuteCommand: false },
       allowedCidrs: ["10.8.0.0/24", "192.168.1.0/24"],
     });
     assert.deepStrictEqual(
-      secretArnsOf(s),
+      s.cluster.secretArns,
       [],
       "the embedded Consul's secrets are created by the stack, not configured",
     );
@@ -85,8 +84,8 @@ describe("infra settings: consulMode", () => {
     const s = ok(EXTERNAL);
     const consul = s.consulSync?.consul;
     assert.ok(consul?.kind === "external");
-    assert.deepStrictEqual(consul.route, { kind: "peering", id: "pcx-0123456789abcdef0" });
-    assert.deepStrictEqual(consul.dns, {
+    assert.deepStrictEqual(consul.reach.route, { kind: "peering", id: "pcx-0123456789abcdef0" });
+    assert.deepStrictEqual(consul.reach.dns, {
       kind: "forward",
       domain: "corp.example",
       servers: ["10.60.0.10", "10.60.1.10"],
@@ -99,7 +98,7 @@ describe("infra settings: consulMode", () => {
       [k("consulPeeringConnectionId")]: "",
       [k("consulTransitGatewayId")]: "tgw-0123456789abcdef0",
     }).consulSync?.consul;
-    assert.deepStrictEqual(tgw?.kind === "external" && tgw.route, {
+    assert.deepStrictEqual(tgw?.kind === "external" && tgw.reach.route, {
       kind: "transitGateway",
       id: "tgw-0123456789abcdef0",
     });
@@ -125,7 +124,7 @@ describe("infra settings: consulMode", () => {
       [k("consulDnsDomain")]: "",
       [k("consulDnsServers")]: "",
     }).consulSync?.consul;
-    assert.deepStrictEqual(ip?.kind === "external" && ip.dns, { kind: "ip" });
+    assert.deepStrictEqual(ip?.kind === "external" && ip.reach.dns, { kind: "ip" });
     assert.match(
       errorsOf({ ...EXTERNAL, [k("consulDnsDomain")]: "" })[0],
       /consulDnsDomain: is required when consulHttpAddr names a host \(consul\.corp\.example\)/,

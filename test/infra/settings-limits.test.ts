@@ -15,7 +15,7 @@ import { capacityProviderStrategy } from "../../packages/ecs-cloudmap-consul/ser
 import { allowedMemoryFor } from "../../packages/ecs-cloudmap-consul/service/fargate-sizes";
 import { parseConsulAddress } from "../../packages/ecs-cloudmap-consul/consul/consul-sync";
 import { isDnsName } from "../../packages/ecs-cloudmap-consul/shared/naming";
-import { qualifiedKey, RawConfig, secretArnsOf, settingsErrorMessage } from "../../program/stack-settings";
+import { qualifiedKey, RawConfig, settingsErrorMessage } from "../../program/stack-settings";
 import { CA, errorsOf, externalOf, ok, onlyError, PCX, REGION, set, SYNC, TOKEN } from "./settings-fixtures";
 
 type ConfigKey = string;
@@ -113,7 +113,7 @@ describe("infra settings: every integer range, at both edges", () => {
       `${qualifiedKey("consulSyncDnsTtl")}: must be an integer from 0 to 3600, got "3601"`,
     );
     assert.match(onlyError(set({ consulSyncDnsTtl: "-1" }, sync)), /from 0 to 3600/);
-    assert.strictEqual(ok(set({ consulSyncDnsTtl: "0" }, sync)).consulSync?.dnsTtl, 0);
+    assert.strictEqual(ok(set({ consulSyncDnsTtl: "0" }, sync)).consulSync?.args.dnsTtlSeconds, 0);
     assert.strictEqual(
       onlyError(set({ consulAwsDigest: "sha256:abc" }, sync)),
       `${qualifiedKey("consulAwsDigest")}: must be an image digest sha256:<64 hex>, got "sha256:abc"`,
@@ -126,7 +126,7 @@ describe("infra settings: every integer range, at both edges", () => {
   });
 
   it("integers: fractions, exponents and junk are not; surrounding spaces are trimmed", () => {
-    assert.strictEqual(ok(set({ dnsTtl: " 42 " })).discovery.dnsTtl, 42);
+    assert.strictEqual(ok(set({ dnsTtl: " 42 " })).hello.dnsTtlSeconds, 42);
     for (const bad of ["1.5", "1e2", "0x10", "10s", "s10", "", "ten"]) {
       assert.strictEqual(
         onlyError(set({ dnsTtl: bad })),
@@ -139,37 +139,78 @@ describe("infra settings: every integer range, at both edges", () => {
 
 describe("infra settings: values and defaults reach the settings", () => {
   it("every default, as documented", () => {
+    const defaultImage = {
+      retainCount: 10,
+      baseImage:
+        "public.ecr.aws/docker/library/node:24.18.0-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d",
+      tag: undefined,
+      forceDelete: true,
+    };
+    const service = {
+      minHealthyPercent: 100,
+      maxPercent: 200,
+      stopTimeoutSeconds: 30,
+      enableExecuteCommand: false,
+      capacityProviderStrategies: capacityProviderStrategy("ondemand"),
+      dnsTtlSeconds: 10,
+      logRetentionDays: 7,
+      region: "us-east-1",
+    };
     assert.deepStrictEqual(ok(REGION), {
       region: "us-east-1",
       production: false,
-      network: { vpcCidr: "10.0.0.0/16", azCount: 2, natGateways: "Single", vpcEndpoints: false },
-      cluster: { containerInsights: "enabled", capacityStrategy: "ondemand" },
-      discovery: { namespaceName: "internal", soaTtl: 15, dnsTtl: 10, mode: "dns" },
-      frontDoor: { kind: "alb", throttle: { rateLimit: 100, burstLimit: 200 } },
-      hello: { port: 3000, cpu: 256, memory: 512, desiredCount: 2, minCount: 1, maxCount: 4 },
-      name: { port: 3000, cpu: 256, memory: 512, desiredCount: 2, minCount: 1, maxCount: 4 },
-      autoscaling: { enabled: false, cpuTargetPercent: 60 },
-      deployment: {
-        minHealthyPercent: 100,
-        maxPercent: 200,
-        stopTimeoutSeconds: 30,
-        enableExecuteCommand: false,
-      },
       logRetentionDays: 7,
+      network: {
+        cidrBlock: "10.0.0.0/16",
+        availabilityZoneCount: 2,
+        natGateways: "Single",
+        vpcEndpoints: false,
+        region: "us-east-1",
+        extraInterfaceEndpoints: [],
+      },
+      cluster: {
+        containerInsights: "enabled",
+        defaultStrategy: capacityProviderStrategy("ondemand"),
+        secretArns: [],
+        secretsKmsKeyArn: undefined,
+        region: "us-east-1",
+        logRetentionDays: 7,
+      },
+      namespace: { name: "internal", soaTtlSeconds: 15 },
+      discoveryMode: "dns",
+      frontDoor: {
+        kind: "alb",
+        loadBalancer: {
+          targetPort: 3000,
+          certificateArn: undefined,
+          deregistrationDelaySeconds: 15,
+          domainName: undefined,
+          hostedZoneId: undefined,
+          deletionProtection: false,
+        },
+        apiGateway: { targetPort: 3000, throttle: { rateLimit: 100, burstLimit: 200 }, logRetentionDays: 7 },
+      },
+      hello: {
+        containerPort: 3000,
+        cpu: 256,
+        memory: 512,
+        desiredCount: 2,
+        autoscaling: undefined,
+        ...service,
+      },
+      name: {
+        containerPort: 3000,
+        cpu: 256,
+        memory: 512,
+        desiredCount: 2,
+        autoscaling: undefined,
+        ...service,
+      },
       images: {
-        retainCount: 10,
-        baseImage:
-          "public.ecr.aws/docker/library/node:24.18.0-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d",
-        tag: undefined,
-        prebuilt: { hello: undefined, name: undefined },
+        hello: { ...defaultImage, image: undefined },
+        name: { ...defaultImage, image: undefined },
+        forwarder: defaultImage,
       },
-      loadBalancer: {
-        certificateArn: undefined,
-        deregistrationDelaySeconds: 15,
-        domainName: undefined,
-        hostedZoneId: undefined,
-      },
-      secretsKmsKeyArn: undefined,
       consulSync: undefined,
       helloConsulServices: [],
       observability: {
@@ -238,39 +279,87 @@ describe("infra settings: values and defaults reach the settings", () => {
         { "aws:region": " eu-west-1 " },
       ),
     );
+    const image = {
+      retainCount: 5,
+      baseImage: "registry.example:5000/team/node@sha256:" + "a".repeat(64),
+      tag: "v1.2.3",
+      forceDelete: false,
+    };
+    const service = {
+      minHealthyPercent: 50,
+      maxPercent: 150,
+      stopTimeoutSeconds: 60,
+      enableExecuteCommand: true,
+      capacityProviderStrategies: capacityProviderStrategy("mixed"),
+      dnsTtlSeconds: 0,
+      logRetentionDays: 3653,
+      region: "eu-west-1",
+    };
     assert.deepStrictEqual(s, {
       region: "eu-west-1",
       production: true,
-      network: { vpcCidr: "10.20.0.0/20", azCount: 3, natGateways: "OnePerAz", vpcEndpoints: true },
-      cluster: { containerInsights: "enhanced", capacityStrategy: "mixed" },
-      discovery: { namespaceName: "svc.local", soaTtl: 5, dnsTtl: 0, mode: "serviceConnect" },
-      frontDoor: { kind: "apiGateway", throttle: { rateLimit: 10000, burstLimit: 1 } },
-      hello: { port: 8080, cpu: 512, memory: 2048, desiredCount: 3, minCount: 2, maxCount: 6 },
-      name: { port: 9090, cpu: 1024, memory: 3072, desiredCount: 0, minCount: 0, maxCount: 2 },
-      autoscaling: { enabled: true, cpuTargetPercent: 75 },
-      deployment: {
-        minHealthyPercent: 50,
-        maxPercent: 150,
-        stopTimeoutSeconds: 60,
-        enableExecuteCommand: true,
-      },
       logRetentionDays: 3653,
-      images: {
-        retainCount: 5,
-        baseImage: "registry.example:5000/team/node@sha256:" + "a".repeat(64),
-        tag: "v1.2.3",
-        prebuilt: {
-          hello: `123456789012.dkr.ecr.us-east-1.amazonaws.com/app/hello@sha256:${"1".repeat(64)}`,
-          name: `123456789012.dkr.ecr.us-east-1.amazonaws.com/app/name:v1@sha256:${"2".repeat(64)}`,
+      network: {
+        cidrBlock: "10.20.0.0/20",
+        availabilityZoneCount: 3,
+        natGateways: "OnePerAz",
+        vpcEndpoints: true,
+        region: "eu-west-1",
+        extraInterfaceEndpoints: ["ssmmessages"],
+      },
+      cluster: {
+        containerInsights: "enhanced",
+        defaultStrategy: capacityProviderStrategy("mixed"),
+        secretArns: [],
+        secretsKmsKeyArn: "arn:aws-us-gov:kms:us-gov-west-1:111111111111:key/abcd-0123",
+        region: "eu-west-1",
+        logRetentionDays: 3653,
+      },
+      namespace: { name: "svc.local", soaTtlSeconds: 5 },
+      discoveryMode: "serviceConnect",
+      frontDoor: {
+        kind: "apiGateway",
+        loadBalancer: {
+          targetPort: 8080,
+          certificateArn: "arn:aws:acm:us-east-1:111111111111:certificate/0f3b-12ab",
+          deregistrationDelaySeconds: 0,
+          domainName: "hello.corp.acme.io",
+          hostedZoneId: "Z04512345ABCDEFGHIJKL",
+          deletionProtection: true,
+        },
+        apiGateway: {
+          targetPort: 8080,
+          throttle: { rateLimit: 10000, burstLimit: 1 },
+          logRetentionDays: 3653,
         },
       },
-      loadBalancer: {
-        certificateArn: "arn:aws:acm:us-east-1:111111111111:certificate/0f3b-12ab",
-        deregistrationDelaySeconds: 0,
-        domainName: "hello.corp.acme.io",
-        hostedZoneId: "Z04512345ABCDEFGHIJKL",
+      hello: {
+        containerPort: 8080,
+        cpu: 512,
+        memory: 2048,
+        desiredCount: 3,
+        autoscaling: { minCount: 2, maxCount: 6, cpuTargetPercent: 75 },
+        ...service,
       },
-      secretsKmsKeyArn: "arn:aws-us-gov:kms:us-gov-west-1:111111111111:key/abcd-0123",
+      name: {
+        containerPort: 9090,
+        cpu: 1024,
+        memory: 3072,
+        desiredCount: 0,
+        autoscaling: { minCount: 0, maxCount: 2, cpuTargetPercent: 75 },
+        ...service,
+      },
+      images: {
+        hello: {
+          ...image,
+          image: `123456789012.dkr.ecr.us-east-1.amazonaws.com/app/hello@sha256:${"1".repeat(64)}`,
+        },
+        name: {
+          ...image,
+          image: `123456789012.dkr.ecr.us-east-1.amazonaws.com/app/name:v1@sha256:${"2".repeat(64)}`,
+        },
+        forwarder: image,
+      },
       consulSync: undefined,
       helloConsulServices: [],
       observability: {
@@ -315,22 +404,29 @@ describe("infra settings: values and defaults reach the settings", () => {
         host: "consul.corp.example",
         tls: true,
         port: 8443,
-        cidr: "10.9.0.0/16",
         tokenSecretArn: TOKEN,
         caCertSecretArn: CA,
-        route: { kind: "transitGateway", id: "tgw-0123456789abcdef0" },
-        dns: { kind: "forward", domain: "corp.example", servers: ["10.9.0.10", "10.9.1.10"] },
+        reach: {
+          routeTableCount: 2,
+          consulCidr: "10.9.0.0/16",
+          route: { kind: "transitGateway", id: "tgw-0123456789abcdef0" },
+          dns: { kind: "forward", domain: "corp.example", servers: ["10.9.0.10", "10.9.1.10"] },
+        },
         deregisterOnDestroy: false,
         checkImage: `public.ecr.aws/hashicorp/consul:1.21.5@sha256:${"d".repeat(64)}`,
       },
-      image: `public.ecr.aws/hashicorp/consul-aws:0.1.4@sha256:${"c".repeat(64)}`,
-      caInitImage: `public.ecr.aws/docker/library/busybox:1.37.0@sha256:${"b".repeat(64)}`,
-      pollInterval: "500ms",
-      dnsTtl: 30,
-      prefixes: { inConsul: "aws-", inCloudMap: "consul-" },
+      args: {
+        image: `public.ecr.aws/hashicorp/consul-aws:0.1.4@sha256:${"c".repeat(64)}`,
+        caInitImage: `public.ecr.aws/docker/library/busybox:1.37.0@sha256:${"b".repeat(64)}`,
+        pollInterval: "500ms",
+        dnsTtlSeconds: 30,
+        prefixes: { inConsul: "aws-", inCloudMap: "consul-" },
+        logRetentionDays: 7,
+        region: "us-east-1",
+      },
       knownServices: ["consul", "payments", "hello"],
     });
-    assert.deepStrictEqual(secretArnsOf(s), [TOKEN, CA]);
+    assert.deepStrictEqual(s.cluster.secretArns, [TOKEN, CA]);
   });
 
   it("plain http Consul: no TLS, port 8500 by default, no CA secret; https defaults to 8501", () => {
@@ -340,11 +436,11 @@ describe("infra settings: values and defaults reach the settings", () => {
     assert.strictEqual(consul.port, 8500);
     assert.strictEqual(consul.caCertSecretArn, undefined);
     // The smallest setup's defaults: peering route, nothing to resolve, deregister on destroy, no check task.
-    assert.deepStrictEqual(consul.route, { kind: "peering", id: PCX });
-    assert.deepStrictEqual(consul.dns, { kind: "ip" });
+    assert.deepStrictEqual(consul.reach.route, { kind: "peering", id: PCX });
+    assert.deepStrictEqual(consul.reach.dns, { kind: "ip" });
     assert.strictEqual(consul.deregisterOnDestroy, true);
     assert.strictEqual(consul.checkImage, undefined);
-    assert.deepStrictEqual(secretArnsOf(s), [TOKEN]);
+    assert.deepStrictEqual(s.cluster.secretArns, [TOKEN]);
     const tls = externalOf(ok(set({ consulHttpAddr: "https://10.9.0.5" }, { ...REGION, ...SYNC })));
     assert.deepStrictEqual([tls.tls, tls.port], [true, 8501]);
   });
@@ -414,7 +510,12 @@ describe("infra settings: values and defaults reach the settings", () => {
       `${qualifiedKey("containerInsights")}: must be one of enabled, enhanced, disabled, got "on"`,
     );
     assert.strictEqual(ok(set({ containerInsights: "disabled" })).cluster.containerInsights, "disabled");
-    assert.strictEqual(ok(set({ capacityStrategy: "spot" })).cluster.capacityStrategy, "spot");
+    // The cluster's default strategy and every app service's are the one the setting names.
+    const spot = ok(set({ capacityStrategy: "spot" }));
+    assert.deepStrictEqual(spot.cluster.defaultStrategy, [
+      { capacityProvider: "FARGATE_SPOT", weight: 1, base: 0 },
+    ]);
+    assert.deepStrictEqual(spot.name.capacityProviderStrategies, spot.cluster.defaultStrategy);
     assert.strictEqual(
       onlyError(set({ natGateways: "single" })),
       `${qualifiedKey("natGateways")}: must be one of Single, OnePerAz, got "single"`,
@@ -560,7 +661,7 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
       "r.example/a/b@sha256:" + "0".repeat(64),
       "r.example/a/b:24.18.0-bookworm-slim@sha256:" + "0".repeat(64),
     ]) {
-      assert.strictEqual(ok(set({ baseImage: good })).images.baseImage, good);
+      assert.strictEqual(ok(set({ baseImage: good })).images.hello.baseImage, good);
     }
     for (const bad of [
       "node:20",
@@ -587,8 +688,8 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
   });
 
   it("image tag: optional, Docker's grammar, at most 128", () => {
-    assert.strictEqual(ok(set({ imageTag: "" })).images.tag, undefined);
-    assert.strictEqual(ok(set({ imageTag: "_" + "a".repeat(127) })).images.tag?.length, 128);
+    assert.strictEqual(ok(set({ imageTag: "" })).images.hello.tag, undefined);
+    assert.strictEqual(ok(set({ imageTag: "_" + "a".repeat(127) })).images.hello.tag?.length, 128);
     for (const bad of ["a".repeat(129), ".a", "-a", "a b", "a:b"]) {
       assert.strictEqual(
         onlyError(set({ imageTag: bad })),
@@ -633,12 +734,12 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
       );
     }
     assert.strictEqual(
-      ok(set({ consulAwsVersion: "10.20.30" }, { ...REGION, ...SYNC })).consulSync?.image,
+      ok(set({ consulAwsVersion: "10.20.30" }, { ...REGION, ...SYNC })).consulSync?.args.image,
       "public.ecr.aws/hashicorp/consul-aws:10.20.30",
     );
     for (const good of ["1h", "90s", "10m", "250ms", "15s"])
       assert.strictEqual(
-        ok(set({ consulSyncPollInterval: good }, { ...REGION, ...SYNC })).consulSync?.pollInterval,
+        ok(set({ consulSyncPollInterval: good }, { ...REGION, ...SYNC })).consulSync?.args.pollInterval,
         good,
       );
     for (const bad of ["0s", "01s", "30", "s", "30S", "1d", "x30s", "30s x", "1.5s"]) {
@@ -649,8 +750,8 @@ describe("infra settings: formats are anchored (junk around a valid value is ref
       );
     }
     assert.strictEqual(
-      ok(set({ consulSyncPrefixInCloudMap: "a".repeat(20) }, { ...REGION, ...SYNC })).consulSync?.prefixes
-        .inCloudMap.length,
+      ok(set({ consulSyncPrefixInCloudMap: "a".repeat(20) }, { ...REGION, ...SYNC })).consulSync?.args
+        .prefixes.inCloudMap.length,
       20,
     );
     for (const bad of ["a".repeat(21), "A", "a_", "a.b"]) {
@@ -796,7 +897,10 @@ describe("infra settings: rules a stack file rarely meets", () => {
       onlyError(set({ frontDoor: "nlb" })),
       `${qualifiedKey("frontDoor")}: must be one of alb, apiGateway, got "nlb"`,
     );
-    assert.deepStrictEqual(ok(set({ capacityStrategy: "mixed" })).cluster.capacityStrategy, "mixed");
+    assert.deepStrictEqual(ok(set({ capacityStrategy: "mixed" })).cluster.defaultStrategy, [
+      { capacityProvider: "FARGATE", weight: 1, base: 1 },
+      { capacityProvider: "FARGATE_SPOT", weight: 3, base: 0 },
+    ]);
   });
 
   it("front door settings are read only for the front door in use", () => {

@@ -8,30 +8,38 @@ import {
   isValidFargateSize,
 } from "../../packages/ecs-cloudmap-consul/service/fargate-sizes";
 import { isDnsName } from "../../packages/ecs-cloudmap-consul/shared/naming";
-import { parseSettings, qualifiedKey, RawConfig, secretArnsOf } from "../../program/stack-settings";
+import { parseSettings, qualifiedKey, RawConfig } from "../../program/stack-settings";
 import { loadProjectFile, loadStackConfig, PROJECT, withProjectDefaults } from "./harness";
 import { CONSUL_IMAGE, errorsOf, k, ok, REGION, set, SYNC } from "./settings-fixtures";
 
 describe("infra settings: parseSettings", () => {
   it("applies the documented defaults when only the region is set", () => {
     const s = ok(REGION);
-    assert.strictEqual(s.network.vpcCidr, "10.0.0.0/16");
-    assert.strictEqual(s.network.azCount, 2);
+    assert.strictEqual(s.network.cidrBlock, "10.0.0.0/16");
+    assert.strictEqual(s.network.availabilityZoneCount, 2);
     assert.strictEqual(s.network.natGateways, "Single");
-    assert.strictEqual(s.discovery.namespaceName, "internal");
+    assert.strictEqual(s.namespace.name, "internal");
     assert.deepStrictEqual(s.hello, {
-      port: 3000,
+      containerPort: 3000,
       cpu: 256,
       memory: 512,
       desiredCount: 2,
-      minCount: 1,
-      maxCount: 4,
+      autoscaling: undefined,
+      minHealthyPercent: 100,
+      maxPercent: 200,
+      stopTimeoutSeconds: 30,
+      enableExecuteCommand: false,
+      capacityProviderStrategies: [{ capacityProvider: "FARGATE", weight: 1, base: 0 }],
+      dnsTtlSeconds: 10,
+      logRetentionDays: 7,
+      region: "us-east-1",
     });
     assert.strictEqual(s.consulSync, undefined, "sync is off by default");
-    assert.strictEqual(s.discovery.mode, "dns");
-    assert.deepStrictEqual(s.frontDoor, { kind: "alb", throttle: { rateLimit: 100, burstLimit: 200 } });
-    assert.strictEqual(s.loadBalancer.certificateArn, undefined);
-    assert.deepStrictEqual(secretArnsOf(s), []);
+    assert.strictEqual(s.discoveryMode, "dns");
+    assert.strictEqual(s.frontDoor.kind, "alb");
+    assert.deepStrictEqual(s.frontDoor.apiGateway.throttle, { rateLimit: 100, burstLimit: 200 });
+    assert.strictEqual(s.frontDoor.loadBalancer.certificateArn, undefined);
+    assert.deepStrictEqual(s.cluster.secretArns, []);
   });
 
   it("reads a full external consul-aws setup; https means TLS and port 8501 by default", () => {
@@ -49,12 +57,12 @@ describe("infra settings: parseSettings", () => {
     assert.ok(s.consulSync?.consul.kind === "external");
     assert.strictEqual(s.consulSync.consul.tls, true);
     assert.strictEqual(s.consulSync.consul.port, 8501);
-    assert.deepStrictEqual(s.consulSync.consul.route, { kind: "peering", id: "pcx-0123456789abcdef0" });
-    assert.deepStrictEqual(s.consulSync.consul.dns, { kind: "ip" });
+    assert.deepStrictEqual(s.consulSync.consul.reach.route, { kind: "peering", id: "pcx-0123456789abcdef0" });
+    assert.deepStrictEqual(s.consulSync.consul.reach.dns, { kind: "ip" });
     assert.strictEqual(s.consulSync.consul.deregisterOnDestroy, true);
-    assert.strictEqual(s.consulSync.image, "public.ecr.aws/hashicorp/consul-aws:0.1.3");
-    assert.deepStrictEqual(s.consulSync.prefixes, { inConsul: "aws-", inCloudMap: "" });
-    assert.deepStrictEqual(secretArnsOf(s), [
+    assert.strictEqual(s.consulSync.args.image, "public.ecr.aws/hashicorp/consul-aws:0.1.3");
+    assert.deepStrictEqual(s.consulSync.args.prefixes, { inConsul: "aws-", inCloudMap: "" });
+    assert.deepStrictEqual(s.cluster.secretArns, [
       "arn:aws:secretsmanager:us-east-1:111111111111:secret:t-AbCdEf",
       "arn:aws:secretsmanager:us-east-1:111111111111:secret:ca-AbCdEf",
     ]);
