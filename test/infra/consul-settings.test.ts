@@ -187,3 +187,80 @@ describe("infra settings: consulMode", () => {
     assert.ok(cidrsOverlap("0.0.0.0/0", "192.168.0.0/16"));
   });
 });
+
+describe("infra settings: helloConsulServices (Consul services hello reaches through the forwarder)", () => {
+  const external = (values: Record<string, string>) => ({
+    ...EXTERNAL,
+    [k("consulKnownServices")]: "consul,vault,db",
+    ...Object.fromEntries(Object.entries(values).map(([key, v]) => [k(key), v])),
+  });
+  const problems = (values: Record<string, string>) =>
+    errorsOf(external(values)).filter((e) => e.startsWith(`${k("helloConsulServices")}:`));
+
+  it("empty by default: no forwarder", () => {
+    assert.deepStrictEqual(ok(EXTERNAL).helloConsulServices, []);
+  });
+
+  it("external Consul: each entry gets consul-aws's Cloud Map prefix, its port, consulCidr and <NAME>_ADDR", () => {
+    const s = ok(
+      external({ helloConsulServices: "https://vault:8200, db:5432", consulSyncPrefixInCloudMap: "c-" }),
+    );
+    assert.deepStrictEqual(s.helloConsulServices, [
+      {
+        name: "c-vault",
+        localPort: 8200,
+        remotePort: 8200,
+        remoteCidr: "10.60.0.0/16",
+        envVar: "VAULT_ADDR",
+        scheme: "https",
+      },
+      { name: "c-db", localPort: 5432, remotePort: 5432, remoteCidr: "10.60.0.0/16", envVar: "DB_ADDR" },
+    ]);
+  });
+
+  it("embedded Consul: the instances are in the VPC, so egress goes to the VPC's block", () => {
+    const s = ok({
+      ...BASE,
+      [k("consulMode")]: "embedded",
+      [k("consulImage")]: IMAGE,
+      [k("vpcCidr")]: "10.20.0.0/16",
+      [k("consulKnownServices")]: "consul,vault",
+      [k("helloConsulServices")]: "vault:8200",
+    });
+    assert.deepStrictEqual(
+      s.helloConsulServices.map((x) => [x.name, x.remoteCidr]),
+      [["vault", "10.20.0.0/16"]],
+    );
+  });
+
+  it("refuses, naming the setting: consulMode off, a malformed entry, a repeated name or port, the admin port, hello's port, an unknown service", () => {
+    assert.match(
+      errorsOf({ ...BASE, [k("helloConsulServices")]: "vault:8200" }).join("\n"),
+      /helloConsulServices: needs consulMode embedded or external/,
+    );
+    for (const bad of [
+      "vault",
+      "vault:0",
+      "vault:70000",
+      "1x://vault:8200",
+      "Vault:8200",
+      "vault:8200,vault:8201",
+      "vault:8200,db:8200",
+      "vault:9901",
+    ]) {
+      assert.match(problems({ helloConsulServices: bad }).join("\n"), /must be comma-separated/, bad);
+    }
+    assert.match(
+      problems({ helloConsulServices: "vault:3000" }).join("\n"),
+      /port 3000 is hello's own \(helloPort\)/,
+    );
+    assert.match(
+      problems({ helloConsulServices: "payments:9000" }).join("\n"),
+      /lists payments, which consulKnownServices \(consul,vault,db\) does not/,
+    );
+    assert.strictEqual(
+      ok(external({ helloConsulServices: "https://vault:8200,db:5432" })).helloConsulServices.length,
+      2,
+    );
+  });
+});
