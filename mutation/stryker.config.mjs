@@ -33,6 +33,10 @@ export default {
   reporters: ["clear-text", "progress-append-only", "html", "json"],
   htmlReporter: { fileName: `reports/mutation/${name}.html` },
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
+  // Mutate the files where they are: the program imports the package through its node_modules
+  // link (file:packages/ecs-cloudmap-consul), which in a sandbox copy would still point at the
+  // unmutated sources, so the package's mutants would survive unseen. Stryker restores each file.
+  inPlace: true,
   tempDirName: ".stryker-tmp",
   cleanTempDir: "always",
   ignorePatterns: ["mutation/node_modules", "reports", "bench/results", "dist"],
