@@ -10,7 +10,7 @@ import { ApiGateway } from "../../packages/ecs-cloudmap-consul/network/api-gatew
 import { AppImage } from "../../program/app-image";
 import { Cluster } from "../../packages/ecs-cloudmap-consul/network/cluster";
 import { ConsulCatalogCheck } from "../../packages/ecs-cloudmap-consul/consul/consul-catalog-check";
-import { ConsulReach } from "../../packages/ecs-cloudmap-consul/consul/consul-reach";
+import { ConsulReach, consulReachArgProblems } from "../../packages/ecs-cloudmap-consul/consul/consul-reach";
 import { ConsulManagementToken, ConsulServer } from "../../packages/ecs-cloudmap-consul/consul/consul-server";
 import { ConsulSync } from "../../packages/ecs-cloudmap-consul/consul/consul-sync";
 import {
@@ -400,5 +400,50 @@ describe("infra settings combinations neither stack file uses", function () {
     );
     assert.strictEqual(run.resources.filter((r) => r.type === T.alb).length, 0);
     assert.match(String(run.outputs.helloUrl), /^https:\/\/.*execute-api/);
+  });
+});
+
+describe("ConsulReach's argument rules, called directly (what another language's program sends)", () => {
+  const peering = { kind: "peering", id: "pcx-0123456789abcdef0" } as const;
+  const args = (problems: ReturnType<typeof consulReachArgProblems>) => problems.map((p) => p.arg);
+
+  it("dns kind forward needs a domain and servers; kind ip needs neither", () => {
+    assert.deepStrictEqual(args(consulReachArgProblems({ route: peering, dns: { kind: "ip" } })), []);
+    assert.deepStrictEqual(args(consulReachArgProblems({ route: peering, dns: { kind: "forward" } })), [
+      "dns.domain",
+      "dns.servers",
+    ]);
+    const missing = consulReachArgProblems({
+      route: peering,
+      dns: { kind: "forward", domain: "corp.example" },
+    });
+    assert.deepStrictEqual(missing, [
+      { arg: "dns.servers", message: "is required with dns kind forward", value: undefined },
+    ]);
+    assert.deepStrictEqual(
+      args(
+        consulReachArgProblems({
+          route: peering,
+          dns: { kind: "forward", domain: "corp.example", servers: ["10.0.0.2"] },
+        }),
+      ),
+      [],
+    );
+  });
+
+  it("refuses unknown kinds, a malformed domain, servers that are not IPv4 addresses, an id of the wrong kind", () => {
+    const bad = consulReachArgProblems({
+      consulCidr: "10.9.0.0/33",
+      route: { kind: "transitGateway", id: "pcx-0123456789abcdef0" },
+      dns: { kind: "forward", domain: "Not A Name", servers: ["10.0.0.2", "dns.corp"] },
+    });
+    assert.deepStrictEqual(args(bad), ["consulCidr", "route.id", "dns.domain", "dns.servers"]);
+    assert.strictEqual(bad.find((p) => p.arg === "dns.servers")?.value, "dns.corp");
+    const kinds = consulReachArgProblems({
+      route: { kind: "vpn" as "peering", id: "x" },
+      dns: { kind: "resolve" as "ip" },
+    });
+    assert.deepStrictEqual(args(kinds), ["dns.kind", "route.kind"]);
+    assert.match(kinds[0].message, /ip, forward/);
   });
 });
