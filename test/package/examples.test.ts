@@ -226,19 +226,19 @@ describe("component package: examples/ for TypeScript, Python, Go and YAML", fun
     assert.deepStrictEqual(problems(loadSchema(), uses, pythonName), []);
   });
 
-  it("go: gofmt -e parses it, and it uses only the schema's components and Go field names", () => {
-    const file = path.join(EXAMPLES, "go", "main.go");
-    const formatted = spawnSync("gofmt", ["-l", "-e", file], { encoding: "utf8" });
-    assert.strictEqual(
-      formatted.error,
-      undefined,
-      "gofmt is not installed (Debian package golang-go; .ci/run installs it)",
-    );
-    assert.strictEqual(formatted.status, 0, formatted.stderr);
-    assert.strictEqual(formatted.stdout, "", "main.go is not gofmt-formatted");
-    const uses = goUses(fs.readFileSync(file, "utf8"));
+  it("go: uses only the schema's components and Go field names", () => {
+    const uses = goUses(fs.readFileSync(path.join(EXAMPLES, "go", "main.go"), "utf8"));
     assert.deepStrictEqual(uses.map((u) => u.component).sort(), ["ConsulSync", "DiscoverableService"]);
     assert.deepStrictEqual(problems(loadSchema(), uses, goName), []);
+  });
+
+  it("go: gofmt -e parses it (skipped without gofmt: Debian package golang-go, which .ci/run installs)", function () {
+    const file = path.join(EXAMPLES, "go", "main.go");
+    const formatted = spawnSync("gofmt", ["-l", "-e", file], { encoding: "utf8" });
+    if (formatted.error && "code" in formatted.error && formatted.error.code === "ENOENT") this.skip();
+    assert.strictEqual(formatted.error, undefined);
+    assert.strictEqual(formatted.status, 0, formatted.stderr);
+    assert.strictEqual(formatted.stdout, "", "main.go is not gofmt-formatted");
   });
 
   it("yaml: parses, and uses only the schema's components and camelCase inputs", () => {
