@@ -1,6 +1,6 @@
 // Entry point for callers that make their own connections (TCP, TLS, database drivers): the target
 // set and what configuring it takes, without the HTTP client, so undici is never loaded. Everything
-// here is also exported by ./index.
+// here is also exported by ./index, which re-exports this entry.
 export { createTargetSet } from "./target-set";
 export type {
   TargetSet,
