@@ -22,9 +22,13 @@ describe("apps: shared files and helpers", () => {
     });
   }
 
-  it("apps/forwarder/src/env.ts is hello's; the forwarder pins the discovery library's dns-packet at hello's version and imports its connections entry", () => {
+  it("the forwarder reads its settings with hello's env.ts (no copy), pins the discovery library's dns-packet at hello's version and imports its connections entry", () => {
     const read = (app: string, file: string) => fs.readFileSync(path.join(APPS_DIR, app, file), "utf8");
-    assert.equal(read("forwarder", "src/env.ts"), read("hello", "src/env.ts"));
+    assert.equal(fs.existsSync(path.join(APPS_DIR, "forwarder", "src", "env.ts")), false);
+    assert.match(
+      read("forwarder", "src/config.ts"),
+      /^import \{[^}]*\} from "\.\.\/\.\.\/hello\/src\/env";$/m,
+    );
     const pkg = (app: string) =>
       JSON.parse(read(app, "package.json")) as {
         scripts: Record<string, string>;
@@ -57,6 +61,9 @@ describe("apps: shared files and helpers", () => {
     );
     assert.match(dockerfile, /^USER node$/m);
     assert.match(dockerfile, /^COPY hello\/src\/discovery /m);
+    // What the build stage compiles from hello must be in the (allow-listed) context.
+    assert.match(dockerfile, /^COPY hello\/src\/env\.ts \/build\/hello\/src\/env\.ts$/m);
+    assert.match(read("", ".dockerignore"), /^!hello\/src\/env\.ts$/m);
     assert.match(dockerfile, /^CMD \["node", "--max-old-space-size=\d+", "dist\/server.js"\]$/m);
     assert.doesNotMatch(dockerfile, /--omit=dev/, "the runtime stage installs nothing");
   });

@@ -57,7 +57,10 @@ function appTable(app: string): string[][] {
  */
 function variablesRead(app: string): string[] {
   const config = read(`apps/${app}/src/config.ts`);
-  const env = read(`apps/${app}/src/env.ts`);
+  // The env.ts config.ts imports: the app's own, or hello's (the forwarder has no copy).
+  const envImport = /from "(\.[./a-z]*\/env)";/.exec(config)?.[1];
+  assert.ok(envImport, `apps/${app}/src/config.ts imports no env.ts`);
+  const env = read(path.posix.join(`apps/${app}/src`, `${envImport}.ts`));
   const methods = [...env.matchAll(/^ {2}([a-zA-Z]+)\(\).*\{$/gm)];
   const called = methods.map((m, i) => ({
     name: m[1],

@@ -1,7 +1,7 @@
 // The forwarder's settings from the environment, checked all at once before anything starts.
 // The discovery variables are read by the discovery library's own table and reader, as hello's are.
 import net from "node:net";
-import { EnvReader, type Env } from "./env";
+import { EnvReader, type Env } from "../../hello/src/env";
 import {
   CONNECTION_OPTION_NAMES,
   parseDnsServer,
