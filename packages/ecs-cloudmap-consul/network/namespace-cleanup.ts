@@ -230,8 +230,7 @@ async function cleanNamespace(
   props: NamespaceCleanupInputs,
   log: (message: string) => void = () => undefined,
 ): Promise<CleanupReport> {
-  const sd =
-    require("@aws-sdk/client-servicediscovery") as typeof import("@aws-sdk/client-servicediscovery");
+  const sd = require("@aws-sdk/client-servicediscovery") as typeof import("@aws-sdk/client-servicediscovery");
   const client = new sd.ServiceDiscoveryClient({ region: props.region });
   return deleteImportedServices(client, sd, props.namespaceId, { log }, props.serviceConnectServices ?? []);
 }

@@ -108,7 +108,11 @@ export interface DestroyFunction {
  * and the Invocation that calls it. The Invocation depends on the role's policies and the log
  * group, so on destroy the function still has its rights and its log when the work runs.
  */
-export function createDestroyFunction(name: string, args: DestroyFunctionArgs, scope: Scope): DestroyFunction {
+export function createDestroyFunction(
+  name: string,
+  args: DestroyFunctionArgs,
+  scope: Scope,
+): DestroyFunction {
   const opts = { parent: scope.parent };
   const logGroup = new aws.cloudwatch.LogGroup(
     `${name}-fn-logs`,
@@ -130,7 +134,11 @@ export function createDestroyFunction(name: string, args: DestroyFunctionArgs, s
       { role: role.id, policy: pulumi.jsonStringify(logGroup.arn.apply((arn) => lambdaLogsPolicy(arn))) },
       opts,
     ),
-    new aws.iam.RolePolicy(`${name}-fn-calls`, { role: role.id, policy: pulumi.jsonStringify(args.policy) }, opts),
+    new aws.iam.RolePolicy(
+      `${name}-fn-calls`,
+      { role: role.id, policy: pulumi.jsonStringify(args.policy) },
+      opts,
+    ),
   ];
   const fn = new aws.lambda.Function(
     `${name}-fn`,

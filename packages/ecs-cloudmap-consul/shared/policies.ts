@@ -334,7 +334,11 @@ type NamespaceCleanupStatement =
  * calls the cleanup sends, both ways.
  */
 export const NAMESPACE_CLEANUP_PERMISSIONS: readonly Permission<NamespaceCleanupStatement>[] = [
-  { action: "servicediscovery:ListServices", statement: "ListServices", neededBy: "lists the namespace's services" },
+  {
+    action: "servicediscovery:ListServices",
+    statement: "ListServices",
+    neededBy: "lists the namespace's services",
+  },
   {
     action: "servicediscovery:ListInstances",
     statement: "EmptyImportedServices",
@@ -392,16 +396,16 @@ export function namespaceCleanupPolicy(input: {
       EmptyImportedServices: { Resource: services },
       // GetOperation is scoped to the namespace or service the operation is about.
       PollDeregistrations: { Resource: [input.namespaceArn, services] },
-      RecordsOfDeregisteredInstances: { Resource: `arn:${partition}:route53:::hostedzone/${input.hostedZoneId}` },
+      RecordsOfDeregisteredInstances: {
+        Resource: `arn:${partition}:route53:::hostedzone/${input.hostedZoneId}`,
+      },
       HealthChecksOfDeregisteredInstances: { Resource: `arn:${partition}:route53:::healthcheck/*` },
     }),
   };
 }
 
 type ConsulDeregistrationStatement =
-  | "RunDeregistrationTask"
-  | "WaitForDeregistrationTask"
-  | "PassDeregistrationRoles";
+  "RunDeregistrationTask" | "WaitForDeregistrationTask" | "PassDeregistrationRoles";
 
 /** Every permission the Consul deregistration (consul/consul-deregistration.ts) needs, one row each. */
 export const CONSUL_DEREGISTRATION_PERMISSIONS: readonly Permission<ConsulDeregistrationStatement>[] = [
@@ -432,7 +436,10 @@ export function consulDeregistrationPolicy(input: {
   return {
     Version: "2012-10-17",
     Statement: statementsOf(CONSUL_DEREGISTRATION_PERMISSIONS, {
-      RunDeregistrationTask: { Resource: input.taskDefinitionArn.replace(/:\d+$/, ":*"), Condition: onCluster },
+      RunDeregistrationTask: {
+        Resource: input.taskDefinitionArn.replace(/:\d+$/, ":*"),
+        Condition: onCluster,
+      },
       WaitForDeregistrationTask: {
         Resource: input.clusterArn.replace(/:cluster\/.*$/, `:task/${clusterName}/*`),
         Condition: onCluster,
