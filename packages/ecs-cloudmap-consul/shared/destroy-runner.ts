@@ -79,7 +79,7 @@ export async function destroyFunctionCode(handler: (event: never) => Promise<unk
   return serialized.text;
 }
 
-export interface DestroyFunctionArgs {
+export interface DestroyFunctionSpec {
   /** The Lambda handler: self-contained, SDK modules required inside, the input as its event. */
   readonly handler: (event: never) => Promise<unknown>;
   /** What the function may do besides writing its own log. */
@@ -110,7 +110,7 @@ export interface DestroyFunction {
  */
 export function createDestroyFunction(
   name: string,
-  args: DestroyFunctionArgs,
+  args: DestroyFunctionSpec,
   scope: Scope,
 ): DestroyFunction {
   const opts = { parent: scope.parent };
