@@ -79,7 +79,7 @@ function functionRole(run: ProgramRun, prefix: string): RoleUnderTest {
     name: `${prefix}-fn-role`,
     account: ACCOUNT,
     policies: [
-      { name: "logs", document: logs as PolicyDocument },
+      { name: "logs", document: logs },
       {
         name: "calls",
         document: JSON.parse(withRealArns(String(calls.inputs.policy), realArns(run))) as PolicyDocument,

@@ -213,7 +213,7 @@ describe("destroy-time code in the package: runner lambda (any language) or dyna
     assert.strictEqual(fn.inputs.vpcConfig, undefined);
     const calls = JSON.parse(
       String(one(r, TYPES.rolePolicy, "consul-check-deregistration-fn-calls").inputs.policy),
-    );
+    ) as unknown;
     assert.deepStrictEqual(
       calls,
       consulDeregistrationPolicy({

@@ -71,7 +71,7 @@ describe("component package: destroy-time work constructed from a Python program
     );
     const { invocation, fn } = lambdaPath(registrations, "discovery-cleanup");
     assert.strictEqual(invocation.lifecycleScope, "CRUD");
-    assert.deepStrictEqual(JSON.parse(String(invocation.input)), {
+    assert.deepStrictEqual(JSON.parse(invocation.input as string), {
       namespaceId: "discovery-namespace-id",
       region: "eu-west-1",
       serviceConnectServices: ["web-sc"],
@@ -111,7 +111,7 @@ describe("component package: destroy-time work constructed from a Python program
     });
     const { invocation, fn } = lambdaPath(registrations, "consul-check-deregistration");
     assert.strictEqual(invocation.lifecycleScope, "CRUD");
-    assert.strictEqual((JSON.parse(String(invocation.input)) as { enabled: boolean }).enabled, true);
+    assert.strictEqual((JSON.parse(invocation.input as string) as { enabled: boolean }).enabled, true);
     assert.match(JSON.stringify(fn.code), /require\(\\"@aws-sdk\/client-ecs\\"\)/);
   });
 });

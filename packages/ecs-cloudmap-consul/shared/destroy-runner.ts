@@ -13,7 +13,11 @@
  * and its acceptance tests): the input JSON object plus a `tf` key, `{action, prev_input}` —
  * create: `prev_input` null; update: the new input, `prev_input` the old one; delete: the stored
  * input, `prev_input` the stored input too. A function error fails that create, update or delete
- * (`FunctionError` in the Invoke answer), so a failed cleanup stops the destroy.
+ * (`FunctionError` in the Invoke answer), so a failed cleanup stops the destroy. The provider's
+ * synchronous Invoke sets no client timeout of its own (terraform-provider-aws#31606: its data
+ * source waits beyond 30 min), so the function's timeout bounds the wait. `function_name` and
+ * `triggers` force a replacement, and a replacement deletes the old Invocation, which runs the work:
+ * triggers are only what makes that right (the namespace's id).
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
