@@ -154,13 +154,14 @@ describe("destroy-time code in the package: runner lambda (any language) or dyna
   it("deregisterOnDelete, default runner: the Invocation waits for the task's needs and the function's rights; the function may run only that task", async () => {
     const execution = "arn:aws:iam::123456789012:role/platform-task-execution";
     const cluster = "arn:aws:ecs:eu-west-1:123456789012:cluster/platform";
+    let deregistrationUrn: Promise<string> | undefined;
     const run = await runMocked(() => {
       const route = new aws.ec2.Route("to-consul", {
         routeTableId: "rtb-1",
         destinationCidrBlock: "10.60.0.0/16",
         transitGatewayId: "tgw-1",
       });
-      new ConsulCatalogCheck("consul-check", {
+      const check = new ConsulCatalogCheck("consul-check", {
         vpcId: "vpc-1",
         executionRoleArn: execution,
         image: "public.ecr.aws/hashicorp/consul:1.20.1",
@@ -173,12 +174,18 @@ describe("destroy-time code in the package: runner lambda (any language) or dyna
         consulPort: 8501,
         deregisterOnDelete: { enabled: true, clusterArn: cluster, subnetIds: ["subnet-a"], after: [route] },
       });
+      deregistrationUrn = check.deregistration ? resolved(check.deregistration.urn) : undefined;
       return {};
     });
     assert.ifError(run.error);
     const r = run.resources;
     assert.deepStrictEqual(r.map((x) => x.type).filter(isDynamic), []);
     const invocation = one(r, TYPES.invocation, "consul-check-deregistration");
+    assert.strictEqual(
+      await deregistrationUrn,
+      invocation.urn,
+      "ConsulCatalogCheck.deregistration is the Invocation: consul-aws waits for it",
+    );
     assert.strictEqual(invocation.inputs.lifecycleScope, "CRUD");
     const taskDefinition = one(r, "aws:ecs/taskDefinition:TaskDefinition", "consul-check-deregister-task");
     assert.deepStrictEqual(JSON.parse(String(invocation.inputs.input)), {
