@@ -161,6 +161,8 @@ function discoveryNamespace(
         region: settings.region,
         // Both apps' names, whatever the mode: a stack switched back to dns still has them.
         serviceConnectServices: APPS.map(serviceConnectCloudMapName),
+        // Deployed stacks hold the 0.1.0 dynamic resource: switching would run its delete now (package README).
+        runner: "dynamicProvider",
       },
     },
     withAws,
@@ -535,6 +537,8 @@ function consulCatalogCheck(
             clusterArn: cluster.clusterArn,
             subnetIds: network.privateSubnetIds,
             after: [cluster, network, ...(at.reach?.paths ?? [])],
+            // Deployed stacks hold the 0.1.0 dynamic resource: switching would run its delete now (package README).
+            runner: "dynamicProvider",
           }
         : undefined,
     },

@@ -78,6 +78,7 @@ export {
   type ConsulCatalogCheckArgs,
   CHECK_CONTAINER,
 } from "./consul/consul-catalog-check";
+export { DestroyRunner, DESTROY_RUNNERS } from "./shared/destroy-runner";
 
 // ---- for TypeScript programs: the rules the components check, names, tags ----
 export {

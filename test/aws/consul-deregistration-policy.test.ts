@@ -1,5 +1,6 @@
-// The identity that runs `pulumi destroy` of a stack with an external Consul starts the deregistration
-// task (packages/ecs-cloudmap-consul/consul/consul-deregistration.ts). Its policy, consulDeregistrationPolicy, is held to AWS's
+// Whoever starts the deregistration task on destroy (packages/ecs-cloudmap-consul/consul/consul-deregistration.ts)
+// — the identity running `pulumi destroy` with runner dynamicProvider, the Lambda function's role with runner
+// lambda (test/aws/destroy-functions.test.ts) — gets consulDeregistrationPolicy. It is held to AWS's
 // IAM data and simulated against the calls the code really sends: allowed for this stack's task in
 // this stack's cluster, denied for another task definition, another cluster or another service's roles.
 import * as assert from "assert";

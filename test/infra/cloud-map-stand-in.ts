@@ -11,14 +11,19 @@ export interface CloudMapCall {
   body: Record<string, unknown>;
 }
 
-/** Cloud Map's JSON 1.1 API for one imported service with one instance, plus the stack's own service. */
-export async function standInCloudMap(): Promise<{
+type Answer = (body: Record<string, unknown>) => unknown;
+
+/**
+ * Cloud Map's JSON 1.1 API for one imported service with one instance, plus the stack's own service.
+ * `overrides` replaces the answer to an action (e.g. a deregistration that fails).
+ */
+export async function standInCloudMap(overrides: Readonly<Record<string, Answer>> = {}): Promise<{
   url: string;
   calls: CloudMapCall[];
   close: () => Promise<void>;
 }> {
   const calls: CloudMapCall[] = [];
-  const answers: Record<string, (body: Record<string, unknown>) => unknown> = {
+  const answers: Record<string, Answer> = {
     ListServices: () => ({
       Services: [
         { Id: "srv-hello", Name: "hello" },
@@ -29,6 +34,7 @@ export async function standInCloudMap(): Promise<{
     DeregisterInstance: () => ({ OperationId: "op-1" }),
     GetOperation: (body) => ({ Operation: { Id: body.OperationId, Status: "SUCCESS" } }),
     DeleteService: () => ({}),
+    ...overrides,
   };
   const server = http.createServer((req, res) => {
     let text = "";

@@ -6,7 +6,6 @@
  */
 import * as assert from "assert";
 import * as fs from "fs";
-import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import * as ecs from "@aws-sdk/client-ecs";
@@ -19,7 +18,8 @@ import {
 } from "../../packages/ecs-cloudmap-consul/consul/consul-deregistration";
 import { loadStackConfig, ROOT, runProgram } from "./harness";
 import { CONSUL_IMAGE, externalConsul, k } from "./settings-fixtures";
-import { listenOnLoopback, runChild } from "./stand-in-io";
+import { runChild } from "./stand-in-io";
+import { standInEcs, STAND_IN_TASK, stoppedTask } from "./ecs-stand-in";
 
 const INPUTS: ConsulDeregistrationInputs = {
   enabled: true,
@@ -31,10 +31,9 @@ const INPUTS: ConsulDeregistrationInputs = {
   consulHttpAddr: "https://consul.corp.example:8501",
 };
 const noSleep = async () => undefined;
-const TASK = "arn:aws:ecs:eu-west-1:123456789012:task/c/abc";
-const stopped = (exitCode: number | undefined, stoppedReason?: string) => ({
-  tasks: [{ lastStatus: "STOPPED", stoppedReason, containers: [{ name: DEREGISTER_CONTAINER, exitCode }] }],
-});
+const TASK = STAND_IN_TASK;
+const stopped = (exitCode: number | undefined, stoppedReason?: string) =>
+  stoppedTask(DEREGISTER_CONTAINER, exitCode, stoppedReason);
 
 describe("consul deregistration: the one-off task (stubbed ECS client)", () => {
   let stub: ReturnType<
@@ -101,36 +100,6 @@ provider.delete("d", JSON.parse(process.argv[2]))
   .then(() => console.log("deleted"), (err) => { console.error(err.message); process.exit(1); });
 `;
 
-/** ECS's JSON 1.1 API: RunTask starts one task, DescribeTasks reports it stopped with `exitCode`. */
-async function standInEcs(exitCode: number) {
-  const calls: string[] = [];
-  const server = http.createServer((req, res) => {
-    let text = "";
-    req.on("data", (chunk: Buffer) => (text += chunk.toString()));
-    req.on("end", () => {
-      const action =
-        String(req.headers["x-amz-target"] ?? "")
-          .split(".")
-          .pop() ?? "";
-      calls.push(action);
-      const answer =
-        action === "RunTask"
-          ? { tasks: [{ taskArn: TASK }], failures: [] }
-          : action === "DescribeTasks"
-            ? stopped(exitCode)
-            : undefined;
-      res
-        .writeHead(answer ? 200 : 400, { "Content-Type": "application/x-amz-json-1.1" })
-        .end(
-          JSON.stringify(
-            answer ?? { __type: "InvalidParameterException", message: `unexpected ${action} ${text}` },
-          ),
-        );
-    });
-  });
-  return { ...(await listenOnLoopback(server)), calls };
-}
-
 describe("consul deregistration: the serialized provider in Pulumi's way of loading it", function () {
   this.timeout(60_000);
   let providerFile: string;
@@ -157,7 +126,7 @@ describe("consul deregistration: the serialized provider in Pulumi's way of load
   after(() => providerFile && fs.rmSync(path.dirname(providerFile), { recursive: true, force: true }));
 
   async function deleteWith(exitCode: number, props: ConsulDeregistrationInputs) {
-    const stand = await standInEcs(exitCode);
+    const stand = await standInEcs(DEREGISTER_CONTAINER, exitCode);
     try {
       const result = await runChild(
         process.execPath,
@@ -174,7 +143,7 @@ describe("consul deregistration: the serialized provider in Pulumi's way of load
           timeoutMs: 30_000,
         },
       );
-      return { ...result, calls: stand.calls };
+      return { ...result, calls: stand.calls.map((c) => c.action) };
     } finally {
       await stand.close();
     }

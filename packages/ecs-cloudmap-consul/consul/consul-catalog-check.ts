@@ -8,7 +8,14 @@
 import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { packageType, withFormerType } from "../shared/former-type";
-import { ConsulDeregistration, DEREGISTER_CONTAINER, deregisterScript } from "./consul-deregistration";
+import {
+  ConsulDeregistration,
+  consulDeregistrationHandler,
+  DEREGISTER_CONTAINER,
+  deregisterScript,
+} from "./consul-deregistration";
+import { createDestroyFunction, DestroyRunner, destroyRunnerProblems } from "../shared/destroy-runner";
+import { consulDeregistrationPolicy } from "../shared/policies";
 import { assertValidArgs, check, imageByTagOrDigest, logRetentionDays } from "../shared/arg-checks";
 import { pinnedImage } from "../service/pinned-image";
 import { containerDefinition } from "../service/container-definition";
@@ -120,8 +127,9 @@ export interface ConsulCatalogCheckArgs extends TaggedArgs {
    * On delete, deregister consul-aws's node from this Consul with a one-off task in the VPC (an
    * external Consul; an embedded one goes with the stack). `after`: what the task needs besides
    * this component (cluster, routes, DNS forwarding), so it is deleted only after the task ran.
-   * TypeScript programs only: the task is started by a Pulumi dynamic resource, whose code runs
-   * at destroy in the program's own Node.js, which a Python, Go, C# or YAML program does not have.
+   * Works from any language with the default runner `lambda` (an AWS Lambda function the AWS
+   * provider invokes when the deregistration is created, updated and deleted; only the delete
+   * starts the task).
    * @default undefined (nothing runs on delete)
    */
   readonly deregisterOnDelete?: DeregisterOnDeleteArgs;
@@ -152,10 +160,23 @@ export interface DeregisterOnDeleteArgs {
    * @default required
    */
   readonly after: pulumi.Resource[];
+  /**
+   * What starts the task on delete: `lambda`, a Lambda function with its own role, log group and an
+   * `aws.lambda.Invocation` (from any language); `dynamicProvider`, a Pulumi dynamic resource (what
+   * 0.1.0 deployed; TypeScript programs that import the package only, refused through `pulumi package
+   * add`). A stack deployed with 0.1.0 keeps `dynamicProvider`: switching deregisters consul-aws's
+   * node while it still runs (see the package README).
+   * Default: "lambda".
+   * @default "lambda"
+   */
+  readonly runner?: DestroyRunner;
 }
 
-/** Each check's deregistration task, kept off its fields: a dynamic resource has no type in the package schema. */
-const deregistrations = new WeakMap<object, ConsulDeregistration>();
+/**
+ * Each check's deregistration (the Invocation, or the dynamic resource), kept off its fields: a
+ * component's fields are schema outputs, and a dynamic resource has no type in the package schema.
+ */
+const deregistrations = new WeakMap<object, pulumi.Resource>();
 
 export class ConsulCatalogCheck extends pulumi.ComponentResource implements SecurityGroupMember {
   /** Name this component was given; its children's names start with it. */
@@ -167,7 +188,7 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
   /** Log group the check prints the catalog it found to (one `CATALOG` line per service). */
   public readonly logGroupName: pulumi.Output<string>;
   /** Deleted after consul-aws (which should start after it) and before what its task needs. */
-  public get deregistration(): ConsulDeregistration | undefined {
+  public get deregistration(): pulumi.Resource | undefined {
     return deregistrations.get(this);
   }
 
@@ -175,6 +196,7 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
     assertValidArgs("ConsulCatalogCheck", name, [
       ...check("image", args.image, imageByTagOrDigest),
       ...check("logRetentionDays", args.logRetentionDays, logRetentionDays),
+      ...destroyRunnerProblems("deregisterOnDelete.runner", args.deregisterOnDelete?.runner),
     ]);
     super(
       packageType("ConsulCatalogCheck"),
@@ -255,7 +277,7 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
       securityGroupId: pulumi.Output<string>;
       after: pulumi.Resource[];
     },
-  ): ConsulDeregistration {
+  ): pulumi.Resource {
     const { taskDefinition, taskRole } = createFargateTask(
       `${name}-deregister`,
       {
@@ -274,21 +296,38 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
       },
       own.scope,
     );
-    return new ConsulDeregistration(
+    const inputs = {
+      enabled: deregister.enabled,
+      region: args.region,
+      cluster: deregister.clusterArn,
+      taskDefinitionArn: taskDefinition.arn,
+      subnetIds: deregister.subnetIds,
+      securityGroupId: own.securityGroupId,
+      consulHttpAddr: args.consulHttpAddr,
+    };
+    const after = [taskDefinition, taskRole.role, own.logGroup, ...own.after, ...deregister.after];
+    if (deregister.runner === DestroyRunner.dynamicProvider)
+      return new ConsulDeregistration(`${name}-deregistration`, inputs, { parent: this, dependsOn: after });
+    return createDestroyFunction(
       `${name}-deregistration`,
       {
-        enabled: deregister.enabled,
-        region: args.region,
-        cluster: deregister.clusterArn,
-        taskDefinitionArn: taskDefinition.arn,
-        subnetIds: deregister.subnetIds,
-        securityGroupId: own.securityGroupId,
-        consulHttpAddr: args.consulHttpAddr,
+        handler: consulDeregistrationHandler,
+        policy: pulumi
+          .all([deregister.clusterArn, taskDefinition.arn, args.executionRoleArn, taskRole.role.arn])
+          .apply(([clusterArn, taskDefinitionArn, executionRoleArn, taskRoleArn]) =>
+            consulDeregistrationPolicy({
+              clusterArn,
+              taskDefinitionArn,
+              passRoleArns: [executionRoleArn, taskRoleArn],
+            }),
+          ),
+        // RunTask, then up to 300 s for the task to pull, start, call Consul and stop.
+        timeoutSeconds: 420,
+        logRetentionDays: args.logRetentionDays,
+        input: inputs,
+        dependsOn: after,
       },
-      {
-        parent: this,
-        dependsOn: [taskDefinition, taskRole.role, own.logGroup, ...own.after, ...deregister.after],
-      },
-    );
+      own.scope,
+    ).invocation;
   }
 }

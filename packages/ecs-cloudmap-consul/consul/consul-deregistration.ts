@@ -11,13 +11,17 @@
  * again) and before whatever the task needs (cluster, task definition, security group rules,
  * routes, the transit gateway attachment, DNS forwarding), which it depends on.
  *
- * Pulumi serializes the provider's methods into the state and runs them without ts-node: they and
- * every function they call live in this one file, and SDK modules are required inside them.
+ * Two runners carry the same code (shared/destroy-runner.ts): a Lambda function whose `index.js` is
+ * `consulDeregistrationHandler` serialized (any language), and a dynamic resource whose provider
+ * Pulumi serializes into the state (TypeScript programs only). Both run without ts-node and without
+ * this module's imports: they and every function they call live in this one file, and SDK modules
+ * are required when they run.
  */
 /* eslint-disable @typescript-eslint/no-require-imports -- the provider's methods require SDK modules
    when they run: Pulumi serializes them without this module's imports (see above). */
 import * as pulumi from "@pulumi/pulumi";
 import type * as EcsSdk from "@aws-sdk/client-ecs";
+import type { InvocationLifecycle } from "../shared/destroy-runner";
 
 // Unexported: a reference to an exported const would make the serializer capture the whole module.
 const NODE = "consul-aws";
@@ -145,6 +149,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
   update(_id: string, _olds: ConsulDeregistrationInputs, news: ConsulDeregistrationInputs) {
     return Promise.resolve({ outs: news });
   },
+  // Unchanged since 0.1.0, as the handler below: its serialized text is in every deployed stack's state.
   async delete(_id: string, props: ConsulDeregistrationInputs) {
     if (!props.enabled) return;
     const ecs = require("@aws-sdk/client-ecs") as typeof import("@aws-sdk/client-ecs");
@@ -157,6 +162,35 @@ const provider: pulumi.dynamic.ResourceProvider = {
     }
   },
 };
+
+/** What the Lambda function runs on delete: the provider's `delete`, returning whether the task ran. */
+async function deregisterOnDelete(props: ConsulDeregistrationInputs): Promise<boolean> {
+  if (!props.enabled) return false;
+  const ecs = require("@aws-sdk/client-ecs") as typeof import("@aws-sdk/client-ecs");
+  try {
+    await runDeregistration(new ecs.ECSClient({ region: props.region }), ecs, props);
+    return true;
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${deregistrationAdvice(props.consulHttpAddr)}`, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * The Lambda function's handler (runner `lambda`): on delete, the deregistration with the inputs
+ * the Invocation stored; on create and update, nothing. A thrown error is a function error, which
+ * fails the delete (the destroy stops rather than leave consul-aws's entries behind silently).
+ */
+export async function consulDeregistrationHandler(
+  event: ConsulDeregistrationInputs & InvocationLifecycle<ConsulDeregistrationInputs>,
+): Promise<{ readonly action: string; readonly deregistered?: boolean }> {
+  const action = event.tf?.action ?? "none";
+  if (action !== "delete") return { action };
+  // Delete's event carries the stored input at its top level and as prev_input.
+  const stored: ConsulDeregistrationInputs = event.tf?.prev_input ?? event;
+  return { action, deregistered: await deregisterOnDelete(stored) };
+}
 
 export interface ConsulDeregistrationArgs {
   /**

@@ -9,14 +9,17 @@
  * consul-deregistration.ts).
  *
  * The logic lives in plain functions that take their client, so tests drive them against a
- * stubbed Cloud Map client. Pulumi serializes the provider's methods into the state and runs
- * them in a separate process without ts-node: the methods and every function they call live in
- * this one file, and SDK modules are required inside the methods, not captured at load time.
+ * stubbed Cloud Map client. Two runners carry the same code (shared/destroy-runner.ts): a Lambda
+ * function whose `index.js` is `namespaceCleanupHandler` serialized (any language), and a dynamic
+ * resource whose provider Pulumi serializes into the state (TypeScript programs only). Both run
+ * without ts-node and without this module's imports: the handler, the provider's methods and
+ * every function they call live in this one file, and SDK modules are required when they run.
  */
 /* eslint-disable @typescript-eslint/no-require-imports -- the provider's methods require SDK modules
    when they run: Pulumi serializes them without this module's imports (see above). */
 import * as pulumi from "@pulumi/pulumi";
 import type * as CloudMapSdk from "@aws-sdk/client-servicediscovery";
+import type { InvocationLifecycle } from "../shared/destroy-runner";
 
 // Module-level constants the provider's methods use stay unexported: TypeScript turns a reference
 // to an exported const into `exports.X`, which would make the serializer capture the whole module.
@@ -213,6 +216,7 @@ const cleanupProvider: pulumi.dynamic.ResourceProvider = {
   update(_id: string, _olds: NamespaceCleanupInputs, news: NamespaceCleanupInputs) {
     return Promise.resolve({ outs: news });
   },
+  // Unchanged since 0.1.0, as cleanNamespace below: its serialized text is in every deployed stack's state.
   async delete(_id: string, props: NamespaceCleanupInputs) {
     const sd =
       require("@aws-sdk/client-servicediscovery") as typeof import("@aws-sdk/client-servicediscovery");
@@ -220,6 +224,31 @@ const cleanupProvider: pulumi.dynamic.ResourceProvider = {
     await deleteImportedServices(client, sd, props.namespaceId, {}, props.serviceConnectServices ?? []);
   },
 };
+
+/** What the Lambda function runs on delete: the provider's `delete`, with a log and a report. */
+async function cleanNamespace(
+  props: NamespaceCleanupInputs,
+  log: (message: string) => void = () => undefined,
+): Promise<CleanupReport> {
+  const sd = require("@aws-sdk/client-servicediscovery") as typeof import("@aws-sdk/client-servicediscovery");
+  const client = new sd.ServiceDiscoveryClient({ region: props.region });
+  return deleteImportedServices(client, sd, props.namespaceId, { log }, props.serviceConnectServices ?? []);
+}
+
+/**
+ * The Lambda function's handler (runner `lambda`): on delete, the cleanup with the inputs the
+ * Invocation stored; on create and update, nothing (it answers what it did, stored as the
+ * Invocation's `result`). A thrown error is a function error, which fails the delete.
+ */
+export async function namespaceCleanupHandler(
+  event: NamespaceCleanupInputs & InvocationLifecycle<NamespaceCleanupInputs>,
+): Promise<{ readonly action: string; readonly report?: CleanupReport }> {
+  const action = event.tf?.action ?? "none";
+  if (action !== "delete") return { action };
+  // Delete's event carries the stored input at its top level and as prev_input.
+  const stored: NamespaceCleanupInputs = event.tf?.prev_input ?? event;
+  return { action, report: await cleanNamespace(stored, (message) => console.log(message)) };
+}
 
 export interface NamespaceCleanupArgs {
   /**

@@ -1,10 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { packageType, withFormerType } from "../shared/former-type";
-import { ArgProblem, assertValidArgs, check, integerIn } from "../shared/arg-checks";
+import { ArgProblem, assertValidArgs, check, integerIn, logRetentionDays } from "../shared/arg-checks";
 import { DNS_NAME_RULE, isDnsName } from "../shared/naming";
-import { NamespaceCleanup } from "./namespace-cleanup";
+import { NamespaceCleanup, namespaceCleanupHandler } from "./namespace-cleanup";
 import { componentTags, TaggedArgs } from "../shared/tags";
+import { createDestroyFunction, DestroyRunner, destroyRunnerProblems } from "../shared/destroy-runner";
+import { namespaceCleanupPolicy } from "../shared/policies";
+import type { Scope } from "../service/task-resources";
 
 export interface NamespaceArgs extends TaggedArgs {
   /**
@@ -27,9 +30,9 @@ export interface NamespaceArgs extends TaggedArgs {
   readonly soaTtlSeconds?: number;
   /**
    * Empty the namespace, before it is deleted, of the Cloud Map services no stack owns: those
-   * consul-aws created and those ECS Service Connect created under these names. TypeScript
-   * programs only: the cleanup is a Pulumi dynamic resource, whose code runs at destroy in the
-   * program's own Node.js, which a Python, Go, C# or YAML program does not have.
+   * consul-aws created and those ECS Service Connect created under these names. Works from any
+   * language with the default runner `lambda` (an AWS Lambda function the AWS provider invokes
+   * when the cleanup is created, updated and deleted; only the delete does work).
    * @default undefined (off, for a namespace nothing creates services in)
    */
   readonly cleanupOnDelete?: CleanupOnDeleteArgs;
@@ -48,14 +51,34 @@ export interface CleanupOnDeleteArgs {
    * @default [] (only those consul-aws created)
    */
   readonly serviceConnectServices?: string[];
+  /**
+   * What runs the cleanup: `lambda`, a Lambda function with its own role, log group and an
+   * `aws.lambda.Invocation` (from any language); `dynamicProvider`, a Pulumi dynamic resource (what
+   * 0.1.0 deployed; TypeScript programs that import the package only, refused through `pulumi package
+   * add`). A stack deployed with 0.1.0 keeps `dynamicProvider`: switching runs the old cleanup
+   * against the live namespace (see the package README).
+   * Default: "lambda".
+   * @default "lambda"
+   */
+  readonly runner?: DestroyRunner;
+  /**
+   * Retention of the cleanup function's log group, days (a value CloudWatch accepts; runner `lambda`).
+   * Default: 30.
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
 }
 
 // #region argument checks
 /** What is wrong with Namespace's arguments; empty when nothing is. */
-export function namespaceArgProblems(args: Pick<NamespaceArgs, "name" | "soaTtlSeconds">): ArgProblem[] {
+export function namespaceArgProblems(
+  args: Pick<NamespaceArgs, "name" | "soaTtlSeconds" | "cleanupOnDelete">,
+): ArgProblem[] {
   return [
     ...check("name", args.name, (v) => (isDnsName(v) ? undefined : `must be ${DNS_NAME_RULE}`)),
     ...check("soaTtlSeconds", args.soaTtlSeconds, integerIn(0, 300)),
+    ...destroyRunnerProblems("cleanupOnDelete.runner", args.cleanupOnDelete?.runner),
+    ...check("cleanupOnDelete.logRetentionDays", args.cleanupOnDelete?.logRetentionDays, logRetentionDays),
   ];
 }
 // #endregion
@@ -68,8 +91,45 @@ export function privateZoneSoa(negativeTtlSeconds: number): string {
   return `ns-1536.awsdns-00.co.uk. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 ${negativeTtlSeconds}`;
 }
 
-/** Each namespace's cleanup, kept off its fields: a dynamic resource has no type in the package schema. */
-const cleanups = new WeakMap<object, NamespaceCleanup>();
+/**
+ * Each namespace's cleanup (the Invocation, or the dynamic resource), kept off its fields: a
+ * component's fields are schema outputs, and a dynamic resource has no type in the package schema.
+ */
+const cleanups = new WeakMap<object, pulumi.Resource>();
+
+/**
+ * The Lambda function invoked on create, update and delete; its delete empties the namespace. A
+ * new namespace id replaces the Invocation, so the old one's delete empties the old namespace
+ * (as the dynamic resource's replacement did), after what used it has moved.
+ */
+function lambdaCleanup(
+  name: string,
+  namespace: aws.servicediscovery.PrivateDnsNamespace,
+  cleanup: CleanupOnDeleteArgs,
+  scope: Scope,
+  after: pulumi.Resource[],
+): pulumi.Resource {
+  return createDestroyFunction(
+    `${name}-cleanup`,
+    {
+      handler: namespaceCleanupHandler,
+      policy: pulumi
+        .all([namespace.arn, namespace.hostedZone])
+        .apply(([namespaceArn, hostedZoneId]) => namespaceCleanupPolicy({ namespaceArn, hostedZoneId })),
+      // Each service's deregistrations may take up to 120 s: Lambda's longest run.
+      timeoutSeconds: 900,
+      logRetentionDays: cleanup.logRetentionDays ?? 30,
+      input: {
+        namespaceId: namespace.id,
+        region: cleanup.region,
+        serviceConnectServices: cleanup.serviceConnectServices ?? [],
+      },
+      triggers: { namespaceId: namespace.id },
+      dependsOn: after,
+    },
+    scope,
+  ).invocation;
+}
 
 /** Cloud Map private DNS namespace with a low negative-answer TTL. */
 export class Namespace extends pulumi.ComponentResource {
@@ -81,8 +141,11 @@ export class Namespace extends pulumi.ComponentResource {
   public readonly namespaceName: string;
   /** The private Route 53 hosted zone Cloud Map created for the namespace. */
   public readonly hostedZoneId: pulumi.Output<string>;
-  /** Whatever writes into the namespace at run time should depend on this, so it stops before the cleanup runs. */
-  public get cleanup(): NamespaceCleanup | undefined {
+  /**
+   * Whatever writes into the namespace at run time should depend on this, so it stops before the
+   * cleanup runs: the `aws.lambda.Invocation` (runner `lambda`) or the dynamic resource.
+   */
+  public get cleanup(): pulumi.Resource | undefined {
     return cleanups.get(this);
   }
 
@@ -123,18 +186,27 @@ export class Namespace extends pulumi.ComponentResource {
     );
 
     // Deleted before the namespace (it depends on it), after whatever depends on the cleanup.
-    if (args.cleanupOnDelete)
+    const cleanup = args.cleanupOnDelete;
+    if (cleanup?.runner === DestroyRunner.dynamicProvider)
       cleanups.set(
         this,
         new NamespaceCleanup(
           `${name}-cleanup`,
           {
             namespaceId: namespace.id,
-            region: args.cleanupOnDelete.region,
-            serviceConnectServices: args.cleanupOnDelete.serviceConnectServices ?? [],
+            region: cleanup.region,
+            serviceConnectServices: cleanup.serviceConnectServices ?? [],
           },
           { parent: this, dependsOn: [namespace, soa] },
         ),
+      );
+    else if (cleanup)
+      cleanups.set(
+        this,
+        lambdaCleanup(name, namespace, cleanup, { parent: this, tags: componentTags(name, args.tags) }, [
+          namespace,
+          soa,
+        ]),
       );
 
     this.namespaceId = namespace.id;

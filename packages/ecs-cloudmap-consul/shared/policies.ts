@@ -299,63 +299,130 @@ export function actionsOf(doc: PolicyDocument): string[] {
   return doc.Statement.flatMap((s) => s.Action);
 }
 
+/** A role's permissions as a table: the action, the statement that scopes it, and the call that needs it. */
+export interface Permission<S extends string> {
+  readonly action: string;
+  readonly statement: S;
+  readonly neededBy: string;
+}
+
+function statementsOf<S extends string>(
+  table: readonly Permission<S>[],
+  scopes: Record<S, Omit<PolicyStatement, "Sid" | "Effect" | "Action">>,
+): PolicyStatement[] {
+  return (Object.entries(scopes) as [S, Omit<PolicyStatement, "Sid" | "Effect" | "Action">][])
+    .map(([sid, scope]) => ({
+      Sid: sid,
+      Effect: "Allow" as const,
+      Action: table.filter((p) => p.statement === sid).map((p) => p.action),
+      ...scope,
+    }))
+    .filter((statement) => statement.Action.length > 0);
+}
+
+type NamespaceCleanupStatement =
+  | "ListServices"
+  | "EmptyImportedServices"
+  | "PollDeregistrations"
+  | "RecordsOfDeregisteredInstances"
+  | "HealthChecksOfDeregisteredInstances";
+
 /**
- * What the identity running `pulumi destroy` (and the driver's teardown) needs for the namespace
- * cleanup: the Cloud Map calls packages/ecs-cloudmap-consul/network/namespace-cleanup.ts makes, plus the Route 53 changes
- * Cloud Map makes on the caller's behalf when it deregisters a DNS instance (records and any health
- * check it created). Consul is not called from here: see consulDeregistrationPolicy.
+ * Every permission the namespace cleanup (network/namespace-cleanup.ts) needs, one row each: its own
+ * Cloud Map calls, and the Route 53 changes Cloud Map makes in the caller's name when it deregisters
+ * a DNS instance (records and any health check it created). test/aws checks the rows against the
+ * calls the cleanup sends, both ways.
+ */
+export const NAMESPACE_CLEANUP_PERMISSIONS: readonly Permission<NamespaceCleanupStatement>[] = [
+  {
+    action: "servicediscovery:ListServices",
+    statement: "ListServices",
+    neededBy: "lists the namespace's services",
+  },
+  {
+    action: "servicediscovery:ListInstances",
+    statement: "EmptyImportedServices",
+    neededBy: "lists an imported service's instances",
+  },
+  {
+    action: "servicediscovery:DeregisterInstance",
+    statement: "EmptyImportedServices",
+    neededBy: "deregisters them",
+  },
+  {
+    action: "servicediscovery:DeleteService",
+    statement: "EmptyImportedServices",
+    neededBy: "deletes the emptied service",
+  },
+  {
+    action: "servicediscovery:GetOperation",
+    statement: "PollDeregistrations",
+    neededBy: "waits for each deregistration",
+  },
+  {
+    action: "route53:ChangeResourceRecordSets",
+    statement: "RecordsOfDeregisteredInstances",
+    neededBy: "Cloud Map, removing a deregistered instance's records in the caller's name",
+  },
+  {
+    action: "route53:GetHealthCheck",
+    statement: "HealthChecksOfDeregisteredInstances",
+    neededBy: "Cloud Map, deregistering an instance in the caller's name",
+  },
+  {
+    action: "route53:DeleteHealthCheck",
+    statement: "HealthChecksOfDeregisteredInstances",
+    neededBy: "Cloud Map, deregistering an instance in the caller's name",
+  },
+];
+
+/**
+ * What the namespace cleanup needs: the role of its Lambda function (runner `lambda`), or the
+ * identity running `pulumi destroy` (runner `dynamicProvider`). Consul is not called from here: see
+ * consulDeregistrationPolicy.
  */
 export function namespaceCleanupPolicy(input: {
   readonly namespaceArn: string;
   readonly hostedZoneId: string;
 }): PolicyDocument {
   const partition = partitionOfArn(input.namespaceArn);
-  const statements: PolicyStatement[] = [
-    {
+  const services = servicesArnPattern(input.namespaceArn);
+  return {
+    Version: "2012-10-17",
+    Statement: statementsOf(NAMESPACE_CLEANUP_PERMISSIONS, {
       // ListServices has no resource type in IAM.
-      Sid: "ListServices",
-      Effect: "Allow",
-      Action: ["servicediscovery:ListServices"],
-      Resource: "*",
-    },
-    {
-      Sid: "EmptyImportedServices",
-      Effect: "Allow",
-      Action: [
-        "servicediscovery:ListInstances",
-        "servicediscovery:DeregisterInstance",
-        "servicediscovery:DeleteService",
-      ],
-      Resource: servicesArnPattern(input.namespaceArn),
-    },
-    {
+      ListServices: { Resource: "*" },
+      // A service ARN carries only its id: AWS has no namespace condition key for these actions.
+      EmptyImportedServices: { Resource: services },
       // GetOperation is scoped to the namespace or service the operation is about.
-      Sid: "PollDeregistrations",
-      Effect: "Allow",
-      Action: ["servicediscovery:GetOperation"],
-      Resource: [input.namespaceArn, servicesArnPattern(input.namespaceArn)],
-    },
-    {
-      Sid: "RecordsOfDeregisteredInstances",
-      Effect: "Allow",
-      Action: ["route53:ChangeResourceRecordSets"],
-      Resource: `arn:${partition}:route53:::hostedzone/${input.hostedZoneId}`,
-    },
-    {
-      Sid: "HealthChecksOfDeregisteredInstances",
-      Effect: "Allow",
-      Action: ["route53:GetHealthCheck", "route53:DeleteHealthCheck"],
-      Resource: `arn:${partition}:route53:::healthcheck/*`,
-    },
-  ];
-  return { Version: "2012-10-17", Statement: statements };
+      PollDeregistrations: { Resource: [input.namespaceArn, services] },
+      RecordsOfDeregisteredInstances: {
+        Resource: `arn:${partition}:route53:::hostedzone/${input.hostedZoneId}`,
+      },
+      HealthChecksOfDeregisteredInstances: { Resource: `arn:${partition}:route53:::healthcheck/*` },
+    }),
+  };
 }
 
+type ConsulDeregistrationStatement =
+  "RunDeregistrationTask" | "WaitForDeregistrationTask" | "PassDeregistrationRoles";
+
+/** Every permission the Consul deregistration (consul/consul-deregistration.ts) needs, one row each. */
+export const CONSUL_DEREGISTRATION_PERMISSIONS: readonly Permission<ConsulDeregistrationStatement>[] = [
+  { action: "ecs:RunTask", statement: "RunDeregistrationTask", neededBy: "starts the one-off task" },
+  { action: "ecs:DescribeTasks", statement: "WaitForDeregistrationTask", neededBy: "waits for it to stop" },
+  {
+    action: "iam:PassRole",
+    statement: "PassDeregistrationRoles",
+    neededBy: "RunTask hands ECS the task's execution and task roles",
+  },
+];
+
 /**
- * What the identity running `pulumi destroy` needs for the external Consul's deregistration
- * (packages/ecs-cloudmap-consul/consul/consul-deregistration.ts): start the one-off task in the stack's cluster, hand ECS its
- * roles, and poll it. The task itself reads the Consul token through its execution role, so the
- * destroying identity never reads a secret.
+ * What the external Consul's deregistration needs (the role of its Lambda function, or the identity
+ * running `pulumi destroy` with runner `dynamicProvider`): start the one-off task in the stack's
+ * cluster, hand ECS its roles, and poll it. The task itself reads the Consul token through its
+ * execution role, so whoever starts it never reads a secret.
  */
 export function consulDeregistrationPolicy(input: {
   readonly clusterArn: string;
@@ -368,27 +435,53 @@ export function consulDeregistrationPolicy(input: {
   const clusterName = input.clusterArn.split("/").pop() ?? "";
   return {
     Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "RunDeregistrationTask",
-        Effect: "Allow",
-        Action: ["ecs:RunTask"],
+    Statement: statementsOf(CONSUL_DEREGISTRATION_PERMISSIONS, {
+      RunDeregistrationTask: {
         Resource: input.taskDefinitionArn.replace(/:\d+$/, ":*"),
         Condition: onCluster,
       },
-      {
-        Sid: "WaitForDeregistrationTask",
-        Effect: "Allow",
-        Action: ["ecs:DescribeTasks"],
+      WaitForDeregistrationTask: {
         Resource: input.clusterArn.replace(/:cluster\/.*$/, `:task/${clusterName}/*`),
         Condition: onCluster,
       },
-      {
-        Sid: "PassDeregistrationRoles",
-        Effect: "Allow",
-        Action: ["iam:PassRole"],
+      PassDeregistrationRoles: {
         Resource: [...input.passRoleArns],
         Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+      },
+    }),
+  };
+}
+
+/** Trust policy letting Lambda assume a destroy-time function's role. */
+export function lambdaTrustPolicy(): TrustPolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "LambdaAssume",
+        Effect: "Allow",
+        Principal: { Service: "lambda.amazonaws.com" },
+        Action: ["sts:AssumeRole"],
+      },
+    ],
+  };
+}
+
+/**
+ * A Lambda function's rights on its own log group (created by the stack, with retention): streams
+ * and events in that group only, no CreateLogGroup (a function that may create its group would
+ * recreate one without retention after a destroy).
+ */
+export function lambdaLogsPolicy(logGroupArn: string): PolicyDocument {
+  const group = logGroupArn.replace(/:\*$/, "");
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "OwnLogStreams",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: `${group}:log-stream:*`,
       },
     ],
   };

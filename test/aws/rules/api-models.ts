@@ -138,3 +138,14 @@ export function validateRequest(service: ServiceModel, operation: string, params
     ]),
   ];
 }
+
+/**
+ * Problems AWS's current model (aws-sdk's `apis/<stem>.min.json`: members, required, types) finds in
+ * `params`, without botocore's: for an API whose Debian botocore model predates what is used (its
+ * Lambda model, 1.29, has no LoggingConfig and no runtime after nodejs18.x, so it would refuse valid
+ * requests).
+ */
+export function validateCurrentModel(stem: string, operation: string, params: object): string[] {
+  const api = loadApi(`sdk:${stem}`, require.resolve(`aws-sdk/apis/${stem}.min.json`));
+  return validateWith(api, operation, params, `${stem} ${operation}`);
+}

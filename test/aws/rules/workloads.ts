@@ -245,6 +245,11 @@ export function namespaceCleanupCalls(run: ProgramRun): Call[] {
       resource: zone,
     },
     {
+      why: "Cloud Map reads a deregistered instance's health check for the caller",
+      action: "route53:GetHealthCheck",
+      resource: "arn:aws:route53:::healthcheck/0a1b2c3d-0000-4000-8000-000000000000",
+    },
+    {
       why: "Cloud Map removes a deregistered instance's health check for the caller",
       action: "route53:DeleteHealthCheck",
       resource: "arn:aws:route53:::healthcheck/0a1b2c3d-0000-4000-8000-000000000000",
