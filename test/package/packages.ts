@@ -189,7 +189,8 @@ export function sourceFacts(dir: string): SourceFacts {
     for (const entry of fs
       .readdirSync(d, { withFileTypes: true })
       .sort((a, b) => a.name.localeCompare(b.name))) {
-      if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
+      // dist/ is a build of these sources (npm pack writes it), not more of them.
+      if (entry.name === "node_modules" || entry.name === "dist" || entry.name.startsWith(".")) continue;
       const full = path.join(d, entry.name);
       if (entry.isDirectory()) walk(full);
       else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) files.push(full);

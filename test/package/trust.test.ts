@@ -13,8 +13,14 @@ import { ROOT } from "./plugin-host";
 import { renderReference, withReference } from "./reference";
 
 const read = (file: string) => fs.readFileSync(path.join(PACKAGE_DIR, file), "utf8");
-const manifestDeps = () =>
-  (JSON.parse(read("package.json")) as { dependencies?: Record<string, string> }).dependencies ?? {};
+/** What an install gives the package's code: its dependencies and the peers the program provides. */
+const manifestDeps = () => {
+  const { dependencies, peerDependencies } = JSON.parse(read("package.json")) as {
+    dependencies?: Record<string, string>;
+    peerDependencies?: Record<string, string>;
+  };
+  return { ...dependencies, ...peerDependencies };
+};
 const manifest = () => JSON.parse(read("package.json")) as { name: string; version: string; license: string };
 
 /** `withFormerType(opts, "<former token>")` in the package's sources: the aliases the components keep. */
@@ -22,7 +28,7 @@ function formerTokens(): string[] {
   const found = new Set<string>();
   const walk = (dir: string) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (entry.name === "node_modules") continue;
+      if (entry.name === "node_modules" || entry.name === "dist") continue;
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
       else if (entry.name.endsWith(".ts")) {
@@ -102,7 +108,7 @@ describe("component package: README, CHANGELOG, LICENSE", () => {
     const missing = new Set<string>();
     const walk = (dir: string) => {
       for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-        if (entry.name === "node_modules") continue;
+        if (entry.name === "node_modules" || entry.name === "dist") continue;
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) walk(full);
         else if (entry.name.endsWith(".ts")) {
