@@ -193,6 +193,36 @@ describe("component package: installed from an npm tarball into a TypeScript pro
     assert.strictEqual(manifest.types, "dist/index.d.ts");
   });
 
+  it("entry.js: a checkout runs its sources under a TypeScript loader even with dist/ built, and dist/ without one", () => {
+    const tsNode = path.join(ROOT, "node_modules", "ts-node", "register", "transpile-only");
+    /** The package's files Node loaded when `dir` was required, relative to `dir`. */
+    const loaded = (dir: string, loader: string[]): string[] => {
+      const real = fs.realpathSync(dir);
+      const script =
+        `require(${JSON.stringify(real)});` +
+        `console.log(JSON.stringify(Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(real + path.sep)}))));`;
+      const ran = run(process.execPath, [...loader, "-e", script], dir);
+      assert.strictEqual(ran.status, 0, ran.stderr);
+      const files = JSON.parse(ran.stdout.trim().split("\n").pop() ?? "[]") as string[];
+      return files.map((f) => path.relative(real, f).split(path.sep).join("/"));
+    };
+    // npm pack built dist/ in the checkout copy: the sources still win under ts-node.
+    assert.ok(fs.existsSync(path.join(checkout, "dist", "index.js")), "the pack left no dist/ to ignore");
+    const checkoutTs = loaded(checkout, ["-r", tsNode]);
+    assert.ok(checkoutTs.includes("index.ts"), checkoutTs.join());
+    assert.deepStrictEqual(
+      checkoutTs.filter((f) => f.startsWith("dist/")),
+      [],
+    );
+    const checkoutJs = loaded(checkout, []);
+    assert.ok(checkoutJs.includes("dist/index.js"), checkoutJs.join());
+    assert.deepStrictEqual(
+      checkoutJs.filter((f) => f.endsWith(".ts")),
+      [],
+    );
+    // An installed copy under ts-node: the cmd/run case below (ts-node would refuse its sources).
+  });
+
   it("the declarations keep every documented Args field's doc comment (editors show them)", () => {
     let compared = 0;
     const missing: string[] = [];
