@@ -58,8 +58,9 @@ export default tseslint.config(
   },
   {
     // CommonJS by necessity: mocha loads its reporter with require(), actions/github-script
-    // loads the workflows' comment helpers with require().
-    files: ["test/reporter.js", ".github/scripts/*.js"],
+    // loads the workflows' comment helpers with require(), and the package's entry chooses with
+    // require() between its compiled build and its sources.
+    files: ["test/reporter.js", ".github/scripts/*.js", "packages/*/entry.js"],
     languageOptions: { sourceType: "commonjs" },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },

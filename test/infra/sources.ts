@@ -12,7 +12,10 @@ export function componentSources(): string[] {
     .flatMap((dir) =>
       fs
         .readdirSync(dir, { recursive: true, encoding: "utf8" })
-        .filter((f) => f.endsWith(".ts") && !f.split(path.sep).includes("node_modules"))
+        // dist/ holds the package's build (npm pack writes it), not sources.
+        .filter(
+          (f) => f.endsWith(".ts") && !f.split(path.sep).some((p) => p === "node_modules" || p === "dist"),
+        )
         .map((f) => path.join(dir, f)),
     )
     .sort();

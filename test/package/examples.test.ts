@@ -13,7 +13,15 @@ import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { runMocked } from "../infra/harness";
-import { PACKAGE_DIR, PackageSchema, PROJECT, SchemaProperty, schemaSnapshot, STACK } from "./packages";
+import {
+  EXISTING_CONFIG,
+  PACKAGE_DIR,
+  PackageSchema,
+  PROJECT,
+  SchemaProperty,
+  schemaSnapshot,
+  STACK,
+} from "./packages";
 import { ROOT } from "./plugin-host";
 import { goName, pythonName, refName } from "./reference";
 
@@ -137,22 +145,6 @@ function yamlUses(doc: {
       args: Object.fromEntries(Object.entries(r.properties ?? {}).map(([k, v]) => [k, kind(v)])),
     }));
 }
-
-/** The existing infrastructure every example takes as config, as `pulumi config set` would store it. */
-const EXISTING_CONFIG: Record<string, string> = {
-  vpcId: "vpc-0abc1234def567890",
-  subnetIds: JSON.stringify(["subnet-0aaa1111", "subnet-0bbb2222"]),
-  clusterArn: "arn:aws:ecs:eu-west-1:123456789012:cluster/platform",
-  clusterName: "platform",
-  executionRoleArn: "arn:aws:iam::123456789012:role/platform-task-execution",
-  namespaceId: "ns-abcdef1234567890",
-  namespaceArn: "arn:aws:servicediscovery:eu-west-1:123456789012:namespace/ns-abcdef1234567890",
-  namespaceName: "internal.example",
-  hostedZoneId: "Z0123456789ABCDEFGHIJ",
-  consulHttpAddr: "http://consul.internal.example:8500",
-  region: "eu-west-1",
-  consulTokenSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:consul-token-AbCdEf",
-};
 
 describe("component package: examples/ for TypeScript, Python, Go and YAML", function () {
   this.timeout(120_000);

@@ -28,6 +28,22 @@ export const schemaSnapshot = (dir: string): string => path.join(dir, "schema.js
 export const PROJECT = "ecs-cloudmap-consul";
 export const STACK = "test";
 
+/** The existing infrastructure every example takes as config, as `pulumi config set` would store it. */
+export const EXISTING_CONFIG: Record<string, string> = {
+  vpcId: "vpc-0abc1234def567890",
+  subnetIds: JSON.stringify(["subnet-0aaa1111", "subnet-0bbb2222"]),
+  clusterArn: "arn:aws:ecs:eu-west-1:123456789012:cluster/platform",
+  clusterName: "platform",
+  executionRoleArn: "arn:aws:iam::123456789012:role/platform-task-execution",
+  namespaceId: "ns-abcdef1234567890",
+  namespaceArn: "arn:aws:servicediscovery:eu-west-1:123456789012:namespace/ns-abcdef1234567890",
+  namespaceName: "internal.example",
+  hostedZoneId: "Z0123456789ABCDEFGHIJ",
+  consulHttpAddr: "http://consul.internal.example:8500",
+  region: "eu-west-1",
+  consulTokenSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:consul-token-AbCdEf",
+};
+
 export interface Hosted {
   readonly plugin: Plugin;
   readonly engine: EngineDouble;
@@ -189,7 +205,8 @@ export function sourceFacts(dir: string): SourceFacts {
     for (const entry of fs
       .readdirSync(d, { withFileTypes: true })
       .sort((a, b) => a.name.localeCompare(b.name))) {
-      if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
+      // dist/ is a build of these sources (npm pack writes it), not more of them.
+      if (entry.name === "node_modules" || entry.name === "dist" || entry.name.startsWith(".")) continue;
       const full = path.join(d, entry.name);
       if (entry.isDirectory()) walk(full);
       else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) files.push(full);

@@ -223,10 +223,16 @@ export interface Plugin {
 /**
  * Starts `node run-plugin <dir> <engine address>` in `dir`, as the CLI's Node.js language host
  * does (its RunPlugin), and resolves once the plugin has printed its port. Rejects with what the
- * plugin wrote if it exits first or prints no port within `timeoutMs`.
+ * plugin wrote if it exits first or prints no port within `timeoutMs`. `runPlugin` is the SDK's
+ * entry to use: the repository's by default, an installed program's own for a package installed there.
  */
-export async function startPlugin(dir: string, engineAddress: string, timeoutMs = 120_000): Promise<Plugin> {
-  const child = spawn(process.execPath, [RUN_PLUGIN, dir, engineAddress], {
+export async function startPlugin(
+  dir: string,
+  engineAddress: string,
+  timeoutMs = 120_000,
+  runPlugin = RUN_PLUGIN,
+): Promise<Plugin> {
+  const child = spawn(process.execPath, [runPlugin, dir, engineAddress], {
     cwd: dir,
     env: { ...process.env, PULUMI_NODEJS_TYPESCRIPT: "true" },
     stdio: ["ignore", "pipe", "pipe"],

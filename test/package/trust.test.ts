@@ -13,8 +13,14 @@ import { ROOT } from "./plugin-host";
 import { renderReference, withReference } from "./reference";
 
 const read = (file: string) => fs.readFileSync(path.join(PACKAGE_DIR, file), "utf8");
-const manifestDeps = () =>
-  (JSON.parse(read("package.json")) as { dependencies?: Record<string, string> }).dependencies ?? {};
+/** What an install gives the package's code: its dependencies and the peers the program provides. */
+const manifestDeps = () => {
+  const { dependencies, peerDependencies } = JSON.parse(read("package.json")) as {
+    dependencies?: Record<string, string>;
+    peerDependencies?: Record<string, string>;
+  };
+  return { ...dependencies, ...peerDependencies };
+};
 const manifest = () => JSON.parse(read("package.json")) as { name: string; version: string; license: string };
 
 /** `withFormerType(opts, "<former token>")` in the package's sources: the aliases the components keep. */
@@ -22,7 +28,7 @@ function formerTokens(): string[] {
   const found = new Set<string>();
   const walk = (dir: string) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (entry.name === "node_modules") continue;
+      if (entry.name === "node_modules" || entry.name === "dist") continue;
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
       else if (entry.name.endsWith(".ts")) {
@@ -63,6 +69,16 @@ describe("component package: README, CHANGELOG, LICENSE", () => {
     ]) {
       assert.ok(readme.includes(needed), `README lacks ${needed}`);
     }
+    // npm installs a git repository's root (the sample stacks), never this subfolder: the commands
+    // offered install the tarball `npm pack` makes.
+    const commands = [...readme.matchAll(/```bash\n([\s\S]*?)```/g)].flatMap((m) => m[1].split("\n"));
+    assert.ok(
+      commands.some((c) => /^cd packages\/ecs-cloudmap-consul && npm pack\b/.test(c)),
+      "README: no npm pack command",
+    );
+    for (const command of commands.filter((c) => /\bnpm (install|i)\b/.test(c))) {
+      assert.doesNotMatch(command, /git\+|github:|\.git\b/, `README offers an npm git install: ${command}`);
+    }
     const notVerified = readme.slice(readme.indexOf("Not verified here"));
     for (const lang of fs.readdirSync(path.join(ROOT, "examples")).filter((d) => !d.includes("."))) {
       assert.match(
@@ -97,12 +113,12 @@ describe("component package: README, CHANGELOG, LICENSE", () => {
     assert.deepStrictEqual(listed, formers, "the CHANGELOG lists a move the code keeps no alias for");
   });
 
-  it("declares every package its sources import (a git-URL install gets nothing else)", () => {
+  it("declares every package its sources import (an installed copy gets nothing else)", () => {
     const declared = new Set(Object.keys(manifestDeps()));
     const missing = new Set<string>();
     const walk = (dir: string) => {
       for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-        if (entry.name === "node_modules") continue;
+        if (entry.name === "node_modules" || entry.name === "dist") continue;
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) walk(full);
         else if (entry.name.endsWith(".ts")) {
@@ -118,6 +134,27 @@ describe("component package: README, CHANGELOG, LICENSE", () => {
     };
     walk(PACKAGE_DIR);
     assert.deepStrictEqual([...missing].sort(), []);
+  });
+
+  it("asks for the Node.js its dependencies need: one lower bound, the highest of theirs", () => {
+    /** `>=20`, `>=20.0.0` → [20, 0, 0]; anything else is not a plain lower bound. */
+    const floor = (range: string, who: string): number[] => {
+      const m = /^>=\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(range.trim());
+      assert.ok(m, `${who}: engines.node ${range} is not a plain lower bound`);
+      return [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)];
+    };
+    const compare = (a: number[], b: number[]) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+    const needed = Object.keys(manifestDeps())
+      .map((name) => {
+        const dep = JSON.parse(
+          fs.readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8"),
+        ) as { engines?: { node?: string } };
+        return dep.engines?.node === undefined ? [0, 0, 0] : floor(dep.engines.node, name);
+      })
+      .reduce((a, b) => (compare(a, b) >= 0 ? a : b));
+    const own = (JSON.parse(read("package.json")) as { engines?: { node?: string } }).engines?.node;
+    assert.ok(own, "package.json has no engines.node");
+    assert.deepStrictEqual(floor(own, "ecs-cloudmap-consul"), needed);
   });
 
   it("is licensed as the repository is: Apache-2.0, with the license's text", () => {
