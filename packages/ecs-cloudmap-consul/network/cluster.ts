@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { packageType, withFormerType } from "../shared/former-type";
+import { FORMER_TYPES, packageType, withFormerType } from "../shared/former-type";
 import { CapacityProviderStrategyItem } from "../service/capacity";
 import { ecsTasksTrustPolicy, executionSecretsPolicy, managedExecutionPolicyArn } from "../shared/policies";
 import { componentTags, TaggedArgs } from "../shared/tags";
@@ -80,7 +80,7 @@ export class Cluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("Cluster", name, clusterArgProblems(args));
-    super(packageType("Cluster"), name, {}, withFormerType(opts, "ecs-cloudmap-consul:cluster:Cluster"));
+    super(packageType("Cluster"), name, {}, withFormerType(opts, FORMER_TYPES.Cluster));
     const tags = componentTags(name, args.tags);
 
     const insights = args.containerInsights ?? "enabled";
