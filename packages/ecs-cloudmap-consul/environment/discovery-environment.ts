@@ -105,7 +105,9 @@ export interface DiscoveryEnvironmentArgs extends TaggedArgs {
    */
   readonly network: NetworkArgs;
   /**
-   * The ECS cluster and its execution role (the environment adds the embedded Consul's secrets to `secretArns`).
+   * The ECS cluster and its execution role (the environment adds the embedded Consul's secrets to
+   * `secretArns`). Its `clusterName` defaults to "<project>-<stack>-<name>" (two environments in a
+   * stack get two names), or "<project>-<stack>" with adoptFromStackRoot.
    * @default required
    */
   readonly cluster: ClusterArgs;
@@ -328,7 +330,13 @@ export class DiscoveryEnvironment extends pulumi.ComponentResource {
     const tokenSecrets = token ? [token.tokenSecretArn, token.serverConfigSecretArn] : [];
     const cluster = new Cluster(
       ecsPart.name,
-      tagged({ ...args.cluster, secretArns: [...(args.cluster.secretArns ?? []), ...tokenSecrets] }),
+      tagged({
+        ...args.cluster,
+        clusterName:
+          args.cluster.clusterName ??
+          (adopt ? undefined : `${pulumi.getProject()}-${pulumi.getStack()}-${name}`),
+        secretArns: [...(args.cluster.secretArns ?? []), ...tokenSecrets],
+      }),
       ecsPart.opts,
     );
     const nsPart = part("Namespace", "discovery");
