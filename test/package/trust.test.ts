@@ -27,7 +27,9 @@ function formerTokens(): string[] {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
       else if (entry.name.endsWith(".ts")) {
-        const uses = fs.readFileSync(full, "utf8").matchAll(/withFormerType\(\s*[^,]+,\s*FORMER_TYPES\.(\w+)\)/g);
+        const uses = fs
+          .readFileSync(full, "utf8")
+          .matchAll(/withFormerType\(\s*[^,]+,\s*FORMER_TYPES\.(\w+)\)/g);
         for (const m of uses) found.add(FORMER_TYPES[m[1] as MovedComponent]);
       }
     }
