@@ -5,26 +5,22 @@
  */
 import {
   ApiGateway,
-  Cluster,
   CHECK_CONTAINER,
-  ConsulCatalogCheck,
-  ConsulReach,
-  CONSUL_HTTP_PORT,
-  ConsulManagementToken,
-  ConsulServer,
-  ConsulSync,
+  type ConsulSync,
   DiscoverableService,
+  DiscoveryEnvironment,
+  environmentParts,
+  type EnvironmentConsulArgs,
+  type EnvironmentConsulParts,
+  type EnvironmentParts,
   ServiceConnectArgs,
   ConsulForwarderArgs,
   type DeploymentAlarmsArgs,
-  LoadBalancer,
   CatalogNames,
   namesOfCloudMapService,
   namesOfConsulService,
   namesOfServiceConnectService,
   serviceConnectCloudMapName,
-  Namespace,
-  Network,
   createTaggingProvider,
 } from "ecs-cloudmap-consul";
 import * as pulumi from "@pulumi/pulumi";
@@ -43,8 +39,6 @@ import {
 import { METRIC_INTERVAL_SECONDS } from "../apps/hello/src/metric-names";
 import {
   ConsulSyncSettings,
-  EmbeddedConsulSettings,
-  ExternalConsulSettings,
   parseSettings,
   RawConfig,
   Settings,
@@ -84,28 +78,19 @@ export function stackProgram(
  */
 export function createInfrastructure(settings: Settings) {
   const withAws = taggedAwsProvider(settings);
-  const consulToken = embeddedConsulToken(settings, withAws);
-  const network = vpc(settings, withAws);
-  const cluster = ecsCluster(settings, consulToken, withAws);
-  const namespace = discoveryNamespace(settings, network, withAws);
-  const base: Base = { settings, withAws, network, cluster, namespace };
+  const base = environmentOf(settings, withAws);
   const images = appImages(settings, withAws);
-  const loadBalancer = albFrontDoor(base);
   const alarms = discoveryAlarms(base);
-  const services = appServices(base, images, loadBalancer, alarms);
-  const frontDoor = frontDoorOf(base, services.hello, loadBalancer);
-  const consul = consulSide(base, consulToken);
-  const operations = operationsView(base, services, consul?.sync, alarms, frontDoor);
-  return stackOutputs(base, images, services, frontDoor, consul, operations);
+  const services = appServices(base, images, alarms);
+  const frontDoor = frontDoorOf(base, services.hello);
+  const operations = operationsView(base, services, base.consul?.sync, alarms, frontDoor);
+  return stackOutputs(base, images, services, frontDoor, operations);
 }
 
-/** What every step after the cluster builds into: the settings, the provider, and the network, cluster and namespace all services share. */
-interface Base {
+/** What every step after the environment builds into: the settings, the provider, and the environment's parts all services share. */
+interface Base extends EnvironmentParts {
   readonly settings: Settings;
   readonly withAws: pulumi.ComponentResourceOptions;
-  readonly network: Network;
-  readonly cluster: Cluster;
-  readonly namespace: Namespace;
 }
 
 type App = "hello" | "name";
@@ -116,57 +101,66 @@ function taggedAwsProvider(settings: Settings): pulumi.ComponentResourceOptions 
   return { providers: [createTaggingProvider("aws", settings.region, pulumi.runtime.allConfig())] };
 }
 
-/** The embedded Consul's token comes before the cluster: the tasks' execution role reads its secrets. */
-function embeddedConsulToken(
-  settings: Settings,
-  withAws: pulumi.ComponentResourceOptions,
-): ConsulManagementToken | undefined {
-  if (settings.consulSync?.consul.kind !== "embedded") return undefined;
-  return new ConsulManagementToken("consul-token", { kmsKeyArn: settings.cluster.secretsKmsKeyArn }, withAws);
-}
-
-/** The VPC: private subnets for the tasks, public ones for the ALB, endpoints when asked. */
-function vpc(settings: Settings, withAws: pulumi.ComponentResourceOptions): Network {
-  return new Network("net", settings.network, withAws);
-}
-
-/** The ECS cluster and the one execution role, which may read only the secrets the tasks are given. */
-function ecsCluster(
-  settings: Settings,
-  consulToken: ConsulManagementToken | undefined,
-  withAws: pulumi.ComponentResourceOptions,
-): Cluster {
-  const tokenSecrets = consulToken ? [consulToken.tokenSecretArn, consulToken.serverConfigSecretArn] : [];
-  return new Cluster(
-    "ecs",
-    { ...settings.cluster, secretArns: [...settings.cluster.secretArns, ...tokenSecrets] },
-    withAws,
-  );
-}
-
-/** The Cloud Map namespace the apps register in and consul-aws syncs with Consul. */
-function discoveryNamespace(
-  settings: Settings,
-  network: Network,
-  withAws: pulumi.ComponentResourceOptions,
-): Namespace {
-  return new Namespace(
-    "discovery",
+/**
+ * The package's whole-pattern component: VPC, cluster, namespace, the ALB (front door alb), and the
+ * Consul side. `adoptFromStackRoot`: this stack built those parts at its root before, under these names.
+ */
+function environmentOf(settings: Settings, withAws: pulumi.ComponentResourceOptions): Base {
+  const sync = settings.consulSync;
+  if (sync?.consul.kind === "external" && sync.consul.deregisterOnDestroy && !sync.consul.checkImage) {
+    void pulumi.log.warn(
+      "consulDeregisterOnDestroy needs consulImage: a destroy removes consul-aws's entries from Consul with a one-off task in the VPC that runs it. Without it they stay in Consul.",
+    );
+  }
+  const environment = new DiscoveryEnvironment(
+    "environment",
     {
-      ...settings.namespace,
-      vpcId: network.vpcId,
-      // Whatever runs in the namespace and leaves Cloud Map services no stack owns (consul-aws,
-      // ECS Service Connect) is deleted before this cleanup runs, which empties it for the namespace.
-      cleanupOnDelete: {
+      network: settings.network,
+      cluster: settings.cluster,
+      namespace: settings.namespace,
+      // Both apps' names, whatever the mode: a stack switched back to dns still has them.
+      namespaceCleanup: {
         region: settings.region,
-        // Both apps' names, whatever the mode: a stack switched back to dns still has them.
         serviceConnectServices: APPS.map(serviceConnectCloudMapName),
         // Deployed stacks hold the 0.1.0 dynamic resource: switching would run its delete now (package README).
         runner: "dynamicProvider",
       },
+      loadBalancer:
+        settings.frontDoor.kind === "alb"
+          ? { ...settings.frontDoor.loadBalancer, healthCheckPath: "/health" }
+          : undefined,
+      consul: sync ? consulArgs(settings, sync) : undefined,
+      adoptFromStackRoot: true,
     },
     withAws,
   );
+  return { settings, withAws, ...environmentParts(environment) };
+}
+
+/** The Consul side from the settings: consul-aws, the embedded server or the external Consul, the names the check expects. */
+function consulArgs(settings: Settings, sync: ConsulSyncSettings): EnvironmentConsulArgs {
+  const { consul } = sync;
+  return {
+    sync: sync.args,
+    catalogCheckServices: APPS.map((app) => sync.args.prefixes.inConsul + cloudMapNameOf(settings, app)),
+    embedded:
+      consul.kind === "embedded" ? { ...consul.server, allowedCidrs: [...consul.allowedCidrs] } : undefined,
+    external:
+      consul.kind === "external"
+        ? {
+            httpAddr: consul.httpAddr,
+            tokenSecretArn: consul.tokenSecretArn,
+            caCertSecretArn: consul.caCertSecretArn,
+            checkImage: consul.checkImage,
+            deregisterOnDestroy: consul.deregisterOnDestroy,
+            // Deployed stacks hold the 0.1.0 dynamic resource: switching would run its delete now (package README).
+            deregistrationRunner: "dynamicProvider",
+            consulCidr: consul.reach.consulCidr,
+            route: consul.reach.route,
+            dns: consul.reach.dns,
+          }
+        : undefined,
+  };
 }
 
 interface AppImages {
@@ -187,21 +181,6 @@ function appImages(settings: Settings, withAws: pulumi.ComponentResourceOptions)
     withAws,
   );
   return { hello, name, forwarder };
-}
-
-/** The ALB comes before hello, whose tasks register in its target group; undefined: API Gateway instead. */
-function albFrontDoor({ settings, network, withAws }: Base): LoadBalancer | undefined {
-  if (settings.frontDoor.kind !== "alb") return undefined;
-  return new LoadBalancer(
-    "public",
-    {
-      ...settings.frontDoor.loadBalancer,
-      vpcId: network.vpcId,
-      publicSubnetIds: network.publicSubnetIds,
-      healthCheckPath: "/health",
-    },
-    withAws,
-  );
 }
 
 interface DiscoveryAlarms {
@@ -235,14 +214,9 @@ interface AppServices {
 }
 
 /** name first: hello calls it, and in serviceConnect mode learns its alias when hello's tasks start. */
-function appServices(
-  base: Base,
-  images: AppImages,
-  lb: LoadBalancer | undefined,
-  alarms: DiscoveryAlarms,
-): AppServices {
+function appServices(base: Base, images: AppImages, alarms: DiscoveryAlarms): AppServices {
   const name = appService(base, "name", images.name, alarms, nameWiring(base));
-  const hello = appService(base, "hello", images.hello, alarms, helloWiring(base, images, name, lb));
+  const hello = appService(base, "hello", images.hello, alarms, helloWiring(base, images, name));
   return { hello, name };
 }
 
@@ -265,10 +239,9 @@ function nameWiring({ settings, namespace }: Base): AppWiring {
 
 /** hello calls name, sits behind the front door, and reaches Consul services through the forwarder. */
 function helloWiring(
-  { settings, namespace }: Base,
+  { settings, namespace, loadBalancer: lb }: Base,
   images: AppImages,
   name: DiscoverableService,
-  lb: LoadBalancer | undefined,
 ): AppWiring {
   const serviceConnect = settings.discoveryMode === "serviceConnect";
   return {
@@ -305,7 +278,7 @@ function dnsDiscoveryEnvironment(name: DiscoverableService): Record<string, stri
 
 /** One app as a discoverable Fargate service: its settings' arguments as they are, placed in the stack and wired. */
 function appService(
-  { settings, withAws, network, cluster, namespace }: Base,
+  { settings, withAws, network, cluster, namespace, serviceStartAfter }: Base,
   app: App,
   image: AppImage,
   alarms: DiscoveryAlarms,
@@ -328,10 +301,9 @@ function appService(
       serviceConnect: wiring.serviceConnect,
       targetGroupArn: wiring.targetGroupArn,
       startAfter: [
-        cluster.capacityProviders,
-        ...cluster.executionRolePolicies,
-        // Deleted before the namespace cleanup runs: their Service Connect services are gone by then.
-        ...(namespace.cleanup ? [namespace.cleanup] : []),
+        // Capacity providers, execution-role policies, and the namespace cleanup: deleted before
+        // it runs, so their Service Connect services are gone by then.
+        ...serviceStartAfter,
         ...(alarms.alarms?.alarms ?? []),
         ...(wiring.startAfter ?? []),
       ],
@@ -356,8 +328,9 @@ interface FrontDoor {
   readonly metrics: pulumi.Output<DashboardInputs["frontDoor"]>;
 }
 
-/** The public way in: the ALB built before hello, or API Gateway, which needs hello's Cloud Map service. */
-function frontDoorOf(base: Base, hello: DiscoverableService, lb: LoadBalancer | undefined): FrontDoor {
+/** The public way in: the environment's ALB, built before hello, or API Gateway, which needs hello's Cloud Map service. */
+function frontDoorOf(base: Base, hello: DiscoverableService): FrontDoor {
+  const lb = base.loadBalancer;
   if (!lb) return apiGatewayFrontDoor(base, hello);
   return {
     url: lb.url,
@@ -393,200 +366,6 @@ function cloudMapNameOf(settings: Settings, app: App): string {
   return app === "name" && settings.discoveryMode === "serviceConnect"
     ? serviceConnectCloudMapName(app)
     : app;
-}
-
-/** Where consul-aws and the catalog check find Consul: the one object both read, whichever kind of Consul. */
-interface ConsulLocation {
-  readonly httpAddr: string;
-  readonly tls: boolean;
-  readonly port: number;
-  /** The network Consul lives in (external); undefined: the embedded server, reached by security group. */
-  readonly cidr: string | undefined;
-  readonly securityGroupId: pulumi.Output<string> | undefined;
-  readonly tokenSecretArn: pulumi.Output<string>;
-  readonly caCertSecretArn: string | undefined;
-  /** The image the catalog check runs; undefined: no check task. */
-  readonly checkImage: string | undefined;
-  /** The server the stack runs (embedded). */
-  readonly server: ConsulServer | undefined;
-  /** Routes and DNS forwarding to an external Consul. */
-  readonly reach: ConsulReach | undefined;
-  /** The embedded server's management token (its ARN is an output, never the token). */
-  readonly token: ConsulManagementToken | undefined;
-}
-
-interface ConsulSide {
-  readonly settings: ConsulSyncSettings;
-  readonly at: ConsulLocation;
-  readonly check: ConsulCatalogCheck | undefined;
-  readonly sync: ConsulSync;
-}
-
-/** consul-aws and the catalog check against wherever Consul is; undefined when consulMode is off. */
-function consulSide(base: Base, token: ConsulManagementToken | undefined): ConsulSide | undefined {
-  const sync = base.settings.consulSync;
-  if (!sync) return undefined;
-  const at = consulLocation(base, sync.consul, token);
-  const check = consulCatalogCheck(base, sync, at);
-  if (at.server && check) at.server.allowFrom(check);
-  if (sync.consul.kind === "external" && sync.consul.deregisterOnDestroy && !check) {
-    void pulumi.log.warn(
-      "consulDeregisterOnDestroy needs consulImage: a destroy removes consul-aws's entries from Consul with a one-off task in the VPC that runs it. Without it they stay in Consul.",
-    );
-  }
-  return { settings: sync, at, check, sync: consulAwsSync(base, sync, at, check) };
-}
-
-/** One description of where Consul is, whichever kind: the rest of the Consul side reads only this. */
-function consulLocation(
-  base: Base,
-  consul: ConsulSyncSettings["consul"],
-  token: ConsulManagementToken | undefined,
-): ConsulLocation {
-  if (consul.kind === "external") return externalConsul(base, consul);
-  if (!token) throw new Error("the embedded Consul needs its management token, created before the cluster");
-  return embeddedConsul(base, consul, token);
-}
-
-/** A single Consul server in the stack's own VPC, admitting the extra CIDRs the settings name. */
-function embeddedConsul(
-  { network, cluster, namespace, withAws }: Base,
-  embedded: EmbeddedConsulSettings,
-  token: ConsulManagementToken,
-): ConsulLocation {
-  const server = new ConsulServer(
-    "consul-server",
-    {
-      ...embedded.server,
-      clusterArn: cluster.clusterArn,
-      vpcId: network.vpcId,
-      subnetIds: network.privateSubnetIds,
-      executionRoleArn: cluster.executionRoleArn,
-      namespaceId: namespace.namespaceId,
-      namespaceName: namespace.namespaceName,
-      serverConfigSecretArn: token.serverConfigSecretArn,
-      startAfter: [cluster.capacityProviders, ...cluster.executionRolePolicies],
-    },
-    withAws,
-  );
-  embedded.allowedCidrs.forEach((cidr, i) => server.allowCidr(i, cidr));
-  return {
-    httpAddr: server.httpAddr,
-    tls: false,
-    port: CONSUL_HTTP_PORT,
-    cidr: undefined,
-    securityGroupId: server.securityGroupId,
-    tokenSecretArn: token.tokenSecretArn,
-    caCertSecretArn: undefined,
-    checkImage: embedded.server.image,
-    server,
-    reach: undefined,
-    token,
-  };
-}
-
-/** An existing Consul in another network: routes (and DNS forwarding) to it from the private subnets. */
-function externalConsul({ network, withAws }: Base, external: ExternalConsulSettings): ConsulLocation {
-  const reach = new ConsulReach(
-    "consul-reach",
-    { ...external.reach, vpcId: network.vpcId, privateSubnetIds: network.privateSubnetIds },
-    withAws,
-  );
-  return {
-    httpAddr: external.httpAddr,
-    tls: external.tls,
-    port: external.port,
-    cidr: external.reach.consulCidr,
-    securityGroupId: undefined,
-    tokenSecretArn: pulumi.output(external.tokenSecretArn),
-    caCertSecretArn: external.caCertSecretArn,
-    checkImage: external.checkImage,
-    server: undefined,
-    reach,
-    token: undefined,
-  };
-}
-
-/** The one-off task that reads Consul's catalog from inside the VPC; undefined without an image to run it. */
-function consulCatalogCheck(
-  { settings, network, cluster, withAws }: Base,
-  sync: ConsulSyncSettings,
-  at: ConsulLocation,
-): ConsulCatalogCheck | undefined {
-  if (!at.checkImage) return undefined;
-  const external = sync.consul.kind === "external" ? sync.consul : undefined;
-  return new ConsulCatalogCheck(
-    "consul-check",
-    {
-      vpcId: network.vpcId,
-      executionRoleArn: cluster.executionRoleArn,
-      image: at.checkImage,
-      consulHttpAddr: at.httpAddr,
-      tokenSecretArn: at.tokenSecretArn,
-      caCertSecretArn: at.caCertSecretArn,
-      services: APPS.map((app) => sync.args.prefixes.inConsul + cloudMapNameOf(settings, app)),
-      logRetentionDays: settings.logRetentionDays,
-      region: settings.region,
-      consulCidr: at.cidr,
-      consulPort: at.port,
-      // An external Consul keeps consul-aws's entries after a destroy unless they are
-      // removed; only a task inside the VPC reaches it.
-      deregisterOnDelete: external
-        ? {
-            enabled: external.deregisterOnDestroy,
-            clusterArn: cluster.clusterArn,
-            subnetIds: network.privateSubnetIds,
-            after: [cluster, network, ...(at.reach?.paths ?? [])],
-            // Deployed stacks hold the 0.1.0 dynamic resource: switching would run its delete now (package README).
-            runner: "dynamicProvider",
-          }
-        : undefined,
-    },
-    withAws,
-  );
-}
-
-/** consul-aws itself, between the namespace and Consul. */
-function consulAwsSync(
-  { network, cluster, namespace, withAws }: Base,
-  sync: ConsulSyncSettings,
-  at: ConsulLocation,
-  check: ConsulCatalogCheck | undefined,
-): ConsulSync {
-  return new ConsulSync(
-    "consul-sync",
-    {
-      ...sync.args,
-      clusterArn: cluster.clusterArn,
-      vpcId: network.vpcId,
-      subnetIds: network.privateSubnetIds,
-      namespaceId: namespace.namespaceId,
-      namespaceArn: namespace.namespaceArn,
-      namespaceName: namespace.namespaceName,
-      hostedZoneId: namespace.hostedZoneId,
-      executionRoleArn: cluster.executionRoleArn,
-      consulHttpAddr: at.httpAddr,
-      tls: at.tls,
-      consulPort: at.port,
-      consulCidr: at.cidr,
-      consulSecurityGroupId: at.securityGroupId,
-      tokenSecretArn: at.tokenSecretArn,
-      caCertSecretArn: at.caCertSecretArn,
-      // consul-aws stops before the namespace cleanup runs, so it cannot re-create what was
-      // removed; it starts once the embedded server is healthy (it exits after 11 errors).
-      startAfter: [
-        cluster.capacityProviders,
-        ...cluster.executionRolePolicies,
-        ...(namespace.cleanup ? [namespace.cleanup] : []),
-        ...(at.server ? [at.server.ready] : []),
-        // Deleted before consul-aws's entries are removed from an external Consul.
-        ...(check?.deregistration ? [check.deregistration] : []),
-      ],
-    },
-    withAws,
-    // consul-aws opens its own egress to the server; the server admits it before it starts.
-    { connections: (self) => at.server?.allowFrom(self, { callerEgress: false }) ?? [] },
-  );
 }
 
 interface OperationsView {
@@ -691,10 +470,9 @@ function stackOutputs(
   images: AppImages,
   services: AppServices,
   frontDoor: FrontDoor,
-  consul: ConsulSide | undefined,
   operations: OperationsView,
 ) {
-  const { cluster, namespace } = base;
+  const { cluster, namespace, consul, settings } = base;
   return {
     helloUrl: frontDoor.url,
     clusterName: cluster.clusterName,
@@ -707,10 +485,13 @@ function stackOutputs(
       hello: images.hello.imageDigestRef,
       name: images.name.imageDigestRef,
       consulAws: consul?.sync.image,
-      consulServer: consul?.at.server?.image,
+      consulServer: consul?.server?.image,
     },
-    consulCatalogCheck: consul ? catalogCheckOutput(base, services, consul) : undefined,
-    consul: consul ? embeddedConsulOutput(consul.at) : undefined,
+    consulCatalogCheck:
+      consul && settings.consulSync
+        ? catalogCheckOutput(base, services, settings.consulSync, consul)
+        : undefined,
+    consul: consul ? embeddedConsulOutput(consul) : undefined,
     /** The CloudWatch dashboard's name; undefined when `dashboard` is off. */
     dashboardName: operations.dashboard?.dashboardName,
   };
@@ -744,13 +525,13 @@ function serviceCatalog({ settings, namespace }: Base): Record<string, CatalogNa
 function catalogCheckOutput(
   { settings, network, cluster, namespace }: Base,
   services: AppServices,
-  consul: ConsulSide,
+  sync: ConsulSyncSettings,
+  { check, httpAddr }: EnvironmentConsulParts,
 ) {
-  const { settings: sync, check } = consul;
   return {
     mode: sync.mode,
     region: settings.region,
-    consulHttpAddr: consul.at.httpAddr,
+    consulHttpAddr: httpAddr,
     clusterName: cluster.clusterName,
     subnetIds: network.privateSubnetIds,
     task: check
@@ -778,7 +559,7 @@ function catalogCheckOutput(
 }
 
 /** The embedded Consul server, for the UI through ECS Exec port forwarding (see the README); the token's ARN, never the token. */
-function embeddedConsulOutput({ server, token }: ConsulLocation) {
+function embeddedConsulOutput({ server, token }: EnvironmentConsulParts) {
   if (!server || !token) return undefined;
   return {
     serviceName: server.serviceName,

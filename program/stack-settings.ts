@@ -50,11 +50,11 @@ import {
   type ApiGatewayArgs,
   type ClusterArgs,
   type ConsulReachArgs,
-  type ConsulServerArgs,
+  type ConsulServerOptions,
   type ConsulSyncArgs,
   type DiscoverableServiceArgs,
-  type LoadBalancerArgs,
-  type NamespaceArgs,
+  type LoadBalancerOptions,
+  type NamespaceOptions,
   type NetworkArgs,
 } from "ecs-cloudmap-consul";
 import { AppImageArgs, appImageArgProblems } from "./app-image";
@@ -92,7 +92,7 @@ export type AppImageSettings = Omit<AppImageArgs, "app">;
 /** The front door: which one, and the arguments of each (the stack's network and hello's Cloud Map service are added). */
 export interface FrontDoorSettings {
   readonly kind: FrontDoorKind;
-  readonly loadBalancer: Omit<LoadBalancerArgs, "vpcId" | "publicSubnetIds">;
+  readonly loadBalancer: LoadBalancerOptions;
   readonly apiGateway: Omit<ApiGatewayArgs, "vpcId" | "subnetIds" | "cloudMapServiceArn">;
 }
 
@@ -110,7 +110,7 @@ export type RetiredKey = keyof typeof RETIRED_KEYS;
 export interface EmbeddedConsulSettings {
   readonly kind: "embedded";
   /** ConsulServer's arguments from the settings; its image (by version tag or digest) also runs the catalog check. */
-  readonly server: Pick<ConsulServerArgs, "image" | "logRetentionDays" | "region" | "enableExecuteCommand">;
+  readonly server: ConsulServerOptions;
   /** Extra CIDRs admitted on the HTTP port. */
   readonly allowedCidrs: readonly string[];
 }
@@ -155,7 +155,7 @@ export interface Settings {
   /** The secrets ECS reads for tasks are the configured ones; the embedded Consul's are added where they are created. */
   readonly cluster: ClusterArgs & { readonly secretArns: string[] };
   /** Namespace's arguments but the VPC and the cleanup, which name what the stack creates. */
-  readonly namespace: Omit<NamespaceArgs, "vpcId" | "cleanupOnDelete">;
+  readonly namespace: NamespaceOptions;
   readonly discoveryMode: DiscoveryMode;
   readonly frontDoor: FrontDoorSettings;
   readonly hello: AppServiceSettings;

@@ -25,8 +25,19 @@ export {
   CONTAINER_INSIGHTS,
   clusterArgProblems,
 } from "./network/cluster";
-export { Namespace, type NamespaceArgs, namespaceArgProblems } from "./network/namespace";
-export { LoadBalancer, type LoadBalancerArgs, loadBalancerArgProblems } from "./network/load-balancer";
+export {
+  Namespace,
+  type NamespaceArgs,
+  type NamespaceOptions,
+  type CleanupOnDeleteArgs,
+  namespaceArgProblems,
+} from "./network/namespace";
+export {
+  LoadBalancer,
+  type LoadBalancerArgs,
+  type LoadBalancerOptions,
+  loadBalancerArgProblems,
+} from "./network/load-balancer";
 export { ApiGateway, type ApiGatewayArgs, apiGatewayArgProblems } from "./network/api-gateway";
 export {
   DiscoverableService,
@@ -47,6 +58,7 @@ export {
 export {
   ConsulSync,
   type ConsulSyncArgs,
+  type ConsulSyncOptions,
   type ConsulSyncWiring,
   consulSyncArgProblems,
   consulAwsImage,
@@ -57,6 +69,7 @@ export {
 export {
   ConsulServer,
   type ConsulServerArgs,
+  type ConsulServerOptions,
   ConsulManagementToken,
   type ConsulManagementTokenArgs,
   consulServerArgProblems,
@@ -65,6 +78,7 @@ export {
 export {
   ConsulReach,
   type ConsulReachArgs,
+  type ConsulReachOptions,
   type ConsulDns,
   type ConsulRoute,
   ConsulDnsKind,
@@ -79,6 +93,18 @@ export {
   CHECK_CONTAINER,
 } from "./consul/consul-catalog-check";
 export { DestroyRunner, DESTROY_RUNNERS } from "./shared/destroy-runner";
+
+export {
+  DiscoveryEnvironment,
+  type DiscoveryEnvironmentArgs,
+  type EmbeddedConsulArgs,
+  type ExternalConsulArgs,
+  type EnvironmentConsulArgs,
+  type EnvironmentParts,
+  type EnvironmentConsulParts,
+  discoveryEnvironmentArgProblems,
+  environmentParts,
+} from "./environment/discovery-environment";
 
 // ---- for TypeScript programs: the rules the components check, names, tags ----
 export {

@@ -190,4 +190,50 @@ export const PACKAGE_CASES: Readonly<Record<string, ConstructCase>> = {
     },
     fromResources: ["vpcId", "executionRoleArn"],
   },
+  [pkg("DiscoveryEnvironment")]: {
+    name: "env",
+    registers: [
+      "ecs-cloudmap-consul:index:Network",
+      "ecs-cloudmap-consul:index:Cluster",
+      "ecs-cloudmap-consul:index:Namespace",
+      "ecs-cloudmap-consul:index:LoadBalancer",
+      "ecs-cloudmap-consul:index:ConsulManagementToken",
+      "ecs-cloudmap-consul:index:ConsulServer",
+      "ecs-cloudmap-consul:index:ConsulCatalogCheck",
+      "ecs-cloudmap-consul:index:ConsulSync",
+      "aws:ecs/service:Service",
+    ],
+    inputs: {
+      network: {
+        cidrBlock: "10.0.0.0/16",
+        availabilityZoneCount: 2,
+        natGateways: "Single",
+        region: "eu-west-1",
+      },
+      cluster: {
+        region: "eu-west-1",
+        logRetentionDays: 30,
+        defaultStrategy: [{ capacityProvider: "FARGATE", weight: 1, base: 0 }],
+      },
+      namespace: { name: "internal.example" },
+      loadBalancer: { targetPort: 3000 },
+      consul: {
+        sync: {
+          image: "public.ecr.aws/hashicorp/consul-aws:0.1.3",
+          caInitImage: "public.ecr.aws/docker/library/busybox:1.36.1",
+          prefixes: { inConsul: "aws-", inCloudMap: "consul-" },
+          logRetentionDays: 30,
+          region: "eu-west-1",
+        },
+        embedded: {
+          image: "public.ecr.aws/hashicorp/consul:1.20.1",
+          logRetentionDays: 30,
+          region: "eu-west-1",
+          allowedCidrs: ["10.99.0.0/16"],
+        },
+        catalogCheckServices: ["aws-web"],
+      },
+      tags: { team: "platform" },
+    },
+  },
 };

@@ -245,6 +245,44 @@ describe("component package: examples/ for TypeScript, Python, Go and YAML", fun
     );
   });
 
+  it("yaml-environment: a new DiscoveryEnvironment and a service after it (dependsOn), only the schema's names", () => {
+    const doc = yaml.load(
+      fs.readFileSync(path.join(EXAMPLES, "yaml-environment", "Pulumi.yaml"), "utf8"),
+    ) as Parameters<typeof yamlUses>[0] & {
+      resources: Record<string, { options?: { dependsOn?: string[] } }>;
+      packages?: Record<string, string>;
+    };
+    const uses = yamlUses(doc);
+    assert.deepStrictEqual(uses.map((u) => u.component).sort(), [
+      "DiscoverableService",
+      "DiscoveryEnvironment",
+    ]);
+    assert.deepStrictEqual(
+      problems(loadSchema(), uses, (n) => n),
+      [],
+    );
+    assert.deepStrictEqual(doc.resources.web.options?.dependsOn, ["${dev}"]);
+    assert.strictEqual(
+      path.resolve(EXAMPLES, "yaml-environment", doc.packages?.["ecs-cloudmap-consul"] ?? ""),
+      PACKAGE_DIR,
+    );
+    // The environment's nested objects name only the schema's fields.
+    const schema = loadSchema();
+    const env = Object.values(doc.resources).find((r) => r.type.endsWith(":DiscoveryEnvironment"));
+    const unknown: string[] = [];
+    const walk = (value: unknown, ref: string | undefined, at: string) => {
+      if (!ref || typeof value !== "object" || value === null || Array.isArray(value)) return;
+      const fields = schema.types[ref.replace("#/types/", "")]?.properties ?? {};
+      for (const [key, v] of Object.entries(value)) {
+        if (!(key in fields)) unknown.push(`${at}.${key}`);
+        else walk(v, fields[key].$ref, `${at}.${key}`);
+      }
+    };
+    const inputs = schema.resources["ecs-cloudmap-consul:index:DiscoveryEnvironment"].inputProperties ?? {};
+    for (const [key, v] of Object.entries(env?.properties ?? {})) walk(v, inputs[key]?.$ref, key);
+    assert.deepStrictEqual(unknown, []);
+  });
+
   it("the schema check reports a misspelt input, a wrong kind, an unknown component and a missing required input", () => {
     const schema = loadSchema();
     const token = Object.keys(schema.resources).find((t) => t.endsWith(":DiscoverableService")) ?? "";

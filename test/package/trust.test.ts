@@ -11,6 +11,7 @@ import * as path from "path";
 import { PACKAGE_DIR, PackageSchema, schemaSnapshot } from "./packages";
 import { ROOT } from "./plugin-host";
 import { renderReference, withReference } from "./reference";
+import { FORMER_TYPES, type MovedComponent } from "../../packages/ecs-cloudmap-consul/shared/former-type";
 
 const read = (file: string) => fs.readFileSync(path.join(PACKAGE_DIR, file), "utf8");
 /** What an install gives the package's code: its dependencies and the peers the program provides. */
@@ -23,7 +24,7 @@ const manifestDeps = () => {
 };
 const manifest = () => JSON.parse(read("package.json")) as { name: string; version: string; license: string };
 
-/** `withFormerType(opts, "<former token>")` in the package's sources: the aliases the components keep. */
+/** `withFormerType(opts, FORMER_TYPES.<Class>)` in the package's sources: the aliases the components keep. */
 function formerTokens(): string[] {
   const found = new Set<string>();
   const walk = (dir: string) => {
@@ -32,9 +33,10 @@ function formerTokens(): string[] {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
       else if (entry.name.endsWith(".ts")) {
-        for (const m of fs.readFileSync(full, "utf8").matchAll(/withFormerType\(\s*[^,]+,\s*"([^"]+)"/g)) {
-          found.add(m[1]);
-        }
+        const uses = fs
+          .readFileSync(full, "utf8")
+          .matchAll(/withFormerType\(\s*[^,]+,\s*FORMER_TYPES\.(\w+)\)/g);
+        for (const m of uses) found.add(FORMER_TYPES[m[1] as MovedComponent]);
       }
     }
   };

@@ -7,7 +7,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { packageType, withFormerType } from "../shared/former-type";
+import { FORMER_TYPES, packageType, withFormerType } from "../shared/former-type";
 import {
   ConsulDeregistration,
   consulDeregistrationHandler,
@@ -198,12 +198,7 @@ export class ConsulCatalogCheck extends pulumi.ComponentResource implements Secu
       ...check("logRetentionDays", args.logRetentionDays, logRetentionDays),
       ...destroyRunnerProblems("deregisterOnDelete.runner", args.deregisterOnDelete?.runner),
     ]);
-    super(
-      packageType("ConsulCatalogCheck"),
-      name,
-      {},
-      withFormerType(opts, "ecs-cloudmap-consul:consulCatalogCheck:ConsulCatalogCheck"),
-    );
+    super(packageType("ConsulCatalogCheck"), name, {}, withFormerType(opts, FORMER_TYPES.ConsulCatalogCheck));
     this.componentName = name;
     const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
     const securityGroup = createSecurityGroup(

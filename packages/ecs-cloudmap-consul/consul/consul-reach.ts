@@ -6,7 +6,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { packageType, withFormerType } from "../shared/former-type";
+import { FORMER_TYPES, packageType, withFormerType } from "../shared/former-type";
 import {
   ArgProblem,
   assertValidArgs,
@@ -69,23 +69,8 @@ interface ForwardedDomain {
   readonly servers: readonly string[];
 }
 
-export interface ConsulReachArgs extends TaggedArgs {
-  /**
-   * VPC the Resolver rule is associated with.
-   * @default required
-   */
-  readonly vpcId: pulumi.Input<string>;
-  /**
-   * Private subnets, one per AZ in AZ order: the transit gateway attachment uses them, the
-   * Resolver endpoint takes an address in the first two, and each one's route table gets a route.
-   * @default required
-   */
-  readonly privateSubnetIds: pulumi.Input<string[]>;
-  /**
-   * How many private subnets there are (one per AZ, each with its own route table): one route each.
-   * @default required
-   */
-  readonly routeTableCount: number;
+/** Where an external Consul is and how to get there, the part of ConsulReachArgs that is not the VPC's (DiscoveryEnvironment takes these). */
+export interface ConsulReachOptions extends TaggedArgs {
   /**
    * IPv4 network CIDR the Consul servers live in.
    * @default required
@@ -104,6 +89,25 @@ export interface ConsulReachArgs extends TaggedArgs {
    * @example { kind: "forward", domain: "prod.example.com", servers: ["10.60.0.10"] }
    */
   readonly dns: ConsulDns;
+}
+
+export interface ConsulReachArgs extends ConsulReachOptions {
+  /**
+   * VPC the Resolver rule is associated with.
+   * @default required
+   */
+  readonly vpcId: pulumi.Input<string>;
+  /**
+   * Private subnets, one per AZ in AZ order: the transit gateway attachment uses them, the
+   * Resolver endpoint takes an address in the first two, and each one's route table gets a route.
+   * @default required
+   */
+  readonly privateSubnetIds: pulumi.Input<string[]>;
+  /**
+   * How many private subnets there are (one per AZ, each with its own route table): one route each.
+   * @default required
+   */
+  readonly routeTableCount: number;
 }
 
 // #region argument checks
@@ -161,12 +165,7 @@ export class ConsulReach extends pulumi.ComponentResource {
 
   constructor(name: string, args: ConsulReachArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("ConsulReach", name, consulReachArgProblems(args));
-    super(
-      packageType("ConsulReach"),
-      name,
-      {},
-      withFormerType(opts, "ecs-cloudmap-consul:consulReach:ConsulReach"),
-    );
+    super(packageType("ConsulReach"), name, {}, withFormerType(opts, FORMER_TYPES.ConsulReach));
     keepScope(this, { parent: this, tags: componentTags(name, args.tags) });
     const attachment =
       args.route.kind === "transitGateway" ? this.attach(name, args, args.route.id) : undefined;

@@ -9,7 +9,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { packageType, withFormerType } from "../shared/former-type";
+import { FORMER_TYPES, packageType, withFormerType } from "../shared/former-type";
 import * as random from "@pulumi/random";
 import {
   ArgProblem,
@@ -96,7 +96,7 @@ export class ConsulManagementToken extends pulumi.ComponentResource {
       packageType("ConsulManagementToken"),
       name,
       {},
-      withFormerType(opts, "ecs-cloudmap-consul:consulServer:ConsulManagementToken"),
+      withFormerType(opts, FORMER_TYPES.ConsulManagementToken),
     );
     const tags = componentTags(name, args.tags);
     // Consul wants a UUID; the random provider marks nothing secret by default, so ask for it.
@@ -141,29 +141,14 @@ export class ConsulManagementToken extends pulumi.ComponentResource {
   }
 }
 
-export interface ConsulServerArgs extends FargatePlacementArgs, TaggedArgs {
-  /**
-   * Cloud Map namespace the server registers in.
-   * @default required
-   */
-  readonly namespaceId: pulumi.Input<string>;
-  /**
-   * DNS name of that namespace, for `dnsName` and `httpAddr`.
-   * @default required
-   * @example "internal"
-   */
-  readonly namespaceName: string;
+/** A Consul server's own settings, the part of ConsulServerArgs that is not where it runs (DiscoveryEnvironment takes these). */
+export interface ConsulServerOptions extends TaggedArgs {
   /**
    * Consul image by version tag or digest; a tag is resolved to its digest at deploy (the task runs a digest).
    * @default required
    * @example "public.ecr.aws/hashicorp/consul:1.21.5"
    */
   readonly image: string;
-  /**
-   * Secret holding the server's CONSUL_LOCAL_CONFIG (from ConsulManagementToken).
-   * @default required
-   */
-  readonly serverConfigSecretArn: pulumi.Input<string>;
   /**
    * Retention of the server's log group, days (a value CloudWatch accepts).
    * @default required
@@ -181,6 +166,25 @@ export interface ConsulServerArgs extends FargatePlacementArgs, TaggedArgs {
    * @default false
    */
   readonly enableExecuteCommand?: boolean;
+}
+
+export interface ConsulServerArgs extends ConsulServerOptions, FargatePlacementArgs {
+  /**
+   * Cloud Map namespace the server registers in.
+   * @default required
+   */
+  readonly namespaceId: pulumi.Input<string>;
+  /**
+   * DNS name of that namespace, for `dnsName` and `httpAddr`.
+   * @default required
+   * @example "internal"
+   */
+  readonly namespaceName: string;
+  /**
+   * Secret holding the server's CONSUL_LOCAL_CONFIG (from ConsulManagementToken).
+   * @default required
+   */
+  readonly serverConfigSecretArn: pulumi.Input<string>;
   /**
    * Resources the server's task needs before it starts (capacity providers, execution-role
    * policies): its ECS service is created after them.
@@ -226,12 +230,7 @@ export class ConsulServer extends pulumi.ComponentResource implements SecurityGr
 
   constructor(name: string, args: ConsulServerArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("ConsulServer", name, consulServerArgProblems(args));
-    super(
-      packageType("ConsulServer"),
-      name,
-      {},
-      withFormerType(opts, "ecs-cloudmap-consul:consulServer:ConsulServer"),
-    );
+    super(packageType("ConsulServer"), name, {}, withFormerType(opts, FORMER_TYPES.ConsulServer));
     this.componentName = name;
     const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
     keepScope(this, scope);

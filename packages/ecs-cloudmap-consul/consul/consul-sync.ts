@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { packageType, withFormerType } from "../shared/former-type";
+import { FORMER_TYPES, packageType, withFormerType } from "../shared/former-type";
 import {
   ArgProblem,
   assertValidArgs,
@@ -38,31 +38,14 @@ const CA_WRITER = "consul-ca-writer";
 // The container settings below repeat ConsulSyncContainerInput's rather than `Omit<>` them: the
 // package schema's analyzer cannot see through a mapped type and would publish them untyped and
 // undocumented. consulSyncContainers(...args) keeps the two in step at compile time.
-export interface ConsulSyncArgs extends FargatePlacementArgs, TaggedArgs {
+/** consul-aws's own settings, the part of ConsulSyncArgs that is neither where it runs nor where Consul is (DiscoveryEnvironment takes these). */
+export interface ConsulSyncOptions extends TaggedArgs {
   /**
    * AWS_REGION of consul-aws and the region of its awslogs stream.
    * @default required
    * @example "eu-west-1"
    */
   readonly region: string;
-  /**
-   * CONSUL_HTTP_ADDR: where consul-aws reaches Consul's HTTP API, http://host[:port] or https://host[:port].
-   * @default required
-   * @example "https://consul.example.com:8501"
-   */
-  readonly consulHttpAddr: string;
-  /**
-   * Talk to Consul over TLS (sets CONSUL_HTTP_SSL=true); true for an https consulHttpAddr.
-   * @default required
-   */
-  readonly tls: boolean;
-  /**
-   * Secrets Manager ARN of Consul's CA certificate (PEM), for a Consul whose certificate a public CA
-   * did not sign; an init container writes it to a file consul-aws reads (CONSUL_CACERT).
-   * Default: none, no CA file (the system's trust store).
-   * @default undefined (no CA file)
-   */
-  readonly caCertSecretArn?: string;
   /**
    * How often consul-aws polls Cloud Map and Consul (`-aws-poll-interval`), a Go duration such as
    * 30s, 1m or 500ms. Default: "30s".
@@ -96,6 +79,32 @@ export interface ConsulSyncArgs extends FargatePlacementArgs, TaggedArgs {
    * @example "public.ecr.aws/docker/library/busybox:1.36.1"
    */
   readonly caInitImage: string;
+  /**
+   * Retention of the task's log group, days (a value CloudWatch accepts).
+   * @default required
+   */
+  readonly logRetentionDays: number;
+}
+
+export interface ConsulSyncArgs extends ConsulSyncOptions, FargatePlacementArgs {
+  /**
+   * CONSUL_HTTP_ADDR: where consul-aws reaches Consul's HTTP API, http://host[:port] or https://host[:port].
+   * @default required
+   * @example "https://consul.example.com:8501"
+   */
+  readonly consulHttpAddr: string;
+  /**
+   * Talk to Consul over TLS (sets CONSUL_HTTP_SSL=true); true for an https consulHttpAddr.
+   * @default required
+   */
+  readonly tls: boolean;
+  /**
+   * Secrets Manager ARN of Consul's CA certificate (PEM), for a Consul whose certificate a public CA
+   * did not sign; an init container writes it to a file consul-aws reads (CONSUL_CACERT).
+   * Default: none, no CA file (the system's trust store).
+   * @default undefined (no CA file)
+   */
+  readonly caCertSecretArn?: string;
   /**
    * Cloud Map namespace consul-aws syncs (its `-aws-namespace-id`).
    * @default required
@@ -139,11 +148,6 @@ export interface ConsulSyncArgs extends FargatePlacementArgs, TaggedArgs {
    * @default undefined
    */
   readonly consulSecurityGroupId?: pulumi.Input<string>;
-  /**
-   * Retention of the task's log group, days (a value CloudWatch accepts).
-   * @default required
-   */
-  readonly logRetentionDays: number;
   /**
    * Resources consul-aws's task needs before it starts (capacity providers, execution-role
    * policies, the namespace cleanup it must stop before): its ECS service is created after them.
@@ -242,12 +246,7 @@ export class ConsulSync extends pulumi.ComponentResource implements SecurityGrou
     wiring: ConsulSyncWiring = {},
   ) {
     assertValidArgs("ConsulSync", name, consulSyncArgProblems(args));
-    super(
-      packageType("ConsulSync"),
-      name,
-      {},
-      withFormerType(opts, "ecs-cloudmap-consul:consulSync:ConsulSync"),
-    );
+    super(packageType("ConsulSync"), name, {}, withFormerType(opts, FORMER_TYPES.ConsulSync));
     this.componentName = name;
     const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };
 

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { packageType, withFormerType } from "../shared/former-type";
+import { FORMER_TYPES, packageType, withFormerType } from "../shared/former-type";
 import { ArgProblem, assertValidArgs, check, integerIn, logRetentionDays, port } from "../shared/arg-checks";
 
 import { componentTags, TaggedArgs } from "../shared/tags";
@@ -117,12 +117,7 @@ export class ApiGateway extends pulumi.ComponentResource implements SecurityGrou
 
   constructor(name: string, args: ApiGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("ApiGateway", name, apiGatewayArgProblems(args));
-    super(
-      packageType("ApiGateway"),
-      name,
-      {},
-      withFormerType(opts, "ecs-cloudmap-consul:apiGateway:ApiGateway"),
-    );
+    super(packageType("ApiGateway"), name, {}, withFormerType(opts, FORMER_TYPES.ApiGateway));
     this.componentName = name;
     this.targetPort = args.targetPort;
     const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };

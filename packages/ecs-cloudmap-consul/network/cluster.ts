@@ -1,10 +1,18 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { packageType, withFormerType } from "../shared/former-type";
+import { FORMER_TYPES, packageType, withFormerType } from "../shared/former-type";
 import { CapacityProviderStrategyItem } from "../service/capacity";
 import { ecsTasksTrustPolicy, executionSecretsPolicy, managedExecutionPolicyArn } from "../shared/policies";
 import { componentTags, TaggedArgs } from "../shared/tags";
-import { ArgProblem, assertValidArgs, check, kmsKeyArn, logRetentionDays, oneOf } from "../shared/arg-checks";
+import {
+  ArgProblem,
+  assertValidArgs,
+  check,
+  kmsKeyArn,
+  logRetentionDays,
+  matches,
+  oneOf,
+} from "../shared/arg-checks";
 
 /** CloudWatch Container Insights for the cluster (an enum in the package schema). */
 export const ContainerInsights = { enabled: "enabled", enhanced: "enhanced", disabled: "disabled" } as const;
@@ -12,6 +20,13 @@ export type ContainerInsights = (typeof ContainerInsights)[keyof typeof Containe
 export const CONTAINER_INSIGHTS = Object.values(ContainerInsights);
 
 export interface ClusterArgs extends TaggedArgs {
+  /**
+   * Name of the ECS cluster (1-255 letters, digits, - and _), also in its Container Insights log group's name.
+   * Default: "<project>-<stack>".
+   * @default "<project>-<stack>"
+   * @example "platform-dev"
+   */
+  readonly clusterName?: string;
   /**
    * Container Insights level: "enabled", "enhanced" or "disabled".
    * Default: "enabled".
@@ -50,9 +65,12 @@ export interface ClusterArgs extends TaggedArgs {
 }
 
 // #region argument checks
+const CLUSTER_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+
 /** What is wrong with Cluster's arguments; empty when nothing is. */
 export function clusterArgProblems(args: ClusterArgs): ArgProblem[] {
   return [
+    ...check("clusterName", args.clusterName, matches(CLUSTER_NAME, "1 to 255 letters, digits, - and _")),
     ...check("containerInsights", args.containerInsights, oneOf(CONTAINER_INSIGHTS)),
     ...check("secretsKmsKeyArn", args.secretsKmsKeyArn, kmsKeyArn),
     ...check("logRetentionDays", args.logRetentionDays, logRetentionDays),
@@ -69,7 +87,7 @@ export function containerInsightsLogGroupName(clusterName: string): string {
 export class Cluster extends pulumi.ComponentResource {
   /** ARN of the ECS cluster. */
   public readonly clusterArn: pulumi.Output<string>;
-  /** Name of the ECS cluster, `<project>-<stack>`. */
+  /** Name of the ECS cluster (`clusterName`, by default `<project>-<stack>`). */
   public readonly clusterName: pulumi.Output<string>;
   /** Task execution role every service of the cluster shares (image pull, logs, `secretArns`). */
   public readonly executionRoleArn: pulumi.Output<string>;
@@ -80,13 +98,13 @@ export class Cluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("Cluster", name, clusterArgProblems(args));
-    super(packageType("Cluster"), name, {}, withFormerType(opts, "ecs-cloudmap-consul:cluster:Cluster"));
+    super(packageType("Cluster"), name, {}, withFormerType(opts, FORMER_TYPES.Cluster));
     const tags = componentTags(name, args.tags);
 
     const insights = args.containerInsights ?? "enabled";
     // Named up front so the Container Insights log group exists (with retention, owned by the stack)
     // before ECS would create it on its own, without retention, surviving destroy.
-    const clusterName = `${pulumi.getProject()}-${pulumi.getStack()}`;
+    const clusterName = args.clusterName ?? `${pulumi.getProject()}-${pulumi.getStack()}`;
     const insightsLogs =
       insights === "disabled"
         ? []

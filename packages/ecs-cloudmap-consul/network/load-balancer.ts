@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { packageType, withFormerType } from "../shared/former-type";
+import { FORMER_TYPES, packageType, withFormerType } from "../shared/former-type";
 import {
   ArgProblem,
   assertValidArgs,
@@ -22,17 +22,8 @@ import {
   scopeOf,
 } from "../service/task-resources";
 
-export interface LoadBalancerArgs extends TaggedArgs {
-  /**
-   * VPC of the target group.
-   * @default required
-   */
-  readonly vpcId: pulumi.Input<string>;
-  /**
-   * Public subnets in at least two AZs (an ALB needs two).
-   * @default required
-   */
-  readonly publicSubnetIds: pulumi.Input<string[]>;
+/** An ALB's own settings, the part of LoadBalancerArgs that is not where it lives (DiscoveryEnvironment takes these). */
+export interface LoadBalancerOptions extends TaggedArgs {
   /**
    * Port the targets listen on (1-65535); the ALB may reach them on this port only.
    * @default required
@@ -76,6 +67,19 @@ export interface LoadBalancerArgs extends TaggedArgs {
    * @default false
    */
   readonly deletionProtection?: boolean;
+}
+
+export interface LoadBalancerArgs extends LoadBalancerOptions {
+  /**
+   * VPC of the target group.
+   * @default required
+   */
+  readonly vpcId: pulumi.Input<string>;
+  /**
+   * Public subnets in at least two AZs (an ALB needs two).
+   * @default required
+   */
+  readonly publicSubnetIds: pulumi.Input<string[]>;
 }
 
 // #region argument checks
@@ -159,12 +163,7 @@ export class LoadBalancer extends pulumi.ComponentResource implements SecurityGr
 
   constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("LoadBalancer", name, loadBalancerArgProblems(args));
-    super(
-      packageType("LoadBalancer"),
-      name,
-      {},
-      withFormerType(opts, "ecs-cloudmap-consul:loadBalancer:LoadBalancer"),
-    );
+    super(packageType("LoadBalancer"), name, {}, withFormerType(opts, FORMER_TYPES.LoadBalancer));
     this.componentName = name;
     this.targetPort = args.targetPort;
     const scope: Scope = { parent: this, tags: componentTags(name, args.tags) };

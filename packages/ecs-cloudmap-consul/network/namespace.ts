@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { packageType, withFormerType } from "../shared/former-type";
+import { FORMER_TYPES, packageType, withFormerType } from "../shared/former-type";
 import { ArgProblem, assertValidArgs, check, integerIn, logRetentionDays } from "../shared/arg-checks";
 import { DNS_NAME_RULE, isDnsName } from "../shared/naming";
 import { NamespaceCleanup, namespaceCleanupHandler } from "./namespace-cleanup";
@@ -9,7 +9,8 @@ import { createDestroyFunction, DestroyRunner, destroyRunnerProblems } from "../
 import { namespaceCleanupPolicy } from "../shared/policies";
 import type { Scope } from "../service/task-resources";
 
-export interface NamespaceArgs extends TaggedArgs {
+/** A namespace's own settings, the part of NamespaceArgs that is not where it lives (DiscoveryEnvironment takes these). */
+export interface NamespaceOptions extends TaggedArgs {
   /**
    * DNS name of the namespace, lowercase.
    * Default: "internal".
@@ -18,16 +19,19 @@ export interface NamespaceArgs extends TaggedArgs {
    */
   readonly name?: string;
   /**
-   * VPC the private namespace answers in.
-   * @default required
-   */
-  readonly vpcId: pulumi.Input<string>;
-  /**
    * TTL of the SOA record, which is also the negative-answer TTL, seconds (0-300).
    * Default: 15.
    * @default 15
    */
   readonly soaTtlSeconds?: number;
+}
+
+export interface NamespaceArgs extends NamespaceOptions {
+  /**
+   * VPC the private namespace answers in.
+   * @default required
+   */
+  readonly vpcId: pulumi.Input<string>;
   /**
    * Empty the namespace, before it is deleted, of the Cloud Map services no stack owns: those
    * consul-aws created and those ECS Service Connect created under these names. Works from any
@@ -151,12 +155,7 @@ export class Namespace extends pulumi.ComponentResource {
 
   constructor(name: string, args: NamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("Namespace", name, namespaceArgProblems(args));
-    super(
-      packageType("Namespace"),
-      name,
-      {},
-      withFormerType(opts, "ecs-cloudmap-consul:namespace:Namespace"),
-    );
+    super(packageType("Namespace"), name, {}, withFormerType(opts, FORMER_TYPES.Namespace));
     const dnsName = args.name ?? "internal";
     const soaTtl = args.soaTtlSeconds ?? 15;
 

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import { packageType, withFormerType } from "../shared/former-type";
+import { FORMER_TYPES, packageType, withFormerType } from "../shared/former-type";
 import awsRegions from "aws-regions/regions.json";
 import {
   ArgProblem,
@@ -137,7 +137,7 @@ export class Network extends pulumi.ComponentResource {
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     assertValidArgs("Network", name, networkArgProblems(args));
-    super(packageType("Network"), name, {}, withFormerType(opts, "ecs-cloudmap-consul:network:Network"));
+    super(packageType("Network"), name, {}, withFormerType(opts, FORMER_TYPES.Network));
     keepScope(this, { parent: this, tags: componentTags(name, args.tags) });
 
     // awsx's VPC is a remote component: the SDK sends it only the providers passed to it, and the

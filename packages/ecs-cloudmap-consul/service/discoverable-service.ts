@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { packageType, withFormerType } from "../shared/former-type";
+import { FORMER_TYPES, packageType, withFormerType } from "../shared/former-type";
 import {
   ArgNames,
   argName,
@@ -395,7 +395,7 @@ export class DiscoverableService extends pulumi.ComponentResource implements Sec
       packageType("DiscoverableService"),
       name,
       {},
-      withFormerType(opts, "ecs-cloudmap-consul:discoverableService:DiscoverableService"),
+      withFormerType(opts, FORMER_TYPES.DiscoverableService),
     );
     this.componentName = name;
     this.containerPort = args.containerPort;
