@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   DiscoverableService,
   DiscoveryEnvironment,
+  type DestroyRunner,
   type DiscoveryEnvironmentArgs,
   type EnvironmentConsulArgs,
 } from "../../packages/ecs-cloudmap-consul";
@@ -203,6 +204,69 @@ describe("DiscoveryEnvironment", function () {
     assert.deepStrictEqual(run.resources, []);
   });
 
+  it("the destroy-time runners: a bad value is named with its path before anything is registered; each reaches its part", async () => {
+    const bad = await runMocked(() => {
+      new DiscoveryEnvironment("env", {
+        ...BASE,
+        namespaceCleanup: { region: REGION, runner: "cron" as DestroyRunner },
+        consul: {
+          ...EXTERNAL,
+          external: {
+            ...EXTERNAL.external!,
+            checkImage: CONSUL_IMAGE,
+            deregisterOnDestroy: true,
+            deregistrationRunner: "cron" as DestroyRunner,
+          },
+        },
+      });
+      return {};
+    });
+    assert.match(
+      String(bad.error?.message),
+      /- namespaceCleanup\.runner: must be one of lambda, dynamicProvider/,
+    );
+    assert.match(
+      String(bad.error?.message),
+      /- consul\.external\.deregistrationRunner: must be one of lambda, dynamicProvider/,
+    );
+    assert.deepStrictEqual(bad.resources, []);
+
+    const dynamicTypes = async (runner: DestroyRunner | undefined) => {
+      const run = await runMocked(() => {
+        new DiscoveryEnvironment("env", {
+          ...BASE,
+          namespaceCleanup: { region: REGION, runner },
+          consul: {
+            ...EXTERNAL,
+            external: {
+              ...EXTERNAL.external!,
+              checkImage: CONSUL_IMAGE,
+              deregisterOnDestroy: true,
+              deregistrationRunner: runner,
+            },
+          },
+        });
+        return {};
+      });
+      assert.ifError(run.error);
+      return {
+        dynamic: run.resources
+          .map((r) => r.type)
+          .filter((t) => t.startsWith("pulumi-nodejs:dynamic/"))
+          .sort(),
+        invocations: ofType(run.resources, "aws:lambda/invocation:Invocation").length,
+      };
+    };
+    assert.deepStrictEqual(await dynamicTypes(undefined), { dynamic: [], invocations: 2 });
+    assert.deepStrictEqual(await dynamicTypes("dynamicProvider"), {
+      dynamic: [
+        "pulumi-nodejs:dynamic/consulDeregistration:ConsulDeregistration",
+        "pulumi-nodejs:dynamic/namespaceCleanup:NamespaceCleanup",
+      ],
+      invocations: 0,
+    });
+  });
+
   it("a service added after it with dependsOn waits for every resource of the environment", async () => {
     const run = await runMocked(() => {
       const env = new DiscoveryEnvironment("env", {
@@ -254,7 +318,8 @@ describe("DiscoveryEnvironment", function () {
     );
     const envResources = notWeb.map((r) => r.urn ?? "");
     assert.ok(
-      envResources.some((u) => u.includes("NamespaceCleanup")),
+      // The default runner's cleanup: the Lambda Invocation whose delete empties the namespace.
+      envResources.some((u) => u.includes("aws:lambda/invocation:Invocation::")),
       "the namespace cleanup is not among them",
     );
     assert.ok(envResources.some((u) => u.includes("ClusterCapacityProviders")));

@@ -280,7 +280,7 @@ export class DiscoveryEnvironment extends pulumi.ComponentResource {
   public readonly publicSubnetIds: pulumi.Output<string[]>;
   /** ARN of the ECS cluster. */
   public readonly clusterArn: pulumi.Output<string>;
-  /** Name of the ECS cluster, `<project>-<stack>`. */
+  /** Name of the ECS cluster: `cluster.clusterName`, or `<project>-<stack>-<name>` (`<project>-<stack>` with adoptFromStackRoot). */
   public readonly clusterName: pulumi.Output<string>;
   /** Task execution role every service of the cluster shares (image pull, logs, `cluster.secretArns`). */
   public readonly executionRoleArn: pulumi.Output<string>;
