@@ -116,6 +116,15 @@ describe("component package: the schema through the plugin host", function () {
         assert.deepStrictEqual(problems, []);
       });
 
+      it("documents every output", () => {
+        const undocumented = Object.entries(schema.resources).flatMap(([token, resource]) =>
+          Object.entries(resource.properties ?? {})
+            .filter(([, property]) => (property.description ?? "").trim() === "")
+            .map(([name]) => `${token.split(":").pop() ?? token}.${name}`),
+        );
+        assert.deepStrictEqual(undocumented, []);
+      });
+
       it("has no private or protected member of a component among its outputs", () => {
         const facts = sourceFacts(dir);
         const leaked: string[] = [];
