@@ -19,17 +19,9 @@ import {
 import { loadStackConfig, ROOT, runProgram } from "./harness";
 import { CONSUL_IMAGE, externalConsul, k } from "./settings-fixtures";
 import { runChild } from "./stand-in-io";
-import { standInEcs, STAND_IN_TASK, stoppedTask } from "./ecs-stand-in";
+import { DEREGISTRATION_INPUTS, standInEcs, STAND_IN_TASK, stoppedTask } from "./ecs-stand-in";
 
-const INPUTS: ConsulDeregistrationInputs = {
-  enabled: true,
-  region: "eu-west-1",
-  cluster: "arn:aws:ecs:eu-west-1:123456789012:cluster/c",
-  taskDefinitionArn: "arn:aws:ecs:eu-west-1:123456789012:task-definition/dereg:1",
-  subnetIds: ["subnet-a", "subnet-b"],
-  securityGroupId: "sg-1",
-  consulHttpAddr: "https://consul.corp.example:8501",
-};
+const INPUTS = DEREGISTRATION_INPUTS;
 const noSleep = async () => undefined;
 const TASK = STAND_IN_TASK;
 const stopped = (exitCode: number | undefined, stoppedReason?: string) =>

@@ -20,7 +20,7 @@ import {
 } from "../../packages/ecs-cloudmap-consul/consul/consul-deregistration";
 import { destroyFunctionCode } from "../../packages/ecs-cloudmap-consul/shared/destroy-runner";
 import { standInCloudMap } from "./cloud-map-stand-in";
-import { standInEcs } from "./ecs-stand-in";
+import { DEREGISTRATION_INPUTS, standInEcs } from "./ecs-stand-in";
 import { ROOT } from "./harness";
 import { runChild } from "./stand-in-io";
 
@@ -144,15 +144,7 @@ describe("destroy-time Lambda functions: the deployed index.js, invoked as aws.l
   });
 
   describe("the Consul deregistration", () => {
-    const input: ConsulDeregistrationInputs = {
-      enabled: true,
-      region: "eu-west-1",
-      cluster: "arn:aws:ecs:eu-west-1:123456789012:cluster/c",
-      taskDefinitionArn: "arn:aws:ecs:eu-west-1:123456789012:task-definition/dereg:1",
-      subnetIds: ["subnet-a", "subnet-b"],
-      securityGroupId: "sg-1",
-      consulHttpAddr: "https://consul.corp.example:8501",
-    };
+    const input: ConsulDeregistrationInputs = DEREGISTRATION_INPUTS;
     let file: string;
     before(async () => files.push((file = await deployedCode(consulDeregistrationHandler))));
 
