@@ -38,19 +38,17 @@ export interface TrustPolicyDocument {
   }[];
 }
 
-/** Trust policy letting ECS tasks assume a role. */
-export function ecsTasksTrustPolicy(): TrustPolicyDocument {
+/** Trust policy letting one AWS service (its principal) assume a role, and nothing else. */
+function assumableBy(sid: string, service: string): TrustPolicyDocument {
   return {
     Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "EcsTasksAssume",
-        Effect: "Allow",
-        Principal: { Service: "ecs-tasks.amazonaws.com" },
-        Action: ["sts:AssumeRole"],
-      },
-    ],
+    Statement: [{ Sid: sid, Effect: "Allow", Principal: { Service: service }, Action: ["sts:AssumeRole"] }],
   };
+}
+
+/** Trust policy letting ECS tasks assume a role. */
+export function ecsTasksTrustPolicy(): TrustPolicyDocument {
+  return assumableBy("EcsTasksAssume", "ecs-tasks.amazonaws.com");
 }
 
 /** consul-aws's task-role statements: each grants its actions on the resources named in consulAwsTaskPolicy. */
@@ -454,17 +452,7 @@ export function consulDeregistrationPolicy(input: {
 
 /** Trust policy letting Lambda assume a destroy-time function's role. */
 export function lambdaTrustPolicy(): TrustPolicyDocument {
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "LambdaAssume",
-        Effect: "Allow",
-        Principal: { Service: "lambda.amazonaws.com" },
-        Action: ["sts:AssumeRole"],
-      },
-    ],
-  };
+  return assumableBy("LambdaAssume", "lambda.amazonaws.com");
 }
 
 /**
