@@ -70,6 +70,7 @@ export const TARGETS = {
         "packages/ecs-cloudmap-consul/consul/consul-sync.ts",
         "packages/ecs-cloudmap-consul/consul/consul-server.ts",
         "packages/ecs-cloudmap-consul/consul/consul-reach.ts",
+        "packages/ecs-cloudmap-consul/environment/discovery-environment.ts",
       ].map((f) => argumentChecks(f)),
     ],
     spec: [
@@ -79,6 +80,9 @@ export const TARGETS = {
       "test/infra/component-args.test.ts",
       "test/infra/policies.test.ts",
       "test/infra/naming.test.ts",
+      // The environment's own rules (one of embedded/external, same region, paths) are tested
+      // through its constructor under mocks: 9 cases, about 5 s.
+      "test/infra/discovery-environment.test.ts",
     ],
     tsconfig: "mutation/tsconfig.settings.json",
     // Its tables and patterns are module-level constants: their mutants need a fresh process
