@@ -83,6 +83,10 @@ export const TARGETS = {
       // The environment's own rules (one of embedded/external, same region, paths) are tested
       // through its constructor under mocks: 9 cases, about 5 s.
       "test/infra/discovery-environment.test.ts",
+      // policies.ts's destroy-time documents, checked against AWS's IAM data and the calls the
+      // code sends (4 s).
+      "test/aws/destroy-functions.test.ts",
+      "test/aws/consul-deregistration-policy.test.ts",
     ],
     tsconfig: "mutation/tsconfig.settings.json",
     // Its tables and patterns are module-level constants: their mutants need a fresh process

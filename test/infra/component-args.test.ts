@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ApiGateway } from "../../packages/ecs-cloudmap-consul/network/api-gateway";
 import { AppImage } from "../../program/app-image";
-import { Cluster } from "../../packages/ecs-cloudmap-consul/network/cluster";
+import { Cluster, clusterArgProblems } from "../../packages/ecs-cloudmap-consul/network/cluster";
 import { ConsulCatalogCheck } from "../../packages/ecs-cloudmap-consul/consul/consul-catalog-check";
 import { ConsulReach, consulReachArgProblems } from "../../packages/ecs-cloudmap-consul/consul/consul-reach";
 import { ConsulManagementToken, ConsulServer } from "../../packages/ecs-cloudmap-consul/consul/consul-server";
@@ -18,7 +18,10 @@ import {
   DiscoverableServiceArgs,
   drainEnvironment,
 } from "../../packages/ecs-cloudmap-consul/service/discoverable-service";
-import { LoadBalancer } from "../../packages/ecs-cloudmap-consul/network/load-balancer";
+import {
+  LoadBalancer,
+  loadBalancerArgProblems,
+} from "../../packages/ecs-cloudmap-consul/network/load-balancer";
 import { Namespace } from "../../packages/ecs-cloudmap-consul/network/namespace";
 import { Network } from "../../packages/ecs-cloudmap-consul/network/network";
 import { loadStackConfig, runMocked, runProgram } from "./harness";
@@ -445,5 +448,43 @@ describe("ConsulReach's argument rules, called directly (what another language's
     });
     assert.deepStrictEqual(args(kinds), ["dns.kind", "route.kind"]);
     assert.match(kinds[0].message, /ip, forward/);
+  });
+});
+
+describe("LoadBalancer's and Cluster's naming rules, called directly", () => {
+  const argsOf = (problems: readonly { arg: string }[]) => problems.map((p) => p.arg);
+
+  it("the ALB's name: domainName and hostedZoneId come together, the certificate needs the name", () => {
+    const zone = "Z0123456789ABCDEFGHIJ";
+    assert.deepStrictEqual(argsOf(loadBalancerArgProblems({ targetPort: 3000 })), []);
+    assert.deepStrictEqual(
+      argsOf(
+        loadBalancerArgProblems({ targetPort: 3000, domainName: "hello.example.com", hostedZoneId: zone }),
+      ),
+      [],
+    );
+    const noZone = loadBalancerArgProblems({ targetPort: 3000, domainName: "hello.example.com" });
+    assert.deepStrictEqual(argsOf(noZone), ["hostedZoneId"]);
+    assert.match(noZone[0].message, /required with domainName: .*hello\.example\.com/);
+    const noName = loadBalancerArgProblems({ targetPort: 3000, hostedZoneId: zone });
+    assert.deepStrictEqual(argsOf(noName), ["domainName"]);
+    assert.match(noName[0].message, /required with hostedZoneId/);
+    const oneLabel = loadBalancerArgProblems({ targetPort: 3000, domainName: "hello", hostedZoneId: zone });
+    assert.deepStrictEqual(argsOf(oneLabel), ["domainName"]);
+    assert.match(oneLabel[0].message, /at least two labels/);
+  });
+
+  it("the cluster's name: 1 to 255 letters, digits, - and _", () => {
+    const base = {
+      region: "eu-west-1",
+      logRetentionDays: 30,
+      defaultStrategy: [{ capacityProvider: "FARGATE" as const, weight: 1, base: 0 }],
+    };
+    assert.deepStrictEqual(argsOf(clusterArgProblems({ ...base, clusterName: "app-dev_1" })), []);
+    for (const bad of ["", "app.dev", "a".repeat(256)]) {
+      const problems = clusterArgProblems({ ...base, clusterName: bad });
+      assert.deepStrictEqual(argsOf(problems), ["clusterName"], bad);
+      assert.match(problems[0].message, /1 to 255 letters, digits, - and _/);
+    }
   });
 });

@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   DiscoverableService,
   DiscoveryEnvironment,
+  discoveryEnvironmentArgProblems,
   type DestroyRunner,
   type DiscoveryEnvironmentArgs,
   type EnvironmentConsulArgs,
@@ -334,5 +335,73 @@ describe("DiscoveryEnvironment", function () {
       (r) => r.type === "aws:ecs/service:Service" && r.name.startsWith("web"),
     );
     assert.strictEqual(ecsService?.parentUrn, web.urn);
+  });
+});
+
+describe("DiscoveryEnvironment's argument rules, called directly (what another language's program sends)", () => {
+  const problemsOf = (args: DiscoveryEnvironmentArgs) =>
+    discoveryEnvironmentArgProblems(args).map((p) => `${p.arg}: ${p.message}`);
+
+  it("a good environment of each shape has none", () => {
+    for (const consul of [undefined, EMBEDDED, EXTERNAL])
+      assert.deepStrictEqual(problemsOf({ ...BASE, consul, loadBalancer: { targetPort: 3000 } }), []);
+    assert.deepStrictEqual(
+      problemsOf({
+        ...BASE,
+        consul: { ...EMBEDDED, embedded: { ...EMBEDDED.embedded!, allowedCidrs: ["10.99.0.0/16"] } },
+      }),
+      [],
+    );
+  });
+
+  it("every part's region must be the network's", () => {
+    const other = "us-east-1";
+    assert.deepStrictEqual(problemsOf({ ...BASE, cluster: { ...BASE.cluster, region: other } }), [
+      `cluster.region: must be network.region (${REGION})`,
+    ]);
+    assert.deepStrictEqual(
+      problemsOf({ ...BASE, consul: { ...EMBEDDED, sync: { ...SYNC, region: other } } }),
+      [`consul.sync.region: must be network.region (${REGION})`],
+    );
+    assert.deepStrictEqual(
+      problemsOf({ ...BASE, consul: { ...EMBEDDED, embedded: { ...EMBEDDED.embedded!, region: other } } }),
+      [`consul.embedded.region: must be network.region (${REGION})`],
+    );
+  });
+
+  it("each part's own rules, named by the part's path", () => {
+    const problems = problemsOf({
+      ...BASE,
+      cluster: { ...BASE.cluster, clusterName: "a.b" },
+      namespace: { name: "Not A Name" },
+      namespaceCleanup: { region: REGION, runner: "cron" as DestroyRunner },
+      loadBalancer: { targetPort: 0 },
+      consul: {
+        ...EMBEDDED,
+        sync: { ...SYNC, image: "consul-aws:latest" },
+        embedded: { ...EMBEDDED.embedded!, image: "consul" },
+      },
+    });
+    const args = problems.map((p) => p.split(":")[0]);
+    assert.deepStrictEqual(args, [
+      "cluster.clusterName",
+      "namespace.name",
+      "namespaceCleanup.runner",
+      "loadBalancer.targetPort",
+      "consul.sync.image",
+      "consul.embedded.image",
+    ]);
+    const external = problemsOf({
+      ...BASE,
+      consul: {
+        ...EXTERNAL,
+        external: { ...EXTERNAL.external!, httpAddr: "consul:8500", consulCidr: "10.60.0.0/33" },
+      },
+    });
+    assert.deepStrictEqual(external, [
+      "consul.external.httpAddr: must be http://host[:port] or https://host[:port]",
+      // Once, though consul-aws's rules would check it too.
+      "consul.external.consulCidr: must be an IPv4 network CIDR like 10.20.0.0/16",
+    ]);
   });
 });

@@ -198,7 +198,8 @@ function consulProblems(consul: EnvironmentConsulArgs, region: string): ArgProbl
   const sameRegion = (arg: string, value: string): ArgProblem[] =>
     value === region ? [] : [{ arg, message: `must be network.region (${region})`, value }];
   const problems = [
-    ...under("consul.sync", consulSyncArgProblems({ ...consul.sync, consulCidr: external?.consulCidr })),
+    // consulCidr is the reach's to check (below): the sync gets it from there, once.
+    ...under("consul.sync", consulSyncArgProblems(consul.sync)),
     ...sameRegion("consul.sync.region", consul.sync.region),
   ];
   if (embedded) {
