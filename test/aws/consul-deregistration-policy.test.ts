@@ -4,17 +4,13 @@
 // IAM data and simulated against the calls the code really sends: allowed for this stack's task in
 // this stack's cluster, denied for another task definition, another cluster or another service's roles.
 import * as assert from "assert";
-import * as ecs from "@aws-sdk/client-ecs";
-import {
-  runDeregistration,
-  type EcsSender,
-} from "../../packages/ecs-cloudmap-consul/consul/consul-deregistration";
 import {
   actionsOf,
   consulDeregistrationPolicy,
   namespaceCleanupPolicy,
 } from "../../packages/ecs-cloudmap-consul/shared/policies";
 import { type Call, denials, iamFindings, type PolicyDocument, simulateCalls } from "./rules/iam";
+import { deregistrationActions } from "./rules/sent-calls";
 
 const ACCOUNT = "123456789012";
 const CLUSTER = `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/ecs-cloudmap-consul-prod`;
@@ -23,7 +19,6 @@ const ROLES = [
   `arn:aws:iam::${ACCOUNT}:role/ecs-cloudmap-consul-prod-execution`,
   `arn:aws:iam::${ACCOUNT}:role/consul-check-deregister-task`,
 ];
-const TASK = `arn:aws:ecs:eu-west-1:${ACCOUNT}:task/ecs-cloudmap-consul-prod/0123456789abcdef0123456789abcdef`;
 
 const policy = consulDeregistrationPolicy({
   clusterArn: CLUSTER,
@@ -36,36 +31,7 @@ const destroyer = {
   policies: [{ name: "consul-deregistration", document: policy as PolicyDocument }],
 };
 
-/** The ECS commands runDeregistration sends for a task that stops with exit code 0. */
-async function commandsSent(): Promise<string[]> {
-  const sent: string[] = [];
-  const client: EcsSender = {
-    send(command: unknown) {
-      const name = (command as object).constructor.name.replace(/Command$/, "");
-      sent.push(`ecs:${name}`);
-      return Promise.resolve(
-        name === "RunTask"
-          ? { tasks: [{ taskArn: TASK }] }
-          : { tasks: [{ lastStatus: "STOPPED", containers: [{ name: "consul-deregister", exitCode: 0 }] }] },
-      );
-    },
-  };
-  await runDeregistration(
-    client,
-    ecs,
-    {
-      enabled: true,
-      region: "eu-west-1",
-      cluster: CLUSTER,
-      taskDefinitionArn: TASK_DEFINITION,
-      subnetIds: ["subnet-1"],
-      securityGroupId: "sg-1",
-      consulHttpAddr: "https://consul.internal.corp:8501",
-    },
-    { sleep: () => Promise.resolve() },
-  );
-  return [...new Set(sent)].sort();
-}
+const TASK = `arn:aws:ecs:eu-west-1:${ACCOUNT}:task/ecs-cloudmap-consul-prod/0123456789abcdef0123456789abcdef`;
 
 const onCluster = { "ecs:cluster": CLUSTER };
 const toEcs = { "iam:PassedToService": "ecs-tasks.amazonaws.com" };
@@ -77,7 +43,18 @@ describe("aws: the destroying identity's rights for the Consul deregistration", 
     const ecsActions = actionsOf(policy)
       .filter((a) => a.startsWith("ecs:"))
       .sort();
-    assert.deepStrictEqual(ecsActions, await commandsSent());
+    assert.deepStrictEqual(
+      ecsActions,
+      await deregistrationActions({
+        enabled: true,
+        region: "eu-west-1",
+        cluster: CLUSTER,
+        taskDefinitionArn: TASK_DEFINITION,
+        subnetIds: ["subnet-1"],
+        securityGroupId: "sg-1",
+        consulHttpAddr: "https://consul.internal.corp:8501",
+      }),
+    );
     assert.deepStrictEqual(
       actionsOf(policy).filter((a) => !a.startsWith("ecs:")),
       ["iam:PassRole"],

@@ -6,11 +6,9 @@
  * sends; and the function and the invocation are requests Lambda's API model accepts.
  */
 import * as assert from "assert";
-import * as ecs from "@aws-sdk/client-ecs";
 import * as sd from "@aws-sdk/client-servicediscovery";
 import { ConsulCatalogCheck, Namespace } from "ecs-cloudmap-consul";
 import { deleteImportedServices } from "../../packages/ecs-cloudmap-consul/network/namespace-cleanup";
-import { runDeregistration } from "../../packages/ecs-cloudmap-consul/consul/consul-deregistration";
 import {
   CONSUL_DEREGISTRATION_PERMISSIONS,
   lambdaLogsPolicy,
@@ -19,6 +17,7 @@ import {
 import { ProgramRun, RecordedResource, runMocked } from "../infra/harness";
 import { validateCurrentModel } from "./rules/api-models";
 import { Call, denials, iamFindings, PolicyDocument, RoleUnderTest, simulateCalls } from "./rules/iam";
+import { deregistrationActions, recordingClient } from "./rules/sent-calls";
 import { namespaceCleanupCalls } from "./rules/workloads";
 
 const ACCOUNT = "123456789012";
@@ -27,19 +26,6 @@ const CLUSTER = `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/platform`;
 
 /** What the AWS provider's LogGroup reports as `arn` (no `:*`), for the log group named `name`. */
 const logGroupArn = (name: string) => `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:${name}`;
-
-/** Every command a client was sent, as `<service>:<Action>`, without repeats. */
-function recordingClient(service: string, answer: (action: string) => unknown) {
-  const sent = new Set<string>();
-  return {
-    sent,
-    send(command: unknown) {
-      const action = (command as object).constructor.name.replace(/Command$/, "");
-      sent.add(`${service}:${action}`);
-      return Promise.resolve(answer(action));
-    },
-  };
-}
 
 function find(run: ProgramRun, type: string, name: string): RecordedResource {
   const found = run.resources.find((r) => r.type === type && r.name === name);
@@ -153,28 +139,18 @@ describe("aws: the destroy-time Lambda functions' roles and requests", function 
   });
 
   it("the deregistration's permission table is exactly its ECS calls plus passing the task's roles", async () => {
-    const client = recordingClient("ecs", (action) =>
-      action === "RunTask"
-        ? { tasks: [{ taskArn: `arn:aws:ecs:eu-west-1:${ACCOUNT}:task/platform/abc` }] }
-        : { tasks: [{ lastStatus: "STOPPED", containers: [{ name: "consul-deregister", exitCode: 0 }] }] },
-    );
-    await runDeregistration(
-      client,
-      ecs,
-      {
-        enabled: true,
-        region: "eu-west-1",
-        cluster: CLUSTER,
-        taskDefinitionArn: `arn:aws:ecs:eu-west-1:${ACCOUNT}:task-definition/dereg:1`,
-        subnetIds: ["subnet-a"],
-        securityGroupId: "sg-1",
-        consulHttpAddr: "https://consul.corp.example:8501",
-      },
-      { sleep: () => Promise.resolve() },
-    );
+    const sent = await deregistrationActions({
+      enabled: true,
+      region: "eu-west-1",
+      cluster: CLUSTER,
+      taskDefinitionArn: `arn:aws:ecs:eu-west-1:${ACCOUNT}:task-definition/dereg:1`,
+      subnetIds: ["subnet-a"],
+      securityGroupId: "sg-1",
+      consulHttpAddr: "https://consul.corp.example:8501",
+    });
     assert.deepStrictEqual(
       CONSUL_DEREGISTRATION_PERMISSIONS.map((p) => p.action).sort(),
-      [...client.sent, "iam:PassRole"].sort(),
+      [...sent, "iam:PassRole"].sort(),
     );
   });
 
