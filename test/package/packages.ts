@@ -9,6 +9,7 @@ import * as prettier from "prettier";
 import * as ts from "typescript";
 import { computedState, mockCall, mockId } from "../../plan/program";
 import { EngineDouble, Plugin, ProviderAnswers, ROOT, startPlugin } from "./plugin-host";
+import { typeScriptSources } from "../infra/sources";
 
 /** The engine double answers as the repository's mocks do, so both sides of a comparison see the same cloud. */
 export const MOCK_ANSWERS: ProviderAnswers = {
@@ -200,19 +201,7 @@ export function sourceFacts(dir: string): SourceFacts {
   const interfaces = new Map<string, { defaults: Map<string, string>; bases: string[]; file: string }>();
   const classes = new Map<string, { args?: string; hidden: Set<string>; component: boolean }>();
   const order: string[] = [];
-  const files: string[] = [];
-  const walk = (d: string) => {
-    for (const entry of fs
-      .readdirSync(d, { withFileTypes: true })
-      .sort((a, b) => a.name.localeCompare(b.name))) {
-      // dist/ is a build of these sources (npm pack writes it), not more of them.
-      if (entry.name === "node_modules" || entry.name === "dist" || entry.name.startsWith(".")) continue;
-      const full = path.join(d, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) files.push(full);
-    }
-  };
-  walk(dir);
+  const files = typeScriptSources(dir);
   for (const file of files) {
     const source = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true);
     source.forEachChild((node) => {

@@ -11,6 +11,7 @@ import * as path from "path";
 import { PACKAGE_DIR, PackageSchema, schemaSnapshot } from "./packages";
 import { ROOT } from "./plugin-host";
 import { renderReference, withReference } from "./reference";
+import { typeScriptSources } from "../infra/sources";
 import { FORMER_TYPES, type MovedComponent } from "../../packages/ecs-cloudmap-consul/shared/former-type";
 
 const read = (file: string) => fs.readFileSync(path.join(PACKAGE_DIR, file), "utf8");
@@ -27,20 +28,10 @@ const manifest = () => JSON.parse(read("package.json")) as { name: string; versi
 /** `withFormerType(opts, FORMER_TYPES.<Class>)` in the package's sources: the aliases the components keep. */
 function formerTokens(): string[] {
   const found = new Set<string>();
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (entry.name === "node_modules" || entry.name === "dist") continue;
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith(".ts")) {
-        const uses = fs
-          .readFileSync(full, "utf8")
-          .matchAll(/withFormerType\(\s*[^,]+,\s*FORMER_TYPES\.(\w+)\)/g);
-        for (const m of uses) found.add(FORMER_TYPES[m[1] as MovedComponent]);
-      }
-    }
-  };
-  walk(PACKAGE_DIR);
+  for (const file of typeScriptSources(PACKAGE_DIR)) {
+    const uses = fs.readFileSync(file, "utf8").matchAll(/withFormerType\(\s*[^,]+,\s*FORMER_TYPES\.(\w+)\)/g);
+    for (const m of uses) found.add(FORMER_TYPES[m[1] as MovedComponent]);
+  }
   return [...found].sort();
 }
 
@@ -118,23 +109,15 @@ describe("component package: README, CHANGELOG, LICENSE", () => {
   it("declares every package its sources import (an installed copy gets nothing else)", () => {
     const declared = new Set(Object.keys(manifestDeps()));
     const missing = new Set<string>();
-    const walk = (dir: string) => {
-      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-        if (entry.name === "node_modules" || entry.name === "dist") continue;
-        const full = path.join(dir, entry.name);
-        if (entry.isDirectory()) walk(full);
-        else if (entry.name.endsWith(".ts")) {
-          const text = fs.readFileSync(full, "utf8");
-          for (const m of text.matchAll(/(?:from|import|require\()\s*"([^".][^"]*)"/g)) {
-            const spec = m[1].startsWith("node:") ? undefined : m[1];
-            if (!spec || isBuiltin(spec)) continue;
-            const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0];
-            if (!declared.has(name)) missing.add(`${name} (${path.relative(PACKAGE_DIR, full)})`);
-          }
-        }
+    for (const full of typeScriptSources(PACKAGE_DIR)) {
+      const text = fs.readFileSync(full, "utf8");
+      for (const m of text.matchAll(/(?:from|import|require\()\s*"([^".][^"]*)"/g)) {
+        const spec = m[1].startsWith("node:") ? undefined : m[1];
+        if (!spec || isBuiltin(spec)) continue;
+        const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0];
+        if (!declared.has(name)) missing.add(`${name} (${path.relative(PACKAGE_DIR, full)})`);
       }
-    };
-    walk(PACKAGE_DIR);
+    }
     assert.deepStrictEqual([...missing].sort(), []);
   });
 
