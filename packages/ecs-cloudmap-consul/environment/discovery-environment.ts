@@ -1,11 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ArgProblem, assertValidArgs, parseIpv4Cidr } from "../shared/arg-checks";
+import { ArgProblem, assertValidArgs, parseIpv4Cidr, under } from "../shared/arg-checks";
 import { fromStackRoot, MovedComponent, packageType } from "../shared/former-type";
 import { TaggedArgs } from "../shared/tags";
 import { DestroyRunner, destroyRunnerProblems } from "../shared/destroy-runner";
 import { Cluster, ClusterArgs, clusterArgProblems } from "../network/cluster";
 import { LoadBalancer, LoadBalancerOptions, loadBalancerArgProblems } from "../network/load-balancer";
-import { CleanupOnDeleteArgs, Namespace, NamespaceOptions, namespaceArgProblems } from "../network/namespace";
+import {
+  CleanupOnDeleteArgs,
+  cleanupOnDeleteProblems,
+  Namespace,
+  NamespaceOptions,
+  namespaceArgProblems,
+} from "../network/namespace";
 import { Network, NetworkArgs, networkArgProblems } from "../network/network";
 import { ConsulCatalogCheck, ConsulCatalogCheckArgs } from "../consul/consul-catalog-check";
 import { ConsulReach, ConsulReachOptions, consulReachArgProblems } from "../consul/consul-reach";
@@ -183,9 +189,6 @@ export interface EnvironmentConsulParts {
 }
 
 // #region argument checks
-function under(prefix: string, problems: readonly ArgProblem[]): ArgProblem[] {
-  return problems.map((p) => ({ ...p, arg: `${prefix}.${p.arg}` }));
-}
 
 const ONE_CONSUL =
   "needs exactly one of consul.embedded (a Consul server the environment runs: { image, allowedCidrs, … }) " +
@@ -246,10 +249,7 @@ export function discoveryEnvironmentArgProblems(args: DiscoveryEnvironmentArgs):
           },
         ]),
     ...under("namespace", namespaceArgProblems(args.namespace ?? {})),
-    ...namespaceArgProblems({ cleanupOnDelete: args.namespaceCleanup }).map((p) => ({
-      ...p,
-      arg: p.arg.replace(/^cleanupOnDelete/, "namespaceCleanup"),
-    })),
+    ...under("namespaceCleanup", cleanupOnDeleteProblems(args.namespaceCleanup)),
     ...(args.loadBalancer ? under("loadBalancer", loadBalancerArgProblems(args.loadBalancer)) : []),
     ...(args.consul ? consulProblems(args.consul, region) : []),
   ];

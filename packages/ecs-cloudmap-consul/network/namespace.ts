@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { FORMER_TYPES, packageType, withFormerType } from "../shared/former-type";
-import { ArgProblem, assertValidArgs, check, integerIn, logRetentionDays } from "../shared/arg-checks";
+import { ArgProblem, assertValidArgs, check, integerIn, logRetentionDays, under } from "../shared/arg-checks";
 import { DNS_NAME_RULE, isDnsName } from "../shared/naming";
 import { NamespaceCleanup, namespaceCleanupHandler } from "./namespace-cleanup";
 import { componentTags, TaggedArgs } from "../shared/tags";
@@ -74,6 +74,14 @@ export interface CleanupOnDeleteArgs {
 }
 
 // #region argument checks
+/** What is wrong with a namespace cleanup's settings (Namespace's `cleanupOnDelete`); empty when nothing is. */
+export function cleanupOnDeleteProblems(cleanup: CleanupOnDeleteArgs | undefined): ArgProblem[] {
+  return [
+    ...destroyRunnerProblems("runner", cleanup?.runner),
+    ...check("logRetentionDays", cleanup?.logRetentionDays, logRetentionDays),
+  ];
+}
+
 /** What is wrong with Namespace's arguments; empty when nothing is. */
 export function namespaceArgProblems(
   args: Pick<NamespaceArgs, "name" | "soaTtlSeconds" | "cleanupOnDelete">,
@@ -81,8 +89,7 @@ export function namespaceArgProblems(
   return [
     ...check("name", args.name, (v) => (isDnsName(v) ? undefined : `must be ${DNS_NAME_RULE}`)),
     ...check("soaTtlSeconds", args.soaTtlSeconds, integerIn(0, 300)),
-    ...destroyRunnerProblems("cleanupOnDelete.runner", args.cleanupOnDelete?.runner),
-    ...check("cleanupOnDelete.logRetentionDays", args.cleanupOnDelete?.logRetentionDays, logRetentionDays),
+    ...under("cleanupOnDelete", cleanupOnDeleteProblems(args.cleanupOnDelete)),
   ];
 }
 // #endregion

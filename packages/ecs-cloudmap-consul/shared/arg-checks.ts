@@ -46,6 +46,11 @@ export function check<V>(arg: string, value: V | undefined, rule: Rule<V>): ArgP
   return message === undefined ? [] : [{ arg, message, value }];
 }
 
+/** `problems` of a nested argument, each named by its path under `prefix` (`network.cidrBlock`). */
+export function under(prefix: string, problems: readonly ArgProblem[]): ArgProblem[] {
+  return problems.map((p) => ({ ...p, arg: `${prefix}.${p.arg}` }));
+}
+
 /** `, got "x"` (or `, got 5`); nothing when there is no value. */
 export function shownValue(value: unknown): string {
   if (value === undefined) return "";
